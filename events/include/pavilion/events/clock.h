@@ -1,0 +1,45 @@
+// Clock: the only source of time in Pavilion.
+//
+// Everything that needs "now" (event timestamps, timeouts, business days) takes a Clock&, so
+// tests use ManualClock and never sleep. SystemClock reads the real wall clock. Both are
+// thread-safe.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+namespace pavilion::events {
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  // Microseconds since the Unix epoch.
+  virtual int64_t NowMicros() const = 0;
+  // A monotonic reading in microseconds, for measuring durations.
+  virtual int64_t MonotonicMicros() const = 0;
+};
+
+class SystemClock final : public Clock {
+ public:
+  int64_t NowMicros() const override;
+  int64_t MonotonicMicros() const override;
+  static SystemClock& Instance();
+};
+
+class ManualClock final : public Clock {
+ public:
+  explicit ManualClock(int64_t start_micros = 1'700'000'000'000'000) : now_(start_micros) {}
+  int64_t NowMicros() const override { return now_.load(); }
+  int64_t MonotonicMicros() const override { return now_.load(); }
+  void Advance(int64_t micros) { now_ += micros; }
+  void Set(int64_t micros) { now_ = micros; }
+
+ private:
+  std::atomic<int64_t> now_;
+};
+
+// "YYYY-MM-DD" of a timestamp in China Standard Time (UTC+8), the business day of a pavilion.
+std::string BusinessDay(int64_t micros_since_epoch);
+
+}  // namespace pavilion::events

@@ -1,0 +1,135 @@
+// EventStore: the append-only event log on top of a KvStore, with streams and group commit.
+//
+// Every event belongs to a stream (an aggregate such as `order_…` or `sku_…`) and gets the next
+// version of that stream and the next global position of the log. One writer thread assigns
+// both inside the same WriteBatch as the events, so readers never see gaps or reordering.
+// Concurrent Append calls are coalesced into one KvStore write (group commit); with
+// `sync = true` a callback runs only after its batch is on stable storage.
+//
+// An AppendRequest may carry extra state (a projection's rows and checkpoint). That state is
+// written in the same batch as the events, which is how processors get exactly-once effects.
+//
+// Key layout: "e"+pos → envelope, "s"+stream+"\0"+version → pos, "m/…" → metadata.
+// Thread-safety: every public method may be called from any thread. Callbacks and commit
+// listeners run on the writer thread and must not block.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "pavilion/events/clock.h"
+#include "pavilion/events/envelope.h"
+#include "pavilion/storage/kv_store.h"
+
+namespace pavilion::events {
+
+inline constexpr uint64_t kAnyVersion = UINT64_MAX;
+inline constexpr uint64_t kNoStream = 0;
+
+struct NewEvent {
+  std::string stream_id;
+  // The version the stream must be at before this event (kNoStream for a new stream), or
+  // kAnyVersion to append unconditionally.
+  uint64_t expected_version = kAnyVersion;
+  std::string type;
+  std::string payload;
+  std::string correlation_id;
+  std::string causation_id;
+  uint32_t schema_version = 1;
+};
+
+struct AppendRequest {
+  std::vector<NewEvent> events;
+  storage::WriteBatch state;  // Written atomically with the events.
+};
+
+struct AppendResult {
+  uint64_t first_position = 0;  // 0 when the request carried no events.
+  std::vector<uint64_t> versions;
+};
+
+using AppendCallback = std::function<void(std::error_code, const AppendResult&)>;
+
+struct EventStoreOptions {
+  bool sync = true;
+  size_t max_batch_requests = 16384;
+  size_t max_batch_bytes = 32u << 20;
+};
+
+class EventStore {
+ public:
+  static Result<std::unique_ptr<EventStore>> Open(storage::KvStore& kv, const Clock& clock,
+                                                  EventStoreOptions options = {});
+  ~EventStore();
+  EventStore(const EventStore&) = delete;
+  EventStore& operator=(const EventStore&) = delete;
+
+  // Queues the request; `cb` runs once it is durable (or failed). A version conflict fails only
+  // this request, never the others in its group.
+  void Append(AppendRequest request, AppendCallback cb);
+  // Appends and waits. For tools and tests; services use Append.
+  Result<AppendResult> AppendAndWait(AppendRequest request);
+
+  // Events of one stream with version >= from_version, in order.
+  Result<std::vector<Envelope>> ReadStream(std::string_view stream_id, uint64_t from_version = 1,
+                                           size_t max = SIZE_MAX) const;
+  // Up to `max` events with position >= from_position, in order.
+  std::error_code ReadAll(uint64_t from_position, size_t max, std::vector<Envelope>* out) const;
+
+  // The last durable position (0 for an empty log).
+  uint64_t head() const { return head_.load(std::memory_order_acquire); }
+  // This log's random id, fixed at creation; it tells Kafka consumers where an event came from.
+  uint64_t origin() const { return origin_; }
+  bool sync() const { return options_.sync; }
+  storage::KvStore& kv() const { return kv_; }
+  const Clock& clock() const { return clock_; }
+
+  // Runs on the writer thread after every durable batch with the new head.
+  void AddCommitListener(std::function<void(uint64_t head)> listener);
+
+  uint64_t events_appended() const { return events_appended_.load(std::memory_order_relaxed); }
+  uint64_t batches_written() const { return batches_written_.load(std::memory_order_relaxed); }
+
+  static std::string EventKey(uint64_t position);
+
+ private:
+  struct Pending {
+    AppendRequest request;
+    AppendCallback cb;
+  };
+
+  EventStore(storage::KvStore& kv, const Clock& clock, EventStoreOptions options);
+  void WriterLoop();
+  Result<uint64_t> CurrentVersion(const std::string& stream_id);
+
+  storage::KvStore& kv_;
+  const Clock& clock_;
+  const EventStoreOptions options_;
+  uint64_t origin_ = 0;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Pending> queue_;
+  bool stopping_ = false;
+  std::vector<std::function<void(uint64_t)>> listeners_;
+
+  // Writer-thread state.
+  uint64_t next_position_ = 1;
+  std::unordered_map<std::string, uint64_t> versions_;
+
+  std::atomic<uint64_t> head_{0};
+  std::atomic<uint64_t> events_appended_{0};
+  std::atomic<uint64_t> batches_written_{0};
+  std::thread writer_;
+};
+
+}  // namespace pavilion::events

@@ -1,0 +1,126 @@
+// Processors: the event handlers of the services, and the sources that feed them.
+//
+// A Processor turns one input event into a Transaction: new events plus changes to its own
+// state. The runtime adds the input's checkpoint to the same Transaction and appends it to the
+// EventStore as one atomic write, so after a crash a processor resumes exactly after the last
+// event whose effects are durable: nothing applied twice, nothing skipped.
+//
+// An EventSource is the transport side: EmbeddedSource reads the local log; the Kafka source
+// (kafka_transport.h) reads a topic and keeps its offsets in the same store. Handle() always runs
+// on the processor's Worker, so processor state needs no locks.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pavilion/events/codec.h"
+#include "pavilion/events/event_store.h"
+#include "pavilion/events/schema.h"
+#include "pavilion/events/worker.h"
+
+namespace pavilion::events {
+
+class Transaction {
+ public:
+  Transaction() = default;
+  // Events emitted in a transaction caused by `cause` carry its correlation id and its id as
+  // their causation id.
+  explicit Transaction(const Envelope& cause)
+      : correlation_id_(cause.correlation_id.empty() ? cause.event_id : cause.correlation_id),
+        causation_id_(cause.event_id) {}
+
+  void Emit(std::string stream_id, uint64_t expected_version, std::string type,
+            std::string payload) {
+    request_.events.push_back(NewEvent{std::move(stream_id), expected_version, std::move(type),
+                                       std::move(payload), correlation_id_, causation_id_, 1});
+  }
+  template <typename Payload>
+  void Emit(std::string stream_id, uint64_t expected_version, const Payload& payload) {
+    Emit(std::move(stream_id), expected_version, std::string(Payload::kType), Encode(payload));
+  }
+  storage::WriteBatch& state() { return request_.state; }
+  // Runs on the store's writer thread once the transaction is durable (ec) or has failed.
+  void OnDurable(std::function<void(std::error_code)> fn) { on_durable_.push_back(std::move(fn)); }
+  void set_correlation_id(std::string id) { correlation_id_ = std::move(id); }
+
+  bool empty() const { return request_.events.empty() && request_.state.empty(); }
+  // Moves this transaction's contents into `into`, for committing several together.
+  void MergeInto(Transaction& into);
+  // Appends the transaction; `fatal_on_error` aborts the process if it fails, because a
+  // processor's memory is then ahead of its durable state.
+  void Commit(EventStore& store, bool fatal_on_error);
+
+ private:
+  AppendRequest request_;
+  std::vector<std::function<void(std::error_code)>> on_durable_;
+  std::string correlation_id_;
+  std::string causation_id_;
+};
+
+class Processor {
+ public:
+  virtual ~Processor() = default;
+  // Stable name: it keys the checkpoint.
+  virtual std::string_view name() const = 0;
+  // Handles one event on the processor's worker. Events it does not care about: do nothing.
+  virtual void Handle(const Envelope& event, Transaction& tx) = 0;
+};
+
+class EventSource {
+ public:
+  virtual ~EventSource() = default;
+  virtual void Start() = 0;
+  virtual void Stop() = 0;
+  // Events available but not yet handled (best effort, for metrics).
+  virtual uint64_t lag() const = 0;
+  virtual std::string_view processor_name() const = 0;
+};
+
+// Feeds a processor from the local EventStore, starting after its stored checkpoint. A catch-up
+// subscription: it reads history first, then follows new commits.
+class EmbeddedSource final : public EventSource {
+ public:
+  EmbeddedSource(EventStore& store, Worker& worker, Processor& processor);
+  ~EmbeddedSource() override;
+  void Start() override;
+  void Stop() override;
+  uint64_t lag() const override;
+  std::string_view processor_name() const override { return processor_.name(); }
+
+  static std::string CheckpointKey(std::string_view processor_name);
+
+ private:
+  void Schedule();
+  void Pump();
+
+  EventStore& store_;
+  Worker& worker_;
+  Processor& processor_;
+  std::string checkpoint_key_;
+  std::atomic<uint64_t> cursor_{0};
+  std::atomic<bool> scheduled_{false};
+  std::shared_ptr<std::atomic<bool>> alive_ = std::make_shared<std::atomic<bool>>(true);
+  std::vector<Envelope> buffer_;
+};
+
+// Runs a command on a service's worker: `fn` validates and fills a Transaction, which is
+// committed; `done` gets the value once it is durable, or fn's error at once.
+template <typename T, typename Fn>
+void RunCommand(Worker& worker, EventStore& store, Fn fn, std::function<void(Result<T>)> done) {
+  worker.Post([&store, fn = std::move(fn), done = std::move(done)]() mutable {
+    Transaction tx;
+    Result<T> result = fn(tx);
+    if (!result.ok()) return done(std::move(result));
+    tx.OnDurable([done, value = std::move(result).value()](std::error_code ec) {
+      if (ec) return done(Result<T>(svc_errc::internal, "could not store: " + ec.message()));
+      done(value);
+    });
+    tx.Commit(store, /*fatal_on_error=*/true);
+  });
+}
+
+}  // namespace pavilion::events

@@ -1,0 +1,117 @@
+#include "pavilion/events/codec.h"
+
+#include <array>
+
+namespace pavilion::events {
+namespace {
+
+class Category final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "pavilion.events"; }
+  std::string message(int ev) const override {
+    switch (static_cast<errc>(ev)) {
+      case errc::ok: return "ok";
+      case errc::corrupt_event: return "event bytes are corrupt or truncated";
+      case errc::unsupported_schema: return "event schema version is not supported";
+      case errc::version_conflict: return "stream version conflict";
+      case errc::invalid_event: return "event is invalid";
+      case errc::store_failed: return "event store write failed";
+      case errc::shut_down: return "shutting down";
+    }
+    return "unknown events error";
+  }
+};
+
+constexpr std::array<uint32_t, 256> MakeCrcTable() {
+  std::array<uint32_t, 256> table{};
+  for (uint32_t i = 0; i < 256; ++i) {
+    uint32_t c = i;
+    for (int k = 0; k < 8; ++k) c = (c & 1) ? 0x82F63B78u ^ (c >> 1) : c >> 1;
+    table[i] = c;
+  }
+  return table;
+}
+constexpr auto kCrcTable = MakeCrcTable();
+
+}  // namespace
+
+const std::error_category& events_category() noexcept {
+  static const Category category;
+  return category;
+}
+
+std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), events_category()}; }
+
+void PutVarint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+void PutFixed64BE(std::string& out, uint64_t v) {
+  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>(v >> shift));
+}
+
+uint64_t GetFixed64BE(std::string_view in) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8 && i < in.size(); ++i) v = (v << 8) | static_cast<unsigned char>(in[i]);
+  return v;
+}
+
+uint32_t Crc32c(std::string_view data, uint32_t seed) {
+  uint32_t c = ~seed;
+  for (unsigned char b : data) c = kCrcTable[(c ^ b) & 0xff] ^ (c >> 8);
+  return ~c;
+}
+
+uint64_t Fingerprint64(std::string_view data) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : data) {
+    h ^= c;
+    h *= 0x100000001b3ull;
+  }
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ull;
+  return h ^ (h >> 33);
+}
+
+std::string Hex64(uint64_t v) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i, v >>= 4) out[i] = kHex[v & 0xf];
+  return out;
+}
+
+bool Reader::Varint(uint64_t* v) {
+  if (!ok_) return false;
+  uint64_t result = 0;
+  for (int shift = 0; shift <= 63; shift += 7) {
+    if (in_.empty()) {
+      ok_ = false;
+      return false;
+    }
+    auto byte = static_cast<unsigned char>(in_.front());
+    in_.remove_prefix(1);
+    result |= static_cast<uint64_t>(byte & 0x7f) << shift;
+    if (!(byte & 0x80)) {
+      *v = result;
+      return true;
+    }
+  }
+  ok_ = false;
+  return false;
+}
+
+void Reader::operator()(std::string& s) {
+  uint64_t n = 0;
+  if (!Varint(&n)) return;
+  if (n > in_.size()) return Fail();
+  s.assign(in_.data(), n);
+  in_.remove_prefix(n);
+}
+
+}  // namespace pavilion::events

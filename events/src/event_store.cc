@@ -1,0 +1,277 @@
+#include "pavilion/events/event_store.h"
+
+#include <future>
+#include <random>
+
+namespace pavilion::events {
+namespace {
+
+constexpr std::string_view kOriginKey = "m/origin";
+
+std::string StreamKeyPrefix(std::string_view stream_id) {
+  std::string key;
+  key.reserve(stream_id.size() + 2);
+  key.push_back('s');
+  key.append(stream_id);
+  key.push_back('\0');
+  return key;
+}
+
+std::string StreamKey(std::string_view stream_id, uint64_t version) {
+  std::string key = StreamKeyPrefix(stream_id);
+  PutFixed64BE(key, version);
+  return key;
+}
+
+bool ValidEvent(const NewEvent& e) {
+  return !e.stream_id.empty() && e.stream_id.find('\0') == std::string::npos && !e.type.empty() &&
+         e.schema_version >= 1 && e.schema_version <= kMaxSchemaVersion;
+}
+
+}  // namespace
+
+std::string EventStore::EventKey(uint64_t position) {
+  std::string key = "e";
+  PutFixed64BE(key, position);
+  return key;
+}
+
+EventStore::EventStore(storage::KvStore& kv, const Clock& clock, EventStoreOptions options)
+    : kv_(kv), clock_(clock), options_(options) {}
+
+Result<std::unique_ptr<EventStore>> EventStore::Open(storage::KvStore& kv, const Clock& clock,
+                                                     EventStoreOptions options) {
+  std::unique_ptr<EventStore> store(new EventStore(kv, clock, options));
+  std::string origin;
+  if (auto ec = kv.Get(kOriginKey, &origin); ec == storage::errc::not_found) {
+    std::random_device rd;
+    store->origin_ = ((static_cast<uint64_t>(rd()) << 32) ^ rd()) | 1;
+    origin.clear();
+    PutFixed64BE(origin, store->origin_);
+    storage::WriteBatch wb;
+    wb.Put(kOriginKey, origin);
+    if (auto wec = kv.Write(wb, true)) return wec;
+  } else if (ec) {
+    return ec;
+  } else {
+    store->origin_ = GetFixed64BE(origin);
+  }
+  uint64_t head = 0;
+  auto ec = kv.ScanReverse("e", "f", [&](std::string_view key, std::string_view) {
+    head = GetFixed64BE(key.substr(1));
+    return false;
+  });
+  if (ec) return ec;
+  store->head_ = head;
+  store->next_position_ = head + 1;
+  store->writer_ = std::thread([s = store.get()] { s->WriterLoop(); });
+  return store;
+}
+
+EventStore::~EventStore() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
+}
+
+void EventStore::Append(AppendRequest request, AppendCallback cb) {
+  {
+    std::lock_guard lock(mu_);
+    if (!stopping_) {
+      queue_.push_back(Pending{std::move(request), std::move(cb)});
+      cv_.notify_one();
+      return;
+    }
+  }
+  cb(errc::shut_down, AppendResult{});
+}
+
+Result<AppendResult> EventStore::AppendAndWait(AppendRequest request) {
+  std::promise<Result<AppendResult>> done;
+  auto fut = done.get_future();
+  Append(std::move(request), [&done](std::error_code ec, const AppendResult& r) {
+    if (ec) {
+      done.set_value(ec);
+    } else {
+      done.set_value(r);
+    }
+  });
+  return fut.get();
+}
+
+void EventStore::AddCommitListener(std::function<void(uint64_t)> listener) {
+  std::lock_guard lock(mu_);
+  listeners_.push_back(std::move(listener));
+}
+
+Result<uint64_t> EventStore::CurrentVersion(const std::string& stream_id) {
+  auto it = versions_.find(stream_id);
+  if (it != versions_.end()) return it->second;
+  std::string prefix = StreamKeyPrefix(stream_id);
+  uint64_t version = 0;
+  auto ec = kv_.ScanReverse(prefix, storage::PrefixEnd(prefix),
+                            [&](std::string_view key, std::string_view) {
+                              version = GetFixed64BE(key.substr(prefix.size()));
+                              return false;
+                            });
+  if (ec) return ec;
+  versions_.emplace(stream_id, version);
+  return version;
+}
+
+void EventStore::WriterLoop() {
+  std::vector<Pending> group;
+  std::vector<std::error_code> outcomes;
+  std::vector<AppendResult> results;
+  std::vector<std::function<void(uint64_t)>> listeners;
+  std::unordered_map<std::string, uint64_t> overlay;
+  std::string scratch;
+  for (;;) {
+    group.clear();
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // Stopping and drained.
+      size_t bytes = 0;
+      while (!queue_.empty() && group.size() < options_.max_batch_requests &&
+             bytes < options_.max_batch_bytes) {
+        bytes += queue_.front().request.state.bytes() + 64 * queue_.front().request.events.size();
+        for (const auto& e : queue_.front().request.events) bytes += e.payload.size();
+        group.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      listeners = listeners_;
+    }
+
+    storage::WriteBatch wb;
+    outcomes.assign(group.size(), {});
+    results.assign(group.size(), {});
+    const int64_t now = clock_.NowMicros();
+    uint64_t appended = 0;
+    for (size_t i = 0; i < group.size(); ++i) {
+      auto& req = group[i].request;
+      overlay.clear();
+      for (const auto& e : req.events) {
+        if (!ValidEvent(e)) {
+          outcomes[i] = errc::invalid_event;
+          break;
+        }
+        uint64_t current = 0;
+        if (auto o = overlay.find(e.stream_id); o != overlay.end()) {
+          current = o->second;
+        } else {
+          auto v = CurrentVersion(e.stream_id);
+          if (!v.ok()) {
+            outcomes[i] = errc::store_failed;
+            break;
+          }
+          current = *v;
+        }
+        if (e.expected_version != kAnyVersion && e.expected_version != current) {
+          outcomes[i] = errc::version_conflict;
+          break;
+        }
+        overlay[e.stream_id] = current + 1;
+        results[i].versions.push_back(current + 1);
+      }
+      if (outcomes[i]) {
+        results[i].versions.clear();
+        continue;
+      }
+      if (!req.events.empty()) results[i].first_position = next_position_;
+      for (size_t k = 0; k < req.events.size(); ++k) {
+        auto& e = req.events[k];
+        Envelope env;
+        env.event_id = NewId("ev");
+        env.type = std::move(e.type);
+        env.stream_id = e.stream_id;
+        env.stream_version = results[i].versions[k];
+        env.position = next_position_++;
+        env.origin = origin_;
+        env.time_micros = now;
+        env.correlation_id = std::move(e.correlation_id);
+        env.causation_id = std::move(e.causation_id);
+        env.schema_version = e.schema_version;
+        env.payload = std::move(e.payload);
+        scratch.clear();
+        EncodeEnvelopeTo(env, scratch);
+        wb.Put(EventKey(env.position), scratch);
+        std::string pos;
+        PutFixed64BE(pos, env.position);
+        wb.Put(StreamKey(env.stream_id, env.stream_version), pos);
+      }
+      for (auto& [stream, version] : overlay) versions_[stream] = version;
+      appended += req.events.size();
+      wb.Append(std::move(req.state));
+    }
+
+    std::error_code write_ec;
+    if (!wb.empty()) write_ec = kv_.Write(wb, options_.sync);
+    if (write_ec) {
+      // Nothing of this group is on disk: forget the positions and versions it took.
+      next_position_ = head_.load() + 1;
+      versions_.clear();
+      for (auto& o : outcomes) {
+        if (!o) o = errc::store_failed;
+      }
+    } else {
+      head_.store(next_position_ - 1, std::memory_order_release);
+      events_appended_.fetch_add(appended, std::memory_order_relaxed);
+      batches_written_.fetch_add(1, std::memory_order_relaxed);
+    }
+    // Bound the version cache; entries reload from the store on demand.
+    if (versions_.size() > (1u << 20)) versions_.clear();
+    for (size_t i = 0; i < group.size(); ++i) {
+      if (group[i].cb) group[i].cb(outcomes[i], results[i]);
+    }
+    if (!write_ec) {
+      for (auto& l : listeners) l(head_.load());
+    }
+  }
+}
+
+Result<std::vector<Envelope>> EventStore::ReadStream(std::string_view stream_id,
+                                                     uint64_t from_version, size_t max) const {
+  std::string prefix = StreamKeyPrefix(stream_id);
+  std::vector<Envelope> out;
+  std::error_code inner;
+  auto ec = kv_.Scan(StreamKey(stream_id, from_version), storage::PrefixEnd(prefix),
+                     [&](std::string_view, std::string_view pos) {
+                       std::string bytes;
+                       if ((inner = kv_.Get(EventKey(GetFixed64BE(pos)), &bytes))) return false;
+                       auto env = DecodeEnvelope(bytes);
+                       if (!env.ok()) {
+                         inner = env.error();
+                         return false;
+                       }
+                       out.push_back(std::move(env).value());
+                       return out.size() < max;
+                     });
+  if (ec) return ec;
+  if (inner) return inner;
+  return out;
+}
+
+std::error_code EventStore::ReadAll(uint64_t from_position, size_t max,
+                                    std::vector<Envelope>* out) const {
+  std::error_code inner;
+  size_t n = 0;
+  uint64_t limit = head();
+  if (from_position > limit || max == 0) return {};
+  auto ec = kv_.Scan(EventKey(from_position), EventKey(limit + 1),
+                     [&](std::string_view, std::string_view bytes) {
+                       auto env = DecodeEnvelope(bytes);
+                       if (!env.ok()) {
+                         inner = env.error();
+                         return false;
+                       }
+                       out->push_back(std::move(env).value());
+                       return ++n < max;
+                     });
+  return ec ? ec : inner;
+}
+
+}  // namespace pavilion::events

@@ -1,0 +1,101 @@
+#include "pavilion/events/processor.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace pavilion::events {
+
+void Transaction::MergeInto(Transaction& into) {
+  for (auto& e : request_.events) into.request_.events.push_back(std::move(e));
+  into.request_.state.Append(std::move(request_.state));
+  for (auto& f : on_durable_) into.on_durable_.push_back(std::move(f));
+  request_.events.clear();
+  on_durable_.clear();
+}
+
+void Transaction::Commit(EventStore& store, bool fatal_on_error) {
+  store.Append(std::move(request_),
+               [callbacks = std::move(on_durable_), fatal_on_error](std::error_code ec,
+                                                                   const AppendResult&) {
+                 if (ec && fatal_on_error) {
+                   std::fprintf(stderr, "pavilion: fatal: processor commit failed: %s\n",
+                                ec.message().c_str());
+                   std::abort();
+                 }
+                 for (const auto& f : callbacks) f(ec);
+               });
+  request_ = AppendRequest{};
+  on_durable_.clear();
+}
+
+std::string EmbeddedSource::CheckpointKey(std::string_view processor_name) {
+  return "c/" + std::string(processor_name);
+}
+
+EmbeddedSource::EmbeddedSource(EventStore& store, Worker& worker, Processor& processor)
+    : store_(store),
+      worker_(worker),
+      processor_(processor),
+      checkpoint_key_(CheckpointKey(processor.name())) {}
+
+EmbeddedSource::~EmbeddedSource() { Stop(); }
+
+void EmbeddedSource::Start() {
+  std::string value;
+  auto ec = store_.kv().Get(checkpoint_key_, &value);
+  if (ec && ec != storage::errc::not_found) {
+    std::fprintf(stderr, "pavilion: fatal: cannot read checkpoint %s: %s\n",
+                 checkpoint_key_.c_str(), ec.message().c_str());
+    std::abort();
+  }
+  cursor_ = ec ? 0 : GetFixed64BE(value);
+  store_.AddCommitListener([this, alive = alive_](uint64_t) {
+    if (alive->load()) Schedule();
+  });
+  Schedule();
+}
+
+void EmbeddedSource::Stop() { alive_->store(false); }
+
+uint64_t EmbeddedSource::lag() const {
+  uint64_t head = store_.head(), cursor = cursor_.load();
+  return head > cursor ? head - cursor : 0;
+}
+
+void EmbeddedSource::Schedule() {
+  if (store_.head() <= cursor_.load()) return;
+  if (scheduled_.exchange(true)) return;
+  worker_.Post([this, alive = alive_] {
+    if (alive->load()) Pump();
+  });
+}
+
+void EmbeddedSource::Pump() {
+  constexpr size_t kMaxEvents = 2048;
+  buffer_.clear();
+  uint64_t cursor = cursor_.load();
+  if (auto ec = store_.ReadAll(cursor + 1, kMaxEvents, &buffer_)) {
+    std::fprintf(stderr, "pavilion: fatal: reading the log for %s: %s\n", checkpoint_key_.c_str(),
+                 ec.message().c_str());
+    std::abort();
+  }
+  // All events of one pump commit together: one checkpoint, one append.
+  Transaction all;
+  for (const auto& env : buffer_) {
+    Transaction tx(env);
+    processor_.Handle(env, tx);
+    tx.MergeInto(all);
+    cursor = env.position;
+  }
+  if (!buffer_.empty()) {
+    std::string value;
+    PutFixed64BE(value, cursor);
+    all.state().Put(checkpoint_key_, value);
+    all.Commit(store_, /*fatal_on_error=*/true);
+    cursor_.store(cursor);
+  }
+  scheduled_.store(false);
+  Schedule();
+}
+
+}  // namespace pavilion::events

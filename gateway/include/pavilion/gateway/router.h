@@ -1,0 +1,85 @@
+// Router: the HTTP API as a plain function from request to response, testable without sockets.
+//
+// Handle() authenticates the bearer token, parses the JSON body with simdjson (rejecting
+// malformed JSON, wrong types and bad values with 400/415/422 before any event is written),
+// calls a service and answers through `respond` exactly once, on whatever thread the service
+// answered on. Every error body is {"error": {"code": "...", "message": "..."}}.
+// Thread-safe: Handle may be called from many threads at once.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "pavilion/catalog/catalog_service.h"
+#include "pavilion/events/event_store.h"
+#include "pavilion/gateway/identity.h"
+#include "pavilion/gateway/metrics.h"
+#include "pavilion/order/order_service.h"
+#include "pavilion/settlement/settlement_service.h"
+
+namespace pavilion::gateway {
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // Path and query, e.g. "/v1/stats/sales?group_by=seller".
+  std::string authorization;
+  std::string content_type;
+  std::string idempotency_key;
+  std::string body;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+using Respond = std::function<void(HttpResponse)>;
+
+// Runs a function after a delay; the server backs it with Asio timers, tests with a fake.
+class Timers {
+ public:
+  virtual ~Timers() = default;
+  virtual void After(int64_t millis, std::function<void()> fn) = 0;
+};
+
+struct RouterOptions {
+  // How long POST /v1/orders waits for the order's outcome before answering 202 pending.
+  int64_t order_wait_ms = 5'000;
+};
+
+struct RouteInfo {
+  std::string method;
+  std::string pattern;  // e.g. "/v1/products/{id}"
+};
+
+struct Services {
+  catalog::CatalogService& catalog;
+  order::OrderService& orders;
+  settlement::SettlementService& settlement;
+  events::EventStore& store;
+};
+
+class Router {
+ public:
+  Router(Services services, Identity& identity, Timers& timers, RouterOptions options = {});
+  ~Router();
+
+  void Handle(HttpRequest request, Respond respond);
+
+  // Extra Prometheus series (projection lag, Kafka); appended to GET /metrics.
+  void SetMetricsHook(std::function<void(std::string&)> hook);
+
+  static const std::vector<RouteInfo>& Routes();
+  static std::string_view OpenApiDocument();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace pavilion::gateway

@@ -1,0 +1,42 @@
+// Server: the HTTP/1.1 front of the Router on Boost.Beast.
+//
+// Keep-alive connections, one strand per connection, requests on a connection answered in
+// order (one in flight; pipelined requests wait in the read buffer, so the queue is bounded by
+// it), an explicit body limit (413), a read timeout that closes idle or slow connections, and one
+// fail() path for connection errors. Asio types stay in server.cc.
+// The Router is built with timers(), then handed to Listen.
+// Thread-safety: Listen before Run; Stop may be called from any thread or a signal.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "pavilion/gateway/router.h"
+
+namespace pavilion::gateway {
+
+struct ServerOptions {
+  int threads = 2;
+  size_t body_limit = 1u << 20;
+  int64_t read_timeout_ms = 30'000;
+};
+
+class Server {
+ public:
+  explicit Server(ServerOptions options);
+  ~Server();
+
+  // Binds host:port (port 0 picks a free one), serves `router` there, returns the bound port.
+  Result<uint16_t> Listen(Router& router, const std::string& host, uint16_t port);
+  // Serves until Stop() or SIGINT/SIGTERM; returns when all threads are done.
+  void Run();
+  void Stop();
+  Timers& timers();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace pavilion::gateway

@@ -1,0 +1,117 @@
+// JsonWriter: builds a JSON text with commas and string escaping handled. Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pavilion::gateway {
+
+class JsonWriter {
+ public:
+  JsonWriter& BeginObject() { return Open('{'); }
+  JsonWriter& EndObject() { return Close('}'); }
+  JsonWriter& BeginArray() { return Open('['); }
+  JsonWriter& EndArray() { return Close(']'); }
+  JsonWriter& Key(std::string_view k) {
+    Separate();
+    Quote(k);
+    out_.push_back(':');
+    after_key_ = true;
+    return *this;
+  }
+  JsonWriter& String(std::string_view s) {
+    Separate();
+    Quote(s);
+    return *this;
+  }
+  JsonWriter& Int(int64_t v) {
+    Separate();
+    out_ += std::to_string(v);
+    return *this;
+  }
+  JsonWriter& Bool(bool b) {
+    Separate();
+    out_ += b ? "true" : "false";
+    return *this;
+  }
+  JsonWriter& Null() {
+    Separate();
+    out_ += "null";
+    return *this;
+  }
+  // Inserts already-encoded JSON.
+  JsonWriter& Raw(std::string_view json) {
+    Separate();
+    out_ += json;
+    return *this;
+  }
+  template <typename T>
+  JsonWriter& Field(std::string_view k, const T& v) {
+    Key(k);
+    if constexpr (std::is_same_v<T, bool>) {
+      return Bool(v);
+    } else if constexpr (std::is_integral_v<T>) {
+      return Int(static_cast<int64_t>(v));
+    } else {
+      return String(v);
+    }
+  }
+  std::string Take() { return std::move(out_); }
+
+  static void Escape(std::string_view s, std::string& out) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    for (char c : s) {
+      switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+          if (static_cast<unsigned char>(c) < 0x20) {
+            out += "\\u00";
+            out.push_back(kHex[(c >> 4) & 0xf]);
+            out.push_back(kHex[c & 0xf]);
+          } else {
+            out.push_back(c);
+          }
+      }
+    }
+  }
+
+ private:
+  JsonWriter& Open(char c) {
+    Separate();
+    out_.push_back(c);
+    first_.push_back(true);
+    return *this;
+  }
+  JsonWriter& Close(char c) {
+    out_.push_back(c);
+    first_.pop_back();
+    return *this;
+  }
+  void Separate() {
+    if (after_key_) {
+      after_key_ = false;
+      return;
+    }
+    if (!first_.empty()) {
+      if (!first_.back()) out_.push_back(',');
+      first_.back() = false;
+    }
+  }
+  void Quote(std::string_view s) {
+    out_.push_back('"');
+    Escape(s, out_);
+    out_.push_back('"');
+  }
+
+  std::string out_;
+  std::vector<bool> first_;
+  bool after_key_ = false;
+};
+
+}  // namespace pavilion::gateway

@@ -1,0 +1,633 @@
+#include "pavilion/gateway/router.h"
+
+#include <simdjson.h>
+
+#include <atomic>
+#include <charconv>
+#include <map>
+#include <optional>
+
+#include "json_writer.h"
+
+namespace pavilion::gateway {
+namespace {
+
+namespace od = simdjson::ondemand;
+using events::svc_errc;
+
+constexpr size_t kMaxIdempotencyKey = 128;
+
+HttpResponse Json(int status, std::string body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+HttpResponse Error(int status, std::string_view code, std::string_view message) {
+  JsonWriter w;
+  w.BeginObject().Key("error").BeginObject();
+  w.Field("code", code).Field("message", message);
+  w.EndObject().EndObject();
+  return Json(status, w.Take());
+}
+
+HttpResponse FromServiceError(const pavilion::Error& e) {
+  if (e.code.category() == events::svc_category()) {
+    switch (static_cast<svc_errc>(e.code.value())) {
+      case svc_errc::invalid_argument: return Error(422, "invalid_field", e.message);
+      case svc_errc::not_found: return Error(404, "not_found", e.message);
+      case svc_errc::forbidden: return Error(403, "forbidden", e.message);
+      case svc_errc::conflict: return Error(409, "conflict", e.message);
+      case svc_errc::timed_out: return Error(504, "timed_out", e.message);
+      default: break;
+    }
+  }
+  return Error(500, "internal", e.message);
+}
+
+std::string PercentDecode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      int v = 0;
+      auto [p, ec] = std::from_chars(s.data() + i + 1, s.data() + i + 3, v, 16);
+      if (ec == std::errc() && p == s.data() + i + 3) {
+        out.push_back(static_cast<char>(v));
+        i += 2;
+        continue;
+      }
+    }
+    out.push_back(s[i] == '+' ? ' ' : s[i]);
+  }
+  return out;
+}
+
+std::map<std::string, std::string> ParseQuery(std::string_view q) {
+  std::map<std::string, std::string> out;
+  while (!q.empty()) {
+    auto amp = q.find('&');
+    std::string_view part = q.substr(0, amp);
+    auto eq = part.find('=');
+    out[PercentDecode(part.substr(0, eq))] =
+        eq == std::string_view::npos ? "" : PercentDecode(part.substr(eq + 1));
+    if (amp == std::string_view::npos) break;
+    q.remove_prefix(amp + 1);
+  }
+  return out;
+}
+
+// Reads a JSON body field by field and remembers the first problem as an HTTP error.
+class Body {
+ public:
+  using FieldFn = std::function<bool(std::string_view key, od::value& v)>;
+
+  // Parses `body` as one JSON object, calling `fn` per field. False if anything failed.
+  bool Object(const HttpRequest& req, const FieldFn& fn) {
+    std::string_view ct = req.content_type;
+    if (ct.substr(0, ct.find(';')) != "application/json") {
+      return Fail(415, "unsupported_media_type",
+                  "send the body as JSON with Content-Type: application/json");
+    }
+    thread_local od::parser parser;
+    padded_ = simdjson::padded_string(req.body);
+    od::document doc;
+    if (auto err = parser.iterate(padded_).get(doc)) return Malformed(err);
+    od::object obj;
+    if (auto err = doc.get_object().get(obj)) return Malformed(err, "the body must be a JSON object");
+    if (!Fields(obj, "", fn)) return false;
+    const char* rest = nullptr;
+    if (doc.current_location().get(rest) == simdjson::SUCCESS) {
+      return Fail(400, "malformed_json", "unexpected content after the JSON object");
+    }
+    return true;
+  }
+
+  bool Fields(od::object& obj, std::string_view where, const FieldFn& fn) {
+    for (auto field : obj) {
+      std::string_view key;
+      if (auto err = field.unescaped_key().get(key)) return Malformed(err);
+      od::value v;
+      if (auto err = field.value().get(v)) return Malformed(err);
+      path_ = std::string(where) + std::string(key);
+      if (!fn(key, v)) return false;
+    }
+    return true;
+  }
+
+  bool Array(od::value& v, const std::function<bool(size_t, od::value&)>& fn) {
+    od::array arr;
+    if (auto err = v.get_array().get(arr)) return Type(err, "an array");
+    size_t i = 0;
+    for (auto el : arr) {
+      od::value item;
+      if (auto err = el.get(item)) return Malformed(err);
+      if (!fn(i++, item)) return false;
+    }
+    return true;
+  }
+
+  bool NestedObject(od::value& v, std::string where, const FieldFn& fn) {
+    od::object obj;
+    if (auto err = v.get_object().get(obj)) return Type(err, "an object");
+    return Fields(obj, where, fn);
+  }
+
+  bool String(od::value& v, std::string& out, size_t max = 1000) {
+    std::string_view s;
+    if (auto err = v.get_string().get(s)) return Type(err, "a string");
+    if (s.size() > max) {
+      return Fail(422, "invalid_field",
+                  path_ + ": too long; use at most " + std::to_string(max) + " bytes");
+    }
+    out.assign(s);
+    return true;
+  }
+
+  bool Int(od::value& v, int64_t& out) {
+    if (auto err = v.get_int64().get(out)) return Type(err, "an integer");
+    return true;
+  }
+
+  bool Fail(int status, std::string code, std::string message) {
+    if (!error_) error_ = Error(status, code, message);
+    return false;
+  }
+  bool Missing(std::string_view field) {
+    return Fail(422, "invalid_field", std::string(field) + ": required");
+  }
+  HttpResponse TakeError() { return std::move(*error_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  bool Type(simdjson::error_code err, std::string_view expected) {
+    if (err == simdjson::INCORRECT_TYPE || err == simdjson::NUMBER_OUT_OF_RANGE ||
+        err == simdjson::NUMBER_ERROR) {
+      return Fail(422, "invalid_field", path_ + ": expected " + std::string(expected));
+    }
+    return Malformed(err);
+  }
+  bool Malformed(simdjson::error_code err, std::string_view what = {}) {
+    if (err == simdjson::INCORRECT_TYPE && !what.empty()) {
+      return Fail(400, "malformed_json", std::string(what));
+    }
+    return Fail(400, "malformed_json",
+                std::string("the body is not valid JSON: ") + simdjson::error_message(err));
+  }
+
+  simdjson::padded_string padded_;
+  std::string path_;
+  std::optional<HttpResponse> error_;
+};
+
+void WriteSku(JsonWriter& w, const catalog::Sku& s) {
+  w.BeginObject();
+  w.Field("id", s.id).Field("spec", s.spec).Field("price_fen", s.price.value());
+  w.Field("stock", s.stock).Field("reserved", s.reserved);
+  w.EndObject();
+}
+
+std::string ProductJson(const catalog::Product& p) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Field("id", p.id).Field("seller_id", p.seller_id).Field("title", p.title);
+  w.Field("place_code", p.place_code).Field("created_micros", p.created_micros);
+  w.Key("skus").BeginArray();
+  for (const auto& s : p.skus) WriteSku(w, s);
+  w.EndArray().EndObject();
+  return w.Take();
+}
+
+std::string SellerJson(const catalog::Seller& s, const std::string* token) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Field("id", s.id).Field("name", s.name).Field("place_code", s.place_code);
+  w.Field("supplier_type", s.supplier_type).Field("created_micros", s.created_micros);
+  if (token) w.Field("token", *token);
+  w.EndObject();
+  return w.Take();
+}
+
+std::string OrderJson(const order::Order& o) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Field("id", o.id).Field("shopper_id", o.shopper_id).Field("status", o.status);
+  w.Field("total_fen", o.total.value());
+  w.Field("created_micros", o.created_micros).Field("updated_micros", o.updated_micros);
+  w.Key("lines").BeginArray();
+  for (const auto& l : o.lines) {
+    w.BeginObject();
+    w.Field("sku_id", l.sku_id).Field("quantity", l.quantity).Field("status", l.status);
+    if (l.status == "reserved") {
+      w.Field("product_id", l.product_id).Field("seller_id", l.seller_id);
+      w.Field("place_code", l.place_code);
+      w.Field("unit_price_fen", l.unit_price.value()).Field("amount_fen", l.amount.value());
+    }
+    if (!l.reason.empty()) w.Field("reason", l.reason);
+    w.EndObject();
+  }
+  w.EndArray().EndObject();
+  return w.Take();
+}
+
+}  // namespace
+
+class Router::Impl {
+ public:
+  using Params = std::vector<std::string>;
+  using Handler = void (Impl::*)(const HttpRequest&, const Params&, Respond);
+
+  struct Route {
+    std::string method;
+    std::string pattern;
+    std::vector<std::string> segments;
+    Handler handler;
+  };
+
+  Impl(Services s, Identity& identity, Timers& timers, RouterOptions options)
+      : s_(s), identity_(identity), timers_(timers), options_(options), metrics_(Names()) {}
+
+  static const std::vector<Route>& Table() {
+    static const std::vector<Route> table = [] {
+      std::vector<Route> t = {
+          {"GET", "/healthz", {}, &Impl::Health},
+          {"GET", "/metrics", {}, &Impl::GetMetrics},
+          {"GET", "/v1/openapi.json", {}, &Impl::OpenApi},
+          {"POST", "/v1/sellers", {}, &Impl::CreateSeller},
+          {"GET", "/v1/sellers/{id}", {}, &Impl::GetSeller},
+          {"POST", "/v1/shoppers", {}, &Impl::CreateShopper},
+          {"POST", "/v1/products", {}, &Impl::CreateProduct},
+          {"GET", "/v1/products/{id}", {}, &Impl::GetProduct},
+          {"POST", "/v1/orders", {}, &Impl::CreateOrder},
+          {"GET", "/v1/orders/{id}", {}, &Impl::GetOrder},
+          {"GET", "/v1/stats/sales", {}, &Impl::SalesStats},
+      };
+      for (auto& r : t) r.segments = Split(r.pattern);
+      return t;
+    }();
+    return table;
+  }
+
+  static std::vector<std::string> Names() {
+    std::vector<std::string> names;
+    for (const auto& r : Table()) names.push_back(r.method + " " + r.pattern);
+    names.push_back("unmatched");
+    return names;
+  }
+
+  void Handle(HttpRequest req, Respond respond) {
+    const int64_t start = s_.store.clock().MonotonicMicros();
+    std::string_view target = req.target;
+    std::string_view path = target.substr(0, target.find('?'));
+    std::vector<std::string> segments = Split(path);
+    size_t index = Table().size();
+    bool path_matched = false;
+    Params params;
+    for (size_t i = 0; i < Table().size(); ++i) {
+      params.clear();
+      if (!Match(Table()[i].segments, segments, &params)) continue;
+      path_matched = true;
+      if (Table()[i].method == req.method) {
+        index = i;
+        break;
+      }
+    }
+    Respond observed = [this, index, start, respond = std::move(respond)](HttpResponse r) {
+      metrics_.Observe(index, r.status, s_.store.clock().MonotonicMicros() - start);
+      respond(std::move(r));
+    };
+    if (index == Table().size()) {
+      if (path_matched) {
+        return observed(Error(405, "method_not_allowed", req.method + " is not served on this path"));
+      }
+      return observed(Error(404, "not_found", "no route for " + std::string(path)));
+    }
+    (this->*Table()[index].handler)(req, params, std::move(observed));
+  }
+
+  void SetMetricsHook(std::function<void(std::string&)> hook) { metrics_hook_ = std::move(hook); }
+
+ private:
+  static std::vector<std::string> Split(std::string_view path) {
+    std::vector<std::string> out;
+    while (!path.empty()) {
+      if (path.front() == '/') {
+        path.remove_prefix(1);
+        continue;
+      }
+      auto slash = path.find('/');
+      out.push_back(PercentDecode(path.substr(0, slash)));
+      if (slash == std::string_view::npos) break;
+      path.remove_prefix(slash);
+    }
+    return out;
+  }
+
+  static bool Match(const std::vector<std::string>& pattern, const std::vector<std::string>& path,
+                    Params* params) {
+    if (pattern.size() != path.size()) return false;
+    for (size_t i = 0; i < pattern.size(); ++i) {
+      if (pattern[i].front() == '{') {
+        if (path[i].empty()) return false;
+        params->push_back(path[i]);
+      } else if (pattern[i] != path[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // The caller's identity, or an error response already sent.
+  std::optional<Principal> Authenticate(const HttpRequest& req, const Respond& respond) {
+    std::string_view auth = req.authorization;
+    constexpr std::string_view kBearer = "Bearer ";
+    if (auth.substr(0, kBearer.size()) != kBearer) {
+      respond(Error(401, "unauthorized", "send Authorization: Bearer <token>"));
+      return std::nullopt;
+    }
+    auto who = identity_.Authenticate(auth.substr(kBearer.size()));
+    if (!who) respond(Error(401, "unauthorized", "the bearer token is not valid"));
+    return who;
+  }
+
+  std::optional<Principal> Require(const HttpRequest& req, const Respond& respond,
+                                   std::initializer_list<std::string_view> roles) {
+    auto who = Authenticate(req, respond);
+    if (!who) return who;
+    for (auto role : roles) {
+      if (who->role == role) return who;
+    }
+    std::string list;
+    for (auto role : roles) list += (list.empty() ? "" : " or ") + std::string(role);
+    respond(Error(403, "forbidden", "this route needs the " + list + " role"));
+    return std::nullopt;
+  }
+
+  void Health(const HttpRequest&, const Params&, Respond respond) {
+    respond(Json(200, R"({"status":"ok"})"));
+  }
+
+  void GetMetrics(const HttpRequest&, const Params&, Respond respond) {
+    HttpResponse r;
+    r.content_type = "text/plain; version=0.0.4";
+    metrics_.Render(r.body);
+    r.body += "# TYPE pavilion_events_appended_total counter\npavilion_events_appended_total " +
+              std::to_string(s_.store.events_appended()) + "\n";
+    r.body += "# TYPE pavilion_event_batches_total counter\npavilion_event_batches_total " +
+              std::to_string(s_.store.batches_written()) + "\n";
+    r.body += "# TYPE pavilion_log_head gauge\npavilion_log_head " +
+              std::to_string(s_.store.head()) + "\n";
+    if (metrics_hook_) metrics_hook_(r.body);
+    respond(std::move(r));
+  }
+
+  void OpenApi(const HttpRequest&, const Params&, Respond respond) {
+    respond(Json(200, std::string(Router::OpenApiDocument())));
+  }
+
+  void CreateSeller(const HttpRequest& req, const Params&, Respond respond) {
+    if (!Require(req, respond, {"operator"})) return;
+    catalog::SellerInput in;
+    Body body;
+    bool ok = body.Object(req, [&](std::string_view key, od::value& v) {
+      if (key == "name") return body.String(v, in.name, 200);
+      if (key == "place_code") return body.String(v, in.place_code, 12);
+      if (key == "supplier_type") return body.String(v, in.supplier_type, 40);
+      return true;
+    });
+    if (!ok) return respond(body.TakeError());
+    if (in.supplier_type.empty()) in.supplier_type = "enterprise";
+    s_.catalog.RegisterSeller(in, [this, respond](Result<catalog::Seller> r) {
+      if (!r.ok()) return respond(FromServiceError(r.error_detail()));
+      auto token = identity_.Issue("seller", r->id);
+      if (!token.ok()) return respond(Error(500, "internal", "could not store the seller's token"));
+      respond(Json(201, SellerJson(*r, &*token)));
+    });
+  }
+
+  void GetSeller(const HttpRequest&, const Params& p, Respond respond) {
+    s_.catalog.GetSeller(p[0], [respond](Result<catalog::Seller> r) {
+      if (!r.ok()) return respond(FromServiceError(r.error_detail()));
+      respond(Json(200, SellerJson(*r, nullptr)));
+    });
+  }
+
+  void CreateShopper(const HttpRequest& req, const Params&, Respond respond) {
+    std::string name;
+    if (!req.body.empty()) {
+      Body body;
+      bool ok = body.Object(req, [&](std::string_view key, od::value& v) {
+        if (key == "name") return body.String(v, name, 200);
+        return true;
+      });
+      if (!ok) return respond(body.TakeError());
+    }
+    std::string id = events::NewId("shp");
+    auto token = identity_.Issue("shopper", id);
+    if (!token.ok()) return respond(Error(500, "internal", "could not store the shopper's token"));
+    JsonWriter w;
+    w.BeginObject().Field("id", id).Field("name", name).Field("token", *token).EndObject();
+    respond(Json(201, w.Take()));
+  }
+
+  void CreateProduct(const HttpRequest& req, const Params&, Respond respond) {
+    auto who = Require(req, respond, {"operator", "seller"});
+    if (!who) return;
+    catalog::ProductInput in;
+    Body body;
+    bool ok = body.Object(req, [&](std::string_view key, od::value& v) {
+      if (key == "seller_id") return body.String(v, in.seller_id, 64);
+      if (key == "title") return body.String(v, in.title, 300);
+      if (key != "skus") return true;
+      return body.Array(v, [&](size_t i, od::value& item) {
+        if (i >= 200) return body.Fail(422, "invalid_field", "skus: give at most 200 SKUs");
+        catalog::SkuInput sku;
+        bool has_price = false, has_stock = false;
+        std::string where = "skus[" + std::to_string(i) + "].";
+        bool fields_ok = body.NestedObject(item, where, [&](std::string_view k, od::value& fv) {
+          if (k == "spec") return body.String(fv, sku.spec, 100);
+          int64_t n = 0;
+          if (k == "price_fen") {
+            has_price = true;
+            if (!body.Int(fv, n)) return false;
+            sku.price = Fen(n);
+          } else if (k == "stock") {
+            has_stock = true;
+            if (!body.Int(fv, n)) return false;
+            sku.stock = n;
+          }
+          return true;
+        });
+        if (!fields_ok) return false;
+        if (!has_price) return body.Missing(where + "price_fen");
+        if (!has_stock) return body.Missing(where + "stock");
+        in.skus.push_back(std::move(sku));
+        return true;
+      });
+    });
+    if (!ok) return respond(body.TakeError());
+    if (who->role == "seller") {
+      if (in.seller_id.empty()) in.seller_id = who->subject;
+      if (in.seller_id != who->subject) {
+        return respond(Error(403, "forbidden", "a seller may create products only for itself"));
+      }
+    } else if (in.seller_id.empty()) {
+      return respond(Error(422, "invalid_field", "seller_id: required"));
+    }
+    s_.catalog.CreateProduct(std::move(in), [respond](Result<catalog::Product> r) {
+      if (!r.ok()) return respond(FromServiceError(r.error_detail()));
+      respond(Json(201, ProductJson(*r)));
+    });
+  }
+
+  void GetProduct(const HttpRequest&, const Params& p, Respond respond) {
+    s_.catalog.GetProduct(p[0], [respond](Result<catalog::Product> r) {
+      if (!r.ok()) return respond(FromServiceError(r.error_detail()));
+      respond(Json(200, ProductJson(*r)));
+    });
+  }
+
+  struct PendingCall {
+    explicit PendingCall(Respond r) : respond(std::move(r)) {}
+    Respond respond;
+    std::atomic<bool> answered{false};
+    bool Claim() { return !answered.exchange(true); }
+  };
+
+  void CreateOrder(const HttpRequest& req, const Params&, Respond respond) {
+    auto who = Require(req, respond, {"operator", "shopper"});
+    if (!who) return;
+    order::PlaceOrderInput in;
+    Body body;
+    bool has_items = false;
+    bool ok = body.Object(req, [&](std::string_view key, od::value& v) {
+      if (key == "shopper_id") return body.String(v, in.shopper_id, 64);
+      if (key != "items") return true;
+      has_items = true;
+      return body.Array(v, [&](size_t i, od::value& item) {
+        if (i >= order::kMaxOrderLines) {
+          return body.Fail(422, "invalid_field",
+                           "items: give at most " + std::to_string(order::kMaxOrderLines));
+        }
+        events::schema::OrderItem line;
+        bool has_qty = false;
+        std::string where = "items[" + std::to_string(i) + "].";
+        bool fields_ok = body.NestedObject(item, where, [&](std::string_view k, od::value& fv) {
+          if (k == "sku_id") return body.String(fv, line.sku_id, 64);
+          if (k == "quantity") {
+            has_qty = true;
+            return body.Int(fv, line.quantity);
+          }
+          return true;
+        });
+        if (!fields_ok) return false;
+        if (line.sku_id.empty()) return body.Missing(where + "sku_id");
+        if (!has_qty) return body.Missing(where + "quantity");
+        in.items.push_back(std::move(line));
+        return true;
+      });
+    });
+    if (!ok) return respond(body.TakeError());
+    if (!has_items) return respond(Error(422, "invalid_field", "items: required"));
+    if (who->role == "shopper") {
+      if (in.shopper_id.empty()) in.shopper_id = who->subject;
+      if (in.shopper_id != who->subject) {
+        return respond(Error(403, "forbidden", "a shopper may order only for itself"));
+      }
+    } else if (in.shopper_id.empty()) {
+      return respond(Error(422, "invalid_field", "shopper_id: required when the operator orders"));
+    }
+    if (req.idempotency_key.size() > kMaxIdempotencyKey) {
+      return respond(Error(400, "invalid_header", "Idempotency-Key: use at most 128 characters"));
+    }
+    in.idempotency_key = req.idempotency_key;
+
+    auto call = std::make_shared<PendingCall>(std::move(respond));
+    std::string id = s_.orders.Place(std::move(in), [call](Result<order::Order> r) {
+      if (!call->Claim()) return;
+      if (!r.ok()) return call->respond(FromServiceError(r.error_detail()));
+      call->respond(Json(201, OrderJson(*r)));
+    });
+    timers_.After(options_.order_wait_ms, [call, id] {
+      if (!call->Claim()) return;
+      JsonWriter w;
+      w.BeginObject().Field("id", id).Field("status", "pending").EndObject();
+      HttpResponse r = Json(202, w.Take());
+      r.headers.emplace_back("Location", "/v1/orders/" + id);
+      call->respond(std::move(r));
+    });
+  }
+
+  void GetOrder(const HttpRequest& req, const Params& p, Respond respond) {
+    auto who = Require(req, respond, {"operator", "shopper", "seller"});
+    if (!who) return;
+    s_.orders.Get(p[0], [who = *who, respond](Result<order::Order> r) {
+      if (!r.ok()) return respond(FromServiceError(r.error_detail()));
+      bool allowed = who.role == "operator" ||
+                     (who.role == "shopper" && r->shopper_id == who.subject);
+      if (who.role == "seller") {
+        for (const auto& l : r->lines) allowed = allowed || l.seller_id == who.subject;
+      }
+      // Someone else's order is reported as absent, so ids cannot be probed.
+      if (!allowed) return respond(Error(404, "not_found", "no order " + r->id));
+      respond(Json(200, OrderJson(*r)));
+    });
+  }
+
+  void SalesStats(const HttpRequest& req, const Params&, Respond respond) {
+    if (!Require(req, respond, {"operator"})) return;
+    auto q = ParseQuery(std::string_view(req.target).substr(
+        std::min(req.target.size(), req.target.find('?') + 1)));
+    settlement::SalesQuery query;
+    if (q.count("group_by")) query.group_by = q["group_by"];
+    query.from_day = q["from"];
+    query.to_day = q["to"];
+    query.by_day = q["by_day"] == "true" || q["by_day"] == "1";
+    s_.settlement.Sales(query, [query, respond](Result<std::vector<settlement::SalesRow>> r) {
+      if (!r.ok()) return respond(FromServiceError(r.error_detail()));
+      JsonWriter w;
+      w.BeginObject().Field("group_by", query.group_by).Key("rows").BeginArray();
+      Fen total;
+      for (const auto& row : *r) {
+        w.BeginObject().Field(query.group_by == "seller" ? "seller_id" : "place_code", row.key);
+        if (!row.day.empty()) w.Field("day", row.day);
+        w.Field("amount_fen", row.totals.amount.value()).Field("orders", row.totals.orders);
+        w.Field("units", row.totals.units).EndObject();
+        total += row.totals.amount;
+      }
+      w.EndArray().Field("total_amount_fen", total.value()).EndObject();
+      respond(Json(200, w.Take()));
+    });
+  }
+
+  Services s_;
+  Identity& identity_;
+  Timers& timers_;
+  RouterOptions options_;
+  Metrics metrics_;
+  std::function<void(std::string&)> metrics_hook_;
+};
+
+Router::Router(Services services, Identity& identity, Timers& timers, RouterOptions options)
+    : impl_(std::make_unique<Impl>(services, identity, timers, options)) {}
+
+Router::~Router() = default;
+
+void Router::Handle(HttpRequest request, Respond respond) {
+  impl_->Handle(std::move(request), std::move(respond));
+}
+
+void Router::SetMetricsHook(std::function<void(std::string&)> hook) {
+  impl_->SetMetricsHook(std::move(hook));
+}
+
+const std::vector<RouteInfo>& Router::Routes() {
+  static const std::vector<RouteInfo> routes = [] {
+    std::vector<RouteInfo> out;
+    for (const auto& r : Impl::Table()) out.push_back(RouteInfo{r.method, r.pattern});
+    return out;
+  }();
+  return routes;
+}
+
+}  // namespace pavilion::gateway

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The first command: install what is needed, build Release, and start Pavilion on
+# http://127.0.0.1:8080 with the embedded transport, data in ./data, and a demo pavilion when the
+# data directory is empty. Extra arguments go to `pavilion serve` (e.g. --listen 0.0.0.0:8080).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh
+scripts/build.sh build Release
+exec build/tools/pavilion/pavilion serve --data-dir ./data --listen 127.0.0.1:8080 "$@"

@@ -1,0 +1,257 @@
+#include "pavilion/catalog/catalog_service.h"
+
+#include <algorithm>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace pavilion::catalog {
+namespace {
+
+using events::svc_errc;
+namespace schema = events::schema;
+
+constexpr size_t kMaxSkusPerProduct = 200;
+constexpr int64_t kMaxStock = 1'000'000'000;
+constexpr int64_t kMaxPriceFen = 100'000'000'00;  // ¥100 million
+
+std::string SellerKey(std::string_view id) { return "cat/seller/" + std::string(id); }
+std::string ProductKey(std::string_view id) { return "cat/product/" + std::string(id); }
+std::string SkuKey(std::string_view id) { return "cat/sku/" + std::string(id); }
+std::string ReservationKey(std::string_view order_id, uint32_t line) {
+  return "cat/res/" + std::string(order_id) + "/" + std::to_string(line);
+}
+
+bool ValidPlaceCode(std::string_view code) {
+  // Administrative-division codes: 6 digits (province/city/county), 9 (town), 12 (village).
+  if (code.size() != 6 && code.size() != 9 && code.size() != 12) return false;
+  return std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+bool ValidText(std::string_view s, size_t max) { return !s.empty() && s.size() <= max; }
+
+}  // namespace
+
+const std::vector<std::string>& SupplierTypes() {
+  static const std::vector<std::string> kTypes = {
+      "poor_household", "cooperative",     "family_farm", "leading_enterprise",
+      "individual",     "village_station", "enterprise"};
+  return kTypes;
+}
+
+class CatalogService::Impl final : public events::Processor {
+ public:
+  explicit Impl(events::EventStore& store) : store_(store) {}
+
+  std::string_view name() const override { return "catalog"; }
+
+  void Handle(const events::Envelope& event, events::Transaction& tx) override {
+    if (event.type == schema::OrderPlaced::kType) {
+      auto placed = events::Decode<schema::OrderPlaced>(event.payload);
+      if (placed.ok()) Reserve(*placed, tx);
+    } else if (event.type == schema::OrderRejected::kType) {
+      auto rejected = events::Decode<schema::OrderRejected>(event.payload);
+      if (rejected.ok()) Release(*rejected, tx);
+    }
+  }
+
+  Result<Seller> RegisterSeller(const SellerInput& in, events::Transaction& tx) {
+    if (!ValidText(in.name, 200)) {
+      return {svc_errc::invalid_argument, "name: give the seller's name (1 to 200 bytes)"};
+    }
+    if (!ValidPlaceCode(in.place_code)) {
+      return {svc_errc::invalid_argument,
+              "place_code: use an administrative-division code of 6, 9 or 12 digits, e.g. "
+              "\"140430\" for 沁县"};
+    }
+    const auto& types = SupplierTypes();
+    if (std::find(types.begin(), types.end(), in.supplier_type) == types.end()) {
+      std::string list;
+      for (const auto& t : types) list += (list.empty() ? "" : ", ") + t;
+      return {svc_errc::invalid_argument, "supplier_type: use one of " + list};
+    }
+    Seller s{events::NewId("sel"), in.name, in.place_code, in.supplier_type,
+             store_.clock().NowMicros()};
+    tx.Emit(s.id, events::kNoStream,
+            schema::SellerRegistered{s.id, s.name, s.place_code, s.supplier_type});
+    tx.state().Put(SellerKey(s.id), events::Encode(s));
+    sellers_[s.id] = s;
+    return s;
+  }
+
+  Result<Product> CreateProduct(const ProductInput& in, events::Transaction& tx) {
+    auto seller = LoadSeller(in.seller_id);
+    if (!seller) {
+      return {svc_errc::not_found, "seller_id: no seller " + in.seller_id + "; register it first"};
+    }
+    if (!ValidText(in.title, 300)) {
+      return {svc_errc::invalid_argument, "title: give a title of 1 to 300 bytes"};
+    }
+    if (in.skus.empty() || in.skus.size() > kMaxSkusPerProduct) {
+      return {svc_errc::invalid_argument, "skus: give 1 to 200 SKUs"};
+    }
+    for (size_t i = 0; i < in.skus.size(); ++i) {
+      const auto& s = in.skus[i];
+      std::string at = "skus[" + std::to_string(i) + "].";
+      if (!ValidText(s.spec, 100)) {
+        return {svc_errc::invalid_argument, at + "spec: give a spec such as \"500g\""};
+      }
+      if (s.price.value() <= 0 || s.price.value() > kMaxPriceFen) {
+        return {svc_errc::invalid_argument,
+                at + "price_fen: give a price in fen between 1 and 10000000000"};
+      }
+      if (s.stock < 0 || s.stock > kMaxStock) {
+        return {svc_errc::invalid_argument, at + "stock: give a stock between 0 and 1000000000"};
+      }
+    }
+    Product p;
+    p.id = events::NewId("prd");
+    p.seller_id = seller->id;
+    p.title = in.title;
+    p.place_code = seller->place_code;
+    p.created_micros = store_.clock().NowMicros();
+    schema::ProductCreated created{p.id, p.seller_id, p.title, p.place_code, {}};
+    for (const auto& s : in.skus) {
+      Sku sku{events::NewId("sku"), p.id, p.seller_id, p.place_code, s.spec, s.price, s.stock, 0};
+      p.sku_ids.push_back(sku.id);
+      created.skus.push_back(schema::SkuSpec{sku.id, sku.spec, sku.price, sku.stock});
+      tx.state().Put(SkuKey(sku.id), events::Encode(sku));
+      p.skus.push_back(sku);
+      skus_[sku.id] = std::move(sku);
+    }
+    tx.Emit(p.id, events::kNoStream, created);
+    tx.state().Put(ProductKey(p.id), events::Encode(p));
+    return p;
+  }
+
+  Result<Product> GetProduct(const std::string& id) {
+    std::string bytes;
+    if (store_.kv().Get(ProductKey(id), &bytes)) {
+      return {svc_errc::not_found, "no product " + id};
+    }
+    auto p = events::Decode<Product>(bytes);
+    if (!p.ok()) return {svc_errc::internal, "stored product is corrupt"};
+    for (const auto& sku_id : p->sku_ids) {
+      if (const Sku* sku = LoadSku(sku_id)) p->skus.push_back(*sku);
+    }
+    return p;
+  }
+
+  Result<Seller> GetSeller(const std::string& id) {
+    if (const Seller* s = LoadSeller(id)) return *s;
+    return {svc_errc::not_found, "no seller " + id};
+  }
+
+ private:
+  const Seller* LoadSeller(const std::string& id) {
+    if (auto it = sellers_.find(id); it != sellers_.end()) return &it->second;
+    std::string bytes;
+    if (store_.kv().Get(SellerKey(id), &bytes)) return nullptr;
+    auto s = events::Decode<Seller>(bytes);
+    if (!s.ok()) return nullptr;
+    return &(sellers_[id] = std::move(s).value());
+  }
+
+  Sku* LoadSku(const std::string& id) {
+    if (auto it = skus_.find(id); it != skus_.end()) return &it->second;
+    std::string bytes;
+    if (store_.kv().Get(SkuKey(id), &bytes)) return nullptr;
+    auto s = events::Decode<Sku>(bytes);
+    if (!s.ok()) return nullptr;
+    return &(skus_[id] = std::move(s).value());
+  }
+
+  void Reserve(const schema::OrderPlaced& order, events::Transaction& tx) {
+    for (uint32_t line = 0; line < order.items.size(); ++line) {
+      const auto& item = order.items[line];
+      Sku* sku = LoadSku(item.sku_id);
+      if (sku == nullptr || item.quantity <= 0 || sku->stock < item.quantity) {
+        schema::StockRejected r{order.order_id, line, item.sku_id, item.quantity,
+                                sku == nullptr ? "unknown_sku" : "insufficient_stock",
+                                sku == nullptr ? 0 : sku->stock};
+        tx.Emit(sku == nullptr ? "sku_unknown" : sku->id, events::kAnyVersion, r);
+        continue;
+      }
+      sku->stock -= item.quantity;
+      sku->reserved += item.quantity;
+      tx.state().Put(SkuKey(sku->id), events::Encode(*sku));
+      std::string qty;
+      events::PutVarint(qty, static_cast<uint64_t>(item.quantity));
+      tx.state().Put(ReservationKey(order.order_id, line), qty);
+      tx.Emit(sku->id, events::kAnyVersion,
+              schema::StockReserved{order.order_id, line, sku->id, sku->product_id, sku->seller_id,
+                                    sku->place_code, item.quantity, sku->price, sku->stock});
+    }
+  }
+
+  void Release(const schema::OrderRejected& order, events::Transaction& tx) {
+    for (const auto& ref : order.release) {
+      // Only a reservation that exists is released, and it is deleted in the same batch, so a
+      // redelivered order.rejected cannot release twice. Reservations are durable here: the
+      // order service saw stock.reserved only after the batch that wrote it was on disk.
+      std::string key = ReservationKey(order.order_id, ref.line);
+      std::string qty;
+      if (store_.kv().Get(key, &qty) || released_.count(key)) continue;
+      Sku* sku = LoadSku(ref.sku_id);
+      if (sku == nullptr) continue;
+      sku->stock += ref.quantity;
+      sku->reserved -= ref.quantity;
+      tx.state().Put(SkuKey(sku->id), events::Encode(*sku));
+      tx.state().Delete(key);
+      released_.insert(key);
+      tx.OnDurable([this, key](std::error_code) {
+        worker_->Post([this, key] { released_.erase(key); });
+      });
+      tx.Emit(sku->id, events::kAnyVersion,
+              schema::StockReleased{order.order_id, ref.line, sku->id, ref.quantity, sku->stock});
+    }
+  }
+
+ public:
+  events::EventStore& store() { return store_; }
+  events::Worker* worker_ = nullptr;
+
+ private:
+  events::EventStore& store_;
+  std::unordered_map<std::string, Seller> sellers_;
+  std::unordered_map<std::string, Sku> skus_;
+  // Reservations released by a batch that is not yet durable (the KV still shows them).
+  std::unordered_set<std::string> released_;
+};
+
+CatalogService::CatalogService(events::EventStore& store)
+    : worker_("catalog"), impl_(std::make_unique<Impl>(store)) {
+  impl_->worker_ = &worker_;
+}
+
+CatalogService::~CatalogService() { worker_.Stop(); }
+
+events::Processor& CatalogService::processor() { return *impl_; }
+
+
+void CatalogService::RegisterSeller(SellerInput input, std::function<void(Result<Seller>)> done) {
+  events::RunCommand<Seller>(
+      worker_, impl_->store(),
+      [this, input = std::move(input)](events::Transaction& tx) {
+        return impl_->RegisterSeller(input, tx);
+      },
+      std::move(done));
+}
+
+void CatalogService::CreateProduct(ProductInput input, std::function<void(Result<Product>)> done) {
+  events::RunCommand<Product>(
+      worker_, impl_->store(),
+      [this, input = std::move(input)](events::Transaction& tx) {
+        return impl_->CreateProduct(input, tx);
+      },
+      std::move(done));
+}
+
+void CatalogService::GetSeller(std::string id, std::function<void(Result<Seller>)> done) {
+  worker_.Post([this, id = std::move(id), done = std::move(done)] { done(impl_->GetSeller(id)); });
+}
+
+void CatalogService::GetProduct(std::string id, std::function<void(Result<Product>)> done) {
+  worker_.Post([this, id = std::move(id), done = std::move(done)] { done(impl_->GetProduct(id)); });
+}
+
+}  // namespace pavilion::catalog

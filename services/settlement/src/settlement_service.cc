@@ -1,0 +1,131 @@
+#include "pavilion/settlement/settlement_service.h"
+
+#include <map>
+#include <set>
+#include <unordered_map>
+
+namespace pavilion::settlement {
+namespace {
+
+using events::svc_errc;
+namespace schema = events::schema;
+
+constexpr std::string_view kPrefix = "set/";
+
+// "set/<dimension>/<day>/<key>": one row per dimension, day and key.
+std::string RowKey(std::string_view dimension, std::string_view day, std::string_view key) {
+  std::string k(kPrefix);
+  k.append(dimension).append("/").append(day).append("/").append(key);
+  return k;
+}
+
+bool ValidDay(std::string_view d) {
+  if (d.size() != 10 || d[4] != '-' || d[7] != '-') return false;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (d[i] < '0' || d[i] > '9') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+class SettlementService::Impl final : public events::Processor {
+ public:
+  explicit Impl(events::EventStore& store) : store_(store) {}
+
+  std::string_view name() const override { return "settlement"; }
+
+  void Handle(const events::Envelope& event, events::Transaction& tx) override {
+    if (event.type != schema::OrderConfirmed::kType) return;
+    auto confirmed = events::Decode<schema::OrderConfirmed>(event.payload);
+    if (!confirmed.ok()) return;
+    const std::string day = events::BusinessDay(event.time_micros);
+    // An order counts once per seller and once per place, however many lines it has there.
+    std::set<std::string> sellers, places;
+    for (const auto& line : confirmed->lines) {
+      for (auto [dimension, key, seen] : {std::tuple{"seller", &line.seller_id, &sellers},
+                                          std::tuple{"place", &line.place_code, &places}}) {
+        std::string row_key = RowKey(dimension, day, *key);
+        SalesTotals& t = Row(row_key);
+        t.amount += line.amount;
+        t.units += line.quantity;
+        if (seen->insert(*key).second) ++t.orders;
+        tx.state().Put(row_key, events::Encode(t));
+      }
+    }
+  }
+
+  Result<std::vector<SalesRow>> Sales(const SalesQuery& q) {
+    if (q.group_by != "seller" && q.group_by != "place") {
+      return {svc_errc::invalid_argument, "group_by: use seller or place"};
+    }
+    if ((!q.from_day.empty() && !ValidDay(q.from_day)) ||
+        (!q.to_day.empty() && !ValidDay(q.to_day))) {
+      return {svc_errc::invalid_argument, "from/to: use a day as YYYY-MM-DD"};
+    }
+    const std::string prefix = std::string(kPrefix) + q.group_by + "/";
+    const std::string begin = prefix + q.from_day;
+    const std::string end = q.to_day.empty() ? storage::PrefixEnd(prefix) : prefix + q.to_day + "0";
+    std::map<std::pair<std::string, std::string>, SalesTotals> rows;
+    std::error_code inner;
+    auto ec = store_.kv().Scan(begin, end, [&](std::string_view k, std::string_view v) {
+      std::string_view rest = k.substr(prefix.size());
+      std::string day(rest.substr(0, 10));
+      std::string key(rest.substr(11));
+      // The in-memory row may be ahead of the durable one; reads show the durable state.
+      auto t = events::Decode<SalesTotals>(v);
+      if (!t.ok()) {
+        inner = t.error();
+        return false;
+      }
+      auto& into = rows[{key, q.by_day ? day : std::string()}];
+      into.amount += t->amount;
+      into.orders += t->orders;
+      into.units += t->units;
+      return true;
+    });
+    if (ec || inner) return {svc_errc::internal, "reading the sales projection failed"};
+    std::vector<SalesRow> out;
+    for (auto& [k, t] : rows) out.push_back(SalesRow{k.first, k.second, t});
+    return out;
+  }
+
+ private:
+  SalesTotals& Row(const std::string& key) {
+    if (auto it = rows_.find(key); it != rows_.end()) return it->second;
+    SalesTotals t;
+    std::string bytes;
+    if (!store_.kv().Get(key, &bytes)) {
+      if (auto decoded = events::Decode<SalesTotals>(bytes); decoded.ok()) t = *decoded;
+    }
+    return rows_[key] = t;
+  }
+
+  events::EventStore& store_;
+  std::unordered_map<std::string, SalesTotals> rows_;
+};
+
+SettlementService::SettlementService(events::EventStore& store)
+    : worker_("settlement"), impl_(std::make_unique<Impl>(store)) {}
+
+SettlementService::~SettlementService() { worker_.Stop(); }
+
+events::Processor& SettlementService::processor() { return *impl_; }
+
+void SettlementService::Sales(SalesQuery query,
+                              std::function<void(Result<std::vector<SalesRow>>)> done) {
+  worker_.Post([this, q = std::move(query), done = std::move(done)] { done(impl_->Sales(q)); });
+}
+
+std::error_code SettlementService::Reset(storage::KvStore& kv) {
+  storage::WriteBatch wb;
+  auto ec = kv.Scan(kPrefix, storage::PrefixEnd(kPrefix), [&](std::string_view k, std::string_view) {
+    wb.Delete(k);
+    return true;
+  });
+  if (ec) return ec;
+  wb.Delete(events::EmbeddedSource::CheckpointKey("settlement"));
+  return kv.Write(wb, true);
+}
+
+}  // namespace pavilion::settlement

@@ -1,0 +1,88 @@
+// KvStore: the ordered key-value store under every Pavilion module.
+//
+// Keys and values are byte strings ordered bytewise. A WriteBatch applies atomically: after a
+// crash either all of it is there or none of it. `sync` asks that the batch be on stable storage
+// before Write returns; without it a crash may drop the batch (but never half of it).
+// Implementations: RocksDB (production), Memory (unit tests) and FaultInjection (crash tests).
+// All implementations are safe to call from several threads at once.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include "pavilion/storage/status.h"
+
+namespace pavilion::storage {
+
+class WriteBatch {
+ public:
+  enum class Kind { kPut, kDelete };
+  struct Op {
+    Kind kind;
+    std::string key;
+    std::string value;
+  };
+
+  void Put(std::string_view key, std::string_view value) {
+    bytes_ += key.size() + value.size();
+    ops_.push_back(Op{Kind::kPut, std::string(key), std::string(value)});
+  }
+  void Delete(std::string_view key) {
+    bytes_ += key.size();
+    ops_.push_back(Op{Kind::kDelete, std::string(key), {}});
+  }
+  void Append(WriteBatch&& other) {
+    bytes_ += other.bytes_;
+    for (auto& op : other.ops_) ops_.push_back(std::move(op));
+    other.Clear();
+  }
+  void Clear() {
+    ops_.clear();
+    bytes_ = 0;
+  }
+  const std::vector<Op>& ops() const { return ops_; }
+  bool empty() const { return ops_.empty(); }
+  size_t size() const { return ops_.size(); }
+  size_t bytes() const { return bytes_; }
+
+ private:
+  std::vector<Op> ops_;
+  size_t bytes_ = 0;
+};
+
+// Called for each key in a scan; return false to stop.
+using ScanFn = std::function<bool(std::string_view key, std::string_view value)>;
+
+class KvStore {
+ public:
+  virtual ~KvStore() = default;
+
+  // Reads one key; errc::not_found when it is absent.
+  [[nodiscard]] virtual std::error_code Get(std::string_view key, std::string* value) = 0;
+  // Applies the batch atomically; with `sync` it is durable when this returns.
+  [[nodiscard]] virtual std::error_code Write(const WriteBatch& batch, bool sync) = 0;
+  // Visits keys in [begin, end) in ascending order.
+  [[nodiscard]] virtual std::error_code Scan(std::string_view begin, std::string_view end,
+                                             const ScanFn& fn) = 0;
+  // Visits keys in [begin, end) in descending order.
+  [[nodiscard]] virtual std::error_code ScanReverse(std::string_view begin, std::string_view end,
+                                                    const ScanFn& fn) = 0;
+};
+
+// The smallest key greater than every key that starts with `prefix`.
+std::string PrefixEnd(std::string_view prefix);
+
+struct RocksDbOptions {
+  size_t block_cache_bytes = 256u << 20;
+  size_t write_buffer_bytes = 64u << 20;
+};
+
+// Opens (creating if needed) a RocksDB database in `dir`.
+Result<std::unique_ptr<KvStore>> OpenRocksDb(const std::string& dir,
+                                            const RocksDbOptions& options = {});
+
+}  // namespace pavilion::storage

@@ -1,0 +1,103 @@
+// The production KvStore. RocksDB headers stay inside this file: no other module includes them.
+#include <rocksdb/cache.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include "pavilion/storage/kv_store.h"
+
+namespace pavilion::storage {
+namespace {
+
+std::error_code FromStatus(const rocksdb::Status& s) {
+  if (s.ok()) return {};
+  if (s.IsNotFound()) return errc::not_found;
+  if (s.IsCorruption()) return errc::corruption;
+  if (s.IsInvalidArgument()) return errc::invalid_argument;
+  return errc::io_error;
+}
+
+rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
+std::string_view ToView(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
+
+class RocksDbKvStore final : public KvStore {
+ public:
+  explicit RocksDbKvStore(std::unique_ptr<rocksdb::DB> db) : db_(std::move(db)) {}
+  ~RocksDbKvStore() override {
+    // Flushing the WAL and closing cleanly is best effort here; the data is safe either way.
+    rocksdb::Status s = db_->Close();
+    (void)s;
+  }
+
+  std::error_code Get(std::string_view key, std::string* value) override {
+    return FromStatus(db_->Get(rocksdb::ReadOptions(), ToSlice(key), value));
+  }
+
+  std::error_code Write(const WriteBatch& batch, bool sync) override {
+    rocksdb::WriteBatch wb(batch.bytes() + batch.size() * 24);
+    for (const auto& op : batch.ops()) {
+      rocksdb::Status s = op.kind == WriteBatch::Kind::kPut
+                              ? wb.Put(ToSlice(op.key), ToSlice(op.value))
+                              : wb.Delete(ToSlice(op.key));
+      if (!s.ok()) return FromStatus(s);
+    }
+    rocksdb::WriteOptions wo;
+    wo.sync = sync;
+    return FromStatus(db_->Write(wo, &wb));
+  }
+
+  std::error_code Scan(std::string_view begin, std::string_view end, const ScanFn& fn) override {
+    rocksdb::ReadOptions ro;
+    rocksdb::Slice upper = ToSlice(end);
+    if (!end.empty()) ro.iterate_upper_bound = &upper;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+    for (it->Seek(ToSlice(begin)); it->Valid(); it->Next()) {
+      if (!fn(ToView(it->key()), ToView(it->value()))) break;
+    }
+    return FromStatus(it->status());
+  }
+
+  std::error_code ScanReverse(std::string_view begin, std::string_view end,
+                              const ScanFn& fn) override {
+    rocksdb::ReadOptions ro;
+    rocksdb::Slice lower = ToSlice(begin);
+    ro.iterate_lower_bound = &lower;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+    if (end.empty()) {
+      it->SeekToLast();
+    } else {
+      it->SeekForPrev(ToSlice(end));
+      if (it->Valid() && ToView(it->key()) >= end) it->Prev();
+    }
+    for (; it->Valid(); it->Prev()) {
+      if (!fn(ToView(it->key()), ToView(it->value()))) break;
+    }
+    return FromStatus(it->status());
+  }
+
+ private:
+  std::unique_ptr<rocksdb::DB> db_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<KvStore>> OpenRocksDb(const std::string& dir,
+                                            const RocksDbOptions& options) {
+  rocksdb::Options opts;
+  opts.create_if_missing = true;
+  opts.IncreaseParallelism(2);
+  opts.write_buffer_size = options.write_buffer_bytes;
+  opts.max_write_buffer_number = 4;
+  opts.compression = rocksdb::kNoCompression;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10, false));
+  opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(opts, dir, &raw);
+  if (!s.ok()) return FromStatus(s);
+  return std::unique_ptr<KvStore>(new RocksDbKvStore(std::unique_ptr<rocksdb::DB>(raw)));
+}
+
+}  // namespace pavilion::storage

@@ -1,0 +1,48 @@
+#include "pavilion/storage/status.h"
+
+#include "pavilion/storage/kv_store.h"
+
+namespace pavilion::storage {
+namespace {
+
+class Category final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "pavilion.storage"; }
+  std::string message(int ev) const override {
+    switch (static_cast<errc>(ev)) {
+      case errc::ok: return "ok";
+      case errc::not_found: return "key not found";
+      case errc::io_error: return "storage I/O error";
+      case errc::corruption: return "stored data is corrupt";
+      case errc::injected_fault: return "injected fault";
+      case errc::invalid_argument: return "invalid argument";
+    }
+    return "unknown storage error";
+  }
+};
+
+}  // namespace
+
+const std::error_category& storage_category() noexcept {
+  static const Category category;
+  return category;
+}
+
+std::error_code make_error_code(errc e) noexcept {
+  return {static_cast<int>(e), storage_category()};
+}
+
+std::string PrefixEnd(std::string_view prefix) {
+  std::string end(prefix);
+  while (!end.empty()) {
+    auto& c = reinterpret_cast<unsigned char&>(end.back());
+    if (c != 0xff) {
+      ++c;
+      return end;
+    }
+    end.pop_back();
+  }
+  return end;  // Empty: no upper bound.
+}
+
+}  // namespace pavilion::storage

@@ -1,0 +1,73 @@
+#include "demo.h"
+
+#include <future>
+
+namespace pavilion::tools {
+namespace {
+
+struct DemoSku {
+  const char* spec;
+  int64_t price_fen;
+  int64_t stock;
+};
+
+struct DemoProduct {
+  const char* title;
+  std::vector<DemoSku> skus;
+};
+
+struct DemoSeller {
+  const char* name;
+  const char* place_code;
+  const char* supplier_type;
+  std::vector<DemoProduct> products;
+};
+
+template <typename T, typename Call>
+Result<T> Wait(Call call) {
+  std::promise<Result<T>> p;
+  auto f = p.get_future();
+  call([&p](Result<T> r) { p.set_value(std::move(r)); });
+  return f.get();
+}
+
+}  // namespace
+
+Result<int> LoadDemoPavilion(catalog::CatalogService& catalog) {
+  const std::vector<DemoSeller> sellers = {
+      {"沁州黄小米合作社", "140430", "cooperative",
+       {{"沁州黄小米 (地理标志)", {{"500g", 2990, 500}, {"2.5kg 礼盒", 12800, 120}}},
+        {"沁州黄米醋", {{"500ml", 1890, 300}}}}},
+      {"次村村电商服务站", "140430", "village_station",
+       {{"沁县核桃仁", {{"250g", 3580, 200}}}, {"沁县南瓜籽", {{"500g", 2680, 150}}}}},
+      {"古丈县茶农张大姐 (建档立卡贫困户)", "433126", "poor_household",
+       {{"古丈毛尖 有机绿茶", {{"100g", 16800, 80}, {"250g 礼盒", 38800, 30}}},
+        {"古丈土蜂蜜", {{"500g", 6800, 60}}}}},
+      {"周至猕猴桃家庭农场", "610124", "family_farm",
+       {{"周至猕猴桃 徐香", {{"5斤装", 4990, 400}, {"10斤装", 8990, 200}}}}},
+      {"临潼石榴龙头企业", "610115", "leading_enterprise",
+       {{"临潼石榴 净皮甜", {{"8个装", 5990, 300}}}}},
+      {"六安瓜片茶业", "341524", "enterprise",
+       {{"六安瓜片 明前", {{"125g", 19800, 100}}}}},
+      {"霍山石斛专业合作社", "341525", "cooperative",
+       {{"霍山石斛 枫斗", {{"50g", 68000, 40}}}}},
+  };
+  int skus = 0;
+  for (const auto& s : sellers) {
+    auto seller = Wait<catalog::Seller>([&](auto done) {
+      catalog.RegisterSeller(catalog::SellerInput{s.name, s.place_code, s.supplier_type}, done);
+    });
+    if (!seller.ok()) return seller.error_detail();
+    for (const auto& p : s.products) {
+      catalog::ProductInput in{seller->id, p.title, {}};
+      for (const auto& k : p.skus) in.skus.push_back({k.spec, Fen(k.price_fen), k.stock});
+      auto product =
+          Wait<catalog::Product>([&](auto done) { catalog.CreateProduct(std::move(in), done); });
+      if (!product.ok()) return product.error_detail();
+      skus += static_cast<int>(product->skus.size());
+    }
+  }
+  return skus;
+}
+
+}  // namespace pavilion::tools

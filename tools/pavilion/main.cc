@@ -1,0 +1,253 @@
+// pavilion: the one binary. `serve` runs the gateway and the three services on the embedded log
+// or on Kafka; `kafka-mock` runs librdkafka's mock cluster for tests and local trials.
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "demo.h"
+#include "pavilion/catalog/catalog_service.h"
+#include "pavilion/events/event_store.h"
+#include "pavilion/events/kafka_transport.h"
+#include "pavilion/gateway/identity.h"
+#include "pavilion/gateway/router.h"
+#include "pavilion/gateway/server.h"
+#include "pavilion/order/order_service.h"
+#include "pavilion/settlement/settlement_service.h"
+
+namespace {
+
+using namespace pavilion;
+
+constexpr const char* kUsage = R"(usage:
+  pavilion serve [options]
+      --data-dir DIR          where the RocksDB data lives (default ./data)
+      --listen HOST:PORT      address to serve HTTP on (default 127.0.0.1:8080; port 0 = any)
+      --durability sync|async sync (default): an acknowledged write survives kill -9 and power
+                              loss; async: faster, a crash may lose the last writes
+      --kafka BOOTSTRAP       use Kafka as the transport between services instead of the
+                              embedded log (e.g. broker1:9092,broker2:9092)
+      --kafka-topic NAME      the events topic (default pavilion.events); it must exist
+      --threads N             HTTP threads (default 2)
+      --order-wait-ms N       how long POST /v1/orders waits for the outcome (default 5000)
+      --body-limit BYTES      largest request body (default 1048576)
+      --read-timeout-ms N     close a connection idle or slow for this long (default 30000)
+      --no-demo               do not load the demo pavilion into an empty data directory
+  pavilion kafka-mock [--brokers N] [--topic NAME] [--partitions N]
+      starts librdkafka's mock cluster, prints its bootstrap servers on the first line of
+      stdout, and runs until SIGTERM or SIGINT
+environment:
+  PAVILION_OPERATOR_TOKEN     the operator's bearer token; generated at first start otherwise
+)";
+
+[[noreturn]] void Die(const std::string& message) {
+  std::fprintf(stderr, "pavilion: %s\n", message.c_str());
+  std::exit(2);
+}
+
+std::map<std::string, std::string> ParseFlags(int argc, char** argv, int first,
+                                              const std::vector<std::string>& booleans) {
+  std::map<std::string, std::string> flags;
+  for (int i = first; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg.rfind("--", 0) != 0) Die("unexpected argument " + arg + "\n" + kUsage);
+    std::string name = arg.substr(2), value;
+    if (auto eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+    } else if (std::find(booleans.begin(), booleans.end(), name) != booleans.end()) {
+      value = "true";
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    } else {
+      Die("--" + name + " needs a value");
+    }
+    flags[name] = value;
+  }
+  return flags;
+}
+
+int64_t IntFlag(std::map<std::string, std::string>& flags, const std::string& name,
+                int64_t fallback) {
+  if (!flags.count(name)) return fallback;
+  try {
+    size_t used = 0;
+    int64_t v = std::stoll(flags[name], &used);
+    if (used != flags[name].size() || v < 0) throw std::invalid_argument(name);
+    return v;
+  } catch (const std::exception&) {
+    Die("--" + name + " needs a non-negative whole number");
+  }
+}
+
+std::string OperatorToken(gateway::Identity& identity, const std::filesystem::path& data_dir) {
+  if (const char* env = std::getenv("PAVILION_OPERATOR_TOKEN"); env && *env) {
+    if (identity.Register(env, gateway::Principal{"operator", ""})) Die("cannot store the token");
+    return "(from PAVILION_OPERATOR_TOKEN)";
+  }
+  auto file = data_dir / "operator-token";
+  if (identity.HasOperator()) {
+    std::ifstream in(file);
+    std::string token;
+    if (in >> token && identity.Authenticate(token)) return token;
+    return "(generated at first start; see " + file.string() + ")";
+  }
+  auto token = identity.Issue("operator", "");
+  if (!token.ok()) Die("cannot store the operator token");
+  {
+    std::ofstream out(file);
+    out << *token << "\n";
+  }
+  std::filesystem::permissions(file, std::filesystem::perms::owner_read |
+                                         std::filesystem::perms::owner_write);
+  return *token;
+}
+
+int Serve(std::map<std::string, std::string> flags) {
+  const std::filesystem::path data_dir = flags.count("data-dir") ? flags["data-dir"] : "data";
+  const std::string listen = flags.count("listen") ? flags["listen"] : "127.0.0.1:8080";
+  const std::string durability = flags.count("durability") ? flags["durability"] : "sync";
+  if (durability != "sync" && durability != "async") Die("--durability takes sync or async");
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos) Die("--listen takes HOST:PORT");
+  const std::string host = listen.substr(0, colon);
+  int64_t port = 0;
+  try {
+    port = std::stoll(listen.substr(colon + 1));
+  } catch (const std::exception&) {
+    Die("--listen takes HOST:PORT");
+  }
+  if (port < 0 || port > 65535) Die("--listen: port must be 0 to 65535");
+
+  std::error_code fs_ec;
+  std::filesystem::create_directories(data_dir / "db", fs_ec);
+  if (fs_ec) Die("cannot create " + data_dir.string() + ": " + fs_ec.message());
+  auto kv = storage::OpenRocksDb((data_dir / "db").string());
+  if (!kv.ok()) Die("cannot open the database in " + data_dir.string() + ": " + kv.message());
+  auto store = events::EventStore::Open(**kv, events::SystemClock::Instance(),
+                                        events::EventStoreOptions{durability == "sync"});
+  if (!store.ok()) Die("cannot open the event store: " + store.message());
+  const bool fresh = (*store)->head() == 0;
+
+  auto catalog = std::make_unique<catalog::CatalogService>(**store);
+  auto orders = std::make_unique<order::OrderService>(**store);
+  auto settlement = std::make_unique<settlement::SettlementService>(**store);
+  std::vector<std::pair<events::Processor*, events::Worker*>> processors = {
+      {&catalog->processor(), &catalog->worker()},
+      {&orders->processor(), &orders->worker()},
+      {&settlement->processor(), &settlement->worker()}};
+
+  std::unique_ptr<events::KafkaRelay> relay;
+  std::vector<std::unique_ptr<events::EventSource>> sources;
+  if (flags.count("kafka")) {
+    events::KafkaOptions kopts;
+    kopts.bootstrap_servers = flags["kafka"];
+    if (flags.count("kafka-topic")) kopts.topic = flags["kafka-topic"];
+    auto r = events::KafkaRelay::Start(**store, kopts);
+    if (!r.ok()) Die(r.message());
+    relay = std::move(r).value();
+    for (auto [p, w] : processors) {
+      auto s = events::MakeKafkaSource(**store, *w, *p, kopts);
+      if (!s.ok()) Die(s.message());
+      sources.push_back(std::move(s).value());
+    }
+  } else {
+    for (auto [p, w] : processors) {
+      sources.push_back(std::make_unique<events::EmbeddedSource>(**store, *w, *p));
+    }
+  }
+  for (auto& s : sources) s->Start();
+
+  gateway::Identity identity((*store)->kv());
+  std::string token = OperatorToken(identity, data_dir);
+
+  if (fresh && !flags.count("no-demo")) {
+    auto skus = tools::LoadDemoPavilion(*catalog);
+    if (!skus.ok()) Die("loading the demo pavilion failed: " + skus.message());
+    std::printf("pavilion: loaded the demo pavilion (%d SKUs)\n", *skus);
+  }
+
+  gateway::ServerOptions sopts;
+  sopts.threads = static_cast<int>(IntFlag(flags, "threads", 2));
+  sopts.body_limit = static_cast<size_t>(IntFlag(flags, "body-limit", 1 << 20));
+  sopts.read_timeout_ms = IntFlag(flags, "read-timeout-ms", 30'000);
+  if (sopts.threads < 1) Die("--threads must be at least 1");
+  gateway::RouterOptions ropts;
+  ropts.order_wait_ms = IntFlag(flags, "order-wait-ms", 5'000);
+
+  gateway::Server server(sopts);
+  auto router = std::make_unique<gateway::Router>(
+      gateway::Services{*catalog, *orders, *settlement, **store}, identity, server.timers(),
+      ropts);
+  router->SetMetricsHook([&sources, &relay, &store](std::string& out) {
+    out += "# TYPE pavilion_projection_lag gauge\n";
+    for (const auto& s : sources) {
+      out += "pavilion_projection_lag{processor=\"" + std::string(s->processor_name()) + "\"} " +
+             std::to_string(s->lag()) + "\n";
+    }
+    if (relay) {
+      out += "# TYPE pavilion_kafka_relay_lag gauge\npavilion_kafka_relay_lag " +
+             std::to_string((*store)->head() - relay->acknowledged()) + "\n";
+    }
+  });
+  auto bound = server.Listen(*router, host, static_cast<uint16_t>(port));
+  if (!bound.ok()) Die(bound.message());
+  std::printf("pavilion: listening on http://%s:%u (%s transport, durability %s)\n", host.c_str(),
+              static_cast<unsigned>(*bound), relay ? "kafka" : "embedded", durability.c_str());
+  std::printf("pavilion: operator token: %s\n", token.c_str());
+  std::fflush(stdout);
+
+  server.Run();
+
+  std::printf("pavilion: stopping\n");
+  for (auto& s : sources) s->Stop();
+  catalog.reset();
+  orders.reset();
+  settlement.reset();
+  relay.reset();
+  sources.clear();
+  store->reset();
+  return 0;
+}
+
+int KafkaMock(std::map<std::string, std::string> flags) {
+  int brokers = static_cast<int>(IntFlag(flags, "brokers", 3));
+  int partitions = static_cast<int>(IntFlag(flags, "partitions", 6));
+  std::string topic = flags.count("topic") ? flags["topic"] : "pavilion.events";
+  if (brokers < 1 || partitions < 1) Die("--brokers and --partitions must be at least 1");
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);  // Before librdkafka starts its threads.
+  auto mock = events::KafkaMockCluster::Start(brokers, topic, partitions);
+  if (!mock.ok()) Die(mock.message());
+  std::printf("%s\n", (*mock)->bootstrap_servers().c_str());
+  std::fflush(stdout);
+  int sig = 0;
+  sigwait(&set, &sig);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  if (argc < 2) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  std::string cmd = argv[1];
+  if (cmd == "serve") return Serve(ParseFlags(argc, argv, 2, {"no-demo"}));
+  if (cmd == "kafka-mock") return KafkaMock(ParseFlags(argc, argv, 2, {}));
+  if (cmd == "help" || cmd == "--help" || cmd == "-h") {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  Die("unknown command " + cmd + "\n" + kUsage);
+}
