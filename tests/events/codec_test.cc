@@ -1,0 +1,122 @@
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "pavilion/events/codec.h"
+#include "pavilion/events/envelope.h"
+#include "pavilion/events/clock.h"
+#include "pavilion/events/schema.h"
+
+namespace pavilion::events {
+namespace {
+
+Envelope Sample() {
+  Envelope e;
+  e.event_id = "ev_1";
+  e.type = "order.placed";
+  e.stream_id = "ord_abc";
+  e.stream_version = 3;
+  e.position = 1234567890123ull;
+  e.origin = 0xdeadbeefcafef00dull;
+  e.time_micros = -5;
+  e.correlation_id = "ord_abc";
+  e.causation_id = "ev_0";
+  e.payload = Encode(schema::OrderPlaced{"ord_abc", "shp_1", {{"sku_1", 2}, {"sku_2", 1}}});
+  return e;
+}
+
+struct Ints {
+  int64_t a = 0, b = 0, c = 0;
+  uint64_t d = 0;
+  uint32_t e = 0;
+  bool f = false;
+  template <class V>
+  void Fields(V& v) {
+    v(a), v(b), v(c), v(d), v(e), v(f);
+  }
+};
+
+TEST(Codec, IntegersRoundTripIncludingExtremes) {
+  Ints in{INT64_MIN, INT64_MAX, -1, UINT64_MAX, 7, true};
+  auto out = Decode<Ints>(Encode(in));
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(out->a, INT64_MIN);
+  EXPECT_EQ(out->b, INT64_MAX);
+  EXPECT_EQ(out->c, -1);
+  EXPECT_EQ(out->d, UINT64_MAX);
+  EXPECT_EQ(out->e, 7u);
+  EXPECT_TRUE(out->f);
+}
+
+TEST(Codec, PayloadRoundTrip) {
+  schema::OrderConfirmed c{"ord_1", "shp_1", Fen(5980), {}};
+  c.lines.push_back({"sku_1", "prd_1", "sel_1", "140430", 2, Fen(2990), Fen(5980)});
+  auto out = Decode<schema::OrderConfirmed>(Encode(c));
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(out->total, Fen(5980));
+  ASSERT_EQ(out->lines.size(), 1u);
+  EXPECT_EQ(out->lines[0].place_code, "140430");
+}
+
+TEST(Codec, RejectsTrailingBytesAndHugeCounts) {
+  std::string bytes = Encode(schema::StockReleased{"o", 1, "s", 2, 3});
+  EXPECT_FALSE(Decode<schema::StockReleased>(bytes + "x").ok());
+  std::string huge;
+  PutVarint(huge, 1);  // order_id length 1
+  huge += "o";
+  PutVarint(huge, 1);  // shopper_id
+  huge += "s";
+  PutVarint(huge, 1ull << 40);  // item count far beyond the input
+  EXPECT_EQ(Decode<schema::OrderPlaced>(huge).error(), errc::corrupt_event);
+}
+
+TEST(Envelope, RoundTrip) {
+  Envelope e = Sample();
+  auto out = DecodeEnvelope(EncodeEnvelope(e));
+  ASSERT_TRUE(out.ok()) << out.message();
+  EXPECT_EQ(out->event_id, e.event_id);
+  EXPECT_EQ(out->stream_version, 3u);
+  EXPECT_EQ(out->position, e.position);
+  EXPECT_EQ(out->origin, e.origin);
+  EXPECT_EQ(out->time_micros, -5);
+  EXPECT_EQ(out->payload, e.payload);
+}
+
+TEST(Envelope, EveryTruncationIsRejected) {
+  std::string bytes = EncodeEnvelope(Sample());
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    EXPECT_FALSE(DecodeEnvelope(bytes.substr(0, n)).ok()) << "length " << n;
+  }
+}
+
+TEST(Envelope, EveryBitFlipIsRejected) {
+  std::string bytes = EncodeEnvelope(Sample());
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    for (int bit = 0; bit < 8; ++bit) {
+      std::string copy = bytes;
+      copy[i] = static_cast<char>(copy[i] ^ (1 << bit));
+      EXPECT_FALSE(DecodeEnvelope(copy).ok()) << "byte " << i << " bit " << bit;
+    }
+  }
+}
+
+TEST(Envelope, UnknownSchemaVersionIsRejected) {
+  Envelope e = Sample();
+  e.schema_version = kMaxSchemaVersion + 1;
+  EXPECT_EQ(DecodeEnvelope(EncodeEnvelope(e)).error(), errc::unsupported_schema);
+}
+
+TEST(Ids, AreUniqueAndPrefixed) {
+  std::set<std::string> ids;
+  for (int i = 0; i < 10000; ++i) ids.insert(NewId("ord"));
+  EXPECT_EQ(ids.size(), 10000u);
+  EXPECT_EQ(ids.begin()->substr(0, 4), "ord_");
+}
+
+TEST(BusinessDay, UsesChinaStandardTime) {
+  // 2026-11-22 16:30 UTC is 2026-11-23 00:30 in Beijing.
+  EXPECT_EQ(BusinessDay(1795365000ll * 1'000'000), "2026-11-23");
+}
+
+}  // namespace
+}  // namespace pavilion::events

@@ -1,0 +1,211 @@
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <future>
+#include <set>
+#include <thread>
+
+#include "../support/temp_dir.h"
+#include "pavilion/events/event_store.h"
+#include "pavilion/storage/fault_injection_kv_store.h"
+#include "pavilion/storage/memory_kv_store.h"
+
+namespace pavilion::events {
+namespace {
+
+NewEvent Ev(std::string stream, uint64_t expected, std::string payload = "p") {
+  NewEvent e;
+  e.stream_id = std::move(stream);
+  e.expected_version = expected;
+  e.type = "test.happened";
+  e.payload = std::move(payload);
+  return e;
+}
+
+AppendRequest Req(std::vector<NewEvent> events) {
+  AppendRequest r;
+  r.events = std::move(events);
+  return r;
+}
+
+class EventStoreTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<EventStore> Open(storage::KvStore& kv, bool sync = true) {
+    auto s = EventStore::Open(kv, clock_, EventStoreOptions{sync});
+    EXPECT_TRUE(s.ok());
+    return std::move(s).value();
+  }
+  ManualClock clock_;
+  storage::MemoryKvStore kv_;
+};
+
+TEST_F(EventStoreTest, AppendsAssignVersionsAndPositions) {
+  auto store = Open(kv_);
+  auto r = store->AppendAndWait(Req({Ev("a", kNoStream), Ev("a", 1), Ev("b", kNoStream)}));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->first_position, 1u);
+  EXPECT_EQ(r->versions, (std::vector<uint64_t>{1, 2, 1}));
+  EXPECT_EQ(store->head(), 3u);
+  auto a = store->ReadStream("a");
+  ASSERT_TRUE(a.ok());
+  ASSERT_EQ(a->size(), 2u);
+  EXPECT_EQ((*a)[1].stream_version, 2u);
+  EXPECT_EQ((*a)[1].position, 2u);
+  EXPECT_EQ((*a)[0].time_micros, clock_.NowMicros());
+  EXPECT_EQ((*a)[0].origin, store->origin());
+}
+
+TEST_F(EventStoreTest, StaleWriterGetsConflictAndWritesNothing) {
+  auto store = Open(kv_);
+  ASSERT_TRUE(store->AppendAndWait(Req({Ev("a", kNoStream)})).ok());
+  AppendRequest stale = Req({Ev("b", kNoStream), Ev("a", kNoStream)});
+  stale.state.Put("side-effect", "x");
+  auto r = store->AppendAndWait(std::move(stale));
+  EXPECT_EQ(r.error(), errc::version_conflict);
+  EXPECT_EQ(store->head(), 1u);
+  std::string v;
+  EXPECT_EQ(kv_.Get("side-effect", &v), storage::errc::not_found);
+  EXPECT_TRUE(store->ReadStream("b")->empty());
+  // The stream is still writable at its real version.
+  EXPECT_TRUE(store->AppendAndWait(Req({Ev("a", 1)})).ok());
+}
+
+TEST_F(EventStoreTest, InvalidEventsAreRefused) {
+  auto store = Open(kv_);
+  EXPECT_EQ(store->AppendAndWait(Req({Ev("", kAnyVersion)})).error(), errc::invalid_event);
+  EXPECT_EQ(store->AppendAndWait(Req({Ev(std::string("a\0b", 3), kAnyVersion)})).error(),
+            errc::invalid_event);
+  EXPECT_EQ(store->head(), 0u);
+}
+
+TEST_F(EventStoreTest, ConcurrentWritersOnOneStreamNeverOverwrite) {
+  auto store = Open(kv_);
+  constexpr int kThreads = 4, kTries = 200;
+  std::atomic<int> won{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kTries; ++i) {
+        // Read the version, then try to append at it: optimistic concurrency.
+        uint64_t version = store->ReadStream("hot")->size();
+        if (store->AppendAndWait(Req({Ev("hot", version)})).ok()) ++won;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  auto events = store->ReadStream("hot");
+  ASSERT_TRUE(events.ok());
+  EXPECT_EQ(static_cast<int>(events->size()), won.load());
+  for (size_t i = 0; i < events->size(); ++i) EXPECT_EQ((*events)[i].stream_version, i + 1);
+}
+
+TEST_F(EventStoreTest, GroupCommitCoalescesAndPositionsHaveNoGaps) {
+  auto store = Open(kv_);
+  constexpr int kThreads = 8, kPerThread = 500;
+  std::vector<std::thread> threads;
+  std::atomic<int> done{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::vector<std::future<void>> waits;
+      for (int i = 0; i < kPerThread; ++i) {
+        auto p = std::make_shared<std::promise<void>>();
+        waits.push_back(p->get_future());
+        store->Append(Req({Ev("s" + std::to_string(t), kAnyVersion)}),
+                      [p, &done](std::error_code ec, const AppendResult&) {
+                        if (!ec) ++done;
+                        p->set_value();
+                      });
+      }
+      for (auto& w : waits) w.wait();
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(done.load(), kThreads * kPerThread);
+  EXPECT_LT(store->batches_written(), static_cast<uint64_t>(kThreads * kPerThread));
+  std::vector<Envelope> all;
+  ASSERT_FALSE(store->ReadAll(1, SIZE_MAX, &all));
+  ASSERT_EQ(all.size(), static_cast<size_t>(kThreads * kPerThread));
+  for (size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i].position, i + 1);
+  std::vector<Envelope> tail;
+  ASSERT_FALSE(store->ReadAll(3999, 10, &tail));
+  ASSERT_EQ(tail.size(), 2u);
+  EXPECT_EQ(tail[0].position, 3999u);
+}
+
+TEST_F(EventStoreTest, StateCommitsWithTheEvents) {
+  auto store = Open(kv_);
+  AppendRequest r = Req({Ev("a", kNoStream)});
+  r.state.Put("projection/row", "42");
+  ASSERT_TRUE(store->AppendAndWait(std::move(r)).ok());
+  std::string v;
+  ASSERT_FALSE(kv_.Get("projection/row", &v));
+  EXPECT_EQ(v, "42");
+}
+
+TEST_F(EventStoreTest, ReopenRecoversHeadVersionsAndOrigin) {
+  pavilion::testing::TempDir dir;
+  uint64_t origin = 0;
+  {
+    auto kv = storage::OpenRocksDb(dir.str());
+    ASSERT_TRUE(kv.ok());
+    auto store = Open(**kv);
+    origin = store->origin();
+    ASSERT_TRUE(store->AppendAndWait(Req({Ev("a", kNoStream), Ev("a", 1)})).ok());
+  }
+  auto kv = storage::OpenRocksDb(dir.str());
+  ASSERT_TRUE(kv.ok());
+  auto store = Open(**kv);
+  EXPECT_EQ(store->origin(), origin);
+  EXPECT_EQ(store->head(), 2u);
+  EXPECT_EQ(store->AppendAndWait(Req({Ev("a", 1)})).error(), errc::version_conflict);
+  auto r = store->AppendAndWait(Req({Ev("a", 2)}));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->first_position, 3u);
+}
+
+TEST_F(EventStoreTest, SyncedAppendsSurviveACrash) {
+  storage::FaultInjectionKvStore kv;
+  {
+    auto store = Open(kv, /*sync=*/true);
+    for (int i = 0; i < 50; ++i) ASSERT_TRUE(store->AppendAndWait(Req({Ev("a", kAnyVersion)})).ok());
+  }
+  kv.DropUnsyncedWrites();
+  auto store = Open(kv);
+  EXPECT_EQ(store->head(), 50u);
+}
+
+TEST_F(EventStoreTest, AsyncAppendsMayBeLostButNeverTorn) {
+  storage::FaultInjectionKvStore kv;
+  {
+    auto store = Open(kv, /*sync=*/false);
+    for (int i = 0; i < 20; ++i) {
+      AppendRequest r = Req({Ev("a", kAnyVersion), Ev("b", kAnyVersion)});
+      r.state.Put("count", std::to_string(i + 1));
+      ASSERT_TRUE(store->AppendAndWait(std::move(r)).ok());
+    }
+  }
+  kv.DropUnsyncedWrites();
+  auto store = Open(kv);
+  // Whatever survived is whole: two events per request, and the state matches.
+  EXPECT_EQ(store->head() % 2, 0u);
+  std::string count;
+  if (store->head() > 0) {
+    ASSERT_FALSE(kv.Get("count", &count));
+    EXPECT_EQ(std::stoul(count) * 2, store->head());
+  }
+}
+
+TEST_F(EventStoreTest, FailedWriteFailsTheGroupAndLeavesNoTrace) {
+  storage::FaultInjectionKvStore kv;
+  auto store = Open(kv);
+  ASSERT_TRUE(store->AppendAndWait(Req({Ev("a", kNoStream)})).ok());
+  kv.FailNextWrites(1);
+  EXPECT_EQ(store->AppendAndWait(Req({Ev("a", 1)})).error(), errc::store_failed);
+  EXPECT_EQ(store->head(), 1u);
+  auto r = store->AppendAndWait(Req({Ev("a", 1)}));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->first_position, 2u);
+}
+
+}  // namespace
+}  // namespace pavilion::events

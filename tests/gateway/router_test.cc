@@ -1,0 +1,227 @@
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <future>
+
+#include "../support/in_process.h"
+#include "pavilion/gateway/identity.h"
+#include "pavilion/gateway/router.h"
+
+namespace pavilion::gateway {
+namespace {
+
+// Timers that fire at once (to test the 202 path) or never.
+class FakeTimers final : public Timers {
+ public:
+  bool fire_immediately = false;
+  void After(int64_t, std::function<void()> fn) override {
+    if (fire_immediately) fn();
+  }
+};
+
+class RouterTest : public ::testing::Test {
+ protected:
+  RouterTest()
+      : identity_(p_.kv()),
+        router_(Services{*p_.catalog, *p_.orders, *p_.settlement, *p_.store}, identity_,
+                timers_) {
+    EXPECT_FALSE(identity_.Register("op", Principal{"operator", ""}));
+  }
+
+  HttpResponse Call(std::string method, std::string target, std::string body = "",
+                    std::string token = "", std::string key = "",
+                    std::string content_type = "application/json") {
+    HttpRequest req{std::move(method), std::move(target),
+                    token.empty() ? "" : "Bearer " + token, std::move(content_type),
+                    std::move(key), std::move(body)};
+    std::promise<HttpResponse> done;
+    auto f = done.get_future();
+    router_.Handle(std::move(req), [&done](HttpResponse r) { done.set_value(std::move(r)); });
+    return f.get();
+  }
+
+  static std::string Field(const std::string& json, const char* key) {
+    simdjson::dom::parser parser;
+    auto doc = parser.parse(json);
+    std::string_view v;
+    if (doc[key].get(v)) return "";
+    return std::string(v);
+  }
+
+  static std::string ErrorCode(const HttpResponse& r) {
+    simdjson::dom::parser parser;
+    std::string_view v;
+    if (parser.parse(r.body)["error"]["code"].get(v)) return "";
+    return std::string(v);
+  }
+
+  // A seller with a product; returns {seller token, sku id}.
+  std::pair<std::string, std::string> SellerWithSku(int64_t stock = 10) {
+    auto s = Call("POST", "/v1/sellers",
+                  R"({"name":"沁县合作社","place_code":"140430","supplier_type":"cooperative"})",
+                  "op");
+    EXPECT_EQ(s.status, 201) << s.body;
+    std::string token = Field(s.body, "token");
+    auto p = Call("POST", "/v1/products",
+                  R"({"title":"沁州黄小米","skus":[{"spec":"500g","price_fen":2990,"stock":)" +
+                      std::to_string(stock) + "}]}",
+                  token);
+    EXPECT_EQ(p.status, 201) << p.body;
+    simdjson::dom::parser parser;
+    std::string_view sku;
+    EXPECT_FALSE(parser.parse(p.body)["skus"].at(0)["id"].get(sku));
+    return {token, std::string(sku)};
+  }
+
+  std::string Shopper() { return Field(Call("POST", "/v1/shoppers", "{}").body, "token"); }
+
+  testing::InProcess p_;
+  Identity identity_;
+  FakeTimers timers_;
+  Router router_;
+};
+
+TEST_F(RouterTest, OpenApiListsEveryRoute) {
+  auto r = Call("GET", "/v1/openapi.json");
+  ASSERT_EQ(r.status, 200);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  ASSERT_FALSE(parser.parse(r.body).get(doc));
+  for (const auto& route : Router::Routes()) {
+    std::string method = route.method;
+    for (auto& c : method) c = static_cast<char>(std::tolower(c));
+    simdjson::dom::element op;
+    EXPECT_FALSE(doc["paths"][route.pattern][method].get(op))
+        << route.method << " " << route.pattern << " is not in the OpenAPI document";
+  }
+}
+
+TEST_F(RouterTest, HealthAndUnknownRoutes) {
+  EXPECT_EQ(Call("GET", "/healthz").status, 200);
+  auto missing = Call("GET", "/v1/nothing");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(ErrorCode(missing), "not_found");
+  EXPECT_EQ(Call("DELETE", "/v1/orders").status, 405);
+}
+
+TEST_F(RouterTest, AuthenticationAndRoles) {
+  const std::string body = R"({"name":"x","place_code":"140430"})";
+  EXPECT_EQ(Call("POST", "/v1/sellers", body).status, 401);
+  EXPECT_EQ(Call("POST", "/v1/sellers", body, "wrong").status, 401);
+  auto forbidden = Call("POST", "/v1/sellers", body, Shopper());
+  EXPECT_EQ(forbidden.status, 403);
+  EXPECT_EQ(ErrorCode(forbidden), "forbidden");
+  EXPECT_EQ(Call("GET", "/v1/stats/sales", "", Shopper()).status, 403);
+}
+
+TEST_F(RouterTest, BadBodiesAreRejectedBeforeAnyEvent) {
+  const uint64_t head = p_.store->head();
+  auto wrong_type = Call("POST", "/v1/sellers", "{}", "op", "", "text/plain");
+  EXPECT_EQ(wrong_type.status, 415);
+  auto malformed = Call("POST", "/v1/sellers", R"({"name": "x",)", "op");
+  EXPECT_EQ(malformed.status, 400);
+  EXPECT_EQ(ErrorCode(malformed), "malformed_json");
+  EXPECT_EQ(Call("POST", "/v1/sellers", "[1,2]", "op").status, 400);
+  EXPECT_EQ(Call("POST", "/v1/sellers", R"({"name":"x"} trailing)", "op").status, 400);
+  auto type = Call("POST", "/v1/sellers", R"({"name":5,"place_code":"140430"})", "op");
+  EXPECT_EQ(type.status, 422);
+  EXPECT_NE(type.body.find("name: expected a string"), std::string::npos) << type.body;
+  auto place = Call("POST", "/v1/sellers", R"({"name":"x","place_code":"abc"})", "op");
+  EXPECT_EQ(place.status, 422);
+  EXPECT_NE(place.body.find("place_code"), std::string::npos);
+  auto shopper = Shopper();
+  auto qty = Call("POST", "/v1/orders", R"({"items":[{"sku_id":"s","quantity":"2"}]})", shopper);
+  EXPECT_EQ(qty.status, 422);
+  EXPECT_NE(qty.body.find("items[0].quantity: expected an integer"), std::string::npos);
+  auto big = Call("POST", "/v1/orders", R"({"items":[{"sku_id":"s","quantity":1e99}]})", shopper);
+  EXPECT_EQ(big.status, 422);
+  auto none = Call("POST", "/v1/orders", R"({"items":[]})", shopper);
+  EXPECT_EQ(none.status, 422);
+  EXPECT_EQ(Call("POST", "/v1/orders", R"({"items":[{"quantity":1}]})", shopper).status, 422);
+  EXPECT_EQ(p_.store->head(), head);
+}
+
+TEST_F(RouterTest, SellersChangeOnlyTheirOwnProducts) {
+  auto [token, sku] = SellerWithSku();
+  auto other = Call("POST", "/v1/sellers", R"({"name":"y","place_code":"433126"})", "op");
+  std::string other_id = Field(other.body, "id");
+  auto r = Call("POST", "/v1/products",
+                R"({"seller_id":")" + other_id +
+                    R"(","title":"t","skus":[{"spec":"1","price_fen":1,"stock":1}]})",
+                token);
+  EXPECT_EQ(r.status, 403);
+  auto missing_price =
+      Call("POST", "/v1/products", R"({"title":"t","skus":[{"spec":"1","stock":1}]})", token);
+  EXPECT_EQ(missing_price.status, 422);
+  EXPECT_NE(missing_price.body.find("skus[0].price_fen: required"), std::string::npos);
+}
+
+TEST_F(RouterTest, OrderFlowAndVisibility) {
+  auto [seller_token, sku] = SellerWithSku(5);
+  auto alice = Shopper(), bob = Shopper();
+  auto placed = Call("POST", "/v1/orders",
+                     R"({"items":[{"sku_id":")" + sku + R"(","quantity":2}]})", alice);
+  ASSERT_EQ(placed.status, 201) << placed.body;
+  EXPECT_EQ(Field(placed.body, "status"), "confirmed");
+  EXPECT_NE(placed.body.find(R"("total_fen":5980)"), std::string::npos);
+  std::string id = Field(placed.body, "id");
+  EXPECT_EQ(Call("GET", "/v1/orders/" + id, "", alice).status, 200);
+  EXPECT_EQ(Call("GET", "/v1/orders/" + id, "", bob).status, 404);
+  EXPECT_EQ(Call("GET", "/v1/orders/" + id, "", seller_token).status, 200);
+  EXPECT_EQ(Call("GET", "/v1/orders/" + id, "", "op").status, 200);
+  // A shopper cannot order in someone else's name.
+  EXPECT_EQ(Call("POST", "/v1/orders",
+                 R"({"shopper_id":"shp_other","items":[{"sku_id":")" + sku + R"(","quantity":1}]})",
+                 alice)
+                .status,
+            403);
+  auto rejected = Call("POST", "/v1/orders",
+                       R"({"items":[{"sku_id":")" + sku + R"(","quantity":4}]})", bob);
+  EXPECT_EQ(Field(rejected.body, "status"), "rejected");
+  EXPECT_NE(rejected.body.find("insufficient_stock"), std::string::npos);
+  p_.Settle();
+  auto stats = Call("GET", "/v1/stats/sales?group_by=place", "", "op");
+  EXPECT_EQ(stats.status, 200);
+  EXPECT_NE(stats.body.find(R"("place_code":"140430","amount_fen":5980,"orders":1,"units":2)"),
+            std::string::npos)
+      << stats.body;
+  EXPECT_EQ(Call("GET", "/v1/stats/sales?group_by=brand", "", "op").status, 422);
+}
+
+TEST_F(RouterTest, IdempotencyKey) {
+  auto [seller_token, sku] = SellerWithSku(10);
+  auto alice = Shopper();
+  std::string body = R"({"items":[{"sku_id":")" + sku + R"(","quantity":1}]})";
+  auto a = Call("POST", "/v1/orders", body, alice, "k-1");
+  auto b = Call("POST", "/v1/orders", body, alice, "k-1");
+  EXPECT_EQ(Field(a.body, "id"), Field(b.body, "id"));
+  auto c = Call("POST", "/v1/orders", R"({"items":[{"sku_id":")" + sku + R"(","quantity":2}]})",
+                alice, "k-1");
+  EXPECT_EQ(c.status, 409);
+  EXPECT_EQ(ErrorCode(c), "conflict");
+}
+
+TEST_F(RouterTest, OrderAnswersPendingWhenTheWaitRunsOut) {
+  auto [seller_token, sku] = SellerWithSku(10);
+  timers_.fire_immediately = true;
+  auto r = Call("POST", "/v1/orders", R"({"items":[{"sku_id":")" + sku + R"(","quantity":1}]})",
+                Shopper());
+  EXPECT_EQ(r.status, 202);
+  EXPECT_EQ(Field(r.body, "status"), "pending");
+  std::string id = Field(r.body, "id");
+  p_.Settle();
+  auto later = Call("GET", "/v1/orders/" + id, "", "op");
+  EXPECT_EQ(Field(later.body, "status"), "confirmed");
+}
+
+TEST_F(RouterTest, MetricsCountRequestsAndEvents) {
+  Call("GET", "/healthz");
+  auto m = Call("GET", "/metrics");
+  EXPECT_EQ(m.status, 200);
+  EXPECT_NE(m.body.find(R"(pavilion_http_requests_total{route="GET /healthz",code="2xx"} 1)"),
+            std::string::npos);
+  EXPECT_NE(m.body.find("pavilion_events_appended_total"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace pavilion::gateway

@@ -1,0 +1,83 @@
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "../support/in_process.h"
+
+namespace pavilion {
+namespace {
+
+using events::svc_errc;
+using testing::Await;
+using testing::InProcess;
+
+TEST(Catalog, RegisterSellerValidatesEveryField) {
+  InProcess p;
+  auto bad_place = Await<catalog::Seller>(
+      [&](auto done) { p.catalog->RegisterSeller({"n", "14043", "cooperative"}, done); });
+  EXPECT_EQ(bad_place.error(), svc_errc::invalid_argument);
+  EXPECT_NE(bad_place.message().find("place_code"), std::string::npos);
+  auto bad_type = Await<catalog::Seller>(
+      [&](auto done) { p.catalog->RegisterSeller({"n", "140430", "pirate"}, done); });
+  EXPECT_NE(bad_type.message().find("supplier_type"), std::string::npos);
+  auto no_name = Await<catalog::Seller>(
+      [&](auto done) { p.catalog->RegisterSeller({"", "140430", "cooperative"}, done); });
+  EXPECT_NE(no_name.message().find("name"), std::string::npos);
+  EXPECT_EQ(p.store->head(), 0u);  // Nothing was written.
+  auto ok = Await<catalog::Seller>(
+      [&](auto done) { p.catalog->RegisterSeller({"古丈茶农", "433126", "poor_household"}, done); });
+  ASSERT_TRUE(ok.ok());
+  auto events = p.store->ReadStream(ok->id);
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ((*events)[0].type, events::schema::SellerRegistered::kType);
+}
+
+TEST(Catalog, CreateProductChecksSellerAndSkus) {
+  InProcess p;
+  auto seller = p.Seller();
+  auto unknown = Await<catalog::Product>([&](auto done) {
+    p.catalog->CreateProduct({"sel_nobody", "t", {{"500g", Fen(1), 1}}}, done);
+  });
+  EXPECT_EQ(unknown.error(), svc_errc::not_found);
+  auto free = Await<catalog::Product>([&](auto done) {
+    p.catalog->CreateProduct({seller.id, "t", {{"500g", Fen(0), 1}}}, done);
+  });
+  EXPECT_NE(free.message().find("skus[0].price_fen"), std::string::npos);
+  auto negative = Await<catalog::Product>([&](auto done) {
+    p.catalog->CreateProduct({seller.id, "t", {{"500g", Fen(5), -1}}}, done);
+  });
+  EXPECT_NE(negative.message().find("skus[0].stock"), std::string::npos);
+  auto product = p.Product(seller.id, 2990, 7);
+  EXPECT_EQ(product.place_code, "140430");
+  auto sku = p.Sku(product.id);
+  EXPECT_EQ(sku.stock, 7);
+  EXPECT_EQ(sku.price, Fen(2990));
+}
+
+TEST(Catalog, ConcurrentOrdersNeverOversell) {
+  InProcess p;
+  auto seller = p.Seller();
+  constexpr int kStock = 50;
+  auto product = p.Product(seller.id, 100, kStock);
+  const std::string sku = product.sku_ids[0];
+  std::atomic<int> confirmed{0}, rejected{0};
+  std::vector<std::thread> shoppers;
+  for (int t = 0; t < 8; ++t) {
+    shoppers.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) {
+        auto o = p.Order("shp_" + std::to_string(t), {{sku, 1}});
+        ASSERT_TRUE(o.ok());
+        (o->status == "confirmed" ? confirmed : rejected)++;
+      }
+    });
+  }
+  for (auto& t : shoppers) t.join();
+  EXPECT_EQ(confirmed.load(), kStock);
+  EXPECT_EQ(rejected.load(), 8 * 20 - kStock);
+  auto s = p.Sku(product.id);
+  EXPECT_EQ(s.stock, 0);
+  EXPECT_EQ(s.reserved, kStock);
+}
+
+}  // namespace
+}  // namespace pavilion

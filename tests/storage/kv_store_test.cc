@@ -1,0 +1,139 @@
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <memory>
+
+#include "../support/temp_dir.h"
+#include "pavilion/storage/fault_injection_kv_store.h"
+#include "pavilion/storage/kv_store.h"
+#include "pavilion/storage/memory_kv_store.h"
+
+namespace pavilion::storage {
+namespace {
+
+struct Factory {
+  const char* name;
+  std::function<std::unique_ptr<KvStore>(const std::string& dir)> make;
+};
+
+class KvStoreTest : public ::testing::TestWithParam<Factory> {
+ protected:
+  void SetUp() override { kv_ = GetParam().make(dir_.str()); }
+  pavilion::testing::TempDir dir_;
+  std::unique_ptr<KvStore> kv_;
+};
+
+std::vector<std::string> Keys(KvStore& kv, std::string_view b, std::string_view e, bool reverse) {
+  std::vector<std::string> keys;
+  auto fn = [&](std::string_view k, std::string_view) {
+    keys.emplace_back(k);
+    return true;
+  };
+  auto ec = reverse ? kv.ScanReverse(b, e, fn) : kv.Scan(b, e, fn);
+  EXPECT_FALSE(ec);
+  return keys;
+}
+
+TEST_P(KvStoreTest, PutGetDelete) {
+  std::string v;
+  EXPECT_EQ(kv_->Get("a", &v), errc::not_found);
+  WriteBatch wb;
+  wb.Put("a", "1");
+  wb.Put("b", std::string("\0x", 2));
+  ASSERT_FALSE(kv_->Write(wb, true));
+  ASSERT_FALSE(kv_->Get("b", &v));
+  EXPECT_EQ(v, std::string("\0x", 2));
+  WriteBatch del;
+  del.Delete("a");
+  ASSERT_FALSE(kv_->Write(del, false));
+  EXPECT_EQ(kv_->Get("a", &v), errc::not_found);
+}
+
+TEST_P(KvStoreTest, ScansAreOrderedAndBounded) {
+  WriteBatch wb;
+  for (auto k : {"p/1", "p/2", "p/3", "q/1", "o/9"}) wb.Put(k, "v");
+  ASSERT_FALSE(kv_->Write(wb, true));
+  EXPECT_EQ(Keys(*kv_, "p/", PrefixEnd("p/"), false),
+            (std::vector<std::string>{"p/1", "p/2", "p/3"}));
+  EXPECT_EQ(Keys(*kv_, "p/", PrefixEnd("p/"), true),
+            (std::vector<std::string>{"p/3", "p/2", "p/1"}));
+  EXPECT_EQ(Keys(*kv_, "p/2", "p/3", false), (std::vector<std::string>{"p/2"}));
+  EXPECT_EQ(Keys(*kv_, "p/2", "", false), (std::vector<std::string>{"p/2", "p/3", "q/1"}));
+  EXPECT_EQ(Keys(*kv_, "", "", true).front(), "q/1");
+}
+
+TEST_P(KvStoreTest, ScanStopsWhenAsked) {
+  WriteBatch wb;
+  for (int i = 0; i < 10; ++i) wb.Put("k" + std::to_string(i), "v");
+  ASSERT_FALSE(kv_->Write(wb, true));
+  int seen = 0;
+  ASSERT_FALSE(kv_->Scan("k", "l", [&](std::string_view, std::string_view) { return ++seen < 3; }));
+  EXPECT_EQ(seen, 3);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    All, KvStoreTest,
+    ::testing::Values(
+        Factory{"memory", [](const std::string&) { return std::make_unique<MemoryKvStore>(); }},
+        Factory{"fault", [](const std::string&) { return std::make_unique<FaultInjectionKvStore>(); }},
+        Factory{"rocksdb",
+                [](const std::string& dir) {
+                  auto kv = OpenRocksDb(dir);
+                  EXPECT_TRUE(kv.ok()) << kv.message();
+                  return std::move(kv).value();
+                }}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST(RocksDbKvStore, DataSurvivesReopen) {
+  pavilion::testing::TempDir dir;
+  {
+    auto kv = OpenRocksDb(dir.str());
+    ASSERT_TRUE(kv.ok());
+    WriteBatch wb;
+    wb.Put("durable", "yes");
+    ASSERT_FALSE((*kv)->Write(wb, true));
+  }
+  auto kv = OpenRocksDb(dir.str());
+  ASSERT_TRUE(kv.ok());
+  std::string v;
+  ASSERT_FALSE((*kv)->Get("durable", &v));
+  EXPECT_EQ(v, "yes");
+}
+
+TEST(FaultInjectionKvStore, CrashDropsOnlyUnsyncedBatches) {
+  FaultInjectionKvStore kv;
+  WriteBatch a, b, c;
+  a.Put("a", "1");
+  b.Put("b", "2");
+  c.Put("c", "3");
+  ASSERT_FALSE(kv.Write(a, false));
+  ASSERT_FALSE(kv.Write(b, true));  // Syncs a and b.
+  ASSERT_FALSE(kv.Write(c, false));
+  EXPECT_EQ(kv.unsynced_batches(), 1u);
+  kv.DropUnsyncedWrites();
+  std::string v;
+  EXPECT_FALSE(kv.Get("a", &v));
+  EXPECT_FALSE(kv.Get("b", &v));
+  EXPECT_EQ(kv.Get("c", &v), errc::not_found);
+}
+
+TEST(FaultInjectionKvStore, FailedWriteChangesNothing) {
+  FaultInjectionKvStore kv;
+  kv.FailNextWrites(1);
+  WriteBatch a;
+  a.Put("a", "1");
+  EXPECT_EQ(kv.Write(a, true), errc::injected_fault);
+  std::string v;
+  EXPECT_EQ(kv.Get("a", &v), errc::not_found);
+  EXPECT_FALSE(kv.Write(a, true));
+  EXPECT_FALSE(kv.Get("a", &v));
+}
+
+TEST(PrefixEnd, IncrementsLastByteAndCarries) {
+  EXPECT_EQ(PrefixEnd("ab"), "ac");
+  EXPECT_EQ(PrefixEnd(std::string("a\xff", 2)), "b");
+  EXPECT_EQ(PrefixEnd(std::string("\xff", 1)), "");
+}
+
+}  // namespace
+}  // namespace pavilion::storage

@@ -1,0 +1,116 @@
+// The three services wired on one EventStore with embedded sources, for unit tests: what
+// `pavilion serve` does, minus HTTP and RocksDB (the KvStore is in memory unless given).
+#pragma once
+
+#include <future>
+#include <thread>
+#include <memory>
+#include <vector>
+
+#include "pavilion/catalog/catalog_service.h"
+#include "pavilion/events/event_store.h"
+#include "pavilion/events/processor.h"
+#include "pavilion/order/order_service.h"
+#include "pavilion/settlement/settlement_service.h"
+#include "pavilion/storage/memory_kv_store.h"
+
+namespace pavilion::testing {
+
+// Calls an async service method and waits for its answer.
+template <typename T, typename Call>
+Result<T> Await(Call call) {
+  auto p = std::make_shared<std::promise<Result<T>>>();
+  auto f = p->get_future();
+  call([p](Result<T> r) { p->set_value(std::move(r)); });
+  return f.get();
+}
+
+class InProcess {
+ public:
+  explicit InProcess(storage::KvStore* kv = nullptr, events::Clock* clock = nullptr)
+      : kv_(kv ? kv : &own_kv_), clock_(clock ? clock : &own_clock_) {
+    store = events::EventStore::Open(*kv_, *clock_).value();
+    catalog = std::make_unique<catalog::CatalogService>(*store);
+    orders = std::make_unique<order::OrderService>(*store);
+    settlement = std::make_unique<settlement::SettlementService>(*store);
+    sources.push_back(std::make_unique<events::EmbeddedSource>(*store, catalog->worker(),
+                                                               catalog->processor()));
+    sources.push_back(std::make_unique<events::EmbeddedSource>(*store, orders->worker(),
+                                                               orders->processor()));
+    sources.push_back(std::make_unique<events::EmbeddedSource>(*store, settlement->worker(),
+                                                               settlement->processor()));
+    for (auto& s : sources) s->Start();
+  }
+
+  ~InProcess() {
+    for (auto& s : sources) s->Stop();
+    catalog.reset();
+    orders.reset();
+    settlement.reset();
+    store.reset();
+  }
+
+  catalog::Seller Seller(std::string place = "140430", std::string type = "cooperative") {
+    return Await<catalog::Seller>([&](auto done) {
+             catalog->RegisterSeller({"沁州黄合作社", place, type}, done);
+           }).value();
+  }
+
+  catalog::Product Product(const std::string& seller_id, int64_t price, int64_t stock) {
+    return Await<catalog::Product>([&](auto done) {
+             catalog->CreateProduct({seller_id, "沁州黄小米", {{"500g", Fen(price), stock}}}, done);
+           }).value();
+  }
+
+  Result<order::Order> Order(const std::string& shopper,
+                             std::vector<events::schema::OrderItem> items,
+                             std::string key = "") {
+    return Await<order::Order>([&](auto done) {
+      orders->Place({shopper, std::move(items), std::move(key)}, done);
+    });
+  }
+
+  catalog::Sku Sku(const std::string& product_id) {
+    return Await<catalog::Product>([&](auto done) { catalog->GetProduct(product_id, done); })
+        .value()
+        .skus.at(0);
+  }
+
+  // Waits until every processor has handled everything in the log.
+  void Settle() {
+    const int64_t deadline = events::SystemClock::Instance().MonotonicMicros() + 30'000'000;
+    while (events::SystemClock::Instance().MonotonicMicros() < deadline) {
+      bool idle = true;
+      for (auto& s : sources) idle = idle && s->lag() == 0;
+      if (idle && catalog->worker().queued() == 0 && orders->worker().queued() == 0 &&
+          settlement->worker().queued() == 0) {
+        // One more round trip through each worker so in-flight tasks finish.
+        for (auto* w : {&catalog->worker(), &orders->worker(), &settlement->worker()}) {
+          std::promise<void> p;
+          w->Post([&p] { p.set_value(); });
+          p.get_future().wait();
+        }
+        if (store->head() == head_seen_) return;
+        head_seen_ = store->head();
+      }
+      std::this_thread::yield();
+    }
+  }
+
+  storage::KvStore& kv() { return *kv_; }
+
+  std::unique_ptr<events::EventStore> store;
+  std::unique_ptr<catalog::CatalogService> catalog;
+  std::unique_ptr<order::OrderService> orders;
+  std::unique_ptr<settlement::SettlementService> settlement;
+  std::vector<std::unique_ptr<events::EventSource>> sources;
+
+ private:
+  storage::MemoryKvStore own_kv_;
+  events::ManualClock own_clock_;
+  storage::KvStore* kv_;
+  events::Clock* clock_;
+  uint64_t head_seen_ = UINT64_MAX;
+};
+
+}  // namespace pavilion::testing
