@@ -1,1 +1,353 @@
-int main(){}
+// End-to-end tests against the real binary: `pavilion serve` as a child process on an ephemeral
+// port, on the embedded log and on Kafka (librdkafka's mock cluster, started as
+// `pavilion kafka-mock`, 3 brokers).
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <simdjson.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <optional>
+#include <thread>
+
+#include "../support/child_process.h"
+#include "../support/http_client.h"
+#include "../support/temp_dir.h"
+#include "pavilion/events/clock.h"
+
+namespace pavilion {
+namespace {
+
+using testing::ChildProcess;
+using testing::ClientResponse;
+using testing::HttpClient;
+using namespace std::chrono_literals;
+
+constexpr const char* kOperator = "integration-operator-token";
+
+std::string Str(const std::string& json, std::initializer_list<const char*> path) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element e;
+  if (parser.parse(json).get(e)) return "";
+  for (const char* key : path) {
+    if (e[key].get(e)) return "";
+  }
+  if (e.is_string()) return std::string(e.get_string().value());
+  if (e.is_int64()) return std::to_string(e.get_int64().value());
+  return "";
+}
+
+int64_t Int(const std::string& json, std::initializer_list<const char*> path) {
+  std::string s = Str(json, path);
+  return s.empty() ? -1 : std::stoll(s);
+}
+
+int64_t SkuField(const std::string& product_json, const char* field) {
+  simdjson::dom::parser parser;
+  int64_t v = -1;
+  if (parser.parse(product_json)["skus"].at(0)[field].get(v)) return -1;
+  return v;
+}
+
+// Retries `fn` until it returns true or the deadline passes: for projections that settle
+// asynchronously. Bounded.
+template <typename Fn>
+bool Eventually(Fn fn, int64_t timeout_ms = 20'000) {
+  const int64_t deadline = events::SystemClock::Instance().MonotonicMicros() / 1000 + timeout_ms;
+  while (events::SystemClock::Instance().MonotonicMicros() / 1000 < deadline) {
+    if (fn()) return true;
+    pollfd none{-1, 0, 0};
+    poll(&none, 0, 20);
+  }
+  return fn();
+}
+
+class KafkaMock {
+ public:
+  KafkaMock() : proc_({PAVILION_BIN, "kafka-mock", "--brokers", "3", "--partitions", "6"}) {
+    auto line = proc_.ReadLine(20s);
+    if (line) bootstrap_ = *line;
+  }
+  ~KafkaMock() {
+    proc_.Kill(SIGTERM);
+    proc_.Wait(10s);
+  }
+  const std::string& bootstrap() const { return bootstrap_; }
+
+ private:
+  ChildProcess proc_;
+  std::string bootstrap_;
+};
+
+class Pavilion {
+ public:
+  Pavilion(const std::string& data_dir, std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv = {PAVILION_BIN, "serve", "--data-dir", data_dir,
+                                     "--listen", "127.0.0.1:0"};
+    for (auto& a : extra) argv.push_back(a);
+    proc_ = std::make_unique<ChildProcess>(argv, std::map<std::string, std::string>{
+                                                     {"PAVILION_OPERATOR_TOKEN", kOperator}});
+    auto line = proc_->WaitForLine("listening on http://", 60s);
+    if (!line) return;
+    auto colon = line->find(':', line->find("http://") + 7);
+    port_ = static_cast<uint16_t>(std::stoi(line->substr(colon + 1)));
+  }
+  ~Pavilion() { Stop(SIGTERM); }
+
+  void Stop(int signal) {
+    if (!proc_) return;
+    proc_->Kill(signal);
+    proc_->Wait(30s);
+    proc_.reset();
+  }
+
+  uint16_t port() const { return port_; }
+  HttpClient Client() const { return HttpClient("127.0.0.1", port_); }
+  ChildProcess& process() { return *proc_; }
+
+ private:
+  std::unique_ptr<ChildProcess> proc_;
+  uint16_t port_ = 0;
+};
+
+struct Shop {
+  std::string seller_id, seller_token, product_id, sku_id;
+};
+
+Shop MakeShop(HttpClient& c, int64_t stock) {
+  Shop shop;
+  auto s = c.Post("/v1/sellers",
+                  R"({"name":"沁州黄小米合作社","place_code":"140430","supplier_type":"cooperative"})",
+                  kOperator);
+  EXPECT_EQ(s.status, 201) << s.body << s.error;
+  shop.seller_id = Str(s.body, {"id"});
+  shop.seller_token = Str(s.body, {"token"});
+  auto p = c.Post("/v1/products",
+                  R"({"title":"沁州黄小米","skus":[{"spec":"500g","price_fen":2990,"stock":)" +
+                      std::to_string(stock) + "}]}",
+                  shop.seller_token);
+  EXPECT_EQ(p.status, 201) << p.body;
+  shop.product_id = Str(p.body, {"id"});
+  simdjson::dom::parser parser;
+  std::string_view sku;
+  EXPECT_FALSE(parser.parse(p.body)["skus"].at(0)["id"].get(sku));
+  shop.sku_id = std::string(sku);
+  return shop;
+}
+
+std::string OrderBody(const std::string& sku, int qty) {
+  return R"({"items":[{"sku_id":")" + sku + R"(","quantity":)" + std::to_string(qty) + "}]}";
+}
+
+std::string NewShopper(HttpClient& c) {
+  auto r = c.Post("/v1/shoppers", R"({"name":"王小明"})");
+  EXPECT_EQ(r.status, 201);
+  return Str(r.body, {"token"});
+}
+
+// The same flow on both transports.
+void EndToEnd(Pavilion& server) {
+  ASSERT_NE(server.port(), 0);
+  HttpClient c = server.Client();
+  EXPECT_EQ(c.Get("/healthz").status, 200);
+  Shop shop = MakeShop(c, 10);
+  std::string shopper = NewShopper(c);
+
+  auto placed = c.Post("/v1/orders", OrderBody(shop.sku_id, 3), shopper, {{"Idempotency-Key", "e2e-1"}});
+  ASSERT_EQ(placed.status, 201) << placed.body;
+  EXPECT_EQ(Str(placed.body, {"status"}), "confirmed");
+  EXPECT_EQ(Int(placed.body, {"total_fen"}), 3 * 2990);
+  std::string id = Str(placed.body, {"id"});
+
+  auto retry = c.Post("/v1/orders", OrderBody(shop.sku_id, 3), shopper, {{"Idempotency-Key", "e2e-1"}});
+  EXPECT_EQ(Str(retry.body, {"id"}), id);
+  EXPECT_EQ(c.Post("/v1/orders", OrderBody(shop.sku_id, 1), shopper, {{"Idempotency-Key", "e2e-1"}})
+                .status,
+            409);
+
+  auto too_many = c.Post("/v1/orders", OrderBody(shop.sku_id, 8), shopper);
+  EXPECT_EQ(Str(too_many.body, {"status"}), "rejected");
+
+  auto got = c.Get("/v1/orders/" + id, shopper);
+  EXPECT_EQ(got.status, 200);
+  EXPECT_EQ(Str(got.body, {"status"}), "confirmed");
+
+  auto product = c.Get("/v1/products/" + shop.product_id);
+  EXPECT_EQ(SkuField(product.body, "stock"), 7);
+  EXPECT_EQ(SkuField(product.body, "reserved"), 3);
+
+  EXPECT_TRUE(Eventually([&] {
+    auto stats = c.Get("/v1/stats/sales?group_by=seller", kOperator);
+    return stats.body.find(R"("seller_id":")" + shop.seller_id +
+                           R"(","amount_fen":8970,"orders":1,"units":3)") != std::string::npos;
+  }));
+  auto metrics = c.Get("/metrics");
+  EXPECT_NE(metrics.body.find("pavilion_projection_lag{processor=\"settlement\"}"),
+            std::string::npos);
+}
+
+TEST(Integration, EndToEndOnTheEmbeddedLog) {
+  pavilion::testing::TempDir dir;
+  Pavilion server(dir.str(), {"--no-demo"});
+  EndToEnd(server);
+}
+
+TEST(Integration, EndToEndOnKafka) {
+  KafkaMock kafka;
+  ASSERT_FALSE(kafka.bootstrap().empty());
+  pavilion::testing::TempDir dir;
+  Pavilion server(dir.str(), {"--no-demo", "--kafka", kafka.bootstrap()});
+  EndToEnd(server);
+}
+
+TEST(Integration, KafkaRestartAppliesNothingTwice) {
+  KafkaMock kafka;
+  ASSERT_FALSE(kafka.bootstrap().empty());
+  pavilion::testing::TempDir dir;
+  Shop shop;
+  {
+    Pavilion server(dir.str(), {"--no-demo", "--kafka", kafka.bootstrap()});
+    HttpClient c = server.Client();
+    shop = MakeShop(c, 50);
+    std::string shopper = NewShopper(c);
+    for (int i = 0; i < 10; ++i) {
+      auto r = c.Post("/v1/orders", OrderBody(shop.sku_id, 2), shopper);
+      ASSERT_EQ(Str(r.body, {"status"}), "confirmed") << r.body;
+    }
+    server.Stop(SIGKILL);
+  }
+  Pavilion server(dir.str(), {"--no-demo", "--kafka", kafka.bootstrap()});
+  HttpClient c = server.Client();
+  // Whatever the relay republishes after the crash, stock and sales count every order once.
+  EXPECT_TRUE(Eventually([&] {
+    auto stats = c.Get("/v1/stats/sales?group_by=seller", kOperator);
+    return stats.body.find(R"("amount_fen":59800,"orders":10,"units":20)") != std::string::npos;
+  })) << c.Get("/v1/stats/sales?group_by=seller", kOperator).body;
+  auto product = c.Get("/v1/products/" + shop.product_id);
+  EXPECT_EQ(SkuField(product.body, "stock"), 30);
+  EXPECT_EQ(SkuField(product.body, "reserved"), 20);
+}
+
+TEST(Integration, CrashKeepsEveryAcknowledgedOrder) {
+  pavilion::testing::TempDir dir;
+  constexpr int kStock = 120, kThreads = 4, kPerThread = 50;
+  Shop shop;
+  std::mutex mu;
+  std::map<std::string, std::string> acknowledged;  // order id → status
+  {
+    Pavilion server(dir.str(), {"--no-demo"});
+    ASSERT_NE(server.port(), 0);
+    HttpClient c = server.Client();
+    shop = MakeShop(c, kStock);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&] {
+        HttpClient client = server.Client();
+        std::string shopper = NewShopper(client);
+        for (int i = 0; i < kPerThread; ++i) {
+          auto r = client.Post("/v1/orders", OrderBody(shop.sku_id, 1), shopper);
+          if (r.status != 201) continue;
+          std::lock_guard lock(mu);
+          acknowledged[Str(r.body, {"id"})] = Str(r.body, {"status"});
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    server.Stop(SIGKILL);
+  }
+  ASSERT_EQ(acknowledged.size(), static_cast<size_t>(kThreads * kPerThread));
+  Pavilion server(dir.str(), {"--no-demo"});
+  HttpClient c = server.Client();
+  int confirmed = 0;
+  for (const auto& [id, status] : acknowledged) {
+    auto r = c.Get("/v1/orders/" + id, kOperator);
+    ASSERT_EQ(r.status, 200) << id;
+    EXPECT_EQ(Str(r.body, {"status"}), status) << id;
+    confirmed += status == "confirmed";
+  }
+  EXPECT_EQ(confirmed, kStock);
+  auto product = c.Get("/v1/products/" + shop.product_id);
+  EXPECT_EQ(SkuField(product.body, "reserved"), confirmed);
+  EXPECT_EQ(SkuField(product.body, "stock") + SkuField(product.body, "reserved"), kStock);
+}
+
+TEST(Integration, ConcurrentShoppersNeverOversell) {
+  pavilion::testing::TempDir dir;
+  Pavilion server(dir.str(), {"--no-demo", "--threads", "2"});
+  ASSERT_NE(server.port(), 0);
+  HttpClient c = server.Client();
+  constexpr int kStock = 100, kThreads = 16, kPerThread = 15;
+  Shop shop = MakeShop(c, kStock);
+  std::atomic<int> sold{0}, rejected{0}, other{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      HttpClient client = server.Client();
+      std::string shopper = NewShopper(client);
+      for (int i = 0; i < kPerThread; ++i) {
+        auto r = client.Post("/v1/orders", OrderBody(shop.sku_id, 1), shopper);
+        std::string status = Str(r.body, {"status"});
+        (status == "confirmed" ? sold : status == "rejected" ? rejected : other)++;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(sold.load(), kStock);
+  EXPECT_EQ(rejected.load(), kThreads * kPerThread - kStock);
+  EXPECT_EQ(other.load(), 0);
+  auto product = c.Get("/v1/products/" + shop.product_id);
+  EXPECT_EQ(SkuField(product.body, "stock"), 0);
+  EXPECT_EQ(SkuField(product.body, "reserved"), kStock);
+}
+
+TEST(Integration, DemoPavilionAndGeneratedOperatorToken) {
+  pavilion::testing::TempDir dir;
+  ChildProcess proc({PAVILION_BIN, "serve", "--data-dir", dir.str(), "--listen", "127.0.0.1:0"});
+  auto demo = proc.WaitForLine("demo pavilion", 60s);
+  ASSERT_TRUE(demo) << proc.output();
+  auto listening = proc.WaitForLine("listening on", 30s);
+  ASSERT_TRUE(listening);
+  auto token_line = proc.WaitForLine("operator token: ", 10s);
+  ASSERT_TRUE(token_line);
+  std::string token = token_line->substr(token_line->find("pv_"));
+  auto colon = listening->find(':', listening->find("http://") + 7);
+  HttpClient c("127.0.0.1", static_cast<uint16_t>(std::stoi(listening->substr(colon + 1))));
+  EXPECT_EQ(c.Get("/v1/stats/sales", token).status, 200);
+  EXPECT_EQ(c.Get("/v1/stats/sales", "not-the-token").status, 401);
+  proc.Kill(SIGTERM);
+  EXPECT_NE(proc.Wait(30s), -1);
+}
+
+TEST(Integration, BodyLimitAndReadTimeout) {
+  pavilion::testing::TempDir dir;
+  Pavilion server(dir.str(), {"--no-demo", "--body-limit", "1024", "--read-timeout-ms", "300"});
+  ASSERT_NE(server.port(), 0);
+  HttpClient c = server.Client();
+  auto big = c.Post("/v1/shoppers", "{\"name\":\"" + std::string(4096, 'x') + "\"}");
+  EXPECT_EQ(big.status, 413);
+  EXPECT_EQ(Str(big.body, {"error", "code"}), "payload_too_large");
+
+  // A client that sends half a request and stops is disconnected after the read timeout.
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(server.port());
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  const char partial[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n";
+  ASSERT_GT(write(fd, partial, sizeof partial - 1), 0);
+  pollfd p{fd, POLLIN, 0};
+  ASSERT_EQ(poll(&p, 1, 10'000), 1);  // Woken by the server closing, well before 10 s.
+  char buf[256];
+  EXPECT_LE(read(fd, buf, sizeof buf), 0);
+  close(fd);
+}
+
+}  // namespace
+}  // namespace pavilion
