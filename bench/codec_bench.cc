@@ -1,0 +1,59 @@
+// Google Benchmark: the event codec (envelope and payload encode/decode).
+#include <benchmark/benchmark.h>
+
+#include "pavilion/events/envelope.h"
+#include "pavilion/events/schema.h"
+
+namespace pavilion::events {
+namespace {
+
+Envelope SampleEnvelope() {
+  Envelope e;
+  e.event_id = NewId("ev");
+  e.type = std::string(schema::StockReserved::kType);
+  e.stream_id = NewId("sku");
+  e.stream_version = 42;
+  e.position = 123456789;
+  e.origin = 0x1234567890abcdefull;
+  e.time_micros = 1795365000000000;
+  e.correlation_id = NewId("ord");
+  e.causation_id = NewId("ev");
+  e.payload = Encode(schema::StockReserved{e.correlation_id, 0, e.stream_id, NewId("prd"),
+                                           NewId("sel"), "140430", 2, Fen(2990), 97});
+  return e;
+}
+
+void BM_EnvelopeEncode(benchmark::State& state) {
+  Envelope e = SampleEnvelope();
+  std::string out;
+  for (auto _ : state) {
+    out.clear();
+    EncodeEnvelopeTo(e, out);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * out.size()));
+}
+BENCHMARK(BM_EnvelopeEncode);
+
+void BM_EnvelopeDecode(benchmark::State& state) {
+  std::string bytes = EncodeEnvelope(SampleEnvelope());
+  for (auto _ : state) {
+    auto e = DecodeEnvelope(bytes);
+    benchmark::DoNotOptimize(e);
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes.size()));
+}
+BENCHMARK(BM_EnvelopeDecode);
+
+void BM_OrderPlacedRoundTrip(benchmark::State& state) {
+  schema::OrderPlaced placed{NewId("ord"), NewId("shp"), {}};
+  for (int i = 0; i < state.range(0); ++i) placed.items.push_back({NewId("sku"), 1 + i});
+  for (auto _ : state) {
+    auto back = Decode<schema::OrderPlaced>(Encode(placed));
+    benchmark::DoNotOptimize(back);
+  }
+}
+BENCHMARK(BM_OrderPlacedRoundTrip)->Arg(1)->Arg(10);
+
+}  // namespace
+}  // namespace pavilion::events

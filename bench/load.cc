@@ -1,0 +1,287 @@
+// pavilion-load: a load generator for `pavilion serve`.
+//
+// Opens N keep-alive connections, each with its own shopper, and sends POST /v1/orders (or
+// GET /healthz) back to back for a bounded duration, then prints throughput and latency
+// percentiles. Setup (a seller, products, shoppers) goes through the public API with the
+// operator token.
+//
+//   pavilion-load --target 127.0.0.1:8080 --token T --connections 64 --duration 10
+//                 [--mode orders|healthz] [--skus 1000 | --hot-stock 100000] [--threads 1]
+#include <utility>
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <atomic>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct Options {
+  std::string host = "127.0.0.1";
+  std::string port = "8080";
+  std::string token;
+  std::string mode = "orders";
+  int connections = 64;
+  int threads = 1;
+  double duration_s = 10;
+  int skus = 1000;
+  int64_t hot_stock = 0;  // > 0: one hot SKU with this stock (a flash sale).
+};
+
+[[noreturn]] void Die(const std::string& m) {
+  std::fprintf(stderr, "pavilion-load: %s\n", m.c_str());
+  std::exit(2);
+}
+
+http::response<http::string_body> Call(const Options& o, http::verb verb, const std::string& target,
+                                       const std::string& body, const std::string& token) {
+  asio::io_context ioc;
+  beast::tcp_stream stream(ioc);
+  tcp::resolver resolver(ioc);
+  stream.connect(resolver.resolve(o.host, o.port));
+  http::request<http::string_body> req(verb, target, 11);
+  req.set(http::field::host, o.host);
+  if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
+  if (!body.empty()) req.set(http::field::content_type, "application/json");
+  req.body() = body;
+  req.prepare_payload();
+  http::write(stream, req);
+  beast::flat_buffer buf;
+  http::response<http::string_body> res;
+  http::read(stream, buf, res);
+  return res;
+}
+
+std::string JsonString(const std::string& json, const char* key) {
+  simdjson::dom::parser p;
+  std::string_view v;
+  if (p.parse(json)[key].get(v)) Die("unexpected answer: " + json);
+  return std::string(v);
+}
+
+struct Setup {
+  std::vector<std::string> sku_ids;
+  std::vector<std::string> shopper_tokens;
+  std::string product_id;
+};
+
+Setup Prepare(const Options& o) {
+  Setup s;
+  if (o.mode != "orders") return s;
+  auto seller = Call(o, http::verb::post, "/v1/sellers",
+                     R"({"name":"压测合作社","place_code":"140430","supplier_type":"cooperative"})",
+                     o.token);
+  if (seller.result_int() != 201) Die("cannot create a seller: " + seller.body());
+  std::string seller_id = JsonString(seller.body(), "id");
+  int remaining = o.hot_stock > 0 ? 1 : o.skus;
+  while (remaining > 0) {
+    int n = std::min(remaining, 200);
+    std::string body = R"({"seller_id":")" + seller_id + R"(","title":"沁州黄小米","skus":[)";
+    for (int i = 0; i < n; ++i) {
+      body += (i ? "," : "") + std::string(R"({"spec":"规格)") + std::to_string(i) +
+              R"(","price_fen":2990,"stock":)" +
+              std::to_string(o.hot_stock > 0 ? o.hot_stock : 1'000'000'000) + "}";
+    }
+    body += "]}";
+    auto p = Call(o, http::verb::post, "/v1/products", body, o.token);
+    if (p.result_int() != 201) Die("cannot create products: " + p.body());
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc = parser.parse(p.body());
+    s.product_id = std::string(doc["id"].get_string().value());
+    for (auto sku : doc["skus"].get_array()) {
+      s.sku_ids.emplace_back(sku["id"].get_string().value());
+    }
+    remaining -= n;
+  }
+  for (int i = 0; i < o.connections; ++i) {
+    auto r = Call(o, http::verb::post, "/v1/shoppers", "{}", "");
+    s.shopper_tokens.push_back(JsonString(r.body(), "token"));
+  }
+  return s;
+}
+
+struct Stats {
+  std::vector<uint32_t> latencies_us;
+  uint64_t confirmed = 0, rejected = 0, pending = 0, other = 0, errors = 0;
+};
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(asio::io_context& ioc, const Options& o, const Setup& s, int index,
+             Clock::time_point deadline, Stats& stats)
+      : stream_(ioc), o_(o), s_(s), index_(index), deadline_(deadline), stats_(stats) {}
+
+  void Start(const tcp::resolver::results_type& endpoints) {
+    stream_.async_connect(endpoints, [self = shared_from_this()](beast::error_code ec,
+                                                                  const tcp::endpoint&) {
+      if (ec) {
+        ++self->stats_.errors;
+        return;
+      }
+      self->stream_.socket().set_option(tcp::no_delay(true));
+      self->Send();
+    });
+  }
+
+ private:
+  void Send() {
+    if (Clock::now() >= deadline_) return;
+    req_ = {};
+    req_.version(11);
+    req_.set(http::field::host, o_.host);
+    if (o_.mode == "orders") {
+      req_.method(http::verb::post);
+      req_.target("/v1/orders");
+      const std::string& sku = s_.sku_ids[(next_++ * 7919 + index_) % s_.sku_ids.size()];
+      req_.set(http::field::authorization, "Bearer " + s_.shopper_tokens[index_]);
+      req_.set(http::field::content_type, "application/json");
+      req_.body() = R"({"items":[{"sku_id":")" + sku + R"(","quantity":1}]})";
+    } else {
+      req_.method(http::verb::get);
+      req_.target("/healthz");
+    }
+    req_.prepare_payload();
+    started_ = Clock::now();
+    http::async_write(stream_, req_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) {
+        ++self->stats_.errors;
+        return;
+      }
+      self->res_ = {};
+      http::async_read(self->stream_, self->buf_, self->res_,
+                       [self](beast::error_code ec2, size_t) { self->OnResponse(ec2); });
+    });
+  }
+
+  void OnResponse(beast::error_code ec) {
+    if (ec) {
+      ++stats_.errors;
+      return;
+    }
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_);
+    stats_.latencies_us.push_back(static_cast<uint32_t>(us.count()));
+    const std::string& body = res_.body();
+    if (o_.mode != "orders") {
+      (res_.result_int() == 200 ? stats_.confirmed : stats_.other)++;
+    } else if (body.find(R"("status":"confirmed")") != std::string::npos) {
+      ++stats_.confirmed;
+    } else if (body.find(R"("status":"rejected")") != std::string::npos) {
+      ++stats_.rejected;
+    } else if (res_.result_int() == 202) {
+      ++stats_.pending;
+    } else {
+      ++stats_.other;
+    }
+    Send();
+  }
+
+  beast::tcp_stream stream_;
+  const Options& o_;
+  const Setup& s_;
+  int index_;
+  Clock::time_point deadline_;
+  Stats& stats_;
+  http::request<http::string_body> req_;
+  http::response<http::string_body> res_;
+  beast::flat_buffer buf_;
+  Clock::time_point started_;
+  uint64_t next_ = 0;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string k = argv[i], v = argv[i + 1];
+    if (k == "--target") {
+      auto c = v.rfind(':');
+      o.host = v.substr(0, c);
+      o.port = v.substr(c + 1);
+    } else if (k == "--token") {
+      o.token = v;
+    } else if (k == "--mode") {
+      o.mode = v;
+    } else if (k == "--connections") {
+      o.connections = std::stoi(v);
+    } else if (k == "--threads") {
+      o.threads = std::stoi(v);
+    } else if (k == "--duration") {
+      o.duration_s = std::stod(v);
+    } else if (k == "--skus") {
+      o.skus = std::stoi(v);
+    } else if (k == "--hot-stock") {
+      o.hot_stock = std::stoll(v);
+    } else {
+      Die("unknown option " + k);
+    }
+  }
+  if (o.mode == "orders" && o.token.empty()) Die("--token (the operator token) is required");
+  Setup setup = Prepare(o);
+
+  std::vector<std::unique_ptr<asio::io_context>> iocs;
+  std::vector<Stats> stats(static_cast<size_t>(o.threads));
+  auto start = Clock::now();
+  auto deadline = start + std::chrono::milliseconds(static_cast<int64_t>(o.duration_s * 1000));
+  for (int t = 0; t < o.threads; ++t) {
+    iocs.push_back(std::make_unique<asio::io_context>(1));
+    tcp::resolver resolver(*iocs.back());
+    auto endpoints = resolver.resolve(o.host, o.port);
+    for (int c = t; c < o.connections; c += o.threads) {
+      std::make_shared<Connection>(*iocs.back(), o, setup, c, deadline, stats[t])->Start(endpoints);
+    }
+  }
+  std::vector<std::thread> threads;
+  for (int t = 0; t < o.threads; ++t) threads.emplace_back([&, t] { iocs[t]->run(); });
+  for (auto& t : threads) t.join();
+  double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+
+  Stats all;
+  for (auto& s : stats) {
+    all.latencies_us.insert(all.latencies_us.end(), s.latencies_us.begin(), s.latencies_us.end());
+    all.confirmed += s.confirmed;
+    all.rejected += s.rejected;
+    all.pending += s.pending;
+    all.other += s.other;
+    all.errors += s.errors;
+  }
+  std::sort(all.latencies_us.begin(), all.latencies_us.end());
+  auto pct = [&](double p) -> double {
+    if (all.latencies_us.empty()) return 0;
+    size_t i = std::min(all.latencies_us.size() - 1,
+                        static_cast<size_t>(p * static_cast<double>(all.latencies_us.size())));
+    return all.latencies_us[i] / 1000.0;
+  };
+  double rps = static_cast<double>(all.latencies_us.size()) / elapsed;
+  std::printf(
+      "mode=%s connections=%d requests=%zu seconds=%.2f rps=%.0f p50_ms=%.3f p99_ms=%.3f "
+      "p999_ms=%.3f confirmed=%llu rejected=%llu pending=%llu other=%llu errors=%llu\n",
+      o.mode.c_str(), o.connections, all.latencies_us.size(), elapsed, rps, pct(0.50), pct(0.99),
+      pct(0.999), static_cast<unsigned long long>(all.confirmed),
+      static_cast<unsigned long long>(all.rejected), static_cast<unsigned long long>(all.pending),
+      static_cast<unsigned long long>(all.other), static_cast<unsigned long long>(all.errors));
+  if (o.hot_stock > 0) {
+    auto p = Call(o, http::verb::get, "/v1/products/" + setup.product_id, "", "");
+    std::printf("flash_sale stock_initial=%lld product=%s\n", static_cast<long long>(o.hot_stock),
+                p.body().c_str());
+  }
+  return 0;
+}
