@@ -2,6 +2,7 @@
 #include <simdjson.h>
 
 #include <future>
+#include <mutex>
 
 #include "../support/in_process.h"
 #include "pavilion/gateway/identity.h"
@@ -10,13 +11,25 @@
 namespace pavilion::gateway {
 namespace {
 
-// Timers that fire at once (to test the 202 path) or never.
+// Timers that fire only when the test says so.
 class FakeTimers final : public Timers {
  public:
-  bool fire_immediately = false;
   void After(int64_t, std::function<void()> fn) override {
-    if (fire_immediately) fn();
+    std::lock_guard lock(mu_);
+    pending_.push_back(std::move(fn));
   }
+  void FireAll() {
+    std::vector<std::function<void()>> fns;
+    {
+      std::lock_guard lock(mu_);
+      fns.swap(pending_);
+    }
+    for (auto& fn : fns) fn();
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::function<void()>> pending_;
 };
 
 class RouterTest : public ::testing::Test {
@@ -203,9 +216,17 @@ TEST_F(RouterTest, IdempotencyKey) {
 
 TEST_F(RouterTest, OrderAnswersPendingWhenTheWaitRunsOut) {
   auto [seller_token, sku] = SellerWithSku(10);
-  timers_.fire_immediately = true;
-  auto r = Call("POST", "/v1/orders", R"({"items":[{"sku_id":")" + sku + R"(","quantity":1}]})",
-                Shopper());
+  std::string shopper = Shopper();
+  // Hold the catalog so the order cannot be decided, then let the wait run out.
+  std::promise<void> release;
+  p_.catalog->worker().Post([f = release.get_future().share()] { f.wait(); });
+  std::promise<HttpResponse> answered;
+  router_.Handle(HttpRequest{"POST", "/v1/orders", "Bearer " + shopper, "application/json", "",
+                             R"({"items":[{"sku_id":")" + sku + R"(","quantity":1}]})"},
+                 [&answered](HttpResponse r) { answered.set_value(std::move(r)); });
+  timers_.FireAll();
+  HttpResponse r = answered.get_future().get();
+  release.set_value();
   EXPECT_EQ(r.status, 202);
   EXPECT_EQ(Field(r.body, "status"), "pending");
   std::string id = Field(r.body, "id");
