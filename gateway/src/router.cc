@@ -363,6 +363,22 @@ class Router::Impl {
     return std::nullopt;
   }
 
+  // Whom a request acts for: a seller or shopper only for itself (the field may be left out),
+  // the operator for anyone it names. Returns the error to send, if any.
+  static std::optional<HttpResponse> ActFor(const Principal& who, std::string_view role,
+                                            std::string_view field, std::string& id) {
+    if (who.role == role) {
+      if (id.empty()) id = who.subject;
+      if (id != who.subject) {
+        return Error(403, "forbidden",
+                     std::string(field) + ": a " + std::string(role) + " may act only for itself");
+      }
+    } else if (id.empty()) {
+      return Error(422, "invalid_field", std::string(field) + ": required for the operator");
+    }
+    return std::nullopt;
+  }
+
   void Health(const HttpRequest&, const Params&, Respond respond) {
     respond(Json(200, R"({"status":"ok"})"));
   }
@@ -466,13 +482,8 @@ class Router::Impl {
       });
     });
     if (!ok) return respond(body.TakeError());
-    if (who->role == "seller") {
-      if (in.seller_id.empty()) in.seller_id = who->subject;
-      if (in.seller_id != who->subject) {
-        return respond(Error(403, "forbidden", "a seller may create products only for itself"));
-      }
-    } else if (in.seller_id.empty()) {
-      return respond(Error(422, "invalid_field", "seller_id: required"));
+    if (auto denied = ActFor(*who, "seller", "seller_id", in.seller_id)) {
+      return respond(std::move(*denied));
     }
     s_.catalog.CreateProduct(std::move(in), [respond](Result<catalog::Product> r) {
       if (!r.ok()) return respond(FromServiceError(r.error_detail()));
@@ -529,13 +540,8 @@ class Router::Impl {
     });
     if (!ok) return respond(body.TakeError());
     if (!has_items) return respond(Error(422, "invalid_field", "items: required"));
-    if (who->role == "shopper") {
-      if (in.shopper_id.empty()) in.shopper_id = who->subject;
-      if (in.shopper_id != who->subject) {
-        return respond(Error(403, "forbidden", "a shopper may order only for itself"));
-      }
-    } else if (in.shopper_id.empty()) {
-      return respond(Error(422, "invalid_field", "shopper_id: required when the operator orders"));
+    if (auto denied = ActFor(*who, "shopper", "shopper_id", in.shopper_id)) {
+      return respond(std::move(*denied));
     }
     if (req.idempotency_key.size() > kMaxIdempotencyKey) {
       return respond(Error(400, "invalid_header", "Idempotency-Key: use at most 128 characters"));

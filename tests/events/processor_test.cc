@@ -58,6 +58,17 @@ int64_t DurableCount(EventStore& store, storage::KvStore& kv) {
   return kv.Get("count", &v) ? 0 : std::stoll(v);
 }
 
+// Runs a Counter over the log until it has counted `until` ticks, then stops it.
+void RunCounter(EventStore& store, storage::KvStore& kv, int64_t until) {
+  Worker worker("counter");
+  Counter counter(kv);
+  EmbeddedSource source(store, worker, counter);
+  source.Start();
+  counter.WaitFor(until);
+  source.Stop();
+  worker.Stop();
+}
+
 TEST(EmbeddedSource, DeliversEachEventOnceAndEmits) {
   ManualClock clock;
   storage::MemoryKvStore kv;
@@ -85,22 +96,9 @@ TEST(EmbeddedSource, RestartResumesAfterCheckpointWithoutDoubleCounting) {
   storage::MemoryKvStore kv;
   auto store = EventStore::Open(kv, clock).value();
   Ticks(*store, 40);
-  {
-    Worker worker("first");
-    Counter counter(kv);
-    EmbeddedSource source(*store, worker, counter);
-    source.Start();
-    counter.WaitFor(40);
-    source.Stop();
-    worker.Stop();
-  }
+  RunCounter(*store, kv, 40);
   Ticks(*store, 7);
-  Worker worker("second");
-  Counter counter(kv);
-  EmbeddedSource source(*store, worker, counter);
-  source.Start();
-  counter.WaitFor(47);
-  worker.Stop();
+  RunCounter(*store, kv, 47);
   EXPECT_EQ(DurableCount(*store, kv), 47);
 }
 
@@ -114,13 +112,7 @@ TEST(EmbeddedSource, CrashLosesStateAndCheckpointTogether) {
   {
     // The processor commits without sync: a crash may lose its progress, never half of it.
     auto store = EventStore::Open(kv, clock, EventStoreOptions{/*sync=*/false}).value();
-    Worker worker("async");
-    Counter counter(kv);
-    EmbeddedSource source(*store, worker, counter);
-    source.Start();
-    counter.WaitFor(30);
-    source.Stop();
-    worker.Stop();
+    RunCounter(*store, kv, 30);
   }
   kv.DropUnsyncedWrites();
   std::string v;
@@ -132,12 +124,7 @@ TEST(EmbeddedSource, CrashLosesStateAndCheckpointTogether) {
   EXPECT_EQ(static_cast<uint64_t>(survived), std::min<uint64_t>(checkpoint, 30));
 
   auto store = EventStore::Open(kv, clock).value();
-  Worker worker("recovered");
-  Counter counter(kv);
-  EmbeddedSource source(*store, worker, counter);
-  source.Start();
-  counter.WaitFor(30);
-  worker.Stop();
+  RunCounter(*store, kv, 30);
   EXPECT_EQ(DurableCount(*store, kv), 30);
 }
 

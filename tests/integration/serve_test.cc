@@ -151,6 +151,20 @@ std::string NewShopper(HttpClient& c) {
   return Str(r.body, {"token"});
 }
 
+// Runs `threads` shoppers at once, each with its own connection and token.
+template <typename Fn>
+void Shoppers(const Pavilion& server, int threads, Fn fn) {
+  std::vector<std::thread> running;
+  for (int t = 0; t < threads; ++t) {
+    running.emplace_back([&] {
+      HttpClient client = server.Client();
+      std::string shopper = NewShopper(client);
+      fn(client, shopper);
+    });
+  }
+  for (auto& t : running) t.join();
+}
+
 // The same flow on both transports.
 void EndToEnd(Pavilion& server) {
   ASSERT_NE(server.port(), 0);
@@ -245,20 +259,14 @@ TEST(Integration, CrashKeepsEveryAcknowledgedOrder) {
     ASSERT_NE(server.port(), 0);
     HttpClient c = server.Client();
     shop = MakeShop(c, kStock);
-    std::vector<std::thread> threads;
-    for (int t = 0; t < kThreads; ++t) {
-      threads.emplace_back([&] {
-        HttpClient client = server.Client();
-        std::string shopper = NewShopper(client);
-        for (int i = 0; i < kPerThread; ++i) {
-          auto r = client.Post("/v1/orders", OrderBody(shop.sku_id, 1), shopper);
-          if (r.status != 201) continue;
-          std::lock_guard lock(mu);
-          acknowledged[Str(r.body, {"id"})] = Str(r.body, {"status"});
-        }
-      });
-    }
-    for (auto& t : threads) t.join();
+    Shoppers(server, kThreads, [&](HttpClient& client, const std::string& shopper) {
+      for (int i = 0; i < kPerThread; ++i) {
+        auto r = client.Post("/v1/orders", OrderBody(shop.sku_id, 1), shopper);
+        if (r.status != 201) continue;
+        std::lock_guard lock(mu);
+        acknowledged[Str(r.body, {"id"})] = Str(r.body, {"status"});
+      }
+    });
     server.Stop(SIGKILL);
   }
   ASSERT_EQ(acknowledged.size(), static_cast<size_t>(kThreads * kPerThread));
@@ -285,19 +293,13 @@ TEST(Integration, ConcurrentShoppersNeverOversell) {
   constexpr int kStock = 100, kThreads = 16, kPerThread = 15;
   Shop shop = MakeShop(c, kStock);
   std::atomic<int> sold{0}, rejected{0}, other{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&] {
-      HttpClient client = server.Client();
-      std::string shopper = NewShopper(client);
-      for (int i = 0; i < kPerThread; ++i) {
-        auto r = client.Post("/v1/orders", OrderBody(shop.sku_id, 1), shopper);
-        std::string status = Str(r.body, {"status"});
-        (status == "confirmed" ? sold : status == "rejected" ? rejected : other)++;
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
+  Shoppers(server, kThreads, [&](HttpClient& client, const std::string& shopper) {
+    for (int i = 0; i < kPerThread; ++i) {
+      auto r = client.Post("/v1/orders", OrderBody(shop.sku_id, 1), shopper);
+      std::string status = Str(r.body, {"status"});
+      (status == "confirmed" ? sold : status == "rejected" ? rejected : other)++;
+    }
+  });
   EXPECT_EQ(sold.load(), kStock);
   EXPECT_EQ(rejected.load(), kThreads * kPerThread - kStock);
   EXPECT_EQ(other.load(), 0);
