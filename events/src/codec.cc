@@ -1,6 +1,7 @@
 #include "pavilion/events/codec.h"
 
 #include <array>
+#include <cstring>
 
 namespace pavilion::events {
 namespace {
@@ -62,7 +63,21 @@ uint64_t GetFixed64BE(std::string_view in) {
 
 uint32_t Crc32c(std::string_view data, uint32_t seed) {
   uint32_t c = ~seed;
-  for (unsigned char b : data) c = kCrcTable[(c ^ b) & 0xff] ^ (c >> 8);
+  const char* p = data.data();
+  size_t n = data.size();
+#if defined(__SSE4_2__) && defined(__x86_64__)
+  // The CPU's CRC32C instruction: ~8 bytes per cycle instead of one byte per table lookup.
+  uint64_t c64 = c;
+  for (; n >= 8; n -= 8, p += 8) {
+    uint64_t word;
+    std::memcpy(&word, p, 8);
+    c64 = __builtin_ia32_crc32di(c64, word);
+  }
+  c = static_cast<uint32_t>(c64);
+  for (; n > 0; --n, ++p) c = __builtin_ia32_crc32qi(c, static_cast<unsigned char>(*p));
+#else
+  for (; n > 0; --n, ++p) c = kCrcTable[(c ^ static_cast<unsigned char>(*p)) & 0xff] ^ (c >> 8);
+#endif
   return ~c;
 }
 

@@ -64,6 +64,7 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(storage::KvStore& kv, const
   if (ec) return ec;
   store->head_ = head;
   store->next_position_ = head + 1;
+  store->recent_first_ = head + 1;
   store->writer_ = std::thread([s = store.get()] { s->WriterLoop(); });
   return store;
 }
@@ -110,6 +111,15 @@ void EventStore::AddCommitListener(std::function<void(uint64_t)> listener) {
 Result<uint64_t> EventStore::CurrentVersion(const std::string& stream_id) {
   auto it = versions_.find(stream_id);
   if (it != versions_.end()) return it->second;
+  // Most streams an append names are new (a fresh order, a fresh product): a point lookup of
+  // version 1, answered by the bloom filter, settles that without an iterator.
+  std::string first;
+  auto first_ec = kv_.Get(StreamKey(stream_id, 1), &first);
+  if (first_ec == storage::errc::not_found) {
+    versions_.emplace(stream_id, 0);
+    return uint64_t{0};
+  }
+  if (first_ec) return first_ec;
   std::string prefix = StreamKeyPrefix(stream_id);
   uint64_t version = 0;
   auto ec = kv_.ScanReverse(prefix, storage::PrefixEnd(prefix),
@@ -129,6 +139,7 @@ void EventStore::WriterLoop() {
   std::vector<std::function<void(uint64_t)>> listeners;
   std::unordered_map<std::string, uint64_t> overlay;
   std::string scratch;
+  std::vector<std::shared_ptr<const Envelope>> committed;
   for (;;) {
     group.clear();
     {
@@ -147,6 +158,7 @@ void EventStore::WriterLoop() {
     }
 
     storage::WriteBatch wb;
+    committed.clear();
     outcomes.assign(group.size(), {});
     results.assign(group.size(), {});
     const int64_t now = clock_.NowMicros();
@@ -202,6 +214,7 @@ void EventStore::WriterLoop() {
         std::string pos;
         PutFixed64BE(pos, env.position);
         wb.Put(StreamKey(env.stream_id, env.stream_version), pos);
+        committed.push_back(std::make_shared<const Envelope>(std::move(env)));
       }
       for (auto& [stream, version] : overlay) versions_[stream] = version;
       appended += req.events.size();
@@ -218,6 +231,14 @@ void EventStore::WriterLoop() {
         if (!o) o = errc::store_failed;
       }
     } else {
+      {
+        std::lock_guard lock(recent_mu_);
+        for (auto& e : committed) recent_.push_back(std::move(e));
+        while (recent_.size() > options_.recent_events) {
+          recent_.pop_front();
+          ++recent_first_;
+        }
+      }
       head_.store(next_position_ - 1, std::memory_order_release);
       events_appended_.fetch_add(appended, std::memory_order_relaxed);
       batches_written_.fetch_add(1, std::memory_order_relaxed);
@@ -253,6 +274,17 @@ Result<std::vector<Envelope>> EventStore::ReadStream(std::string_view stream_id,
   if (ec) return ec;
   if (inner) return inner;
   return out;
+}
+
+bool EventStore::ReadRecent(uint64_t from_position, size_t max,
+                            std::vector<std::shared_ptr<const Envelope>>* out) const {
+  std::lock_guard lock(recent_mu_);
+  if (from_position < recent_first_) return false;
+  uint64_t end = recent_first_ + recent_.size();
+  for (uint64_t p = from_position; p < end && max > 0; ++p, --max) {
+    out->push_back(recent_[p - recent_first_]);
+  }
+  return true;
 }
 
 std::error_code EventStore::ReadAll(uint64_t from_position, size_t max,

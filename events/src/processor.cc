@@ -49,6 +49,7 @@ void EmbeddedSource::Start() {
     std::abort();
   }
   cursor_ = ec ? 0 : GetFixed64BE(value);
+  checkpointed_ = cursor_;
   store_.AddCommitListener([this, alive = alive_](uint64_t) {
     if (alive->load()) Schedule();
   });
@@ -71,29 +72,37 @@ void EmbeddedSource::Schedule() {
 }
 
 void EmbeddedSource::Pump() {
-  constexpr size_t kMaxEvents = 2048;
+  constexpr size_t kMaxEvents = 4096;
+  // A processor with nothing to write for a run of events does not write its checkpoint either;
+  // after a restart it sees those events again, which changes nothing. This bounds how many.
+  constexpr uint64_t kCheckpointEvery = 16384;
   buffer_.clear();
   uint64_t cursor = cursor_.load();
-  if (auto ec = store_.ReadAll(cursor + 1, kMaxEvents, &buffer_)) {
-    std::fprintf(stderr, "pavilion: fatal: reading the log for %s: %s\n", checkpoint_key_.c_str(),
-                 ec.message().c_str());
-    std::abort();
+  if (!store_.ReadRecent(cursor + 1, kMaxEvents, &buffer_)) {
+    std::vector<Envelope> from_disk;
+    if (auto ec = store_.ReadAll(cursor + 1, kMaxEvents, &from_disk)) {
+      std::fprintf(stderr, "pavilion: fatal: reading the log for %s: %s\n",
+                   checkpoint_key_.c_str(), ec.message().c_str());
+      std::abort();
+    }
+    for (auto& e : from_disk) buffer_.push_back(std::make_shared<const Envelope>(std::move(e)));
   }
   // All events of one pump commit together: one checkpoint, one append.
   Transaction all;
   for (const auto& env : buffer_) {
-    Transaction tx(env);
-    processor_.Handle(env, tx);
+    Transaction tx(*env);
+    processor_.Handle(*env, tx);
     tx.MergeInto(all);
-    cursor = env.position;
+    cursor = env->position;
   }
-  if (!buffer_.empty()) {
+  if (!buffer_.empty() && (!all.empty() || cursor - checkpointed_ >= kCheckpointEvery)) {
     std::string value;
     PutFixed64BE(value, cursor);
     all.state().Put(checkpoint_key_, value);
     all.Commit(store_, /*fatal_on_error=*/true);
-    cursor_.store(cursor);
+    checkpointed_ = cursor;
   }
+  cursor_.store(cursor);
   scheduled_.store(false);
   Schedule();
 }

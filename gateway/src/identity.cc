@@ -56,11 +56,12 @@ std::error_code Identity::Register(const std::string& token, const Principal& wh
 
 std::optional<Principal> Identity::Authenticate(std::string_view token) {
   if (token.empty() || token.size() > 256) return std::nullopt;
-  std::string key = TokenKey(token);
   {
+    // Keyed by the token itself (in memory only) so a hit costs no SHA-256.
     std::shared_lock lock(mu_);
-    if (auto it = cache_.find(key); it != cache_.end()) return it->second;
+    if (auto it = cache_.find(token); it != cache_.end()) return it->second;
   }
+  std::string key = TokenKey(token);
   std::string value;
   if (kv_.Get(key, &value)) return std::nullopt;
   auto nl = value.find('\n');
@@ -68,7 +69,7 @@ std::optional<Principal> Identity::Authenticate(std::string_view token) {
   Principal p{value.substr(0, nl), value.substr(nl + 1)};
   std::unique_lock lock(mu_);
   if (cache_.size() > 100'000) cache_.clear();
-  cache_.emplace(key, p);
+  cache_.emplace(std::string(token), p);
   return p;
 }
 

@@ -90,6 +90,8 @@ class InProcess {
           w->Post([&p] { p.set_value(); });
           p.get_future().wait();
         }
+        // Commits the workers queued are written in order: an empty append flushes them.
+        (void)store->AppendAndWait(events::AppendRequest{});
         if (store->head() == head_seen_) return;
         head_seen_ = store->head();
       }

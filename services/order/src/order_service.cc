@@ -65,7 +65,9 @@ class OrderService::Impl final : public events::Processor {
       waiters_[id].push_back(std::move(done));
       return;
     }
-    if (auto stored = Load(id); stored.ok()) {
+    // Without a key the id is fresh and cannot exist yet; with one, a retry finds its order.
+    if (auto stored = in.idempotency_key.empty() ? Result<Order>(svc_errc::not_found) : Load(id);
+        stored.ok()) {
       if (!SameRequest(*stored, in, hash)) return done(IdempotencyConflict());
       return done(std::move(stored));
     }

@@ -61,6 +61,7 @@ using AppendCallback = std::function<void(std::error_code, const AppendResult&)>
 
 struct EventStoreOptions {
   bool sync = true;
+  size_t recent_events = 1u << 16;
   size_t max_batch_requests = 16384;
   size_t max_batch_bytes = 32u << 20;
 };
@@ -84,6 +85,10 @@ class EventStore {
                                            size_t max = SIZE_MAX) const;
   // Up to `max` events with position >= from_position, in order.
   std::error_code ReadAll(uint64_t from_position, size_t max, std::vector<Envelope>* out) const;
+  // Like ReadAll, served from memory: the last `recent_events` committed events are kept
+  // decoded. False when `from_position` is older than that (read with ReadAll instead).
+  bool ReadRecent(uint64_t from_position, size_t max,
+                  std::vector<std::shared_ptr<const Envelope>>* out) const;
 
   // The last durable position (0 for an empty log).
   uint64_t head() const { return head_.load(std::memory_order_acquire); }
@@ -125,6 +130,11 @@ class EventStore {
   // Writer-thread state.
   uint64_t next_position_ = 1;
   std::unordered_map<std::string, uint64_t> versions_;
+
+  // The most recent committed events, oldest first; recent_.front() is at recent_first_.
+  mutable std::mutex recent_mu_;
+  std::deque<std::shared_ptr<const Envelope>> recent_;
+  uint64_t recent_first_ = 1;
 
   std::atomic<uint64_t> head_{0};
   std::atomic<uint64_t> events_appended_{0};

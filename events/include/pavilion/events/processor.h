@@ -102,9 +102,10 @@ class EmbeddedSource final : public EventSource {
   Processor& processor_;
   std::string checkpoint_key_;
   std::atomic<uint64_t> cursor_{0};
+  uint64_t checkpointed_ = 0;  // Worker thread only.
   std::atomic<bool> scheduled_{false};
   std::shared_ptr<std::atomic<bool>> alive_ = std::make_shared<std::atomic<bool>>(true);
-  std::vector<Envelope> buffer_;
+  std::vector<std::shared_ptr<const Envelope>> buffer_;
 };
 
 // Runs a command on a service's worker: `fn` validates and fills a Transaction, which is

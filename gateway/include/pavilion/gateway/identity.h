@@ -37,7 +37,11 @@ class Identity {
  private:
   storage::KvStore& kv_;
   std::shared_mutex mu_;
-  std::unordered_map<std::string, Principal> cache_;
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  std::unordered_map<std::string, Principal, Hash, std::equal_to<>> cache_;
 };
 
 }  // namespace pavilion::gateway
