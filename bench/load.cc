@@ -181,7 +181,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     const std::string& body = res_.body();
     if (o_.mode != "orders") {
       (res_.result_int() == 200 ? stats_.confirmed : stats_.other)++;
-    } else if (body.find(R"("status":"confirmed")") != std::string::npos) {
+    } else if (body.find(R"("status":"pending_payment")") != std::string::npos) {
       ++stats_.confirmed;
     } else if (body.find(R"("status":"rejected")") != std::string::npos) {
       ++stats_.rejected;
@@ -273,7 +273,7 @@ int main(int argc, char** argv) {
   double rps = static_cast<double>(all.latencies_us.size()) / elapsed;
   std::printf(
       "mode=%s connections=%d requests=%zu seconds=%.2f rps=%.0f p50_ms=%.3f p99_ms=%.3f "
-      "p999_ms=%.3f confirmed=%llu rejected=%llu pending=%llu other=%llu errors=%llu\n",
+      "p999_ms=%.3f placed=%llu rejected=%llu pending=%llu other=%llu errors=%llu\n",
       o.mode.c_str(), o.connections, all.latencies_us.size(), elapsed, rps, pct(0.50), pct(0.99),
       pct(0.999), static_cast<unsigned long long>(all.confirmed),
       static_cast<unsigned long long>(all.rejected), static_cast<unsigned long long>(all.pending),

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "json_writer.h"
+#include "signature.h"
 
 namespace pavilion::gateway {
 namespace {
@@ -183,7 +184,7 @@ class Body {
 void WriteSku(JsonWriter& w, const catalog::Sku& s) {
   w.BeginObject();
   w.Field("id", s.id).Field("spec", s.spec).Field("price_fen", s.price.value());
-  w.Field("stock", s.stock).Field("reserved", s.reserved);
+  w.Field("stock", s.stock).Field("reserved", s.reserved).Field("sold", s.sold);
   w.EndObject();
 }
 
@@ -208,12 +209,13 @@ std::string SellerJson(const catalog::Seller& s, const std::string* token) {
   return w.Take();
 }
 
-std::string OrderJson(const order::Order& o) {
-  JsonWriter w;
+void WriteOrder(JsonWriter& w, const order::Order& o) {
   w.BeginObject();
   w.Field("id", o.id).Field("shopper_id", o.shopper_id).Field("status", o.status);
+  if (!o.cancel_reason.empty()) w.Field("cancel_reason", o.cancel_reason);
   w.Field("total_fen", o.total.value());
   w.Field("created_micros", o.created_micros).Field("updated_micros", o.updated_micros);
+  if (o.pay_deadline_micros) w.Field("pay_deadline_micros", o.pay_deadline_micros);
   w.Key("lines").BeginArray();
   for (const auto& l : o.lines) {
     w.BeginObject();
@@ -226,7 +228,47 @@ std::string OrderJson(const order::Order& o) {
     if (!l.reason.empty()) w.Field("reason", l.reason);
     w.EndObject();
   }
-  w.EndArray().EndObject();
+  w.EndArray();
+  w.Key("sub_orders").BeginArray();
+  for (const auto& s : o.sub_orders) {
+    w.BeginObject().Field("id", s.id).Field("seller_id", s.seller_id).Field("status", s.status);
+    w.Field("total_fen", s.total.value()).Field("refunded_fen", s.refunded.value());
+    w.Key("lines").BeginArray();
+    for (uint32_t i : s.lines) w.Int(i);
+    w.EndArray();
+    if (!s.carrier.empty()) w.Field("carrier", s.carrier).Field("tracking_no", s.tracking_no);
+    if (s.shipped_micros) w.Field("shipped_micros", s.shipped_micros);
+    if (s.delivered_micros) w.Field("delivered_micros", s.delivered_micros);
+    if (s.completed_micros) w.Field("completed_micros", s.completed_micros);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("payments").BeginArray();
+  for (const auto& p : o.payments) {
+    w.BeginObject().Field("provider", p.provider).Field("txn_id", p.txn_id);
+    w.Field("amount_fen", p.amount.value()).Field("outcome", p.outcome);
+    w.Field("micros", p.micros).EndObject();
+  }
+  w.EndArray();
+  w.Key("refunds").BeginArray();
+  for (const auto& r : o.refunds) {
+    w.BeginObject().Field("id", r.id).Field("sub_order_id", r.sub_id).Field("status", r.status);
+    w.Field("amount_fen", r.amount.value()).Field("with_return", r.with_return);
+    if (!r.reason.empty()) w.Field("reason", r.reason);
+    if (!r.reject_reason.empty()) w.Field("reject_reason", r.reject_reason);
+    w.Key("items").BeginArray();
+    for (const auto& it : r.items) {
+      w.BeginObject().Field("sku_id", it.sku_id).Field("quantity", it.quantity).EndObject();
+    }
+    w.EndArray().EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+}
+
+std::string OrderJson(const order::Order& o) {
+  JsonWriter w;
+  WriteOrder(w, o);
   return w.Take();
 }
 
@@ -259,7 +301,17 @@ class Router::Impl {
           {"POST", "/v1/products", {}, &Impl::CreateProduct},
           {"GET", "/v1/products/{id}", {}, &Impl::GetProduct},
           {"POST", "/v1/orders", {}, &Impl::CreateOrder},
+          {"GET", "/v1/orders", {}, &Impl::ListOrders},
           {"GET", "/v1/orders/{id}", {}, &Impl::GetOrder},
+          {"POST", "/v1/orders/{id}/pay", {}, &Impl::PayOrder},
+          {"POST", "/v1/orders/{id}/cancel", {}, &Impl::CancelOrder},
+          {"POST", "/v1/orders/{id}/ship", {}, &Impl::ShipOrder},
+          {"POST", "/v1/orders/{id}/deliver", {}, &Impl::DeliverOrder},
+          {"POST", "/v1/orders/{id}/confirm", {}, &Impl::ConfirmOrder},
+          {"POST", "/v1/orders/{id}/refunds", {}, &Impl::RequestRefund},
+          {"POST", "/v1/refunds/{id}/approve", {}, &Impl::ApproveRefund},
+          {"POST", "/v1/refunds/{id}/reject", {}, &Impl::RejectRefund},
+          {"POST", "/v1/payments/notify", {}, &Impl::PaymentNotify},
           {"GET", "/v1/stats/sales", {}, &Impl::SalesStats},
       };
       for (auto& r : t) r.segments = Split(r.pattern);
@@ -564,20 +616,211 @@ class Router::Impl {
     });
   }
 
+  static order::Actor ActorOf(const Principal& who) { return {who.role, who.subject}; }
+
+  // Answers a lifecycle command with the order, or its error.
+  static std::function<void(Result<order::Order>)> OrderAnswer(Respond respond, int status = 200) {
+    return [respond = std::move(respond), status](Result<order::Order> r) {
+      if (!r.ok()) return respond(FromServiceError(r.error_detail()));
+      respond(Json(status, OrderJson(*r)));
+    };
+  }
+
   void GetOrder(const HttpRequest& req, const Params& p, Respond respond) {
     auto who = Require(req, respond, {"operator", "shopper", "seller"});
     if (!who) return;
-    s_.orders.Get(p[0], [who = *who, respond](Result<order::Order> r) {
+    s_.orders.Get(p[0], ActorOf(*who), [this, respond](Result<order::Order> r) {
       if (!r.ok()) return respond(FromServiceError(r.error_detail()));
-      bool allowed = who.role == "operator" ||
-                     (who.role == "shopper" && r->shopper_id == who.subject);
-      if (who.role == "seller") {
-        for (const auto& l : r->lines) allowed = allowed || l.seller_id == who.subject;
+      // The order with its event history, oldest first.
+      std::string json = OrderJson(*r);
+      JsonWriter h;
+      h.BeginArray();
+      if (auto history = s_.store.ReadStream(r->id); history.ok()) {
+        for (const auto& e : *history) {
+          h.BeginObject().Field("type", e.type).Field("version", e.stream_version);
+          h.Field("time_micros", e.time_micros).Field("event_id", e.event_id).EndObject();
+        }
       }
-      // Someone else's order is reported as absent, so ids cannot be probed.
-      if (!allowed) return respond(Error(404, "not_found", "no order " + r->id));
-      respond(Json(200, OrderJson(*r)));
+      h.EndArray();
+      json.pop_back();
+      json += ",\"history\":" + h.Take() + "}";
+      respond(Json(200, std::move(json)));
     });
+  }
+
+  void ListOrders(const HttpRequest& req, const Params&, Respond respond) {
+    auto who = Require(req, respond, {"operator", "shopper", "seller"});
+    if (!who) return;
+    auto q = ParseQuery(std::string_view(req.target).substr(
+        std::min(req.target.size(), req.target.find('?') + 1)));
+    order::ListQuery query{q["shopper_id"], q["seller_id"], q["status"], q["cursor"], 20};
+    if (!q["limit"].empty()) {
+      int limit = 0;
+      auto [ptr, ec] = std::from_chars(q["limit"].data(), q["limit"].data() + q["limit"].size(), limit);
+      if (ec != std::errc() || limit < 1 || limit > 100) {
+        return respond(Error(422, "invalid_field", "limit: give 1 to 100"));
+      }
+      query.limit = limit;
+    }
+    // Shoppers list their own orders, sellers their own sub-orders.
+    if (who->role == "shopper") {
+      if (!query.seller_id.empty()) return respond(Error(403, "forbidden", "seller_id: not yours"));
+      if (auto denied = ActFor(*who, "shopper", "shopper_id", query.shopper_id)) {
+        return respond(std::move(*denied));
+      }
+    } else if (who->role == "seller") {
+      if (!query.shopper_id.empty()) return respond(Error(403, "forbidden", "shopper_id: not yours"));
+      if (auto denied = ActFor(*who, "seller", "seller_id", query.seller_id)) {
+        return respond(std::move(*denied));
+      }
+    }
+    s_.orders.List(query, [respond](Result<order::OrderPage> r) {
+      if (!r.ok()) return respond(FromServiceError(r.error_detail()));
+      JsonWriter w;
+      w.BeginObject().Key("orders").BeginArray();
+      for (const auto& o : r->orders) WriteOrder(w, o);
+      w.EndArray();
+      if (r->next_cursor.empty()) {
+        w.Key("next_cursor").Null();
+      } else {
+        w.Field("next_cursor", r->next_cursor);
+      }
+      w.EndObject();
+      respond(Json(200, w.Take()));
+    });
+  }
+
+  // Parses an optional JSON body of string fields; an empty body is an empty object.
+  bool OptionalFields(const HttpRequest& req, Respond& respond,
+                      std::initializer_list<std::pair<std::string_view, std::string*>> fields) {
+    if (req.body.empty()) return true;
+    Body body;
+    bool ok = body.Object(req, [&](std::string_view key, od::value& v) {
+      for (auto [name, out] : fields) {
+        if (key == name) return body.String(v, *out, 200);
+      }
+      return true;
+    });
+    if (!ok) respond(body.TakeError());
+    return ok;
+  }
+
+  void PayOrder(const HttpRequest& req, const Params& p, Respond respond) {
+    auto who = Require(req, respond, {"operator", "shopper"});
+    if (!who) return;
+    s_.orders.Pay(p[0], ActorOf(*who), OrderAnswer(std::move(respond)));
+  }
+
+  void CancelOrder(const HttpRequest& req, const Params& p, Respond respond) {
+    auto who = Require(req, respond, {"operator", "shopper"});
+    if (!who) return;
+    s_.orders.Cancel(p[0], ActorOf(*who), OrderAnswer(std::move(respond)));
+  }
+
+  void ShipOrder(const HttpRequest& req, const Params& p, Respond respond) {
+    auto who = Require(req, respond, {"operator", "seller"});
+    if (!who) return;
+    std::string sub, carrier, tracking;
+    if (!OptionalFields(req, respond,
+                        {{"sub_order_id", &sub}, {"carrier", &carrier}, {"tracking_no", &tracking}})) {
+      return;
+    }
+    s_.orders.Ship(p[0], sub, carrier, tracking, ActorOf(*who), OrderAnswer(std::move(respond)));
+  }
+
+  void DeliverOrder(const HttpRequest& req, const Params& p, Respond respond) {
+    auto who = Require(req, respond, {"operator", "seller"});
+    if (!who) return;
+    std::string sub;
+    if (!OptionalFields(req, respond, {{"sub_order_id", &sub}})) return;
+    s_.orders.Deliver(p[0], sub, ActorOf(*who), OrderAnswer(std::move(respond)));
+  }
+
+  void ConfirmOrder(const HttpRequest& req, const Params& p, Respond respond) {
+    auto who = Require(req, respond, {"operator", "shopper"});
+    if (!who) return;
+    std::string sub;
+    if (!OptionalFields(req, respond, {{"sub_order_id", &sub}})) return;
+    s_.orders.Confirm(p[0], sub, ActorOf(*who), OrderAnswer(std::move(respond)));
+  }
+
+  void RequestRefund(const HttpRequest& req, const Params& p, Respond respond) {
+    auto who = Require(req, respond, {"operator", "shopper"});
+    if (!who) return;
+    order::RefundInput in;
+    in.order_id = p[0];
+    if (!req.body.empty()) {
+      Body body;
+      bool ok = body.Object(req, [&](std::string_view key, od::value& v) {
+        if (key == "sub_order_id") return body.String(v, in.sub_id, 100);
+        if (key == "reason") return body.String(v, in.reason, 500);
+        if (key == "amount_fen") return body.Int(v, in.amount_fen);
+        if (key == "with_return") {
+          if (v.get_bool().get(in.with_return)) {
+            return body.Fail(422, "invalid_field", "with_return: expected true or false");
+          }
+          return true;
+        }
+        if (key != "items") return true;
+        return body.Array(v, [&](size_t i, od::value& item) {
+          events::schema::OrderItem line;
+          std::string where = "items[" + std::to_string(i) + "].";
+          bool fields_ok = body.NestedObject(item, where, [&](std::string_view k, od::value& fv) {
+            if (k == "sku_id") return body.String(fv, line.sku_id, 64);
+            if (k == "quantity") return body.Int(fv, line.quantity);
+            return true;
+          });
+          if (!fields_ok) return false;
+          if (line.sku_id.empty()) return body.Missing(where + "sku_id");
+          in.items.push_back(std::move(line));
+          return true;
+        });
+      });
+      if (!ok) return respond(body.TakeError());
+      if (in.amount_fen < -1) return respond(Error(422, "invalid_field", "amount_fen: must be positive"));
+    }
+    s_.orders.RequestRefund(std::move(in), ActorOf(*who), OrderAnswer(std::move(respond), 201));
+  }
+
+  void DecideRefund(const HttpRequest& req, const Params& p, Respond respond, bool approve) {
+    auto who = Require(req, respond, {"operator", "seller"});
+    if (!who) return;
+    std::string reason;
+    if (!OptionalFields(req, respond, {{"reason", &reason}})) return;
+    s_.orders.DecideRefund(p[0], approve, reason, ActorOf(*who), OrderAnswer(std::move(respond)));
+  }
+  void ApproveRefund(const HttpRequest& req, const Params& p, Respond respond) {
+    DecideRefund(req, p, std::move(respond), true);
+  }
+  void RejectRefund(const HttpRequest& req, const Params& p, Respond respond) {
+    DecideRefund(req, p, std::move(respond), false);
+  }
+
+  // A payment provider's notification. Authenticated by an HMAC-SHA256 of the raw body with the
+  // shared secret, sent as "X-Pavilion-Signature: sha256=<hex>"; idempotent by txn_id.
+  void PaymentNotify(const HttpRequest& req, const Params&, Respond respond) {
+    if (options_.payment_secret.empty() ||
+        !VerifySignature(options_.payment_secret, req.body, req.signature)) {
+      return respond(Error(401, "bad_signature",
+                           "X-Pavilion-Signature must be sha256=<hex HMAC-SHA256 of the body>"));
+    }
+    order::PaymentNotice n;
+    int64_t amount = -1;
+    n.provider = "builtin";
+    Body body;
+    bool ok = body.Object(req, [&](std::string_view key, od::value& v) {
+      if (key == "order_id") return body.String(v, n.order_id, 64);
+      if (key == "txn_id") return body.String(v, n.txn_id, 128);
+      if (key == "provider") return body.String(v, n.provider, 40);
+      if (key == "amount_fen") return body.Int(v, amount);
+      return true;
+    });
+    if (!ok) return respond(body.TakeError());
+    if (n.order_id.empty()) return respond(Error(422, "invalid_field", "order_id: required"));
+    if (n.txn_id.empty()) return respond(Error(422, "invalid_field", "txn_id: required"));
+    if (amount < 1) return respond(Error(422, "invalid_field", "amount_fen: give the amount paid"));
+    n.amount = Fen(amount);
+    s_.orders.PaymentReceived(std::move(n), OrderAnswer(std::move(respond)));
   }
 
   void SalesStats(const HttpRequest& req, const Params&, Respond respond) {

@@ -88,6 +88,7 @@ class Session : public std::enable_shared_from_this<Session> {
     req.authorization = std::string(msg[http::field::authorization]);
     req.content_type = std::string(msg[http::field::content_type]);
     req.idempotency_key = std::string(msg["Idempotency-Key"]);
+    req.signature = std::string(msg["X-Pavilion-Signature"]);
     req.body = std::move(msg.body());
     router_.Handle(std::move(req), [self = shared_from_this()](HttpResponse r) {
       asio::post(self->stream_.get_executor(),

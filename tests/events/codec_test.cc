@@ -49,11 +49,12 @@ TEST(Codec, IntegersRoundTripIncludingExtremes) {
 }
 
 TEST(Codec, PayloadRoundTrip) {
-  schema::OrderConfirmed c{"ord_1", "shp_1", Fen(5980), {}};
-  c.lines.push_back({"sku_1", "prd_1", "sel_1", "140430", 2, Fen(2990), Fen(5980)});
-  auto out = Decode<schema::OrderConfirmed>(Encode(c));
+  schema::OrderPaid c{"ord_1", "shp_1", "builtin", "pay_1", Fen(5980), {}, true};
+  c.lines.push_back({0, "sku_1", "prd_1", "sel_1", "140430", 2, Fen(2990), Fen(5980)});
+  auto out = Decode<schema::OrderPaid>(Encode(c));
   ASSERT_TRUE(out.ok());
-  EXPECT_EQ(out->total, Fen(5980));
+  EXPECT_EQ(out->amount, Fen(5980));
+  EXPECT_TRUE(out->late);
   ASSERT_EQ(out->lines.size(), 1u);
   EXPECT_EQ(out->lines[0].place_code, "140430");
 }

@@ -17,7 +17,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)Decode<schema::OrderPlaced>(payload);
   (void)Decode<schema::StockReserved>(payload);
   (void)Decode<schema::StockRejected>(payload);
-  (void)Decode<schema::OrderConfirmed>(payload);
+  (void)Decode<schema::OrderReserved>(payload);
+  (void)Decode<schema::OrderPaid>(payload);
+  (void)Decode<schema::OrderCancelled>(payload);
+  (void)Decode<schema::RefundChanged>(payload);
+  (void)Decode<schema::SubOrderChanged>(payload);
   (void)Decode<schema::OrderRejected>(payload);
   (void)Decode<schema::ProductCreated>(payload);
   if (env.ok()) {

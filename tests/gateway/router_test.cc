@@ -7,6 +7,7 @@
 #include "../support/in_process.h"
 #include "pavilion/gateway/identity.h"
 #include "pavilion/gateway/router.h"
+#include "../../gateway/src/signature.h"
 
 namespace pavilion::gateway {
 namespace {
@@ -36,8 +37,8 @@ class RouterTest : public ::testing::Test {
  protected:
   RouterTest()
       : identity_(p_.kv()),
-        router_(Services{*p_.catalog, *p_.orders, *p_.settlement, *p_.store}, identity_,
-                timers_) {
+        router_(Services{*p_.catalog, *p_.orders, *p_.settlement, *p_.store}, identity_, timers_,
+                RouterOptions{5'000, "notify-secret"}) {
     EXPECT_FALSE(identity_.Register("op", Principal{"operator", ""}));
   }
 
@@ -175,7 +176,7 @@ TEST_F(RouterTest, OrderFlowAndVisibility) {
   auto placed = Call("POST", "/v1/orders",
                      R"({"items":[{"sku_id":")" + sku + R"(","quantity":2}]})", alice);
   ASSERT_EQ(placed.status, 201) << placed.body;
-  EXPECT_EQ(Field(placed.body, "status"), "confirmed");
+  EXPECT_EQ(Field(placed.body, "status"), "pending_payment");
   EXPECT_NE(placed.body.find(R"("total_fen":5980)"), std::string::npos);
   std::string id = Field(placed.body, "id");
   EXPECT_EQ(Call("GET", "/v1/orders/" + id, "", alice).status, 200);
@@ -192,6 +193,7 @@ TEST_F(RouterTest, OrderFlowAndVisibility) {
                        R"({"items":[{"sku_id":")" + sku + R"(","quantity":4}]})", bob);
   EXPECT_EQ(Field(rejected.body, "status"), "rejected");
   EXPECT_NE(rejected.body.find("insufficient_stock"), std::string::npos);
+  EXPECT_EQ(Call("POST", "/v1/orders/" + id + "/pay", "", alice).status, 200);
   p_.Settle();
   auto stats = Call("GET", "/v1/stats/sales?group_by=place", "", "op");
   EXPECT_EQ(stats.status, 200);
@@ -232,7 +234,77 @@ TEST_F(RouterTest, OrderAnswersPendingWhenTheWaitRunsOut) {
   std::string id = Field(r.body, "id");
   p_.Settle();
   auto later = Call("GET", "/v1/orders/" + id, "", "op");
-  EXPECT_EQ(Field(later.body, "status"), "confirmed");
+  EXPECT_EQ(Field(later.body, "status"), "pending_payment");
+}
+
+TEST_F(RouterTest, LifecycleOverHttp) {
+  auto [seller_token, sku] = SellerWithSku(10);
+  auto alice = Shopper();
+  auto placed = Call("POST", "/v1/orders", R"({"items":[{"sku_id":")" + sku + R"(","quantity":2}]})",
+                     alice);
+  std::string id = Field(placed.body, "id");
+  // Shipping before payment is a conflict that names the current state.
+  auto early = Call("POST", "/v1/orders/" + id + "/ship", R"({"carrier":"EMS","tracking_no":"E1"})",
+                    seller_token);
+  EXPECT_EQ(early.status, 409);
+  EXPECT_NE(early.body.find("pending_payment"), std::string::npos) << early.body;
+  EXPECT_EQ(Call("POST", "/v1/orders/" + id + "/pay", "", seller_token).status, 403);
+  auto paid = Call("POST", "/v1/orders/" + id + "/pay", "", alice);
+  ASSERT_EQ(paid.status, 200) << paid.body;
+  EXPECT_EQ(Field(paid.body, "status"), "paid");
+  EXPECT_EQ(Call("POST", "/v1/orders/" + id + "/ship", R"({"carrier":"EMS"})", seller_token).status,
+            422);
+  auto shipped = Call("POST", "/v1/orders/" + id + "/ship",
+                      R"({"carrier":"EMS","tracking_no":"E1"})", seller_token);
+  ASSERT_EQ(shipped.status, 200) << shipped.body;
+  EXPECT_NE(shipped.body.find(R"("tracking_no":"E1")"), std::string::npos);
+  EXPECT_EQ(Call("POST", "/v1/orders/" + id + "/confirm", "", alice).status, 200);
+  auto refund = Call("POST", "/v1/orders/" + id + "/refunds",
+                     R"({"items":[{"sku_id":")" + sku + R"(","quantity":1}],"with_return":true,"reason":"坏了"})",
+                     alice);
+  ASSERT_EQ(refund.status, 201) << refund.body;
+  simdjson::dom::parser parser;
+  std::string_view refund_id;
+  ASSERT_FALSE(parser.parse(refund.body)["refunds"].at(0)["id"].get(refund_id));
+  std::string rid(refund_id);
+  EXPECT_EQ(Call("POST", "/v1/refunds/" + rid + "/approve", "", alice).status, 403);
+  auto approved = Call("POST", "/v1/refunds/" + rid + "/approve", "", seller_token);
+  ASSERT_EQ(approved.status, 200) << approved.body;
+  EXPECT_NE(approved.body.find(R"("status":"refunded")"), std::string::npos);
+  auto got = Call("GET", "/v1/orders/" + id, "", alice);
+  for (const char* type : {"order.placed", "order.reserved", "order.paid", "suborder.shipped",
+                           "suborder.completed", "refund.requested", "refund.completed"}) {
+    EXPECT_NE(got.body.find(std::string(R"("type":")") + type + "\""), std::string::npos) << type;
+  }
+  auto mine = Call("GET", "/v1/orders?limit=10", "", alice);
+  EXPECT_EQ(mine.status, 200);
+  EXPECT_NE(mine.body.find(id), std::string::npos);
+  EXPECT_EQ(Call("GET", "/v1/orders?seller_id=sel_x", "", alice).status, 403);
+  EXPECT_EQ(Call("GET", "/v1/orders?limit=0", "", alice).status, 422);
+}
+
+TEST_F(RouterTest, PaymentNotificationsNeedAValidSignature) {
+  auto [seller_token, sku] = SellerWithSku(10);
+  auto alice = Shopper();
+  auto placed = Call("POST", "/v1/orders", R"({"items":[{"sku_id":")" + sku + R"(","quantity":1}]})",
+                     alice);
+  std::string body = R"({"order_id":")" + Field(placed.body, "id") +
+                     R"(","txn_id":"wx-1","amount_fen":2990,"provider":"wechat"})";
+  auto notify = [&](const std::string& signature) {
+    HttpRequest req{"POST", "/v1/payments/notify", "", "application/json", "", body, signature};
+    std::promise<HttpResponse> done;
+    router_.Handle(req, [&done](HttpResponse r) { done.set_value(std::move(r)); });
+    return done.get_future().get();
+  };
+  EXPECT_EQ(notify("").status, 401);
+  EXPECT_EQ(notify("sha256=" + std::string(64, '0')).status, 401);
+  const std::string good = SignBody("notify-secret", body);
+  auto first = notify(good);
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(Field(first.body, "status"), "paid");
+  auto again = notify(good);  // The provider retries: nothing changes.
+  EXPECT_EQ(again.status, 200);
+  EXPECT_EQ(again.body.find("refund_due"), std::string::npos);
 }
 
 TEST_F(RouterTest, MetricsCountRequestsAndEvents) {

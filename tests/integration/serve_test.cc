@@ -175,7 +175,7 @@ void EndToEnd(Pavilion& server) {
 
   auto placed = c.Post("/v1/orders", OrderBody(shop.sku_id, 3), shopper, {{"Idempotency-Key", "e2e-1"}});
   ASSERT_EQ(placed.status, 201) << placed.body;
-  EXPECT_EQ(Str(placed.body, {"status"}), "confirmed");
+  EXPECT_EQ(Str(placed.body, {"status"}), "pending_payment");
   EXPECT_EQ(Int(placed.body, {"total_fen"}), 3 * 2990);
   std::string id = Str(placed.body, {"id"});
 
@@ -188,13 +188,17 @@ void EndToEnd(Pavilion& server) {
   auto too_many = c.Post("/v1/orders", OrderBody(shop.sku_id, 8), shopper);
   EXPECT_EQ(Str(too_many.body, {"status"}), "rejected");
 
+  auto paid = c.Post("/v1/orders/" + id + "/pay", "", shopper);
+  EXPECT_EQ(paid.status, 200) << paid.body;
   auto got = c.Get("/v1/orders/" + id, shopper);
   EXPECT_EQ(got.status, 200);
-  EXPECT_EQ(Str(got.body, {"status"}), "confirmed");
+  EXPECT_EQ(Str(got.body, {"status"}), "paid");
 
-  auto product = c.Get("/v1/products/" + shop.product_id);
-  EXPECT_EQ(SkuField(product.body, "stock"), 7);
-  EXPECT_EQ(SkuField(product.body, "reserved"), 3);
+  EXPECT_TRUE(Eventually([&] {
+    auto product = c.Get("/v1/products/" + shop.product_id);
+    return SkuField(product.body, "stock") == 7 && SkuField(product.body, "sold") == 3 &&
+           SkuField(product.body, "reserved") == 0;
+  }));
 
   EXPECT_TRUE(Eventually([&] {
     auto stats = c.Get("/v1/stats/sales?group_by=seller", kOperator);
@@ -232,7 +236,8 @@ TEST(Integration, KafkaRestartAppliesNothingTwice) {
     std::string shopper = NewShopper(c);
     for (int i = 0; i < 10; ++i) {
       auto r = c.Post("/v1/orders", OrderBody(shop.sku_id, 2), shopper);
-      ASSERT_EQ(Str(r.body, {"status"}), "confirmed") << r.body;
+      ASSERT_EQ(Str(r.body, {"status"}), "pending_payment") << r.body;
+      ASSERT_EQ(c.Post("/v1/orders/" + Str(r.body, {"id"}) + "/pay", "", shopper).status, 200);
     }
     server.Stop(SIGKILL);
   }
@@ -245,7 +250,8 @@ TEST(Integration, KafkaRestartAppliesNothingTwice) {
   })) << c.Get("/v1/stats/sales?group_by=seller", kOperator).body;
   auto product = c.Get("/v1/products/" + shop.product_id);
   EXPECT_EQ(SkuField(product.body, "stock"), 30);
-  EXPECT_EQ(SkuField(product.body, "reserved"), 20);
+  EXPECT_EQ(SkuField(product.body, "sold"), 20);
+  EXPECT_EQ(SkuField(product.body, "reserved"), 0);
 }
 
 TEST(Integration, CrashKeepsEveryAcknowledgedOrder) {
@@ -277,7 +283,7 @@ TEST(Integration, CrashKeepsEveryAcknowledgedOrder) {
     auto r = c.Get("/v1/orders/" + id, kOperator);
     ASSERT_EQ(r.status, 200) << id;
     EXPECT_EQ(Str(r.body, {"status"}), status) << id;
-    confirmed += status == "confirmed";
+    confirmed += status == "pending_payment";
   }
   EXPECT_EQ(confirmed, kStock);
   auto product = c.Get("/v1/products/" + shop.product_id);
@@ -297,7 +303,7 @@ TEST(Integration, ConcurrentShoppersNeverOversell) {
     for (int i = 0; i < kPerThread; ++i) {
       auto r = client.Post("/v1/orders", OrderBody(shop.sku_id, 1), shopper);
       std::string status = Str(r.body, {"status"});
-      (status == "confirmed" ? sold : status == "rejected" ? rejected : other)++;
+      (status == "pending_payment" ? sold : status == "rejected" ? rejected : other)++;
     }
   });
   EXPECT_EQ(sold.load(), kStock);

@@ -67,7 +67,7 @@ TEST(Catalog, ConcurrentOrdersNeverOversell) {
       for (int i = 0; i < 20; ++i) {
         auto o = p.Order("shp_" + std::to_string(t), {{sku, 1}});
         ASSERT_TRUE(o.ok());
-        (o->status == "confirmed" ? confirmed : rejected)++;
+        (o->status == "pending_payment" ? confirmed : rejected)++;
       }
     });
   }

@@ -23,9 +23,10 @@ TEST(Settlement, TotalsPerSellerAndPlace) {
   auto guzhang = p.Seller("433126", "poor_household");
   auto millet = p.Product(qin.id, 2990, 100);
   auto tea = p.Product(guzhang.id, 16800, 100);
-  ASSERT_EQ(p.Order("a", {{millet.sku_ids[0], 2}, {tea.sku_ids[0], 1}})->status, "confirmed");
-  ASSERT_EQ(p.Order("b", {{millet.sku_ids[0], 1}})->status, "confirmed");
+  ASSERT_TRUE(p.Paid("a", {{millet.sku_ids[0], 2}, {tea.sku_ids[0], 1}}).ok());
+  ASSERT_TRUE(p.Paid("b", {{millet.sku_ids[0], 1}}).ok());
   ASSERT_EQ(p.Order("c", {{millet.sku_ids[0], 1000}})->status, "rejected");
+  ASSERT_EQ(p.Order("d", {{millet.sku_ids[0], 1}})->status, "pending_payment");  // Not paid.
   p.Settle();
   auto places = Sales(p, "place");
   ASSERT_EQ(places.size(), 2u);
@@ -43,6 +44,28 @@ TEST(Settlement, TotalsPerSellerAndPlace) {
   EXPECT_EQ(bad.error(), events::svc_errc::invalid_argument);
 }
 
+TEST(Settlement, RefundsComeOffTheDayTheyArePaidBack) {
+  InProcess p;
+  auto seller = p.Seller();
+  auto product = p.Product(seller.id, 1000, 10);
+  auto o = p.Paid("shp_1", {{product.sku_ids[0], 3}});
+  ASSERT_TRUE(o.ok());
+  auto asked = p.Do([&](auto done) {
+    p.orders->RequestRefund({o->id, "", {{product.sku_ids[0], 1}}, -1, true, "broken"},
+                            {"shopper", "shp_1"}, done);
+  });
+  ASSERT_TRUE(asked.ok()) << asked.message();
+  ASSERT_TRUE(p.Do([&](auto done) {
+                 p.orders->DecideRefund(asked->refunds[0].id, true, "", {"seller", seller.id}, done);
+               }).ok());
+  p.Settle();
+  auto rows = Sales(p, "seller");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].totals.amount, Fen(2000));
+  EXPECT_EQ(rows[0].totals.units, 2);
+  EXPECT_EQ(rows[0].totals.orders, 1);
+}
+
 TEST(Settlement, RebuildFromTheLogIsIdentical) {
   storage::MemoryKvStore kv;
   events::ManualClock clock;
@@ -53,7 +76,7 @@ TEST(Settlement, RebuildFromTheLogIsIdentical) {
     auto product = p.Product(seller.id, 990, 1000);
     for (int i = 0; i < 30; ++i) {
       if (i == 15) clock.Advance(24ll * 3600 * 1'000'000);  // The next business day.
-      ASSERT_TRUE(p.Order("shp", {{product.sku_ids[0], 1 + i % 3}}).ok());
+      ASSERT_TRUE(p.Paid("shp", {{product.sku_ids[0], 1 + i % 3}}).ok());
     }
     p.Settle();
     before = Sales(p, "seller", true);

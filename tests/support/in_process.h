@@ -25,13 +25,19 @@ Result<T> Await(Call call) {
   return f.get();
 }
 
+struct InProcessOptions {
+  catalog::CatalogOptions catalog;
+  order::OrderOptions orders;
+};
+
 class InProcess {
  public:
-  explicit InProcess(storage::KvStore* kv = nullptr, events::Clock* clock = nullptr)
+  explicit InProcess(storage::KvStore* kv = nullptr, events::Clock* clock = nullptr,
+                     InProcessOptions options = {})
       : kv_(kv ? kv : &own_kv_), clock_(clock ? clock : &own_clock_) {
     store = events::EventStore::Open(*kv_, *clock_).value();
-    catalog = std::make_unique<catalog::CatalogService>(*store);
-    orders = std::make_unique<order::OrderService>(*store);
+    catalog = std::make_unique<catalog::CatalogService>(*store, options.catalog);
+    orders = std::make_unique<order::OrderService>(*store, options.orders);
     settlement = std::make_unique<settlement::SettlementService>(*store);
     sources.push_back(std::make_unique<events::EmbeddedSource>(*store, catalog->worker(),
                                                                catalog->processor()));
@@ -68,6 +74,25 @@ class InProcess {
     return Await<order::Order>([&](auto done) {
       orders->Place({shopper, std::move(items), std::move(key)}, done);
     });
+  }
+
+  // Places an order and pays for it with the built-in provider.
+  Result<order::Order> Paid(const std::string& shopper,
+                            std::vector<events::schema::OrderItem> items) {
+    auto o = Order(shopper, std::move(items));
+    if (!o.ok() || o->status != "pending_payment") return o;
+    return Await<order::Order>(
+        [&](auto done) { orders->Pay(o->id, {"shopper", shopper}, done); });
+  }
+
+  // Runs a lifecycle command and waits for its answer.
+  template <typename Call>
+  Result<order::Order> Do(Call call) {
+    return Await<order::Order>(call);
+  }
+
+  Result<order::Order> Get(const std::string& id) {
+    return Await<order::Order>([&](auto done) { orders->Get(id, {"operator", ""}, done); });
   }
 
   catalog::Sku Sku(const std::string& product_id) {

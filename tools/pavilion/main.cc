@@ -37,12 +37,19 @@ constexpr const char* kUsage = R"(usage:
       --order-wait-ms N       how long POST /v1/orders waits for the outcome (default 5000)
       --body-limit BYTES      largest request body (default 1048576)
       --read-timeout-ms N     close a connection idle or slow for this long (default 30000)
+      --payment-timeout-s N   cancel an unpaid order after N seconds (default 1800)
+      --auto-confirm-days N   confirm receipt N days after shipping (default 10)
+      --after-sale-days N     refunds may be asked N days after completion (default 15)
+      --hold-cap N            most unpaid units one shopper may hold of one SKU (default 100;
+                              0 = no cap)
       --no-demo               do not load the demo pavilion into an empty data directory
   pavilion kafka-mock [--brokers N] [--topic NAME] [--partitions N]
       starts librdkafka's mock cluster, prints its bootstrap servers on the first line of
       stdout, and runs until SIGTERM or SIGINT
 environment:
   PAVILION_OPERATOR_TOKEN     the operator's bearer token; generated at first start otherwise
+  PAVILION_PAYMENT_SECRET     the HMAC secret payment notifications are signed with; generated
+                              at first start (DATA_DIR/payment-secret) otherwise
 )";
 
 [[noreturn]] void Die(const std::string& message) {
@@ -108,6 +115,21 @@ std::string OperatorToken(gateway::Identity& identity, const std::filesystem::pa
   return *token;
 }
 
+// A secret from the environment, or kept in DATA_DIR/NAME (created 0600 at first start).
+std::string Secret(const char* env_name, const std::filesystem::path& file) {
+  if (const char* env = std::getenv(env_name); env && *env) return env;
+  std::string value;
+  if (std::ifstream in(file); in >> value && !value.empty()) return value;
+  value = gateway::Identity::RandomToken();
+  {
+    std::ofstream out(file);
+    out << value << "\n";
+  }
+  std::filesystem::permissions(file, std::filesystem::perms::owner_read |
+                                         std::filesystem::perms::owner_write);
+  return value;
+}
+
 int Serve(std::map<std::string, std::string> flags) {
   const std::filesystem::path data_dir = flags.count("data-dir") ? flags["data-dir"] : "data";
   const std::string listen = flags.count("listen") ? flags["listen"] : "127.0.0.1:8080";
@@ -134,8 +156,14 @@ int Serve(std::map<std::string, std::string> flags) {
   if (!store.ok()) Die("cannot open the event store: " + store.message());
   const bool fresh = (*store)->head() == 0;
 
-  auto catalog = std::make_unique<catalog::CatalogService>(**store);
-  auto orders = std::make_unique<order::OrderService>(**store);
+  catalog::CatalogOptions copts;
+  copts.hold_cap = IntFlag(flags, "hold-cap", 100);
+  order::OrderOptions oopts;
+  oopts.payment_timeout_micros = IntFlag(flags, "payment-timeout-s", 1800) * 1'000'000;
+  oopts.auto_confirm_micros = IntFlag(flags, "auto-confirm-days", 10) * 86'400'000'000;
+  oopts.after_sale_micros = IntFlag(flags, "after-sale-days", 15) * 86'400'000'000;
+  auto catalog = std::make_unique<catalog::CatalogService>(**store, copts);
+  auto orders = std::make_unique<order::OrderService>(**store, oopts);
   auto settlement = std::make_unique<settlement::SettlementService>(**store);
   std::vector<std::pair<events::Processor*, events::Worker*>> processors = {
       {&catalog->processor(), &catalog->worker()},
@@ -179,6 +207,7 @@ int Serve(std::map<std::string, std::string> flags) {
   if (sopts.threads < 1) Die("--threads must be at least 1");
   gateway::RouterOptions ropts;
   ropts.order_wait_ms = IntFlag(flags, "order-wait-ms", 5'000);
+  ropts.payment_secret = Secret("PAVILION_PAYMENT_SECRET", data_dir / "payment-secret");
 
   gateway::Server server(sopts);
   auto router = std::make_unique<gateway::Router>(
@@ -201,6 +230,13 @@ int Serve(std::map<std::string, std::string> flags) {
               static_cast<unsigned>(*bound), relay ? "kafka" : "embedded", durability.c_str());
   std::printf("pavilion: operator token: %s\n", token.c_str());
   std::fflush(stdout);
+
+  // Timeouts (unpaid cancel, auto-confirm) are applied once a second from the injected clock.
+  std::function<void()> tick = [&] {
+    orders->Tick();
+    server.timers().After(1000, tick);
+  };
+  server.timers().After(1000, tick);
 
   server.Run();
 

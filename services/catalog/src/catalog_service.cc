@@ -20,6 +20,12 @@ std::string SkuKey(std::string_view id) { return "cat/sku/" + std::string(id); }
 std::string ReservationKey(std::string_view order_id, uint32_t line) {
   return "cat/res/" + std::string(order_id) + "/" + std::to_string(line);
 }
+std::string HoldKey(std::string_view shopper, std::string_view sku) {
+  std::string k = "cat/hold/" + std::string(shopper);
+  k.push_back('\0');
+  k.append(sku);
+  return k;
+}
 
 bool ValidPlaceCode(std::string_view code) {
   // Administrative-division codes: 6 digits (province/city/county), 9 (town), 12 (village).
@@ -40,7 +46,7 @@ const std::vector<std::string>& SupplierTypes() {
 
 class CatalogService::Impl final : public events::Processor {
  public:
-  explicit Impl(events::EventStore& store) : store_(store) {}
+  Impl(events::EventStore& store, CatalogOptions options) : store_(store), options_(options) {}
 
   std::string_view name() const override { return "catalog"; }
 
@@ -50,7 +56,21 @@ class CatalogService::Impl final : public events::Processor {
       if (placed.ok()) Reserve(*placed, tx);
     } else if (event.type == schema::OrderRejected::kType) {
       auto rejected = events::Decode<schema::OrderRejected>(event.payload);
-      if (rejected.ok()) Release(*rejected, tx);
+      if (rejected.ok()) Release(rejected->order_id, rejected->shopper_id, rejected->release, tx);
+    } else if (event.type == schema::OrderCancelled::kType) {
+      auto cancelled = events::Decode<schema::OrderCancelled>(event.payload);
+      if (cancelled.ok()) {
+        Release(cancelled->order_id, cancelled->shopper_id, cancelled->release, tx);
+      }
+    } else if (event.type == schema::OrderPaid::kType) {
+      auto paid = events::Decode<schema::OrderPaid>(event.payload);
+      if (paid.ok()) Sell(*paid, tx);
+    } else if (event.type == schema::ReinstateRequested::kType) {
+      auto req = events::Decode<schema::ReinstateRequested>(event.payload);
+      if (req.ok()) Reinstate(*req, tx);
+    } else if (event.type == schema::RefundChanged::kCompleted) {
+      auto refund = events::Decode<schema::RefundChanged>(event.payload);
+      if (refund.ok() && refund->with_return) Restock(*refund, tx);
     }
   }
 
@@ -164,9 +184,15 @@ class CatalogService::Impl final : public events::Processor {
     for (uint32_t line = 0; line < order.items.size(); ++line) {
       const auto& item = order.items[line];
       Sku* sku = LoadSku(item.sku_id);
-      if (sku == nullptr || item.quantity <= 0 || sku->stock < item.quantity) {
-        schema::StockRejected r{order.order_id, line, item.sku_id, item.quantity,
-                                sku == nullptr ? "unknown_sku" : "insufficient_stock",
+      const char* reason = sku == nullptr                          ? "unknown_sku"
+                           : item.quantity <= 0 || sku->stock < item.quantity ? "insufficient_stock"
+                           : options_.hold_cap > 0 &&
+                                   Held(order.shopper_id, sku->id) + item.quantity >
+                                       options_.hold_cap
+                               ? "hold_limit"
+                               : nullptr;
+      if (reason != nullptr) {
+        schema::StockRejected r{order.order_id, line, item.sku_id, item.quantity, reason,
                                 sku == nullptr ? 0 : sku->stock};
         tx.Emit(sku == nullptr ? "sku_unknown" : sku->id, events::kAnyVersion, r);
         continue;
@@ -174,6 +200,7 @@ class CatalogService::Impl final : public events::Processor {
       sku->stock -= item.quantity;
       sku->reserved += item.quantity;
       tx.state().Put(SkuKey(sku->id), events::Encode(*sku));
+      AddHold(order.shopper_id, sku->id, item.quantity, tx);
       std::string qty;
       events::PutVarint(qty, static_cast<uint64_t>(item.quantity));
       tx.state().Put(ReservationKey(order.order_id, line), qty);
@@ -183,26 +210,116 @@ class CatalogService::Impl final : public events::Processor {
     }
   }
 
-  void Release(const schema::OrderRejected& order, events::Transaction& tx) {
-    for (const auto& ref : order.release) {
-      // Only a reservation that exists is released, and it is deleted in the same batch, so a
-      // redelivered order.rejected cannot release twice. Reservations are durable here: the
-      // order service saw stock.reserved only after the batch that wrote it was on disk.
-      std::string key = ReservationKey(order.order_id, ref.line);
-      std::string qty;
-      if (store_.kv().Get(key, &qty) || released_.count(key)) continue;
+  // Consumes the reservation record of one order line, once: a redelivered event finds it gone.
+  // Records are durable here: the order service acted on stock.reserved only after the batch
+  // that wrote the record was on disk. `consumed_` covers batches not yet durable.
+  bool TakeReservation(const std::string& order_id, uint32_t line, events::Transaction& tx) {
+    std::string key = ReservationKey(order_id, line);
+    std::string qty;
+    if (consumed_.count(key) || store_.kv().Get(key, &qty)) return false;
+    tx.state().Delete(key);
+    consumed_.insert(key);
+    tx.OnDurable([this, key](std::error_code) {
+      worker_->Post([this, key] { consumed_.erase(key); });
+    });
+    return true;
+  }
+
+  void Release(const std::string& order_id, const std::string& shopper,
+               const std::vector<schema::LineRef>& lines, events::Transaction& tx) {
+    for (const auto& ref : lines) {
       Sku* sku = LoadSku(ref.sku_id);
-      if (sku == nullptr) continue;
+      if (sku == nullptr || !TakeReservation(order_id, ref.line, tx)) continue;
       sku->stock += ref.quantity;
       sku->reserved -= ref.quantity;
       tx.state().Put(SkuKey(sku->id), events::Encode(*sku));
-      tx.state().Delete(key);
-      released_.insert(key);
-      tx.OnDurable([this, key](std::error_code) {
-        worker_->Post([this, key] { released_.erase(key); });
-      });
+      AddHold(shopper, sku->id, -ref.quantity, tx);
       tx.Emit(sku->id, events::kAnyVersion,
-              schema::StockReleased{order.order_id, ref.line, sku->id, ref.quantity, sku->stock});
+              schema::StockReleased{order_id, ref.line, sku->id, ref.quantity, sku->stock});
+    }
+  }
+
+  void Sell(const schema::OrderPaid& paid, events::Transaction& tx) {
+    for (const auto& line : paid.lines) {
+      Sku* sku = LoadSku(line.sku_id);
+      if (sku == nullptr || !TakeReservation(paid.order_id, line.line, tx)) continue;
+      sku->reserved -= line.quantity;
+      sku->sold += line.quantity;
+      tx.state().Put(SkuKey(sku->id), events::Encode(*sku));
+      AddHold(paid.shopper_id, sku->id, -line.quantity, tx);
+    }
+  }
+
+  void Reinstate(const schema::ReinstateRequested& req, events::Transaction& tx) {
+    // All or nothing: a late payment buys the whole order again or none of it.
+    const std::string done_key = "cat/reinstated/" + req.order_id;
+    std::string seen;
+    if (!store_.kv().Get(done_key, &seen) || consumed_.count(done_key)) return;
+    schema::StockReinstated answer{req.order_id, true, ""};
+    for (const auto& line : req.lines) {
+      Sku* sku = LoadSku(line.sku_id);
+      if (sku == nullptr || sku->stock < line.quantity) {
+        answer = {req.order_id, false, "insufficient_stock"};
+        break;
+      }
+    }
+    if (answer.ok) {
+      for (const auto& line : req.lines) {
+        Sku* sku = LoadSku(line.sku_id);
+        sku->stock -= line.quantity;
+        sku->sold += line.quantity;
+        tx.state().Put(SkuKey(sku->id), events::Encode(*sku));
+      }
+    }
+    tx.state().Put(done_key, answer.ok ? "1" : "0");
+    consumed_.insert(done_key);
+    tx.OnDurable([this, done_key](std::error_code) {
+      worker_->Post([this, done_key] { consumed_.erase(done_key); });
+    });
+    tx.Emit(req.order_id + "-stock", events::kAnyVersion, answer);
+  }
+
+  void Restock(const schema::RefundChanged& refund, events::Transaction& tx) {
+    const std::string done_key = "cat/restocked/" + refund.refund_id;
+    std::string seen;
+    if (!store_.kv().Get(done_key, &seen) || consumed_.count(done_key)) return;
+    for (const auto& item : refund.items) {
+      Sku* sku = LoadSku(item.sku_id);
+      if (sku == nullptr) continue;
+      int64_t units = std::min(item.quantity, sku->sold);
+      sku->sold -= units;
+      sku->stock += units;
+      tx.state().Put(SkuKey(sku->id), events::Encode(*sku));
+      tx.EmitAs("stock.restocked", sku->id, events::kAnyVersion,
+              schema::StockReleased{refund.order_id, item.line, sku->id, units, sku->stock});
+    }
+    tx.state().Put(done_key, "1");
+    consumed_.insert(done_key);
+    tx.OnDurable([this, done_key](std::error_code) {
+      worker_->Post([this, done_key] { consumed_.erase(done_key); });
+    });
+  }
+
+  int64_t Held(const std::string& shopper, const std::string& sku) {
+    std::string key = HoldKey(shopper, sku);
+    if (auto it = holds_.find(key); it != holds_.end()) return it->second;
+    std::string v;
+    int64_t held = 0;
+    if (!store_.kv().Get(key, &v)) held = std::stoll(v);
+    return holds_[key] = held;
+  }
+
+  void AddHold(const std::string& shopper, const std::string& sku, int64_t delta,
+               events::Transaction& tx) {
+    if (options_.hold_cap <= 0) return;
+    std::string key = HoldKey(shopper, sku);
+    int64_t held = std::max<int64_t>(0, Held(shopper, sku) + delta);
+    holds_[key] = held;
+    if (held == 0) {
+      tx.state().Delete(key);
+      holds_.erase(key);
+    } else {
+      tx.state().Put(key, std::to_string(held));
     }
   }
 
@@ -212,18 +329,24 @@ class CatalogService::Impl final : public events::Processor {
 
  private:
   events::EventStore& store_;
+  CatalogOptions options_;
   std::unordered_map<std::string, Seller> sellers_;
   std::unordered_map<std::string, Sku> skus_;
-  // Reservations released by a batch that is not yet durable (the KV still shows them).
-  std::unordered_set<std::string> released_;
+  std::unordered_map<std::string, int64_t> holds_;
+  // Once-only records consumed by a batch that is not yet durable (the store still shows them).
+  std::unordered_set<std::string> consumed_;
 };
 
-CatalogService::CatalogService(events::EventStore& store)
-    : worker_("catalog"), impl_(std::make_unique<Impl>(store)) {
+CatalogService::CatalogService(events::EventStore& store, CatalogOptions options)
+    : worker_("catalog"), impl_(std::make_unique<Impl>(store, options)) {
   impl_->worker_ = &worker_;
 }
 
-CatalogService::~CatalogService() { worker_.Stop(); }
+CatalogService::~CatalogService() {
+  worker_.Stop();
+  // Commits still queued in the store call back into this service: let them run first.
+  (void)impl_->store().AppendAndWait(events::AppendRequest{});
+}
 
 events::Processor& CatalogService::processor() { return *impl_; }
 

@@ -1,6 +1,7 @@
 #include "pavilion/order/order_service.h"
 
 #include <algorithm>
+#include <map>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -10,7 +11,27 @@ namespace {
 using events::svc_errc;
 namespace schema = events::schema;
 
+constexpr std::string_view kDuePrefix = "ord/due/";
+
 std::string OrderKey(std::string_view id) { return "ord/o/" + std::string(id); }
+
+std::string IndexKey(std::string_view kind, std::string_view owner, int64_t micros,
+                     std::string_view id) {
+  std::string k = "ord/by-" + std::string(kind) + "/" + std::string(owner) + "/";
+  events::PutFixed64BE(k, static_cast<uint64_t>(micros));
+  k.append(id);
+  return k;
+}
+
+// "ord/due/<when>/<kind>/<order>[/<sub>]": a timeout to apply at `when`.
+std::string DueKey(int64_t when, std::string_view kind, std::string_view order_id,
+                   std::string_view sub_id = {}) {
+  std::string k(kDuePrefix);
+  events::PutFixed64BE(k, static_cast<uint64_t>(when));
+  k.append("/").append(kind).append("/").append(order_id);
+  if (!sub_id.empty()) k.append("/").append(sub_id);
+  return k;
+}
 
 uint64_t RequestHash(const PlaceOrderInput& in) {
   std::string canon;
@@ -28,13 +49,39 @@ std::string OrderIdFor(const PlaceOrderInput& in) {
   return "ord_" + events::Hex64(events::Fingerprint64(in.shopper_id + '\n' + in.idempotency_key));
 }
 
+Result<Order> Conflict(const Order& o, const std::string& what) {
+  return {svc_errc::conflict, what + " (the order is " + o.status + ")"};
+}
+
+Result<Order> SubConflict(const SubOrder& s, const std::string& what) {
+  return {svc_errc::conflict, what + " (sub-order " + s.id + " is " + s.status + ")"};
+}
+
 }  // namespace
+
+Result<std::string> BuiltinPaymentProvider::Charge(const std::string&, Fen amount) {
+  if (amount.value() <= 0) return {svc_errc::invalid_argument, "nothing to charge"};
+  return events::NewId("pay");
+}
+
+Result<std::string> BuiltinPaymentProvider::Refund(const std::string&, Fen amount) {
+  if (amount.value() <= 0) return {svc_errc::invalid_argument, "nothing to refund"};
+  return events::NewId("rfn");
+}
 
 class OrderService::Impl final : public events::Processor {
  public:
-  Impl(events::EventStore& store, events::Worker& worker) : store_(store), worker_(worker) {}
+  Impl(events::EventStore& store, events::Worker& worker, OrderOptions options,
+       PaymentProvider* payments)
+      : store_(store),
+        worker_(worker),
+        options_(options),
+        payments_(payments ? payments : &builtin_) {}
 
   std::string_view name() const override { return "order"; }
+  events::EventStore& store() { return store_; }
+
+  // ---- Processor: the catalog's answers ----
 
   void Handle(const events::Envelope& event, events::Transaction& tx) override {
     if (event.type == schema::StockReserved::kType) {
@@ -55,21 +102,30 @@ class OrderService::Impl final : public events::Processor {
         line.status = "rejected";
         line.reason = r->reason;
       });
+    } else if (event.type == schema::StockReinstated::kType) {
+      auto r = events::Decode<schema::StockReinstated>(event.payload);
+      if (r.ok()) Reinstated(*r, tx);
     }
   }
 
+  // ---- Commands ----
+
   void Place(const std::string& id, PlaceOrderInput in, std::function<void(Result<Order>)> done) {
     const uint64_t hash = RequestHash(in);
-    if (Order* open = FindOpen(id)) {
-      if (!SameRequest(*open, in, hash)) return done(IdempotencyConflict());
+    // Without a key the id is fresh and cannot exist yet; with one, a retry finds its order.
+    Order* existing = in.idempotency_key.empty() ? nullptr : Find(id);
+    if (existing != nullptr) {
+      if (!SameRequest(*existing, in, hash)) {
+        Release(id);
+        return done(IdempotencyConflict());
+      }
+      if (existing->placed() && !Dirty(id)) {
+        Order copy = *existing;
+        Release(id);
+        return done(std::move(copy));
+      }
       waiters_[id].push_back(std::move(done));
       return;
-    }
-    // Without a key the id is fresh and cannot exist yet; with one, a retry finds its order.
-    if (auto stored = in.idempotency_key.empty() ? Result<Order>(svc_errc::not_found) : Load(id);
-        stored.ok()) {
-      if (!SameRequest(*stored, in, hash)) return done(IdempotencyConflict());
-      return done(std::move(stored));
     }
     if (auto err = Validate(in); !err.empty()) return done({svc_errc::invalid_argument, err});
 
@@ -88,17 +144,10 @@ class OrderService::Impl final : public events::Processor {
     events::Transaction tx;
     tx.set_correlation_id(id);
     tx.Emit(id, events::kNoStream, schema::OrderPlaced{id, in.shopper_id, std::move(in.items)});
-    tx.state().Put(OrderKey(id), events::Encode(order));
-    open_.emplace(id, std::move(order));
+    tx.state().Put(IndexKey("shopper", order.shopper_id, order.created_micros, id), "");
     waiters_[id].push_back(std::move(done));
-    tx.OnDurable([this, id](std::error_code ec) {
-      if (!ec) return;
-      worker_.Post([this, id, ec] {
-        open_.erase(id);
-        Fire(id, Result<Order>(svc_errc::internal, "could not store the order: " + ec.message()));
-      });
-    });
-    tx.Commit(store_, /*fatal_on_error=*/false);
+    cache_[id] = std::move(order);
+    Commit(id, tx, /*fatal=*/false);
   }
 
   Result<Order> Load(const std::string& id) {
@@ -107,6 +156,356 @@ class OrderService::Impl final : public events::Processor {
     auto order = events::Decode<Order>(bytes);
     if (!order.ok()) return {svc_errc::internal, "stored order is corrupt"};
     return order;
+  }
+
+  Result<Order> Get(const std::string& id, const Actor& who) {
+    auto o = Load(id);
+    if (!o.ok()) return o;
+    if (!CanSee(*o, who)) return {svc_errc::not_found, "no order " + id};
+    return o;
+  }
+
+  Result<OrderPage> List(const ListQuery& q) {
+    if (q.shopper_id.empty() == q.seller_id.empty()) {
+      return {svc_errc::invalid_argument, "give exactly one of shopper_id and seller_id"};
+    }
+    const int limit = std::clamp(q.limit, 1, 100);
+    const std::string prefix = q.shopper_id.empty()
+                                   ? "ord/by-seller/" + q.seller_id + "/"
+                                   : "ord/by-shopper/" + q.shopper_id + "/";
+    std::string end = storage::PrefixEnd(prefix);
+    if (!q.cursor.empty()) {
+      // The cursor is the hex of the last index key shown: continue just before it.
+      std::string raw;
+      for (size_t i = 0; i + 1 < q.cursor.size(); i += 2) {
+        raw.push_back(static_cast<char>(std::stoi(q.cursor.substr(i, 2), nullptr, 16)));
+      }
+      if (raw.compare(0, prefix.size(), prefix) != 0 || q.cursor.size() % 2) {
+        return {svc_errc::invalid_argument, "cursor: pass back next_cursor from the last page"};
+      }
+      end = raw;
+    }
+    OrderPage page;
+    std::string last_key;
+    int scanned = 0;
+    bool more = false;
+    auto ec = store_.kv().ScanReverse(prefix, end, [&](std::string_view k, std::string_view) {
+      if (static_cast<int>(page.orders.size()) == limit || ++scanned > 10'000) {
+        more = true;
+        return false;
+      }
+      last_key.assign(k);
+      auto o = Load(std::string(k.substr(prefix.size() + 8)));
+      if (o.ok() && (q.status.empty() || o->status == q.status)) {
+        page.orders.push_back(std::move(o).value());
+      }
+      return true;
+    });
+    if (ec) return {svc_errc::internal, "reading the order index failed"};
+    if (more) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      for (unsigned char c : last_key) {
+        page.next_cursor.push_back(kHex[c >> 4]);
+        page.next_cursor.push_back(kHex[c & 0xf]);
+      }
+    }
+    return page;
+  }
+
+  // Every mutating command: find the order, check who asks, apply `fn`, commit, answer once
+  // durable.
+  template <typename Fn>
+  void Mutate(const std::string& id, const Actor& who, std::function<void(Result<Order>)> done,
+              Fn fn) {
+    Order* order = Find(id);
+    if (order == nullptr || !CanSee(*order, who)) {
+      return done(Result<Order>(svc_errc::not_found, "no order " + id));
+    }
+    events::Transaction tx;
+    tx.set_correlation_id(id);
+    Result<bool> changed = fn(*order, tx);
+    if (!changed.ok()) {
+      Release(id);
+      return done(changed.error_detail());
+    }
+    if (!*changed && !Dirty(id)) {  // An idempotent repeat: answer with the current state.
+      Order copy = *order;
+      Release(id);
+      return done(std::move(copy));
+    }
+    order->updated_micros = store_.clock().NowMicros();
+    tx.OnDurable([done, snapshot = *order](std::error_code ec) {
+      if (ec) return done(Result<Order>(svc_errc::internal, "could not store: " + ec.message()));
+      done(snapshot);
+    });
+    Commit(id, tx, /*fatal=*/true);
+  }
+
+  Result<bool> Pay(Order& o, const Actor& who, events::Transaction& tx) {
+    if (who.role == "seller") return Result<bool>(svc_errc::forbidden, "a seller cannot pay");
+    if (o.status != "pending_payment") return Conflict(o, "only an order awaiting payment can be paid").error_detail();
+    auto txn = payments_->Charge(o.id, o.total);
+    if (!txn.ok()) return txn.error_detail();
+    return ApplyPayment(o, Payment{payments_->name(), *txn, o.total, 0, ""}, tx);
+  }
+
+  Result<bool> ApplyPayment(Order& o, Payment p, events::Transaction& tx) {
+    for (const auto& seen : o.payments) {
+      if (seen.provider == p.provider && seen.txn_id == p.txn_id) return false;  // Duplicate.
+    }
+    if (o.status == "pending") {
+      return Result<bool>(svc_errc::conflict, "the order is still being placed; retry shortly");
+    }
+    p.micros = store_.clock().NowMicros();
+    bool has_applied = std::any_of(o.payments.begin(), o.payments.end(),
+                                   [](const Payment& x) { return x.outcome != "refund_due"; });
+    if (o.status == "pending_payment" && p.amount == o.total) {
+      p.outcome = "applied";
+      o.payments.push_back(p);
+      MarkPaid(o, p, /*late=*/false, tx);
+    } else if (o.status == "cancelled" && o.cancel_reason == "payment_timeout" && !has_applied &&
+               p.amount == o.total) {
+      // Late payment after the automatic cancel: ask the catalog for the stock again.
+      p.outcome = "pending_reinstate";
+      o.payments.push_back(p);
+      schema::ReinstateRequested req{o.id, o.shopper_id, {}};
+      for (uint32_t i = 0; i < o.lines.size(); ++i) {
+        req.lines.push_back({i, o.lines[i].sku_id, o.lines[i].quantity, ""});
+      }
+      tx.Emit(o.id, events::kAnyVersion, req);
+    } else {
+      std::string reason = p.amount != o.total        ? "amount_mismatch"
+                           : o.status == "rejected"   ? "order_rejected"
+                           : o.status == "cancelled"  ? "order_cancelled"
+                                                      : "already_paid";
+      p.outcome = "refund_due";
+      o.payments.push_back(p);
+      tx.Emit(o.id, events::kAnyVersion,
+              schema::RefundDue{o.id, o.shopper_id, p.provider, p.txn_id, reason, p.amount});
+    }
+    return true;
+  }
+
+  Result<bool> Cancel(Order& o, const Actor& who, events::Transaction& tx) {
+    if (who.role == "seller") {
+      return Result<bool>(svc_errc::forbidden, "a seller cannot cancel; the shopper asks for a refund");
+    }
+    if (o.status == "cancelled") return false;
+    if (o.status != "pending_payment") {
+      return Conflict(o, "only an unpaid order can be cancelled; request a refund instead")
+          .error_detail();
+    }
+    CancelUnpaid(o, who.role == "operator" ? "operator" : "shopper", tx);
+    return true;
+  }
+
+  Result<bool> Ship(Order& o, const std::string& sub_id, const std::string& carrier,
+                    const std::string& tracking, const Actor& who, events::Transaction& tx) {
+    if (carrier.empty() || tracking.empty()) {
+      return Result<bool>(svc_errc::invalid_argument, "carrier and tracking_no: both are required");
+    }
+    auto sub = ResolveSub(o, sub_id, who);
+    if (!sub.ok()) return sub.error_detail();
+    SubOrder& s = **sub;
+    if (s.status == "shipped" && s.tracking_no == tracking) return false;
+    if (s.status != "paid") return SubConflict(s, "only a paid sub-order can be shipped").error_detail();
+    s.status = "shipped";
+    s.carrier = carrier;
+    s.tracking_no = tracking;
+    s.shipped_micros = store_.clock().NowMicros();
+    tx.state().Put(DueKey(s.shipped_micros + options_.auto_confirm_micros, "confirm", o.id, s.id),
+                   "");
+    tx.EmitAs(schema::SubOrderChanged::kShipped, o.id, events::kAnyVersion,
+            schema::SubOrderChanged{o.id, s.id, s.seller_id, carrier, tracking, false});
+    return true;
+  }
+
+  Result<bool> Deliver(Order& o, const std::string& sub_id, const Actor& who,
+                       events::Transaction& tx) {
+    if (who.role == "shopper") {
+      return Result<bool>(svc_errc::forbidden, "the shopper confirms receipt with /confirm");
+    }
+    auto sub = ResolveSub(o, sub_id, who);
+    if (!sub.ok()) return sub.error_detail();
+    SubOrder& s = **sub;
+    if (s.status == "delivered") return false;
+    if (s.status != "shipped") {
+      return SubConflict(s, "only a shipped sub-order can be delivered").error_detail();
+    }
+    s.status = "delivered";
+    s.delivered_micros = store_.clock().NowMicros();
+    tx.EmitAs(schema::SubOrderChanged::kDelivered, o.id, events::kAnyVersion,
+            schema::SubOrderChanged{o.id, s.id, s.seller_id, s.carrier, s.tracking_no, false});
+    return true;
+  }
+
+  Result<bool> Confirm(Order& o, const std::string& sub_id, const Actor& who, bool automatic,
+                       events::Transaction& tx) {
+    if (who.role == "seller") {
+      return Result<bool>(svc_errc::forbidden, "only the shopper confirms receipt");
+    }
+    std::vector<SubOrder*> targets;
+    if (sub_id.empty()) {
+      for (auto& s : o.sub_orders) {
+        if (s.status == "shipped" || s.status == "delivered") targets.push_back(&s);
+      }
+      if (targets.empty()) return Conflict(o, "nothing has been shipped yet").error_detail();
+    } else {
+      auto sub = ResolveSub(o, sub_id, who);
+      if (!sub.ok()) return sub.error_detail();
+      if ((*sub)->status == "completed") return false;
+      if ((*sub)->status != "shipped" && (*sub)->status != "delivered") {
+        return SubConflict(**sub, "only a shipped sub-order can be confirmed").error_detail();
+      }
+      targets.push_back(*sub);
+    }
+    for (SubOrder* s : targets) {
+      s->status = "completed";
+      s->completed_micros = store_.clock().NowMicros();
+      tx.EmitAs(schema::SubOrderChanged::kCompleted, o.id, events::kAnyVersion,
+              schema::SubOrderChanged{o.id, s->id, s->seller_id, s->carrier, s->tracking_no,
+                                      automatic});
+    }
+    MaybeComplete(o);
+    return true;
+  }
+
+  Result<bool> RequestRefund(Order& o, const RefundInput& in, const Actor& who,
+                             events::Transaction& tx) {
+    if (who.role == "seller") return Result<bool>(svc_errc::forbidden, "the shopper asks for refunds");
+    if (o.status != "paid" && o.status != "completed") {
+      return Conflict(o, "only a paid order can be refunded").error_detail();
+    }
+    auto sub = ResolveSub(o, in.sub_id, who);
+    if (!sub.ok()) return sub.error_detail();
+    SubOrder& s = **sub;
+    const int64_t now = store_.clock().NowMicros();
+    if (s.status == "cancelled") return SubConflict(s, "nothing left to refund").error_detail();
+    if (s.status == "completed" && now > s.completed_micros + options_.after_sale_micros) {
+      return SubConflict(s, "the after-sale window has closed").error_detail();
+    }
+    for (const auto& r : o.refunds) {
+      if (r.sub_id == s.id && (r.status == "requested" || r.status == "approved")) {
+        return Result<bool>(svc_errc::conflict, "refund " + r.id + " for this sub-order is open");
+      }
+    }
+    Refund r;
+    r.id = o.id + "-r" + std::to_string(o.refunds.size() + 1);
+    r.sub_id = s.id;
+    r.with_return = in.with_return;
+    r.reason = in.reason;
+    r.requested_micros = now;
+    Fen items_value;
+    for (const auto& item : in.items) {
+      auto it = std::find_if(s.lines.begin(), s.lines.end(),
+                             [&](uint32_t i) { return o.lines[i].sku_id == item.sku_id; });
+      if (it == s.lines.end()) {
+        return Result<bool>(svc_errc::invalid_argument,
+                            "items: " + item.sku_id + " is not in sub-order " + s.id);
+      }
+      const OrderLine& line = o.lines[*it];
+      if (item.quantity < 1 || item.quantity > line.quantity) {
+        return Result<bool>(svc_errc::invalid_argument,
+                            "items: quantity of " + item.sku_id + " must be 1 to " +
+                                std::to_string(line.quantity));
+      }
+      r.items.push_back({*it, item.sku_id, item.quantity, ""});
+      items_value += line.unit_price * item.quantity;
+    }
+    if (in.items.empty() && in.with_return) {
+      for (uint32_t i : s.lines) r.items.push_back({i, o.lines[i].sku_id, o.lines[i].quantity, ""});
+    }
+    const Fen refundable = s.total - s.refunded;
+    Fen amount = in.amount_fen >= 0 ? Fen(in.amount_fen)
+                 : in.items.empty() ? refundable
+                                    : items_value;
+    if (amount.value() < 1 || amount > refundable) {
+      return Result<bool>(svc_errc::invalid_argument,
+                          "amount_fen: give 1 to " + std::to_string(refundable.value()) +
+                              " (what is left to refund on " + s.id + ")");
+    }
+    r.amount = amount;
+    r.status = "requested";
+    EmitRefund(o, s, r, schema::RefundChanged::kRequested, tx);
+    o.refunds.push_back(std::move(r));
+    return true;
+  }
+
+  Result<bool> DecideRefund(Order& o, const std::string& refund_id, bool approve,
+                            const std::string& reason, const Actor& who, events::Transaction& tx) {
+    auto it = std::find_if(o.refunds.begin(), o.refunds.end(),
+                           [&](const Refund& r) { return r.id == refund_id; });
+    if (it == o.refunds.end()) return Result<bool>(svc_errc::not_found, "no refund " + refund_id);
+    Refund& r = *it;
+    auto sub = ResolveSub(o, r.sub_id, who);
+    if (!sub.ok()) return sub.error_detail();
+    if (who.role == "shopper") {
+      return Result<bool>(svc_errc::forbidden, "the seller or the operator decides refunds");
+    }
+    if ((approve && r.status == "refunded") || (!approve && r.status == "rejected")) return false;
+    if (r.status != "requested") {
+      return Result<bool>(svc_errc::conflict, "refund " + r.id + " is already " + r.status);
+    }
+    SubOrder& s = **sub;
+    r.decided_micros = store_.clock().NowMicros();
+    if (!approve) {
+      r.status = "rejected";
+      r.reject_reason = reason;
+      EmitRefund(o, s, r, schema::RefundChanged::kRejected, tx);
+      return true;
+    }
+    const Payment* paid = nullptr;
+    for (const auto& p : o.payments) {
+      if (p.outcome == "applied") paid = &p;
+    }
+    auto refunded = payments_->Refund(paid ? paid->txn_id : "", r.amount);
+    if (!refunded.ok()) return refunded.error_detail();
+    EmitRefund(o, s, r, schema::RefundChanged::kApproved, tx);
+    r.status = "refunded";
+    s.refunded += r.amount;
+    // A sub-order refunded in full before it shipped will not ship.
+    if (s.refunded == s.total && s.status == "paid") s.status = "cancelled";
+    EmitRefund(o, s, r, schema::RefundChanged::kCompleted, tx);
+    MaybeComplete(o);
+    return true;
+  }
+
+  // ---- Timeouts ----
+
+  void Tick() {
+    const int64_t now = store_.clock().NowMicros();
+    std::string end(kDuePrefix);
+    events::PutFixed64BE(end, static_cast<uint64_t>(now) + 1);
+    std::vector<std::string> due;
+    (void)store_.kv().Scan(kDuePrefix, end, [&](std::string_view k, std::string_view) {
+      due.emplace_back(k);
+      return due.size() < 10'000;
+    });
+    for (const auto& key : due) {
+      if (handled_due_.count(key)) continue;  // Its deletion is not durable yet.
+      std::string_view rest = std::string_view(key).substr(kDuePrefix.size() + 9);
+      auto slash = rest.find('/');
+      std::string kind(rest.substr(0, slash));
+      std::string target(rest.substr(slash + 1));
+      std::string order_id = target.substr(0, target.find('/'));
+      std::string sub_id = target.find('/') == std::string::npos ? "" : target.substr(target.find('/') + 1);
+      events::Transaction tx;
+      tx.set_correlation_id(order_id);
+      tx.state().Delete(key);
+      handled_due_.insert(key);
+      tx.OnDurable([this, key](std::error_code) {
+        worker_.Post([this, key] { handled_due_.erase(key); });
+      });
+      if (Order* o = Find(order_id)) {
+        if (kind == "pay" && o->status == "pending_payment") {
+          CancelUnpaid(*o, "payment_timeout", tx);
+        } else if (kind == "confirm") {
+          (void)Confirm(*o, sub_id, Actor{"operator", ""}, /*automatic=*/true, tx);
+        }
+        o->updated_micros = now;
+      }
+      Commit(order_id, tx, /*fatal=*/true);
+    }
   }
 
  private:
@@ -119,6 +518,16 @@ class OrderService::Impl final : public events::Processor {
   static bool SameRequest(const Order& o, const PlaceOrderInput& in, uint64_t hash) {
     return o.shopper_id == in.shopper_id && o.idempotency_key == in.idempotency_key &&
            o.request_hash == hash;
+  }
+
+  static bool CanSee(const Order& o, const Actor& who) {
+    if (who.role == "operator") return true;
+    if (who.role == "shopper") return o.shopper_id == who.id;
+    if (who.role == "seller") {
+      return std::any_of(o.sub_orders.begin(), o.sub_orders.end(),
+                         [&](const SubOrder& s) { return s.seller_id == who.id; });
+    }
+    return false;
   }
 
   static std::string Validate(const PlaceOrderInput& in) {
@@ -141,67 +550,73 @@ class OrderService::Impl final : public events::Processor {
     return {};
   }
 
-  Order* FindOpen(const std::string& id) {
-    auto it = open_.find(id);
-    return it == open_.end() ? nullptr : &it->second;
-  }
-
-  // Applies one line's answer; finishes the order when every line has one.
-  template <typename Fn>
-  void Answer(const std::string& order_id, uint32_t line_no, events::Transaction& tx, Fn apply) {
-    Order* order = FindOpen(order_id);
-    if (order == nullptr) {
-      auto stored = Load(order_id);
-      if (!stored.ok() || stored->final()) return;  // Unknown or already decided: a redelivery.
-      order = &(open_[order_id] = std::move(stored).value());
-    }
-    if (order->final() || line_no >= order->lines.size()) return;
-    OrderLine& line = order->lines[line_no];
-    if (line.status != "pending") return;
-    apply(line);
-    order->updated_micros = store_.clock().NowMicros();
-
-    bool all_answered = std::all_of(order->lines.begin(), order->lines.end(),
-                                    [](const OrderLine& l) { return l.status != "pending"; });
-    if (all_answered) Finish(*order, tx);
-    tx.state().Put(OrderKey(order->id), events::Encode(*order));
-    if (order->final()) {
-      tx.OnDurable([this, id = order->id](std::error_code) {
-        worker_.Post([this, id] {
-          auto it = open_.find(id);
-          if (it == open_.end()) return;
-          Order done = std::move(it->second);
-          open_.erase(it);
-          Fire(id, std::move(done));
-        });
-      });
-    }
-  }
-
-  void Finish(Order& order, events::Transaction& tx) {
-    bool all_reserved = std::all_of(order.lines.begin(), order.lines.end(),
-                                    [](const OrderLine& l) { return l.status == "reserved"; });
-    if (all_reserved) {
-      order.status = "confirmed";
-      schema::OrderConfirmed confirmed{order.id, order.shopper_id, Fen(0), {}};
-      for (const auto& l : order.lines) {
-        order.total += l.amount;
-        confirmed.lines.push_back(schema::ConfirmedLine{l.sku_id, l.product_id, l.seller_id,
-                                                        l.place_code, l.quantity, l.unit_price,
-                                                        l.amount});
+  // The sub-order a command is about: named, or the only one, or the calling seller's.
+  Result<SubOrder*> ResolveSub(Order& o, const std::string& sub_id, const Actor& who) {
+    SubOrder* found = nullptr;
+    if (!sub_id.empty()) {
+      for (auto& s : o.sub_orders) {
+        if (s.id == sub_id) found = &s;
       }
-      confirmed.total = order.total;
-      tx.Emit(order.id, events::kAnyVersion, confirmed);
-      return;
+      if (!found) return {svc_errc::not_found, "no sub-order " + sub_id + " in " + o.id};
+    } else if (who.role == "seller") {
+      for (auto& s : o.sub_orders) {
+        if (s.seller_id == who.id) found = &s;
+      }
+    } else if (o.sub_orders.size() == 1) {
+      found = &o.sub_orders[0];
+    } else if (o.sub_orders.empty()) {
+      return Result<SubOrder*>(svc_errc::conflict,
+                               "the order has no sub-orders (it is " + o.status + ")");
+    } else {
+      return {svc_errc::invalid_argument,
+              "sub_order_id: required, the order has " + std::to_string(o.sub_orders.size()) +
+                  " sub-orders"};
     }
-    order.status = "rejected";
-    schema::OrderRejected rejected{order.id, order.shopper_id, {}, {}};
-    for (uint32_t i = 0; i < order.lines.size(); ++i) {
-      const auto& l = order.lines[i];
-      auto& into = l.status == "reserved" ? rejected.release : rejected.rejected;
-      into.push_back(schema::LineRef{i, l.sku_id, l.quantity, l.reason});
+    if (found == nullptr || (who.role == "seller" && found->seller_id != who.id)) {
+      return {svc_errc::not_found, "no sub-order of yours in " + o.id};
     }
-    tx.Emit(order.id, events::kAnyVersion, rejected);
+    return found;
+  }
+
+  // The order as the service knows it now (possibly ahead of the store), loaded into the cache.
+  Order* Find(const std::string& id) {
+    if (auto it = cache_.find(id); it != cache_.end()) return &it->second;
+    auto stored = Load(id);
+    if (!stored.ok()) return nullptr;
+    return &(cache_[id] = std::move(stored).value());
+  }
+
+  bool Dirty(const std::string& id) const { return inflight_.count(id) > 0; }
+
+  // Drops a cached order that has nothing in flight; the store has its latest state.
+  void Release(const std::string& id) {
+    if (!Dirty(id)) cache_.erase(id);
+  }
+
+  // Writes the order's state with the transaction. Once durable, waiters for its placement are
+  // answered and, if nothing else is in flight, the cached copy is dropped.
+  void Commit(const std::string& id, events::Transaction& tx, bool fatal) {
+    Order& o = cache_.at(id);
+    tx.state().Put(OrderKey(id), events::Encode(o));
+    ++inflight_[id];
+    tx.OnDurable([this, id](std::error_code ec) {
+      worker_.Post([this, id, ec] {
+        if (--inflight_[id] > 0) return;
+        inflight_.erase(id);
+        auto it = cache_.find(id);
+        if (it == cache_.end()) return;
+        if (ec) {
+          cache_.erase(it);  // Reload the durable state next time.
+          Fire(id, Result<Order>(svc_errc::internal, "could not store the order: " + ec.message()));
+          return;
+        }
+        if (!it->second.placed()) return;  // Still waiting for the catalog.
+        Order done = std::move(it->second);
+        cache_.erase(it);
+        Fire(id, std::move(done));
+      });
+    });
+    tx.Commit(store_, fatal);
   }
 
   void Fire(const std::string& id, const Result<Order>& result) {
@@ -212,17 +627,154 @@ class OrderService::Impl final : public events::Processor {
     for (auto& cb : callbacks) cb(result);
   }
 
+  // Applies one line's answer; decides the placement when every line has one.
+  template <typename Fn>
+  void Answer(const std::string& order_id, uint32_t line_no, events::Transaction& tx, Fn apply) {
+    Order* order = Find(order_id);
+    if (order == nullptr) return;
+    if (order->placed() || line_no >= order->lines.size() ||
+        order->lines[line_no].status != "pending") {
+      Release(order_id);  // A redelivery.
+      return;
+    }
+    OrderLine& line = order->lines[line_no];
+    apply(line);
+    order->updated_micros = store_.clock().NowMicros();
+    bool all_answered = std::all_of(order->lines.begin(), order->lines.end(),
+                                    [](const OrderLine& l) { return l.status != "pending"; });
+    if (all_answered) Decide(*order, tx);
+    Commit(order_id, tx, /*fatal=*/true);
+  }
+
+  void Decide(Order& order, events::Transaction& tx) {
+    bool all_reserved = std::all_of(order.lines.begin(), order.lines.end(),
+                                    [](const OrderLine& l) { return l.status == "reserved"; });
+    if (!all_reserved) {
+      order.status = "rejected";
+      schema::OrderRejected rejected{order.id, order.shopper_id, {}, {}};
+      for (uint32_t i = 0; i < order.lines.size(); ++i) {
+        const auto& l = order.lines[i];
+        auto& into = l.status == "reserved" ? rejected.release : rejected.rejected;
+        into.push_back(schema::LineRef{i, l.sku_id, l.quantity, l.reason});
+      }
+      tx.Emit(order.id, events::kAnyVersion, rejected);
+      return;
+    }
+    // Split by seller, in the order sellers first appear.
+    order.status = "pending_payment";
+    order.pay_deadline_micros = order.updated_micros + options_.payment_timeout_micros;
+    std::map<std::string, size_t> by_seller;
+    schema::OrderReserved reserved{order.id, order.shopper_id, Fen(0), {}, {}, order.pay_deadline_micros};
+    for (uint32_t i = 0; i < order.lines.size(); ++i) {
+      const OrderLine& l = order.lines[i];
+      auto [it, fresh] = by_seller.emplace(l.seller_id, order.sub_orders.size());
+      if (fresh) {
+        SubOrder s;
+        s.id = order.id + "-s" + std::to_string(order.sub_orders.size() + 1);
+        s.seller_id = l.seller_id;
+        s.status = "pending_payment";
+        order.sub_orders.push_back(std::move(s));
+        tx.state().Put(IndexKey("seller", l.seller_id, order.created_micros, order.id), "");
+      }
+      SubOrder& s = order.sub_orders[it->second];
+      s.lines.push_back(i);
+      s.total += l.amount;
+      order.total += l.amount;
+      reserved.lines.push_back(PricedLine(order, i));
+    }
+    for (const auto& s : order.sub_orders) {
+      reserved.sub_orders.push_back({s.id, s.seller_id, s.total});
+    }
+    reserved.total = order.total;
+    tx.state().Put(DueKey(order.pay_deadline_micros, "pay", order.id), "");
+    tx.Emit(order.id, events::kAnyVersion, reserved);
+  }
+
+  static schema::PricedLine PricedLine(const Order& o, uint32_t i) {
+    const OrderLine& l = o.lines[i];
+    return {i, l.sku_id, l.product_id, l.seller_id, l.place_code, l.quantity, l.unit_price,
+            l.amount};
+  }
+
+  void MarkPaid(Order& o, const Payment& p, bool late, events::Transaction& tx) {
+    o.status = "paid";
+    o.cancel_reason.clear();
+    for (auto& s : o.sub_orders) s.status = "paid";
+    schema::OrderPaid paid{o.id, o.shopper_id, p.provider, p.txn_id, p.amount, {}, late};
+    for (uint32_t i = 0; i < o.lines.size(); ++i) paid.lines.push_back(PricedLine(o, i));
+    tx.Emit(o.id, events::kAnyVersion, paid);
+  }
+
+  void CancelUnpaid(Order& o, const std::string& reason, events::Transaction& tx) {
+    o.status = "cancelled";
+    o.cancel_reason = reason;
+    for (auto& s : o.sub_orders) s.status = "cancelled";
+    schema::OrderCancelled cancelled{o.id, o.shopper_id, reason, {}};
+    for (uint32_t i = 0; i < o.lines.size(); ++i) {
+      cancelled.release.push_back({i, o.lines[i].sku_id, o.lines[i].quantity, ""});
+    }
+    tx.Emit(o.id, events::kAnyVersion, cancelled);
+  }
+
+  void Reinstated(const schema::StockReinstated& r, events::Transaction& tx) {
+    Order* o = Find(r.order_id);
+    if (o == nullptr) return;
+    auto it = std::find_if(o->payments.begin(), o->payments.end(),
+                           [](const Payment& p) { return p.outcome == "pending_reinstate"; });
+    if (it == o->payments.end()) {
+      Release(r.order_id);  // A redelivery.
+      return;
+    }
+    if (r.ok) {
+      it->outcome = "applied";
+      MarkPaid(*o, *it, /*late=*/true, tx);
+    } else {
+      it->outcome = "refund_due";
+      tx.Emit(o->id, events::kAnyVersion,
+              schema::RefundDue{o->id, o->shopper_id, it->provider, it->txn_id,
+                                "late_payment_out_of_stock", it->amount});
+    }
+    o->updated_micros = store_.clock().NowMicros();
+    Commit(o->id, tx, /*fatal=*/true);
+  }
+
+  void MaybeComplete(Order& o) {
+    bool done = std::all_of(o.sub_orders.begin(), o.sub_orders.end(), [](const SubOrder& s) {
+      return s.status == "completed" || s.status == "cancelled";
+    });
+    if (done && o.status == "paid") o.status = "completed";
+  }
+
+  void EmitRefund(const Order& o, const SubOrder& s, const Refund& r, std::string_view type,
+                  events::Transaction& tx) {
+    std::string place = s.lines.empty() ? "" : o.lines[s.lines[0]].place_code;
+    tx.EmitAs(type, o.id, events::kAnyVersion,
+            schema::RefundChanged{o.id, r.id, s.id, s.seller_id, place,
+                                  r.status == "rejected" ? r.reject_reason : r.reason, r.amount,
+                                  r.with_return, r.items});
+  }
+
   events::EventStore& store_;
   events::Worker& worker_;
-  // Orders whose final state is not yet durable. Their waiters are answered once it is.
-  std::unordered_map<std::string, Order> open_;
+  OrderOptions options_;
+  BuiltinPaymentProvider builtin_;
+  PaymentProvider* payments_;
+  // Orders whose state may be ahead of the store, and how many commits of each are in flight.
+  std::unordered_map<std::string, Order> cache_;
+  std::unordered_map<std::string, int> inflight_;
   std::unordered_map<std::string, std::vector<std::function<void(Result<Order>)>>> waiters_;
+  std::unordered_set<std::string> handled_due_;
 };
 
-OrderService::OrderService(events::EventStore& store)
-    : worker_("order"), impl_(std::make_unique<Impl>(store, worker_)) {}
+OrderService::OrderService(events::EventStore& store, OrderOptions options,
+                           PaymentProvider* payments)
+    : worker_("order"), impl_(std::make_unique<Impl>(store, worker_, options, payments)) {}
 
-OrderService::~OrderService() { worker_.Stop(); }
+OrderService::~OrderService() {
+  worker_.Stop();
+  // Commits still queued in the store call back into this service: let them run first.
+  (void)impl_->store().AppendAndWait(events::AppendRequest{});
+}
 
 events::Processor& OrderService::processor() { return *impl_; }
 
@@ -234,8 +786,90 @@ std::string OrderService::Place(PlaceOrderInput input, std::function<void(Result
   return id;
 }
 
-void OrderService::Get(std::string id, std::function<void(Result<Order>)> done) {
-  worker_.Post([this, id = std::move(id), done = std::move(done)] { done(impl_->Load(id)); });
+void OrderService::Get(std::string id, Actor who, std::function<void(Result<Order>)> done) {
+  worker_.Post([this, id = std::move(id), who = std::move(who), done = std::move(done)] {
+    done(impl_->Get(id, who));
+  });
+}
+
+void OrderService::List(ListQuery query, std::function<void(Result<OrderPage>)> done) {
+  worker_.Post([this, q = std::move(query), done = std::move(done)] { done(impl_->List(q)); });
+}
+
+void OrderService::Pay(std::string order_id, Actor who, std::function<void(Result<Order>)> done) {
+  worker_.Post([=, this, done = std::move(done)]() mutable {
+    impl_->Mutate(order_id, who, std::move(done),
+                  [&](Order& o, events::Transaction& tx) { return impl_->Pay(o, who, tx); });
+  });
+}
+
+void OrderService::PaymentReceived(PaymentNotice n, std::function<void(Result<Order>)> done) {
+  worker_.Post([=, this, done = std::move(done)]() mutable {
+    impl_->Mutate(n.order_id, Actor{"operator", ""}, std::move(done),
+                  [&](Order& o, events::Transaction& tx) {
+                    return impl_->ApplyPayment(o, Payment{n.provider, n.txn_id, n.amount, 0, ""},
+                                               tx);
+                  });
+  });
+}
+
+void OrderService::Cancel(std::string order_id, Actor who,
+                          std::function<void(Result<Order>)> done) {
+  worker_.Post([=, this, done = std::move(done)]() mutable {
+    impl_->Mutate(order_id, who, std::move(done),
+                  [&](Order& o, events::Transaction& tx) { return impl_->Cancel(o, who, tx); });
+  });
+}
+
+void OrderService::Ship(std::string order_id, std::string sub_id, std::string carrier,
+                        std::string tracking, Actor who, std::function<void(Result<Order>)> done) {
+  worker_.Post([=, this, done = std::move(done)]() mutable {
+    impl_->Mutate(order_id, who, std::move(done), [&](Order& o, events::Transaction& tx) {
+      return impl_->Ship(o, sub_id, carrier, tracking, who, tx);
+    });
+  });
+}
+
+void OrderService::Deliver(std::string order_id, std::string sub_id, Actor who,
+                           std::function<void(Result<Order>)> done) {
+  worker_.Post([=, this, done = std::move(done)]() mutable {
+    impl_->Mutate(order_id, who, std::move(done), [&](Order& o, events::Transaction& tx) {
+      return impl_->Deliver(o, sub_id, who, tx);
+    });
+  });
+}
+
+void OrderService::Confirm(std::string order_id, std::string sub_id, Actor who,
+                           std::function<void(Result<Order>)> done) {
+  worker_.Post([=, this, done = std::move(done)]() mutable {
+    impl_->Mutate(order_id, who, std::move(done), [&](Order& o, events::Transaction& tx) {
+      return impl_->Confirm(o, sub_id, who, /*automatic=*/false, tx);
+    });
+  });
+}
+
+void OrderService::RequestRefund(RefundInput input, Actor who,
+                                 std::function<void(Result<Order>)> done) {
+  worker_.Post([=, this, done = std::move(done)]() mutable {
+    impl_->Mutate(input.order_id, who, std::move(done), [&](Order& o, events::Transaction& tx) {
+      return impl_->RequestRefund(o, input, who, tx);
+    });
+  });
+}
+
+void OrderService::DecideRefund(std::string refund_id, bool approve, std::string reason,
+                                Actor who, std::function<void(Result<Order>)> done) {
+  // Refund ids are "<order id>-r<n>".
+  std::string order_id = refund_id.substr(0, refund_id.rfind("-r"));
+  worker_.Post([=, this, done = std::move(done)]() mutable {
+    impl_->Mutate(order_id, who, std::move(done), [&](Order& o, events::Transaction& tx) {
+      return impl_->DecideRefund(o, refund_id, approve, reason, who, tx);
+    });
+  });
+}
+
+void OrderService::Tick() {
+  worker_.Post([this] { impl_->Tick(); });
 }
 
 }  // namespace pavilion::order

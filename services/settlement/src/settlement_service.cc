@@ -34,24 +34,28 @@ class SettlementService::Impl final : public events::Processor {
   explicit Impl(events::EventStore& store) : store_(store) {}
 
   std::string_view name() const override { return "settlement"; }
+  events::EventStore& store() { return store_; }
 
   void Handle(const events::Envelope& event, events::Transaction& tx) override {
-    if (event.type != schema::OrderConfirmed::kType) return;
-    auto confirmed = events::Decode<schema::OrderConfirmed>(event.payload);
-    if (!confirmed.ok()) return;
     const std::string day = events::BusinessDay(event.time_micros);
-    // An order counts once per seller and once per place, however many lines it has there.
-    std::set<std::string> sellers, places;
-    for (const auto& line : confirmed->lines) {
-      for (auto [dimension, key, seen] : {std::tuple{"seller", &line.seller_id, &sellers},
-                                          std::tuple{"place", &line.place_code, &places}}) {
-        std::string row_key = RowKey(dimension, day, *key);
-        SalesTotals& t = Row(row_key);
-        t.amount += line.amount;
-        t.units += line.quantity;
-        if (seen->insert(*key).second) ++t.orders;
-        tx.state().Put(row_key, events::Encode(t));
+    if (event.type == schema::OrderPaid::kType) {
+      auto paid = events::Decode<schema::OrderPaid>(event.payload);
+      if (!paid.ok()) return;
+      // An order counts once per seller and once per place, however many lines it has there.
+      std::set<std::string> sellers, places;
+      for (const auto& line : paid->lines) {
+        Add(day, "seller", line.seller_id, line.amount, line.quantity, sellers, tx);
+        Add(day, "place", line.place_code, line.amount, line.quantity, places, tx);
       }
+    } else if (event.type == schema::RefundChanged::kCompleted) {
+      // Refunds reduce the sales of the day they are paid back; orders are not uncounted.
+      auto refund = events::Decode<schema::RefundChanged>(event.payload);
+      if (!refund.ok()) return;
+      int64_t units = 0;
+      for (const auto& item : refund->items) units += item.quantity;
+      std::set<std::string> none = {refund->seller_id, refund->place_code};
+      Add(day, "seller", refund->seller_id, Fen(0) - refund->amount, -units, none, tx);
+      Add(day, "place", refund->place_code, Fen(0) - refund->amount, -units, none, tx);
     }
   }
 
@@ -91,6 +95,16 @@ class SettlementService::Impl final : public events::Processor {
   }
 
  private:
+  void Add(const std::string& day, const char* dimension, const std::string& key, Fen amount,
+           int64_t units, std::set<std::string>& counted, events::Transaction& tx) {
+    std::string row_key = RowKey(dimension, day, key);
+    SalesTotals& t = Row(row_key);
+    t.amount += amount;
+    t.units += units;
+    if (counted.insert(key).second) ++t.orders;
+    tx.state().Put(row_key, events::Encode(t));
+  }
+
   SalesTotals& Row(const std::string& key) {
     if (auto it = rows_.find(key); it != rows_.end()) return it->second;
     SalesTotals t;
@@ -108,7 +122,11 @@ class SettlementService::Impl final : public events::Processor {
 SettlementService::SettlementService(events::EventStore& store)
     : worker_("settlement"), impl_(std::make_unique<Impl>(store)) {}
 
-SettlementService::~SettlementService() { worker_.Stop(); }
+SettlementService::~SettlementService() {
+  worker_.Stop();
+  // Commits still queued in the store call back into this service: let them run first.
+  (void)impl_->store().AppendAndWait(events::AppendRequest{});
+}
 
 events::Processor& SettlementService::processor() { return *impl_; }
 

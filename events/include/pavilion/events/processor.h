@@ -42,6 +42,12 @@ class Transaction {
   void Emit(std::string stream_id, uint64_t expected_version, const Payload& payload) {
     Emit(std::move(stream_id), expected_version, std::string(Payload::kType), Encode(payload));
   }
+  // For payloads shared by several event types (SubOrderChanged, RefundChanged).
+  template <typename Payload>
+  void EmitAs(std::string_view type, std::string stream_id, uint64_t expected_version,
+              const Payload& payload) {
+    Emit(std::move(stream_id), expected_version, std::string(type), Encode(payload));
+  }
   storage::WriteBatch& state() { return request_.state; }
   // Runs on the store's writer thread once the transaction is durable (ec) or has failed.
   void OnDurable(std::function<void(std::error_code)> fn) { on_durable_.push_back(std::move(fn)); }

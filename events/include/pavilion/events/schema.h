@@ -156,24 +156,39 @@ struct StockReleased {
   }
 };
 
-struct ConfirmedLine {
+// One order line once its SKU is known: who sells it, from where, at what price.
+struct PricedLine {
+  uint32_t line = 0;
   std::string sku_id, product_id, seller_id, place_code;
   int64_t quantity = 0;
   Fen unit_price, amount;
   template <class V>
   void Fields(V& v) {
-    v(sku_id), v(product_id), v(seller_id), v(place_code), v(quantity), v(unit_price), v(amount);
+    v(line), v(sku_id), v(product_id), v(seller_id), v(place_code), v(quantity), v(unit_price),
+        v(amount);
   }
 };
 
-struct OrderConfirmed {
-  static constexpr std::string_view kType = "order.confirmed";
-  std::string order_id, shopper_id;
+struct SubOrderInfo {
+  std::string sub_id, seller_id;
   Fen total;
-  std::vector<ConfirmedLine> lines;
   template <class V>
   void Fields(V& v) {
-    v(order_id), v(shopper_id), v(total), v(lines);
+    v(sub_id), v(seller_id), v(total);
+  }
+};
+
+// Every line is reserved: the order waits for payment until `pay_deadline_micros`.
+struct OrderReserved {
+  static constexpr std::string_view kType = "order.reserved";
+  std::string order_id, shopper_id;
+  Fen total;
+  std::vector<PricedLine> lines;
+  std::vector<SubOrderInfo> sub_orders;
+  int64_t pay_deadline_micros = 0;
+  template <class V>
+  void Fields(V& v) {
+    v(order_id), v(shopper_id), v(total), v(lines), v(sub_orders), v(pay_deadline_micros);
   }
 };
 
@@ -196,6 +211,95 @@ struct OrderRejected {
   template <class V>
   void Fields(V& v) {
     v(order_id), v(shopper_id), v(rejected), v(release);
+  }
+};
+
+// Payment received and accepted: reserved stock becomes sold.
+struct OrderPaid {
+  static constexpr std::string_view kType = "order.paid";
+  std::string order_id, shopper_id, provider, txn_id;
+  Fen amount;
+  std::vector<PricedLine> lines;
+  bool late = false;  // Paid after an automatic cancel; the stock was taken again.
+  template <class V>
+  void Fields(V& v) {
+    v(order_id), v(shopper_id), v(provider), v(txn_id), v(amount), v(lines), v(late);
+  }
+};
+
+// Cancelled before payment: the reserved lines go back to stock.
+struct OrderCancelled {
+  static constexpr std::string_view kType = "order.cancelled";
+  std::string order_id, shopper_id, reason;  // reason: shopper | operator | payment_timeout
+  std::vector<LineRef> release;
+  template <class V>
+  void Fields(V& v) {
+    v(order_id), v(shopper_id), v(reason), v(release);
+  }
+};
+
+// A payment for an order that can no longer be honoured as placed (cancelled and out of stock,
+// rejected, wrong amount): the money is owed back to the shopper.
+struct RefundDue {
+  static constexpr std::string_view kType = "payment.refund_due";
+  std::string order_id, shopper_id, provider, txn_id, reason;
+  Fen amount;
+  template <class V>
+  void Fields(V& v) {
+    v(order_id), v(shopper_id), v(provider), v(txn_id), v(reason), v(amount);
+  }
+};
+
+// A late payment arrived for a cancelled order: take the stock again if it is there.
+struct ReinstateRequested {
+  static constexpr std::string_view kType = "order.reinstate_requested";
+  std::string order_id, shopper_id;
+  std::vector<LineRef> lines;
+  template <class V>
+  void Fields(V& v) {
+    v(order_id), v(shopper_id), v(lines);
+  }
+};
+
+// The catalog's all-or-nothing answer to ReinstateRequested; when ok the units are sold.
+struct StockReinstated {
+  static constexpr std::string_view kType = "stock.reinstated";
+  std::string order_id;
+  bool ok = false;
+  std::string reason;
+  template <class V>
+  void Fields(V& v) {
+    v(order_id), v(ok), v(reason);
+  }
+};
+
+// Shipped, delivered and completed share one payload.
+struct SubOrderChanged {
+  static constexpr std::string_view kShipped = "suborder.shipped";
+  static constexpr std::string_view kDelivered = "suborder.delivered";
+  static constexpr std::string_view kCompleted = "suborder.completed";
+  std::string order_id, sub_id, seller_id, carrier, tracking_no;
+  bool automatic = false;
+  template <class V>
+  void Fields(V& v) {
+    v(order_id), v(sub_id), v(seller_id), v(carrier), v(tracking_no), v(automatic);
+  }
+};
+
+// After-sale: requested, approved or rejected, then refunded. One payload for all four.
+struct RefundChanged {
+  static constexpr std::string_view kRequested = "refund.requested";
+  static constexpr std::string_view kApproved = "refund.approved";
+  static constexpr std::string_view kRejected = "refund.rejected";
+  static constexpr std::string_view kCompleted = "refund.completed";
+  std::string order_id, refund_id, sub_id, seller_id, place_code, reason;
+  Fen amount;
+  bool with_return = false;
+  std::vector<LineRef> items;  // Returned units (restocked on completion when with_return).
+  template <class V>
+  void Fields(V& v) {
+    v(order_id), v(refund_id), v(sub_id), v(seller_id), v(place_code), v(reason), v(amount),
+        v(with_return), v(items);
   }
 };
 

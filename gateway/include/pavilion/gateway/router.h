@@ -29,6 +29,7 @@ struct HttpRequest {
   std::string content_type;
   std::string idempotency_key;
   std::string body;
+  std::string signature;  // X-Pavilion-Signature, on payment notifications.
 };
 
 struct HttpResponse {
@@ -50,6 +51,8 @@ class Timers {
 struct RouterOptions {
   // How long POST /v1/orders waits for the order's outcome before answering 202 pending.
   int64_t order_wait_ms = 5'000;
+  // The secret payment providers sign notifications with; empty refuses every notification.
+  std::string payment_secret;
 };
 
 struct RouteInfo {

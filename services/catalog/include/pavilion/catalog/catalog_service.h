@@ -1,13 +1,19 @@
 // CatalogService: sellers, products and the stock of every SKU.
 //
 // Commands (RegisterSeller, CreateProduct) and queries run on the catalog's Worker, as does its
-// Processor, which answers each order.placed line with stock.reserved or stock.rejected and
-// releases stock on order.rejected. One thread owns all stock, so stock can never go negative
-// whatever the concurrency. State lives in the EventStore's KvStore under "cat/" and is written
-// in the same batch as the events that change it.
+// Processor, which keeps every SKU's stock as three numbers: available (`stock`), `reserved` by
+// unpaid orders, and `sold`. It answers each order.placed line with stock.reserved or
+// stock.rejected (unknown_sku, insufficient_stock, hold_limit: a shopper may hold at most
+// `hold_cap` unpaid units of one SKU), turns reserved into sold on order.paid, gives reserved
+// units back on order.rejected and order.cancelled, takes stock again all-or-nothing for a late
+// payment (order.reinstate_requested → stock.reinstated), and restocks returned goods on
+// refund.completed. Each reservation is a record that is consumed once, so a redelivered event
+// never moves stock twice. One thread owns all stock, so it never goes negative whatever the
+// concurrency. State lives under "cat/" and is written in the same batch as its events.
 //
-// Reads: order.placed, order.rejected. Writes: seller.registered, product.created,
-// stock.reserved, stock.rejected, stock.released.
+// Reads: order.placed, order.rejected, order.cancelled, order.paid, order.reinstate_requested,
+// refund.completed. Writes: seller.registered, product.created, stock.reserved, stock.rejected,
+// stock.released, stock.reinstated, stock.restocked.
 // Thread-safety: every public method may be called from any thread; callbacks run on the
 // catalog worker or the store's writer thread and must not block.
 #pragma once
@@ -51,10 +57,12 @@ struct Sku {
   std::string id, product_id, seller_id, place_code, spec;
   Fen price;
   int64_t stock = 0;     // Available to reserve.
-  int64_t reserved = 0;  // Held by orders.
+  int64_t reserved = 0;  // Held by unpaid orders.
+  int64_t sold = 0;      // Paid for.
   template <class V>
   void Fields(V& v) {
-    v(id), v(product_id), v(seller_id), v(place_code), v(spec), v(price), v(stock), v(reserved);
+    v(id), v(product_id), v(seller_id), v(place_code), v(spec), v(price), v(stock), v(reserved),
+        v(sold);
   }
 };
 
@@ -73,9 +81,14 @@ struct Product {
 // 村级服务站, and other enterprises.
 const std::vector<std::string>& SupplierTypes();
 
+struct CatalogOptions {
+  // Anti-hoarding: the most unpaid units one shopper may hold of one SKU (0: no cap).
+  int64_t hold_cap = 0;
+};
+
 class CatalogService {
  public:
-  explicit CatalogService(events::EventStore& store);
+  explicit CatalogService(events::EventStore& store, CatalogOptions options = {});
   ~CatalogService();
 
   void RegisterSeller(SellerInput input, std::function<void(Result<Seller>)> done);

@@ -1,15 +1,30 @@
-// OrderService: places orders and follows them to their outcome.
+// OrderService: an order's whole life, from checkout to after-sale.
 //
-// Place() writes order.placed. The Processor then collects the catalog's answer for every line
-// (stock.reserved / stock.rejected) and writes order.confirmed when all lines are reserved or
-// order.rejected (with each failed line's reason and the reserved lines to release) when any is
-// not. Orders are state in the EventStore's KvStore under "ord/", written in the same batch as
-// their events. An idempotency key makes the order id a function of (shopper, key), so a retry
-// finds the first order and a different body under the same key is a conflict.
+// Place() writes order.placed; the catalog answers each line (stock.reserved / stock.rejected).
+// When every line is reserved the order is split into one sub-order per seller and waits for
+// payment (order.reserved, status pending_payment); otherwise it is rejected with each line's
+// reason (order.rejected). Then:
 //
-// Reads: stock.reserved, stock.rejected. Writes: order.placed, order.confirmed, order.rejected.
+//   order:      pending_payment ─pay→ paid ─(all sub-orders done)→ completed
+//               pending_payment ─cancel / payment timeout→ cancelled
+//   sub-order:  paid ─ship→ shipped ─deliver→ delivered ─confirm→ completed
+//               (shipped or delivered ─N days→ completed automatically)
+//   refund:     requested ─approve→ approved ─→ refunded   |   requested ─reject→ rejected
+//
+// A payment arriving after an automatic cancel takes the stock again if it is there (the order
+// becomes paid) and otherwise records the money as owed back (payment.refund_due): a payment is
+// never lost and stock never oversold. Payments are idempotent by provider transaction id.
+// Timeouts are driven by Tick(), which reads the injected Clock: nothing here sleeps.
+//
+// State lives under "ord/" in the store, written in the same batch as the events; every command
+// for one order runs on the order worker, so an order has exactly one writer.
+//
+// Reads: stock.reserved, stock.rejected, stock.reinstated.
+// Writes: order.placed, order.reserved, order.rejected, order.paid, order.cancelled,
+// order.reinstate_requested, payment.refund_due, suborder.shipped, suborder.delivered,
+// suborder.completed, refund.requested, refund.approved, refund.rejected, refund.completed.
 // Thread-safety: public methods may be called from any thread; callbacks run on the order worker
-// and must not block.
+// or the store's writer thread and must not block.
 #pragma once
 
 #include <functional>
@@ -34,7 +49,7 @@ struct OrderLine {
   int64_t quantity = 0;
   Fen unit_price, amount;
   std::string status = "pending";  // pending | reserved | rejected
-  std::string reason;              // For rejected lines: unknown_sku | insufficient_stock
+  std::string reason;              // unknown_sku | insufficient_stock | hold_limit
   template <class V>
   void Fields(V& v) {
     v(sku_id), v(product_id), v(seller_id), v(place_code), v(quantity), v(unit_price), v(amount),
@@ -42,20 +57,119 @@ struct OrderLine {
   }
 };
 
+struct SubOrder {
+  std::string id, seller_id;
+  std::string status;  // pending_payment | paid | shipped | delivered | completed | cancelled
+  Fen total, refunded;
+  std::vector<uint32_t> lines;
+  std::string carrier, tracking_no;
+  int64_t shipped_micros = 0, delivered_micros = 0, completed_micros = 0;
+  template <class V>
+  void Fields(V& v) {
+    v(id), v(seller_id), v(status), v(total), v(refunded), v(lines), v(carrier), v(tracking_no),
+        v(shipped_micros), v(delivered_micros), v(completed_micros);
+  }
+};
+
+struct Payment {
+  std::string provider, txn_id;
+  Fen amount;
+  int64_t micros = 0;
+  std::string outcome;  // applied | refund_due | pending_reinstate
+  template <class V>
+  void Fields(V& v) {
+    v(provider), v(txn_id), v(amount), v(micros), v(outcome);
+  }
+};
+
+struct Refund {
+  std::string id, sub_id, status;  // requested | approved | rejected | refunded
+  Fen amount;
+  bool with_return = false;
+  std::vector<events::schema::LineRef> items;
+  std::string reason, reject_reason;
+  int64_t requested_micros = 0, decided_micros = 0;
+  template <class V>
+  void Fields(V& v) {
+    v(id), v(sub_id), v(status), v(amount), v(with_return), v(items), v(reason), v(reject_reason),
+        v(requested_micros), v(decided_micros);
+  }
+};
+
 struct Order {
   std::string id, shopper_id;
-  std::string status = "pending";  // pending | confirmed | rejected
+  // pending (being reserved) | rejected | pending_payment | paid | cancelled | completed
+  std::string status = "pending";
   Fen total;
-  int64_t created_micros = 0, updated_micros = 0;
+  int64_t created_micros = 0, updated_micros = 0, pay_deadline_micros = 0;
   std::string idempotency_key;
   uint64_t request_hash = 0;
+  std::string cancel_reason;
   std::vector<OrderLine> lines;
+  std::vector<SubOrder> sub_orders;
+  std::vector<Payment> payments;
+  std::vector<Refund> refunds;
   template <class V>
   void Fields(V& v) {
     v(id), v(shopper_id), v(status), v(total), v(created_micros), v(updated_micros),
-        v(idempotency_key), v(request_hash), v(lines);
+        v(pay_deadline_micros), v(idempotency_key), v(request_hash), v(cancel_reason), v(lines),
+        v(sub_orders), v(payments), v(refunds);
   }
-  bool final() const { return status != "pending"; }
+  // Placement is decided: the answer to POST /v1/orders can be sent.
+  bool placed() const { return status != "pending"; }
+};
+
+struct OrderOptions {
+  int64_t payment_timeout_micros = 30ll * 60 * 1'000'000;        // 30 minutes
+  int64_t auto_confirm_micros = 10ll * 24 * 3600 * 1'000'000;    // 10 days after shipping
+  int64_t after_sale_micros = 15ll * 24 * 3600 * 1'000'000;      // 15 days after completion
+};
+
+// Who asks: a shopper (its id), a seller (its id) or the operator.
+struct Actor {
+  std::string role;  // operator | seller | shopper
+  std::string id;
+};
+
+struct PaymentNotice {
+  std::string order_id, provider, txn_id;
+  Fen amount;
+};
+
+struct RefundInput {
+  std::string order_id, sub_id;  // sub_id may be empty when the order has one sub-order.
+  std::vector<events::schema::OrderItem> items;  // Empty: the whole sub-order.
+  int64_t amount_fen = -1;                       // -1: the value of the items.
+  bool with_return = false;
+  std::string reason;
+};
+
+struct ListQuery {
+  std::string shopper_id, seller_id, status, cursor;
+  int limit = 20;
+};
+
+struct OrderPage {
+  std::vector<Order> orders;
+  std::string next_cursor;  // Empty on the last page.
+};
+
+// The payment provider seam. The built-in one (tests, the demo) charges and refunds at once;
+// a real one would answer later through POST /v1/payments/notify.
+class PaymentProvider {
+ public:
+  virtual ~PaymentProvider() = default;
+  virtual std::string name() const = 0;
+  // Charges `amount` for an order; returns the provider's transaction id.
+  virtual Result<std::string> Charge(const std::string& order_id, Fen amount) = 0;
+  virtual Result<std::string> Refund(const std::string& txn_id, Fen amount) = 0;
+};
+
+class BuiltinPaymentProvider final : public PaymentProvider {
+ public:
+  std::string name() const override { return "builtin"; }
+  Result<std::string> Charge(const std::string& order_id, Fen amount) override;
+  Result<std::string> Refund(const std::string& txn_id, Fen amount) override;
 };
 
 inline constexpr size_t kMaxOrderLines = 100;
@@ -63,14 +177,38 @@ inline constexpr int64_t kMaxLineQuantity = 1'000'000;
 
 class OrderService {
  public:
-  explicit OrderService(events::EventStore& store);
+  // `payments` must outlive the service; null means the built-in provider.
+  explicit OrderService(events::EventStore& store, OrderOptions options = {},
+                        PaymentProvider* payments = nullptr);
   ~OrderService();
 
-  // Returns the order's id at once. `done` runs when the order is confirmed or rejected and that
-  // state is durable, or at once with an error (422 validation, 409 idempotency conflict).
+  // Returns the order's id at once. `done` runs when placement is decided (pending_payment or
+  // rejected) and durable, or at once with an error (422 validation, 409 idempotency conflict).
   std::string Place(PlaceOrderInput input, std::function<void(Result<Order>)> done);
-  // The durable state of an order.
-  void Get(std::string id, std::function<void(Result<Order>)> done);
+  void Get(std::string id, Actor who, std::function<void(Result<Order>)> done);
+  void List(ListQuery query, std::function<void(Result<OrderPage>)> done);
+
+  // Lifecycle commands; each answers with the order once the change is durable, or 409 with
+  // the current state when the transition is not allowed.
+  // Pay with the configured provider (the shopper's "pay" button).
+  void Pay(std::string order_id, Actor who, std::function<void(Result<Order>)> done);
+  // A provider's notification that money arrived (already authenticated by the caller).
+  // Idempotent by (provider, txn_id).
+  void PaymentReceived(PaymentNotice notice, std::function<void(Result<Order>)> done);
+  void Cancel(std::string order_id, Actor who, std::function<void(Result<Order>)> done);
+  void Ship(std::string order_id, std::string sub_id, std::string carrier, std::string tracking,
+            Actor who, std::function<void(Result<Order>)> done);
+  void Deliver(std::string order_id, std::string sub_id, Actor who,
+               std::function<void(Result<Order>)> done);
+  void Confirm(std::string order_id, std::string sub_id, Actor who,
+               std::function<void(Result<Order>)> done);
+  void RequestRefund(RefundInput input, Actor who, std::function<void(Result<Order>)> done);
+  void DecideRefund(std::string refund_id, bool approve, std::string reason, Actor who,
+                    std::function<void(Result<Order>)> done);
+
+  // Applies the timeouts due at the clock's now: unpaid orders are cancelled, shipped
+  // sub-orders past the auto-confirm delay are completed. The server calls it every second.
+  void Tick();
 
   events::Processor& processor();
   events::Worker& worker() { return worker_; }

@@ -1,12 +1,13 @@
 // SettlementService: the sales projection operators track targets with.
 //
-// Its Processor consumes order.confirmed and keeps totals — amount in fen, orders, units — per
-// seller and per place (the county code of the seller), per business day (China Standard Time).
+// Its Processor consumes order.paid and keeps totals — amount in fen, orders, units — per
+// seller and per place (the county code of the seller), per business day (China Standard Time);
+// refund.completed takes the refunded amount and returned units off the day it is paid back.
 // The rows live in the EventStore's KvStore under "set/" and are written in the same batch as
 // the processor's checkpoint, so a restart neither counts an order twice nor misses one; deleting
 // the rows and the checkpoint rebuilds an identical projection from the log.
 //
-// Reads: order.confirmed. Writes: no events (yet: settlement of money comes with delivery).
+// Reads: order.paid, refund.completed. Writes: no events (yet: settlement of money comes with delivery).
 // Thread-safety: public methods may be called from any thread; callbacks run on the settlement
 // worker.
 #pragma once
