@@ -291,6 +291,40 @@ TEST(Integration, CrashKeepsEveryAcknowledgedOrder) {
   EXPECT_EQ(SkuField(product.body, "stock") + SkuField(product.body, "reserved"), kStock);
 }
 
+TEST(Integration, CrashInTheMiddleOfAFlashSaleLosesNoUnit) {
+  pavilion::testing::TempDir dir;
+  constexpr int kStock = 300;
+  Shop shop;
+  std::atomic<int> acknowledged{0};
+  {
+    Pavilion server(dir.str(), {"--no-demo"});
+    ASSERT_NE(server.port(), 0);
+    HttpClient c = server.Client();
+    shop = MakeShop(c, kStock);
+    std::atomic<bool> killed{false};
+    std::thread killer([&] {
+      // Kill the server once the sale is well under way.
+      ASSERT_TRUE(Eventually([&] { return acknowledged.load() >= 60; }));
+      server.process().Kill(SIGKILL);
+      killed = true;
+    });
+    Shoppers(server, 8, [&](HttpClient& client, const std::string& shopper) {
+      for (int i = 0; i < 200 && !killed; ++i) {
+        auto r = client.Post("/v1/orders", OrderBody(shop.sku_id, 1), shopper);
+        if (Str(r.body, {"status"}) == "pending_payment") ++acknowledged;
+      }
+    });
+    killer.join();
+  }
+  Pavilion server(dir.str(), {"--no-demo"});
+  HttpClient c = server.Client();
+  auto product = c.Get("/v1/products/" + shop.product_id);
+  int64_t stock = SkuField(product.body, "stock"), reserved = SkuField(product.body, "reserved");
+  // Units taken plus units left equal the stock, and every acknowledged order holds its unit.
+  EXPECT_EQ(stock + reserved + SkuField(product.body, "sold"), kStock);
+  EXPECT_GE(reserved, acknowledged.load());
+}
+
 TEST(Integration, ConcurrentShoppersNeverOversell) {
   pavilion::testing::TempDir dir;
   Pavilion server(dir.str(), {"--no-demo", "--threads", "2"});

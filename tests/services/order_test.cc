@@ -373,6 +373,35 @@ TEST(Orders, RefundWithReturnRestocksAndClosesAfterTheWindow) {
   EXPECT_NE(late.message().find("after-sale window"), std::string::npos);
 }
 
+TEST(Orders, ConcurrentRefundDecisionsHaveOneOutcome) {
+  for (int round = 0; round < 10; ++round) {
+    InProcess p;
+    auto seller = p.Seller();
+    auto product = p.Product(seller.id, 700, 5);
+    auto o = p.Paid("shp_1", {{product.sku_ids[0], 2}});
+    auto asked = p.Do([&](auto d) {
+      p.orders->RequestRefund({o->id, "", {{product.sku_ids[0], 1}}, -1, true, ""},
+                              Shopper("shp_1"), d);
+    });
+    ASSERT_TRUE(asked.ok());
+    const std::string rid = asked->refunds[0].id;
+    Result<order::Order> approve = svc_errc::internal, reject = svc_errc::internal;
+    std::thread a([&] {
+      approve = p.Do([&](auto d) { p.orders->DecideRefund(rid, true, "", kOperator, d); });
+    });
+    std::thread b([&] {
+      reject = p.Do([&](auto d) { p.orders->DecideRefund(rid, false, "no", SellerActor(seller.id), d); });
+    });
+    a.join();
+    b.join();
+    EXPECT_NE(approve.ok(), reject.ok());
+    p.Settle();
+    auto final_state = p.Get(o->id);
+    EXPECT_EQ(final_state->refunds[0].status, approve.ok() ? "refunded" : "rejected");
+    EXPECT_EQ(p.Sku(product.id).sold, approve.ok() ? 1 : 2);
+  }
+}
+
 TEST(Orders, FullRefundBeforeShippingCancelsTheSubOrder) {
   InProcess p;
   auto seller = p.Seller();
