@@ -2,6 +2,8 @@
 # Reproduces every figure in bench/RESULTS.md. Builds Release into build-release, runs the Google
 # Benchmarks, then starts `pavilion serve` (embedded transport, --durability sync, fresh data dir)
 # and drives it with pavilion-load. Usage: bench/run.sh [seconds per load run, default 10]
+# FLASH_SECONDS (default 40) bounds the flash sale; SOAK_SECONDS adds a sustained run that prints
+# the server's RSS every minute.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-10}"
@@ -36,6 +38,13 @@ for c in 1 16 64 256; do
   "$load" --target 127.0.0.1:$port --mode healthz --connections $c --duration "$secs"
   "$load" --target 127.0.0.1:$port --token $token --mode orders --skus 1000 --connections $c --duration "$secs"
 done
-echo "== flash sale: one SKU, 100000 units, 256 connections"
-"$load" --target 127.0.0.1:$port --token $token --mode orders --hot-stock 100000 --connections 256 --duration "$secs"
+echo "== flash sale: one SKU, 100000 units, 256 connections, until well past sold out"
+"$load" --target 127.0.0.1:$port --token $token --mode orders --hot-stock 100000 --connections 256 --duration "${FLASH_SECONDS:-40}"
 echo "== server RSS: $(ps -o rss= -p $pid) KiB"
+if [ -n "${SOAK_SECONDS:-}" ]; then
+  echo "== soak: 64 connections for $SOAK_SECONDS s, RSS every 60 s"
+  "$load" --target 127.0.0.1:$port --token $token --mode orders --skus 1000 --connections 64 --duration "$SOAK_SECONDS" &
+  soak=$!
+  while kill -0 $soak 2>/dev/null; do sleep 60; echo "rss_kib=$(ps -o rss= -p $pid) log_head=$(curl -s 127.0.0.1:$port/metrics | awk '/^pavilion_log_head/ {print $2}')"; done
+  wait $soak
+fi
