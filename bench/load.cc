@@ -7,6 +7,7 @@
 //
 //   pavilion-load --target 127.0.0.1:8080 --token T --connections 64 --duration 10
 //                 [--mode orders|healthz] [--skus 1000 | --hot-stock 100000] [--threads 1]
+//                 [--shoppers N]   (default: one per connection)
 #include <utility>
 
 #include <simdjson.h>
@@ -40,6 +41,7 @@ struct Options {
   std::string token;
   std::string mode = "orders";
   int connections = 64;
+  int shoppers = 0;  // 0: one per connection. More spread a flash sale under the hold cap.
   int threads = 1;
   double duration_s = 10;
   int skus = 1000;
@@ -111,7 +113,7 @@ Setup Prepare(const Options& o) {
     }
     remaining -= n;
   }
-  for (int i = 0; i < o.connections; ++i) {
+  for (int i = 0; i < std::max(o.connections, o.shoppers); ++i) {
     auto r = Call(o, http::verb::post, "/v1/shoppers", "{}", "");
     s.shopper_tokens.push_back(JsonString(r.body(), "token"));
   }
@@ -151,7 +153,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
       req_.method(http::verb::post);
       req_.target("/v1/orders");
       const std::string& sku = s_.sku_ids[(next_++ * 7919 + index_) % s_.sku_ids.size()];
-      req_.set(http::field::authorization, "Bearer " + s_.shopper_tokens[index_]);
+      // Connection c speaks for shoppers c, c + N, c + 2N, ... in turn.
+      size_t shoppers_here = (s_.shopper_tokens.size() - index_ + o_.connections - 1) / o_.connections;
+      size_t shopper = index_ + (next_ % shoppers_here) * o_.connections;
+      req_.set(http::field::authorization, "Bearer " + s_.shopper_tokens[shopper]);
       req_.set(http::field::content_type, "application/json");
       req_.body() = R"({"items":[{"sku_id":")" + sku + R"(","quantity":1}]})";
     } else {
@@ -222,6 +227,8 @@ int main(int argc, char** argv) {
       o.mode = v;
     } else if (k == "--connections") {
       o.connections = std::stoi(v);
+    } else if (k == "--shoppers") {
+      o.shoppers = std::stoi(v);
     } else if (k == "--threads") {
       o.threads = std::stoi(v);
     } else if (k == "--duration") {

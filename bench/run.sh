@@ -38,8 +38,8 @@ for c in 1 16 64 256; do
   "$load" --target 127.0.0.1:$port --mode healthz --connections $c --duration "$secs"
   "$load" --target 127.0.0.1:$port --token $token --mode orders --skus 1000 --connections $c --duration "$secs"
 done
-echo "== flash sale: one SKU, 100000 units, 256 connections, until well past sold out"
-"$load" --target 127.0.0.1:$port --token $token --mode orders --hot-stock 100000 --connections 256 --duration "${FLASH_SECONDS:-40}"
+echo "== flash sale: one SKU, 100000 units, 256 connections, 5120 shoppers, until past sold out"
+"$load" --target 127.0.0.1:$port --token $token --mode orders --hot-stock 100000 --connections 256 --shoppers 5120 --duration "${FLASH_SECONDS:-40}"
 echo "== server RSS: $(ps -o rss= -p $pid) KiB"
 if [ -n "${SOAK_SECONDS:-}" ]; then
   echo "== soak: 64 connections for $SOAK_SECONDS s, RSS every 60 s"

@@ -5,5 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
-scripts/build.sh build Release
-exec build/tools/pavilion/pavilion serve --data-dir ./data --listen 127.0.0.1:8080 "$@"
+PAVILION_CMAKE_ARGS="-DPAVILION_BUILD_TESTS=OFF" scripts/build.sh build-release Release
+exec build-release/tools/pavilion/pavilion serve --data-dir ./data --listen 127.0.0.1:8080 "$@"

@@ -463,8 +463,23 @@ class OrderService::Impl final : public events::Processor {
     EmitRefund(o, s, r, schema::RefundChanged::kApproved, tx);
     r.status = "refunded";
     s.refunded += r.amount;
-    // A sub-order refunded in full before it shipped will not ship.
-    if (s.refunded == s.total && s.status == "paid") s.status = "cancelled";
+    if (s.refunded == s.total && s.status == "paid") {
+      // Refunded in full before it shipped: it will not ship, and what was not yet given back
+      // goes back to stock.
+      s.status = "cancelled";
+      r.with_return = true;
+      r.items.clear();
+      for (uint32_t i : s.lines) {
+        int64_t units = o.lines[i].quantity;
+        for (const auto& earlier : o.refunds) {
+          if (&earlier == &r || earlier.status != "refunded" || !earlier.with_return) continue;
+          for (const auto& item : earlier.items) {
+            if (item.line == i) units -= item.quantity;
+          }
+        }
+        if (units > 0) r.items.push_back({i, o.lines[i].sku_id, units, ""});
+      }
+    }
     EmitRefund(o, s, r, schema::RefundChanged::kCompleted, tx);
     MaybeComplete(o);
     return true;
