@@ -38,7 +38,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   std::string body(reinterpret_cast<const char*>(data) + 1, size - 1);
   gateway::HttpRequest req{"POST", kTargets[data[0] % 4], "Bearer op", "application/json", "",
-                           body};
+                           body, ""};
   std::promise<gateway::HttpResponse> done;
   auto f = done.get_future();
   world->router.Handle(std::move(req), [&done](gateway::HttpResponse r) {

@@ -47,7 +47,7 @@ class RouterTest : public ::testing::Test {
                     std::string content_type = "application/json") {
     HttpRequest req{std::move(method), std::move(target),
                     token.empty() ? "" : "Bearer " + token, std::move(content_type),
-                    std::move(key), std::move(body)};
+                    std::move(key), std::move(body), ""};
     std::promise<HttpResponse> done;
     auto f = done.get_future();
     router_.Handle(std::move(req), [&done](HttpResponse r) { done.set_value(std::move(r)); });
@@ -224,7 +224,7 @@ TEST_F(RouterTest, OrderAnswersPendingWhenTheWaitRunsOut) {
   p_.catalog->worker().Post([f = release.get_future().share()] { f.wait(); });
   std::promise<HttpResponse> answered;
   router_.Handle(HttpRequest{"POST", "/v1/orders", "Bearer " + shopper, "application/json", "",
-                             R"({"items":[{"sku_id":")" + sku + R"(","quantity":1}]})"},
+                             R"({"items":[{"sku_id":")" + sku + R"(","quantity":1}]})", ""},
                  [&answered](HttpResponse r) { answered.set_value(std::move(r)); });
   timers_.FireAll();
   HttpResponse r = answered.get_future().get();

@@ -383,6 +383,56 @@ TEST(Orders, RefundWithReturnRestocksAndClosesAfterTheWindow) {
   EXPECT_NE(late.message().find("after-sale window"), std::string::npos);
 }
 
+TEST(Orders, SellersSeeOnlyTheirSubOrders) {
+  InProcess p;
+  auto qin = p.Seller("140430");
+  auto guzhang = p.Seller("433126");
+  auto millet = p.Product(qin.id, 2990, 10);
+  auto tea = p.Product(guzhang.id, 16800, 10);
+  auto o = p.Paid("shp_1", {{millet.sku_ids[0], 1}, {tea.sku_ids[0], 1}});
+  ASSERT_TRUE(o.ok());
+  auto seen = testing::Await<order::Order>(
+      [&](auto d) { p.orders->Get(o->id, SellerActor(guzhang.id), d); });
+  ASSERT_TRUE(seen.ok());
+  ASSERT_EQ(seen->sub_orders.size(), 1u);
+  EXPECT_EQ(seen->sub_orders[0].seller_id, guzhang.id);
+  EXPECT_EQ(seen->total, Fen(16800));
+  EXPECT_EQ(seen->lines[0].status, "hidden");
+  EXPECT_EQ(seen->lines[0].sku_id, "");
+  EXPECT_TRUE(seen->payments.empty());
+  auto listed = testing::Await<order::OrderPage>(
+      [&](auto d) { p.orders->List({"", qin.id, "", "", 10}, d); });
+  ASSERT_EQ(listed->orders.size(), 1u);
+  EXPECT_EQ(listed->orders[0].total, Fen(2990));
+}
+
+TEST(Orders, WholeOrderRefundCoversEverySubOrder) {
+  InProcess p;
+  auto qin = p.Seller("140430");
+  auto guzhang = p.Seller("433126");
+  auto millet = p.Product(qin.id, 2990, 10);
+  auto tea = p.Product(guzhang.id, 16800, 10);
+  auto o = p.Paid("shp_1", {{millet.sku_ids[0], 1}, {tea.sku_ids[0], 1}});
+  auto asked = p.Do([&](auto d) {
+    p.orders->RequestRefund({o->id, "", {}, -1, false, "不要了"}, Shopper("shp_1"), d);
+  });
+  ASSERT_TRUE(asked.ok()) << asked.message();
+  ASSERT_EQ(asked->refunds.size(), 2u);
+  EXPECT_EQ(asked->refunds[0].amount, Fen(2990));
+  EXPECT_EQ(asked->refunds[1].amount, Fen(16800));
+  // Each seller decides its own.
+  for (const auto& [refund, seller] : {std::pair{asked->refunds[0].id, qin.id},
+                                       std::pair{asked->refunds[1].id, guzhang.id}}) {
+    ASSERT_TRUE(p.Do([&](auto d) {
+                   p.orders->DecideRefund(refund, true, "", SellerActor(seller), d);
+                 }).ok());
+  }
+  auto done = p.Get(o->id);
+  EXPECT_EQ(done->status, "completed");
+  EXPECT_EQ(done->sub_orders[0].status, "cancelled");
+  EXPECT_EQ(done->sub_orders[1].status, "cancelled");
+}
+
 TEST(Orders, ConcurrentRefundDecisionsHaveOneOutcome) {
   for (int round = 0; round < 10; ++round) {
     InProcess p;

@@ -162,6 +162,30 @@ class OrderService::Impl final : public events::Processor {
     auto o = Load(id);
     if (!o.ok()) return o;
     if (!CanSee(*o, who)) return {svc_errc::not_found, "no order " + id};
+    return ViewFor(std::move(o).value(), who);
+  }
+
+  // A seller sees only its own sub-orders, their lines and refunds, and their total; not the
+  // shopper's payments nor what other sellers sold.
+  static Order ViewFor(Order o, const Actor& who) {
+    if (who.role != "seller") return o;
+    std::vector<SubOrder> mine;
+    std::unordered_set<uint32_t> lines;
+    o.total = Fen(0);
+    for (auto& s : o.sub_orders) {
+      if (s.seller_id != who.id) continue;
+      lines.insert(s.lines.begin(), s.lines.end());
+      o.total += s.total;
+      mine.push_back(std::move(s));
+    }
+    for (uint32_t i = 0; i < o.lines.size(); ++i) {
+      if (!lines.count(i)) o.lines[i] = OrderLine{"", "", "", "", 0, Fen(), Fen(), "hidden", ""};
+    }
+    std::erase_if(o.refunds, [&](const Refund& r) {
+      return std::none_of(mine.begin(), mine.end(), [&](const SubOrder& s) { return s.id == r.sub_id; });
+    });
+    o.sub_orders = std::move(mine);
+    o.payments.clear();
     return o;
   }
 
@@ -197,7 +221,9 @@ class OrderService::Impl final : public events::Processor {
       last_key.assign(k);
       auto o = Load(std::string(k.substr(prefix.size() + 8)));
       if (o.ok() && (q.status.empty() || o->status == q.status)) {
-        page.orders.push_back(std::move(o).value());
+        page.orders.push_back(q.seller_id.empty()
+                                  ? std::move(o).value()
+                                  : ViewFor(std::move(o).value(), Actor{"seller", q.seller_id}));
       }
       return true;
     });
@@ -375,6 +401,24 @@ class OrderService::Impl final : public events::Processor {
     if (who.role == "seller") return Result<bool>(svc_errc::forbidden, "the shopper asks for refunds");
     if (o.status != "paid" && o.status != "completed") {
       return Conflict(o, "only a paid order can be refunded").error_detail();
+    }
+    if (in.sub_id.empty() && in.items.empty() && in.amount_fen < 0 && o.sub_orders.size() > 1) {
+      // The whole order: one refund per sub-order that still has money on it. All or none.
+      Order before = o;
+      int asked = 0;
+      for (const auto& s : before.sub_orders) {
+        if (s.status == "cancelled" || s.refunded == s.total) continue;
+        RefundInput part = in;
+        part.sub_id = s.id;
+        auto r = RequestRefund(o, part, who, tx);
+        if (!r.ok()) {
+          o = std::move(before);
+          return r;
+        }
+        ++asked;
+      }
+      if (asked == 0) return Conflict(o, "nothing left to refund").error_detail();
+      return true;
     }
     auto sub = ResolveSub(o, in.sub_id, who);
     if (!sub.ok()) return sub.error_detail();
