@@ -81,6 +81,17 @@ std::string_view Router::OpenApiDocument() {
         "amount_fen": {"type": "integer"}, "with_return": {"type": "boolean"},
         "reason": {"type": "string"}, "reject_reason": {"type": "string"},
         "items": {"type": "array", "items": {"type": "object", "properties": {"sku_id": {"type": "string"}, "quantity": {"type": "integer"}}}}}},
+      "TraceRecord": {"type": "object", "required": ["production_base"], "properties": {
+        "production_base": {"type": "string", "description": "生产基地"},
+        "farming": {"type": "array", "description": "农事操作", "items": {"type": "object", "properties": {
+          "date": {"type": "string", "format": "date"}, "operation": {"type": "string"}}}},
+        "soil_water_inspection": {"type": "string", "description": "土壤/水质检测"},
+        "harvest_date": {"type": "string", "format": "date"}, "packing_date": {"type": "string", "format": "date"},
+        "inspection_report": {"type": "string", "description": "检测报告"}}},
+      "Batch": {"type": "object", "properties": {
+        "id": {"type": "string"}, "product_id": {"type": "string"}, "seller_id": {"type": "string"},
+        "trace_code": {"type": "string"}, "trace_url": {"type": "string"}, "qr_svg": {"type": "string"}, "qr_png": {"type": "string"},
+        "created_micros": {"type": "integer"}, "record": {"$ref": "#/components/schemas/TraceRecord"}}},
       "SubOrderRef": {"type": "object", "properties": {
         "sub_order_id": {"type": "string", "description": "Needed when the order has several sub-orders and the caller is not their seller"}}},
       "SalesStats": {"type": "object", "properties": {
@@ -90,7 +101,8 @@ std::string_view Router::OpenApiDocument() {
           "amount_fen": {"type": "integer"}, "orders": {"type": "integer"}, "units": {"type": "integer"}}}}}}
     },
     "parameters": {
-      "OrderId": {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}
+      "OrderId": {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}},
+      "TraceCode": {"name": "code", "in": "path", "required": true, "schema": {"type": "string"}}
     },
     "responses": {
       "Error": {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
@@ -148,6 +160,24 @@ std::string_view Router::OpenApiDocument() {
         "403": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"},
         "413": {"$ref": "#/components/responses/Error"}, "415": {"$ref": "#/components/responses/Error"},
         "422": {"$ref": "#/components/responses/Error"}}}},
+    "/v1/products/{id}/batches": {"post": {"summary": "Register a batch (lot) of a product with its trace record; the answer carries its trace code and QR links (the product's seller or the operator)",
+      "security": [{"bearer": []}],
+      "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+      "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TraceRecord"}}}},
+      "responses": {"201": {"description": "The batch", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Batch"}}}},
+        "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
+        "422": {"$ref": "#/components/responses/Error"}}}},
+    "/v1/trace/{code}": {"get": {"summary": "A trace record by its code (public)",
+      "parameters": [{"$ref": "#/components/parameters/TraceCode"}],
+      "responses": {"200": {"description": "Batch, product and seller", "content": {"application/json": {"schema": {"type": "object", "properties": {
+          "batch": {"$ref": "#/components/schemas/Batch"}, "product": {"type": "object"}, "seller": {"type": "object"}}}}}},
+        "404": {"$ref": "#/components/responses/Error"}}}},
+    "/v1/trace/{code}/qr.svg": {"get": {"summary": "The QR code of the trace page, SVG", "parameters": [{"$ref": "#/components/parameters/TraceCode"}],
+      "responses": {"200": {"description": "image/svg+xml"}, "404": {"$ref": "#/components/responses/Error"}}}},
+    "/v1/trace/{code}/qr.png": {"get": {"summary": "The QR code of the trace page, PNG", "parameters": [{"$ref": "#/components/parameters/TraceCode"}],
+      "responses": {"200": {"description": "image/png"}, "404": {"$ref": "#/components/responses/Error"}}}},
+    "/trace/{code}": {"get": {"summary": "The trace page a phone opens from the QR code (plain HTML)", "parameters": [{"$ref": "#/components/parameters/TraceCode"}],
+      "responses": {"200": {"description": "text/html"}, "404": {"description": "text/html"}}}},
     "/v1/orders/{id}/pay": {"post": {"summary": "Pay with the configured provider (the built-in one pays at once)", "security": [{"bearer": []}],
       "parameters": [{"$ref": "#/components/parameters/OrderId"}],
       "responses": {"200": {"$ref": "#/components/responses/Order"}, "403": {"$ref": "#/components/responses/Error"},

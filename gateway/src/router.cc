@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "json_writer.h"
+#include "qr.h"
 #include "signature.h"
 
 namespace pavilion::gateway {
@@ -272,6 +273,33 @@ std::string OrderJson(const order::Order& o) {
   return w.Take();
 }
 
+void WriteTraceRecord(JsonWriter& w, const events::schema::TraceRecord& r) {
+  w.BeginObject().Field("production_base", r.production_base);
+  w.Key("farming").BeginArray();
+  for (const auto& step : r.farming) {
+    w.BeginObject().Field("date", step.date).Field("operation", step.operation).EndObject();
+  }
+  w.EndArray();
+  w.Field("soil_water_inspection", r.soil_water_inspection);
+  w.Field("harvest_date", r.harvest_date).Field("packing_date", r.packing_date);
+  w.Field("inspection_report", r.inspection_report).EndObject();
+}
+
+std::string HtmlEscape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out.push_back(c);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 class Router::Impl {
@@ -300,6 +328,11 @@ class Router::Impl {
           {"POST", "/v1/shoppers", {}, &Impl::CreateShopper},
           {"POST", "/v1/products", {}, &Impl::CreateProduct},
           {"GET", "/v1/products/{id}", {}, &Impl::GetProduct},
+          {"POST", "/v1/products/{id}/batches", {}, &Impl::RegisterBatch},
+          {"GET", "/v1/trace/{code}", {}, &Impl::GetTrace},
+          {"GET", "/v1/trace/{code}/qr.svg", {}, &Impl::TraceQrSvg},
+          {"GET", "/v1/trace/{code}/qr.png", {}, &Impl::TraceQrPng},
+          {"GET", "/trace/{code}", {}, &Impl::TracePage},
           {"POST", "/v1/orders", {}, &Impl::CreateOrder},
           {"GET", "/v1/orders", {}, &Impl::ListOrders},
           {"GET", "/v1/orders/{id}", {}, &Impl::GetOrder},
@@ -358,6 +391,7 @@ class Router::Impl {
   }
 
   void SetMetricsHook(std::function<void(std::string&)> hook) { metrics_hook_ = std::move(hook); }
+  void SetPublicUrl(std::string url) { options_.public_url = std::move(url); }
 
  private:
   static std::vector<std::string> Split(std::string_view path) {
@@ -540,6 +574,138 @@ class Router::Impl {
     s_.catalog.CreateProduct(std::move(in), [respond](Result<catalog::Product> r) {
       if (!r.ok()) return respond(FromServiceError(r.error_detail()));
       respond(Json(201, ProductJson(*r)));
+    });
+  }
+
+  std::string TraceUrl(const std::string& code) const {
+    return options_.public_url + "/trace/" + code;
+  }
+
+  void WriteBatch(JsonWriter& w, const catalog::Batch& b) const {
+    w.BeginObject().Field("id", b.id).Field("product_id", b.product_id);
+    w.Field("seller_id", b.seller_id).Field("trace_code", b.trace_code);
+    w.Field("trace_url", TraceUrl(b.trace_code));
+    w.Field("qr_svg", "/v1/trace/" + b.trace_code + "/qr.svg");
+    w.Field("qr_png", "/v1/trace/" + b.trace_code + "/qr.png");
+    w.Field("created_micros", b.created_micros);
+    w.Key("record");
+    WriteTraceRecord(w, b.record);
+    w.EndObject();
+  }
+
+  void RegisterBatch(const HttpRequest& req, const Params& p, Respond respond) {
+    auto who = Require(req, respond, {"operator", "seller"});
+    if (!who) return;
+    catalog::BatchInput in;
+    in.product_id = p[0];
+    if (who->role == "seller") in.acting_seller_id = who->subject;
+    auto& r = in.record;
+    Body body;
+    bool ok = body.Object(req, [&](std::string_view key, od::value& v) {
+      if (key == "production_base") return body.String(v, r.production_base, 200);
+      if (key == "soil_water_inspection") return body.String(v, r.soil_water_inspection, 2000);
+      if (key == "harvest_date") return body.String(v, r.harvest_date, 10);
+      if (key == "packing_date") return body.String(v, r.packing_date, 10);
+      if (key == "inspection_report") return body.String(v, r.inspection_report, 2000);
+      if (key != "farming") return true;
+      return body.Array(v, [&](size_t i, od::value& item) {
+        events::schema::FarmingStep step;
+        bool fields_ok = body.NestedObject(item, "farming[" + std::to_string(i) + "].",
+                                           [&](std::string_view k, od::value& fv) {
+                                             if (k == "date") return body.String(fv, step.date, 10);
+                                             if (k == "operation") {
+                                               return body.String(fv, step.operation, 200);
+                                             }
+                                             return true;
+                                           });
+        if (fields_ok) r.farming.push_back(std::move(step));
+        return fields_ok;
+      });
+    });
+    if (!ok) return respond(body.TakeError());
+    s_.catalog.RegisterBatch(std::move(in), [this, respond](Result<catalog::Batch> b) {
+      if (!b.ok()) return respond(FromServiceError(b.error_detail()));
+      JsonWriter w;
+      WriteBatch(w, *b);
+      respond(Json(201, w.Take()));
+    });
+  }
+
+  void GetTrace(const HttpRequest&, const Params& p, Respond respond) {
+    s_.catalog.GetTrace(p[0], [this, respond](Result<catalog::Trace> t) {
+      if (!t.ok()) return respond(FromServiceError(t.error_detail()));
+      JsonWriter w;
+      w.BeginObject().Key("batch");
+      WriteBatch(w, t->batch);
+      w.Key("product").BeginObject().Field("id", t->product.id).Field("title", t->product.title);
+      w.Field("place_code", t->product.place_code).EndObject();
+      w.Key("seller").BeginObject().Field("id", t->seller.id).Field("name", t->seller.name);
+      w.Field("place_code", t->seller.place_code);
+      w.Field("supplier_type", t->seller.supplier_type).EndObject();
+      w.EndObject();
+      respond(Json(200, w.Take()));
+    });
+  }
+
+  void TraceQr(const std::string& code, Respond respond, bool png) {
+    // Only codes that exist get a QR code, so the endpoint is no free QR generator.
+    s_.catalog.GetTrace(code, [this, code, respond, png](Result<catalog::Trace> t) {
+      if (!t.ok()) return respond(FromServiceError(t.error_detail()));
+      auto qr = EncodeQr(TraceUrl(code));
+      if (!qr.ok()) return respond(FromServiceError(qr.error_detail()));
+      HttpResponse r;
+      r.content_type = png ? "image/png" : "image/svg+xml";
+      r.body = png ? QrPng(*qr) : QrSvg(*qr);
+      r.headers.emplace_back("Cache-Control", "public, max-age=86400");
+      respond(std::move(r));
+    });
+  }
+  void TraceQrSvg(const HttpRequest&, const Params& p, Respond respond) {
+    TraceQr(p[0], std::move(respond), false);
+  }
+  void TraceQrPng(const HttpRequest&, const Params& p, Respond respond) {
+    TraceQr(p[0], std::move(respond), true);
+  }
+
+  // The page a phone opens from the QR code: plain HTML, no script.
+  void TracePage(const HttpRequest&, const Params& p, Respond respond) {
+    s_.catalog.GetTrace(p[0], [respond](Result<catalog::Trace> t) {
+      HttpResponse r;
+      r.content_type = "text/html; charset=utf-8";
+      auto row = [&r](std::string_view label, std::string_view value) {
+        if (value.empty()) return;
+        r.body += "<tr><th>" + HtmlEscape(label) + "</th><td>" + HtmlEscape(value) + "</td></tr>";
+      };
+      r.body =
+          "<!doctype html><html lang=\"zh\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+          "content=\"width=device-width,initial-scale=1\"><title>溯源 Trace</title><style>"
+          "body{font-family:sans-serif;margin:1em;max-width:40em}th{text-align:left;padding-right:"
+          "1em;vertical-align:top}</style></head><body>";
+      if (!t.ok()) {
+        r.status = 404;
+        r.body += "<h1>未找到 Not found</h1><p>" + HtmlEscape(t.message()) + "</p></body></html>";
+        return respond(std::move(r));
+      }
+      const auto& rec = t->batch.record;
+      r.body += "<h1>" + HtmlEscape(t->product.title) + "</h1><table>";
+      row("溯源码 Trace code", t->batch.trace_code);
+      row("生产者 Producer", t->seller.name);
+      row("产地 Origin", t->product.place_code);
+      row("生产基地 Production base", rec.production_base);
+      row("采收日期 Harvested", rec.harvest_date);
+      row("包装日期 Packed", rec.packing_date);
+      row("土壤/水质检测 Soil and water", rec.soil_water_inspection);
+      row("检测报告 Inspection report", rec.inspection_report);
+      r.body += "</table>";
+      if (!rec.farming.empty()) {
+        r.body += "<h2>农事记录 Farming record</h2><ul>";
+        for (const auto& step : rec.farming) {
+          r.body += "<li>" + HtmlEscape(step.date) + " " + HtmlEscape(step.operation) + "</li>";
+        }
+        r.body += "</ul>";
+      }
+      r.body += "</body></html>";
+      respond(std::move(r));
     });
   }
 
@@ -865,6 +1031,8 @@ Router::~Router() = default;
 void Router::Handle(HttpRequest request, Respond respond) {
   impl_->Handle(std::move(request), std::move(respond));
 }
+
+void Router::SetPublicUrl(std::string url) { impl_->SetPublicUrl(std::move(url)); }
 
 void Router::SetMetricsHook(std::function<void(std::string&)> hook) {
   impl_->SetMetricsHook(std::move(hook));

@@ -307,6 +307,45 @@ TEST_F(RouterTest, PaymentNotificationsNeedAValidSignature) {
   EXPECT_EQ(again.body.find("refund_due"), std::string::npos);
 }
 
+TEST_F(RouterTest, TraceCodesServeJsonQrAndAPage) {
+  auto s = Call("POST", "/v1/sellers", R"({"name":"古丈茶农<b>","place_code":"433126"})", "op");
+  std::string token = Field(s.body, "token");
+  auto p = Call("POST", "/v1/products",
+                R"({"title":"古丈毛尖","skus":[{"spec":"100g","price_fen":16800,"stock":5}]})", token);
+  std::string product = Field(p.body, "id");
+  auto bad = Call("POST", "/v1/products/" + product + "/batches",
+                  R"({"production_base":"x","harvest_date":"2026-13-01"})", token);
+  EXPECT_EQ(bad.status, 422);
+  auto b = Call("POST", "/v1/products/" + product + "/batches",
+                R"({"production_base":"古阳镇茶园","harvest_date":"2026-04-01",
+                    "farming":[{"date":"2026-03-20","operation":"人工除草"}],
+                    "inspection_report":"HN-2026-118 有机认证抽检合格"})",
+                token);
+  ASSERT_EQ(b.status, 201) << b.body;
+  std::string code = Field(b.body, "trace_code");
+  auto trace = Call("GET", "/v1/trace/" + code);
+  ASSERT_EQ(trace.status, 200);
+  EXPECT_NE(trace.body.find("人工除草"), std::string::npos);
+  auto svg = Call("GET", "/v1/trace/" + code + "/qr.svg");
+  EXPECT_EQ(svg.content_type, "image/svg+xml");
+  EXPECT_EQ(svg.body.rfind("<svg", 0), 0u);
+  auto png = Call("GET", "/v1/trace/" + code + "/qr.png");
+  EXPECT_EQ(png.content_type, "image/png");
+  ASSERT_GT(png.body.size(), 24u);
+  EXPECT_EQ(png.body.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
+  // Width from IHDR: whole modules plus the quiet zone, 8 px each.
+  uint32_t width = 0;
+  for (int i = 16; i < 20; ++i) width = (width << 8) | static_cast<unsigned char>(png.body[i]);
+  EXPECT_EQ(width % 8, 0u);
+  EXPECT_GE(width, (21u + 8u) * 8u);
+  auto page = Call("GET", "/trace/" + code);
+  EXPECT_EQ(page.content_type, "text/html; charset=utf-8");
+  EXPECT_NE(page.body.find("古丈毛尖"), std::string::npos);
+  EXPECT_NE(page.body.find("古丈茶农&lt;b&gt;"), std::string::npos);  // Escaped.
+  EXPECT_EQ(Call("GET", "/trace/NOPE").status, 404);
+  EXPECT_EQ(Call("GET", "/v1/trace/NOPE/qr.png").status, 404);
+}
+
 TEST_F(RouterTest, MetricsCountRequestsAndEvents) {
   Call("GET", "/healthz");
   auto m = Call("GET", "/metrics");

@@ -81,3 +81,47 @@ TEST(Catalog, ConcurrentOrdersNeverOversell) {
 
 }  // namespace
 }  // namespace pavilion
+
+namespace pavilion {
+namespace {
+
+events::schema::TraceRecord Record() {
+  events::schema::TraceRecord r;
+  r.production_base = "沁州黄镇次村村谷子基地";
+  r.farming = {{"2026-05-02", "播种"}, {"2026-07-15", "施有机肥"}};
+  r.soil_water_inspection = "土壤重金属未检出";
+  r.harvest_date = "2026-09-28";
+  r.packing_date = "2026-10-03";
+  r.inspection_report = "SX-2026-0931 合格";
+  return r;
+}
+
+TEST(Catalog, BatchesGetTraceCodesAndOnlyTheirSellerRegistersThem) {
+  testing::InProcess p;
+  auto seller = p.Seller();
+  auto other = p.Seller("433126");
+  auto product = p.Product(seller.id, 2990, 10);
+  auto batch = testing::Await<catalog::Batch>(
+      [&](auto d) { p.catalog->RegisterBatch({product.id, seller.id, Record()}, d); });
+  ASSERT_TRUE(batch.ok()) << batch.message();
+  EXPECT_EQ(batch->trace_code.size(), 10u);
+  auto trace = testing::Await<catalog::Trace>(
+      [&](auto d) { p.catalog->GetTrace(batch->trace_code, d); });
+  ASSERT_TRUE(trace.ok());
+  EXPECT_EQ(trace->product.title, "沁州黄小米");
+  EXPECT_EQ(trace->seller.id, seller.id);
+  EXPECT_EQ(trace->batch.record.farming.size(), 2u);
+  auto foreign = testing::Await<catalog::Batch>(
+      [&](auto d) { p.catalog->RegisterBatch({product.id, other.id, Record()}, d); });
+  EXPECT_EQ(foreign.error(), events::svc_errc::forbidden);
+  auto bad = Record();
+  bad.packing_date = "2026-09-01";
+  auto backwards = testing::Await<catalog::Batch>(
+      [&](auto d) { p.catalog->RegisterBatch({product.id, "", bad}, d); });
+  EXPECT_NE(backwards.message().find("packing_date"), std::string::npos);
+  EXPECT_EQ(testing::Await<catalog::Trace>([&](auto d) { p.catalog->GetTrace("NOPE", d); }).error(),
+            events::svc_errc::not_found);
+}
+
+}  // namespace
+}  // namespace pavilion

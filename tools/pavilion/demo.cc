@@ -14,6 +14,7 @@ struct DemoSku {
 struct DemoProduct {
   const char* title;
   std::vector<DemoSku> skus;
+  const char* production_base = nullptr;  // Set: register a traced batch.
 };
 
 struct DemoSeller {
@@ -33,15 +34,16 @@ Result<T> Wait(Call call) {
 
 }  // namespace
 
-Result<int> LoadDemoPavilion(catalog::CatalogService& catalog) {
+Result<DemoPavilion> LoadDemoPavilion(catalog::CatalogService& catalog) {
   const std::vector<DemoSeller> sellers = {
       {"沁州黄小米合作社", "140430", "cooperative",
-       {{"沁州黄小米 (地理标志)", {{"500g", 2990, 500}, {"2.5kg 礼盒", 12800, 120}}},
+       {{"沁州黄小米 (地理标志)", {{"500g", 2990, 500}, {"2.5kg 礼盒", 12800, 120}},
+         "沁县沁州黄镇次村村谷子基地"},
         {"沁州黄米醋", {{"500ml", 1890, 300}}}}},
       {"次村村电商服务站", "140430", "village_station",
        {{"沁县核桃仁", {{"250g", 3580, 200}}}, {"沁县南瓜籽", {{"500g", 2680, 150}}}}},
       {"古丈县茶农张大姐 (建档立卡贫困户)", "433126", "poor_household",
-       {{"古丈毛尖 有机绿茶", {{"100g", 16800, 80}, {"250g 礼盒", 38800, 30}}},
+       {{"古丈毛尖 有机绿茶", {{"100g", 16800, 80}, {"250g 礼盒", 38800, 30}}, "古丈县古阳镇有机茶园"},
         {"古丈土蜂蜜", {{"500g", 6800, 60}}}}},
       {"周至猕猴桃家庭农场", "610124", "family_farm",
        {{"周至猕猴桃 徐香", {{"5斤装", 4990, 400}, {"10斤装", 8990, 200}}}}},
@@ -52,7 +54,7 @@ Result<int> LoadDemoPavilion(catalog::CatalogService& catalog) {
       {"霍山石斛专业合作社", "341525", "cooperative",
        {{"霍山石斛 枫斗", {{"50g", 68000, 40}}}}},
   };
-  int skus = 0;
+  DemoPavilion demo;
   for (const auto& s : sellers) {
     auto seller = Wait<catalog::Seller>([&](auto done) {
       catalog.RegisterSeller(catalog::SellerInput{s.name, s.place_code, s.supplier_type}, done);
@@ -64,10 +66,23 @@ Result<int> LoadDemoPavilion(catalog::CatalogService& catalog) {
       auto product =
           Wait<catalog::Product>([&](auto done) { catalog.CreateProduct(std::move(in), done); });
       if (!product.ok()) return product.error_detail();
-      skus += static_cast<int>(product->skus.size());
+      demo.skus += static_cast<int>(product->skus.size());
+      if (p.production_base == nullptr) continue;
+      events::schema::TraceRecord record;
+      record.production_base = p.production_base;
+      record.farming = {{"2026-04-10", "整地施有机肥"}, {"2026-06-18", "人工除草"}};
+      record.soil_water_inspection = "2026-03 土壤、灌溉水检测合格";
+      record.harvest_date = "2026-09-25";
+      record.packing_date = "2026-10-02";
+      record.inspection_report = "县农产品质量检测站 2026-1002 合格";
+      auto batch = Wait<catalog::Batch>([&](auto done) {
+        catalog.RegisterBatch({product->id, "", record}, done);
+      });
+      if (!batch.ok()) return batch.error_detail();
+      demo.trace_codes.push_back(batch->trace_code);
     }
   }
-  return skus;
+  return demo;
 }
 
 }  // namespace pavilion::tools

@@ -2,11 +2,19 @@
 // empty data directory by `pavilion serve` so a new user has something to browse and order.
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "pavilion/catalog/catalog_service.h"
 
 namespace pavilion::tools {
 
-// Registers the demo sellers and products through the catalog; returns how many SKUs it made.
-Result<int> LoadDemoPavilion(catalog::CatalogService& catalog);
+struct DemoPavilion {
+  int skus = 0;
+  std::vector<std::string> trace_codes;  // Batches with trace records, for the QR demo.
+};
+
+// Registers the demo sellers, products and a few traced batches through the catalog.
+Result<DemoPavilion> LoadDemoPavilion(catalog::CatalogService& catalog);
 
 }  // namespace pavilion::tools

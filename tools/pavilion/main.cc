@@ -42,6 +42,8 @@ constexpr const char* kUsage = R"(usage:
       --after-sale-days N     refunds may be asked N days after completion (default 15)
       --hold-cap N            most unpaid units one shopper may hold of one SKU (default 100;
                               0 = no cap)
+      --public-url URL        where the public reaches this server, for trace QR codes
+                              (default http://HOST:PORT of --listen)
       --no-demo               do not load the demo pavilion into an empty data directory
   pavilion kafka-mock [--brokers N] [--topic NAME] [--partitions N]
       starts librdkafka's mock cluster, prints its bootstrap servers on the first line of
@@ -194,10 +196,12 @@ int Serve(std::map<std::string, std::string> flags) {
   gateway::Identity identity((*store)->kv());
   std::string token = OperatorToken(identity, data_dir);
 
+  std::vector<std::string> demo_traces;
   if (fresh && !flags.count("no-demo")) {
-    auto skus = tools::LoadDemoPavilion(*catalog);
-    if (!skus.ok()) Die("loading the demo pavilion failed: " + skus.message());
-    std::printf("pavilion: loaded the demo pavilion (%d SKUs)\n", *skus);
+    auto demo = tools::LoadDemoPavilion(*catalog);
+    if (!demo.ok()) Die("loading the demo pavilion failed: " + demo.message());
+    std::printf("pavilion: loaded the demo pavilion (%d SKUs)\n", demo->skus);
+    demo_traces = demo->trace_codes;
   }
 
   gateway::ServerOptions sopts;
@@ -226,9 +230,16 @@ int Serve(std::map<std::string, std::string> flags) {
   });
   auto bound = server.Listen(*router, host, static_cast<uint16_t>(port));
   if (!bound.ok()) Die(bound.message());
+  const std::string public_url = flags.count("public-url")
+                                     ? flags["public-url"]
+                                     : "http://" + host + ":" + std::to_string(*bound);
+  router->SetPublicUrl(public_url);
   std::printf("pavilion: listening on http://%s:%u (%s transport, durability %s)\n", host.c_str(),
               static_cast<unsigned>(*bound), relay ? "kafka" : "embedded", durability.c_str());
   std::printf("pavilion: operator token: %s\n", token.c_str());
+  for (const auto& code : demo_traces) {
+    std::printf("pavilion: demo trace page: %s/trace/%s\n", public_url.c_str(), code.c_str());
+  }
   std::fflush(stdout);
 
   // Timeouts (unpaid cancel, auto-confirm) are applied once a second from the injected clock.

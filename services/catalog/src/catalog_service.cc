@@ -1,6 +1,7 @@
 #include "pavilion/catalog/catalog_service.h"
 
 #include <algorithm>
+#include <random>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -20,6 +21,28 @@ std::string SkuKey(std::string_view id) { return "cat/sku/" + std::string(id); }
 std::string ReservationKey(std::string_view order_id, uint32_t line) {
   return "cat/res/" + std::string(order_id) + "/" + std::to_string(line);
 }
+std::string BatchKey(std::string_view id) { return "cat/batch/" + std::string(id); }
+std::string TraceKey(std::string_view code) { return "cat/trace/" + std::string(code); }
+
+bool ValidDate(std::string_view d) {
+  if (d.size() != 10 || d[4] != '-' || d[7] != '-') return false;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (d[i] < '0' || d[i] > '9') return false;
+  }
+  int month = (d[5] - '0') * 10 + (d[6] - '0'), day = (d[8] - '0') * 10 + (d[9] - '0');
+  return month >= 1 && month <= 12 && day >= 1 && day <= 31;
+}
+
+// Ten characters from an alphabet without look-alikes (no 0/O, 1/I): ~50 bits, printed under
+// the QR code for people who type it.
+std::string NewTraceCode() {
+  static constexpr char kAlphabet[] = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+  std::random_device rd;
+  std::string code;
+  for (int i = 0; i < 10; ++i) code.push_back(kAlphabet[rd() % 32]);
+  return code;
+}
+
 std::string HoldKey(std::string_view shopper, std::string_view sku) {
   std::string k = "cat/hold/" + std::string(shopper);
   k.push_back('\0');
@@ -154,6 +177,70 @@ class CatalogService::Impl final : public events::Processor {
       if (const Sku* sku = LoadSku(sku_id)) p->skus.push_back(*sku);
     }
     return p;
+  }
+
+  Result<Batch> RegisterBatch(const BatchInput& in, events::Transaction& tx) {
+    auto product = GetProduct(in.product_id);
+    if (!product.ok()) return product.error_detail();
+    if (!in.acting_seller_id.empty() && in.acting_seller_id != product->seller_id) {
+      return {svc_errc::forbidden, "a seller may register batches only of its own products"};
+    }
+    const auto& r = in.record;
+    if (!ValidText(r.production_base, 200)) {
+      return {svc_errc::invalid_argument, "production_base: name the production base (1 to 200 bytes)"};
+    }
+    for (const auto& [field, value] : {std::pair{"harvest_date", &r.harvest_date},
+                                       std::pair{"packing_date", &r.packing_date}}) {
+      if (!value->empty() && !ValidDate(*value)) {
+        return {svc_errc::invalid_argument, std::string(field) + ": use YYYY-MM-DD"};
+      }
+    }
+    if (!r.harvest_date.empty() && !r.packing_date.empty() && r.packing_date < r.harvest_date) {
+      return {svc_errc::invalid_argument, "packing_date: cannot be before harvest_date"};
+    }
+    if (r.farming.size() > 100) return {svc_errc::invalid_argument, "farming: at most 100 steps"};
+    for (size_t i = 0; i < r.farming.size(); ++i) {
+      if (!ValidDate(r.farming[i].date) || !ValidText(r.farming[i].operation, 200)) {
+        return {svc_errc::invalid_argument, "farming[" + std::to_string(i) +
+                                                "]: give a date (YYYY-MM-DD) and an operation"};
+      }
+    }
+    for (const auto* text : {&r.soil_water_inspection, &r.inspection_report}) {
+      if (text->size() > 2000) {
+        return {svc_errc::invalid_argument, "inspection texts: at most 2000 bytes each"};
+      }
+    }
+    Batch b;
+    b.id = events::NewId("bat");
+    b.product_id = product->id;
+    b.seller_id = product->seller_id;
+    std::string existing;
+    do {
+      b.trace_code = NewTraceCode();
+    } while (!store_.kv().Get(TraceKey(b.trace_code), &existing) || codes_.count(b.trace_code));
+    codes_.insert(b.trace_code);
+    b.record = r;
+    b.created_micros = store_.clock().NowMicros();
+    tx.Emit(b.id, events::kNoStream,
+            schema::BatchRegistered{b.id, b.product_id, b.seller_id, b.trace_code, b.record});
+    tx.state().Put(BatchKey(b.id), events::Encode(b));
+    tx.state().Put(TraceKey(b.trace_code), b.id);
+    return b;
+  }
+
+  Result<Trace> GetTrace(const std::string& code) {
+    std::string batch_id, bytes;
+    if (code.size() > 32 || store_.kv().Get(TraceKey(code), &batch_id) ||
+        store_.kv().Get(BatchKey(batch_id), &bytes)) {
+      return {svc_errc::not_found, "no batch with trace code " + code};
+    }
+    auto batch = events::Decode<Batch>(bytes);
+    if (!batch.ok()) return {svc_errc::internal, "stored batch is corrupt"};
+    auto product = GetProduct(batch->product_id);
+    if (!product.ok()) return product.error_detail();
+    auto seller = GetSeller(batch->seller_id);
+    if (!seller.ok()) return seller.error_detail();
+    return Trace{std::move(batch).value(), std::move(product).value(), std::move(seller).value()};
   }
 
   Result<Seller> GetSeller(const std::string& id) {
@@ -333,6 +420,7 @@ class CatalogService::Impl final : public events::Processor {
   std::unordered_map<std::string, Seller> sellers_;
   std::unordered_map<std::string, Sku> skus_;
   std::unordered_map<std::string, int64_t> holds_;
+  std::unordered_set<std::string> codes_;  // Trace codes handed out by this process.
   // Once-only records consumed by a batch that is not yet durable (the store still shows them).
   std::unordered_set<std::string> consumed_;
 };
@@ -367,6 +455,19 @@ void CatalogService::CreateProduct(ProductInput input, std::function<void(Result
         return impl_->CreateProduct(input, tx);
       },
       std::move(done));
+}
+
+void CatalogService::RegisterBatch(BatchInput input, std::function<void(Result<Batch>)> done) {
+  events::RunCommand<Batch>(
+      worker_, impl_->store(),
+      [this, input = std::move(input)](events::Transaction& tx) {
+        return impl_->RegisterBatch(input, tx);
+      },
+      std::move(done));
+}
+
+void CatalogService::GetTrace(std::string code, std::function<void(Result<Trace>)> done) {
+  worker_.Post([this, code = std::move(code), done = std::move(done)] { done(impl_->GetTrace(code)); });
 }
 
 void CatalogService::GetSeller(std::string id, std::function<void(Result<Seller>)> done) {

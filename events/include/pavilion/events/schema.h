@@ -303,4 +303,36 @@ struct RefundChanged {
   }
 };
 
+// Traceability (二维码溯源): one batch (lot) of a product and its trace record.
+struct FarmingStep {
+  std::string date, operation;  // e.g. "2026-05-12", "施有机肥"
+  template <class V>
+  void Fields(V& v) {
+    v(date), v(operation);
+  }
+};
+
+struct TraceRecord {
+  std::string production_base;        // 生产基地
+  std::vector<FarmingStep> farming;   // 农事操作
+  std::string soil_water_inspection;  // 土壤/水质检测
+  std::string harvest_date, packing_date;
+  std::string inspection_report;  // 检测报告: number, lab, result
+  template <class V>
+  void Fields(V& v) {
+    v(production_base), v(farming), v(soil_water_inspection), v(harvest_date), v(packing_date),
+        v(inspection_report);
+  }
+};
+
+struct BatchRegistered {
+  static constexpr std::string_view kType = "batch.registered";
+  std::string batch_id, product_id, seller_id, trace_code;
+  TraceRecord record;
+  template <class V>
+  void Fields(V& v) {
+    v(batch_id), v(product_id), v(seller_id), v(trace_code), v(record);
+  }
+};
+
 }  // namespace pavilion::events::schema

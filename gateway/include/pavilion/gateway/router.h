@@ -53,6 +53,8 @@ struct RouterOptions {
   int64_t order_wait_ms = 5'000;
   // The secret payment providers sign notifications with; empty refuses every notification.
   std::string payment_secret;
+  // Where the public reaches this server; trace QR codes point at PUBLIC_URL/trace/CODE.
+  std::string public_url = "http://127.0.0.1:8080";
 };
 
 struct RouteInfo {
@@ -73,6 +75,9 @@ class Router {
   ~Router();
 
   void Handle(HttpRequest request, Respond respond);
+
+  // Set before serving: the bound port is known only after Listen.
+  void SetPublicUrl(std::string url);
 
   // Extra Prometheus series (projection lag, Kafka); appended to GET /metrics.
   void SetMetricsHook(std::function<void(std::string&)> hook);

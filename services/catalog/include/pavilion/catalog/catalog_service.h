@@ -11,9 +11,11 @@
 // never moves stock twice. One thread owns all stock, so it never goes negative whatever the
 // concurrency. State lives under "cat/" and is written in the same batch as its events.
 //
+// Batches (lots) carry a trace record and an unguessable trace code (二维码溯源).
+//
 // Reads: order.placed, order.rejected, order.cancelled, order.paid, order.reinstate_requested,
-// refund.completed. Writes: seller.registered, product.created, stock.reserved, stock.rejected,
-// stock.released, stock.reinstated, stock.restocked.
+// refund.completed. Writes: seller.registered, product.created, batch.registered, stock.reserved,
+// stock.rejected, stock.released, stock.reinstated, stock.restocked.
 // Thread-safety: every public method may be called from any thread; callbacks run on the
 // catalog worker or the store's writer thread and must not block.
 #pragma once
@@ -77,6 +79,29 @@ struct Product {
   }
 };
 
+struct BatchInput {
+  std::string product_id;
+  std::string acting_seller_id;  // The seller asking; empty when the operator asks.
+  events::schema::TraceRecord record;
+};
+
+struct Batch {
+  std::string id, product_id, seller_id, trace_code;
+  events::schema::TraceRecord record;
+  int64_t created_micros = 0;
+  template <class V>
+  void Fields(V& v) {
+    v(id), v(product_id), v(seller_id), v(trace_code), v(record), v(created_micros);
+  }
+};
+
+// What a trace code shows: the batch, its product and its seller.
+struct Trace {
+  Batch batch;
+  Product product;
+  Seller seller;
+};
+
 // The accepted supplier types (DOMAIN.md): 建档立卡贫困户, 合作社, 家庭农场, 龙头企业, 个体网商,
 // 村级服务站, and other enterprises.
 const std::vector<std::string>& SupplierTypes();
@@ -95,6 +120,9 @@ class CatalogService {
   void CreateProduct(ProductInput input, std::function<void(Result<Product>)> done);
   void GetSeller(std::string id, std::function<void(Result<Seller>)> done);
   void GetProduct(std::string id, std::function<void(Result<Product>)> done);
+  // Traceability: registers a batch with its trace record and gives it a trace code.
+  void RegisterBatch(BatchInput input, std::function<void(Result<Batch>)> done);
+  void GetTrace(std::string code, std::function<void(Result<Trace>)> done);
 
   events::Processor& processor();
   events::Worker& worker() { return worker_; }
