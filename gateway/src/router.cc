@@ -327,6 +327,7 @@ class Router::Impl {
           {"GET", "/v1/sellers/{id}", {}, &Impl::GetSeller},
           {"POST", "/v1/shoppers", {}, &Impl::CreateShopper},
           {"POST", "/v1/products", {}, &Impl::CreateProduct},
+          {"GET", "/v1/products", {}, &Impl::ListProducts},
           {"GET", "/v1/products/{id}", {}, &Impl::GetProduct},
           {"POST", "/v1/products/{id}/batches", {}, &Impl::RegisterBatch},
           {"GET", "/v1/trace/{code}", {}, &Impl::GetTrace},
@@ -706,6 +707,57 @@ class Router::Impl {
       }
       r.body += "</body></html>";
       respond(std::move(r));
+    });
+  }
+
+  static std::optional<int64_t> QueryInt(std::map<std::string, std::string>& q, const char* name,
+                                         int64_t min, int64_t max, std::string* error) {
+    if (!q.count(name) || q[name].empty()) return std::nullopt;
+    int64_t v = 0;
+    const std::string& text = q[name];
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc() || ptr != text.data() + text.size() || v < min || v > max) {
+      *error = std::string(name) + ": give a whole number from " + std::to_string(min) + " to " +
+               std::to_string(max);
+      return std::nullopt;
+    }
+    return v;
+  }
+
+  void ListProducts(const HttpRequest& req, const Params&, Respond respond) {
+    auto q = ParseQuery(std::string_view(req.target).substr(
+        std::min(req.target.size(), req.target.find('?') + 1)));
+    catalog::ProductQuery query;
+    query.q = q["q"];
+    query.place_code = q["place_code"];
+    query.seller_id = q["seller_id"];
+    query.in_stock = q["in_stock"] == "true" || q["in_stock"] == "1";
+    if (!q["sort"].empty()) query.sort = q["sort"];
+    query.cursor = q["cursor"];
+    std::string error;
+    auto limit = QueryInt(q, "limit", 1, 100, &error);
+    auto min_price = QueryInt(q, "min_price_fen", 0, INT64_MAX, &error);
+    auto max_price = QueryInt(q, "max_price_fen", 0, INT64_MAX, &error);
+    if (!error.empty()) return respond(Error(422, "invalid_field", error));
+    query.limit = static_cast<int>(limit.value_or(20));
+    query.min_price_fen = min_price.value_or(-1);
+    query.max_price_fen = max_price.value_or(-1);
+    s_.catalog.ListProducts(std::move(query), [respond](Result<catalog::ProductPage> r) {
+      if (!r.ok()) return respond(FromServiceError(r.error_detail()));
+      std::string json = "{\"products\":[";
+      for (size_t i = 0; i < r->products.size(); ++i) {
+        if (i) json += ",";
+        json += ProductJson(r->products[i]);
+      }
+      json += "],\"next_cursor\":";
+      if (r->next_cursor.empty()) {
+        json += "null}";
+      } else {
+        JsonWriter w;
+        w.String(r->next_cursor);
+        json += w.Take() + "}";
+      }
+      respond(Json(200, std::move(json)));
     });
   }
 

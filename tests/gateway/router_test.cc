@@ -346,6 +346,18 @@ TEST_F(RouterTest, TraceCodesServeJsonQrAndAPage) {
   EXPECT_EQ(Call("GET", "/v1/trace/NOPE/qr.png").status, 404);
 }
 
+TEST_F(RouterTest, BrowseProducts) {
+  SellerWithSku(5);
+  auto r = Call("GET", "/v1/products?q=%E5%B0%8F%E7%B1%B3&place_code=1404&in_stock=true");  // 小米
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find("沁州黄小米"), std::string::npos);
+  EXPECT_NE(r.body.find(R"("next_cursor":null)"), std::string::npos);
+  EXPECT_EQ(Call("GET", "/v1/products?q=%E8%8C%B6").body.find("沁州黄"), std::string::npos);
+  EXPECT_EQ(Call("GET", "/v1/products?limit=500").status, 422);
+  EXPECT_EQ(Call("GET", "/v1/products?min_price_fen=abc").status, 422);
+  EXPECT_EQ(Call("GET", "/v1/products?sort=best").status, 422);
+}
+
 TEST_F(RouterTest, MetricsCountRequestsAndEvents) {
   Call("GET", "/healthz");
   auto m = Call("GET", "/metrics");

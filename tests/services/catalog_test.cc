@@ -125,3 +125,65 @@ TEST(Catalog, BatchesGetTraceCodesAndOnlyTheirSellerRegistersThem) {
 
 }  // namespace
 }  // namespace pavilion
+
+namespace pavilion {
+namespace {
+
+TEST(Catalog, BrowseAndSearchWithFiltersSortAndCursor) {
+  events::ManualClock clock;
+  storage::MemoryKvStore kv;
+  testing::InProcess p(&kv, &clock);
+  auto qin = p.Seller("140430");
+  auto guzhang = p.Seller("433126");
+  auto make = [&](const std::string& seller, const std::string& title, int64_t price, int64_t stock) {
+    clock.Advance(1000);
+    return testing::Await<catalog::Product>([&](auto d) {
+             p.catalog->CreateProduct({seller, title, {{"500g", Fen(price), stock}}}, d);
+           })
+        .value();
+  };
+  auto millet = make(qin.id, "沁州黄小米 500g", 2990, 10);
+  auto vinegar = make(qin.id, "沁州黄米醋", 1890, 0);
+  auto tea = make(guzhang.id, "古丈毛尖 Organic Green Tea", 16800, 5);
+  auto list = [&](catalog::ProductQuery q) {
+    auto r = testing::Await<catalog::ProductPage>([&](auto d) { p.catalog->ListProducts(q, d); });
+    EXPECT_TRUE(r.ok()) << r.message();
+    std::vector<std::string> ids;
+    for (const auto& prod : r->products) ids.push_back(prod.id);
+    return std::pair{ids, r->next_cursor};
+  };
+  catalog::ProductQuery all;
+  EXPECT_EQ(list(all).first, (std::vector<std::string>{tea.id, vinegar.id, millet.id}));
+  catalog::ProductQuery chinese;
+  chinese.q = "州黄";
+  EXPECT_EQ(list(chinese).first.size(), 2u);
+  chinese.q = "黄小";
+  EXPECT_EQ(list(chinese).first, (std::vector<std::string>{millet.id}));
+  catalog::ProductQuery words;
+  words.q = "green TEA";
+  EXPECT_EQ(list(words).first, (std::vector<std::string>{tea.id}));
+  catalog::ProductQuery place;
+  place.place_code = "14";
+  EXPECT_EQ(list(place).first.size(), 2u);
+  place.in_stock = true;
+  EXPECT_EQ(list(place).first, (std::vector<std::string>{millet.id}));
+  catalog::ProductQuery cheap;
+  cheap.max_price_fen = 3000;
+  cheap.sort = "price_asc";
+  EXPECT_EQ(list(cheap).first, (std::vector<std::string>{vinegar.id, millet.id}));
+  catalog::ProductQuery paged;
+  paged.limit = 2;
+  auto [first, cursor] = list(paged);
+  ASSERT_EQ(first.size(), 2u);
+  ASSERT_FALSE(cursor.empty());
+  paged.cursor = cursor;
+  EXPECT_EQ(list(paged).first, (std::vector<std::string>{millet.id}));
+  catalog::ProductQuery bad;
+  bad.sort = "random";
+  EXPECT_EQ(testing::Await<catalog::ProductPage>([&](auto d) { p.catalog->ListProducts(bad, d); })
+                .error(),
+            events::svc_errc::invalid_argument);
+}
+
+}  // namespace
+}  // namespace pavilion

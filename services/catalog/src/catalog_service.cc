@@ -1,6 +1,7 @@
 #include "pavilion/catalog/catalog_service.h"
 
 #include <algorithm>
+#include <cctype>
 #include <random>
 #include <unordered_map>
 #include <unordered_set>
@@ -21,6 +22,60 @@ std::string SkuKey(std::string_view id) { return "cat/sku/" + std::string(id); }
 std::string ReservationKey(std::string_view order_id, uint32_t line) {
   return "cat/res/" + std::string(order_id) + "/" + std::to_string(line);
 }
+// Title search: every character (unigram) and every pair of adjacent characters (bigram) of a
+// title, lower-cased ASCII, points at the product: "cat/ng/<gram>\0<product id>".
+std::vector<std::string> Codepoints(std::string_view s) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    std::string cp(s.substr(i, n));
+    if (n == 1) cp[0] = static_cast<char>(std::tolower(c));
+    i += n;
+    if (n == 1 && !std::isalnum(c)) {
+      out.emplace_back();  // Separators break grams.
+      continue;
+    }
+    out.push_back(std::move(cp));
+  }
+  return out;
+}
+
+std::vector<std::string> Grams(std::string_view text) {
+  std::vector<std::string> grams;
+  auto cps = Codepoints(text);
+  for (size_t i = 0; i < cps.size(); ++i) {
+    if (cps[i].empty()) continue;
+    grams.push_back(cps[i]);
+    if (i + 1 < cps.size() && !cps[i + 1].empty()) grams.push_back(cps[i] + cps[i + 1]);
+  }
+  std::sort(grams.begin(), grams.end());
+  grams.erase(std::unique(grams.begin(), grams.end()), grams.end());
+  return grams;
+}
+
+std::string GramKey(std::string_view gram, std::string_view product_id) {
+  std::string k = "cat/ng/" + std::string(gram);
+  k.push_back('\0');
+  k.append(product_id);
+  return k;
+}
+
+std::string TimeKey(int64_t micros, std::string_view product_id) {
+  std::string k = "cat/by-time/";
+  events::PutFixed64BE(k, static_cast<uint64_t>(micros));
+  k.append(product_id);
+  return k;
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) {
+    if (static_cast<unsigned char>(c) < 0x80) c = static_cast<char>(std::tolower(c));
+  }
+  return out;
+}
+
 std::string BatchKey(std::string_view id) { return "cat/batch/" + std::string(id); }
 std::string TraceKey(std::string_view code) { return "cat/trace/" + std::string(code); }
 
@@ -163,6 +218,16 @@ class CatalogService::Impl final : public events::Processor {
     }
     tx.Emit(p.id, events::kNoStream, created);
     tx.state().Put(ProductKey(p.id), events::Encode(p));
+    tx.state().Put(TimeKey(p.created_micros, p.id), "");
+    for (const auto& gram : Grams(p.title)) tx.state().Put(GramKey(gram, p.id), "");
+    return p;
+  }
+
+  Result<Product> GetProductRecord(const std::string& id) {
+    std::string bytes;
+    if (store_.kv().Get(ProductKey(id), &bytes)) return {svc_errc::not_found, "no product " + id};
+    auto p = events::Decode<Product>(bytes);
+    if (!p.ok()) return {svc_errc::internal, "stored product is corrupt"};
     return p;
   }
 
@@ -177,6 +242,113 @@ class CatalogService::Impl final : public events::Processor {
       if (const Sku* sku = LoadSku(sku_id)) p->skus.push_back(*sku);
     }
     return p;
+  }
+
+  Result<ProductPage> ListProducts(const ProductQuery& q) {
+    const int limit = std::clamp(q.limit, 1, 100);
+    if (q.sort != "newest" && q.sort != "price_asc" && q.sort != "price_desc") {
+      return {svc_errc::invalid_argument, "sort: use newest, price_asc or price_desc"};
+    }
+    if (q.q.size() > 100) return {svc_errc::invalid_argument, "q: at most 100 bytes"};
+    constexpr int kMaxScan = 5'000;  // Bounds the work of one page.
+    const std::string needle = Lower(q.q);
+    std::vector<std::string> words;
+    for (size_t i = 0; i < needle.size();) {
+      size_t sp = needle.find(' ', i);
+      if (sp == std::string::npos) sp = needle.size();
+      if (sp > i) words.push_back(needle.substr(i, sp - i));
+      i = sp + 1;
+    }
+    auto matches = [&](Product& p) {
+      std::string title = Lower(p.title);
+      for (const auto& w : words) {
+        if (title.find(w) == std::string::npos) return false;
+      }
+      if (!q.seller_id.empty() && p.seller_id != q.seller_id) return false;
+      if (p.place_code.compare(0, q.place_code.size(), q.place_code) != 0) return false;
+      bool stocked = false, priced = false;
+      for (const auto& id : p.sku_ids) {
+        const Sku* sku = LoadSku(id);
+        if (!sku) continue;
+        p.skus.push_back(*sku);
+        stocked = stocked || sku->stock > 0;
+        priced = priced || ((q.min_price_fen < 0 || sku->price.value() >= q.min_price_fen) &&
+                            (q.max_price_fen < 0 || sku->price.value() <= q.max_price_fen));
+      }
+      return (!q.in_stock || stocked) && priced;
+    };
+    // Candidates: the posting list of the query's first gram, or all products newest first.
+    std::string prefix, begin, end;
+    std::vector<std::string> grams = words.empty() ? std::vector<std::string>{} : Grams(words[0]);
+    std::string gram;
+    for (const auto& g : grams) {
+      if (g.size() > gram.size()) gram = g;  // Longest: a bigram, fewer postings.
+    }
+    if (!gram.empty()) {
+      prefix = "cat/ng/" + gram;
+      prefix.push_back('\0');
+    } else {
+      prefix = "cat/by-time/";
+    }
+    begin = prefix;
+    end = storage::PrefixEnd(prefix);
+    const bool by_time = gram.empty() && q.sort == "newest";
+    if (!q.cursor.empty() && by_time) {  // Continue below the last key shown.
+      std::string raw;
+      if (!events::HexDecode(q.cursor, &raw)) {
+        return {svc_errc::invalid_argument, "cursor: pass back next_cursor from the last page"};
+      }
+      end = prefix + raw;
+    }
+    std::vector<Product> found;
+    std::string last;
+    int scanned = 0;
+    bool more = false;
+    auto visit = [&](std::string_view k, std::string_view) {
+      if (++scanned > kMaxScan || (by_time && static_cast<int>(found.size()) == limit)) {
+        more = true;
+        return false;
+      }
+      std::string id(gram.empty() ? k.substr(prefix.size() + 8) : k.substr(prefix.size()));
+      auto p = GetProductRecord(id);
+      if (p.ok() && matches(*p)) found.push_back(std::move(p).value());
+      last.assign(k.substr(prefix.size()));
+      return true;
+    };
+    auto ec = gram.empty() ? store_.kv().ScanReverse(begin, end, visit)
+                           : store_.kv().Scan(begin, end, visit);
+    if (ec) return {svc_errc::internal, "reading the catalog index failed"};
+    ProductPage page;
+    if (by_time) {
+      page.products = std::move(found);
+      if (more) page.next_cursor = events::HexEncode(last);
+      return page;
+    }
+    // Relevance-free sorts over the bounded candidate set; the cursor is an offset.
+    auto min_price = [](const Product& p) {
+      int64_t m = INT64_MAX;
+      for (const auto& s : p.skus) m = std::min(m, s.price.value());
+      return m;
+    };
+    if (q.sort == "newest") {
+      std::sort(found.begin(), found.end(),
+                [](const Product& a, const Product& b) { return a.created_micros > b.created_micros; });
+    } else {
+      std::stable_sort(found.begin(), found.end(), [&](const Product& a, const Product& b) {
+        return q.sort == "price_asc" ? min_price(a) < min_price(b) : min_price(a) > min_price(b);
+      });
+    }
+    size_t offset = 0;
+    if (!q.cursor.empty()) {
+      offset = static_cast<size_t>(std::strtoull(q.cursor.c_str(), nullptr, 10));
+    }
+    for (size_t i = offset; i < found.size() && page.products.size() < static_cast<size_t>(limit); ++i) {
+      page.products.push_back(std::move(found[i]));
+    }
+    if (offset + page.products.size() < found.size()) {
+      page.next_cursor = std::to_string(offset + page.products.size());
+    }
+    return page;
   }
 
   Result<Batch> RegisterBatch(const BatchInput& in, events::Transaction& tx) {
@@ -455,6 +627,11 @@ void CatalogService::CreateProduct(ProductInput input, std::function<void(Result
         return impl_->CreateProduct(input, tx);
       },
       std::move(done));
+}
+
+void CatalogService::ListProducts(ProductQuery query,
+                                  std::function<void(Result<ProductPage>)> done) {
+  worker_.Post([this, q = std::move(query), done = std::move(done)] { done(impl_->ListProducts(q)); });
 }
 
 void CatalogService::RegisterBatch(BatchInput input, std::function<void(Result<Batch>)> done) {

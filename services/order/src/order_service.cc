@@ -201,10 +201,7 @@ class OrderService::Impl final : public events::Processor {
     if (!q.cursor.empty()) {
       // The cursor is the hex of the last index key shown: continue just before it.
       std::string raw;
-      for (size_t i = 0; i + 1 < q.cursor.size(); i += 2) {
-        raw.push_back(static_cast<char>(std::stoi(q.cursor.substr(i, 2), nullptr, 16)));
-      }
-      if (raw.compare(0, prefix.size(), prefix) != 0 || q.cursor.size() % 2) {
+      if (!events::HexDecode(q.cursor, &raw) || raw.compare(0, prefix.size(), prefix) != 0) {
         return {svc_errc::invalid_argument, "cursor: pass back next_cursor from the last page"};
       }
       end = raw;
@@ -228,13 +225,7 @@ class OrderService::Impl final : public events::Processor {
       return true;
     });
     if (ec) return {svc_errc::internal, "reading the order index failed"};
-    if (more) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      for (unsigned char c : last_key) {
-        page.next_cursor.push_back(kHex[c >> 4]);
-        page.next_cursor.push_back(kHex[c & 0xf]);
-      }
-    }
+    if (more) page.next_cursor = events::HexEncode(last_key);
     return page;
   }
 

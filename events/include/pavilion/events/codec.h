@@ -50,6 +50,10 @@ uint32_t Crc32c(std::string_view data, uint32_t seed = 0);
 // A fast 64-bit fingerprint (FNV-1a, then a mixing step). Not cryptographic.
 uint64_t Fingerprint64(std::string_view data);
 std::string Hex64(uint64_t v);
+// Lower-case hex of arbitrary bytes, and back (false on odd length or a non-hex digit): opaque
+// pagination cursors travel this way.
+std::string HexEncode(std::string_view bytes);
+bool HexDecode(std::string_view hex, std::string* bytes);
 
 class Writer {
  public:

@@ -102,6 +102,22 @@ struct Trace {
   Seller seller;
 };
 
+struct ProductQuery {
+  std::string q;           // Words of the title (Chinese or not); every one must appear.
+  std::string place_code;  // A prefix: "14" Shanxi, "1404" Changzhi, "140430" Qin County.
+  std::string seller_id;
+  bool in_stock = false;
+  int64_t min_price_fen = -1, max_price_fen = -1;  // Some SKU priced within.
+  std::string sort = "newest";                     // newest | price_asc | price_desc
+  std::string cursor;
+  int limit = 20;
+};
+
+struct ProductPage {
+  std::vector<Product> products;
+  std::string next_cursor;
+};
+
 // The accepted supplier types (DOMAIN.md): 建档立卡贫困户, 合作社, 家庭农场, 龙头企业, 个体网商,
 // 村级服务站, and other enterprises.
 const std::vector<std::string>& SupplierTypes();
@@ -120,6 +136,8 @@ class CatalogService {
   void CreateProduct(ProductInput input, std::function<void(Result<Product>)> done);
   void GetSeller(std::string id, std::function<void(Result<Seller>)> done);
   void GetProduct(std::string id, std::function<void(Result<Product>)> done);
+  // Browse and search, from the catalog's own indexes (title n-grams, creation time).
+  void ListProducts(ProductQuery query, std::function<void(Result<ProductPage>)> done);
   // Traceability: registers a batch with its trace record and gives it a trace code.
   void RegisterBatch(BatchInput input, std::function<void(Result<Batch>)> done);
   void GetTrace(std::string code, std::function<void(Result<Trace>)> done);
