@@ -32,9 +32,20 @@ std::string_view Router::OpenApiDocument() {
         "spec": {"type": "string", "example": "500g"},
         "price_fen": {"type": "integer", "minimum": 1, "example": 2990},
         "stock": {"type": "integer", "minimum": 0}}},
+      "Certification": {"type": "object", "required": ["type", "number"], "properties": {
+        "type": {"type": "string", "enum": ["pollution_free", "green_food", "organic", "geographic_indication", "sc_licence", "iso"]},
+        "number": {"type": "string"}, "issuer": {"type": "string"},
+        "valid_from": {"type": "string", "format": "date"}, "valid_to": {"type": "string", "format": "date"},
+        "valid": {"type": "boolean", "readOnly": true, "description": "In force today (UTC+8); expired certificates are not claims"}}},
       "ProductInput": {"type": "object", "required": ["title", "skus"], "properties": {
         "seller_id": {"type": "string", "description": "Required for the operator; a seller's own id by default"},
         "title": {"type": "string", "maxLength": 300},
+        "brand": {"type": "string", "description": "A regional public brand (沁州黄, 滋味永川, 古丈毛尖) or the seller's own"},
+        "category": {"type": "string", "default": "other", "enum": ["grain", "tea", "condiment", "honey", "nuts", "processed_food", "fruit", "vegetable", "eggs", "livestock", "herbs", "handicraft", "other"],
+          "description": "grain, tea, condiment, honey, nuts and processed_food are processed food: they need an sc_licence valid today"},
+        "place_code": {"type": "string", "description": "Origin, any level (6, 9 or 12 digits); default the seller's place"},
+        "certifications": {"type": "array", "items": {"$ref": "#/components/schemas/Certification"}},
+        "floor_price_fen": {"type": "integer", "description": "Protective price no SKU may undercut; for poor households it defaults to the lowest SKU price"},
         "skus": {"type": "array", "minItems": 1, "maxItems": 200, "items": {"$ref": "#/components/schemas/SkuInput"}}}},
       "Sku": {"type": "object", "properties": {
         "id": {"type": "string"}, "spec": {"type": "string"}, "price_fen": {"type": "integer"},
@@ -44,6 +55,11 @@ std::string_view Router::OpenApiDocument() {
       "Product": {"type": "object", "properties": {
         "id": {"type": "string"}, "seller_id": {"type": "string"}, "title": {"type": "string"},
         "place_code": {"type": "string"}, "created_micros": {"type": "integer"},
+        "brand": {"type": "string"}, "category": {"type": "string"},
+        "poverty_zone": {"type": "boolean", "description": "Supplied by a registered poor household (扶贫专区)"},
+        "floor_price_fen": {"type": "integer"},
+        "claims": {"type": "array", "items": {"type": "string"}, "description": "Certificate types valid today"},
+        "certifications": {"type": "array", "items": {"$ref": "#/components/schemas/Certification"}},
         "skus": {"type": "array", "items": {"$ref": "#/components/schemas/Sku"}}}},
       "OrderInput": {"type": "object", "required": ["items"], "properties": {
         "shopper_id": {"type": "string", "description": "Required for the operator; the shopper's own id by default"},
@@ -133,6 +149,10 @@ std::string_view Router::OpenApiDocument() {
         {"name": "place_code", "in": "query", "schema": {"type": "string"}, "description": "Origin prefix: 14 (Shanxi), 1404, 140430 (Qin County)"},
         {"name": "seller_id", "in": "query", "schema": {"type": "string"}},
         {"name": "in_stock", "in": "query", "schema": {"type": "boolean"}},
+        {"name": "brand", "in": "query", "schema": {"type": "string"}},
+        {"name": "category", "in": "query", "schema": {"type": "string"}},
+        {"name": "certification", "in": "query", "schema": {"type": "string"}, "description": "A certificate type valid today, e.g. organic"},
+        {"name": "poverty_zone", "in": "query", "schema": {"type": "boolean"}, "description": "Only products of registered poor households"},
         {"name": "min_price_fen", "in": "query", "schema": {"type": "integer"}},
         {"name": "max_price_fen", "in": "query", "schema": {"type": "integer"}},
         {"name": "sort", "in": "query", "schema": {"type": "string", "enum": ["newest", "price_asc", "price_desc"], "default": "newest"}},

@@ -189,11 +189,25 @@ void WriteSku(JsonWriter& w, const catalog::Sku& s) {
   w.EndObject();
 }
 
-std::string ProductJson(const catalog::Product& p) {
+// `today` (YYYY-MM-DD, UTC+8) decides which certificates are still claims.
+std::string ProductJson(const catalog::Product& p, const std::string& today) {
   JsonWriter w;
   w.BeginObject();
   w.Field("id", p.id).Field("seller_id", p.seller_id).Field("title", p.title);
   w.Field("place_code", p.place_code).Field("created_micros", p.created_micros);
+  w.Field("brand", p.brand).Field("category", p.category);
+  w.Field("poverty_zone", p.poverty_zone).Field("floor_price_fen", p.floor_price.value());
+  w.Key("claims").BeginArray();
+  for (const auto& c : p.certifications) {
+    if (catalog::CertificationValid(c, today)) w.String(c.type);
+  }
+  w.EndArray().Key("certifications").BeginArray();
+  for (const auto& c : p.certifications) {
+    w.BeginObject().Field("type", c.type).Field("number", c.number).Field("issuer", c.issuer);
+    w.Field("valid_from", c.valid_from).Field("valid_to", c.valid_to);
+    w.Field("valid", catalog::CertificationValid(c, today)).EndObject();
+  }
+  w.EndArray();
   w.Key("skus").BeginArray();
   for (const auto& s : p.skus) WriteSku(w, s);
   w.EndArray().EndObject();
@@ -541,6 +555,27 @@ class Router::Impl {
     bool ok = body.Object(req, [&](std::string_view key, od::value& v) {
       if (key == "seller_id") return body.String(v, in.seller_id, 64);
       if (key == "title") return body.String(v, in.title, 300);
+      if (key == "brand") return body.String(v, in.brand, 100);
+      if (key == "category") return body.String(v, in.category, 40);
+      if (key == "place_code") return body.String(v, in.place_code, 12);
+      if (key == "floor_price_fen") return body.Int(v, in.floor_price_fen);
+      if (key == "certifications") {
+        return body.Array(v, [&](size_t i, od::value& item) {
+          events::schema::Certification c;
+          bool fields_ok = body.NestedObject(
+              item, "certifications[" + std::to_string(i) + "].",
+              [&](std::string_view k, od::value& fv) {
+                if (k == "type") return body.String(fv, c.type, 40);
+                if (k == "number") return body.String(fv, c.number, 100);
+                if (k == "issuer") return body.String(fv, c.issuer, 200);
+                if (k == "valid_from") return body.String(fv, c.valid_from, 10);
+                if (k == "valid_to") return body.String(fv, c.valid_to, 10);
+                return true;
+              });
+          if (fields_ok) in.certifications.push_back(std::move(c));
+          return fields_ok;
+        });
+      }
       if (key != "skus") return true;
       return body.Array(v, [&](size_t i, od::value& item) {
         if (i >= 200) return body.Fail(422, "invalid_field", "skus: give at most 200 SKUs");
@@ -572,11 +607,13 @@ class Router::Impl {
     if (auto denied = ActFor(*who, "seller", "seller_id", in.seller_id)) {
       return respond(std::move(*denied));
     }
-    s_.catalog.CreateProduct(std::move(in), [respond](Result<catalog::Product> r) {
+    s_.catalog.CreateProduct(std::move(in), [respond, today = Today()](Result<catalog::Product> r) {
       if (!r.ok()) return respond(FromServiceError(r.error_detail()));
-      respond(Json(201, ProductJson(*r)));
+      respond(Json(201, ProductJson(*r, today)));
     });
   }
+
+  std::string Today() const { return events::BusinessDay(s_.store.clock().NowMicros()); }
 
   std::string TraceUrl(const std::string& code) const {
     return options_.public_url + "/trace/" + code;
@@ -732,6 +769,10 @@ class Router::Impl {
     query.place_code = q["place_code"];
     query.seller_id = q["seller_id"];
     query.in_stock = q["in_stock"] == "true" || q["in_stock"] == "1";
+    query.poverty_zone = q["poverty_zone"] == "true" || q["poverty_zone"] == "1";
+    query.brand = q["brand"];
+    query.category = q["category"];
+    query.certification = q["certification"];
     if (!q["sort"].empty()) query.sort = q["sort"];
     query.cursor = q["cursor"];
     std::string error;
@@ -742,12 +783,12 @@ class Router::Impl {
     query.limit = static_cast<int>(limit.value_or(20));
     query.min_price_fen = min_price.value_or(-1);
     query.max_price_fen = max_price.value_or(-1);
-    s_.catalog.ListProducts(std::move(query), [respond](Result<catalog::ProductPage> r) {
+    s_.catalog.ListProducts(std::move(query), [respond, today = Today()](Result<catalog::ProductPage> r) {
       if (!r.ok()) return respond(FromServiceError(r.error_detail()));
       std::string json = "{\"products\":[";
       for (size_t i = 0; i < r->products.size(); ++i) {
         if (i) json += ",";
-        json += ProductJson(r->products[i]);
+        json += ProductJson(r->products[i], today);
       }
       json += "],\"next_cursor\":";
       if (r->next_cursor.empty()) {
@@ -762,9 +803,9 @@ class Router::Impl {
   }
 
   void GetProduct(const HttpRequest&, const Params& p, Respond respond) {
-    s_.catalog.GetProduct(p[0], [respond](Result<catalog::Product> r) {
+    s_.catalog.GetProduct(p[0], [respond, today = Today()](Result<catalog::Product> r) {
       if (!r.ok()) return respond(FromServiceError(r.error_detail()));
-      respond(Json(200, ProductJson(*r)));
+      respond(Json(200, ProductJson(*r, today)));
     });
   }
 

@@ -356,6 +356,24 @@ TEST_F(RouterTest, BrowseProducts) {
   EXPECT_EQ(Call("GET", "/v1/products?limit=500").status, 422);
   EXPECT_EQ(Call("GET", "/v1/products?min_price_fen=abc").status, 422);
   EXPECT_EQ(Call("GET", "/v1/products?sort=best").status, 422);
+  auto s = Call("POST", "/v1/sellers", R"({"name":"六安茶业","place_code":"341524"})", "op");
+  std::string token = Field(s.body, "token");
+  auto tea = Call("POST", "/v1/products",
+                  R"({"title":"六安瓜片","category":"tea","brand":"六安瓜片",
+                      "certifications":[{"type":"sc_licence","number":"SC1","valid_to":"2099-12-31"},
+                                        {"type":"organic","number":"O1","valid_to":"2001-01-01"}],
+                      "skus":[{"spec":"125g","price_fen":19800,"stock":3}]})",
+                  token);
+  ASSERT_EQ(tea.status, 201) << tea.body;
+  EXPECT_NE(tea.body.find(R"("claims":["sc_licence"])"), std::string::npos) << tea.body;
+  EXPECT_NE(tea.body.find(R"("valid":false)"), std::string::npos);
+  auto no_sc = Call("POST", "/v1/products",
+                    R"({"title":"x","category":"tea","skus":[{"spec":"1","price_fen":1,"stock":1}]})",
+                    token);
+  EXPECT_EQ(no_sc.status, 422);
+  auto found = Call("GET", "/v1/products?brand=%E5%85%AD%E5%AE%89%E7%93%9C%E7%89%87&certification=sc_licence");
+  EXPECT_NE(found.body.find("六安瓜片"), std::string::npos);
+  EXPECT_EQ(Call("GET", "/v1/products?certification=organic").body.find("六安瓜片"), std::string::npos);
 }
 
 TEST_F(RouterTest, MetricsCountRequestsAndEvents) {

@@ -36,15 +36,15 @@ TEST(Catalog, CreateProductChecksSellerAndSkus) {
   InProcess p;
   auto seller = p.Seller();
   auto unknown = Await<catalog::Product>([&](auto done) {
-    p.catalog->CreateProduct({"sel_nobody", "t", {{"500g", Fen(1), 1}}}, done);
+    p.catalog->CreateProduct(testing::ProductIn("sel_nobody", "t", {{"500g", Fen(1), 1}}), done);
   });
   EXPECT_EQ(unknown.error(), svc_errc::not_found);
   auto free = Await<catalog::Product>([&](auto done) {
-    p.catalog->CreateProduct({seller.id, "t", {{"500g", Fen(0), 1}}}, done);
+    p.catalog->CreateProduct(testing::ProductIn(seller.id, "t", {{"500g", Fen(0), 1}}), done);
   });
   EXPECT_NE(free.message().find("skus[0].price_fen"), std::string::npos);
   auto negative = Await<catalog::Product>([&](auto done) {
-    p.catalog->CreateProduct({seller.id, "t", {{"500g", Fen(5), -1}}}, done);
+    p.catalog->CreateProduct(testing::ProductIn(seller.id, "t", {{"500g", Fen(5), -1}}), done);
   });
   EXPECT_NE(negative.message().find("skus[0].stock"), std::string::npos);
   auto product = p.Product(seller.id, 2990, 7);
@@ -138,7 +138,7 @@ TEST(Catalog, BrowseAndSearchWithFiltersSortAndCursor) {
   auto make = [&](const std::string& seller, const std::string& title, int64_t price, int64_t stock) {
     clock.Advance(1000);
     return testing::Await<catalog::Product>([&](auto d) {
-             p.catalog->CreateProduct({seller, title, {{"500g", Fen(price), stock}}}, d);
+             p.catalog->CreateProduct(testing::ProductIn(seller, title, {{"500g", Fen(price), stock}}), d);
            })
         .value();
   };
@@ -183,6 +183,73 @@ TEST(Catalog, BrowseAndSearchWithFiltersSortAndCursor) {
   EXPECT_EQ(testing::Await<catalog::ProductPage>([&](auto d) { p.catalog->ListProducts(bad, d); })
                 .error(),
             events::svc_errc::invalid_argument);
+}
+
+}  // namespace
+}  // namespace pavilion
+
+namespace pavilion {
+namespace {
+
+events::schema::Certification ScLicence(std::string to) {
+  return {"sc_licence", "SC10114043000011", "沁县市场监督管理局", "2020-01-01", std::move(to)};
+}
+
+TEST(Catalog, ProcessedFoodNeedsAValidScLicence) {
+  events::ManualClock clock(1795365000ll * 1'000'000);  // 2026-11-23 in Beijing
+  storage::MemoryKvStore kv;
+  testing::InProcess p(&kv, &clock);
+  auto seller = p.Seller();
+  auto create = [&](catalog::ProductInput in) {
+    return testing::Await<catalog::Product>([&](auto d) { p.catalog->CreateProduct(in, d); });
+  };
+  auto in = testing::ProductIn(seller.id, "沁州黄小米", {{"500g", Fen(2990), 10}});
+  in.category = "grain";
+  in.brand = "沁州黄";
+  auto none = create(in);
+  EXPECT_EQ(none.error(), events::svc_errc::invalid_argument);
+  EXPECT_NE(none.message().find("SC licence"), std::string::npos);
+  in.certifications = {ScLicence("2026-01-31")};  // Expired.
+  EXPECT_EQ(create(in).error(), events::svc_errc::invalid_argument);
+  in.certifications = {ScLicence("2027-06-30"),
+                       {"organic", "ORG-1", "中绿华夏", "2025-01-01", "2026-12-31"}};
+  auto ok = create(in);
+  ASSERT_TRUE(ok.ok()) << ok.message();
+  EXPECT_EQ(ok->brand, "沁州黄");
+  in.category = "gadgets";
+  EXPECT_NE(create(in).message().find("category"), std::string::npos);
+
+  // Search by a claim that is valid today; once the organic certificate expires it is no claim.
+  catalog::ProductQuery organic;
+  organic.certification = "organic";
+  auto list = [&] {
+    return testing::Await<catalog::ProductPage>([&](auto d) { p.catalog->ListProducts(organic, d); })
+        ->products.size();
+  };
+  EXPECT_EQ(list(), 1u);
+  clock.Advance(40ll * 24 * 3600 * 1'000'000);  // Into 2027.
+  EXPECT_EQ(list(), 0u);
+  EXPECT_FALSE(catalog::CertificationValid(ok->certifications[1], "2027-01-01"));
+  EXPECT_TRUE(catalog::CertificationValid(ok->certifications[0], "2027-01-01"));
+}
+
+TEST(Catalog, PoorHouseholdProductsCarryAFloorPrice) {
+  testing::InProcess p;
+  auto household = p.Seller("433126", "poor_household");
+  auto in = testing::ProductIn(household.id, "古丈八月瓜", {{"3斤", Fen(5800), 10}, {"5斤", Fen(8800), 5}});
+  in.category = "fruit";
+  auto product = testing::Await<catalog::Product>([&](auto d) { p.catalog->CreateProduct(in, d); });
+  ASSERT_TRUE(product.ok());
+  EXPECT_TRUE(product->poverty_zone);
+  EXPECT_EQ(product->floor_price, Fen(5800));  // The lowest price it was listed at.
+  in.floor_price_fen = 6000;                    // A protective price above a SKU: refused.
+  auto under = testing::Await<catalog::Product>([&](auto d) { p.catalog->CreateProduct(in, d); });
+  EXPECT_NE(under.message().find("floor price"), std::string::npos);
+  catalog::ProductQuery zone;
+  zone.poverty_zone = true;
+  auto page = testing::Await<catalog::ProductPage>([&](auto d) { p.catalog->ListProducts(zone, d); });
+  ASSERT_EQ(page->products.size(), 1u);
+  EXPECT_EQ(page->products[0].id, product->id);
 }
 
 }  // namespace

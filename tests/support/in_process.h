@@ -25,6 +25,16 @@ Result<T> Await(Call call) {
   return f.get();
 }
 
+// A product of category "other" (no SC licence needed) with the given SKUs.
+inline catalog::ProductInput ProductIn(std::string seller_id, std::string title,
+                                       std::vector<catalog::SkuInput> skus) {
+  catalog::ProductInput in;
+  in.seller_id = std::move(seller_id);
+  in.title = std::move(title);
+  in.skus = std::move(skus);
+  return in;
+}
+
 struct InProcessOptions {
   catalog::CatalogOptions catalog;
   order::OrderOptions orders;
@@ -64,7 +74,8 @@ class InProcess {
 
   catalog::Product Product(const std::string& seller_id, int64_t price, int64_t stock) {
     return Await<catalog::Product>([&](auto done) {
-             catalog->CreateProduct({seller_id, "沁州黄小米", {{"500g", Fen(price), stock}}}, done);
+             catalog->CreateProduct(ProductIn(seller_id, "沁州黄小米", {{"500g", Fen(price), stock}}),
+                                    done);
            }).value();
   }
 

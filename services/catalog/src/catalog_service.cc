@@ -115,6 +115,28 @@ bool ValidText(std::string_view s, size_t max) { return !s.empty() && s.size() <
 
 }  // namespace
 
+const std::vector<Category>& Categories() {
+  static const std::vector<Category> kCategories = {
+      {"grain", "粮食加工品 grain products", true},  {"tea", "茶叶 tea", true},
+      {"condiment", "调味品 condiments", true},     {"honey", "蜂产品 bee products", true},
+      {"nuts", "炒货坚果 roasted nuts and seeds", true}, {"processed_food", "其他加工食品", true},
+      {"fruit", "新鲜水果 fresh fruit", false},      {"vegetable", "蔬菜 vegetables", false},
+      {"eggs", "鲜蛋 eggs", false},                  {"livestock", "畜禽 livestock", false},
+      {"herbs", "中药材 medicinal herbs", false},    {"handicraft", "手工艺品 handicrafts", false},
+      {"other", "其他 other", false}};
+  return kCategories;
+}
+
+const std::vector<std::string>& CertificationTypes() {
+  static const std::vector<std::string> kTypes = {"pollution_free", "green_food", "organic",
+                                                  "geographic_indication", "sc_licence", "iso"};
+  return kTypes;
+}
+
+bool CertificationValid(const events::schema::Certification& c, const std::string& day) {
+  return (c.valid_from.empty() || c.valid_from <= day) && (c.valid_to.empty() || day <= c.valid_to);
+}
+
 const std::vector<std::string>& SupplierTypes() {
   static const std::vector<std::string> kTypes = {
       "poor_household", "cooperative",     "family_farm", "leading_enterprise",
@@ -201,13 +223,63 @@ class CatalogService::Impl final : public events::Processor {
         return {svc_errc::invalid_argument, at + "stock: give a stock between 0 and 1000000000"};
       }
     }
+    const auto& cats = Categories();
+    auto cat = std::find_if(cats.begin(), cats.end(),
+                            [&](const Category& c) { return c.code == in.category; });
+    if (cat == cats.end()) {
+      std::string list;
+      for (const auto& c : cats) list += (list.empty() ? "" : ", ") + c.code;
+      return {svc_errc::invalid_argument, "category: use one of " + list};
+    }
+    if (in.brand.size() > 100) return {svc_errc::invalid_argument, "brand: at most 100 bytes"};
+    if (!in.place_code.empty() && !ValidPlaceCode(in.place_code)) {
+      return {svc_errc::invalid_argument, "place_code: use a 6, 9 or 12-digit division code"};
+    }
+    const std::string today = events::BusinessDay(store_.clock().NowMicros());
+    bool has_sc = false;
+    const auto& types = CertificationTypes();
+    for (size_t i = 0; i < in.certifications.size(); ++i) {
+      const auto& c = in.certifications[i];
+      std::string at = "certifications[" + std::to_string(i) + "].";
+      if (std::find(types.begin(), types.end(), c.type) == types.end()) {
+        return {svc_errc::invalid_argument,
+                at + "type: use pollution_free, green_food, organic, geographic_indication, "
+                     "sc_licence or iso"};
+      }
+      if (!ValidText(c.number, 100)) return {svc_errc::invalid_argument, at + "number: required"};
+      if ((!c.valid_from.empty() && !ValidDate(c.valid_from)) ||
+          (!c.valid_to.empty() && !ValidDate(c.valid_to))) {
+        return {svc_errc::invalid_argument, at + "valid_from/valid_to: use YYYY-MM-DD"};
+      }
+      has_sc = has_sc || (c.type == "sc_licence" && CertificationValid(c, today));
+    }
+    if (cat->needs_sc && !has_sc) {
+      return {svc_errc::invalid_argument,
+              "certifications: category " + cat->code +
+                  " is processed food and needs an SC licence (sc_licence) valid today"};
+    }
+    const bool poverty = seller->supplier_type == "poor_household";
+    Fen lowest(INT64_MAX);
+    for (const auto& s : in.skus) lowest = std::min(lowest, s.price);
+    Fen floor = in.floor_price_fen >= 0 ? Fen(in.floor_price_fen) : poverty ? lowest : Fen(0);
+    if (lowest < floor) {
+      return {svc_errc::invalid_argument,
+              "skus: no price may be below the protective floor price of " +
+                  std::to_string(floor.value()) + " fen"};
+    }
     Product p;
     p.id = events::NewId("prd");
     p.seller_id = seller->id;
     p.title = in.title;
-    p.place_code = seller->place_code;
+    p.place_code = in.place_code.empty() ? seller->place_code : in.place_code;
     p.created_micros = store_.clock().NowMicros();
-    schema::ProductCreated created{p.id, p.seller_id, p.title, p.place_code, {}};
+    p.brand = in.brand;
+    p.category = in.category;
+    p.certifications = in.certifications;
+    p.floor_price = floor;
+    p.poverty_zone = poverty;
+    schema::ProductCreated created{p.id, p.seller_id, p.title, p.place_code, {}, p.brand,
+                                   p.category, p.certifications, p.floor_price, p.poverty_zone};
     for (const auto& s : in.skus) {
       Sku sku{events::NewId("sku"), p.id, p.seller_id, p.place_code, s.spec, s.price, s.stock, 0};
       p.sku_ids.push_back(sku.id);
@@ -251,6 +323,7 @@ class CatalogService::Impl final : public events::Processor {
     }
     if (q.q.size() > 100) return {svc_errc::invalid_argument, "q: at most 100 bytes"};
     constexpr int kMaxScan = 5'000;  // Bounds the work of one page.
+    const std::string today = events::BusinessDay(store_.clock().NowMicros());
     const std::string needle = Lower(q.q);
     std::vector<std::string> words;
     for (size_t i = 0; i < needle.size();) {
@@ -265,6 +338,15 @@ class CatalogService::Impl final : public events::Processor {
         if (title.find(w) == std::string::npos) return false;
       }
       if (!q.seller_id.empty() && p.seller_id != q.seller_id) return false;
+      if (!q.brand.empty() && p.brand != q.brand) return false;
+      if (!q.category.empty() && p.category != q.category) return false;
+      if (q.poverty_zone && !p.poverty_zone) return false;
+      if (!q.certification.empty() &&
+          std::none_of(p.certifications.begin(), p.certifications.end(), [&](const auto& c) {
+            return c.type == q.certification && CertificationValid(c, today);
+          })) {
+        return false;
+      }
       if (p.place_code.compare(0, q.place_code.size(), q.place_code) != 0) return false;
       bool stocked = false, priced = false;
       for (const auto& id : p.sku_ids) {

@@ -83,13 +83,28 @@ struct SkuSpec {
   }
 };
 
+// 三品一标 and licences: 无公害 pollution_free, 绿色食品 green_food, 有机 organic, 地理标志
+// geographic_indication, SC food-production licence sc_licence, iso.
+struct Certification {
+  std::string type, number, issuer, valid_from, valid_to;  // Dates YYYY-MM-DD, inclusive.
+  template <class V>
+  void Fields(V& v) {
+    v(type), v(number), v(issuer), v(valid_from), v(valid_to);
+  }
+};
+
 struct ProductCreated {
   static constexpr std::string_view kType = "product.created";
   std::string product_id, seller_id, title, place_code;
   std::vector<SkuSpec> skus;
+  std::string brand, category;
+  std::vector<Certification> certifications;
+  Fen floor_price;
+  bool poverty_zone = false;
   template <class V>
   void Fields(V& v) {
-    v(product_id), v(seller_id), v(title), v(place_code), v(skus);
+    v(product_id), v(seller_id), v(title), v(place_code), v(skus), v(brand), v(category),
+        v(certifications), v(floor_price), v(poverty_zone);
   }
 };
 

@@ -53,7 +53,19 @@ struct SkuInput {
 struct ProductInput {
   std::string seller_id, title;
   std::vector<SkuInput> skus;
+  std::string brand;             // A regional public brand (沁州黄, 滋味永川) or the seller's own.
+  std::string category = "other";  // See Categories().
+  std::string place_code;        // Origin, any level; default: the seller's place.
+  std::vector<events::schema::Certification> certifications;
+  int64_t floor_price_fen = -1;  // Protective price; -1: none (poor households: lowest SKU).
 };
+
+struct Category {
+  std::string code, name;
+  bool needs_sc;  // Processed food: listed only with a valid SC licence.
+};
+const std::vector<Category>& Categories();
+const std::vector<std::string>& CertificationTypes();
 
 struct Sku {
   std::string id, product_id, seller_id, place_code, spec;
@@ -72,12 +84,20 @@ struct Product {
   std::string id, seller_id, title, place_code;
   int64_t created_micros = 0;
   std::vector<std::string> sku_ids;
-  std::vector<Sku> skus;  // Filled by queries, not stored.
+  std::string brand, category;
+  std::vector<events::schema::Certification> certifications;
+  Fen floor_price;            // 0: none.
+  bool poverty_zone = false;  // Supplied by a registered poor household (扶贫专区).
+  std::vector<Sku> skus;      // Filled by queries, not stored.
   template <class V>
   void Fields(V& v) {
-    v(id), v(seller_id), v(title), v(place_code), v(created_micros), v(sku_ids);
+    v(id), v(seller_id), v(title), v(place_code), v(created_micros), v(sku_ids), v(brand),
+        v(category), v(certifications), v(floor_price), v(poverty_zone);
   }
 };
+
+// Whether a certificate is in force on `day` (YYYY-MM-DD): expired ones are not claims.
+bool CertificationValid(const events::schema::Certification& c, const std::string& day);
 
 struct BatchInput {
   std::string product_id;
@@ -108,6 +128,8 @@ struct ProductQuery {
   std::string seller_id;
   bool in_stock = false;
   int64_t min_price_fen = -1, max_price_fen = -1;  // Some SKU priced within.
+  std::string brand, category, certification;  // certification: a type valid today
+  bool poverty_zone = false;
   std::string sort = "newest";                     // newest | price_asc | price_desc
   std::string cursor;
   int limit = 20;
