@@ -201,6 +201,17 @@ std::string_view Router::OpenApiDocument() {
       "responses": {"201": {"description": "The batch", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Batch"}}}},
         "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
         "422": {"$ref": "#/components/responses/Error"}}}},
+    "/v1/packs": {"post": {"summary": "Import a product data pack (数据包) as NDJSON, one product per line keyed by the seller's outer_id. Valid rows are created or updated (changed content only), unchanged rows write nothing, invalid rows are reported with their row and change nothing; the whole import is one atomic write. A row's stock sets the SKU's available stock.",
+      "security": [{"bearer": []}],
+      "parameters": [{"name": "seller_id", "in": "query", "schema": {"type": "string"}, "description": "Required for the operator"}],
+      "requestBody": {"required": true, "content": {"application/x-ndjson": {"schema": {"type": "string",
+        "description": "Lines like {\"outer_id\":\"QZH-001\",\"title\":\"沁州黄小米\",\"category\":\"grain\",\"certifications\":[…],\"skus\":[{\"spec\":\"500g\",\"price_fen\":2990,\"stock\":500}]} with the fields of ProductInput"}}}},
+      "responses": {"200": {"description": "The import report", "content": {"application/json": {"schema": {"type": "object", "properties": {
+          "rows": {"type": "integer"}, "created": {"type": "integer"}, "updated": {"type": "integer"}, "unchanged": {"type": "integer"},
+          "rejected": {"type": "integer"}, "errors": {"type": "array", "items": {"type": "object", "properties": {
+            "row": {"type": "integer"}, "message": {"type": "string", "description": "Starts with the field"}}}}}}}}},
+        "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"},
+        "413": {"$ref": "#/components/responses/Error"}, "415": {"$ref": "#/components/responses/Error"}}}},
     "/v1/trace/{code}": {"get": {"summary": "A trace record by its code (public)",
       "parameters": [{"$ref": "#/components/parameters/TraceCode"}],
       "responses": {"200": {"description": "Batch, product and seller", "content": {"application/json": {"schema": {"type": "object", "properties": {

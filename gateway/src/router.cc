@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "json_writer.h"
+#include "pavilion/catalog/pack.h"
 #include "qr.h"
 #include "signature.h"
 
@@ -344,6 +345,7 @@ class Router::Impl {
           {"GET", "/v1/products", {}, &Impl::ListProducts},
           {"GET", "/v1/products/{id}", {}, &Impl::GetProduct},
           {"POST", "/v1/products/{id}/batches", {}, &Impl::RegisterBatch},
+          {"POST", "/v1/packs", {}, &Impl::ImportPack},
           {"GET", "/v1/trace/{code}", {}, &Impl::GetTrace},
           {"GET", "/v1/trace/{code}/qr.svg", {}, &Impl::TraceQrSvg},
           {"GET", "/v1/trace/{code}/qr.png", {}, &Impl::TraceQrPng},
@@ -759,6 +761,43 @@ class Router::Impl {
       return std::nullopt;
     }
     return v;
+  }
+
+  // A product data pack as NDJSON (application/x-ndjson), one product per line.
+  void ImportPack(const HttpRequest& req, const Params&, Respond respond) {
+    auto who = Require(req, respond, {"operator", "seller"});
+    if (!who) return;
+    std::string_view ct = req.content_type;
+    if (ct.substr(0, ct.find(';')) != "application/x-ndjson") {
+      return respond(Error(415, "unsupported_media_type",
+                           "send the pack as NDJSON with Content-Type: application/x-ndjson"));
+    }
+    auto q = ParseQuery(std::string_view(req.target).substr(
+        std::min(req.target.size(), req.target.find('?') + 1)));
+    std::string seller_id = q["seller_id"];
+    if (auto denied = ActFor(*who, "seller", "seller_id", seller_id)) {
+      return respond(std::move(*denied));
+    }
+    auto parsed = catalog::ParseNdjsonPack(req.body);
+    s_.catalog.ImportPack(
+        seller_id, std::move(parsed.rows),
+        [respond, parse_errors = std::move(parsed.errors)](Result<catalog::ImportReport> r) {
+          if (!r.ok()) return respond(FromServiceError(r.error_detail()));
+          std::vector<catalog::PackError> errors = parse_errors;
+          errors.insert(errors.end(), r->errors.begin(), r->errors.end());
+          std::sort(errors.begin(), errors.end(),
+                    [](const auto& a, const auto& b) { return a.row < b.row; });
+          JsonWriter w;
+          w.BeginObject().Field("rows", r->rows + static_cast<int>(parse_errors.size()));
+          w.Field("created", r->created).Field("updated", r->updated);
+          w.Field("unchanged", r->unchanged).Field("rejected", static_cast<int>(errors.size()));
+          w.Key("errors").BeginArray();
+          for (const auto& e : errors) {
+            w.BeginObject().Field("row", e.row).Field("message", e.message).EndObject();
+          }
+          w.EndArray().EndObject();
+          respond(Json(200, w.Take()));
+        });
   }
 
   void ListProducts(const HttpRequest& req, const Params&, Respond respond) {

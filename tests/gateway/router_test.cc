@@ -376,6 +376,22 @@ TEST_F(RouterTest, BrowseProducts) {
   EXPECT_EQ(Call("GET", "/v1/products?certification=organic").body.find("六安瓜片"), std::string::npos);
 }
 
+TEST_F(RouterTest, ImportsNdjsonPacks) {
+  auto s = Call("POST", "/v1/sellers", R"({"name":"次村村服务站","place_code":"140430"})", "op");
+  std::string token = Field(s.body, "token");
+  const std::string pack =
+      "{\"outer_id\":\"A\",\"title\":\"沁县南瓜籽\",\"skus\":[{\"spec\":\"500g\",\"price_fen\":2680,\"stock\":9}]}\n"
+      "{\"outer_id\":\"B\",\"title\":5}\n";
+  EXPECT_EQ(Call("POST", "/v1/packs", pack, token).status, 415);
+  auto r = Call("POST", "/v1/packs", pack, token, "", "application/x-ndjson");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find(R"("created":1)"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(R"({"row":2,"message":"title: expected a string"})"), std::string::npos);
+  EXPECT_EQ(Call("POST", "/v1/packs", pack, "op", "", "application/x-ndjson").status, 422);
+  auto again = Call("POST", "/v1/packs", pack, token, "", "application/x-ndjson");
+  EXPECT_NE(again.body.find(R"("unchanged":1)"), std::string::npos);
+}
+
 TEST_F(RouterTest, MetricsCountRequestsAndEvents) {
   Call("GET", "/healthz");
   auto m = Call("GET", "/metrics");

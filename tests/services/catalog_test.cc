@@ -254,3 +254,79 @@ TEST(Catalog, PoorHouseholdProductsCarryAFloorPrice) {
 
 }  // namespace
 }  // namespace pavilion
+
+#include "pavilion/catalog/pack.h"
+
+namespace pavilion {
+namespace {
+
+const char* kPack =
+    R"({"outer_id":"QZH-001","title":"沁州黄小米","category":"grain","brand":"沁州黄","certifications":[{"type":"sc_licence","number":"SC1","valid_to":"2099-12-31"}],"skus":[{"spec":"500g","price_fen":2990,"stock":100}]})"
+    "\n"
+    R"({"outer_id":"QZH-002","title":"沁县土鸡蛋","category":"eggs","skus":[{"spec":"30枚","price_fen":4500,"stock":50}]})"
+    "\n"
+    R"({"outer_id":"QZH-003","title":"米醋","category":"condiment","skus":[{"spec":"500ml","price_fen":1890,"stock":10}]})"
+    "\n"
+    R"({"outer_id":"QZH-004","title":"核桃","skus":[{"spec":"250g","price_fen":"3580","stock":20}]})"
+    "\n"
+    "not json\n"
+    "\n";
+
+TEST(Packs, ParserReportsEveryBadRowWithItsField) {
+  auto parsed = catalog::ParseNdjsonPack(kPack);
+  ASSERT_EQ(parsed.rows.size(), 3u);
+  EXPECT_EQ(parsed.rows[0].outer_id, "QZH-001");
+  EXPECT_EQ(parsed.rows[0].product.skus[0].price, Fen(2990));
+  EXPECT_EQ(parsed.rows[1].product.category, "eggs");
+  ASSERT_EQ(parsed.errors.size(), 2u);
+  EXPECT_EQ(parsed.errors[0].row, 4);
+  EXPECT_EQ(parsed.errors[0].message, "skus[0].price_fen: expected an integer");
+  EXPECT_EQ(parsed.errors[1].row, 5);
+  auto missing = catalog::ParseNdjsonPack(R"({"title":"x","skus":[]})");
+  ASSERT_EQ(missing.errors.size(), 1u);
+  EXPECT_EQ(missing.errors[0].message, "outer_id: required");
+  EXPECT_EQ(catalog::ParseNdjsonPack("{}\n{}\n{}", 2).errors.back().message, "pack: more than 2 rows");
+}
+
+TEST(Packs, ImportAppliesValidRowsAndReimportChangesNothing) {
+  testing::InProcess p;
+  auto seller = p.Seller();
+  auto import = [&](std::string text) {
+    auto parsed = catalog::ParseNdjsonPack(text);
+    return testing::Await<catalog::ImportReport>(
+               [&](auto d) { p.catalog->ImportPack(seller.id, std::move(parsed.rows), d); })
+        .value();
+  };
+  auto first = import(kPack);
+  EXPECT_EQ(first.created, 2);
+  ASSERT_EQ(first.errors.size(), 1u);  // The vinegar has no SC licence: a catalog rule.
+  EXPECT_EQ(first.errors[0].row, 3);
+  EXPECT_NE(first.errors[0].message.find("SC licence"), std::string::npos);
+  const uint64_t head = p.store->head();
+  auto again = import(kPack);
+  EXPECT_EQ(again.unchanged, 2);
+  EXPECT_EQ(again.created + again.updated, 0);
+  EXPECT_EQ(p.store->head(), head);  // Nothing written.
+  // A changed pack: one price changes and one new spec; only that product is updated.
+  std::string changed = kPack;
+  changed.replace(changed.find("\"price_fen\":4500"), 16, "\"price_fen\":4800");
+  auto third = import(changed);
+  EXPECT_EQ(third.updated, 1);
+  EXPECT_EQ(third.unchanged, 1);
+  catalog::ProductQuery eggs;
+  eggs.q = "鸡蛋";
+  auto page = testing::Await<catalog::ProductPage>([&](auto d) { p.catalog->ListProducts(eggs, d); });
+  ASSERT_EQ(page->products.size(), 1u);
+  EXPECT_EQ(page->products[0].skus[0].price, Fen(4800));
+  // Stock already held by orders stays theirs when the pack sets what is available.
+  auto o = p.Order("shp_1", {{page->products[0].skus[0].id, 5}});
+  ASSERT_EQ(o->status, "pending_payment");
+  changed.replace(changed.find("\"stock\":50"), 10, "\"stock\":70");
+  EXPECT_EQ(import(changed).updated, 1);
+  auto sku = p.Sku(page->products[0].id);
+  EXPECT_EQ(sku.stock, 70);
+  EXPECT_EQ(sku.reserved, 5);
+}
+
+}  // namespace
+}  // namespace pavilion

@@ -198,11 +198,8 @@ class CatalogService::Impl final : public events::Processor {
     return s;
   }
 
-  Result<Product> CreateProduct(const ProductInput& in, events::Transaction& tx) {
-    auto seller = LoadSeller(in.seller_id);
-    if (!seller) {
-      return {svc_errc::not_found, "seller_id: no seller " + in.seller_id + "; register it first"};
-    }
+  // Checks a product as a seller would list it; returns its floor price.
+  Result<Fen> ValidateProduct(const ProductInput& in, const Seller& seller) {
     if (!ValidText(in.title, 300)) {
       return {svc_errc::invalid_argument, "title: give a title of 1 to 300 bytes"};
     }
@@ -258,7 +255,7 @@ class CatalogService::Impl final : public events::Processor {
               "certifications: category " + cat->code +
                   " is processed food and needs an SC licence (sc_licence) valid today"};
     }
-    const bool poverty = seller->supplier_type == "poor_household";
+    const bool poverty = seller.supplier_type == "poor_household";
     Fen lowest(INT64_MAX);
     for (const auto& s : in.skus) lowest = std::min(lowest, s.price);
     Fen floor = in.floor_price_fen >= 0 ? Fen(in.floor_price_fen) : poverty ? lowest : Fen(0);
@@ -267,6 +264,17 @@ class CatalogService::Impl final : public events::Processor {
               "skus: no price may be below the protective floor price of " +
                   std::to_string(floor.value()) + " fen"};
     }
+    return floor;
+  }
+
+  Result<Product> CreateProduct(const ProductInput& in, events::Transaction& tx) {
+    auto seller = LoadSeller(in.seller_id);
+    if (!seller) {
+      return {svc_errc::not_found, "seller_id: no seller " + in.seller_id + "; register it first"};
+    }
+    auto floor = ValidateProduct(in, *seller);
+    if (!floor.ok()) return floor.error_detail();
+    const bool poverty = seller->supplier_type == "poor_household";
     Product p;
     p.id = events::NewId("prd");
     p.seller_id = seller->id;
@@ -276,7 +284,7 @@ class CatalogService::Impl final : public events::Processor {
     p.brand = in.brand;
     p.category = in.category;
     p.certifications = in.certifications;
-    p.floor_price = floor;
+    p.floor_price = *floor;
     p.poverty_zone = poverty;
     schema::ProductCreated created{p.id, p.seller_id, p.title, p.place_code, {}, p.brand,
                                    p.category, p.certifications, p.floor_price, p.poverty_zone};
@@ -292,24 +300,31 @@ class CatalogService::Impl final : public events::Processor {
     tx.state().Put(ProductKey(p.id), events::Encode(p));
     tx.state().Put(TimeKey(p.created_micros, p.id), "");
     for (const auto& gram : Grams(p.title)) tx.state().Put(GramKey(gram, p.id), "");
+    Product record = p;
+    record.skus.clear();
+    products_[p.id] = std::move(record);
     return p;
+  }
+
+  // The product record (without SKUs), as the catalog knows it now.
+  Product* LoadProduct(const std::string& id) {
+    if (auto it = products_.find(id); it != products_.end()) return &it->second;
+    std::string bytes;
+    if (store_.kv().Get(ProductKey(id), &bytes)) return nullptr;
+    auto p = events::Decode<Product>(bytes);
+    if (!p.ok()) return nullptr;
+    if (products_.size() > 100'000) products_.clear();  // A cache; the store has them all.
+    return &(products_[id] = std::move(p).value());
   }
 
   Result<Product> GetProductRecord(const std::string& id) {
-    std::string bytes;
-    if (store_.kv().Get(ProductKey(id), &bytes)) return {svc_errc::not_found, "no product " + id};
-    auto p = events::Decode<Product>(bytes);
-    if (!p.ok()) return {svc_errc::internal, "stored product is corrupt"};
-    return p;
+    if (const Product* p = LoadProduct(id)) return *p;
+    return {svc_errc::not_found, "no product " + id};
   }
 
   Result<Product> GetProduct(const std::string& id) {
-    std::string bytes;
-    if (store_.kv().Get(ProductKey(id), &bytes)) {
-      return {svc_errc::not_found, "no product " + id};
-    }
-    auto p = events::Decode<Product>(bytes);
-    if (!p.ok()) return {svc_errc::internal, "stored product is corrupt"};
+    auto p = GetProductRecord(id);
+    if (!p.ok()) return p;
     for (const auto& sku_id : p->sku_ids) {
       if (const Sku* sku = LoadSku(sku_id)) p->skus.push_back(*sku);
     }
@@ -431,6 +446,123 @@ class CatalogService::Impl final : public events::Processor {
       page.next_cursor = std::to_string(offset + page.products.size());
     }
     return page;
+  }
+
+  Result<ImportReport> ImportPack(const std::string& seller_id, std::vector<PackRow>& rows,
+                                  events::Transaction& tx) {
+    const Seller* seller = LoadSeller(seller_id);
+    if (!seller) return {svc_errc::not_found, "seller_id: no seller " + seller_id};
+    const Seller seller_copy = *seller;
+    ImportReport report;
+    report.rows = static_cast<int>(rows.size());
+    std::unordered_set<std::string> in_pack;
+    for (auto& row : rows) {
+      row.product.seller_id = seller_id;
+      if (!in_pack.insert(row.outer_id).second) {
+        report.errors.push_back({row.row, "outer_id: " + row.outer_id + " appears twice in the pack"});
+        continue;
+      }
+      const std::string hash = events::Hex64(ContentHash(row.product));
+      const std::string key = OuterKey(seller_id, row.outer_id);
+      std::string known = Outer(key);
+      std::string product_id;
+      if (!known.empty()) {
+        product_id = known.substr(0, known.find('\n'));
+        if (known.substr(known.find('\n') + 1) == hash) {
+          ++report.unchanged;
+          continue;
+        }
+        auto updated = UpdateProduct(product_id, row.product, seller_copy, tx);
+        if (!updated.ok()) {
+          report.errors.push_back({row.row, updated.message()});
+          continue;
+        }
+        ++report.updated;
+      } else {
+        auto created = CreateProduct(row.product, tx);
+        if (!created.ok()) {
+          report.errors.push_back({row.row, created.message()});
+          continue;
+        }
+        product_id = created->id;
+        ++report.created;
+      }
+      outer_[key] = product_id + "\n" + hash;
+      tx.state().Put(key, outer_[key]);
+    }
+    return report;
+  }
+
+  Result<bool> UpdateProduct(const std::string& id, const ProductInput& in, const Seller& seller,
+                             events::Transaction& tx) {
+    Product* p = LoadProduct(id);
+    if (p == nullptr) return Result<bool>(svc_errc::not_found, "no product " + id);
+    auto floor = ValidateProduct(in, seller);
+    if (!floor.ok()) return floor.error_detail();
+    if (p->title != in.title) {
+      for (const auto& gram : Grams(p->title)) tx.state().Delete(GramKey(gram, p->id));
+      for (const auto& gram : Grams(in.title)) tx.state().Put(GramKey(gram, p->id), "");
+      p->title = in.title;
+    }
+    p->brand = in.brand;
+    p->category = in.category;
+    if (!in.place_code.empty()) p->place_code = in.place_code;
+    p->certifications = in.certifications;
+    p->floor_price = *floor;
+    schema::ProductCreated updated{p->id, p->seller_id, p->title, p->place_code, {}, p->brand,
+                                   p->category, p->certifications, p->floor_price, p->poverty_zone};
+    for (const auto& s : in.skus) {
+      Sku* sku = nullptr;
+      for (const auto& sku_id : p->sku_ids) {
+        Sku* candidate = LoadSku(sku_id);
+        if (candidate && candidate->spec == s.spec) sku = candidate;
+      }
+      if (sku == nullptr) {  // A new spec: a new SKU.
+        Sku fresh{events::NewId("sku"), p->id, p->seller_id, p->place_code, s.spec, s.price, 0, 0};
+        p->sku_ids.push_back(fresh.id);
+        sku = &(skus_[fresh.id] = std::move(fresh));
+      }
+      // The pack's stock is what is available now; what orders hold or bought stays theirs.
+      sku->price = s.price;
+      sku->stock = s.stock;
+      tx.state().Put(SkuKey(sku->id), events::Encode(*sku));
+      updated.skus.push_back(schema::SkuSpec{sku->id, sku->spec, sku->price, sku->stock});
+    }
+    tx.state().Put(ProductKey(p->id), events::Encode(*p));
+    tx.EmitAs("product.updated", p->id, events::kAnyVersion, updated);
+    return true;
+  }
+
+  static uint64_t ContentHash(const ProductInput& in) {
+    std::string c;
+    for (const auto* f : {&in.title, &in.brand, &in.category, &in.place_code}) {
+      c += *f;
+      c += '\x1f';
+    }
+    c += std::to_string(in.floor_price_fen);
+    for (const auto& cert : in.certifications) {
+      c += '\x1e' + cert.type + '\x1f' + cert.number + '\x1f' + cert.issuer + '\x1f' +
+           cert.valid_from + '\x1f' + cert.valid_to;
+    }
+    for (const auto& sku : in.skus) {
+      c += '\x1d' + sku.spec + '\x1f' + std::to_string(sku.price.value()) + '\x1f' +
+           std::to_string(sku.stock);
+    }
+    return events::Fingerprint64(c);
+  }
+
+  static std::string OuterKey(const std::string& seller, const std::string& outer_id) {
+    std::string k = "cat/outer/" + seller;
+    k.push_back('\0');
+    return k + outer_id;
+  }
+
+  // "<product id>\n<content hash>" of an imported outer_id, or empty.
+  std::string Outer(const std::string& key) {
+    if (auto it = outer_.find(key); it != outer_.end()) return it->second;
+    std::string v;
+    if (store_.kv().Get(key, &v)) return {};
+    return outer_[key] = v;
   }
 
   Result<Batch> RegisterBatch(const BatchInput& in, events::Transaction& tx) {
@@ -675,6 +807,8 @@ class CatalogService::Impl final : public events::Processor {
   std::unordered_map<std::string, Sku> skus_;
   std::unordered_map<std::string, int64_t> holds_;
   std::unordered_set<std::string> codes_;  // Trace codes handed out by this process.
+  std::unordered_map<std::string, Product> products_;
+  std::unordered_map<std::string, std::string> outer_;  // Imported outer ids.
   // Once-only records consumed by a batch that is not yet durable (the store still shows them).
   std::unordered_set<std::string> consumed_;
 };
@@ -714,6 +848,15 @@ void CatalogService::CreateProduct(ProductInput input, std::function<void(Result
 void CatalogService::ListProducts(ProductQuery query,
                                   std::function<void(Result<ProductPage>)> done) {
   worker_.Post([this, q = std::move(query), done = std::move(done)] { done(impl_->ListProducts(q)); });
+}
+
+void CatalogService::ImportPack(std::string seller_id, std::vector<PackRow> rows,
+                                std::function<void(Result<ImportReport>)> done) {
+  events::RunCommand<ImportReport>(
+      worker_, impl_->store(),
+      [this, seller_id = std::move(seller_id), rows = std::move(rows)](
+          events::Transaction& tx) mutable { return impl_->ImportPack(seller_id, rows, tx); },
+      std::move(done));
 }
 
 void CatalogService::RegisterBatch(BatchInput input, std::function<void(Result<Batch>)> done) {

@@ -60,6 +60,27 @@ struct ProductInput {
   int64_t floor_price_fen = -1;  // Protective price; -1: none (poor households: lowest SKU).
 };
 
+struct PackRow {
+  int row = 0;
+  std::string outer_id;
+  ProductInput product;  // seller_id is filled by the importer.
+};
+
+struct PackError {
+  int row = 0;
+  std::string message;  // Starts with the field: "skus[0].price_fen: expected an integer".
+};
+
+struct ParsedPack {
+  std::vector<PackRow> rows;
+  std::vector<PackError> errors;
+};
+
+struct ImportReport {
+  int rows = 0, created = 0, updated = 0, unchanged = 0;
+  std::vector<PackError> errors;
+};
+
 struct Category {
   std::string code, name;
   bool needs_sc;  // Processed food: listed only with a valid SC licence.
@@ -160,6 +181,11 @@ class CatalogService {
   void GetProduct(std::string id, std::function<void(Result<Product>)> done);
   // Browse and search, from the catalog's own indexes (title n-grams, creation time).
   void ListProducts(ProductQuery query, std::function<void(Result<ProductPage>)> done);
+  // Imports pack rows for a seller in one atomic write: valid rows are created (new outer_id) or
+  // updated (changed content), unchanged rows write nothing, invalid rows are reported with
+  // their row and change nothing. Importing the same pack again changes nothing.
+  void ImportPack(std::string seller_id, std::vector<PackRow> rows,
+                  std::function<void(Result<ImportReport>)> done);
   // Traceability: registers a batch with its trace record and gives it a trace code.
   void RegisterBatch(BatchInput input, std::function<void(Result<Batch>)> done);
   void GetTrace(std::string code, std::function<void(Result<Trace>)> done);

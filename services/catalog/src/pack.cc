@@ -1,0 +1,144 @@
+#include "pavilion/catalog/pack.h"
+
+#include <simdjson.h>
+
+namespace pavilion::catalog {
+namespace {
+
+namespace dom = simdjson::dom;
+
+// Reads one field of an object into `out`; absent is fine unless `required`.
+class Row {
+ public:
+  Row(dom::object obj, std::string prefix) : obj_(obj), prefix_(std::move(prefix)) {}
+
+  bool Str(const char* key, std::string* out, size_t max, bool required = false) {
+    dom::element e;
+    if (obj_[key].get(e)) return !required || Fail(key, "required");
+    std::string_view v;
+    if (e.get(v)) return Fail(key, "expected a string");
+    if (v.size() > max) return Fail(key, "at most " + std::to_string(max) + " bytes");
+    out->assign(v);
+    return true;
+  }
+
+  bool Int(const char* key, int64_t* out, bool required = false) {
+    dom::element e;
+    if (obj_[key].get(e)) return !required || Fail(key, "required");
+    if (e.get(*out)) return Fail(key, "expected an integer");
+    return true;
+  }
+
+  // An absent array leaves `*present` false: a default dom::array must not be iterated.
+  bool Array(const char* key, dom::array* out, bool* present) {
+    dom::element e;
+    *present = false;
+    if (obj_[key].get(e)) return true;
+    if (e.get(*out)) return Fail(key, "expected an array");
+    *present = true;
+    return true;
+  }
+
+  bool Fail(std::string_view key, std::string_view what) {
+    error_ = prefix_ + std::string(key) + ": " + std::string(what);
+    return false;
+  }
+  const std::string& error() const { return error_; }
+
+ private:
+  dom::object obj_;
+  std::string prefix_;
+  std::string error_;
+};
+
+}  // namespace
+
+ParsedPack ParseNdjsonPack(std::string_view text, size_t max_rows) {
+  ParsedPack pack;
+  dom::parser parser;
+  int row = 0;
+  while (!text.empty()) {
+    size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+    ++row;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
+    if (pack.rows.size() + pack.errors.size() >= max_rows) {
+      pack.errors.push_back({row, "pack: more than " + std::to_string(max_rows) + " rows"});
+      break;
+    }
+    dom::element doc;
+    dom::object obj;
+    if (auto err = parser.parse(line.data(), line.size()).get(doc); err) {
+      pack.errors.push_back({row, std::string("not valid JSON: ") + simdjson::error_message(err)});
+      continue;
+    }
+    if (doc.get(obj)) {
+      pack.errors.push_back({row, "each line must be a JSON object"});
+      continue;
+    }
+    PackRow out;
+    out.row = row;
+    ProductInput& p = out.product;
+    Row r(obj, "");
+    dom::array skus, certs;
+    bool has_skus = false, has_certs = false;
+    bool ok = r.Str("outer_id", &out.outer_id, 64, true) && r.Str("title", &p.title, 300, true) &&
+              r.Str("brand", &p.brand, 100) && r.Str("category", &p.category, 40) &&
+              r.Str("place_code", &p.place_code, 12) &&
+              r.Int("floor_price_fen", &p.floor_price_fen) && r.Array("skus", &skus, &has_skus) &&
+              r.Array("certifications", &certs, &has_certs);
+    if (ok && out.outer_id.empty()) ok = r.Fail("outer_id", "required");
+    // The first problem of the line is reported: its row and field.
+    std::string error = ok ? "" : r.error();
+    size_t i = 0;
+    if (has_skus)
+      for (auto it = skus.begin(); error.empty() && it != skus.end(); ++it, ++i) {
+        std::string at = "skus[" + std::to_string(i) + "].";
+        dom::object sku;
+        if ((*it).get(sku)) {
+          error = at + ": expected an object";
+          break;
+        }
+        Row s(sku, at);
+        SkuInput in;
+        int64_t price = 0;
+        if (!(s.Str("spec", &in.spec, 100, true) && s.Int("price_fen", &price, true) &&
+              s.Int("stock", &in.stock, true))) {
+          error = s.error();
+          break;
+        }
+        in.price = Fen(price);
+        p.skus.push_back(std::move(in));
+      }
+    i = 0;
+    if (has_certs)
+      for (auto it = certs.begin(); error.empty() && it != certs.end(); ++it, ++i) {
+        std::string at = "certifications[" + std::to_string(i) + "].";
+        dom::object cert;
+        if ((*it).get(cert)) {
+          error = at + ": expected an object";
+          break;
+        }
+        Row c(cert, at);
+        events::schema::Certification in;
+        if (!(c.Str("type", &in.type, 40, true) && c.Str("number", &in.number, 100, true) &&
+              c.Str("issuer", &in.issuer, 200) && c.Str("valid_from", &in.valid_from, 10) &&
+              c.Str("valid_to", &in.valid_to, 10))) {
+          error = c.error();
+          break;
+        }
+        p.certifications.push_back(std::move(in));
+      }
+    if (!error.empty()) {
+      pack.errors.push_back({row, std::move(error)});
+      continue;
+    }
+    if (p.category.empty()) p.category = "other";
+    pack.rows.push_back(std::move(out));
+  }
+  return pack;
+}
+
+}  // namespace pavilion::catalog
