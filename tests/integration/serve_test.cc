@@ -10,7 +10,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <sys/wait.h>
+
 #include <atomic>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <optional>
@@ -368,6 +371,39 @@ TEST(Integration, DemoPavilionAndGeneratedOperatorToken) {
   EXPECT_EQ(c.Get("/v1/stats/sales", "not-the-token").status, 401);
   proc.Kill(SIGTERM);
   EXPECT_NE(proc.Wait(30s), -1);
+}
+
+TEST(Integration, PackImportFromTheCommandLine) {
+  pavilion::testing::TempDir dir;
+  std::string seller_id;
+  {
+    Pavilion server(dir.str(), {"--no-demo"});
+    HttpClient c = server.Client();
+    auto s = c.Post("/v1/sellers", R"({"name":"次村村服务站","place_code":"140430"})", kOperator);
+    seller_id = Str(s.body, {"id"});
+  }
+  const std::string pack = (dir.path() / "pack.ndjson").string();
+  {
+    std::ofstream out(pack);
+    out << R"({"outer_id":"NG-1","title":"沁县南瓜籽","category":"other","skus":[{"spec":"500g","price_fen":2680,"stock":40}]})"
+        << "\n"
+        << R"({"outer_id":"NG-2","title":"","skus":[]})" << "\n";
+  }
+  ChildProcess import({PAVILION_BIN, "pack", "import", pack, "--seller", seller_id, "--data-dir",
+                       dir.str()});
+  auto report = import.ReadLine(60s);
+  ASSERT_TRUE(report);
+  EXPECT_EQ(*report, "rows=2 created=1 updated=0 unchanged=0 rejected=1");
+  auto bad = import.ReadLine(10s);
+  ASSERT_TRUE(bad);
+  EXPECT_NE(bad->find("row 2: title"), std::string::npos) << *bad;
+  int status = import.Wait(30s);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1);  // Some rows were rejected.
+
+  Pavilion server(dir.str(), {"--no-demo"});
+  HttpClient c = server.Client();
+  auto found = c.Get("/v1/products?q=%E5%8D%97%E7%93%9C");  // 南瓜
+  EXPECT_NE(found.body.find("沁县南瓜籽"), std::string::npos) << found.body;
 }
 
 TEST(Integration, BodyLimitAndReadTimeout) {
