@@ -346,6 +346,7 @@ class Router::Impl {
           {"GET", "/v1/products/{id}", {}, &Impl::GetProduct},
           {"POST", "/v1/products/{id}/batches", {}, &Impl::RegisterBatch},
           {"POST", "/v1/packs", {}, &Impl::ImportPack},
+          {"GET", "/v1/packs", {}, &Impl::ExportPack},
           {"GET", "/v1/trace/{code}", {}, &Impl::GetTrace},
           {"GET", "/v1/trace/{code}/qr.svg", {}, &Impl::TraceQrSvg},
           {"GET", "/v1/trace/{code}/qr.png", {}, &Impl::TraceQrPng},
@@ -798,6 +799,45 @@ class Router::Impl {
           w.EndArray().EndObject();
           respond(Json(200, w.Take()));
         });
+  }
+
+  // The seller's catalogue as an NDJSON pack, in the format POST /v1/packs takes.
+  void ExportPack(const HttpRequest& req, const Params&, Respond respond) {
+    auto who = Require(req, respond, {"operator", "seller"});
+    if (!who) return;
+    auto q = ParseQuery(std::string_view(req.target).substr(
+        std::min(req.target.size(), req.target.find('?') + 1)));
+    std::string seller_id = q["seller_id"];
+    if (auto denied = ActFor(*who, "seller", "seller_id", seller_id)) {
+      return respond(std::move(*denied));
+    }
+    s_.catalog.ExportPack(seller_id, [respond](Result<std::vector<catalog::PackRow>> rows) {
+      if (!rows.ok()) return respond(FromServiceError(rows.error_detail()));
+      HttpResponse r;
+      r.content_type = "application/x-ndjson";
+      for (const auto& row : *rows) {
+        const auto& p = row.product;
+        JsonWriter w;
+        w.BeginObject().Field("outer_id", row.outer_id).Field("title", p.title);
+        w.Field("brand", p.brand).Field("category", p.category).Field("place_code", p.place_code);
+        if (p.floor_price_fen >= 0) w.Field("floor_price_fen", p.floor_price_fen);
+        w.Key("certifications").BeginArray();
+        for (const auto& c : p.certifications) {
+          w.BeginObject().Field("type", c.type).Field("number", c.number);
+          w.Field("issuer", c.issuer).Field("valid_from", c.valid_from);
+          w.Field("valid_to", c.valid_to).EndObject();
+        }
+        w.EndArray().Key("skus").BeginArray();
+        for (const auto& sku : p.skus) {
+          w.BeginObject().Field("spec", sku.spec).Field("price_fen", sku.price.value());
+          w.Field("stock", sku.stock).EndObject();
+        }
+        w.EndArray().EndObject();
+        r.body += w.Take();
+        r.body += '\n';
+      }
+      respond(std::move(r));
+    });
   }
 
   void ListProducts(const HttpRequest& req, const Params&, Respond respond) {

@@ -390,6 +390,24 @@ TEST_F(RouterTest, ImportsNdjsonPacks) {
   EXPECT_EQ(Call("POST", "/v1/packs", pack, "op", "", "application/x-ndjson").status, 422);
   auto again = Call("POST", "/v1/packs", pack, token, "", "application/x-ndjson");
   EXPECT_NE(again.body.find(R"("unchanged":1)"), std::string::npos);
+  // A product made through the API, then the export: importing it changes nothing.
+  ASSERT_EQ(Call("POST", "/v1/products",
+                 R"({"title":"沁县核桃仁","brand":"沁州黄","skus":[{"spec":"250g","price_fen":3580,"stock":7}]})",
+                 token)
+                .status,
+            201);
+  auto exported = Call("GET", "/v1/packs", "", token);
+  ASSERT_EQ(exported.status, 200);
+  EXPECT_EQ(exported.content_type, "application/x-ndjson");
+  EXPECT_NE(exported.body.find(R"("outer_id":"A")"), std::string::npos) << exported.body;
+  EXPECT_NE(exported.body.find("沁县核桃仁"), std::string::npos);
+  const uint64_t head = p_.store->head();
+  auto round = Call("POST", "/v1/packs", exported.body, token, "", "application/x-ndjson");
+  EXPECT_NE(round.body.find(R"("created":0,"updated":0,"unchanged":2,"rejected":0)"),
+            std::string::npos)
+      << round.body;
+  EXPECT_EQ(p_.store->head(), head);  // No event: nothing changed.
+  EXPECT_EQ(Call("GET", "/v1/packs", "", "op").status, 422);
 }
 
 TEST_F(RouterTest, MetricsCountRequestsAndEvents) {

@@ -76,6 +76,12 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
+std::string SellerProductKey(std::string_view seller, std::string_view product_id) {
+  std::string k = "cat/by-seller/" + std::string(seller);
+  k.push_back('\0');
+  return k.append(product_id);
+}
+
 std::string BatchKey(std::string_view id) { return "cat/batch/" + std::string(id); }
 std::string TraceKey(std::string_view code) { return "cat/trace/" + std::string(code); }
 
@@ -303,6 +309,7 @@ class CatalogService::Impl final : public events::Processor {
     Product record = p;
     record.skus.clear();
     products_[p.id] = std::move(record);
+    tx.state().Put(SellerProductKey(p.seller_id, p.id), "");
     return p;
   }
 
@@ -462,9 +469,30 @@ class CatalogService::Impl final : public events::Processor {
         report.errors.push_back({row.row, "outer_id: " + row.outer_id + " appears twice in the pack"});
         continue;
       }
+      // Hash the row as it will be stored, so a pack and its own export hash alike.
+      if (row.product.place_code.empty()) row.product.place_code = seller_copy.place_code;
+      if (row.product.floor_price_fen < 0 && seller_copy.supplier_type == "poor_household" &&
+          !row.product.skus.empty()) {
+        Fen lowest(INT64_MAX);
+        for (const auto& sku : row.product.skus) lowest = std::min(lowest, sku.price);
+        row.product.floor_price_fen = lowest.value();
+      }
       const std::string hash = events::Hex64(ContentHash(row.product));
       const std::string key = OuterKey(seller_id, row.outer_id);
       std::string known = Outer(key);
+      if (known.empty()) {
+        // An exported product that was never imported carries its product id as outer_id.
+        const Product* own = LoadProduct(row.outer_id);
+        if (own != nullptr && own->seller_id == seller_id) {
+          known = own->id + "\n";
+          if (SameContent(*own, row.product)) {  // Remember it; nothing else changes.
+            outer_[key] = own->id + "\n" + hash;
+            tx.state().Put(key, outer_[key]);
+            ++report.unchanged;
+            continue;
+          }
+        }
+      }
       std::string product_id;
       if (!known.empty()) {
         product_id = known.substr(0, known.find('\n'));
@@ -533,6 +561,31 @@ class CatalogService::Impl final : public events::Processor {
     return true;
   }
 
+  bool SameContent(const Product& p, const ProductInput& in) {
+    auto same_cert = [](const schema::Certification& a, const schema::Certification& b) {
+      return a.type == b.type && a.number == b.number && a.issuer == b.issuer &&
+             a.valid_from == b.valid_from && a.valid_to == b.valid_to;
+    };
+    if (p.title != in.title || p.brand != in.brand || p.category != in.category ||
+        (!in.place_code.empty() && p.place_code != in.place_code) ||
+        (in.floor_price_fen >= 0 && p.floor_price.value() != in.floor_price_fen) ||
+        p.certifications.size() != in.certifications.size() ||
+        p.sku_ids.size() != in.skus.size()) {
+      return false;
+    }
+    for (size_t i = 0; i < in.certifications.size(); ++i) {
+      if (!same_cert(p.certifications[i], in.certifications[i])) return false;
+    }
+    for (size_t i = 0; i < in.skus.size(); ++i) {
+      const Sku* sku = LoadSku(p.sku_ids[i]);
+      if (!sku || sku->spec != in.skus[i].spec || sku->price != in.skus[i].price ||
+          sku->stock != in.skus[i].stock) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   static uint64_t ContentHash(const ProductInput& in) {
     std::string c;
     for (const auto* f : {&in.title, &in.brand, &in.category, &in.place_code}) {
@@ -563,6 +616,51 @@ class CatalogService::Impl final : public events::Processor {
     std::string v;
     if (store_.kv().Get(key, &v)) return {};
     return outer_[key] = v;
+  }
+
+  // A seller's catalogue as pack rows: each product with its outer_id (its product id when it
+  // was never imported), so importing the export changes nothing.
+  Result<std::vector<PackRow>> ExportPack(const std::string& seller_id) {
+    if (!LoadSeller(seller_id)) return {svc_errc::not_found, "no seller " + seller_id};
+    std::string prefix = "cat/by-seller/" + seller_id;
+    prefix.push_back('\0');
+    std::vector<std::string> ids;
+    auto ec = store_.kv().Scan(prefix, storage::PrefixEnd(prefix), [&](std::string_view k, std::string_view) {
+      ids.emplace_back(k.substr(prefix.size()));
+      return true;
+    });
+    if (ec) return {svc_errc::internal, "reading the catalogue failed"};
+    std::unordered_map<std::string, std::string> outer_of;
+    std::string outer_prefix = "cat/outer/" + seller_id;
+    outer_prefix.push_back('\0');
+    ec = store_.kv().Scan(outer_prefix, storage::PrefixEnd(outer_prefix),
+                          [&](std::string_view k, std::string_view v) {
+                            outer_of[std::string(v.substr(0, v.find('\n')))] =
+                                std::string(k.substr(outer_prefix.size()));
+                            return true;
+                          });
+    if (ec) return {svc_errc::internal, "reading the catalogue failed"};
+    std::vector<PackRow> rows;
+    for (const auto& id : ids) {
+      const Product* p = LoadProduct(id);
+      if (p == nullptr) continue;
+      PackRow row;
+      row.row = static_cast<int>(rows.size()) + 1;
+      row.outer_id = outer_of.count(id) ? outer_of[id] : id;
+      ProductInput& in = row.product;
+      in.seller_id = seller_id;
+      in.title = p->title;
+      in.brand = p->brand;
+      in.category = p->category;
+      in.place_code = p->place_code;
+      in.certifications = p->certifications;
+      in.floor_price_fen = p->floor_price.value() > 0 ? p->floor_price.value() : -1;
+      for (const auto& sku_id : p->sku_ids) {
+        if (const Sku* sku = LoadSku(sku_id)) in.skus.push_back({sku->spec, sku->price, sku->stock});
+      }
+      rows.push_back(std::move(row));
+    }
+    return rows;
   }
 
   Result<Batch> RegisterBatch(const BatchInput& in, events::Transaction& tx) {
@@ -857,6 +955,13 @@ void CatalogService::ImportPack(std::string seller_id, std::vector<PackRow> rows
       [this, seller_id = std::move(seller_id), rows = std::move(rows)](
           events::Transaction& tx) mutable { return impl_->ImportPack(seller_id, rows, tx); },
       std::move(done));
+}
+
+void CatalogService::ExportPack(std::string seller_id,
+                                std::function<void(Result<std::vector<PackRow>>)> done) {
+  worker_.Post([this, id = std::move(seller_id), done = std::move(done)] {
+    done(impl_->ExportPack(id));
+  });
 }
 
 void CatalogService::RegisterBatch(BatchInput input, std::function<void(Result<Batch>)> done) {

@@ -186,6 +186,8 @@ class CatalogService {
   // their row and change nothing. Importing the same pack again changes nothing.
   void ImportPack(std::string seller_id, std::vector<PackRow> rows,
                   std::function<void(Result<ImportReport>)> done);
+  // The seller's catalogue as pack rows; ImportPack of them changes nothing.
+  void ExportPack(std::string seller_id, std::function<void(Result<std::vector<PackRow>>)> done);
   // Traceability: registers a batch with its trace record and gives it a trace code.
   void RegisterBatch(BatchInput input, std::function<void(Result<Batch>)> done);
   void GetTrace(std::string code, std::function<void(Result<Trace>)> done);
