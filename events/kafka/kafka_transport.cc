@@ -336,7 +336,7 @@ class SourceImpl final : public EventSource {
     }
     // As in EmbeddedSource: a batch without effects need not move the stored offsets.
     since_commit_ += batch.size();
-    if (all.empty() && since_commit_ < 16384) return;
+    if (all.empty() && since_commit_ < kCheckpointEvery) return;
     since_commit_ = 0;
     for (auto [partition, offset] : offsets) {
       std::string value;

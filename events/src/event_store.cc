@@ -105,7 +105,9 @@ Result<AppendResult> EventStore::AppendAndWait(AppendRequest request) {
 
 void EventStore::AddCommitListener(std::function<void(uint64_t)> listener) {
   std::lock_guard lock(mu_);
-  listeners_.push_back(std::move(listener));
+  auto next = std::make_shared<std::vector<std::function<void(uint64_t)>>>(*listeners_);
+  next->push_back(std::move(listener));
+  listeners_ = std::move(next);
 }
 
 Result<uint64_t> EventStore::CurrentVersion(const std::string& stream_id) {
@@ -136,7 +138,7 @@ void EventStore::WriterLoop() {
   std::vector<Pending> group;
   std::vector<std::error_code> outcomes;
   std::vector<AppendResult> results;
-  std::vector<std::function<void(uint64_t)>> listeners;
+  std::shared_ptr<const std::vector<std::function<void(uint64_t)>>> listeners;
   std::unordered_map<std::string, uint64_t> overlay;
   std::string scratch;
   std::vector<std::shared_ptr<const Envelope>> committed;
@@ -249,7 +251,7 @@ void EventStore::WriterLoop() {
       if (group[i].cb) group[i].cb(outcomes[i], results[i]);
     }
     if (!write_ec) {
-      for (auto& l : listeners) l(head_.load());
+      for (const auto& l : *listeners) l(head_.load());
     }
   }
 }

@@ -73,9 +73,6 @@ void EmbeddedSource::Schedule() {
 
 void EmbeddedSource::Pump() {
   constexpr size_t kMaxEvents = 4096;
-  // A processor with nothing to write for a run of events does not write its checkpoint either;
-  // after a restart it sees those events again, which changes nothing. This bounds how many.
-  constexpr uint64_t kCheckpointEvery = 16384;
   buffer_.clear();
   uint64_t cursor = cursor_.load();
   if (!store_.ReadRecent(cursor + 1, kMaxEvents, &buffer_)) {

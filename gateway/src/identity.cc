@@ -6,21 +6,13 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "pavilion/events/codec.h"
+
 namespace pavilion::gateway {
 namespace {
 
 constexpr std::string_view kOperatorFlag = "auth/operator";
 
-std::string Hex(const unsigned char* data, size_t n) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(n * 2);
-  for (size_t i = 0; i < n; ++i) {
-    out.push_back(kHex[data[i] >> 4]);
-    out.push_back(kHex[data[i] & 0xf]);
-  }
-  return out;
-}
 
 std::string TokenKey(std::string_view token) { return "auth/t/" + Identity::Sha256Hex(token); }
 
@@ -32,13 +24,13 @@ std::string Identity::Sha256Hex(std::string_view data) {
   if (EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr) != 1) {
     throw std::runtime_error("SHA-256 failed");  // Only if OpenSSL itself is broken.
   }
-  return Hex(digest, len);
+  return events::HexEncode({reinterpret_cast<const char*>(digest), len});
 }
 
 std::string Identity::RandomToken() {
   unsigned char bytes[32];
   if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("no randomness");
-  return "pv_" + Hex(bytes, sizeof bytes);
+  return "pv_" + events::HexEncode({reinterpret_cast<const char*>(bytes), sizeof bytes});
 }
 
 Result<std::string> Identity::Issue(const std::string& role, const std::string& subject) {

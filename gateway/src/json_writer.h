@@ -41,12 +41,6 @@ class JsonWriter {
     out_ += "null";
     return *this;
   }
-  // Inserts already-encoded JSON.
-  JsonWriter& Raw(std::string_view json) {
-    Separate();
-    out_ += json;
-    return *this;
-  }
   template <typename T>
   JsonWriter& Field(std::string_view k, const T& v) {
     Key(k);

@@ -80,6 +80,13 @@ std::map<std::string, std::string> ParseQuery(std::string_view q) {
   return out;
 }
 
+// The query parameters of a request's target.
+std::map<std::string, std::string> QueryOf(const HttpRequest& req) {
+  auto q = req.target.find('?');
+  return q == std::string::npos ? std::map<std::string, std::string>{}
+                                : ParseQuery(std::string_view(req.target).substr(q + 1));
+}
+
 // Reads a JSON body field by field and remembers the first problem as an HTTP error.
 class Body {
  public:
@@ -160,7 +167,6 @@ class Body {
     return Fail(422, "invalid_field", std::string(field) + ": required");
   }
   HttpResponse TakeError() { return std::move(*error_); }
-  const std::string& path() const { return path_; }
 
  private:
   bool Type(simdjson::error_code err, std::string_view expected) {
@@ -773,8 +779,7 @@ class Router::Impl {
       return respond(Error(415, "unsupported_media_type",
                            "send the pack as NDJSON with Content-Type: application/x-ndjson"));
     }
-    auto q = ParseQuery(std::string_view(req.target).substr(
-        std::min(req.target.size(), req.target.find('?') + 1)));
+    auto q = QueryOf(req);
     std::string seller_id = q["seller_id"];
     if (auto denied = ActFor(*who, "seller", "seller_id", seller_id)) {
       return respond(std::move(*denied));
@@ -805,8 +810,7 @@ class Router::Impl {
   void ExportPack(const HttpRequest& req, const Params&, Respond respond) {
     auto who = Require(req, respond, {"operator", "seller"});
     if (!who) return;
-    auto q = ParseQuery(std::string_view(req.target).substr(
-        std::min(req.target.size(), req.target.find('?') + 1)));
+    auto q = QueryOf(req);
     std::string seller_id = q["seller_id"];
     if (auto denied = ActFor(*who, "seller", "seller_id", seller_id)) {
       return respond(std::move(*denied));
@@ -841,8 +845,7 @@ class Router::Impl {
   }
 
   void ListProducts(const HttpRequest& req, const Params&, Respond respond) {
-    auto q = ParseQuery(std::string_view(req.target).substr(
-        std::min(req.target.size(), req.target.find('?') + 1)));
+    auto q = QueryOf(req);
     catalog::ProductQuery query;
     query.q = q["q"];
     query.place_code = q["place_code"];
@@ -989,8 +992,7 @@ class Router::Impl {
   void ListOrders(const HttpRequest& req, const Params&, Respond respond) {
     auto who = Require(req, respond, {"operator", "shopper", "seller"});
     if (!who) return;
-    auto q = ParseQuery(std::string_view(req.target).substr(
-        std::min(req.target.size(), req.target.find('?') + 1)));
+    auto q = QueryOf(req);
     order::ListQuery query{q["shopper_id"], q["seller_id"], q["status"], q["cursor"], 20};
     if (!q["limit"].empty()) {
       int limit = 0;
@@ -1163,8 +1165,7 @@ class Router::Impl {
 
   void SalesStats(const HttpRequest& req, const Params&, Respond respond) {
     if (!Require(req, respond, {"operator"})) return;
-    auto q = ParseQuery(std::string_view(req.target).substr(
-        std::min(req.target.size(), req.target.find('?') + 1)));
+    auto q = QueryOf(req);
     settlement::SalesQuery query;
     if (q.count("group_by")) query.group_by = q["group_by"];
     query.from_day = q["from"];

@@ -4,6 +4,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "pavilion/events/codec.h"
+
 namespace pavilion::gateway {
 
 std::string SignBody(std::string_view secret, std::string_view body) {
@@ -11,13 +13,7 @@ std::string SignBody(std::string_view secret, std::string_view body) {
   unsigned int len = 0;
   HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
        reinterpret_cast<const unsigned char*>(body.data()), body.size(), mac, &len);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "sha256=";
-  for (unsigned int i = 0; i < len; ++i) {
-    out.push_back(kHex[mac[i] >> 4]);
-    out.push_back(kHex[mac[i] & 0xf]);
-  }
-  return out;
+  return "sha256=" + events::HexEncode({reinterpret_cast<const char*>(mac), len});
 }
 
 bool VerifySignature(std::string_view secret, std::string_view body, std::string_view header) {

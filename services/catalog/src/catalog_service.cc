@@ -85,14 +85,6 @@ std::string SellerProductKey(std::string_view seller, std::string_view product_i
 std::string BatchKey(std::string_view id) { return "cat/batch/" + std::string(id); }
 std::string TraceKey(std::string_view code) { return "cat/trace/" + std::string(code); }
 
-bool ValidDate(std::string_view d) {
-  if (d.size() != 10 || d[4] != '-' || d[7] != '-') return false;
-  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
-    if (d[i] < '0' || d[i] > '9') return false;
-  }
-  int month = (d[5] - '0') * 10 + (d[6] - '0'), day = (d[8] - '0') * 10 + (d[9] - '0');
-  return month >= 1 && month <= 12 && day >= 1 && day <= 31;
-}
 
 // Ten characters from an alphabet without look-alikes (no 0/O, 1/I): ~50 bits, printed under
 // the QR code for people who type it.
@@ -250,8 +242,8 @@ class CatalogService::Impl final : public events::Processor {
                      "sc_licence or iso"};
       }
       if (!ValidText(c.number, 100)) return {svc_errc::invalid_argument, at + "number: required"};
-      if ((!c.valid_from.empty() && !ValidDate(c.valid_from)) ||
-          (!c.valid_to.empty() && !ValidDate(c.valid_to))) {
+      if ((!c.valid_from.empty() && !events::IsDay(c.valid_from)) ||
+          (!c.valid_to.empty() && !events::IsDay(c.valid_to))) {
         return {svc_errc::invalid_argument, at + "valid_from/valid_to: use YYYY-MM-DD"};
       }
       has_sc = has_sc || (c.type == "sc_licence" && CertificationValid(c, today));
@@ -675,7 +667,7 @@ class CatalogService::Impl final : public events::Processor {
     }
     for (const auto& [field, value] : {std::pair{"harvest_date", &r.harvest_date},
                                        std::pair{"packing_date", &r.packing_date}}) {
-      if (!value->empty() && !ValidDate(*value)) {
+      if (!value->empty() && !events::IsDay(*value)) {
         return {svc_errc::invalid_argument, std::string(field) + ": use YYYY-MM-DD"};
       }
     }
@@ -684,7 +676,7 @@ class CatalogService::Impl final : public events::Processor {
     }
     if (r.farming.size() > 100) return {svc_errc::invalid_argument, "farming: at most 100 steps"};
     for (size_t i = 0; i < r.farming.size(); ++i) {
-      if (!ValidDate(r.farming[i].date) || !ValidText(r.farming[i].operation, 200)) {
+      if (!events::IsDay(r.farming[i].date) || !ValidText(r.farming[i].operation, 200)) {
         return {svc_errc::invalid_argument, "farming[" + std::to_string(i) +
                                                 "]: give a date (YYYY-MM-DD) and an operation"};
       }
@@ -786,14 +778,24 @@ class CatalogService::Impl final : public events::Processor {
   // that wrote the record was on disk. `consumed_` covers batches not yet durable.
   bool TakeReservation(const std::string& order_id, uint32_t line, events::Transaction& tx) {
     std::string key = ReservationKey(order_id, line);
-    std::string qty;
-    if (consumed_.count(key) || store_.kv().Get(key, &qty)) return false;
+    if (consumed_.count(key) || !Stored(key)) return false;
     tx.state().Delete(key);
+    Consumed(key, tx);
+    return true;
+  }
+
+  bool Stored(const std::string& key) {
+    std::string value;
+    return !store_.kv().Get(key, &value);
+  }
+
+  // Remembers a once-only key this batch changes until the batch is durable (the store still
+  // shows the old state until then).
+  void Consumed(const std::string& key, events::Transaction& tx) {
     consumed_.insert(key);
     tx.OnDurable([this, key](std::error_code) {
       worker_->Post([this, key] { consumed_.erase(key); });
     });
-    return true;
   }
 
   void Release(const std::string& order_id, const std::string& shopper,
@@ -824,8 +826,7 @@ class CatalogService::Impl final : public events::Processor {
   void Reinstate(const schema::ReinstateRequested& req, events::Transaction& tx) {
     // All or nothing: a late payment buys the whole order again or none of it.
     const std::string done_key = "cat/reinstated/" + req.order_id;
-    std::string seen;
-    if (!store_.kv().Get(done_key, &seen) || consumed_.count(done_key)) return;
+    if (consumed_.count(done_key) || Stored(done_key)) return;
     schema::StockReinstated answer{req.order_id, true, ""};
     for (const auto& line : req.lines) {
       Sku* sku = LoadSku(line.sku_id);
@@ -843,17 +844,13 @@ class CatalogService::Impl final : public events::Processor {
       }
     }
     tx.state().Put(done_key, answer.ok ? "1" : "0");
-    consumed_.insert(done_key);
-    tx.OnDurable([this, done_key](std::error_code) {
-      worker_->Post([this, done_key] { consumed_.erase(done_key); });
-    });
+    Consumed(done_key, tx);
     tx.Emit(req.order_id + "-stock", events::kAnyVersion, answer);
   }
 
   void Restock(const schema::RefundChanged& refund, events::Transaction& tx) {
     const std::string done_key = "cat/restocked/" + refund.refund_id;
-    std::string seen;
-    if (!store_.kv().Get(done_key, &seen) || consumed_.count(done_key)) return;
+    if (consumed_.count(done_key) || Stored(done_key)) return;
     for (const auto& item : refund.items) {
       Sku* sku = LoadSku(item.sku_id);
       if (sku == nullptr) continue;
@@ -865,10 +862,7 @@ class CatalogService::Impl final : public events::Processor {
               schema::StockReleased{refund.order_id, item.line, sku->id, units, sku->stock});
     }
     tx.state().Put(done_key, "1");
-    consumed_.insert(done_key);
-    tx.OnDurable([this, done_key](std::error_code) {
-      worker_->Post([this, done_key] { consumed_.erase(done_key); });
-    });
+    Consumed(done_key, tx);
   }
 
   int64_t Held(const std::string& shopper, const std::string& sku) {

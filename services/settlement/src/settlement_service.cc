@@ -19,13 +19,6 @@ std::string RowKey(std::string_view dimension, std::string_view day, std::string
   return k;
 }
 
-bool ValidDay(std::string_view d) {
-  if (d.size() != 10 || d[4] != '-' || d[7] != '-') return false;
-  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
-    if (d[i] < '0' || d[i] > '9') return false;
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -63,8 +56,8 @@ class SettlementService::Impl final : public events::Processor {
     if (q.group_by != "seller" && q.group_by != "place") {
       return {svc_errc::invalid_argument, "group_by: use seller or place"};
     }
-    if ((!q.from_day.empty() && !ValidDay(q.from_day)) ||
-        (!q.to_day.empty() && !ValidDay(q.to_day))) {
+    if ((!q.from_day.empty() && !events::IsDay(q.from_day)) ||
+        (!q.to_day.empty() && !events::IsDay(q.to_day))) {
       return {svc_errc::invalid_argument, "from/to: use a day as YYYY-MM-DD"};
     }
     const std::string prefix = std::string(kPrefix) + q.group_by + "/";

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace pavilion::events {
 
@@ -41,5 +42,7 @@ class ManualClock final : public Clock {
 
 // "YYYY-MM-DD" of a timestamp in China Standard Time (UTC+8), the business day of a pavilion.
 std::string BusinessDay(int64_t micros_since_epoch);
+// Whether `day` is a date written YYYY-MM-DD (month 01–12, day 01–31).
+bool IsDay(std::string_view day);
 
 }  // namespace pavilion::events

@@ -94,7 +94,6 @@ class EventStore {
   uint64_t head() const { return head_.load(std::memory_order_acquire); }
   // This log's random id, fixed at creation; it tells Kafka consumers where an event came from.
   uint64_t origin() const { return origin_; }
-  bool sync() const { return options_.sync; }
   storage::KvStore& kv() const { return kv_; }
   const Clock& clock() const { return clock_; }
 
@@ -125,7 +124,9 @@ class EventStore {
   std::condition_variable cv_;
   std::deque<Pending> queue_;
   bool stopping_ = false;
-  std::vector<std::function<void(uint64_t)>> listeners_;
+  // Replaced (not mutated) on each AddCommitListener, so the writer takes it without copying.
+  std::shared_ptr<const std::vector<std::function<void(uint64_t)>>> listeners_ =
+      std::make_shared<std::vector<std::function<void(uint64_t)>>>();
 
   // Writer-thread state.
   uint64_t next_position_ = 1;

@@ -67,6 +67,10 @@ class Transaction {
   std::string causation_id_;
 };
 
+// A processor with nothing to write for a run of events does not write its checkpoint either;
+// after a restart it sees those events again, which changes nothing. This bounds how many.
+inline constexpr uint64_t kCheckpointEvery = 16384;
+
 class Processor {
  public:
   virtual ~Processor() = default;

@@ -26,7 +26,6 @@ class Worker {
   void Stop();
   bool InWorkerThread() const { return std::this_thread::get_id() == thread_.get_id(); }
   size_t queued() const;
-  const std::string& name() const { return name_; }
 
  private:
   void Run();
