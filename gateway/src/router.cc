@@ -4,11 +4,15 @@
 
 #include <atomic>
 #include <charconv>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <map>
 #include <optional>
 
-#include "json_writer.h"
 #include "pavilion/catalog/pack.h"
+#include "pavilion/catalog/pack_file.h"
+#include "pavilion/events/json_writer.h"
 #include "qr.h"
 #include "signature.h"
 
@@ -16,6 +20,7 @@ namespace pavilion::gateway {
 namespace {
 
 namespace od = simdjson::ondemand;
+using events::JsonWriter;
 using events::svc_errc;
 
 constexpr size_t kMaxIdempotencyKey = 128;
@@ -196,6 +201,8 @@ void WriteSku(JsonWriter& w, const catalog::Sku& s) {
   w.EndObject();
 }
 
+bool IsUrlRef(std::string_view image) { return image.find("://") != std::string_view::npos; }
+
 // `today` (YYYY-MM-DD, UTC+8) decides which certificates are still claims.
 std::string ProductJson(const catalog::Product& p, const std::string& today) {
   JsonWriter w;
@@ -215,6 +222,16 @@ std::string ProductJson(const catalog::Product& p, const std::string& today) {
     w.Field("valid", catalog::CertificationValid(c, today)).EndObject();
   }
   w.EndArray();
+  const auto& d = p.details;
+  w.Field("subtitle", d.subtitle).Field("description", d.description);
+  w.Key("images").BeginArray();
+  for (const auto& image : d.images) w.String(IsUrlRef(image) ? image : "/v1/images/" + image);
+  w.EndArray().Key("params").BeginArray();
+  for (const auto& param : d.params) {
+    w.BeginObject().Field("name", param.name).Field("value", param.value).EndObject();
+  }
+  w.EndArray();
+  w.Field("weight_grams", d.weight_grams).Field("barcode", d.barcode);
   w.Key("skus").BeginArray();
   for (const auto& s : p.skus) WriteSku(w, s);
   w.EndArray().EndObject();
@@ -350,6 +367,9 @@ class Router::Impl {
           {"POST", "/v1/products", {}, &Impl::CreateProduct},
           {"GET", "/v1/products", {}, &Impl::ListProducts},
           {"GET", "/v1/products/{id}", {}, &Impl::GetProduct},
+          {"PUT", "/v1/products/{id}", {}, &Impl::UpdateProduct},
+          {"POST", "/v1/images", {}, &Impl::UploadImage},
+          {"GET", "/v1/images/{ref}", {}, &Impl::GetImage},
           {"POST", "/v1/products/{id}/batches", {}, &Impl::RegisterBatch},
           {"POST", "/v1/packs", {}, &Impl::ImportPack},
           {"GET", "/v1/packs", {}, &Impl::ExportPack},
@@ -556,18 +576,36 @@ class Router::Impl {
     respond(Json(201, w.Take()));
   }
 
-  void CreateProduct(const HttpRequest& req, const Params&, Respond respond) {
-    auto who = Require(req, respond, {"operator", "seller"});
-    if (!who) return;
-    catalog::ProductInput in;
-    Body body;
-    bool ok = body.Object(req, [&](std::string_view key, od::value& v) {
+  // A product as JSON (POST /v1/products, PUT /v1/products/{id}): the fields of a pack row.
+  static bool ReadProduct(const HttpRequest& req, Body& body, catalog::ProductInput& in) {
+    return body.Object(req, [&](std::string_view key, od::value& v) {
       if (key == "seller_id") return body.String(v, in.seller_id, 64);
       if (key == "title") return body.String(v, in.title, 300);
       if (key == "brand") return body.String(v, in.brand, 100);
       if (key == "category") return body.String(v, in.category, 40);
       if (key == "place_code") return body.String(v, in.place_code, 12);
       if (key == "floor_price_fen") return body.Int(v, in.floor_price_fen);
+      auto& d = in.details;
+      if (key == "subtitle") return body.String(v, d.subtitle, 300);
+      if (key == "description") return body.String(v, d.description, 100'000);
+      if (key == "weight_grams") return body.Int(v, d.weight_grams);
+      if (key == "barcode") return body.String(v, d.barcode, 32);
+      if (key == "images") {
+        return body.Array(v, [&](size_t, od::value& item) {
+          return body.String(item, d.images.emplace_back(), 1000);
+        });
+      }
+      if (key == "params") {
+        return body.Array(v, [&](size_t i, od::value& item) {
+          auto& param = d.params.emplace_back();
+          return body.NestedObject(item, "params[" + std::to_string(i) + "].",
+                                   [&](std::string_view k, od::value& fv) {
+                                     if (k == "name") return body.String(fv, param.name, 60);
+                                     if (k == "value") return body.String(fv, param.value, 500);
+                                     return true;
+                                   });
+        });
+      }
       if (key == "certifications") {
         return body.Array(v, [&](size_t i, od::value& item) {
           events::schema::Certification c;
@@ -612,6 +650,14 @@ class Router::Impl {
         return true;
       });
     });
+  }
+
+  void CreateProduct(const HttpRequest& req, const Params&, Respond respond) {
+    auto who = Require(req, respond, {"operator", "seller"});
+    if (!who) return;
+    catalog::ProductInput in;
+    Body body;
+    bool ok = ReadProduct(req, body, in);
     if (!ok) return respond(body.TakeError());
     if (auto denied = ActFor(*who, "seller", "seller_id", in.seller_id)) {
       return respond(std::move(*denied));
@@ -619,6 +665,50 @@ class Router::Impl {
     s_.catalog.CreateProduct(std::move(in), [respond, today = Today()](Result<catalog::Product> r) {
       if (!r.ok()) return respond(FromServiceError(r.error_detail()));
       respond(Json(201, ProductJson(*r, today)));
+    });
+  }
+
+  // Sellers edit only their own products; the operator any.
+  void UpdateProduct(const HttpRequest& req, const Params& p, Respond respond) {
+    auto who = Require(req, respond, {"operator", "seller"});
+    if (!who) return;
+    catalog::ProductInput in;
+    Body body;
+    if (!ReadProduct(req, body, in)) return respond(body.TakeError());
+    std::string acting = who->role == "seller" ? who->subject : "";
+    s_.catalog.UpdateProduct(p[0], std::move(in), std::move(acting),
+                             [respond, today = Today()](Result<catalog::Product> r) {
+                               if (!r.ok()) return respond(FromServiceError(r.error_detail()));
+                               respond(Json(200, ProductJson(*r, today)));
+                             });
+  }
+
+  // An image as the raw body (image/jpeg, image/png, image/gif, image/webp), stored by content.
+  void UploadImage(const HttpRequest& req, const Params&, Respond respond) {
+    auto who = Require(req, respond, {"operator", "seller"});
+    if (!who) return;
+    if (req.content_type.substr(0, 6) != "image/") {
+      return respond(Error(415, "unsupported_media_type",
+                           "send the image itself with Content-Type: image/jpeg (png, gif, webp)"));
+    }
+    s_.catalog.StoreImage(req.body, [respond](Result<std::string> r) {
+      if (!r.ok()) return respond(FromServiceError(r.error_detail()));
+      JsonWriter w;
+      w.BeginObject().Field("ref", *r).Field("url", "/v1/images/" + *r).EndObject();
+      respond(Json(201, w.Take()));
+    });
+  }
+
+  void GetImage(const HttpRequest&, const Params& p, Respond respond) {
+    s_.catalog.GetImage(p[0], [respond, ref = p[0]](Result<std::string> r) {
+      if (!r.ok()) return respond(FromServiceError(r.error_detail()));
+      HttpResponse out;
+      std::string_view type = catalog::ImageType(*r);
+      out.content_type = type == "jpg" ? "image/jpeg" : "image/" + std::string(type);
+      // The ref names the content, so it never changes.
+      out.headers.emplace_back("Cache-Control", "public, max-age=31536000, immutable");
+      out.body = std::move(r).value();
+      respond(std::move(out));
     });
   }
 
@@ -770,43 +860,67 @@ class Router::Impl {
     return v;
   }
 
-  // A product data pack as NDJSON (application/x-ndjson), one product per line.
+  // A product data pack: a zipped native or 淘宝助理 pack, a bare NDJSON or a Taobao CSV. Packs
+  // are imported on a thread of their own (at most kMaxImports at once), in pieces.
   void ImportPack(const HttpRequest& req, const Params&, Respond respond) {
     auto who = Require(req, respond, {"operator", "seller"});
     if (!who) return;
     std::string_view ct = req.content_type;
-    if (ct.substr(0, ct.find(';')) != "application/x-ndjson") {
+    ct = ct.substr(0, ct.find(';'));
+    if (ct != "application/x-ndjson" && ct != "application/zip" && ct != "text/csv" &&
+        ct != "application/x-zip-compressed" && ct != "application/gzip") {
       return respond(Error(415, "unsupported_media_type",
-                           "send the pack as NDJSON with Content-Type: application/x-ndjson"));
+                           "send a pack as application/zip (native or 淘宝助理), "
+                           "application/x-ndjson or text/csv"));
     }
     auto q = QueryOf(req);
     std::string seller_id = q["seller_id"];
     if (auto denied = ActFor(*who, "seller", "seller_id", seller_id)) {
       return respond(std::move(*denied));
     }
-    auto parsed = catalog::ParseNdjsonPack(req.body);
-    s_.catalog.ImportPack(
-        seller_id, std::move(parsed.rows),
-        [respond, parse_errors = std::move(parsed.errors)](Result<catalog::ImportReport> r) {
-          if (!r.ok()) return respond(FromServiceError(r.error_detail()));
-          std::vector<catalog::PackError> errors = parse_errors;
-          errors.insert(errors.end(), r->errors.begin(), r->errors.end());
-          std::sort(errors.begin(), errors.end(),
-                    [](const auto& a, const auto& b) { return a.row < b.row; });
-          JsonWriter w;
-          w.BeginObject().Field("rows", r->rows + static_cast<int>(parse_errors.size()));
-          w.Field("created", r->created).Field("updated", r->updated);
-          w.Field("unchanged", r->unchanged).Field("rejected", static_cast<int>(errors.size()));
-          w.Key("errors").BeginArray();
-          for (const auto& e : errors) {
-            w.BeginObject().Field("row", e.row).Field("message", e.message).EndObject();
-          }
-          w.EndArray().EndObject();
-          respond(Json(200, w.Take()));
-        });
+    auto pack = catalog::PackFile::OpenBytes(req.body);
+    if (!pack.ok()) return respond(Error(422, "invalid_pack", pack.message()));
+    OffThread(respond, [this, seller_id, pack = std::shared_ptr<catalog::PackFile>(
+                                             std::move(pack).value())]() {
+      auto r = catalog::ImportPackFile(s_.catalog, *pack, seller_id);
+      if (!r.ok()) {
+        return r.error() == svc_errc::invalid_argument
+                   ? Error(422, "invalid_pack", r.message())
+                   : FromServiceError(r.error_detail());
+      }
+      JsonWriter w;
+      w.BeginObject().Field("rows", r->rows).Field("created", r->created);
+      w.Field("updated", r->updated).Field("unchanged", r->unchanged);
+      w.Field("rejected", static_cast<int>(r->errors.size()));
+      w.Key("errors").BeginArray();
+      for (const auto& e : r->errors) {
+        w.BeginObject().Field("row", e.row).Field("message", e.message).EndObject();
+      }
+      w.EndArray().EndObject();
+      return Json(200, w.Take());
+    });
   }
 
-  // The seller's catalogue as an NDJSON pack, in the format POST /v1/packs takes.
+  // Runs a blocking job (pack import or export) on a thread of its own, at most kMaxImports at
+  // once; the router waits for them when it is destroyed.
+  void OffThread(const Respond& respond, std::function<HttpResponse()> job) {
+    {
+      std::lock_guard lock(jobs_mu_);
+      if (jobs_ >= kMaxImports) {
+        return respond(Error(429, "busy", "two packs are being processed; try again shortly"));
+      }
+      ++jobs_;
+    }
+    std::thread([this, respond, job = std::move(job)] {
+      respond(job());
+      std::lock_guard lock(jobs_mu_);
+      --jobs_;
+      jobs_cv_.notify_all();
+    }).detach();
+  }
+
+  // The seller's catalogue as a pack: format=ndjson (default), native (zip with images) or
+  // taobao (淘宝助理 zip).
   void ExportPack(const HttpRequest& req, const Params&, Respond respond) {
     auto who = Require(req, respond, {"operator", "seller"});
     if (!who) return;
@@ -815,29 +929,31 @@ class Router::Impl {
     if (auto denied = ActFor(*who, "seller", "seller_id", seller_id)) {
       return respond(std::move(*denied));
     }
+    std::string format = q.count("format") ? q["format"] : "ndjson";
+    if (format == "native" || format == "taobao") {
+      return OffThread(respond, [this, seller_id, format] {
+        auto zip = catalog::ExportPackFile(
+            s_.catalog, seller_id,
+            format == "native" ? catalog::PackFormat::kNative : catalog::PackFormat::kTaobao);
+        if (!zip.ok()) return FromServiceError(zip.error_detail());
+        HttpResponse r;
+        r.content_type = "application/zip";
+        r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + seller_id +
+                                                          (format == "native" ? ".pack.zip\""
+                                                                              : ".taobao.zip\""));
+        r.body = std::move(zip).value();
+        return r;
+      });
+    }
+    if (format != "ndjson") {
+      return respond(Error(422, "invalid_field", "format: use ndjson, native or taobao"));
+    }
     s_.catalog.ExportPack(seller_id, [respond](Result<std::vector<catalog::PackRow>> rows) {
       if (!rows.ok()) return respond(FromServiceError(rows.error_detail()));
       HttpResponse r;
       r.content_type = "application/x-ndjson";
       for (const auto& row : *rows) {
-        const auto& p = row.product;
-        JsonWriter w;
-        w.BeginObject().Field("outer_id", row.outer_id).Field("title", p.title);
-        w.Field("brand", p.brand).Field("category", p.category).Field("place_code", p.place_code);
-        if (p.floor_price_fen >= 0) w.Field("floor_price_fen", p.floor_price_fen);
-        w.Key("certifications").BeginArray();
-        for (const auto& c : p.certifications) {
-          w.BeginObject().Field("type", c.type).Field("number", c.number);
-          w.Field("issuer", c.issuer).Field("valid_from", c.valid_from);
-          w.Field("valid_to", c.valid_to).EndObject();
-        }
-        w.EndArray().Key("skus").BeginArray();
-        for (const auto& sku : p.skus) {
-          w.BeginObject().Field("spec", sku.spec).Field("price_fen", sku.price.value());
-          w.Field("stock", sku.stock).EndObject();
-        }
-        w.EndArray().EndObject();
-        r.body += w.Take();
+        r.body += catalog::PackRowJson(row);
         r.body += '\n';
       }
       respond(std::move(r));
@@ -1194,6 +1310,16 @@ class Router::Impl {
   RouterOptions options_;
   Metrics metrics_;
   std::function<void(std::string&)> metrics_hook_;
+  static constexpr int kMaxImports = 2;
+  std::mutex jobs_mu_;
+  std::condition_variable jobs_cv_;
+  int jobs_ = 0;
+
+ public:
+  ~Impl() {
+    std::unique_lock lock(jobs_mu_);
+    jobs_cv_.wait(lock, [this] { return jobs_ == 0; });
+  }
 };
 
 Router::Router(Services services, Identity& identity, Timers& timers, RouterOptions options)

@@ -61,8 +61,25 @@ class Session : public std::enable_shared_from_this<Session> {
  private:
   void Read() {
     parser_.emplace();
-    parser_->body_limit(options_.body_limit);
+    // The header is checked against the largest limit; OnHeader applies the route's own.
+    parser_->body_limit(std::max<size_t>({options_.body_limit, options_.pack_body_limit, 8u << 20}));
     stream_.expires_after(std::chrono::milliseconds(options_.read_timeout_ms));
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
+  }
+
+  // The body limit depends on the route: packs and images are larger than API calls.
+  void OnHeader(beast::error_code ec, size_t) {
+    if (ec) return OnRead(ec, 0);
+    auto beast_target = parser_->get().target();
+    std::string_view target(beast_target.data(), beast_target.size());
+    limit_ = target.substr(0, 9) == "/v1/packs"    ? std::max(options_.body_limit, options_.pack_body_limit)
+             : target.substr(0, 10) == "/v1/images" ? std::max<size_t>(options_.body_limit, 8u << 20)
+                                                   : options_.body_limit;
+    parser_->body_limit(limit_);  // Chunked bodies.
+    if (auto length = parser_->content_length(); length && *length > limit_) {
+      return OnRead(http::error::body_limit, 0);
+    }
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&Session::OnRead, shared_from_this()));
   }
@@ -74,7 +91,7 @@ class Session : public std::enable_shared_from_this<Session> {
       return Write(HttpResponse{413, "application/json",
                                 R"({"error":{"code":"payload_too_large","message":"the body is )"
                                 R"(larger than the server accepts; send at most )" +
-                                    std::to_string(options_.body_limit) + R"( bytes"}})",
+                                    std::to_string(limit_) + R"( bytes"}})",
                                 {}});
     }
     if (ec) return fail(ec, "read");
@@ -128,6 +145,7 @@ class Session : public std::enable_shared_from_this<Session> {
   Router& router_;
   const ServerOptions& options_;
   bool keep_alive_ = true;
+  size_t limit_ = 0;
   unsigned version_ = 11;
 };
 

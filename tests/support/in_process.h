@@ -17,13 +17,7 @@
 namespace pavilion::testing {
 
 // Calls an async service method and waits for its answer.
-template <typename T, typename Call>
-Result<T> Await(Call call) {
-  auto p = std::make_shared<std::promise<Result<T>>>();
-  auto f = p->get_future();
-  call([p](Result<T> r) { p->set_value(std::move(r)); });
-  return f.get();
-}
+using events::Await;
 
 // A product of category "other" (no SC licence needed) with the given SKUs.
 inline catalog::ProductInput ProductIn(std::string seller_id, std::string title,

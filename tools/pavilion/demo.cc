@@ -35,13 +35,6 @@ events::schema::Certification Cert(const char* type, const char* number, const c
   return {type, number, issuer, "2020-01-01", "2099-12-31"};
 }
 
-template <typename T, typename Call>
-Result<T> Wait(Call call) {
-  std::promise<Result<T>> p;
-  auto f = p.get_future();
-  call([&p](Result<T> r) { p.set_value(std::move(r)); });
-  return f.get();
-}
 
 }  // namespace
 
@@ -73,7 +66,7 @@ Result<DemoPavilion> LoadDemoPavilion(catalog::CatalogService& catalog) {
   };
   DemoPavilion demo;
   for (const auto& s : sellers) {
-    auto seller = Wait<catalog::Seller>([&](auto done) {
+    auto seller = events::Await<catalog::Seller>([&](auto done) {
       catalog.RegisterSeller(catalog::SellerInput{s.name, s.place_code, s.supplier_type}, done);
     });
     if (!seller.ok()) return seller.error_detail();
@@ -86,7 +79,7 @@ Result<DemoPavilion> LoadDemoPavilion(catalog::CatalogService& catalog) {
       in.certifications = p.certifications;
       for (const auto& k : p.skus) in.skus.push_back({k.spec, Fen(k.price_fen), k.stock});
       auto product =
-          Wait<catalog::Product>([&](auto done) { catalog.CreateProduct(std::move(in), done); });
+          events::Await<catalog::Product>([&](auto done) { catalog.CreateProduct(std::move(in), done); });
       if (!product.ok()) return product.error_detail();
       demo.skus += static_cast<int>(product->skus.size());
       if (p.production_base == nullptr) continue;
@@ -97,7 +90,7 @@ Result<DemoPavilion> LoadDemoPavilion(catalog::CatalogService& catalog) {
       record.harvest_date = "2026-09-25";
       record.packing_date = "2026-10-02";
       record.inspection_report = "县农产品质量检测站 2026-1002 合格";
-      auto batch = Wait<catalog::Batch>([&](auto done) {
+      auto batch = events::Await<catalog::Batch>([&](auto done) {
         catalog.RegisterBatch({product->id, "", record}, done);
       });
       if (!batch.ok()) return batch.error_detail();

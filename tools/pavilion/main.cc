@@ -15,6 +15,7 @@
 
 #include "demo.h"
 #include "pavilion/catalog/pack.h"
+#include "pavilion/catalog/pack_file.h"
 #include "pavilion/catalog/catalog_service.h"
 #include "pavilion/events/event_store.h"
 #include "pavilion/events/kafka_transport.h"
@@ -40,6 +41,7 @@ constexpr const char* kUsage = R"(usage:
       --threads N             HTTP threads (default 2)
       --order-wait-ms N       how long POST /v1/orders waits for the outcome (default 5000)
       --body-limit BYTES      largest request body (default 1048576)
+      --pack-body-limit BYTES largest pack upload to /v1/packs (default 268435456)
       --read-timeout-ms N     close a connection idle or slow for this long (default 30000)
       --payment-timeout-s N   cancel an unpaid order after N seconds (default 1800)
       --auto-confirm-days N   confirm receipt N days after shipping (default 10)
@@ -50,8 +52,11 @@ constexpr const char* kUsage = R"(usage:
                               (default http://HOST:PORT of --listen)
       --no-demo               do not load the demo pavilion into an empty data directory
   pavilion pack import FILE --seller SELLER_ID [--data-dir DIR]
-      imports an NDJSON product data pack into a stopped pavilion's data directory and prints
-      the report (created / updated / unchanged, and each bad row with its error)
+      imports a product data pack (native zip, 淘宝助理 zip or CSV, or bare NDJSON) into a
+      stopped pavilion's data directory and prints the report (created / updated / unchanged,
+      and each bad row with its error); exit status 1 when rows were rejected
+  pavilion pack export FILE --seller SELLER_ID [--format native|taobao] [--data-dir DIR]
+      writes the seller's catalogue with its images as a zipped pack (docs/packs.md)
   pavilion kafka-mock [--brokers N] [--topic NAME] [--partitions N]
       starts librdkafka's mock cluster, prints its bootstrap servers on the first line of
       stdout, and runs until SIGTERM or SIGINT
@@ -214,6 +219,7 @@ int Serve(std::map<std::string, std::string> flags) {
   gateway::ServerOptions sopts;
   sopts.threads = static_cast<int>(IntFlag(flags, "threads", 2));
   sopts.body_limit = static_cast<size_t>(IntFlag(flags, "body-limit", 1 << 20));
+  sopts.pack_body_limit = static_cast<size_t>(IntFlag(flags, "pack-body-limit", 256 << 20));
   sopts.read_timeout_ms = IntFlag(flags, "read-timeout-ms", 30'000);
   if (sopts.threads < 1) Die("--threads must be at least 1");
   gateway::RouterOptions ropts;
@@ -269,40 +275,61 @@ int Serve(std::map<std::string, std::string> flags) {
   return 0;
 }
 
-int PackImport(const std::string& file, std::map<std::string, std::string> flags) {
+// The store of a stopped pavilion's data directory, for the offline pack commands.
+std::unique_ptr<events::EventStore> OpenOffline(std::map<std::string, std::string>& flags,
+                                                std::unique_ptr<storage::KvStore>* kv_out) {
   const std::filesystem::path data_dir = flags.count("data-dir") ? flags["data-dir"] : "data";
-  if (!flags.count("seller")) Die("pack import needs --seller SELLER_ID");
-  std::ifstream in(file, std::ios::binary);
-  if (!in) Die("cannot read " + file);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   auto kv = storage::OpenRocksDb((data_dir / "db").string());
   if (!kv.ok()) {
     Die("cannot open " + data_dir.string() + " (is `pavilion serve` running on it? stop it, or "
-        "import over HTTP with POST /v1/packs): " + kv.message());
+        "use POST/GET /v1/packs): " + kv.message());
   }
-  auto store = events::EventStore::Open(**kv, events::SystemClock::Instance());
+  *kv_out = std::move(kv).value();
+  auto store = events::EventStore::Open(**kv_out, events::SystemClock::Instance());
   if (!store.ok()) Die("cannot open the event store: " + store.message());
-  auto parsed = catalog::ParseNdjsonPack(text);
+  return std::move(store).value();
+}
+
+int PackImport(const std::string& file, std::map<std::string, std::string> flags) {
+  if (!flags.count("seller")) Die("pack import needs --seller SELLER_ID");
+  auto pack = catalog::PackFile::OpenPath(file);
+  if (!pack.ok()) Die(pack.message());
+  std::unique_ptr<storage::KvStore> kv;
+  auto store = OpenOffline(flags, &kv);
   catalog::ImportReport report;
   {
     // The catalog alone: its commands need no processors; the server's processors see the new
     // events when it next starts.
-    catalog::CatalogService catalog(**store);
-    std::promise<Result<catalog::ImportReport>> done;
-    catalog.ImportPack(flags["seller"], std::move(parsed.rows),
-                       [&done](Result<catalog::ImportReport> r) { done.set_value(std::move(r)); });
-    auto r = done.get_future().get();
+    catalog::CatalogService catalog(*store);
+    auto r = catalog::ImportPackFile(catalog, **pack, flags["seller"]);
     if (!r.ok()) Die(r.message());
     report = std::move(r).value();
   }
-  report.errors.insert(report.errors.end(), parsed.errors.begin(), parsed.errors.end());
-  std::sort(report.errors.begin(), report.errors.end(),
-            [](const auto& a, const auto& b) { return a.row < b.row; });
-  std::printf("rows=%zu created=%d updated=%d unchanged=%d rejected=%zu\n",
-              report.rows + parsed.errors.size(), report.created, report.updated,
-              report.unchanged, report.errors.size());
+  std::printf("rows=%d created=%d updated=%d unchanged=%d rejected=%zu\n", report.rows,
+              report.created, report.updated, report.unchanged, report.errors.size());
   for (const auto& e : report.errors) std::printf("row %d: %s\n", e.row, e.message.c_str());
   return report.errors.empty() ? 0 : 1;
+}
+
+int PackExport(const std::string& file, std::map<std::string, std::string> flags) {
+  if (!flags.count("seller")) Die("pack export needs --seller SELLER_ID");
+  std::string format = flags.count("format") ? flags["format"] : "native";
+  if (format != "native" && format != "taobao") Die("--format is native or taobao");
+  std::unique_ptr<storage::KvStore> kv;
+  auto store = OpenOffline(flags, &kv);
+  Result<std::string> zip = std::string();
+  {
+    catalog::CatalogService catalog(*store);
+    zip = catalog::ExportPackFile(
+        catalog, flags["seller"],
+        format == "native" ? catalog::PackFormat::kNative : catalog::PackFormat::kTaobao);
+  }
+  if (!zip.ok()) Die(zip.message());
+  std::ofstream out(file, std::ios::binary | std::ios::trunc);
+  out.write(zip->data(), static_cast<std::streamsize>(zip->size()));
+  if (!out.flush()) Die("cannot write " + file);
+  std::printf("wrote %s (%zu bytes)\n", file.c_str(), zip->size());
+  return 0;
 }
 
 int KafkaMock(std::map<std::string, std::string> flags) {
@@ -336,8 +363,10 @@ int main(int argc, char** argv) {
   if (cmd == "serve") return Serve(ParseFlags(argc, argv, 2, {"no-demo"}));
   if (cmd == "kafka-mock") return KafkaMock(ParseFlags(argc, argv, 2, {}));
   if (cmd == "pack") {
-    if (argc < 4 || std::string(argv[2]) != "import") Die(std::string("usage:\n") + kUsage);
-    return PackImport(argv[3], ParseFlags(argc, argv, 4, {}));
+    std::string sub = argc >= 4 ? argv[2] : "";
+    if (sub == "import") return PackImport(argv[3], ParseFlags(argc, argv, 4, {}));
+    if (sub == "export") return PackExport(argv[3], ParseFlags(argc, argv, 4, {}));
+    Die(std::string("usage:\n") + kUsage);
   }
   if (cmd == "help" || cmd == "--help" || cmd == "-h") {
     std::fputs(kUsage, stdout);

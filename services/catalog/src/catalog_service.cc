@@ -1,5 +1,7 @@
 #include "pavilion/catalog/catalog_service.h"
 
+#include <openssl/sha.h>
+
 #include <algorithm>
 #include <cctype>
 #include <random>
@@ -82,6 +84,12 @@ std::string SellerProductKey(std::string_view seller, std::string_view product_i
   return k.append(product_id);
 }
 
+std::string ImageKey(std::string_view ref) { return "cat/img/" + std::string(ref); }
+
+bool IsUrl(std::string_view s) {
+  return s.substr(0, 8) == "https://" || s.substr(0, 7) == "http://";
+}
+
 std::string BatchKey(std::string_view id) { return "cat/batch/" + std::string(id); }
 std::string TraceKey(std::string_view code) { return "cat/trace/" + std::string(code); }
 
@@ -112,6 +120,17 @@ bool ValidPlaceCode(std::string_view code) {
 bool ValidText(std::string_view s, size_t max) { return !s.empty() && s.size() <= max; }
 
 }  // namespace
+
+std::string_view ImageType(std::string_view b) {
+  auto starts = [&](std::string_view magic, size_t at = 0) {
+    return b.size() >= at + magic.size() && b.substr(at, magic.size()) == magic;
+  };
+  if (starts("\xFF\xD8\xFF")) return "jpg";
+  if (starts("\x89PNG\r\n\x1A\n")) return "png";
+  if (starts("GIF87a") || starts("GIF89a")) return "gif";
+  if (starts("RIFF") && starts("WEBP", 8)) return "webp";
+  return {};
+}
 
 const std::vector<Category>& Categories() {
   static const std::vector<Category> kCategories = {
@@ -253,6 +272,9 @@ class CatalogService::Impl final : public events::Processor {
               "certifications: category " + cat->code +
                   " is processed food and needs an SC licence (sc_licence) valid today"};
     }
+    if (auto bad = ValidateDetails(in.details); !bad.empty()) {
+      return {svc_errc::invalid_argument, std::move(bad)};
+    }
     const bool poverty = seller.supplier_type == "poor_household";
     Fen lowest(INT64_MAX);
     for (const auto& s : in.skus) lowest = std::min(lowest, s.price);
@@ -263,6 +285,77 @@ class CatalogService::Impl final : public events::Processor {
                   std::to_string(floor.value()) + " fen"};
     }
     return floor;
+  }
+
+  // What is wrong with a product's details ("field: what to do"), or empty.
+  std::string ValidateDetails(const schema::ProductDetails& d) {
+    if (d.subtitle.size() > 300) return "subtitle: at most 300 bytes";
+    if (d.description.size() > 100'000) return "description: at most 100000 bytes";
+    if (d.images.size() > kMaxImagesPerProduct) return "images: at most 20 images";
+    for (size_t i = 0; i < d.images.size(); ++i) {
+      const std::string& ref = d.images[i];
+      std::string at = "images[" + std::to_string(i) + "]: ";
+      if (IsUrl(ref)) {
+        if (ref.size() > 1000) return at + "URLs are at most 1000 bytes";
+      } else if (!images_.count(ref) && !Stored(ImageKey(ref))) {
+        return at + "no stored image " + ref + "; give an http(s) URL or an image in the pack";
+      }
+    }
+    if (d.params.size() > 100) return "params: at most 100 parameters";
+    for (size_t i = 0; i < d.params.size(); ++i) {
+      if (!ValidText(d.params[i].name, 60) || d.params[i].value.size() > 500) {
+        return "params[" + std::to_string(i) +
+               "]: give a name (1 to 60 bytes) and a value (at most 500 bytes)";
+      }
+    }
+    if (d.weight_grams < 0 || d.weight_grams > 100'000'000) {
+      return "weight_grams: give grams between 0 and 100000000";
+    }
+    if (d.barcode.size() > 32) return "barcode: at most 32 characters";
+    return {};
+  }
+
+  // Stores an image by its content under its SHA-256; the ref names the content and its type.
+  Result<std::string> StoreImage(const std::string& bytes, events::Transaction& tx) {
+    std::string_view type = ImageType(bytes);
+    if (type.empty()) {
+      return {svc_errc::invalid_argument, "image: send a JPEG, PNG, GIF or WebP image"};
+    }
+    if (bytes.size() > kMaxImageBytes) {
+      return {svc_errc::invalid_argument, "image: at most 8 MiB"};
+    }
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
+    std::string ref =
+        events::HexEncode(std::string_view(reinterpret_cast<const char*>(digest), sizeof digest)) +
+        "." + std::string(type);
+    if (images_.count(ref) || Stored(ImageKey(ref))) return ref;
+    tx.state().Put(ImageKey(ref), bytes);
+    images_.insert(ref);
+    if (images_.size() > 1'000'000) images_.clear();  // A cache of refs; the store has them all.
+    return ref;
+  }
+
+  Result<std::string> GetImage(const std::string& ref) {
+    std::string bytes;
+    if (ref.size() > 80 || store_.kv().Get(ImageKey(ref), &bytes)) {
+      return {svc_errc::not_found, "no image " + ref};
+    }
+    return bytes;
+  }
+
+  Result<Product> EditProduct(const std::string& id, const ProductInput& in,
+                              const std::string& acting_seller, events::Transaction& tx) {
+    const Product* p = LoadProduct(id);
+    if (p == nullptr) return {svc_errc::not_found, "no product " + id};
+    if (!acting_seller.empty() && acting_seller != p->seller_id) {
+      return {svc_errc::forbidden, "a seller may edit only its own products"};
+    }
+    const Seller* seller = LoadSeller(p->seller_id);
+    if (seller == nullptr) return {svc_errc::internal, "the product's seller is missing"};
+    auto updated = UpdateProduct(id, in, Seller(*seller), tx);
+    if (!updated.ok()) return updated.error_detail();
+    return GetProduct(id);
   }
 
   Result<Product> CreateProduct(const ProductInput& in, events::Transaction& tx) {
@@ -284,8 +377,11 @@ class CatalogService::Impl final : public events::Processor {
     p.certifications = in.certifications;
     p.floor_price = *floor;
     p.poverty_zone = poverty;
-    schema::ProductCreated created{p.id, p.seller_id, p.title, p.place_code, {}, p.brand,
-                                   p.category, p.certifications, p.floor_price, p.poverty_zone};
+    p.details = in.details;
+    schema::ProductCreated created{p.id,       p.seller_id,        p.title,
+                                   p.place_code, {},               p.brand,
+                                   p.category, p.certifications,   p.floor_price,
+                                   p.poverty_zone, p.details};
     for (const auto& s : in.skus) {
       Sku sku{events::NewId("sku"), p.id, p.seller_id, p.place_code, s.spec, s.price, s.stock, 0};
       p.sku_ids.push_back(sku.id);
@@ -529,8 +625,11 @@ class CatalogService::Impl final : public events::Processor {
     if (!in.place_code.empty()) p->place_code = in.place_code;
     p->certifications = in.certifications;
     p->floor_price = *floor;
-    schema::ProductCreated updated{p->id, p->seller_id, p->title, p->place_code, {}, p->brand,
-                                   p->category, p->certifications, p->floor_price, p->poverty_zone};
+    p->details = in.details;
+    schema::ProductCreated updated{p->id,          p->seller_id,      p->title,
+                                   p->place_code,  {},                p->brand,
+                                   p->category,    p->certifications, p->floor_price,
+                                   p->poverty_zone, p->details};
     for (const auto& s : in.skus) {
       Sku* sku = nullptr;
       for (const auto& sku_id : p->sku_ids) {
@@ -554,19 +653,12 @@ class CatalogService::Impl final : public events::Processor {
   }
 
   bool SameContent(const Product& p, const ProductInput& in) {
-    auto same_cert = [](const schema::Certification& a, const schema::Certification& b) {
-      return a.type == b.type && a.number == b.number && a.issuer == b.issuer &&
-             a.valid_from == b.valid_from && a.valid_to == b.valid_to;
-    };
     if (p.title != in.title || p.brand != in.brand || p.category != in.category ||
         (!in.place_code.empty() && p.place_code != in.place_code) ||
         (in.floor_price_fen >= 0 && p.floor_price.value() != in.floor_price_fen) ||
-        p.certifications.size() != in.certifications.size() ||
+        p.certifications != in.certifications || !(p.details == in.details) ||
         p.sku_ids.size() != in.skus.size()) {
       return false;
-    }
-    for (size_t i = 0; i < in.certifications.size(); ++i) {
-      if (!same_cert(p.certifications[i], in.certifications[i])) return false;
     }
     for (size_t i = 0; i < in.skus.size(); ++i) {
       const Sku* sku = LoadSku(p.sku_ids[i]);
@@ -589,6 +681,7 @@ class CatalogService::Impl final : public events::Processor {
       c += '\x1e' + cert.type + '\x1f' + cert.number + '\x1f' + cert.issuer + '\x1f' +
            cert.valid_from + '\x1f' + cert.valid_to;
     }
+    c += '\x1c' + events::Encode(in.details);
     for (const auto& sku : in.skus) {
       c += '\x1d' + sku.spec + '\x1f' + std::to_string(sku.price.value()) + '\x1f' +
            std::to_string(sku.stock);
@@ -647,6 +740,7 @@ class CatalogService::Impl final : public events::Processor {
       in.place_code = p->place_code;
       in.certifications = p->certifications;
       in.floor_price_fen = p->floor_price.value() > 0 ? p->floor_price.value() : -1;
+      in.details = p->details;
       for (const auto& sku_id : p->sku_ids) {
         if (const Sku* sku = LoadSku(sku_id)) in.skus.push_back({sku->spec, sku->price, sku->stock});
       }
@@ -899,6 +993,7 @@ class CatalogService::Impl final : public events::Processor {
   std::unordered_map<std::string, Sku> skus_;
   std::unordered_map<std::string, int64_t> holds_;
   std::unordered_set<std::string> codes_;  // Trace codes handed out by this process.
+  std::unordered_set<std::string> images_;  // Refs of stored images (a cache).
   std::unordered_map<std::string, Product> products_;
   std::unordered_map<std::string, std::string> outer_;  // Imported outer ids.
   // Once-only records consumed by a batch that is not yet durable (the store still shows them).
@@ -935,6 +1030,31 @@ void CatalogService::CreateProduct(ProductInput input, std::function<void(Result
         return impl_->CreateProduct(input, tx);
       },
       std::move(done));
+}
+
+void CatalogService::UpdateProduct(std::string product_id, ProductInput input,
+                                   std::string acting_seller_id,
+                                   std::function<void(Result<Product>)> done) {
+  events::RunCommand<Product>(
+      worker_, impl_->store(),
+      [this, id = std::move(product_id), input = std::move(input),
+       acting = std::move(acting_seller_id)](events::Transaction& tx) {
+        return impl_->EditProduct(id, input, acting, tx);
+      },
+      std::move(done));
+}
+
+void CatalogService::StoreImage(std::string bytes, std::function<void(Result<std::string>)> done) {
+  events::RunCommand<std::string>(
+      worker_, impl_->store(),
+      [this, bytes = std::move(bytes)](events::Transaction& tx) {
+        return impl_->StoreImage(bytes, tx);
+      },
+      std::move(done));
+}
+
+void CatalogService::GetImage(std::string ref, std::function<void(Result<std::string>)> done) {
+  worker_.Post([this, ref = std::move(ref), done = std::move(done)] { done(impl_->GetImage(ref)); });
 }
 
 void CatalogService::ListProducts(ProductQuery query,

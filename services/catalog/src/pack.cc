@@ -2,6 +2,8 @@
 
 #include <simdjson.h>
 
+#include "pavilion/events/json_writer.h"
+
 namespace pavilion::catalog {
 namespace {
 
@@ -53,10 +55,10 @@ class Row {
 
 }  // namespace
 
-ParsedPack ParseNdjsonPack(std::string_view text, size_t max_rows) {
+ParsedPack ParseNdjsonPack(std::string_view text, size_t max_rows, int first_row) {
   ParsedPack pack;
   dom::parser parser;
-  int row = 0;
+  int row = first_row - 1;
   while (!text.empty()) {
     size_t nl = text.find('\n');
     std::string_view line = text.substr(0, nl);
@@ -82,13 +84,17 @@ ParsedPack ParseNdjsonPack(std::string_view text, size_t max_rows) {
     out.row = row;
     ProductInput& p = out.product;
     Row r(obj, "");
-    dom::array skus, certs;
-    bool has_skus = false, has_certs = false;
+    dom::array skus, certs, images, params;
+    bool has_skus = false, has_certs = false, has_images = false, has_params = false;
+    auto& d = p.details;
     bool ok = r.Str("outer_id", &out.outer_id, 64, true) && r.Str("title", &p.title, 300, true) &&
               r.Str("brand", &p.brand, 100) && r.Str("category", &p.category, 40) &&
               r.Str("place_code", &p.place_code, 12) &&
               r.Int("floor_price_fen", &p.floor_price_fen) && r.Array("skus", &skus, &has_skus) &&
-              r.Array("certifications", &certs, &has_certs);
+              r.Array("certifications", &certs, &has_certs) &&
+              r.Str("subtitle", &d.subtitle, 300) && r.Str("description", &d.description, 100'000) &&
+              r.Array("images", &images, &has_images) && r.Array("params", &params, &has_params) &&
+              r.Int("weight_grams", &d.weight_grams) && r.Str("barcode", &d.barcode, 32);
     if (ok && out.outer_id.empty()) ok = r.Fail("outer_id", "required");
     // The first problem of the line is reported: its row and field.
     std::string error = ok ? "" : r.error();
@@ -131,6 +137,33 @@ ParsedPack ParseNdjsonPack(std::string_view text, size_t max_rows) {
         }
         p.certifications.push_back(std::move(in));
       }
+    i = 0;
+    if (has_images)
+      for (auto it = images.begin(); error.empty() && it != images.end(); ++it, ++i) {
+        std::string_view name;
+        if ((*it).get(name) || name.empty() || name.size() > 1000) {
+          error = "images[" + std::to_string(i) + "]: expected an image name or URL";
+          break;
+        }
+        d.images.emplace_back(name);
+      }
+    i = 0;
+    if (has_params)
+      for (auto it = params.begin(); error.empty() && it != params.end(); ++it, ++i) {
+        std::string at = "params[" + std::to_string(i) + "].";
+        dom::object param;
+        if ((*it).get(param)) {
+          error = at + ": expected an object";
+          break;
+        }
+        Row c(param, at);
+        events::schema::Param in;
+        if (!(c.Str("name", &in.name, 60, true) && c.Str("value", &in.value, 500, true))) {
+          error = c.error();
+          break;
+        }
+        d.params.push_back(std::move(in));
+      }
     if (!error.empty()) {
       pack.errors.push_back({row, std::move(error)});
       continue;
@@ -139,6 +172,45 @@ ParsedPack ParseNdjsonPack(std::string_view text, size_t max_rows) {
     pack.rows.push_back(std::move(out));
   }
   return pack;
+}
+
+std::string PackRowJson(const PackRow& row) {
+  const ProductInput& p = row.product;
+  events::JsonWriter w;
+  w.BeginObject().Field("outer_id", row.outer_id).Field("title", p.title);
+  w.Field("brand", p.brand).Field("category", p.category).Field("place_code", p.place_code);
+  if (p.floor_price_fen >= 0) w.Field("floor_price_fen", p.floor_price_fen);
+  w.Key("certifications").BeginArray();
+  for (const auto& c : p.certifications) {
+    w.BeginObject().Field("type", c.type).Field("number", c.number);
+    w.Field("issuer", c.issuer).Field("valid_from", c.valid_from);
+    w.Field("valid_to", c.valid_to).EndObject();
+  }
+  w.EndArray().Key("skus").BeginArray();
+  for (const auto& sku : p.skus) {
+    w.BeginObject().Field("spec", sku.spec).Field("price_fen", sku.price.value());
+    w.Field("stock", sku.stock).EndObject();
+  }
+  w.EndArray();
+  const auto& d = p.details;
+  if (!d.subtitle.empty()) w.Field("subtitle", d.subtitle);
+  if (!d.description.empty()) w.Field("description", d.description);
+  if (!d.images.empty()) {
+    w.Key("images").BeginArray();
+    for (const auto& image : d.images) w.String(image);
+    w.EndArray();
+  }
+  if (!d.params.empty()) {
+    w.Key("params").BeginArray();
+    for (const auto& param : d.params) {
+      w.BeginObject().Field("name", param.name).Field("value", param.value).EndObject();
+    }
+    w.EndArray();
+  }
+  if (d.weight_grams != 0) w.Field("weight_grams", d.weight_grams);
+  if (!d.barcode.empty()) w.Field("barcode", d.barcode);
+  w.EndObject();
+  return w.Take();
 }
 
 }  // namespace pavilion::catalog

@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <functional>
+#include <future>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -132,6 +133,16 @@ void RunCommand(Worker& worker, EventStore& store, Fn fn, std::function<void(Res
     });
     tx.Commit(store, /*fatal_on_error=*/true);
   });
+}
+
+// Calls `start` with a completion callback and blocks until it answers: for tools and importers
+// on threads of their own, never on the worker that would answer.
+template <typename T, typename Start>
+Result<T> Await(Start start) {
+  std::promise<Result<T>> promise;
+  auto future = promise.get_future();
+  start([&promise](Result<T> r) { promise.set_value(std::move(r)); });
+  return future.get();
 }
 
 }  // namespace pavilion::events

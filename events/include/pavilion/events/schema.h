@@ -91,6 +91,31 @@ struct Certification {
   void Fields(V& v) {
     v(type), v(number), v(issuer), v(valid_from), v(valid_to);
   }
+  bool operator==(const Certification&) const = default;
+};
+
+struct Param {
+  std::string name, value;  // 参数: "净含量" "500g", "保质期" "12个月".
+  template <class V>
+  void Fields(V& v) {
+    v(name), v(value);
+  }
+  bool operator==(const Param&) const = default;
+};
+
+// What a listing shows beyond title and price.
+struct ProductDetails {
+  std::string subtitle, description;  // description: text or simple HTML.
+  // Stored images ("<sha256 hex>.jpg", served at /v1/images/{ref}) or http(s) URLs.
+  std::vector<std::string> images;
+  std::vector<Param> params;
+  int64_t weight_grams = 0;
+  std::string barcode;
+  template <class V>
+  void Fields(V& v) {
+    v(subtitle), v(description), v(images), v(params), v(weight_grams), v(barcode);
+  }
+  bool operator==(const ProductDetails&) const = default;
 };
 
 struct ProductCreated {
@@ -101,10 +126,11 @@ struct ProductCreated {
   std::vector<Certification> certifications;
   Fen floor_price;
   bool poverty_zone = false;
+  ProductDetails details;
   template <class V>
   void Fields(V& v) {
     v(product_id), v(seller_id), v(title), v(place_code), v(skus), v(brand), v(category),
-        v(certifications), v(floor_price), v(poverty_zone);
+        v(certifications), v(floor_price), v(poverty_zone), v(details);
   }
 };
 

@@ -19,6 +19,7 @@ namespace pavilion::gateway {
 struct ServerOptions {
   int threads = 2;
   size_t body_limit = 1u << 20;
+  size_t pack_body_limit = 256u << 20;  // POST /v1/packs (zipped packs with images).
   int64_t read_timeout_ms = 30'000;
 };
 

@@ -58,6 +58,7 @@ struct ProductInput {
   std::string place_code;        // Origin, any level; default: the seller's place.
   std::vector<events::schema::Certification> certifications;
   int64_t floor_price_fen = -1;  // Protective price; -1: none (poor households: lowest SKU).
+  events::schema::ProductDetails details;  // Subtitle, description, images, 参数, weight, barcode.
 };
 
 struct PackRow {
@@ -109,11 +110,12 @@ struct Product {
   std::vector<events::schema::Certification> certifications;
   Fen floor_price;            // 0: none.
   bool poverty_zone = false;  // Supplied by a registered poor household (扶贫专区).
+  events::schema::ProductDetails details;
   std::vector<Sku> skus;      // Filled by queries, not stored.
   template <class V>
   void Fields(V& v) {
     v(id), v(seller_id), v(title), v(place_code), v(created_micros), v(sku_ids), v(brand),
-        v(category), v(certifications), v(floor_price), v(poverty_zone);
+        v(category), v(certifications), v(floor_price), v(poverty_zone), v(details);
   }
 };
 
@@ -165,6 +167,11 @@ struct ProductPage {
 // 村级服务站, and other enterprises.
 const std::vector<std::string>& SupplierTypes();
 
+inline constexpr size_t kMaxImageBytes = 8 << 20;
+inline constexpr size_t kMaxImagesPerProduct = 20;
+// The image's type from its first bytes ("jpg", "png", "gif", "webp"), or empty.
+std::string_view ImageType(std::string_view bytes);
+
 struct CatalogOptions {
   // Anti-hoarding: the most unpaid units one shopper may hold of one SKU (0: no cap).
   int64_t hold_cap = 0;
@@ -177,6 +184,16 @@ class CatalogService {
 
   void RegisterSeller(SellerInput input, std::function<void(Result<Seller>)> done);
   void CreateProduct(ProductInput input, std::function<void(Result<Product>)> done);
+  // Replaces a product's content (as a pack row would): SKUs are matched by spec, a new spec is a
+  // new SKU, a row's stock sets the available stock. `acting_seller_id` must own the product
+  // (empty: the operator). Emits product.updated.
+  void UpdateProduct(std::string product_id, ProductInput input, std::string acting_seller_id,
+                     std::function<void(Result<Product>)> done);
+  // Stores an image (JPEG, PNG, GIF or WebP, at most kMaxImageBytes) by its content; returns its
+  // ref "<sha256 hex>.<ext>", which products list in details.images. Storing it again is a no-op.
+  void StoreImage(std::string bytes, std::function<void(Result<std::string>)> done);
+  // Reads a stored image by its ref.
+  void GetImage(std::string ref, std::function<void(Result<std::string>)> done);
   void GetSeller(std::string id, std::function<void(Result<Seller>)> done);
   void GetProduct(std::string id, std::function<void(Result<Product>)> done);
   // Browse and search, from the catalog's own indexes (title n-grams, creation time).

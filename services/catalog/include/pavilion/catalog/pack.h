@@ -3,7 +3,9 @@
 //
 //   {"outer_id":"QZH-001","title":"沁州黄小米","brand":"沁州黄","category":"grain",
 //    "certifications":[{"type":"sc_licence","number":"SC1…","valid_to":"2029-12-31"}],
-//    "skus":[{"spec":"500g","price_fen":2990,"stock":500}]}
+//    "skus":[{"spec":"500g","price_fen":2990,"stock":500}],
+//    "subtitle":"…","description":"…","images":["front.jpg"],
+//    "params":[{"name":"净含量","value":"500g"}],"weight_grams":520,"barcode":"69…"}
 //
 // ParseNdjsonPack reads untrusted text and never throws: every malformed line becomes a PackError
 // naming its row (1-based line number) and field; the good lines become PackRows. Catalog rules
@@ -21,6 +23,11 @@ namespace pavilion::catalog {
 
 inline constexpr size_t kMaxPackRows = 1'000'000;
 
-ParsedPack ParseNdjsonPack(std::string_view text, size_t max_rows = kMaxPackRows);
+// `first_row` numbers the first line (a pack read in pieces continues its numbering).
+ParsedPack ParseNdjsonPack(std::string_view text, size_t max_rows = kMaxPackRows,
+                           int first_row = 1);
+
+// One pack row as one NDJSON line (without the newline); ParseNdjsonPack reads it back.
+std::string PackRowJson(const PackRow& row);
 
 }  // namespace pavilion::catalog

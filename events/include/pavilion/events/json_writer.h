@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-namespace pavilion::gateway {
+namespace pavilion::events {
 
 class JsonWriter {
  public:
@@ -108,4 +108,4 @@ class JsonWriter {
   bool after_key_ = false;
 };
 
-}  // namespace pavilion::gateway
+}  // namespace pavilion::events

@@ -1,0 +1,341 @@
+// Golden tests of the pack formats against the fixtures in tests/data/packs (made by
+// make_fixtures.py there): the native zip, a 淘宝助理 zip in UTF-16LE and a bare GBK CSV, per-row
+// errors, idempotent re-import, export round trips, and archives that attack the importer.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "../support/in_process.h"
+#include "pavilion/catalog/pack.h"
+#include "pavilion/catalog/pack_file.h"
+#include "pavilion/catalog/taobao_csv.h"
+
+namespace pavilion {
+namespace {
+
+using catalog::PackFile;
+using testing::Await;
+
+std::string Fixture(const std::string& name) { return std::string(PAVILION_TEST_DATA) + "/packs/" + name; }
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+struct Importer {
+  testing::InProcess p;
+  catalog::Seller seller = p.Seller();
+
+  Result<catalog::ImportReport> Import(Result<std::unique_ptr<PackFile>> file) {
+    if (!file.ok()) return file.error_detail();
+    return catalog::ImportPackFile(*p.catalog, **file, seller.id);
+  }
+  Result<catalog::ImportReport> ImportPath(const std::string& name) {
+    return Import(PackFile::OpenPath(Fixture(name)));
+  }
+  catalog::Product ByTitle(const std::string& q) {
+    catalog::ProductQuery query;
+    query.q = q;
+    auto page = Await<catalog::ProductPage>([&](auto d) { p.catalog->ListProducts(query, d); });
+    EXPECT_EQ(page->products.size(), 1u) << q;
+    return page->products.empty() ? catalog::Product{} : page->products[0];
+  }
+  std::string Image(const std::string& ref) {
+    auto bytes = Await<std::string>([&](auto d) { p.catalog->GetImage(ref, d); });
+    return bytes.ok() ? *bytes : "";
+  }
+};
+
+TEST(NativePack, GoldenImportReportsRowsAndStoresImages) {
+  Importer t;
+  auto report = t.ImportPath("native.zip");
+  ASSERT_TRUE(report.ok()) << report.message();
+  EXPECT_EQ(report->rows, 4);
+  EXPECT_EQ(report->created, 2);
+  ASSERT_EQ(report->errors.size(), 2u);
+  EXPECT_EQ(report->errors[0].row, 3);
+  EXPECT_EQ(report->errors[0].message, "skus[0].price_fen: expected an integer");
+  EXPECT_EQ(report->errors[1].row, 4);
+  EXPECT_NE(report->errors[1].message.find("images[0]: no stored image missing.jpg"),
+            std::string::npos);
+
+  auto tea = t.ByTitle("古丈毛尖");
+  EXPECT_EQ(tea.category, "tea");
+  ASSERT_EQ(tea.skus.size(), 2u);
+  EXPECT_EQ(tea.skus[1].spec, "500g礼盒");
+  EXPECT_EQ(tea.skus[1].price, Fen(16800));
+  const auto& d = tea.details;
+  EXPECT_EQ(d.subtitle, "明前手工");
+  EXPECT_EQ(d.weight_grams, 600);
+  EXPECT_EQ(d.barcode, "6901234567890");
+  ASSERT_EQ(d.params.size(), 2u);
+  EXPECT_EQ(d.params[0].name, "产地");
+  // Both local images (named with or without images/) became refs to their stored bytes.
+  ASSERT_EQ(d.images.size(), 2u);
+  EXPECT_EQ(d.images[0].size(), 64u + 4u);  // sha256 hex + ".png"
+  EXPECT_EQ(d.images[0].substr(64), ".png");
+  EXPECT_EQ(t.Image(d.images[0]).substr(1, 3), "PNG");
+  EXPECT_EQ(d.images[1].substr(64), ".jpg");
+  EXPECT_EQ(t.ByTitle("鸡蛋").details.images[0], "https://img.example.com/egg.jpg");
+
+  // The same pack again writes nothing.
+  const uint64_t head = t.p.store->head();
+  auto again = t.ImportPath("native.zip");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->unchanged, 2);
+  EXPECT_EQ(again->created + again->updated, 0);
+  EXPECT_EQ(t.p.store->head(), head);
+}
+
+TEST(NativePack, ExportRoundTripsThroughZipAndChangesNothing) {
+  Importer t;
+  ASSERT_TRUE(t.ImportPath("native.zip").ok());
+  auto zip = catalog::ExportPackFile(*t.p.catalog, t.seller.id, catalog::PackFormat::kNative);
+  ASSERT_TRUE(zip.ok()) << zip.message();
+  const uint64_t head = t.p.store->head();
+  auto again = t.Import(PackFile::OpenBytes(*zip));
+  ASSERT_TRUE(again.ok()) << again.message();
+  EXPECT_EQ(again->unchanged, 2);
+  EXPECT_TRUE(again->errors.empty());
+  EXPECT_EQ(t.p.store->head(), head);
+
+  // Another seller imports the exported zip: images travel with it.
+  auto other = t.p.Seller("433126", "cooperative");
+  auto file = PackFile::OpenBytes(*zip);
+  ASSERT_TRUE(file.ok());
+  auto copy = catalog::ImportPackFile(*t.p.catalog, **file, other.id);
+  ASSERT_TRUE(copy.ok());
+  EXPECT_EQ(copy->created, 2);
+}
+
+TEST(TaobaoPack, GoldenUtf16ZipWithMappingAndImages) {
+  Importer t;
+  auto report = t.ImportPath("taobao_utf16.zip");
+  ASSERT_TRUE(report.ok()) << report.message();
+  EXPECT_EQ(report->rows, 5);
+  EXPECT_EQ(report->created, 1);
+  ASSERT_EQ(report->errors.size(), 4u);
+  // Rows are numbered by their first line in the file; the quoted description spans two lines.
+  EXPECT_EQ(report->errors[0].row, 6);
+  EXPECT_NE(report->errors[0].message.find("outer_id: required"), std::string::npos);
+  EXPECT_EQ(report->errors[1].row, 7);
+  EXPECT_NE(report->errors[1].message.find("price:"), std::string::npos);
+  EXPECT_EQ(report->errors[2].row, 8);  // Mapped to tea, which needs an SC licence it lacks.
+  EXPECT_NE(report->errors[2].message.find("SC licence"), std::string::npos);
+  EXPECT_EQ(report->errors[3].row, 9);
+  EXPECT_NE(report->errors[3].message.find("no stored image missing"), std::string::npos);
+
+  auto tea = t.ByTitle("古丈毛尖");
+  EXPECT_EQ(tea.category, "tea");
+  ASSERT_EQ(tea.skus.size(), 2u);
+  EXPECT_EQ(tea.skus[0].spec, "250g罐装");
+  EXPECT_EQ(tea.skus[0].price, Fen(12800));
+  EXPECT_EQ(tea.skus[0].stock, 100);
+  EXPECT_EQ(tea.skus[1].spec, "500g礼盒");
+  EXPECT_EQ(tea.skus[1].stock, 200);
+  ASSERT_EQ(tea.certifications.size(), 1u);
+  EXPECT_EQ(tea.certifications[0].number, "SC11443312600014");
+  const auto& d = tea.details;
+  EXPECT_EQ(d.description, "<p>高山云雾, \"明前\"</p>\n<p>手工炒制</p>");
+  EXPECT_EQ(d.weight_grams, 600);
+  ASSERT_EQ(d.images.size(), 2u);
+  EXPECT_EQ(d.images[0].substr(64), ".jpg");  // tea/a1b2c3.tbi is a JPEG inside.
+  EXPECT_EQ(d.images[1], "https://img.example.com/gz.jpg");
+  ASSERT_EQ(d.params.size(), 2u);
+  EXPECT_EQ(d.params[0].name, "产地");
+  EXPECT_EQ(d.params[0].value, "湖南古丈");
+  EXPECT_EQ(d.params[1].name, "品牌");
+
+  auto again = t.ImportPath("taobao_utf16.zip");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->unchanged, 1);
+}
+
+TEST(TaobaoPack, GoldenGbkCsvCommaSeparated) {
+  std::string encoding;
+  auto text = catalog::DecodeCsvText(ReadAll(Fixture("taobao_gbk.csv")), &encoding);
+  ASSERT_TRUE(text.ok());
+  EXPECT_EQ(encoding, "GBK");
+  auto mapping = catalog::TaobaoMapping::Default();
+  ASSERT_TRUE(mapping.Merge(ReadAll(Fixture("mapping.tsv"))).ok());
+  auto reader = catalog::TaobaoCsvReader::Open(*text, mapping);
+  ASSERT_TRUE(reader.ok()) << reader.message();
+  EXPECT_EQ(reader->delimiter(), ',');
+  auto rows = reader->Next(100);
+  ASSERT_EQ(rows.rows.size(), 2u);
+  EXPECT_TRUE(rows.errors.empty());
+  const auto& tea = rows.rows[0].product;
+  EXPECT_EQ(tea.title, "古丈毛尖 明前特级");
+  EXPECT_EQ(tea.category, "tea");
+  EXPECT_EQ(tea.details.description, "<p>高山云雾, \"明前\"</p>\n<p>手工炒制</p>");
+  const auto& millet = rows.rows[1].product;
+  ASSERT_EQ(millet.skus.size(), 1u);
+  EXPECT_EQ(millet.skus[0].spec, "白色 均码");  // Two properties of one SKU, named by the mapping.
+  EXPECT_EQ(millet.skus[0].price, Fen(2990));
+  EXPECT_TRUE(reader->Next(100).rows.empty());
+
+  // The same file over the importer: a bare CSV has no image folder, so rows naming local
+  // pictures are reported (row = the record's first line) instead of losing their images.
+  Importer t;
+  auto report = t.ImportPath("taobao_gbk.csv");
+  ASSERT_TRUE(report.ok()) << report.message();
+  EXPECT_EQ(report->created, 0);
+  ASSERT_EQ(report->errors.size(), 2u);
+  EXPECT_EQ(report->errors[0].row, 4);
+  EXPECT_NE(report->errors[0].message.find("images[0]: no stored image a1b2c3"), std::string::npos);
+  EXPECT_EQ(report->errors[1].row, 6);
+}
+
+TEST(TaobaoPack, ExportIsUtf16TabSeparatedAndReadsBack) {
+  Importer t;
+  ASSERT_TRUE(t.ImportPath("native.zip").ok());
+  auto zip = catalog::ExportPackFile(*t.p.catalog, t.seller.id, catalog::PackFormat::kTaobao);
+  ASSERT_TRUE(zip.ok());
+  const uint64_t head = t.p.store->head();
+  auto again = t.Import(PackFile::OpenBytes(*zip));
+  ASSERT_TRUE(again.ok()) << again.message();
+  EXPECT_TRUE(again->errors.empty()) << again->errors[0].message;
+  // The Taobao form cannot carry brand or a validity date, so those products are updated once;
+  // titles, specs, prices, stock and images survive the trip.
+  EXPECT_EQ(again->created, 0);
+  auto tea = t.ByTitle("古丈毛尖");
+  ASSERT_EQ(tea.skus.size(), 2u);
+  EXPECT_EQ(tea.skus[0].spec, "250g罐装");
+  EXPECT_EQ(tea.skus[1].price, Fen(16800));
+  EXPECT_EQ(tea.details.images.size(), 2u);
+  EXPECT_GT(t.p.store->head(), head);
+  auto csv = catalog::WriteTaobaoCsv({}, catalog::TaobaoMapping::Default());
+  EXPECT_EQ(csv.substr(0, 2), "\xFF\xFE");
+  auto header = catalog::DecodeCsvText(csv);
+  EXPECT_EQ(header->substr(0, 20), "version 1.00\r\ntitle\t");
+}
+
+TEST(PackArchive, UnsafeArchivesAreRefusedWhole) {
+  Importer t;
+  for (const auto& [file, why] : std::vector<std::pair<std::string, std::string>>{
+           {"traversal.zip", "climb out"},
+           {"absolute.zip", "absolute"},
+           {"symlink.zip", "links"},
+           {"version2.zip", "version 2"}}) {
+    auto r = t.ImportPath(file);
+    ASSERT_FALSE(r.ok()) << file;
+    EXPECT_EQ(r.error(), events::svc_errc::invalid_argument);
+    EXPECT_NE(r.message().find(why), std::string::npos) << file << ": " << r.message();
+  }
+  EXPECT_EQ(t.p.store->head(), 1u);  // Only the seller's registration.
+}
+
+TEST(PackArchive, BombsStopAtTheLimits) {
+  Importer t;
+  // 100 MiB of zeros behind a 100 KiB zip: stopped at the 8 MiB image limit.
+  auto r = t.ImportPath("bomb.zip");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.message().find("images/bomb.png: larger than 8388608 bytes"), std::string::npos)
+      << r.message();
+  catalog::PackLimits tight;
+  tight.max_total_bytes = 1 << 20;
+  tight.max_image_bytes = 200 << 20;
+  auto total = t.Import(PackFile::OpenPath(Fixture("bomb.zip"), tight));
+  ASSERT_FALSE(total.ok());
+  EXPECT_NE(total.message().find("more than 1048576 bytes uncompressed"), std::string::npos);
+  catalog::PackLimits few;
+  few.max_entries = 3;
+  auto entries = PackFile::OpenPath(Fixture("native.zip"), few);
+  ASSERT_FALSE(entries.ok());
+  EXPECT_NE(entries.message().find("more than 3 entries"), std::string::npos);
+  catalog::PackLimits short_lines;
+  short_lines.max_line_bytes = 100;
+  auto line = t.Import(PackFile::OpenPath(Fixture("native.zip"), short_lines));
+  ASSERT_FALSE(line.ok());
+  EXPECT_NE(line.message().find("line 1: longer than 100 bytes"), std::string::npos);
+  EXPECT_EQ(t.p.store->head(), 1u);
+  auto garbage = PackFile::OpenBytes("PK\x03\x04 not really a zip");
+  EXPECT_FALSE(garbage.ok());
+}
+
+TEST(PackArchive, LargeNdjsonIsImportedInPieces) {
+  Importer t;
+  std::string text;
+  for (int i = 0; i < 5'000; ++i) {
+    text += R"({"outer_id":"N-)" + std::to_string(i) + R"(","title":"小米 )" + std::to_string(i) +
+            R"(","skus":[{"spec":"500g","price_fen":100,"stock":1}]})" + "\n";
+  }
+  text += R"({"outer_id":"N-7","title":"dup","skus":[{"spec":"1","price_fen":1,"stock":1}]})";
+  auto file = PackFile::OpenBytes(text);
+  ASSERT_TRUE(file.ok());
+  auto r = catalog::ImportPackFile(*t.p.catalog, **file, t.seller.id, 1'000);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->rows, 5'001);
+  EXPECT_EQ(r->created, 5'000);
+  ASSERT_EQ(r->errors.size(), 1u);  // A duplicate outer_id across pieces is still caught.
+  EXPECT_EQ(r->errors[0].row, 5'001);
+  EXPECT_NE(r->errors[0].message.find("appears twice"), std::string::npos);
+}
+
+TEST(TaobaoCsv, DecodingAndParsingRules) {
+  int64_t fen = 0;
+  EXPECT_TRUE(catalog::ParseYuan("29.9", &fen));
+  EXPECT_EQ(fen, 2990);
+  EXPECT_TRUE(catalog::ParseYuan("128", &fen));
+  EXPECT_EQ(fen, 12800);
+  EXPECT_FALSE(catalog::ParseYuan("1.234", &fen));
+  EXPECT_FALSE(catalog::ParseYuan("-1", &fen));
+  EXPECT_FALSE(catalog::ParseYuan("", &fen));
+  std::string enc;
+  EXPECT_EQ(*catalog::DecodeCsvText("\xEF\xBB\xBFversion", &enc), "version");
+  EXPECT_EQ(enc, "UTF-8");
+  EXPECT_EQ(*catalog::DecodeCsvText(std::string("\xFF\xFEv\0", 4), &enc), "v");
+  EXPECT_EQ(enc, "UTF-16LE");
+  EXPECT_EQ(*catalog::DecodeCsvText("\xC3\xD7", &enc), "米");  // GBK
+  EXPECT_FALSE(catalog::DecodeCsvText("\xEF\xBB\xBF\xFF").ok());
+  auto mapping = catalog::TaobaoMapping::Default();
+  EXPECT_FALSE(mapping.Merge("category\t1").ok());
+  auto no_header = catalog::TaobaoCsvReader::Open("title,price\n", mapping);
+  EXPECT_NE(no_header.message().find("version"), std::string::npos);
+  auto no_keys = catalog::TaobaoCsvReader::Open("version 1.00\nname,cost\nx\n", mapping);
+  EXPECT_NE(no_keys.message().find("no column title"), std::string::npos);
+  std::string unclosed = "version 1.00\ntitle,price,num,outer_id\nl\n\"x,1,1,A\n";
+  auto reader = catalog::TaobaoCsvReader::Open(unclosed, mapping);
+  ASSERT_TRUE(reader.ok());
+  auto rows = reader->Next(10);
+  ASSERT_EQ(rows.errors.size(), 1u);
+  EXPECT_EQ(rows.errors[0].row, 4);
+  EXPECT_NE(rows.errors[0].message.find("never closed"), std::string::npos);
+}
+
+TEST(Products, SellersEditOnlyTheirOwn) {
+  testing::InProcess p;
+  auto owner = p.Seller();
+  auto other = p.Seller("433126");
+  auto product = p.Product(owner.id, 2990, 10);
+  auto in = testing::ProductIn(owner.id, "沁州黄小米 新米", {{"500g", Fen(3290), 8}, {"1kg", Fen(5990), 4}});
+  in.details.subtitle = "当季新米";
+  auto denied = Await<catalog::Product>(
+      [&](auto d) { p.catalog->UpdateProduct(product.id, in, other.id, d); });
+  EXPECT_EQ(denied.error(), events::svc_errc::forbidden);
+  auto bad = in;
+  bad.details.images = {"nothing.jpg"};
+  auto invalid = Await<catalog::Product>(
+      [&](auto d) { p.catalog->UpdateProduct(product.id, bad, owner.id, d); });
+  EXPECT_NE(invalid.message().find("images[0]"), std::string::npos);
+  const uint64_t head = p.store->head();
+  auto edited = Await<catalog::Product>(
+      [&](auto d) { p.catalog->UpdateProduct(product.id, in, owner.id, d); });
+  ASSERT_TRUE(edited.ok()) << edited.message();
+  EXPECT_EQ(edited->title, "沁州黄小米 新米");
+  EXPECT_EQ(edited->details.subtitle, "当季新米");
+  ASSERT_EQ(edited->skus.size(), 2u);
+  EXPECT_EQ(edited->skus[0].id, product.skus[0].id);  // Same spec, same SKU.
+  EXPECT_EQ(edited->skus[0].price, Fen(3290));
+  EXPECT_EQ(p.store->head(), head + 1);
+  auto history = p.store->ReadStream(product.id);
+  EXPECT_EQ(history->back().type, "product.updated");
+  // The operator (no acting seller) may edit any product.
+  auto by_operator = Await<catalog::Product>(
+      [&](auto d) { p.catalog->UpdateProduct(product.id, in, "", d); });
+  EXPECT_TRUE(by_operator.ok());
+}
+
+}  // namespace
+}  // namespace pavilion
