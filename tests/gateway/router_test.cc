@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <fstream>
 #include <future>
 #include <mutex>
 
@@ -408,6 +409,80 @@ TEST_F(RouterTest, ImportsNdjsonPacks) {
       << round.body;
   EXPECT_EQ(p_.store->head(), head);  // No event: nothing changed.
   EXPECT_EQ(Call("GET", "/v1/packs", "", "op").status, 422);
+}
+
+std::string ReadFixture(const std::string& name) {
+  std::ifstream in(std::string(PAVILION_TEST_DATA) + "/packs/" + name, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+TEST_F(RouterTest, ZippedPacksImagesAndProductEdits) {
+  auto s = Call("POST", "/v1/sellers",
+                R"({"name":"古丈茶农","place_code":"433126","supplier_type":"cooperative"})", "op");
+  std::string token = Field(s.body, "token");
+  auto r = Call("POST", "/v1/packs", ReadFixture("native.zip"), token, "", "application/zip");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find(R"("rows":4,"created":2,"updated":0,"unchanged":0,"rejected":2)"),
+            std::string::npos)
+      << r.body;
+  auto unsafe = Call("POST", "/v1/packs", ReadFixture("traversal.zip"), token, "", "application/zip");
+  EXPECT_EQ(unsafe.status, 422);
+  EXPECT_EQ(ErrorCode(unsafe), "invalid_pack");
+  EXPECT_NE(unsafe.body.find("climb out"), std::string::npos);
+  auto taobao = Call("POST", "/v1/packs", ReadFixture("taobao_utf16.zip"), token, "", "application/zip");
+  EXPECT_NE(taobao.body.find(R"("rejected":4)"), std::string::npos) << taobao.body;
+
+  // The product's images are served by their ref.
+  simdjson::dom::parser parser;
+  auto list = Call("GET", "/v1/products?q=%E5%8F%A4%E4%B8%88");  // 古丈
+  std::string_view image, product_id;
+  auto first = parser.parse(list.body)["products"].at(0);
+  ASSERT_FALSE(first["images"].at(0).get(image)) << list.body;
+  ASSERT_FALSE(first["id"].get(product_id));
+  std::string product(product_id);
+  // The 淘宝助理 pack had the same outer_id (GZ-001): it updated the product, JPEG first.
+  auto jpg = Call("GET", std::string(image));
+  ASSERT_EQ(jpg.status, 200);
+  EXPECT_EQ(jpg.content_type, "image/jpeg");
+  EXPECT_EQ(jpg.body.substr(0, 3), "\xFF\xD8\xFF");
+  EXPECT_EQ(jpg.headers.at(0).second, "public, max-age=31536000, immutable");
+  EXPECT_EQ(Call("GET", "/v1/images/nothing.png").status, 404);
+  auto upload = Call("POST", "/v1/images", ReadFixture("native.zip"), token, "", "image/jpeg");
+  EXPECT_EQ(upload.status, 422);  // A zip is no image.
+  auto jpeg = Call("POST", "/v1/images", std::string("\xFF\xD8\xFF\xE0 tiny"), token, "", "image/jpeg");
+  ASSERT_EQ(jpeg.status, 201) << jpeg.body;
+  EXPECT_EQ(Call("GET", Field(jpeg.body, "url")).body, "\xFF\xD8\xFF\xE0 tiny");
+
+  // Edits: the owner may, another seller may not.
+  const std::string edit =
+      R"({"title":"古丈毛尖 新茶","category":"tea","certifications":[{"type":"sc_licence","number":"SC1","valid_to":"2099-12-31"}],)"
+      R"("skus":[{"spec":"250g罐装","price_fen":13800,"stock":90}],"images":[")" + Field(jpeg.body, "ref") +
+      R"("],"params":[{"name":"产地","value":"古丈"}]})";
+  auto other = Call("POST", "/v1/sellers",
+                    R"({"name":"别家","place_code":"140430","supplier_type":"cooperative"})", "op");
+  auto denied = Call("PUT", "/v1/products/" + product, edit, Field(other.body, "token"));
+  EXPECT_EQ(denied.status, 403);
+  auto edited = Call("PUT", "/v1/products/" + product, edit, token);
+  ASSERT_EQ(edited.status, 200) << edited.body;
+  EXPECT_NE(edited.body.find(R"("title":"古丈毛尖 新茶")"), std::string::npos);
+  EXPECT_NE(edited.body.find(R"("params":[{"name":"产地","value":"古丈"}])"), std::string::npos);
+  auto bad = Call("PUT", "/v1/products/" + product, R"({"title":"x","skus":[{"spec":"a","price_fen":1,"stock":1}],"images":["no.jpg"]})", token);
+  EXPECT_EQ(bad.status, 422);
+  EXPECT_NE(bad.body.find("images[0]"), std::string::npos);
+
+  // Exports: a native zip (importing it changes nothing) and a 淘宝助理 zip.
+  auto zip = Call("GET", "/v1/packs?format=native", "", token);
+  ASSERT_EQ(zip.status, 200);
+  EXPECT_EQ(zip.content_type, "application/zip");
+  const uint64_t head = p_.store->head();
+  auto round = Call("POST", "/v1/packs", zip.body, token, "", "application/zip");
+  EXPECT_NE(round.body.find(R"("rows":2,"created":0,"updated":0,"unchanged":2)"), std::string::npos)
+      << round.body;
+  EXPECT_EQ(p_.store->head(), head);
+  auto tb = Call("GET", "/v1/packs?format=taobao", "", token);
+  ASSERT_EQ(tb.status, 200);
+  EXPECT_EQ(tb.body.substr(0, 2), "PK");
+  EXPECT_EQ(Call("GET", "/v1/packs?format=xml", "", token).status, 422);
 }
 
 TEST_F(RouterTest, MetricsCountRequestsAndEvents) {

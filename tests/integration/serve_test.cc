@@ -400,10 +400,41 @@ TEST(Integration, PackImportFromTheCommandLine) {
   int status = import.Wait(30s);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1);  // Some rows were rejected.
 
-  Pavilion server(dir.str(), {"--no-demo"});
+  // A zipped native pack with images, then the catalogue exported in both zipped forms.
+  ChildProcess zipped({PAVILION_BIN, "pack", "import", PAVILION_TEST_DATA "/packs/native.zip",
+                       "--seller", seller_id, "--data-dir", dir.str()});
+  auto zipped_report = zipped.ReadLine(60s);
+  ASSERT_TRUE(zipped_report);
+  EXPECT_EQ(*zipped_report, "rows=4 created=2 updated=0 unchanged=0 rejected=2");
+  zipped.Wait(30s);
+  for (const char* format : {"native", "taobao"}) {
+    const std::string out = (dir.path() / (std::string(format) + ".zip")).string();
+    ChildProcess exported({PAVILION_BIN, "pack", "export", out, "--seller", seller_id, "--format",
+                           format, "--data-dir", dir.str()});
+    auto line = exported.ReadLine(60s);
+    ASSERT_TRUE(line) << exported.output();
+    EXPECT_EQ(line->rfind("wrote " + out, 0), 0u) << *line;
+    EXPECT_EQ(exported.Wait(30s), 0);
+  }
+  ChildProcess again({PAVILION_BIN, "pack", "import", (dir.path() / "native.zip").string(),
+                      "--seller", seller_id, "--data-dir", dir.str()});
+  auto again_report = again.ReadLine(60s);
+  ASSERT_TRUE(again_report);
+  EXPECT_EQ(*again_report, "rows=3 created=0 updated=0 unchanged=3 rejected=0");
+  EXPECT_EQ(again.Wait(30s), 0);
+
+  Pavilion server(dir.str(), {"--no-demo", "--body-limit", "1024"});
   HttpClient c = server.Client();
   auto found = c.Get("/v1/products?q=%E5%8D%97%E7%93%9C");  // 南瓜
   EXPECT_NE(found.body.find("沁县南瓜籽"), std::string::npos) << found.body;
+  // Over HTTP: a pack larger than --body-limit is still accepted on /v1/packs.
+  std::ifstream in(PAVILION_TEST_DATA "/packs/taobao_utf16.zip", std::ios::binary);
+  std::string zip((std::istreambuf_iterator<char>(in)), {});
+  ASSERT_GT(zip.size(), 1024u);
+  auto r = c.Request("POST", "/v1/packs?seller_id=" + seller_id, zip, kOperator,
+                     {{"Content-Type", "application/zip"}});
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find(R"("rows":5)"), std::string::npos) << r.body;
 }
 
 TEST(Integration, BodyLimitAndReadTimeout) {

@@ -588,6 +588,13 @@ class CatalogService::Impl final : public events::Processor {
           ++report.unchanged;
           continue;
         }
+        // Edited since its last import (PUT /v1/products) to what the row says: remember it.
+        if (const Product* now = LoadProduct(product_id); now && SameContent(*now, row.product)) {
+          outer_[key] = product_id + "\n" + hash;
+          tx.state().Put(key, outer_[key]);
+          ++report.unchanged;
+          continue;
+        }
         auto updated = UpdateProduct(product_id, row.product, seller_copy, tx);
         if (!updated.ok()) {
           report.errors.push_back({row.row, updated.message()});
