@@ -314,6 +314,7 @@ class SourceImpl final : public EventSource {
 
   // Runs on the processor's worker.
   void HandleBatch(const std::vector<Msg>& batch) {
+    processor_.BeforeBatch();
     Transaction all;
     std::map<int, int64_t> offsets;
     std::map<std::pair<uint64_t, int>, uint64_t> origins;

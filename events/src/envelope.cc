@@ -3,6 +3,8 @@
 #include <atomic>
 #include <random>
 
+#include "pavilion/events/clock.h"
+
 namespace pavilion::events {
 namespace {
 
@@ -62,13 +64,18 @@ Result<Envelope> DecodeEnvelope(std::string_view bytes) {
 
 std::string NewId(std::string_view prefix) {
   static std::atomic<uint64_t> counter{0};
-  uint64_t v = SplitMix64(ProcessSeed() + counter.fetch_add(1, std::memory_order_relaxed));
+  // Milliseconds first, so ids (and the keys built from them) sort by creation: new records land
+  // at the end of their key range, where the memtable's search path is already in cache. The
+  // rest is random per process and call, so ids stay unique across processes.
+  const uint64_t millis = static_cast<uint64_t>(SystemClock::Instance().NowMicros() / 1000);
+  const uint64_t v = SplitMix64(ProcessSeed() + counter.fetch_add(1, std::memory_order_relaxed));
   static constexpr char kHex[] = "0123456789abcdef";
   std::string id;
-  id.reserve(prefix.size() + 17);
+  id.reserve(prefix.size() + 25);
   id.append(prefix);
   id.push_back('_');
-  for (int shift = 60; shift >= 0; shift -= 4) id.push_back(kHex[(v >> shift) & 0xf]);
+  for (int shift = 44; shift >= 0; shift -= 4) id.push_back(kHex[(millis >> shift) & 0xf]);
+  for (int shift = 60; shift >= 16; shift -= 4) id.push_back(kHex[(v >> shift) & 0xf]);
   return id;
 }
 

@@ -85,6 +85,7 @@ void EmbeddedSource::Pump() {
     for (auto& e : from_disk) buffer_.push_back(std::make_shared<const Envelope>(std::move(e)));
   }
   // All events of one pump commit together: one checkpoint, one append.
+  if (!buffer_.empty()) processor_.BeforeBatch();
   Transaction all;
   for (const auto& env : buffer_) {
     Transaction tx(*env);

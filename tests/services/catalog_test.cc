@@ -252,6 +252,78 @@ TEST(Catalog, PoorHouseholdProductsCarryAFloorPrice) {
   EXPECT_EQ(page->products[0].id, product->id);
 }
 
+TEST(Catalog, SearchFindsEveryMatchPagesThemAndSurvivesARestart) {
+  events::ManualClock clock;
+  storage::MemoryKvStore kv;
+  std::vector<std::string> millets;  // Newest first.
+  std::string renamed;
+  auto list = [](testing::InProcess& p, catalog::ProductQuery q) {
+    std::vector<std::string> ids;
+    for (int pages = 0; pages < 100; ++pages) {
+      auto r = testing::Await<catalog::ProductPage>([&](auto d) { p.catalog->ListProducts(q, d); });
+      EXPECT_TRUE(r.ok()) << r.message();
+      for (const auto& prod : r->products) ids.push_back(prod.id);
+      if (r->next_cursor.empty()) break;
+      q.cursor = r->next_cursor;
+    }
+    return ids;
+  };
+  catalog::ProductQuery millet;
+  millet.q = "小米";
+  millet.limit = 7;
+  {
+    testing::InProcess p(&kv, &clock);
+    auto seller = p.Seller();
+    for (int i = 0; i < 40; ++i) {
+      clock.Advance(1000);
+      std::string title = (i % 4 == 3 ? "古丈毛尖 " : "沁州黄小米 ") + std::to_string(i);
+      auto made = testing::Await<catalog::Product>([&](auto d) {
+                    p.catalog->CreateProduct(
+                        testing::ProductIn(seller.id, title, {{"500g", Fen(1000 + (i * 37) % 500), i % 5}}), d);
+                  }).value();
+      if (i % 4 != 3) millets.insert(millets.begin(), made.id);
+    }
+    EXPECT_EQ(list(p, millet), millets);  // All 30, newest first, over 5 pages.
+    // In stock only (every fifth has none), and by price with an offset cursor.
+    catalog::ProductQuery stocked = millet;
+    stocked.in_stock = true;
+    EXPECT_EQ(list(p, stocked).size(), 24u);
+    catalog::ProductQuery cheap = millet;
+    cheap.sort = "price_asc";
+    auto by_price = list(p, cheap);
+    ASSERT_EQ(by_price.size(), 30u);
+    int64_t last = 0;
+    for (const auto& id : by_price) {
+      int64_t price = p.Sku(id).price.value();
+      EXPECT_LE(last, price);
+      last = price;
+    }
+    // A renamed product is found by its new title only.
+    renamed = millets.back();
+    auto in = testing::ProductIn(seller.id, "沁县红枣", {{"500g", Fen(999), 1}});
+    ASSERT_TRUE(testing::Await<catalog::Product>(
+                    [&](auto d) { p.catalog->UpdateProduct(renamed, in, seller.id, d); })
+                    .ok());
+    millets.pop_back();
+    EXPECT_EQ(list(p, millet), millets);
+    catalog::ProductQuery dates;
+    dates.q = "红枣";
+    EXPECT_EQ(list(p, dates), std::vector<std::string>{renamed});
+  }
+  // The index is rebuilt from the records at start: the same answers.
+  testing::InProcess again(&kv, &clock);
+  EXPECT_EQ(list(again, millet), millets);
+  catalog::ProductQuery dates;
+  dates.q = "红枣";
+  EXPECT_EQ(list(again, dates), std::vector<std::string>{renamed});
+  catalog::ProductQuery bad_cursor = millet;
+  bad_cursor.cursor = "zz";
+  EXPECT_EQ(testing::Await<catalog::ProductPage>(
+                [&](auto d) { again.catalog->ListProducts(bad_cursor, d); })
+                .error(),
+            events::svc_errc::invalid_argument);
+}
+
 }  // namespace
 }  // namespace pavilion
 

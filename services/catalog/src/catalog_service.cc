@@ -8,6 +8,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "search_index.h"
+
 namespace pavilion::catalog {
 namespace {
 
@@ -24,60 +26,6 @@ std::string SkuKey(std::string_view id) { return "cat/sku/" + std::string(id); }
 std::string ReservationKey(std::string_view order_id, uint32_t line) {
   return "cat/res/" + std::string(order_id) + "/" + std::to_string(line);
 }
-// Title search: every character (unigram) and every pair of adjacent characters (bigram) of a
-// title, lower-cased ASCII, points at the product: "cat/ng/<gram>\0<product id>".
-std::vector<std::string> Codepoints(std::string_view s) {
-  std::vector<std::string> out;
-  for (size_t i = 0; i < s.size();) {
-    auto c = static_cast<unsigned char>(s[i]);
-    size_t n = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-    std::string cp(s.substr(i, n));
-    if (n == 1) cp[0] = static_cast<char>(std::tolower(c));
-    i += n;
-    if (n == 1 && !std::isalnum(c)) {
-      out.emplace_back();  // Separators break grams.
-      continue;
-    }
-    out.push_back(std::move(cp));
-  }
-  return out;
-}
-
-std::vector<std::string> Grams(std::string_view text) {
-  std::vector<std::string> grams;
-  auto cps = Codepoints(text);
-  for (size_t i = 0; i < cps.size(); ++i) {
-    if (cps[i].empty()) continue;
-    grams.push_back(cps[i]);
-    if (i + 1 < cps.size() && !cps[i + 1].empty()) grams.push_back(cps[i] + cps[i + 1]);
-  }
-  std::sort(grams.begin(), grams.end());
-  grams.erase(std::unique(grams.begin(), grams.end()), grams.end());
-  return grams;
-}
-
-std::string GramKey(std::string_view gram, std::string_view product_id) {
-  std::string k = "cat/ng/" + std::string(gram);
-  k.push_back('\0');
-  k.append(product_id);
-  return k;
-}
-
-std::string TimeKey(int64_t micros, std::string_view product_id) {
-  std::string k = "cat/by-time/";
-  events::PutFixed64BE(k, static_cast<uint64_t>(micros));
-  k.append(product_id);
-  return k;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) {
-    if (static_cast<unsigned char>(c) < 0x80) c = static_cast<char>(std::tolower(c));
-  }
-  return out;
-}
-
 std::string SellerProductKey(std::string_view seller, std::string_view product_id) {
   std::string k = "cat/by-seller/" + std::string(seller);
   k.push_back('\0');
@@ -163,9 +111,12 @@ const std::vector<std::string>& SupplierTypes() {
 
 class CatalogService::Impl final : public events::Processor {
  public:
-  Impl(events::EventStore& store, CatalogOptions options) : store_(store), options_(options) {}
+  Impl(events::EventStore& store, CatalogOptions options) : store_(store), options_(options) {
+    BuildIndex();
+  }
 
   std::string_view name() const override { return "catalog"; }
+  void BeforeBatch() override { TrimCaches(); }
 
   void Handle(const events::Envelope& event, events::Transaction& tx) override {
     if (event.type == schema::OrderPlaced::kType) {
@@ -346,6 +297,7 @@ class CatalogService::Impl final : public events::Processor {
 
   Result<Product> EditProduct(const std::string& id, const ProductInput& in,
                               const std::string& acting_seller, events::Transaction& tx) {
+    TrimCaches();
     const Product* p = LoadProduct(id);
     if (p == nullptr) return {svc_errc::not_found, "no product " + id};
     if (!acting_seller.empty() && acting_seller != p->seller_id) {
@@ -392,8 +344,9 @@ class CatalogService::Impl final : public events::Processor {
     }
     tx.Emit(p.id, events::kNoStream, created);
     tx.state().Put(ProductKey(p.id), events::Encode(p));
-    tx.state().Put(TimeKey(p.created_micros, p.id), "");
-    for (const auto& gram : Grams(p.title)) tx.state().Put(GramKey(gram, p.id), "");
+    std::vector<int64_t> prices;
+    for (const auto& s : p.skus) prices.push_back(s.price.value());
+    index_.Put(p, std::move(prices));
     Product record = p;
     record.skus.clear();
     products_[p.id] = std::move(record);
@@ -408,7 +361,6 @@ class CatalogService::Impl final : public events::Processor {
     if (store_.kv().Get(ProductKey(id), &bytes)) return nullptr;
     auto p = events::Decode<Product>(bytes);
     if (!p.ok()) return nullptr;
-    if (products_.size() > 100'000) products_.clear();  // A cache; the store has them all.
     return &(products_[id] = std::move(p).value());
   }
 
@@ -427,124 +379,75 @@ class CatalogService::Impl final : public events::Processor {
   }
 
   Result<ProductPage> ListProducts(const ProductQuery& q) {
-    const int limit = std::clamp(q.limit, 1, 100);
-    if (q.sort != "newest" && q.sort != "price_asc" && q.sort != "price_desc") {
-      return {svc_errc::invalid_argument, "sort: use newest, price_asc or price_desc"};
-    }
-    if (q.q.size() > 100) return {svc_errc::invalid_argument, "q: at most 100 bytes"};
-    constexpr int kMaxScan = 5'000;  // Bounds the work of one page.
-    const std::string today = events::BusinessDay(store_.clock().NowMicros());
-    const std::string needle = Lower(q.q);
-    std::vector<std::string> words;
-    for (size_t i = 0; i < needle.size();) {
-      size_t sp = needle.find(' ', i);
-      if (sp == std::string::npos) sp = needle.size();
-      if (sp > i) words.push_back(needle.substr(i, sp - i));
-      i = sp + 1;
-    }
-    auto matches = [&](Product& p) {
-      std::string title = Lower(p.title);
-      for (const auto& w : words) {
-        if (title.find(w) == std::string::npos) return false;
-      }
-      if (!q.seller_id.empty() && p.seller_id != q.seller_id) return false;
-      if (!q.brand.empty() && p.brand != q.brand) return false;
-      if (!q.category.empty() && p.category != q.category) return false;
-      if (q.poverty_zone && !p.poverty_zone) return false;
-      if (!q.certification.empty() &&
-          std::none_of(p.certifications.begin(), p.certifications.end(), [&](const auto& c) {
-            return c.type == q.certification && CertificationValid(c, today);
-          })) {
-        return false;
-      }
-      if (p.place_code.compare(0, q.place_code.size(), q.place_code) != 0) return false;
-      bool stocked = false, priced = false;
-      for (const auto& id : p.sku_ids) {
-        const Sku* sku = LoadSku(id);
-        if (!sku) continue;
-        p.skus.push_back(*sku);
-        stocked = stocked || sku->stock > 0;
-        priced = priced || ((q.min_price_fen < 0 || sku->price.value() >= q.min_price_fen) &&
-                            (q.max_price_fen < 0 || sku->price.value() <= q.max_price_fen));
-      }
-      return (!q.in_stock || stocked) && priced;
-    };
-    // Candidates: the posting list of the query's first gram, or all products newest first.
-    std::string prefix, begin, end;
-    std::vector<std::string> grams = words.empty() ? std::vector<std::string>{} : Grams(words[0]);
-    std::string gram;
-    for (const auto& g : grams) {
-      if (g.size() > gram.size()) gram = g;  // Longest: a bigram, fewer postings.
-    }
-    if (!gram.empty()) {
-      prefix = "cat/ng/" + gram;
-      prefix.push_back('\0');
-    } else {
-      prefix = "cat/by-time/";
-    }
-    begin = prefix;
-    end = storage::PrefixEnd(prefix);
-    const bool by_time = gram.empty() && q.sort == "newest";
-    if (!q.cursor.empty() && by_time) {  // Continue below the last key shown.
-      std::string raw;
-      if (!events::HexDecode(q.cursor, &raw)) {
-        return {svc_errc::invalid_argument, "cursor: pass back next_cursor from the last page"};
-      }
-      end = prefix + raw;
-    }
-    std::vector<Product> found;
-    std::string last;
-    int scanned = 0;
-    bool more = false;
-    auto visit = [&](std::string_view k, std::string_view) {
-      if (++scanned > kMaxScan || (by_time && static_cast<int>(found.size()) == limit)) {
-        more = true;
-        return false;
-      }
-      std::string id(gram.empty() ? k.substr(prefix.size() + 8) : k.substr(prefix.size()));
-      auto p = GetProductRecord(id);
-      if (p.ok() && matches(*p)) found.push_back(std::move(p).value());
-      last.assign(k.substr(prefix.size()));
-      return true;
-    };
-    auto ec = gram.empty() ? store_.kv().ScanReverse(begin, end, visit)
-                           : store_.kv().Scan(begin, end, visit);
-    if (ec) return {svc_errc::internal, "reading the catalog index failed"};
-    ProductPage page;
-    if (by_time) {
-      page.products = std::move(found);
-      if (more) page.next_cursor = events::HexEncode(last);
-      return page;
-    }
-    // Relevance-free sorts over the bounded candidate set; the cursor is an offset.
-    auto min_price = [](const Product& p) {
-      int64_t m = INT64_MAX;
-      for (const auto& s : p.skus) m = std::min(m, s.price.value());
-      return m;
-    };
-    if (q.sort == "newest") {
-      std::sort(found.begin(), found.end(),
-                [](const Product& a, const Product& b) { return a.created_micros > b.created_micros; });
-    } else {
-      std::stable_sort(found.begin(), found.end(), [&](const Product& a, const Product& b) {
-        return q.sort == "price_asc" ? min_price(a) < min_price(b) : min_price(a) > min_price(b);
+    TrimCaches();
+    auto in_stock = [this](const std::string& id) {
+      const Product* p = LoadProduct(id);
+      if (p == nullptr) return false;
+      return std::any_of(p->sku_ids.begin(), p->sku_ids.end(), [this](const std::string& sku_id) {
+        const Sku* sku = LoadSku(sku_id);
+        return sku != nullptr && sku->stock > 0;
       });
+    };
+    auto hits = index_.Query(q, events::BusinessDay(store_.clock().NowMicros()), in_stock);
+    if (!hits.ok()) return hits.error_detail();
+    ProductPage page;
+    for (const auto& id : hits->product_ids) {
+      auto p = GetProduct(id);
+      if (p.ok()) page.products.push_back(std::move(p).value());
     }
-    size_t offset = 0;
-    if (!q.cursor.empty()) {
-      offset = static_cast<size_t>(std::strtoull(q.cursor.c_str(), nullptr, 10));
-    }
-    for (size_t i = offset; i < found.size() && page.products.size() < static_cast<size_t>(limit); ++i) {
-      page.products.push_back(std::move(found[i]));
-    }
-    if (offset + page.products.size() < found.size()) {
-      page.next_cursor = std::to_string(offset + page.products.size());
-    }
+    page.next_cursor = std::move(hits->next_cursor);
     return page;
+  }
+
+  // The search index is derived from the product and SKU records: rebuilt here at start, in
+  // creation order, and kept current by every product write.
+  void BuildIndex() {
+    std::unordered_map<std::string, int64_t> price_of;
+    auto ec = store_.kv().Scan("cat/sku/", storage::PrefixEnd("cat/sku/"),
+                               [&](std::string_view, std::string_view v) {
+                                 auto sku = events::Decode<Sku>(v);
+                                 if (sku.ok()) price_of[sku->id] = sku->price.value();
+                                 return true;
+                               });
+    std::vector<Product> products;
+    if (!ec) {
+      ec = store_.kv().Scan("cat/product/", storage::PrefixEnd("cat/product/"),
+                            [&](std::string_view, std::string_view v) {
+                              auto p = events::Decode<Product>(v);
+                              if (p.ok()) products.push_back(std::move(p).value());
+                              return true;
+                            });
+    }
+    if (ec) throw std::runtime_error("catalog: cannot read the products to index: " + ec.message());
+    std::stable_sort(products.begin(), products.end(), [](const Product& a, const Product& b) {
+      return a.created_micros < b.created_micros;
+    });
+    for (const auto& p : products) {
+      std::vector<int64_t> prices;
+      for (const auto& id : p.sku_ids) {
+        if (auto it = price_of.find(id); it != price_of.end()) prices.push_back(it->second);
+      }
+      index_.Put(p, std::move(prices));
+    }
+  }
+
+  // The caches of records (SKUs, products, sellers, holds, import keys) are bounded: past
+  // kCacheLimit entries they are dropped, once every write queued so far is durable (until then
+  // the store would show older versions of what the cache holds). Called only between
+  // transactions: at the start of commands and queries.
+  void TrimCaches() {
+    if (skus_.size() + products_.size() + outer_.size() + holds_.size() < kCacheLimit) return;
+    (void)store_.AppendAndWait(events::AppendRequest{});
+    skus_.clear();
+    products_.clear();
+    outer_.clear();
+    holds_.clear();
+    sellers_.clear();
   }
 
   Result<ImportReport> ImportPack(const std::string& seller_id, std::vector<PackRow>& rows,
                                   events::Transaction& tx) {
+    TrimCaches();
     const Seller* seller = LoadSeller(seller_id);
     if (!seller) return {svc_errc::not_found, "seller_id: no seller " + seller_id};
     const Seller seller_copy = *seller;
@@ -622,11 +525,7 @@ class CatalogService::Impl final : public events::Processor {
     if (p == nullptr) return Result<bool>(svc_errc::not_found, "no product " + id);
     auto floor = ValidateProduct(in, seller);
     if (!floor.ok()) return floor.error_detail();
-    if (p->title != in.title) {
-      for (const auto& gram : Grams(p->title)) tx.state().Delete(GramKey(gram, p->id));
-      for (const auto& gram : Grams(in.title)) tx.state().Put(GramKey(gram, p->id), "");
-      p->title = in.title;
-    }
+    p->title = in.title;
     p->brand = in.brand;
     p->category = in.category;
     if (!in.place_code.empty()) p->place_code = in.place_code;
@@ -656,6 +555,11 @@ class CatalogService::Impl final : public events::Processor {
     }
     tx.state().Put(ProductKey(p->id), events::Encode(*p));
     tx.EmitAs("product.updated", p->id, events::kAnyVersion, updated);
+    std::vector<int64_t> prices;
+    for (const auto& id : p->sku_ids) {
+      if (const Sku* sku = LoadSku(id)) prices.push_back(sku->price.value());
+    }
+    index_.Put(*p, std::move(prices));
     return true;
   }
 
@@ -1003,6 +907,8 @@ class CatalogService::Impl final : public events::Processor {
   std::unordered_set<std::string> images_;  // Refs of stored images (a cache).
   std::unordered_map<std::string, Product> products_;
   std::unordered_map<std::string, std::string> outer_;  // Imported outer ids.
+  SearchIndex index_;
+  static constexpr size_t kCacheLimit = 1 << 18;
   // Once-only records consumed by a batch that is not yet durable (the store still shows them).
   std::unordered_set<std::string> consumed_;
 };

@@ -50,8 +50,10 @@ std::string EncodeEnvelope(const Envelope& e);
 void EncodeEnvelopeTo(const Envelope& e, std::string& out);
 Result<Envelope> DecodeEnvelope(std::string_view bytes);
 
-// Unique ids: a process-random 64-bit seed mixed with a counter, so ids never repeat within a
-// process and collide across processes with negligible probability. Thread-safe.
+// Unique ids, "<prefix>_" + 24 hex digits: the wall-clock millisecond (so ids sort by creation
+// and new keys append to their range) and 48 bits mixed from a process-random seed and a counter
+// (collisions, even across processes in the same millisecond, have negligible probability).
+// Not secret: never use one as a credential. Thread-safe.
 std::string NewId(std::string_view prefix);
 
 }  // namespace pavilion::events

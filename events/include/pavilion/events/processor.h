@@ -79,6 +79,9 @@ class Processor {
   virtual std::string_view name() const = 0;
   // Handles one event on the processor's worker. Events it does not care about: do nothing.
   virtual void Handle(const Envelope& event, Transaction& tx) = 0;
+  // Called on the worker before each batch of events, when no transaction is open: the moment a
+  // processor may drop caches of what it has written.
+  virtual void BeforeBatch() {}
 };
 
 class EventSource {

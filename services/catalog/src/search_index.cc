@@ -1,0 +1,202 @@
+#include "search_index.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+
+namespace pavilion::catalog {
+namespace {
+
+using events::svc_errc;
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) {
+    if (static_cast<unsigned char>(c) < 0x80) c = static_cast<char>(std::tolower(c));
+  }
+  return out;
+}
+
+// The characters of `s` (UTF-8), lower-cased ASCII; an empty string stands for a separator.
+std::vector<std::string> Codepoints(std::string_view s) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    std::string cp(s.substr(i, n));
+    if (n == 1) cp[0] = static_cast<char>(std::tolower(c));
+    i += n;
+    if (n == 1 && !std::isalnum(c)) {
+      out.emplace_back();
+      continue;
+    }
+    out.push_back(std::move(cp));
+  }
+  return out;
+}
+
+// Sorted a ∩ b.
+std::vector<uint32_t> Intersect(const std::vector<uint32_t>& a, const std::vector<uint32_t>& b) {
+  std::vector<uint32_t> out;
+  std::set_intersection(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> TitleGrams(std::string_view text) {
+  std::vector<std::string> grams;
+  auto cps = Codepoints(text);
+  for (size_t i = 0; i < cps.size(); ++i) {
+    if (cps[i].empty()) continue;
+    grams.push_back(cps[i]);
+    if (i + 1 < cps.size() && !cps[i + 1].empty()) grams.push_back(cps[i] + cps[i + 1]);
+  }
+  std::sort(grams.begin(), grams.end());
+  grams.erase(std::unique(grams.begin(), grams.end()), grams.end());
+  return grams;
+}
+
+void SearchIndex::Put(const Product& p, std::vector<int64_t> prices) {
+  auto [it, fresh] = doc_of_.emplace(p.id, static_cast<uint32_t>(docs_.size()));
+  const uint32_t doc = it->second;
+  if (fresh) docs_.emplace_back();
+  Doc& d = docs_[doc];
+  const std::string title = Lower(p.title);
+  if (fresh || title != d.title) {
+    // Old grams keep pointing here; Query checks the title itself, so they only cost a look.
+    for (auto& gram : TitleGrams(title)) {
+      auto& list = postings_[gram];
+      if (list.empty() || list.back() < doc) {
+        list.push_back(doc);
+      } else if (auto at = std::lower_bound(list.begin(), list.end(), doc); *at != doc) {
+        list.insert(at, doc);
+      }
+    }
+  }
+  d.id = p.id;
+  d.seller_id = p.seller_id;
+  d.place_code = p.place_code;
+  d.brand = p.brand;
+  d.category = p.category;
+  d.title = title;
+  d.certifications = p.certifications;
+  d.poverty_zone = p.poverty_zone;
+  d.prices = std::move(prices);
+  d.min_price = d.prices.empty() ? 0 : *std::min_element(d.prices.begin(), d.prices.end());
+}
+
+bool SearchIndex::Matches(const Doc& d, const ProductQuery& q,
+                          const std::vector<std::string>& words, const std::string& today) const {
+  for (const auto& w : words) {
+    if (d.title.find(w) == std::string::npos) return false;
+  }
+  if (!q.seller_id.empty() && d.seller_id != q.seller_id) return false;
+  if (!q.brand.empty() && d.brand != q.brand) return false;
+  if (!q.category.empty() && d.category != q.category) return false;
+  if (q.poverty_zone && !d.poverty_zone) return false;
+  if (d.place_code.compare(0, q.place_code.size(), q.place_code) != 0) return false;
+  if (!q.certification.empty() &&
+      std::none_of(d.certifications.begin(), d.certifications.end(), [&](const auto& c) {
+        return c.type == q.certification && CertificationValid(c, today);
+      })) {
+    return false;
+  }
+  if (q.min_price_fen >= 0 || q.max_price_fen >= 0) {
+    return std::any_of(d.prices.begin(), d.prices.end(), [&](int64_t price) {
+      return (q.min_price_fen < 0 || price >= q.min_price_fen) &&
+             (q.max_price_fen < 0 || price <= q.max_price_fen);
+    });
+  }
+  return true;
+}
+
+Result<SearchIndex::Hits> SearchIndex::Query(
+    const ProductQuery& q, const std::string& today,
+    const std::function<bool(const std::string&)>& in_stock) const {
+  const size_t limit = static_cast<size_t>(std::clamp(q.limit, 1, 100));
+  if (q.sort != "newest" && q.sort != "price_asc" && q.sort != "price_desc") {
+    return {svc_errc::invalid_argument, "sort: use newest, price_asc or price_desc"};
+  }
+  if (q.q.size() > 100) return {svc_errc::invalid_argument, "q: at most 100 bytes"};
+  uint64_t cursor = UINT64_MAX;
+  if (!q.cursor.empty()) {
+    auto [end, ec] = std::from_chars(q.cursor.data(), q.cursor.data() + q.cursor.size(), cursor);
+    if (ec != std::errc() || end != q.cursor.data() + q.cursor.size()) {
+      return {svc_errc::invalid_argument, "cursor: pass back next_cursor from the last page"};
+    }
+  }
+  // Words of the query; each must occur in the title. Their grams choose the candidates.
+  std::vector<std::string> words;
+  const std::string needle = Lower(q.q);
+  for (size_t i = 0; i < needle.size();) {
+    size_t sp = needle.find(' ', i);
+    if (sp == std::string::npos) sp = needle.size();
+    if (sp > i) words.push_back(needle.substr(i, sp - i));
+    i = sp + 1;
+  }
+  std::vector<const std::vector<uint32_t>*> lists;
+  for (const auto& w : words) {
+    auto grams = TitleGrams(w);
+    bool has_pair = std::any_of(grams.begin(), grams.end(),
+                                [](const std::string& g) { return Codepoints(g).size() > 1; });
+    for (const auto& g : grams) {
+      if (has_pair && Codepoints(g).size() == 1) continue;  // Its pairs say more.
+      auto it = postings_.find(g);
+      if (it == postings_.end()) return Hits{};
+      lists.push_back(&it->second);
+    }
+  }
+  std::sort(lists.begin(), lists.end(), [](auto* a, auto* b) { return a->size() < b->size(); });
+  std::vector<uint32_t> candidates;
+  const bool all = lists.empty();
+  if (!all) {
+    candidates = *lists[0];
+    for (size_t i = 1; i < lists.size() && !candidates.empty(); ++i) {
+      candidates = Intersect(candidates, *lists[i]);
+    }
+  }
+  const size_t n = all ? docs_.size() : candidates.size();
+  auto doc_at = [&](size_t i) { return all ? static_cast<uint32_t>(i) : candidates[i]; };
+  auto wanted = [&](uint32_t doc) {
+    return !q.in_stock || in_stock(docs_[doc].id);
+  };
+
+  Hits hits;
+  if (q.sort == "newest") {  // Newest first: documents are numbered in creation order.
+    for (size_t i = n; i-- > 0;) {
+      uint32_t doc = doc_at(i);
+      if (doc >= cursor || !Matches(docs_[doc], q, words, today) || !wanted(doc)) continue;
+      if (hits.product_ids.size() == limit) {
+        hits.next_cursor = std::to_string(
+            doc_of_.at(hits.product_ids.back()));  // Continue below the last one shown.
+        break;
+      }
+      hits.product_ids.push_back(docs_[doc].id);
+    }
+    return hits;
+  }
+  // By price: every match sorted by its lowest SKU price; the cursor is an offset.
+  std::vector<uint32_t> matched;
+  for (size_t i = 0; i < n; ++i) {
+    if (Matches(docs_[doc_at(i)], q, words, today)) matched.push_back(doc_at(i));
+  }
+  const bool asc = q.sort == "price_asc";
+  std::stable_sort(matched.begin(), matched.end(), [&](uint32_t a, uint32_t b) {
+    return asc ? docs_[a].min_price < docs_[b].min_price : docs_[a].min_price > docs_[b].min_price;
+  });
+  const uint64_t offset = cursor == UINT64_MAX ? 0 : cursor;
+  uint64_t seen = 0;
+  for (uint32_t doc : matched) {
+    if (!wanted(doc)) continue;
+    if (seen++ < offset) continue;
+    if (hits.product_ids.size() == limit) {
+      hits.next_cursor = std::to_string(offset + limit);
+      break;
+    }
+    hits.product_ids.push_back(docs_[doc].id);
+  }
+  return hits;
+}
+
+}  // namespace pavilion::catalog

@@ -1,0 +1,62 @@
+// SearchIndex: the catalogue's browse and search index, in memory.
+//
+// Every product is a document numbered in creation order, holding what the filters need (seller,
+// place, brand, category, certificates, poverty zone, SKU prices) and its lower-cased title; each
+// character and each pair of adjacent characters of a title points at the documents holding it
+// (sorted posting lists). A query intersects the postings of its words' grams, checks the words
+// really occur, filters, sorts and pages. Current stock is not indexed (it changes with every
+// order): the caller's `in_stock` predicate is asked only for candidates that passed every other
+// filter, in page order.
+//
+// The index is derived state: the catalog rebuilds it from the product records at start and
+// updates it with each product it writes, so it costs no write per gram. Owned by the catalog
+// worker; not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "pavilion/catalog/catalog_service.h"
+
+namespace pavilion::catalog {
+
+class SearchIndex {
+ public:
+  // Adds a product or replaces what is indexed of it; `prices` are its SKUs' prices in fen.
+  void Put(const Product& p, std::vector<int64_t> prices);
+
+  struct Hits {
+    std::vector<std::string> product_ids;
+    std::string next_cursor;
+  };
+  // `today` decides which certificates are valid; `in_stock(product id)` is asked only when the
+  // query wants products in stock. Errors name the bad field.
+  Result<Hits> Query(const ProductQuery& q, const std::string& today,
+                     const std::function<bool(const std::string&)>& in_stock) const;
+
+  size_t size() const { return docs_.size(); }
+
+ private:
+  struct Doc {
+    std::string id, seller_id, place_code, brand, category, title;  // title lower-cased
+    std::vector<events::schema::Certification> certifications;
+    std::vector<int64_t> prices;
+    int64_t min_price = 0;
+    bool poverty_zone = false;
+  };
+  bool Matches(const Doc& d, const ProductQuery& q, const std::vector<std::string>& words,
+               const std::string& today) const;
+
+  std::vector<Doc> docs_;
+  std::unordered_map<std::string, uint32_t> doc_of_;             // product id → doc
+  std::unordered_map<std::string, std::vector<uint32_t>> postings_;  // gram → docs, ascending
+};
+
+// Characters and adjacent pairs of `text` (lower-cased ASCII; separators break pairs).
+std::vector<std::string> TitleGrams(std::string_view text);
+
+}  // namespace pavilion::catalog
