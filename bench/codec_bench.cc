@@ -19,7 +19,7 @@ Envelope SampleEnvelope() {
   e.correlation_id = NewId("ord");
   e.causation_id = NewId("ev");
   e.payload = Encode(schema::StockReserved{e.correlation_id, 0, e.stream_id, NewId("prd"),
-                                           NewId("sel"), "140430", 2, Fen(2990), 97});
+                                           NewId("sel"), "140430", 2, Fen(2990), 97, {}});
   return e;
 }
 

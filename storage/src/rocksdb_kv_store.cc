@@ -5,6 +5,8 @@
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
+
 #include "pavilion/storage/kv_store.h"
 
 namespace pavilion::storage {
@@ -35,11 +37,19 @@ class RocksDbKvStore final : public KvStore {
   }
 
   std::error_code Write(const WriteBatch& batch, bool sync) override {
+    // In key order: the memtable's skip list then reuses the previous insert's search path
+    // (its sequential-insert splice) instead of descending from the top for every key. A stable
+    // sort keeps the order of operations on the same key, so the batch means the same.
+    std::vector<const WriteBatch::Op*> ordered;
+    ordered.reserve(batch.size());
+    for (const auto& op : batch.ops()) ordered.push_back(&op);
+    std::stable_sort(ordered.begin(), ordered.end(),
+                     [](const WriteBatch::Op* a, const WriteBatch::Op* b) { return a->key < b->key; });
     rocksdb::WriteBatch wb(batch.bytes() + batch.size() * 24);
-    for (const auto& op : batch.ops()) {
-      rocksdb::Status s = op.kind == WriteBatch::Kind::kPut
-                              ? wb.Put(ToSlice(op.key), ToSlice(op.value))
-                              : wb.Delete(ToSlice(op.key));
+    for (const WriteBatch::Op* op : ordered) {
+      rocksdb::Status s = op->kind == WriteBatch::Kind::kPut
+                              ? wb.Put(ToSlice(op->key), ToSlice(op->value))
+                              : wb.Delete(ToSlice(op->key));
       if (!s.ok()) return FromStatus(s);
     }
     rocksdb::WriteOptions wo;

@@ -50,7 +50,7 @@ TEST(Codec, IntegersRoundTripIncludingExtremes) {
 
 TEST(Codec, PayloadRoundTrip) {
   schema::OrderPaid c{"ord_1", "shp_1", "builtin", "pay_1", Fen(5980), {}, true};
-  c.lines.push_back({0, "sku_1", "prd_1", "sel_1", "140430", 2, Fen(2990), Fen(5980)});
+  c.lines.push_back({0, "sku_1", "prd_1", "sel_1", "140430", 2, Fen(2990), Fen(5980), {}});
   auto out = Decode<schema::OrderPaid>(Encode(c));
   ASSERT_TRUE(out.ok());
   EXPECT_EQ(out->amount, Fen(5980));

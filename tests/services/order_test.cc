@@ -619,7 +619,7 @@ TEST(Orders, RestartFinishesOrdersInFlight) {
     order::Order o;
     o.id = order_id;
     o.shopper_id = "shp_1";
-    o.lines.push_back({sku_id, "", "", "", 2, Fen(), Fen(), "pending", ""});
+    o.lines.push_back({sku_id, "", "", "", 2, Fen(), Fen(), "pending", "", {}});
     r.events.push_back({order_id, events::kNoStream, std::string(schema::OrderPlaced::kType),
                         events::Encode(schema::OrderPlaced{order_id, "shp_1", {{sku_id, 2}}}),
                         "", "", 1});

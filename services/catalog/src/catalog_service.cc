@@ -113,6 +113,7 @@ class CatalogService::Impl final : public events::Processor {
  public:
   Impl(events::EventStore& store, CatalogOptions options) : store_(store), options_(options) {
     BuildIndex();
+    LoadListings();
   }
 
   std::string_view name() const override { return "catalog"; }
@@ -333,11 +334,12 @@ class CatalogService::Impl final : public events::Processor {
     schema::ProductCreated created{p.id,       p.seller_id,        p.title,
                                    p.place_code, {},               p.brand,
                                    p.category, p.certifications,   p.floor_price,
-                                   p.poverty_zone, p.details};
+                                   p.poverty_zone, p.details,          ""};
     for (const auto& s : in.skus) {
-      Sku sku{events::NewId("sku"), p.id, p.seller_id, p.place_code, s.spec, s.price, s.stock, 0};
+      Sku sku{events::NewId("sku"), p.id, p.seller_id, p.place_code, s.spec, s.price, s.stock, 0,
+              0,                    ""};
       p.sku_ids.push_back(sku.id);
-      created.skus.push_back(schema::SkuSpec{sku.id, sku.spec, sku.price, sku.stock});
+      created.skus.push_back(schema::SkuSpec{sku.id, sku.spec, sku.price, sku.stock, ""});
       tx.state().Put(SkuKey(sku.id), events::Encode(sku));
       p.skus.push_back(sku);
       skus_[sku.id] = std::move(sku);
@@ -351,6 +353,7 @@ class CatalogService::Impl final : public events::Processor {
     record.skus.clear();
     products_[p.id] = std::move(record);
     tx.state().Put(SellerProductKey(p.seller_id, p.id), "");
+    new_by_seller_.emplace_back(p.id, p.seller_id);
     return p;
   }
 
@@ -373,7 +376,12 @@ class CatalogService::Impl final : public events::Processor {
     auto p = GetProductRecord(id);
     if (!p.ok()) return p;
     for (const auto& sku_id : p->sku_ids) {
-      if (const Sku* sku = LoadSku(sku_id)) p->skus.push_back(*sku);
+      Sku* sku = LoadSku(sku_id);
+      if (sku == nullptr) continue;
+      p->skus.push_back(*sku);
+      if (const Sku* stock = StockOf(sku); stock != sku && stock != nullptr) {
+        p->skus.back().stock = stock->stock;  // What can be ordered through the listing.
+      }
     }
     return p;
   }
@@ -384,7 +392,7 @@ class CatalogService::Impl final : public events::Processor {
       const Product* p = LoadProduct(id);
       if (p == nullptr) return false;
       return std::any_of(p->sku_ids.begin(), p->sku_ids.end(), [this](const std::string& sku_id) {
-        const Sku* sku = LoadSku(sku_id);
+        const Sku* sku = StockOf(LoadSku(sku_id));
         return sku != nullptr && sku->stock > 0;
       });
     };
@@ -436,13 +444,19 @@ class CatalogService::Impl final : public events::Processor {
   // the store would show older versions of what the cache holds). Called only between
   // transactions: at the start of commands and queries.
   void TrimCaches() {
-    if (skus_.size() + products_.size() + outer_.size() + holds_.size() < kCacheLimit) return;
+    if (skus_.size() + products_.size() + outer_.size() + holds_.size() + listings_.size() +
+            new_by_seller_.size() <
+        kCacheLimit) {
+      return;
+    }
     (void)store_.AppendAndWait(events::AppendRequest{});
     skus_.clear();
     products_.clear();
     outer_.clear();
     holds_.clear();
     sellers_.clear();
+    listings_.clear();
+    new_by_seller_.clear();
   }
 
   Result<ImportReport> ImportPack(const std::string& seller_id, std::vector<PackRow>& rows,
@@ -471,7 +485,7 @@ class CatalogService::Impl final : public events::Processor {
       const std::string hash = events::Hex64(ContentHash(row.product));
       const std::string key = OuterKey(seller_id, row.outer_id);
       std::string known = Outer(key);
-      if (known.empty()) {
+      if (known.empty() && row.outer_id.rfind("prd_", 0) == 0) {
         // An exported product that was never imported carries its product id as outer_id.
         const Product* own = LoadProduct(row.outer_id);
         if (own != nullptr && own->seller_id == seller_id) {
@@ -523,6 +537,11 @@ class CatalogService::Impl final : public events::Processor {
                              events::Transaction& tx) {
     Product* p = LoadProduct(id);
     if (p == nullptr) return Result<bool>(svc_errc::not_found, "no product " + id);
+    if (p->level > 0) {
+      return Result<bool>(svc_errc::conflict,
+                          "product " + id + " is a listing of " + p->source_product_id +
+                              " and follows it; change its markup with POST /v1/distributions");
+    }
     auto floor = ValidateProduct(in, seller);
     if (!floor.ok()) return floor.error_detail();
     p->title = in.title;
@@ -535,7 +554,7 @@ class CatalogService::Impl final : public events::Processor {
     schema::ProductCreated updated{p->id,          p->seller_id,      p->title,
                                    p->place_code,  {},                p->brand,
                                    p->category,    p->certifications, p->floor_price,
-                                   p->poverty_zone, p->details};
+                                   p->poverty_zone, p->details,       ""};
     for (const auto& s : in.skus) {
       Sku* sku = nullptr;
       for (const auto& sku_id : p->sku_ids) {
@@ -543,7 +562,8 @@ class CatalogService::Impl final : public events::Processor {
         if (candidate && candidate->spec == s.spec) sku = candidate;
       }
       if (sku == nullptr) {  // A new spec: a new SKU.
-        Sku fresh{events::NewId("sku"), p->id, p->seller_id, p->place_code, s.spec, s.price, 0, 0};
+        Sku fresh{events::NewId("sku"), p->id, p->seller_id, p->place_code, s.spec, s.price, 0, 0,
+                  0,                    ""};
         p->sku_ids.push_back(fresh.id);
         sku = &(skus_[fresh.id] = std::move(fresh));
       }
@@ -551,7 +571,7 @@ class CatalogService::Impl final : public events::Processor {
       sku->price = s.price;
       sku->stock = s.stock;
       tx.state().Put(SkuKey(sku->id), events::Encode(*sku));
-      updated.skus.push_back(schema::SkuSpec{sku->id, sku->spec, sku->price, sku->stock});
+      updated.skus.push_back(schema::SkuSpec{sku->id, sku->spec, sku->price, sku->stock, ""});
     }
     tx.state().Put(ProductKey(p->id), events::Encode(*p));
     tx.EmitAs("product.updated", p->id, events::kAnyVersion, updated);
@@ -560,6 +580,7 @@ class CatalogService::Impl final : public events::Processor {
       if (const Sku* sku = LoadSku(id)) prices.push_back(sku->price.value());
     }
     index_.Put(*p, std::move(prices));
+    SyncListingsOf(*p, tx);
     return true;
   }
 
@@ -572,9 +593,10 @@ class CatalogService::Impl final : public events::Processor {
       return false;
     }
     for (size_t i = 0; i < in.skus.size(); ++i) {
-      const Sku* sku = LoadSku(p.sku_ids[i]);
-      if (!sku || sku->spec != in.skus[i].spec || sku->price != in.skus[i].price ||
-          sku->stock != in.skus[i].stock) {
+      Sku* sku = LoadSku(p.sku_ids[i]);
+      const Sku* stock = StockOf(sku);
+      if (!sku || !stock || sku->spec != in.skus[i].spec || sku->price != in.skus[i].price ||
+          stock->stock != in.skus[i].stock) {
         return false;
       }
     }
@@ -653,11 +675,243 @@ class CatalogService::Impl final : public events::Processor {
       in.floor_price_fen = p->floor_price.value() > 0 ? p->floor_price.value() : -1;
       in.details = p->details;
       for (const auto& sku_id : p->sku_ids) {
-        if (const Sku* sku = LoadSku(sku_id)) in.skus.push_back({sku->spec, sku->price, sku->stock});
+        Sku* sku = LoadSku(sku_id);
+        if (const Sku* stock = StockOf(sku)) in.skus.push_back({sku->spec, sku->price, stock->stock});
       }
       rows.push_back(std::move(row));
     }
     return rows;
+  }
+
+  // --- One-click distribution (一键分销) ---
+
+  static std::string ListingKey(const std::string& distributor, const std::string& source) {
+    std::string k = "cat/listing/" + distributor;
+    k.push_back('\0');
+    return k + source;
+  }
+  static std::string ListingsOfKey(const std::string& source, const std::string& listing) {
+    std::string k = "cat/listings-of/" + source;
+    k.push_back('\0');
+    return k + listing;
+  }
+
+  // ceil(price × (100 + percent) / 100) + fen: a listing never rounds a price down.
+  static Fen MarkedUp(Fen price, int64_t percent, int64_t fen) {
+    const int64_t scaled = price.value() * (100 + percent);  // ≤ 1e10 × 1100: no overflow.
+    return Fen((scaled + 99) / 100 + fen);
+  }
+
+  Result<DistributeReport> Distribute(const DistributeInput& in, events::Transaction& tx) {
+    TrimCaches();
+    if (in.markup_percent < 0 || in.markup_percent > 1000) {
+      return {svc_errc::invalid_argument, "markup_percent: give 0 to 1000"};
+    }
+    if (in.markup_fen < 0 || in.markup_fen > 100'000'000) {
+      return {svc_errc::invalid_argument, "markup_fen: give 0 to 100000000"};
+    }
+    const Seller* distributor = LoadSeller(in.distributor_id);
+    if (!distributor) return {svc_errc::not_found, "distributor_id: no seller " + in.distributor_id};
+    const std::string distributor_id = distributor->id;
+    if (!LoadSeller(in.supplier_id)) {
+      return {svc_errc::not_found, "supplier_id: no seller " + in.supplier_id};
+    }
+    if (in.supplier_id == distributor_id) {
+      return {svc_errc::invalid_argument, "supplier_id: a seller does not distribute its own products"};
+    }
+    std::vector<std::string> ids = in.product_ids;
+    if (ids.empty()) {  // The supplier's whole catalogue: its pack.
+      std::string prefix = "cat/by-seller/" + in.supplier_id;
+      prefix.push_back('\0');
+      auto ec = store_.kv().Scan(prefix, storage::PrefixEnd(prefix),
+                                 [&](std::string_view k, std::string_view) {
+                                   ids.emplace_back(k.substr(prefix.size()));
+                                   return ids.size() <= kMaxDistribute;
+                                 });
+      if (ec) return {svc_errc::internal, "reading the supplier's catalogue failed"};
+      for (const auto& [id, product] : new_by_seller_) {
+        if (product == in.supplier_id) ids.push_back(id);  // Written but not yet durable.
+      }
+      std::sort(ids.begin(), ids.end());
+      ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    }
+    if (ids.size() > kMaxDistribute) {
+      return {svc_errc::invalid_argument, "product_ids: at most 100000 products at once"};
+    }
+    DistributeReport report;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      const int row = static_cast<int>(i) + 1;
+      const Product* found = LoadProduct(ids[i]);
+      if (found == nullptr || found->seller_id != in.supplier_id) {
+        report.errors.push_back({row, "product_ids[" + std::to_string(i) + "]: the supplier has no product " + ids[i]});
+        continue;
+      }
+      const Product source = *found;
+      if (source.level >= 2) {
+        report.errors.push_back({row, "product_ids[" + std::to_string(i) + "]: " + source.id +
+                                          " is already a second-level listing; commission chains "
+                                          "are at most two levels"});
+        continue;
+      }
+      if (source.level == 1 && RootSeller(source) == distributor_id) {
+        report.errors.push_back({row, "product_ids[" + std::to_string(i) + "]: " + source.id +
+                                          " resells your own product"});
+        continue;
+      }
+      std::string listing_id = Listing(distributor_id, source.id);
+      if (!listing_id.empty()) {
+        Product* listing = LoadProduct(listing_id);
+        if (listing == nullptr) return {svc_errc::internal, "listing " + listing_id + " is missing"};
+        const bool same = listing->markup_percent == in.markup_percent &&
+                          listing->markup_fen == in.markup_fen;
+        listing->markup_percent = in.markup_percent;
+        listing->markup_fen = in.markup_fen;
+        if (same) {
+          ++report.unchanged;
+        } else {
+          SyncListing(*listing, source, tx);
+          ++report.updated;
+        }
+        report.listing_ids.push_back(listing_id);
+        continue;
+      }
+      Product listing;
+      listing.id = events::NewId("prd");
+      listing.seller_id = distributor_id;
+      listing.created_micros = store_.clock().NowMicros();
+      listing.source_product_id = source.id;
+      listing.level = source.level + 1;
+      listing.markup_percent = in.markup_percent;
+      listing.markup_fen = in.markup_fen;
+      products_[listing.id] = listing;
+      Product& stored = products_[listing.id];
+      SyncListing(stored, source, tx, /*created=*/true);
+      tx.state().Put(SellerProductKey(distributor_id, listing.id), "");
+      new_by_seller_.emplace_back(listing.id, distributor_id);
+      listings_[ListingKey(distributor_id, source.id)] = listing.id;
+      tx.state().Put(ListingKey(distributor_id, source.id), listing.id);
+      tx.state().Put(ListingsOfKey(source.id, listing.id), "");
+      listings_of_[source.id].push_back(listing.id);
+      report.listing_ids.push_back(listing.id);
+      ++report.created;
+    }
+    return report;
+  }
+
+  // Makes a listing show its source as it is now, priced with the listing's markup; emits
+  // product.created (new) or product.updated, then carries the change to its own listings.
+  void SyncListing(Product& listing, const Product& source, events::Transaction& tx,
+                   bool created = false) {
+    listing.title = source.title;
+    listing.place_code = source.place_code;
+    listing.brand = source.brand;
+    listing.category = source.category;
+    listing.certifications = source.certifications;
+    listing.floor_price = source.floor_price;  // The supplier's floor binds every reseller.
+    listing.poverty_zone = source.poverty_zone;
+    listing.details = source.details;
+    schema::ProductCreated event{listing.id,       listing.seller_id,       listing.title,
+                                 listing.place_code, {},                    listing.brand,
+                                 listing.category, listing.certifications, listing.floor_price,
+                                 listing.poverty_zone, listing.details,     listing.source_product_id};
+    std::vector<int64_t> prices;
+    for (const auto& source_sku_id : source.sku_ids) {
+      const Sku* from = LoadSku(source_sku_id);
+      if (from == nullptr) continue;
+      Sku* mine = nullptr;
+      for (const auto& id : listing.sku_ids) {
+        Sku* candidate = LoadSku(id);
+        if (candidate && candidate->source_sku_id == source_sku_id) mine = candidate;
+      }
+      if (mine == nullptr) {
+        Sku fresh{events::NewId("sku"), listing.id, listing.seller_id, listing.place_code,
+                  from->spec, from->price, 0, 0, 0, source_sku_id};
+        listing.sku_ids.push_back(fresh.id);
+        mine = &(skus_[fresh.id] = std::move(fresh));
+      }
+      mine->spec = from->spec;
+      mine->place_code = source.place_code;
+      // Markups are not negative, so a listing never undercuts its source, whose prices already
+      // respect the floor; the check stays as the rule's last word.
+      mine->price = std::max(MarkedUp(from->price, listing.markup_percent, listing.markup_fen),
+                             listing.floor_price);
+      tx.state().Put(SkuKey(mine->id), events::Encode(*mine));
+      event.skus.push_back(
+          schema::SkuSpec{mine->id, mine->spec, mine->price, 0, mine->source_sku_id});
+      prices.push_back(mine->price.value());
+    }
+    tx.state().Put(ProductKey(listing.id), events::Encode(listing));
+    if (created) {
+      tx.Emit(listing.id, events::kNoStream, event);
+    } else {
+      tx.EmitAs("product.updated", listing.id, events::kAnyVersion, event);
+    }
+    index_.Put(listing, std::move(prices));
+    SyncListingsOf(listing, tx);
+  }
+
+  // Carries a product's change to the listings that resell it (two levels at most).
+  void SyncListingsOf(const Product& source, events::Transaction& tx) {
+    auto it = listings_of_.find(source.id);
+    if (it == listings_of_.end()) return;
+    const std::vector<std::string> listings = it->second;  // SyncListing may add to the map.
+    for (const auto& id : listings) {
+      if (Product* listing = LoadProduct(id)) SyncListing(*listing, source, tx);
+    }
+  }
+
+  // The listing a distributor has of a source product, or empty.
+  std::string Listing(const std::string& distributor, const std::string& source) {
+    std::string key = ListingKey(distributor, source);
+    if (auto it = listings_.find(key); it != listings_.end()) return it->second;
+    std::string id;
+    if (store_.kv().Get(key, &id)) return {};
+    return listings_[key] = id;
+  }
+
+  std::string RootSeller(const Product& p) {
+    const Product* at = &p;
+    for (int hops = 0; at && at->level > 0 && hops < 2; ++hops) at = LoadProduct(at->source_product_id);
+    return at ? at->seller_id : "";
+  }
+
+  // The SKU whose stock a SKU sells: itself, or the end of its listing chain.
+  Sku* StockOf(Sku* sku) {
+    for (int hops = 0; sku && !sku->source_sku_id.empty() && hops < 2; ++hops) {
+      sku = LoadSku(sku->source_sku_id);
+    }
+    return sku;
+  }
+
+  // How a unit sold through `listed` divides between the supplier and the distributors.
+  schema::Distribution DistributionOf(Sku& listed) {
+    schema::Distribution d;
+    if (listed.source_sku_id.empty()) return d;
+    d.listing_seller_id = listed.seller_id;
+    std::vector<const Sku*> chain = {&listed};  // Listing first, supplier last.
+    for (Sku* at = &listed; !at->source_sku_id.empty() && chain.size() < 3;) {
+      at = LoadSku(at->source_sku_id);
+      if (at == nullptr) return {};
+      chain.push_back(at);
+    }
+    d.supply_price = chain.back()->price;
+    for (size_t i = chain.size() - 1; i-- > 0;) {  // Supplier side first.
+      d.commissions.push_back({chain[i]->seller_id, chain[i]->price - chain[i + 1]->price});
+    }
+    return d;
+  }
+
+  void LoadListings() {
+    const std::string prefix = "cat/listings-of/";
+    auto ec = store_.kv().Scan(prefix, storage::PrefixEnd(prefix),
+                               [&](std::string_view k, std::string_view) {
+                                 auto rest = k.substr(prefix.size());
+                                 size_t nul = rest.find('\0');
+                                 listings_of_[std::string(rest.substr(0, nul))].emplace_back(
+                                     rest.substr(nul + 1));
+                                 return true;
+                               });
+    if (ec) throw std::runtime_error("catalog: cannot read the listings: " + ec.message());
   }
 
   Result<Batch> RegisterBatch(const BatchInput& in, events::Transaction& tx) {
@@ -751,7 +1005,8 @@ class CatalogService::Impl final : public events::Processor {
   void Reserve(const schema::OrderPlaced& order, events::Transaction& tx) {
     for (uint32_t line = 0; line < order.items.size(); ++line) {
       const auto& item = order.items[line];
-      Sku* sku = LoadSku(item.sku_id);
+      Sku* listed = LoadSku(item.sku_id);
+      Sku* sku = StockOf(listed);  // A listing sells its supplier's stock.
       const char* reason = sku == nullptr                          ? "unknown_sku"
                            : item.quantity <= 0 || sku->stock < item.quantity ? "insufficient_stock"
                            : options_.hold_cap > 0 &&
@@ -772,9 +1027,11 @@ class CatalogService::Impl final : public events::Processor {
       std::string qty;
       events::PutVarint(qty, static_cast<uint64_t>(item.quantity));
       tx.state().Put(ReservationKey(order.order_id, line), qty);
+      // The supplier ships (its sub-order); the shopper pays the listing's price.
       tx.Emit(sku->id, events::kAnyVersion,
-              schema::StockReserved{order.order_id, line, sku->id, sku->product_id, sku->seller_id,
-                                    sku->place_code, item.quantity, sku->price, sku->stock});
+              schema::StockReserved{order.order_id, line, listed->id, listed->product_id,
+                                    sku->seller_id, sku->place_code, item.quantity, listed->price,
+                                    sku->stock, DistributionOf(*listed)});
     }
   }
 
@@ -806,7 +1063,7 @@ class CatalogService::Impl final : public events::Processor {
   void Release(const std::string& order_id, const std::string& shopper,
                const std::vector<schema::LineRef>& lines, events::Transaction& tx) {
     for (const auto& ref : lines) {
-      Sku* sku = LoadSku(ref.sku_id);
+      Sku* sku = StockOf(LoadSku(ref.sku_id));
       if (sku == nullptr || !TakeReservation(order_id, ref.line, tx)) continue;
       sku->stock += ref.quantity;
       sku->reserved -= ref.quantity;
@@ -819,7 +1076,7 @@ class CatalogService::Impl final : public events::Processor {
 
   void Sell(const schema::OrderPaid& paid, events::Transaction& tx) {
     for (const auto& line : paid.lines) {
-      Sku* sku = LoadSku(line.sku_id);
+      Sku* sku = StockOf(LoadSku(line.sku_id));
       if (sku == nullptr || !TakeReservation(paid.order_id, line.line, tx)) continue;
       sku->reserved -= line.quantity;
       sku->sold += line.quantity;
@@ -834,7 +1091,7 @@ class CatalogService::Impl final : public events::Processor {
     if (consumed_.count(done_key) || Stored(done_key)) return;
     schema::StockReinstated answer{req.order_id, true, ""};
     for (const auto& line : req.lines) {
-      Sku* sku = LoadSku(line.sku_id);
+      Sku* sku = StockOf(LoadSku(line.sku_id));
       if (sku == nullptr || sku->stock < line.quantity) {
         answer = {req.order_id, false, "insufficient_stock"};
         break;
@@ -842,7 +1099,7 @@ class CatalogService::Impl final : public events::Processor {
     }
     if (answer.ok) {
       for (const auto& line : req.lines) {
-        Sku* sku = LoadSku(line.sku_id);
+        Sku* sku = StockOf(LoadSku(line.sku_id));
         sku->stock -= line.quantity;
         sku->sold += line.quantity;
         tx.state().Put(SkuKey(sku->id), events::Encode(*sku));
@@ -857,7 +1114,7 @@ class CatalogService::Impl final : public events::Processor {
     const std::string done_key = "cat/restocked/" + refund.refund_id;
     if (consumed_.count(done_key) || Stored(done_key)) return;
     for (const auto& item : refund.items) {
-      Sku* sku = LoadSku(item.sku_id);
+      Sku* sku = StockOf(LoadSku(item.sku_id));
       if (sku == nullptr) continue;
       int64_t units = std::min(item.quantity, sku->sold);
       sku->sold -= units;
@@ -909,6 +1166,13 @@ class CatalogService::Impl final : public events::Processor {
   std::unordered_map<std::string, std::string> outer_;  // Imported outer ids.
   SearchIndex index_;
   static constexpr size_t kCacheLimit = 1 << 18;
+  static constexpr size_t kMaxDistribute = 100'000;
+  // Listings: which products resell a product (all of them, kept in memory), and a cache of
+  // (distributor, source) → listing.
+  std::unordered_map<std::string, std::vector<std::string>> listings_of_;
+  std::unordered_map<std::string, std::string> listings_;
+  // Products written to cat/by-seller/ since the last trim (the store may not show them yet).
+  std::vector<std::pair<std::string, std::string>> new_by_seller_;
   // Once-only records consumed by a batch that is not yet durable (the store still shows them).
   std::unordered_set<std::string> consumed_;
 };
@@ -953,6 +1217,16 @@ void CatalogService::UpdateProduct(std::string product_id, ProductInput input,
       [this, id = std::move(product_id), input = std::move(input),
        acting = std::move(acting_seller_id)](events::Transaction& tx) {
         return impl_->EditProduct(id, input, acting, tx);
+      },
+      std::move(done));
+}
+
+void CatalogService::Distribute(DistributeInput input,
+                                std::function<void(Result<DistributeReport>)> done) {
+  events::RunCommand<DistributeReport>(
+      worker_, impl_->store(),
+      [this, input = std::move(input)](events::Transaction& tx) {
+        return impl_->Distribute(input, tx);
       },
       std::move(done));
 }

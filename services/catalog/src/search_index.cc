@@ -182,10 +182,19 @@ Result<SearchIndex::Hits> SearchIndex::Query(
     if (Matches(docs_[doc_at(i)], q, words, today)) matched.push_back(doc_at(i));
   }
   const bool asc = q.sort == "price_asc";
-  std::stable_sort(matched.begin(), matched.end(), [&](uint32_t a, uint32_t b) {
-    return asc ? docs_[a].min_price < docs_[b].min_price : docs_[a].min_price > docs_[b].min_price;
-  });
+  auto cheaper = [&](uint32_t a, uint32_t b) {  // Ties: older first, so pages are stable.
+    const int64_t pa = docs_[a].min_price, pb = docs_[b].min_price;
+    return pa != pb ? (asc ? pa < pb : pa > pb) : a < b;
+  };
   const uint64_t offset = cursor == UINT64_MAX ? 0 : cursor;
+  // Without a stock filter only the page (and one more, to know there is a next) need ordering.
+  if (!q.in_stock && offset + limit + 1 < matched.size()) {
+    auto end = matched.begin() + static_cast<std::ptrdiff_t>(offset + limit + 1);
+    std::partial_sort(matched.begin(), end, matched.end(), cheaper);
+    matched.erase(end, matched.end());
+  } else {
+    std::sort(matched.begin(), matched.end(), cheaper);
+  }
   uint64_t seen = 0;
   for (uint32_t doc : matched) {
     if (!wanted(doc)) continue;

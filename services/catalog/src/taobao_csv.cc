@@ -290,9 +290,16 @@ ParsedPack TaobaoCsvReader::Next(size_t max_rows) {
   std::vector<std::string> f;
   int row = 0;
   std::string error;
-  auto col = [&](const char* key) -> std::string_view {
-    auto it = column_.find(key);
-    if (it == column_.end() || it->second >= f.size()) return {};
+  // Column positions, looked up once per call rather than once per field.
+  std::unordered_map<std::string_view, size_t> at;
+  for (const char* key : {"outer_id", "title", "price", "num", "cid", "subtitle", "description",
+                          "barcode", "item_weight", "picture", "input_custom_cpv", "propAlias",
+                          "cateProps", "inputPids", "inputValues", "skuProps", "foodparame"}) {
+    if (auto it = column_.find(key); it != column_.end()) at.emplace(key, it->second);
+  }
+  auto col = [&](std::string_view key) -> std::string_view {
+    auto it = at.find(key);
+    if (it == at.end() || it->second >= f.size()) return {};
     return Trim(f[it->second]);
   };
   while (pack.rows.size() + pack.errors.size() < max_rows && NextRecord(&f, &row, &error)) {

@@ -94,6 +94,7 @@ class OrderService::Impl final : public events::Processor {
         line.place_code = r->place_code;
         line.unit_price = r->unit_price;
         line.amount = r->unit_price * line.quantity;
+        line.distribution = r->distribution;
       });
     } else if (event.type == schema::StockRejected::kType) {
       auto r = events::Decode<schema::StockRejected>(event.payload);
@@ -179,7 +180,7 @@ class OrderService::Impl final : public events::Processor {
       mine.push_back(std::move(s));
     }
     for (uint32_t i = 0; i < o.lines.size(); ++i) {
-      if (!lines.count(i)) o.lines[i] = OrderLine{"", "", "", "", 0, Fen(), Fen(), "hidden", ""};
+      if (!lines.count(i)) o.lines[i] = OrderLine{"", "", "", "", 0, Fen(), Fen(), "hidden", "", {}};
     }
     std::erase_if(o.refunds, [&](const Refund& r) {
       return std::none_of(mine.begin(), mine.end(), [&](const SubOrder& s) { return s.id == r.sub_id; });
@@ -742,8 +743,8 @@ class OrderService::Impl final : public events::Processor {
 
   static schema::PricedLine PricedLine(const Order& o, uint32_t i) {
     const OrderLine& l = o.lines[i];
-    return {i, l.sku_id, l.product_id, l.seller_id, l.place_code, l.quantity, l.unit_price,
-            l.amount};
+    return {i,          l.sku_id,     l.product_id, l.seller_id, l.place_code,
+            l.quantity, l.unit_price, l.amount,     l.distribution};
   }
 
   void MarkPaid(Order& o, const Payment& p, bool late, events::Transaction& tx) {

@@ -77,9 +77,34 @@ struct SkuSpec {
   std::string sku_id, spec;
   Fen price;
   int64_t stock = 0;
+  std::string source_sku_id;  // A distributor's listing: the SKU whose stock it sells.
   template <class V>
   void Fields(V& v) {
-    v(sku_id), v(spec), v(price), v(stock);
+    v(sku_id), v(spec), v(price), v(stock), v(source_sku_id);
+  }
+};
+
+// A distributor's margin on one unit of a line sold through its listing (分销).
+struct Commission {
+  std::string seller_id;
+  Fen unit;
+  template <class V>
+  void Fields(V& v) {
+    v(seller_id), v(unit);
+  }
+  bool operator==(const Commission&) const = default;
+};
+
+// How a line sold through listings divides: the supplier (who ships) gets the supply price per
+// unit, each distributor of the chain (at most two) its margin; they sum to the unit price.
+// Empty for a product sold by its own seller.
+struct Distribution {
+  std::string listing_seller_id;  // The distributor whose listing the shopper bought.
+  Fen supply_price;
+  std::vector<Commission> commissions;  // Supplier side first.
+  template <class V>
+  void Fields(V& v) {
+    v(listing_seller_id), v(supply_price), v(commissions);
   }
 };
 
@@ -127,10 +152,11 @@ struct ProductCreated {
   Fen floor_price;
   bool poverty_zone = false;
   ProductDetails details;
+  std::string source_product_id;  // A distributor's listing: the product it resells.
   template <class V>
   void Fields(V& v) {
     v(product_id), v(seller_id), v(title), v(place_code), v(skus), v(brand), v(category),
-        v(certifications), v(floor_price), v(poverty_zone), v(details);
+        v(certifications), v(floor_price), v(poverty_zone), v(details), v(source_product_id);
   }
 };
 
@@ -162,10 +188,11 @@ struct StockReserved {
   int64_t quantity = 0;
   Fen unit_price;
   int64_t stock_after = 0;
+  Distribution distribution;  // Sold through a listing: seller_id is the supplier, who ships.
   template <class V>
   void Fields(V& v) {
     v(order_id), v(line), v(sku_id), v(product_id), v(seller_id), v(place_code), v(quantity),
-        v(unit_price), v(stock_after);
+        v(unit_price), v(stock_after), v(distribution);
   }
 };
 
@@ -203,10 +230,11 @@ struct PricedLine {
   std::string sku_id, product_id, seller_id, place_code;
   int64_t quantity = 0;
   Fen unit_price, amount;
+  Distribution distribution;
   template <class V>
   void Fields(V& v) {
     v(line), v(sku_id), v(product_id), v(seller_id), v(place_code), v(quantity), v(unit_price),
-        v(amount);
+        v(amount), v(distribution);
   }
 };
 

@@ -95,10 +95,13 @@ struct Sku {
   int64_t stock = 0;     // Available to reserve.
   int64_t reserved = 0;  // Held by unpaid orders.
   int64_t sold = 0;      // Paid for.
+  // A listing's SKU sells the stock of this one (its supplier's, or the listing it resells);
+  // its own stock numbers stay 0.
+  std::string source_sku_id;
   template <class V>
   void Fields(V& v) {
     v(id), v(product_id), v(seller_id), v(place_code), v(spec), v(price), v(stock), v(reserved),
-        v(sold);
+        v(sold), v(source_sku_id);
   }
 };
 
@@ -111,11 +114,18 @@ struct Product {
   Fen floor_price;            // 0: none.
   bool poverty_zone = false;  // Supplied by a registered poor household (扶贫专区).
   events::schema::ProductDetails details;
+  // A distributor's listing (分销): the product it resells, how far from the supplier (1: the
+  // supplier's own product, 2: another distributor's listing), and the markup on the source's
+  // prices. Level 0 is a seller's own product.
+  std::string source_product_id;
+  int64_t level = 0;
+  int64_t markup_percent = 0, markup_fen = 0;
   std::vector<Sku> skus;      // Filled by queries, not stored.
   template <class V>
   void Fields(V& v) {
     v(id), v(seller_id), v(title), v(place_code), v(created_micros), v(sku_ids), v(brand),
-        v(category), v(certifications), v(floor_price), v(poverty_zone), v(details);
+        v(category), v(certifications), v(floor_price), v(poverty_zone), v(details),
+        v(source_product_id), v(level), v(markup_percent), v(markup_fen);
   }
 };
 
@@ -172,6 +182,25 @@ inline constexpr size_t kMaxImagesPerProduct = 20;
 // The image's type from its first bytes ("jpg", "png", "gif", "webp"), or empty.
 std::string_view ImageType(std::string_view bytes);
 
+// One-click distribution (一键分销): a distributor resells a supplier's products as listings of
+// its own. A listing shares its source's stock (the supplier ships), copies its content, and is
+// priced at the source price plus the markup: ceil(price × (100 + percent) / 100) + fen. Chains
+// are at most two levels (supplier → distributor → distributor); distributing again with another
+// markup reprices the listings; supplier changes reach every listing as product.updated.
+struct DistributeInput {
+  std::string distributor_id;            // The seller who resells.
+  std::string supplier_id;               // Whose products (or listings) it resells.
+  std::vector<std::string> product_ids;  // Empty: every product of the supplier (its pack).
+  int64_t markup_percent = 0;            // 0 to 1000.
+  int64_t markup_fen = 0;                // 0 to 100000000, after the percent.
+};
+
+struct DistributeReport {
+  int created = 0, updated = 0, unchanged = 0;
+  std::vector<std::string> listing_ids;  // In the order of the supplier's products.
+  std::vector<PackError> errors;         // row: the product's position (1-based), or 0.
+};
+
 struct CatalogOptions {
   // Anti-hoarding: the most unpaid units one shopper may hold of one SKU (0: no cap).
   int64_t hold_cap = 0;
@@ -189,6 +218,8 @@ class CatalogService {
   // (empty: the operator). Emits product.updated.
   void UpdateProduct(std::string product_id, ProductInput input, std::string acting_seller_id,
                      std::function<void(Result<Product>)> done);
+  // Creates or reprices a distributor's listings of a supplier's products; see DistributeInput.
+  void Distribute(DistributeInput input, std::function<void(Result<DistributeReport>)> done);
   // Stores an image (JPEG, PNG, GIF or WebP, at most kMaxImageBytes) by its content; returns its
   // ref "<sha256 hex>.<ext>", which products list in details.images. Storing it again is a no-op.
   void StoreImage(std::string bytes, std::function<void(Result<std::string>)> done);

@@ -50,10 +50,11 @@ struct OrderLine {
   Fen unit_price, amount;
   std::string status = "pending";  // pending | reserved | rejected
   std::string reason;              // unknown_sku | insufficient_stock | hold_limit
+  events::schema::Distribution distribution;  // Sold through a distributor's listing.
   template <class V>
   void Fields(V& v) {
     v(sku_id), v(product_id), v(seller_id), v(place_code), v(quantity), v(unit_price), v(amount),
-        v(status), v(reason);
+        v(status), v(reason), v(distribution);
   }
 };
 
