@@ -59,7 +59,8 @@ std::string_view Router::OpenApiDocument() {
         "id": {"type": "string"}, "spec": {"type": "string"}, "price_fen": {"type": "integer"},
         "stock": {"type": "integer", "description": "Units available to order"},
         "reserved": {"type": "integer", "description": "Units held by unpaid orders"},
-        "sold": {"type": "integer", "description": "Units paid for"}}},
+        "sold": {"type": "integer", "description": "Units paid for"},
+        "source_sku_id": {"type": "string", "description": "On a listing: the SKU whose stock it sells (stock shows that SKU's)"}}},
       "Product": {"type": "object", "properties": {
         "id": {"type": "string"}, "seller_id": {"type": "string"}, "title": {"type": "string"},
         "place_code": {"type": "string"}, "created_micros": {"type": "integer"},
@@ -72,6 +73,9 @@ std::string_view Router::OpenApiDocument() {
         "images": {"type": "array", "items": {"type": "string"}, "description": "URLs: /v1/images/{ref} for stored images"},
         "params": {"type": "array", "items": {"$ref": "#/components/schemas/Param"}},
         "weight_grams": {"type": "integer"}, "barcode": {"type": "string"},
+        "listing": {"type": "object", "description": "Only on a distributor's listing", "properties": {
+          "source_product_id": {"type": "string"}, "level": {"type": "integer", "enum": [1, 2]},
+          "markup_percent": {"type": "integer"}, "markup_fen": {"type": "integer"}}},
         "skus": {"type": "array", "items": {"$ref": "#/components/schemas/Sku"}}}},
       "OrderInput": {"type": "object", "required": ["items"], "properties": {
         "shopper_id": {"type": "string", "description": "Required for the operator; the shopper's own id by default"},
@@ -89,7 +93,10 @@ std::string_view Router::OpenApiDocument() {
           "status": {"type": "string", "enum": ["pending", "reserved", "rejected"]},
           "reason": {"type": "string", "enum": ["unknown_sku", "insufficient_stock", "hold_limit"]},
           "product_id": {"type": "string"}, "seller_id": {"type": "string"}, "place_code": {"type": "string"},
-          "unit_price_fen": {"type": "integer"}, "amount_fen": {"type": "integer"}}}},
+          "unit_price_fen": {"type": "integer"}, "amount_fen": {"type": "integer"},
+          "distribution": {"type": "object", "description": "Bought through a distributor's listing: seller_id is the supplier, who ships; the unit price divides into the supply price and each distributor's margin", "properties": {
+            "listing_seller_id": {"type": "string"}, "supply_unit_price_fen": {"type": "integer"},
+            "commissions": {"type": "array", "items": {"type": "object", "properties": {"seller_id": {"type": "string"}, "unit_fen": {"type": "integer"}}}}}}}}},
         "sub_orders": {"type": "array", "description": "One per seller; each is fulfilled on its own", "items": {"type": "object", "properties": {
           "id": {"type": "string"}, "seller_id": {"type": "string"},
           "status": {"type": "string", "enum": ["pending_payment", "paid", "shipped", "delivered", "completed", "cancelled"]},
@@ -193,6 +200,20 @@ std::string_view Router::OpenApiDocument() {
         "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
         "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
         "415": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}}}},
+    "/v1/distributions": {"post": {"summary": "One-click distribution (一键分销): resell a supplier's products (all of them, its pack, when product_ids is absent) as listings of the distributor. A listing shares the supplier's stock (the supplier ships), copies its content and is priced ceil(price × (100 + markup_percent) / 100) + markup_fen, never below the supplier's floor price. Chains are at most two levels. Distributing again with another markup reprices; supplier changes reach every listing as product.updated. Orders on listings remember the distribution (supply price, each distributor's margin).",
+      "security": [{"bearer": []}],
+      "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["supplier_id"], "properties": {
+        "distributor_id": {"type": "string", "description": "Required for the operator; a seller's own id by default"},
+        "supplier_id": {"type": "string"},
+        "product_ids": {"type": "array", "items": {"type": "string"}, "maxItems": 100000},
+        "markup_percent": {"type": "integer", "minimum": 0, "maximum": 1000, "default": 0},
+        "markup_fen": {"type": "integer", "minimum": 0, "maximum": 100000000, "default": 0}}}}}},
+      "responses": {"200": {"description": "The report", "content": {"application/json": {"schema": {"type": "object", "properties": {
+          "created": {"type": "integer"}, "updated": {"type": "integer"}, "unchanged": {"type": "integer"},
+          "listing_ids": {"type": "array", "items": {"type": "string"}}, "rejected": {"type": "integer"},
+          "errors": {"type": "array", "items": {"type": "object", "properties": {"row": {"type": "integer"}, "message": {"type": "string"}}}}}}}}},
+        "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"},
+        "404": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}}}},
     "/v1/images": {"post": {"summary": "Store an image (JPEG, PNG, GIF or WebP, at most 8 MiB) by its content; products list its ref in images",
       "security": [{"bearer": []}],
       "requestBody": {"required": true, "content": {"image/*": {"schema": {"type": "string", "format": "binary"}}}},

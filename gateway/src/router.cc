@@ -198,6 +198,7 @@ void WriteSku(JsonWriter& w, const catalog::Sku& s) {
   w.BeginObject();
   w.Field("id", s.id).Field("spec", s.spec).Field("price_fen", s.price.value());
   w.Field("stock", s.stock).Field("reserved", s.reserved).Field("sold", s.sold);
+  if (!s.source_sku_id.empty()) w.Field("source_sku_id", s.source_sku_id);
   w.EndObject();
 }
 
@@ -232,6 +233,11 @@ std::string ProductJson(const catalog::Product& p, const std::string& today) {
   }
   w.EndArray();
   w.Field("weight_grams", d.weight_grams).Field("barcode", d.barcode);
+  if (p.level > 0) {
+    w.Key("listing").BeginObject().Field("source_product_id", p.source_product_id);
+    w.Field("level", p.level).Field("markup_percent", p.markup_percent);
+    w.Field("markup_fen", p.markup_fen).EndObject();
+  }
   w.Key("skus").BeginArray();
   for (const auto& s : p.skus) WriteSku(w, s);
   w.EndArray().EndObject();
@@ -265,6 +271,14 @@ void WriteOrder(JsonWriter& w, const order::Order& o) {
       w.Field("unit_price_fen", l.unit_price.value()).Field("amount_fen", l.amount.value());
     }
     if (!l.reason.empty()) w.Field("reason", l.reason);
+    if (const auto& d = l.distribution; !d.listing_seller_id.empty()) {
+      w.Key("distribution").BeginObject().Field("listing_seller_id", d.listing_seller_id);
+      w.Field("supply_unit_price_fen", d.supply_price.value()).Key("commissions").BeginArray();
+      for (const auto& c : d.commissions) {
+        w.BeginObject().Field("seller_id", c.seller_id).Field("unit_fen", c.unit.value()).EndObject();
+      }
+      w.EndArray().EndObject();
+    }
     w.EndObject();
   }
   w.EndArray();
@@ -369,6 +383,7 @@ class Router::Impl {
           {"GET", "/v1/products/{id}", {}, &Impl::GetProduct},
           {"PUT", "/v1/products/{id}", {}, &Impl::UpdateProduct},
           {"POST", "/v1/images", {}, &Impl::UploadImage},
+          {"POST", "/v1/distributions", {}, &Impl::Distribute},
           {"GET", "/v1/images/{ref}", {}, &Impl::GetImage},
           {"POST", "/v1/products/{id}/batches", {}, &Impl::RegisterBatch},
           {"POST", "/v1/packs", {}, &Impl::ImportPack},
@@ -681,6 +696,48 @@ class Router::Impl {
                                if (!r.ok()) return respond(FromServiceError(r.error_detail()));
                                respond(Json(200, ProductJson(*r, today)));
                              });
+  }
+
+  // One-click distribution: a seller (or the operator for it) resells a supplier's products.
+  void Distribute(const HttpRequest& req, const Params&, Respond respond) {
+    auto who = Require(req, respond, {"operator", "seller"});
+    if (!who) return;
+    catalog::DistributeInput in;
+    Body body;
+    bool ok = body.Object(req, [&](std::string_view key, od::value& v) {
+      if (key == "distributor_id") return body.String(v, in.distributor_id, 64);
+      if (key == "supplier_id") return body.String(v, in.supplier_id, 64);
+      if (key == "markup_percent") return body.Int(v, in.markup_percent);
+      if (key == "markup_fen") return body.Int(v, in.markup_fen);
+      if (key == "product_ids") {
+        return body.Array(v, [&](size_t i, od::value& item) {
+          if (i >= 100'000) return body.Fail(422, "invalid_field", "product_ids: at most 100000");
+          return body.String(item, in.product_ids.emplace_back(), 64);
+        });
+      }
+      return true;
+    });
+    if (!ok) return respond(body.TakeError());
+    if (in.supplier_id.empty()) {
+      body.Missing("supplier_id");
+      return respond(body.TakeError());
+    }
+    if (auto denied = ActFor(*who, "seller", "distributor_id", in.distributor_id)) {
+      return respond(std::move(*denied));
+    }
+    s_.catalog.Distribute(std::move(in), [respond](Result<catalog::DistributeReport> r) {
+      if (!r.ok()) return respond(FromServiceError(r.error_detail()));
+      JsonWriter w;
+      w.BeginObject().Field("created", r->created).Field("updated", r->updated);
+      w.Field("unchanged", r->unchanged).Key("listing_ids").BeginArray();
+      for (const auto& id : r->listing_ids) w.String(id);
+      w.EndArray().Field("rejected", static_cast<int>(r->errors.size())).Key("errors").BeginArray();
+      for (const auto& e : r->errors) {
+        w.BeginObject().Field("row", e.row).Field("message", e.message).EndObject();
+      }
+      w.EndArray().EndObject();
+      respond(Json(200, w.Take()));
+    });
   }
 
   // An image as the raw body (image/jpeg, image/png, image/gif, image/webp), stored by content.

@@ -485,6 +485,48 @@ TEST_F(RouterTest, ZippedPacksImagesAndProductEdits) {
   EXPECT_EQ(Call("GET", "/v1/packs?format=xml", "", token).status, 422);
 }
 
+TEST_F(RouterTest, OneClickDistribution) {
+  auto supplier = Call("POST", "/v1/sellers",
+                       R"({"name":"沁县合作社","place_code":"140430","supplier_type":"cooperative"})", "op");
+  auto reseller = Call("POST", "/v1/sellers",
+                       R"({"name":"网店","place_code":"140430","supplier_type":"individual"})", "op");
+  const std::string supplier_id = Field(supplier.body, "id"), token = Field(reseller.body, "token");
+  ASSERT_EQ(Call("POST", "/v1/products",
+                 R"({"title":"沁州黄小米","skus":[{"spec":"500g","price_fen":2990,"stock":5}]})",
+                 Field(supplier.body, "token"))
+                .status,
+            201);
+  EXPECT_EQ(Call("POST", "/v1/distributions", R"({"markup_percent":20})", token).status, 422);
+  auto other = Call("POST", "/v1/distributions",
+                    R"({"distributor_id":")" + supplier_id + R"(","supplier_id":"x"})", token);
+  EXPECT_EQ(other.status, 403);
+  auto r = Call("POST", "/v1/distributions",
+                R"({"supplier_id":")" + supplier_id + R"(","markup_percent":20})", token);
+  ASSERT_EQ(r.status, 200) << r.body;
+  simdjson::dom::parser parser;
+  std::string_view listing_id;
+  ASSERT_FALSE(parser.parse(r.body)["listing_ids"].at(0).get(listing_id)) << r.body;
+  const std::string listing(listing_id);
+  auto product = Call("GET", "/v1/products/" + listing);
+  EXPECT_NE(product.body.find(R"("listing":{"source_product_id":")"), std::string::npos);
+  EXPECT_NE(product.body.find(R"("price_fen":3588,"stock":5)"), std::string::npos) << product.body;
+  std::string_view sku;
+  ASSERT_FALSE(parser.parse(product.body)["skus"].at(0)["id"].get(sku));
+  EXPECT_EQ(Call("PUT", "/v1/products/" + listing,
+                 R"({"title":"x","skus":[{"spec":"500g","price_fen":1,"stock":1}]})", token)
+                .status,
+            409);
+  auto order = Call("POST", "/v1/orders",
+                    R"({"items":[{"sku_id":")" + std::string(sku) + R"(","quantity":2}]})", Shopper());
+  ASSERT_EQ(order.status, 201) << order.body;
+  EXPECT_NE(order.body.find(R"("seller_id":")" + supplier_id), std::string::npos);
+  EXPECT_NE(order.body.find(R"("distribution":{"listing_seller_id":")" + Field(reseller.body, "id") +
+                            R"(","supply_unit_price_fen":2990,"commissions":[{"seller_id":")"),
+            std::string::npos)
+      << order.body;
+  EXPECT_NE(order.body.find(R"("unit_fen":598})"), std::string::npos);
+}
+
 TEST_F(RouterTest, MetricsCountRequestsAndEvents) {
   Call("GET", "/healthz");
   auto m = Call("GET", "/metrics");
