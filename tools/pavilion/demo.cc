@@ -65,11 +65,13 @@ Result<DemoPavilion> LoadDemoPavilion(catalog::CatalogService& catalog) {
        {{"霍山石斛 枫斗", {{"50g", 68000, 40}}, "herbs", "霍山石斛"}}},
   };
   DemoPavilion demo;
+  std::vector<std::string> seller_ids;
   for (const auto& s : sellers) {
     auto seller = events::Await<catalog::Seller>([&](auto done) {
       catalog.RegisterSeller(catalog::SellerInput{s.name, s.place_code, s.supplier_type}, done);
     });
     if (!seller.ok()) return seller.error_detail();
+    seller_ids.push_back(seller->id);
     for (const auto& p : s.products) {
       catalog::ProductInput in;
       in.seller_id = seller->id;
@@ -77,6 +79,7 @@ Result<DemoPavilion> LoadDemoPavilion(catalog::CatalogService& catalog) {
       in.category = p.category;
       in.brand = p.brand;
       in.certifications = p.certifications;
+      in.details.params = {{"产地", s.name}};
       for (const auto& k : p.skus) in.skus.push_back({k.spec, Fen(k.price_fen), k.stock});
       auto product =
           events::Await<catalog::Product>([&](auto done) { catalog.CreateProduct(std::move(in), done); });
@@ -97,6 +100,13 @@ Result<DemoPavilion> LoadDemoPavilion(catalog::CatalogService& catalog) {
       demo.trace_codes.push_back(batch->trace_code);
     }
   }
+  // The village service station resells the millet cooperative's products (代卖, 一键分销) with a
+  // 15 % margin: listings that share the cooperative's stock.
+  auto listed = events::Await<catalog::DistributeReport>([&](auto done) {
+    catalog.Distribute({seller_ids[1], seller_ids[0], {}, 15, 0}, done);
+  });
+  if (!listed.ok()) return listed.error_detail();
+  demo.listings = listed->created;
   return demo;
 }
 

@@ -11,6 +11,7 @@ namespace pavilion::tools {
 
 struct DemoPavilion {
   int skus = 0;
+  int listings = 0;  // A distributor's listings of another seller's products.
   std::vector<std::string> trace_codes;  // Batches with trace records, for the QR demo.
 };
 

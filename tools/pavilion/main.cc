@@ -212,7 +212,8 @@ int Serve(std::map<std::string, std::string> flags) {
   if (fresh && !flags.count("no-demo")) {
     auto demo = tools::LoadDemoPavilion(*catalog);
     if (!demo.ok()) Die("loading the demo pavilion failed: " + demo.message());
-    std::printf("pavilion: loaded the demo pavilion (%d SKUs)\n", demo->skus);
+    std::printf("pavilion: loaded the demo pavilion (%d SKUs, %d distributor listings)\n",
+                demo->skus, demo->listings);
     demo_traces = demo->trace_codes;
   }
 

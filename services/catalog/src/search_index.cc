@@ -44,6 +44,32 @@ std::vector<uint32_t> Intersect(const std::vector<uint32_t>& a, const std::vecto
 
 }  // namespace
 
+// Calls fn with each character and adjacent pair of `text` (already lower-cased), repeats
+// included, without allocating.
+template <typename Fn>
+void ForEachGram(std::string_view text, Fn fn) {
+  auto width = [&](size_t i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    size_t n = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    return std::min(n, text.size() - i);
+  };
+  auto separator = [&](size_t i, size_t n) {
+    return n == 1 && !std::isalnum(static_cast<unsigned char>(text[i]));
+  };
+  for (size_t i = 0; i < text.size();) {
+    size_t n = width(i);
+    if (!separator(i, n)) {
+      fn(text.substr(i, n));
+      size_t j = i + n;
+      if (j < text.size()) {
+        size_t m = width(j);
+        if (!separator(j, m)) fn(text.substr(i, n + m));
+      }
+    }
+    i += n;
+  }
+}
+
 std::vector<std::string> TitleGrams(std::string_view text) {
   std::vector<std::string> grams;
   auto cps = Codepoints(text);
@@ -63,16 +89,19 @@ void SearchIndex::Put(const Product& p, std::vector<int64_t> prices) {
   if (fresh) docs_.emplace_back();
   Doc& d = docs_[doc];
   const std::string title = Lower(p.title);
+  if (!fresh && title != d.title) d.retitled = true;
   if (fresh || title != d.title) {
     // Old grams keep pointing here; Query checks the title itself, so they only cost a look.
-    for (auto& gram : TitleGrams(title)) {
-      auto& list = postings_[gram];
+    ForEachGram(title, [&](std::string_view gram) {
+      auto it = postings_.find(gram);
+      if (it == postings_.end()) it = postings_.emplace(std::string(gram), std::vector<uint32_t>()).first;
+      auto& list = it->second;
       if (list.empty() || list.back() < doc) {
         list.push_back(doc);
       } else if (auto at = std::lower_bound(list.begin(), list.end(), doc); *at != doc) {
         list.insert(at, doc);
       }
-    }
+    });
   }
   d.id = p.id;
   d.seller_id = p.seller_id;
@@ -87,9 +116,12 @@ void SearchIndex::Put(const Product& p, std::vector<int64_t> prices) {
 }
 
 bool SearchIndex::Matches(const Doc& d, const ProductQuery& q,
-                          const std::vector<std::string>& words, const std::string& today) const {
-  for (const auto& w : words) {
-    if (d.title.find(w) == std::string::npos) return false;
+                          const std::vector<std::string>& words, bool words_indexed,
+                          const std::string& today) const {
+  if (!words_indexed || d.retitled) {
+    for (const auto& w : words) {
+      if (d.title.find(w) == std::string::npos) return false;
+    }
   }
   if (!q.seller_id.empty() && d.seller_id != q.seller_id) return false;
   if (!q.brand.empty() && d.brand != q.brand) return false;
@@ -136,7 +168,11 @@ Result<SearchIndex::Hits> SearchIndex::Query(
     i = sp + 1;
   }
   std::vector<const std::vector<uint32_t>*> lists;
+  bool words_indexed = true;
   for (const auto& w : words) {
+    auto cps = Codepoints(w);
+    words_indexed = words_indexed && cps.size() <= 2 &&
+                    std::none_of(cps.begin(), cps.end(), [](const auto& c) { return c.empty(); });
     auto grams = TitleGrams(w);
     bool has_pair = std::any_of(grams.begin(), grams.end(),
                                 [](const std::string& g) { return Codepoints(g).size() > 1; });
@@ -166,7 +202,9 @@ Result<SearchIndex::Hits> SearchIndex::Query(
   if (q.sort == "newest") {  // Newest first: documents are numbered in creation order.
     for (size_t i = n; i-- > 0;) {
       uint32_t doc = doc_at(i);
-      if (doc >= cursor || !Matches(docs_[doc], q, words, today) || !wanted(doc)) continue;
+      if (doc >= cursor || !Matches(docs_[doc], q, words, words_indexed, today) || !wanted(doc)) {
+        continue;
+      }
       if (hits.product_ids.size() == limit) {
         hits.next_cursor = std::to_string(
             doc_of_.at(hits.product_ids.back()));  // Continue below the last one shown.
@@ -176,27 +214,28 @@ Result<SearchIndex::Hits> SearchIndex::Query(
     }
     return hits;
   }
-  // By price: every match sorted by its lowest SKU price; the cursor is an offset.
-  std::vector<uint32_t> matched;
-  for (size_t i = 0; i < n; ++i) {
-    if (Matches(docs_[doc_at(i)], q, words, today)) matched.push_back(doc_at(i));
-  }
+  // By price: every match sorted by its lowest SKU price (ties: older first, so pages are
+  // stable); the cursor is an offset. Sorted as (price, doc) pairs, contiguous in memory.
   const bool asc = q.sort == "price_asc";
-  auto cheaper = [&](uint32_t a, uint32_t b) {  // Ties: older first, so pages are stable.
-    const int64_t pa = docs_[a].min_price, pb = docs_[b].min_price;
-    return pa != pb ? (asc ? pa < pb : pa > pb) : a < b;
-  };
+  std::vector<std::pair<int64_t, uint32_t>> matched;
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t doc = doc_at(i);
+    if (Matches(docs_[doc], q, words, words_indexed, today)) {
+      matched.emplace_back(asc ? docs_[doc].min_price : -docs_[doc].min_price, doc);
+    }
+  }
   const uint64_t offset = cursor == UINT64_MAX ? 0 : cursor;
   // Without a stock filter only the page (and one more, to know there is a next) need ordering.
   if (!q.in_stock && offset + limit + 1 < matched.size()) {
     auto end = matched.begin() + static_cast<std::ptrdiff_t>(offset + limit + 1);
-    std::partial_sort(matched.begin(), end, matched.end(), cheaper);
+    std::partial_sort(matched.begin(), end, matched.end());
     matched.erase(end, matched.end());
   } else {
-    std::sort(matched.begin(), matched.end(), cheaper);
+    std::sort(matched.begin(), matched.end());
   }
   uint64_t seen = 0;
-  for (uint32_t doc : matched) {
+  for (const auto& m : matched) {
+    const uint32_t doc = m.second;
     if (!wanted(doc)) continue;
     if (seen++ < offset) continue;
     if (hits.product_ids.size() == limit) {

@@ -47,13 +47,22 @@ class SearchIndex {
     std::vector<int64_t> prices;
     int64_t min_price = 0;
     bool poverty_zone = false;
+    bool retitled = false;  // Postings of an older title still point here.
   };
+  // `words_indexed`: each word is one gram, so the postings alone prove it occurs (unless the
+  // document was retitled).
   bool Matches(const Doc& d, const ProductQuery& q, const std::vector<std::string>& words,
-               const std::string& today) const;
+               bool words_indexed, const std::string& today) const;
 
+  // Lookups by string_view without building a string.
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
   std::vector<Doc> docs_;
-  std::unordered_map<std::string, uint32_t> doc_of_;             // product id → doc
-  std::unordered_map<std::string, std::vector<uint32_t>> postings_;  // gram → docs, ascending
+  std::unordered_map<std::string, uint32_t> doc_of_;  // product id → doc
+  std::unordered_map<std::string, std::vector<uint32_t>, Hash, std::equal_to<>>
+      postings_;  // gram → docs, ascending
 };
 
 // Characters and adjacent pairs of `text` (lower-cased ASCII; separators break pairs).
