@@ -3,7 +3,7 @@
 # Benchmarks, then starts `pavilion serve` (embedded transport, --durability sync, fresh data dir)
 # and drives it with pavilion-load. Usage: bench/run.sh [seconds per load run, default 10]
 # FLASH_SECONDS (default 40) bounds the flash sale; SOAK_SECONDS adds a sustained run that prints
-# the server's RSS every minute.
+# the server's RSS every minute; PACK_SKUS (default 1000000) sizes the catalog pack benchmark.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-10}"
@@ -20,6 +20,11 @@ echo "== codec"
 build-release/bench/codec_bench --benchmark_min_time=0.5
 echo "== appends (RocksDB, group commit)"
 build-release/bench/append_bench --benchmark_min_time=2
+echo "== catalog: 1,000,000-SKU native pack, 100,000-row 淘宝助理 CSV, search over both"
+pack_dir=$(mktemp -d)
+build-release/bench/pavilion-pack-bench --dir "$pack_dir" --skus "${PACK_SKUS:-1000000}" \
+  --skus-per-product 4 --csv-rows 100000 --queries 10000
+rm -rf "$pack_dir"
 
 data=$(mktemp -d)
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$data"' EXIT

@@ -440,13 +440,13 @@ class CatalogService::Impl final : public events::Processor {
   }
 
   // The caches of records (SKUs, products, sellers, holds, import keys) are bounded: past
-  // kCacheLimit entries they are dropped, once every write queued so far is durable (until then
+  // CatalogOptions::cache_limit entries they are dropped, once every write queued so far is durable (until then
   // the store would show older versions of what the cache holds). Called only between
   // transactions: at the start of commands and queries.
   void TrimCaches() {
     if (skus_.size() + products_.size() + outer_.size() + holds_.size() + listings_.size() +
             new_by_seller_.size() <
-        kCacheLimit) {
+        options_.cache_limit) {
       return;
     }
     (void)store_.AppendAndWait(events::AppendRequest{});
@@ -1165,7 +1165,6 @@ class CatalogService::Impl final : public events::Processor {
   std::unordered_map<std::string, Product> products_;
   std::unordered_map<std::string, std::string> outer_;  // Imported outer ids.
   SearchIndex index_;
-  static constexpr size_t kCacheLimit = 1 << 18;
   static constexpr size_t kMaxDistribute = 100'000;
   // Listings: which products resell a product (all of them, kept in memory), and a cache of
   // (distributor, source) → listing.

@@ -13,9 +13,14 @@
 //
 // Batches (lots) carry a trace record and an unguessable trace code (二维码溯源).
 //
+// Distributors resell suppliers' products as listings (Distribute): a listing's SKUs sell the
+// supplier's stock, so an order on a listing reserves the supplier's SKU, names the supplier as
+// the seller who ships, and carries how the price divides (schema::Distribution).
+//
 // Reads: order.placed, order.rejected, order.cancelled, order.paid, order.reinstate_requested,
-// refund.completed. Writes: seller.registered, product.created, batch.registered, stock.reserved,
-// stock.rejected, stock.released, stock.reinstated, stock.restocked.
+// refund.completed. Writes: seller.registered, product.created, product.updated,
+// batch.registered, stock.reserved, stock.rejected, stock.released, stock.reinstated,
+// stock.restocked.
 // Thread-safety: every public method may be called from any thread; callbacks run on the
 // catalog worker or the store's writer thread and must not block.
 #pragma once
@@ -204,6 +209,9 @@ struct DistributeReport {
 struct CatalogOptions {
   // Anti-hoarding: the most unpaid units one shopper may hold of one SKU (0: no cap).
   int64_t hold_cap = 0;
+  // Records cached in memory (SKUs, products, sellers, holds, import keys) before the caches are
+  // dropped, between transactions, once every earlier write is durable.
+  size_t cache_limit = 1 << 18;
 };
 
 class CatalogService {
