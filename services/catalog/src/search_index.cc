@@ -113,6 +113,48 @@ void SearchIndex::Put(const Product& p, std::vector<int64_t> prices) {
   d.poverty_zone = p.poverty_zone;
   d.prices = std::move(prices);
   d.min_price = d.prices.empty() ? 0 : *std::min_element(d.prices.begin(), d.prices.end());
+  if (is_changed_.size() < docs_.size()) is_changed_.resize(docs_.size(), false);
+  if (!is_changed_[doc]) {
+    is_changed_[doc] = true;
+    changed_.push_back(doc);
+  }
+}
+
+void SearchIndex::WalkByPrice(bool ascending, const std::function<bool(uint32_t)>& fn) const {
+  if (changed_.size() > 4096 || changed_.size() > by_price_.size()) {  // Sort everything again.
+    by_price_.clear();
+    by_price_.reserve(docs_.size());
+    for (uint32_t doc = 0; doc < docs_.size(); ++doc) by_price_.emplace_back(docs_[doc].min_price, doc);
+    std::sort(by_price_.begin(), by_price_.end());
+    for (uint32_t doc : changed_) is_changed_[doc] = false;
+    changed_.clear();
+  }
+  std::vector<std::pair<int64_t, uint32_t>> fresh;
+  fresh.reserve(changed_.size());
+  for (uint32_t doc : changed_) fresh.emplace_back(docs_[doc].min_price, doc);
+  std::sort(fresh.begin(), fresh.end());
+  // Merge the two sorted lists, skipping sorted entries of changed documents.
+  auto visit = [&](auto sorted_begin, auto sorted_end, auto fresh_begin, auto fresh_end,
+                   auto before) {
+    auto a = sorted_begin;
+    auto b = fresh_begin;
+    while (a != sorted_end || b != fresh_end) {
+      if (a != sorted_end && is_changed_[a->second]) {
+        ++a;
+        continue;
+      }
+      const bool take_fresh = a == sorted_end || (b != fresh_end && before(*b, *a));
+      const uint32_t doc = take_fresh ? (b++)->second : (a++)->second;
+      if (!fn(doc)) return;
+    }
+  };
+  if (ascending) {
+    visit(by_price_.begin(), by_price_.end(), fresh.begin(), fresh.end(),
+          [](const auto& x, const auto& y) { return x < y; });
+  } else {
+    visit(by_price_.rbegin(), by_price_.rend(), fresh.rbegin(), fresh.rend(),
+          [](const auto& x, const auto& y) { return x > y; });
+  }
 }
 
 bool SearchIndex::Matches(const Doc& d, const ProductQuery& q,
@@ -214,35 +256,54 @@ Result<SearchIndex::Hits> SearchIndex::Query(
     }
     return hits;
   }
-  // By price: every match sorted by its lowest SKU price (ties: older first, so pages are
-  // stable); the cursor is an offset. Sorted as (price, doc) pairs, contiguous in memory.
+  // By price: matches ordered by their lowest SKU price, ties by document (ascending for
+  // price_asc, descending for price_desc); the cursor is an offset into that order.
   const bool asc = q.sort == "price_asc";
+  const uint64_t offset = cursor == UINT64_MAX ? 0 : cursor;
+  uint64_t seen = 0;
+  // Takes matches in order; false once the page and one more (there is a next page) are found.
+  auto take = [&](uint32_t doc) {
+    if (!wanted(doc)) return true;
+    if (seen++ < offset) return true;
+    if (hits.product_ids.size() == limit) {
+      hits.next_cursor = std::to_string(offset + limit);
+      return false;
+    }
+    hits.product_ids.push_back(docs_[doc].id);
+    return true;
+  };
+  if (n >= walk_threshold_) {
+    // Many candidates: walk every document in price order and stop after the page, instead of
+    // sorting the candidates (a page of a common word is found after a few hundred documents).
+    std::vector<bool> candidate;
+    if (!all) {
+      candidate.assign(docs_.size(), false);
+      for (uint32_t doc : candidates) candidate[doc] = true;
+    }
+    WalkByPrice(asc, [&](uint32_t doc) {
+      if (!all && !candidate[doc]) return true;
+      return !Matches(docs_[doc], q, words, words_indexed, today) || take(doc);
+    });
+    return hits;
+  }
   std::vector<std::pair<int64_t, uint32_t>> matched;
   for (size_t i = 0; i < n; ++i) {
     const uint32_t doc = doc_at(i);
     if (Matches(docs_[doc], q, words, words_indexed, today)) {
-      matched.emplace_back(asc ? docs_[doc].min_price : -docs_[doc].min_price, doc);
+      matched.emplace_back(docs_[doc].min_price, doc);
     }
   }
-  const uint64_t offset = cursor == UINT64_MAX ? 0 : cursor;
   // Without a stock filter only the page (and one more, to know there is a next) need ordering.
+  auto order = [asc](const auto& x, const auto& y) { return asc ? x < y : x > y; };
   if (!q.in_stock && offset + limit + 1 < matched.size()) {
     auto end = matched.begin() + static_cast<std::ptrdiff_t>(offset + limit + 1);
-    std::partial_sort(matched.begin(), end, matched.end());
+    std::partial_sort(matched.begin(), end, matched.end(), order);
     matched.erase(end, matched.end());
   } else {
-    std::sort(matched.begin(), matched.end());
+    std::sort(matched.begin(), matched.end(), order);
   }
-  uint64_t seen = 0;
   for (const auto& m : matched) {
-    const uint32_t doc = m.second;
-    if (!wanted(doc)) continue;
-    if (seen++ < offset) continue;
-    if (hits.product_ids.size() == limit) {
-      hits.next_cursor = std::to_string(offset + limit);
-      break;
-    }
-    hits.product_ids.push_back(docs_[doc].id);
+    if (!take(m.second)) break;
   }
   return hits;
 }

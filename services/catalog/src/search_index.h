@@ -26,6 +26,10 @@ namespace pavilion::catalog {
 
 class SearchIndex {
  public:
+  // A price-sorted query whose candidates number at least `walk_threshold` walks one
+  // price-ordered list of every document (see Query) instead of sorting its candidates.
+  explicit SearchIndex(size_t walk_threshold = 4096) : walk_threshold_(walk_threshold) {}
+
   // Adds a product or replaces what is indexed of it; `prices` are its SKUs' prices in fen.
   void Put(const Product& p, std::vector<int64_t> prices);
 
@@ -59,7 +63,17 @@ class SearchIndex {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
   };
+  // Visits documents by lowest price, ascending or descending (ties by document), until `fn`
+  // returns false: the sorted list merged with the documents changed since it was sorted.
+  void WalkByPrice(bool ascending, const std::function<bool(uint32_t)>& fn) const;
+
+  size_t walk_threshold_;
   std::vector<Doc> docs_;
+  // Every document by (lowest price, doc), sorted when too many changed since: changed ones are
+  // flagged and visited from `changed_` instead. Mutable: a cache Query keeps.
+  mutable std::vector<std::pair<int64_t, uint32_t>> by_price_;
+  mutable std::vector<uint32_t> changed_;
+  mutable std::vector<bool> is_changed_;
   std::unordered_map<std::string, uint32_t> doc_of_;  // product id → doc
   std::unordered_map<std::string, std::vector<uint32_t>, Hash, std::equal_to<>>
       postings_;  // gram → docs, ascending
