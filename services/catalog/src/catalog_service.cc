@@ -312,15 +312,23 @@ class CatalogService::Impl final : public events::Processor {
   }
 
   Result<Product> CreateProduct(const ProductInput& in, events::Transaction& tx) {
+    auto id = AddProduct(in, tx);
+    if (!id.ok()) return id.error_detail();
+    return GetProduct(*id);
+  }
+
+  // Creates a product and its SKUs; returns its id. The records go straight into the caches
+  // (an import creates thousands in one transaction: no copy is made of them).
+  Result<std::string> AddProduct(const ProductInput& in, events::Transaction& tx) {
     auto seller = LoadSeller(in.seller_id);
     if (!seller) {
       return {svc_errc::not_found, "seller_id: no seller " + in.seller_id + "; register it first"};
     }
     auto floor = ValidateProduct(in, *seller);
     if (!floor.ok()) return floor.error_detail();
-    const bool poverty = seller->supplier_type == "poor_household";
-    Product p;
-    p.id = events::NewId("prd");
+    const std::string id = events::NewId("prd");
+    Product& p = products_[id];
+    p.id = id;
     p.seller_id = seller->id;
     p.title = in.title;
     p.place_code = in.place_code.empty() ? seller->place_code : in.place_code;
@@ -329,32 +337,31 @@ class CatalogService::Impl final : public events::Processor {
     p.category = in.category;
     p.certifications = in.certifications;
     p.floor_price = *floor;
-    p.poverty_zone = poverty;
+    p.poverty_zone = seller->supplier_type == "poor_household";
     p.details = in.details;
     schema::ProductCreated created{p.id,       p.seller_id,        p.title,
                                    p.place_code, {},               p.brand,
                                    p.category, p.certifications,   p.floor_price,
                                    p.poverty_zone, p.details,          ""};
+    std::vector<int64_t> prices;
+    prices.reserve(in.skus.size());
+    p.sku_ids.reserve(in.skus.size());
     for (const auto& s : in.skus) {
-      Sku sku{events::NewId("sku"), p.id, p.seller_id, p.place_code, s.spec, s.price, s.stock, 0,
-              0,                    ""};
+      std::string sku_id = events::NewId("sku");
+      Sku& sku = skus_[sku_id];
+      sku = Sku{std::move(sku_id), p.id, p.seller_id, p.place_code, s.spec, s.price, s.stock, 0,
+                0,                 ""};
       p.sku_ids.push_back(sku.id);
       created.skus.push_back(schema::SkuSpec{sku.id, sku.spec, sku.price, sku.stock, ""});
       tx.state().Put(SkuKey(sku.id), events::Encode(sku));
-      p.skus.push_back(sku);
-      skus_[sku.id] = std::move(sku);
+      prices.push_back(sku.price.value());
     }
     tx.Emit(p.id, events::kNoStream, created);
     tx.state().Put(ProductKey(p.id), events::Encode(p));
-    std::vector<int64_t> prices;
-    for (const auto& s : p.skus) prices.push_back(s.price.value());
     index_.Put(p, std::move(prices));
-    Product record = p;
-    record.skus.clear();
-    products_[p.id] = std::move(record);
     tx.state().Put(SellerProductKey(p.seller_id, p.id), "");
     new_by_seller_.emplace_back(p.id, p.seller_id);
-    return p;
+    return id;
   }
 
   // The product record (without SKUs), as the catalog knows it now.
@@ -519,12 +526,12 @@ class CatalogService::Impl final : public events::Processor {
         }
         ++report.updated;
       } else {
-        auto created = CreateProduct(row.product, tx);
+        auto created = AddProduct(row.product, tx);
         if (!created.ok()) {
           report.errors.push_back({row.row, created.message()});
           continue;
         }
-        product_id = created->id;
+        product_id = std::move(created).value();
         ++report.created;
       }
       outer_[key] = product_id + "\n" + hash;

@@ -4,6 +4,7 @@
 #include <archive_entry.h>
 #include <simdjson.h>
 
+#include <deque>
 #include <fstream>
 #include <future>
 #include <optional>
@@ -438,11 +439,14 @@ Result<ImportReport> ImportPackFile(CatalogService& catalog, PackFile& file,
 
   const bool native = file.kind() == PackKind::kNative;
   std::unordered_set<std::string> seen;  // outer_ids of earlier pieces.
-  std::optional<std::future<Result<ImportReport>>> in_flight;
+  // Pieces submitted and not yet durable, oldest first: while the store writes one, the catalog
+  // applies the next and this thread parses the one after.
+  constexpr size_t kInFlight = 2;
+  std::deque<std::future<Result<ImportReport>>> in_flight;
   auto collect = [&]() -> Result<bool> {
-    if (!in_flight) return true;
-    auto report = in_flight->get();
-    in_flight.reset();
+    if (in_flight.empty()) return true;
+    auto report = in_flight.front().get();
+    in_flight.pop_front();
     if (!report.ok()) return report.error_detail();
     total.created += report->created;
     total.updated += report->updated;
@@ -450,19 +454,22 @@ Result<ImportReport> ImportPackFile(CatalogService& catalog, PackFile& file,
     total.errors.insert(total.errors.end(), report->errors.begin(), report->errors.end());
     return true;
   };
+  auto drain = [&] {  // On an error: let what was submitted finish before answering.
+    while (!in_flight.empty()) (void)collect();
+  };
   bool done = false;
   size_t rows = 0;
   while (!done) {
     auto piece = file.Next(piece_rows, &done);
     if (!piece.ok()) {
-      (void)collect();
+      drain();
       return piece.error_detail();
     }
     rows += piece->rows.size() + piece->errors.size();
     total.rows += static_cast<int>(piece->rows.size() + piece->errors.size());
     total.errors.insert(total.errors.end(), piece->errors.begin(), piece->errors.end());
     if (rows > kMaxPackRows) {
-      (void)collect();
+      drain();
       return Invalid("pack: more than " + std::to_string(kMaxPackRows) + " rows; split it");
     }
     std::vector<PackRow> valid;
@@ -479,13 +486,17 @@ Result<ImportReport> ImportPackFile(CatalogService& catalog, PackFile& file,
       }
       valid.push_back(std::move(row));
     }
-    if (auto ok = collect(); !ok.ok()) return ok.error_detail();
+    if (in_flight.size() >= kInFlight) {
+      if (auto ok = collect(); !ok.ok()) return ok.error_detail();
+    }
     auto promise = std::make_shared<std::promise<Result<ImportReport>>>();
-    in_flight = promise->get_future();
+    in_flight.push_back(promise->get_future());
     catalog.ImportPack(seller_id, std::move(valid),
                        [promise](Result<ImportReport> r) { promise->set_value(std::move(r)); });
   }
-  if (auto ok = collect(); !ok.ok()) return ok.error_detail();
+  while (!in_flight.empty()) {
+    if (auto ok = collect(); !ok.ok()) return ok.error_detail();
+  }
   std::stable_sort(total.errors.begin(), total.errors.end(),
                    [](const PackError& a, const PackError& b) { return a.row < b.row; });
   return total;
