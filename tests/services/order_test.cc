@@ -160,6 +160,7 @@ TEST(Orders, CommandsAreIdempotent) {
     ASSERT_TRUE(p.Do([&](auto d) { p.orders->Deliver(o->id, "", kOperator, d); }).ok());
   }
   EXPECT_EQ(History(p, o->id).size(), events_after_pay + 2);
+  p.Settle();  // The catalog turns reserved into sold when it handles order.paid.
   auto s = p.Sku(product.id);
   EXPECT_EQ(s.sold, 2);
   EXPECT_EQ(s.reserved, 0);
