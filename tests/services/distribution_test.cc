@@ -98,6 +98,30 @@ TEST(Distribution, ListingsShareStockNeverOversellAndRememberTheMargins) {
   EXPECT_EQ(d.supply_price + d.commissions[0].unit + d.commissions[1].unit, Fen(3947));
   EXPECT_EQ(c.Get(c.product.id).skus[0].stock, 2);
   EXPECT_EQ(c.Get(c.product.id).skus[0].reserved, 8);
+
+  // Distributors follow the orders their listings sold (read only); the supplier ships them.
+  auto listed = [&](const std::string& seller) {
+    std::vector<std::string> ids;
+    auto page = Await<order::OrderPage>(
+        [&](auto done) { c.p->orders->List({"", seller, "", "", 20}, done); });
+    for (const auto& o : page->orders) ids.push_back(o.id);
+    return ids;
+  };
+  EXPECT_EQ(listed(c.d2.id), std::vector<std::string>{via_d2->id});
+  EXPECT_EQ(listed(c.d1.id), (std::vector<std::string>{via_d2->id, via_d1->id}));
+  auto seen = Await<order::Order>(
+      [&](auto done) { c.p->orders->Get(via_d2->id, {"seller", c.d1.id}, done); });
+  ASSERT_TRUE(seen.ok());
+  EXPECT_EQ(seen->sub_orders.size(), 1u);
+  EXPECT_EQ(seen->sub_orders[0].seller_id, c.supplier.id);
+  EXPECT_EQ(seen->total, Fen(2 * 3947));
+  auto ship = c.p->Do([&](auto done) {
+    c.p->orders->Ship(via_d2->id, "", "EMS", "E1", {"seller", c.d1.id}, done);
+  });
+  EXPECT_EQ(ship.error(), svc_errc::not_found);  // Only the supplier ships.
+  auto stranger = Await<order::Order>(
+      [&](auto done) { c.p->orders->Get(via_d2->id, {"seller", "sel_other"}, done); });
+  EXPECT_EQ(stranger.error(), svc_errc::not_found);
 }
 
 TEST(Distribution, ChainsStopAtTwoLevelsAndBadRequestsChangeNothing) {

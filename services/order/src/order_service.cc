@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -174,9 +175,15 @@ class OrderService::Impl final : public events::Processor {
     std::unordered_set<uint32_t> lines;
     o.total = Fen(0);
     for (auto& s : o.sub_orders) {
-      if (s.seller_id != who.id) continue;
-      lines.insert(s.lines.begin(), s.lines.end());
-      o.total += s.total;
+      // Its own sub-orders; for a distributor, the lines its listings sold and the supplier's
+      // sub-orders that ship them (to follow; it cannot act on them).
+      std::vector<uint32_t> sold;
+      for (uint32_t i : s.lines) {
+        if (s.seller_id == who.id || SoldThrough(o.lines[i], who.id)) sold.push_back(i);
+      }
+      if (sold.empty()) continue;
+      lines.insert(sold.begin(), sold.end());
+      for (uint32_t i : sold) o.total += o.lines[i].amount;
       mine.push_back(std::move(s));
     }
     for (uint32_t i = 0; i < o.lines.size(); ++i) {
@@ -576,9 +583,18 @@ class OrderService::Impl final : public events::Processor {
     if (who.role == "shopper") return o.shopper_id == who.id;
     if (who.role == "seller") {
       return std::any_of(o.sub_orders.begin(), o.sub_orders.end(),
-                         [&](const SubOrder& s) { return s.seller_id == who.id; });
+                         [&](const SubOrder& s) { return s.seller_id == who.id; }) ||
+             std::any_of(o.lines.begin(), o.lines.end(),
+                         [&](const OrderLine& l) { return SoldThrough(l, who.id); });
     }
     return false;
+  }
+
+  // Whether a distributor's listing (at any level of the chain) sold this line.
+  static bool SoldThrough(const OrderLine& l, const std::string& seller) {
+    const auto& c = l.distribution.commissions;
+    return std::any_of(c.begin(), c.end(),
+                       [&](const schema::Commission& x) { return x.seller_id == seller; });
   }
 
   static std::string Validate(const PlaceOrderInput& in) {
@@ -715,6 +731,7 @@ class OrderService::Impl final : public events::Processor {
     order.status = "pending_payment";
     order.pay_deadline_micros = order.updated_micros + options_.payment_timeout_micros;
     std::map<std::string, size_t> by_seller;
+    std::set<std::string> distributors;
     schema::OrderReserved reserved{order.id, order.shopper_id, Fen(0), {}, {}, order.pay_deadline_micros};
     for (uint32_t i = 0; i < order.lines.size(); ++i) {
       const OrderLine& l = order.lines[i];
@@ -726,6 +743,12 @@ class OrderService::Impl final : public events::Processor {
         s.status = "pending_payment";
         order.sub_orders.push_back(std::move(s));
         tx.state().Put(IndexKey("seller", l.seller_id, order.created_micros, order.id), "");
+      }
+      // The distributors whose listings sold this line see the order too (read only).
+      for (const auto& c : l.distribution.commissions) {
+        if (by_seller.count(c.seller_id) == 0 && distributors.insert(c.seller_id).second) {
+          tx.state().Put(IndexKey("seller", c.seller_id, order.created_micros, order.id), "");
+        }
       }
       SubOrder& s = order.sub_orders[it->second];
       s.lines.push_back(i);
