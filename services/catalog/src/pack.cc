@@ -53,6 +53,28 @@ class Row {
   std::string error_;
 };
 
+// Reads each object of an array field with `fn`, which returns false on the first bad field; the
+// first problem (of this field or an earlier one) stays in `*error`.
+template <typename Fn>
+void EachObject(bool present, dom::array items, std::string_view field, std::string* error,
+                Fn fn) {
+  if (!present) return;
+  size_t i = 0;
+  for (auto it = items.begin(); error->empty() && it != items.end(); ++it, ++i) {
+    std::string at = std::string(field) + "[" + std::to_string(i) + "].";
+    dom::object obj;
+    if ((*it).get(obj)) {
+      *error = at + ": expected an object";
+      return;
+    }
+    Row r(obj, at);
+    if (!fn(r)) {
+      *error = r.error();
+      return;
+    }
+  }
+}
+
 }  // namespace
 
 ParsedPack ParseNdjsonPack(std::string_view text, size_t max_rows, int first_row) {
@@ -98,46 +120,28 @@ ParsedPack ParseNdjsonPack(std::string_view text, size_t max_rows, int first_row
     if (ok && out.outer_id.empty()) ok = r.Fail("outer_id", "required");
     // The first problem of the line is reported: its row and field.
     std::string error = ok ? "" : r.error();
+    EachObject(has_skus, skus, "skus", &error, [&](Row& s) {
+      SkuInput in;
+      int64_t price = 0;
+      if (!(s.Str("spec", &in.spec, 100, true) && s.Int("price_fen", &price, true) &&
+            s.Int("stock", &in.stock, true))) {
+        return false;
+      }
+      in.price = Fen(price);
+      p.skus.push_back(std::move(in));
+      return true;
+    });
+    EachObject(has_certs, certs, "certifications", &error, [&](Row& c) {
+      events::schema::Certification in;
+      if (!(c.Str("type", &in.type, 40, true) && c.Str("number", &in.number, 100, true) &&
+            c.Str("issuer", &in.issuer, 200) && c.Str("valid_from", &in.valid_from, 10) &&
+            c.Str("valid_to", &in.valid_to, 10))) {
+        return false;
+      }
+      p.certifications.push_back(std::move(in));
+      return true;
+    });
     size_t i = 0;
-    if (has_skus)
-      for (auto it = skus.begin(); error.empty() && it != skus.end(); ++it, ++i) {
-        std::string at = "skus[" + std::to_string(i) + "].";
-        dom::object sku;
-        if ((*it).get(sku)) {
-          error = at + ": expected an object";
-          break;
-        }
-        Row s(sku, at);
-        SkuInput in;
-        int64_t price = 0;
-        if (!(s.Str("spec", &in.spec, 100, true) && s.Int("price_fen", &price, true) &&
-              s.Int("stock", &in.stock, true))) {
-          error = s.error();
-          break;
-        }
-        in.price = Fen(price);
-        p.skus.push_back(std::move(in));
-      }
-    i = 0;
-    if (has_certs)
-      for (auto it = certs.begin(); error.empty() && it != certs.end(); ++it, ++i) {
-        std::string at = "certifications[" + std::to_string(i) + "].";
-        dom::object cert;
-        if ((*it).get(cert)) {
-          error = at + ": expected an object";
-          break;
-        }
-        Row c(cert, at);
-        events::schema::Certification in;
-        if (!(c.Str("type", &in.type, 40, true) && c.Str("number", &in.number, 100, true) &&
-              c.Str("issuer", &in.issuer, 200) && c.Str("valid_from", &in.valid_from, 10) &&
-              c.Str("valid_to", &in.valid_to, 10))) {
-          error = c.error();
-          break;
-        }
-        p.certifications.push_back(std::move(in));
-      }
-    i = 0;
     if (has_images)
       for (auto it = images.begin(); error.empty() && it != images.end(); ++it, ++i) {
         std::string_view name;
@@ -147,23 +151,14 @@ ParsedPack ParseNdjsonPack(std::string_view text, size_t max_rows, int first_row
         }
         d.images.emplace_back(name);
       }
-    i = 0;
-    if (has_params)
-      for (auto it = params.begin(); error.empty() && it != params.end(); ++it, ++i) {
-        std::string at = "params[" + std::to_string(i) + "].";
-        dom::object param;
-        if ((*it).get(param)) {
-          error = at + ": expected an object";
-          break;
-        }
-        Row c(param, at);
-        events::schema::Param in;
-        if (!(c.Str("name", &in.name, 60, true) && c.Str("value", &in.value, 500, true))) {
-          error = c.error();
-          break;
-        }
-        d.params.push_back(std::move(in));
+    EachObject(has_params, params, "params", &error, [&](Row& c) {
+      events::schema::Param in;
+      if (!(c.Str("name", &in.name, 60, true) && c.Str("value", &in.value, 500, true))) {
+        return false;
       }
+      d.params.push_back(std::move(in));
+      return true;
+    });
     if (!error.empty()) {
       pack.errors.push_back({row, std::move(error)});
       continue;
