@@ -3,6 +3,7 @@
 #include <openssl/sha.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <random>
 #include <unordered_map>
@@ -26,12 +27,6 @@ std::string SkuKey(std::string_view id) { return "cat/sku/" + std::string(id); }
 std::string ReservationKey(std::string_view order_id, uint32_t line) {
   return "cat/res/" + std::string(order_id) + "/" + std::to_string(line);
 }
-std::string SellerProductKey(std::string_view seller, std::string_view product_id) {
-  std::string k = "cat/by-seller/" + std::string(seller);
-  k.push_back('\0');
-  return k.append(product_id);
-}
-
 std::string ImageKey(std::string_view ref) { return "cat/img/" + std::string(ref); }
 
 bool IsUrl(std::string_view s) {
@@ -359,8 +354,6 @@ class CatalogService::Impl final : public events::Processor {
     tx.Emit(p.id, events::kNoStream, created);
     tx.state().Put(ProductKey(p.id), events::Encode(p));
     index_.Put(p, std::move(prices));
-    tx.state().Put(SellerProductKey(p.seller_id, p.id), "");
-    new_by_seller_.emplace_back(p.id, p.seller_id);
     return id;
   }
 
@@ -451,8 +444,7 @@ class CatalogService::Impl final : public events::Processor {
   // the store would show older versions of what the cache holds). Called only between
   // transactions: at the start of commands and queries.
   void TrimCaches() {
-    if (skus_.size() + products_.size() + outer_.size() + holds_.size() + listings_.size() +
-            new_by_seller_.size() <
+    if (skus_.size() + products_.size() + outer_.size() + holds_.size() + listings_.size() <
         options_.cache_limit) {
       return;
     }
@@ -463,7 +455,6 @@ class CatalogService::Impl final : public events::Processor {
     holds_.clear();
     sellers_.clear();
     listings_.clear();
-    new_by_seller_.clear();
   }
 
   Result<ImportReport> ImportPack(const std::string& seller_id, std::vector<PackRow>& rows,
@@ -647,18 +638,11 @@ class CatalogService::Impl final : public events::Processor {
   // was never imported), so importing the export changes nothing.
   Result<std::vector<PackRow>> ExportPack(const std::string& seller_id) {
     if (!LoadSeller(seller_id)) return {svc_errc::not_found, "no seller " + seller_id};
-    std::string prefix = "cat/by-seller/" + seller_id;
-    prefix.push_back('\0');
-    std::vector<std::string> ids;
-    auto ec = store_.kv().Scan(prefix, storage::PrefixEnd(prefix), [&](std::string_view k, std::string_view) {
-      ids.emplace_back(k.substr(prefix.size()));
-      return true;
-    });
-    if (ec) return {svc_errc::internal, "reading the catalogue failed"};
+    const std::vector<std::string> ids = index_.ProductsOf(seller_id);
     std::unordered_map<std::string, std::string> outer_of;
     std::string outer_prefix = "cat/outer/" + seller_id;
     outer_prefix.push_back('\0');
-    ec = store_.kv().Scan(outer_prefix, storage::PrefixEnd(outer_prefix),
+    auto ec = store_.kv().Scan(outer_prefix, storage::PrefixEnd(outer_prefix),
                           [&](std::string_view k, std::string_view v) {
                             outer_of[std::string(v.substr(0, v.find('\n')))] =
                                 std::string(k.substr(outer_prefix.size()));
@@ -727,21 +711,7 @@ class CatalogService::Impl final : public events::Processor {
       return {svc_errc::invalid_argument, "supplier_id: a seller does not distribute its own products"};
     }
     std::vector<std::string> ids = in.product_ids;
-    if (ids.empty()) {  // The supplier's whole catalogue: its pack.
-      std::string prefix = "cat/by-seller/" + in.supplier_id;
-      prefix.push_back('\0');
-      auto ec = store_.kv().Scan(prefix, storage::PrefixEnd(prefix),
-                                 [&](std::string_view k, std::string_view) {
-                                   ids.emplace_back(k.substr(prefix.size()));
-                                   return ids.size() <= kMaxDistribute;
-                                 });
-      if (ec) return {svc_errc::internal, "reading the supplier's catalogue failed"};
-      for (const auto& [id, product] : new_by_seller_) {
-        if (product == in.supplier_id) ids.push_back(id);  // Written but not yet durable.
-      }
-      std::sort(ids.begin(), ids.end());
-      ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-    }
+    if (ids.empty()) ids = index_.ProductsOf(in.supplier_id);  // The supplier's whole pack.
     if (ids.size() > kMaxDistribute) {
       return {svc_errc::invalid_argument, "product_ids: at most 100000 products at once"};
     }
@@ -793,8 +763,6 @@ class CatalogService::Impl final : public events::Processor {
       products_[listing.id] = listing;
       Product& stored = products_[listing.id];
       SyncListing(stored, source, tx, /*created=*/true);
-      tx.state().Put(SellerProductKey(distributor_id, listing.id), "");
-      new_by_seller_.emplace_back(listing.id, distributor_id);
       listings_[ListingKey(distributor_id, source.id)] = listing.id;
       tx.state().Put(ListingKey(distributor_id, source.id), listing.id);
       tx.state().Put(ListingsOfKey(source.id, listing.id), "");
@@ -882,28 +850,35 @@ class CatalogService::Impl final : public events::Processor {
     return at ? at->seller_id : "";
   }
 
-  // The SKU whose stock a SKU sells: itself, or the end of its listing chain.
-  Sku* StockOf(Sku* sku) {
-    for (int hops = 0; sku && !sku->source_sku_id.empty() && hops < 2; ++hops) {
-      sku = LoadSku(sku->source_sku_id);
+  // A SKU and the SKUs it resells, listing first, the supplier's last (two levels at most); empty
+  // when a link is missing.
+  struct Chain {
+    std::array<Sku*, 3> skus{};
+    size_t size = 0;
+    Sku* stock() const { return size == 0 ? nullptr : skus[size - 1]; }  // What it sells.
+  };
+  Chain ChainOf(Sku* sku) {
+    Chain c;
+    for (Sku* at = sku; at != nullptr && c.size < c.skus.size();) {
+      c.skus[c.size++] = at;
+      if (at->source_sku_id.empty()) return c;
+      at = LoadSku(at->source_sku_id);
     }
-    return sku;
+    return {};
   }
 
-  // How a unit sold through `listed` divides between the supplier and the distributors.
-  schema::Distribution DistributionOf(Sku& listed) {
+  // The SKU whose stock a SKU sells: itself, or the end of its listing chain.
+  Sku* StockOf(Sku* sku) { return ChainOf(sku).stock(); }
+
+  // How a unit sold through the chain's first SKU divides between supplier and distributors.
+  static schema::Distribution DistributionOf(const Chain& chain) {
     schema::Distribution d;
-    if (listed.source_sku_id.empty()) return d;
-    d.listing_seller_id = listed.seller_id;
-    std::vector<const Sku*> chain = {&listed};  // Listing first, supplier last.
-    for (Sku* at = &listed; !at->source_sku_id.empty() && chain.size() < 3;) {
-      at = LoadSku(at->source_sku_id);
-      if (at == nullptr) return {};
-      chain.push_back(at);
-    }
-    d.supply_price = chain.back()->price;
-    for (size_t i = chain.size() - 1; i-- > 0;) {  // Supplier side first.
-      d.commissions.push_back({chain[i]->seller_id, chain[i]->price - chain[i + 1]->price});
+    if (chain.size < 2) return d;
+    d.listing_seller_id = chain.skus[0]->seller_id;
+    d.supply_price = chain.stock()->price;
+    for (size_t i = chain.size - 1; i-- > 0;) {  // Supplier side first.
+      d.commissions.push_back(
+          {chain.skus[i]->seller_id, chain.skus[i]->price - chain.skus[i + 1]->price});
     }
     return d;
   }
@@ -1013,7 +988,8 @@ class CatalogService::Impl final : public events::Processor {
     for (uint32_t line = 0; line < order.items.size(); ++line) {
       const auto& item = order.items[line];
       Sku* listed = LoadSku(item.sku_id);
-      Sku* sku = StockOf(listed);  // A listing sells its supplier's stock.
+      const Chain chain = ChainOf(listed);
+      Sku* sku = chain.stock();  // A listing sells its supplier's stock.
       const char* reason = sku == nullptr                          ? "unknown_sku"
                            : item.quantity <= 0 || sku->stock < item.quantity ? "insufficient_stock"
                            : options_.hold_cap > 0 &&
@@ -1038,7 +1014,7 @@ class CatalogService::Impl final : public events::Processor {
       tx.Emit(sku->id, events::kAnyVersion,
               schema::StockReserved{order.order_id, line, listed->id, listed->product_id,
                                     sku->seller_id, sku->place_code, item.quantity, listed->price,
-                                    sku->stock, DistributionOf(*listed)});
+                                    sku->stock, DistributionOf(chain)});
     }
   }
 
@@ -1177,8 +1153,6 @@ class CatalogService::Impl final : public events::Processor {
   // (distributor, source) → listing.
   std::unordered_map<std::string, std::vector<std::string>> listings_of_;
   std::unordered_map<std::string, std::string> listings_;
-  // Products written to cat/by-seller/ since the last trim (the store may not show them yet).
-  std::vector<std::pair<std::string, std::string>> new_by_seller_;
   // Once-only records consumed by a batch that is not yet durable (the store still shows them).
   std::unordered_set<std::string> consumed_;
 };

@@ -17,24 +17,6 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-// The characters of `s` (UTF-8), lower-cased ASCII; an empty string stands for a separator.
-std::vector<std::string> Codepoints(std::string_view s) {
-  std::vector<std::string> out;
-  for (size_t i = 0; i < s.size();) {
-    auto c = static_cast<unsigned char>(s[i]);
-    size_t n = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-    std::string cp(s.substr(i, n));
-    if (n == 1) cp[0] = static_cast<char>(std::tolower(c));
-    i += n;
-    if (n == 1 && !std::isalnum(c)) {
-      out.emplace_back();
-      continue;
-    }
-    out.push_back(std::move(cp));
-  }
-  return out;
-}
-
 // Sorted a ∩ b.
 std::vector<uint32_t> Intersect(const std::vector<uint32_t>& a, const std::vector<uint32_t>& b) {
   std::vector<uint32_t> out;
@@ -42,9 +24,8 @@ std::vector<uint32_t> Intersect(const std::vector<uint32_t>& a, const std::vecto
   return out;
 }
 
-}  // namespace
-
-// Calls fn with each character and adjacent pair of `text` (already lower-cased), repeats
+// Calls fn(gram, is_pair) with each character and each pair of adjacent characters of `text`
+// (lower-cased already; characters are UTF-8, ASCII non-alphanumerics separate), repeats
 // included, without allocating.
 template <typename Fn>
 void ForEachGram(std::string_view text, Fn fn) {
@@ -59,40 +40,32 @@ void ForEachGram(std::string_view text, Fn fn) {
   for (size_t i = 0; i < text.size();) {
     size_t n = width(i);
     if (!separator(i, n)) {
-      fn(text.substr(i, n));
+      fn(text.substr(i, n), false);
       size_t j = i + n;
       if (j < text.size()) {
         size_t m = width(j);
-        if (!separator(j, m)) fn(text.substr(i, n + m));
+        if (!separator(j, m)) fn(text.substr(i, n + m), true);
       }
     }
     i += n;
   }
 }
 
-std::vector<std::string> TitleGrams(std::string_view text) {
-  std::vector<std::string> grams;
-  auto cps = Codepoints(text);
-  for (size_t i = 0; i < cps.size(); ++i) {
-    if (cps[i].empty()) continue;
-    grams.push_back(cps[i]);
-    if (i + 1 < cps.size() && !cps[i + 1].empty()) grams.push_back(cps[i] + cps[i + 1]);
-  }
-  std::sort(grams.begin(), grams.end());
-  grams.erase(std::unique(grams.begin(), grams.end()), grams.end());
-  return grams;
-}
+}  // namespace
 
 void SearchIndex::Put(const Product& p, std::vector<int64_t> prices) {
   auto [it, fresh] = doc_of_.emplace(p.id, static_cast<uint32_t>(docs_.size()));
   const uint32_t doc = it->second;
-  if (fresh) docs_.emplace_back();
+  if (fresh) {
+    docs_.emplace_back();
+    by_seller_[p.seller_id].push_back(doc);  // A product never changes its seller.
+  }
   Doc& d = docs_[doc];
   const std::string title = Lower(p.title);
   if (!fresh && title != d.title) d.retitled = true;
   if (fresh || title != d.title) {
     // Old grams keep pointing here; Query checks the title itself, so they only cost a look.
-    ForEachGram(title, [&](std::string_view gram) {
+    ForEachGram(title, [&](std::string_view gram, bool) {
       auto it = postings_.find(gram);
       if (it == postings_.end()) it = postings_.emplace(std::string(gram), std::vector<uint32_t>()).first;
       auto& list = it->second;
@@ -118,6 +91,15 @@ void SearchIndex::Put(const Product& p, std::vector<int64_t> prices) {
     is_changed_[doc] = true;
     changed_.push_back(doc);
   }
+}
+
+std::vector<std::string> SearchIndex::ProductsOf(const std::string& seller_id) const {
+  std::vector<std::string> ids;
+  if (auto it = by_seller_.find(seller_id); it != by_seller_.end()) {
+    ids.reserve(it->second.size());
+    for (uint32_t doc : it->second) ids.push_back(docs_[doc].id);
+  }
+  return ids;
 }
 
 void SearchIndex::WalkByPrice(bool ascending, const std::function<bool(uint32_t)>& fn) const {
@@ -212,19 +194,23 @@ Result<SearchIndex::Hits> SearchIndex::Query(
   std::vector<const std::vector<uint32_t>*> lists;
   bool words_indexed = true;
   for (const auto& w : words) {
-    auto cps = Codepoints(w);
-    words_indexed = words_indexed && cps.size() <= 2 &&
-                    std::none_of(cps.begin(), cps.end(), [](const auto& c) { return c.empty(); });
-    auto grams = TitleGrams(w);
-    bool has_pair = std::any_of(grams.begin(), grams.end(),
-                                [](const std::string& g) { return Codepoints(g).size() > 1; });
-    for (const auto& g : grams) {
-      if (has_pair && Codepoints(g).size() == 1) continue;  // Its pairs say more.
-      auto it = postings_.find(g);
+    // A word's pairs choose its candidates (its characters when it has one); a word that is one
+    // gram itself is proven by its postings.
+    std::vector<std::string_view> singles, pairs;
+    bool whole = false;
+    ForEachGram(w, [&](std::string_view gram, bool pair) {
+      (pair ? pairs : singles).push_back(gram);
+      whole = whole || gram == w;
+    });
+    words_indexed = words_indexed && whole;
+    for (std::string_view gram : pairs.empty() ? singles : pairs) {
+      auto it = postings_.find(gram);
       if (it == postings_.end()) return Hits{};
       lists.push_back(&it->second);
     }
   }
+  std::sort(lists.begin(), lists.end());
+  lists.erase(std::unique(lists.begin(), lists.end()), lists.end());
   std::sort(lists.begin(), lists.end(), [](auto* a, auto* b) { return a->size() < b->size(); });
   std::vector<uint32_t> candidates;
   const bool all = lists.empty();

@@ -42,6 +42,9 @@ class SearchIndex {
   Result<Hits> Query(const ProductQuery& q, const std::string& today,
                      const std::function<bool(const std::string&)>& in_stock) const;
 
+  // A seller's products (including its listings), oldest first.
+  std::vector<std::string> ProductsOf(const std::string& seller_id) const;
+
   size_t size() const { return docs_.size(); }
 
  private:
@@ -75,11 +78,9 @@ class SearchIndex {
   mutable std::vector<uint32_t> changed_;
   mutable std::vector<bool> is_changed_;
   std::unordered_map<std::string, uint32_t> doc_of_;  // product id → doc
+  std::unordered_map<std::string, std::vector<uint32_t>> by_seller_;  // seller → docs, ascending
   std::unordered_map<std::string, std::vector<uint32_t>, Hash, std::equal_to<>>
       postings_;  // gram → docs, ascending
 };
-
-// Characters and adjacent pairs of `text` (lower-cased ASCII; separators break pairs).
-std::vector<std::string> TitleGrams(std::string_view text);
 
 }  // namespace pavilion::catalog
