@@ -51,6 +51,13 @@ int64_t PeakRssKib() {
   return u.ru_maxrss;
 }
 
+// CPU seconds (user + system) the process has used: every thread of the import pipeline.
+double CpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
 double Seconds(Clock::time_point since) {
   return std::chrono::duration<double>(Clock::now() - since).count();
 }
@@ -119,12 +126,13 @@ void WriteTaobaoCsv(const std::string& path, size_t rows) {
 }
 
 struct Timed {
-  double seconds;
+  double seconds, cpu_seconds;
   catalog::ImportReport report;
 };
 
 Timed Import(catalog::CatalogService& catalog, const std::string& path, const std::string& seller) {
   auto start = Clock::now();
+  const double cpu = CpuSeconds();
   auto file = catalog::PackFile::OpenPath(path);
   if (!file.ok()) {
     std::fprintf(stderr, "%s\n", file.message().c_str());
@@ -135,7 +143,7 @@ Timed Import(catalog::CatalogService& catalog, const std::string& path, const st
     std::fprintf(stderr, "%s\n", report.message().c_str());
     std::exit(1);
   }
-  return {Seconds(start), std::move(report).value()};
+  return {Seconds(start), CpuSeconds() - cpu, std::move(report).value()};
 }
 
 }  // namespace
@@ -173,14 +181,15 @@ int main(int argc, char** argv) {
 
   auto native = Import(catalog, pack, seller->id);
   std::printf("native pack: %d rows, %d created, %zu errors, %.2f s: %.0f SKUs/s (%.0f products/s); "
-              "peak RSS %.0f MiB (%.0f MiB before the import)\n",
+              "%.2f CPU s; peak RSS %.0f MiB (%.0f MiB before the import)\n",
               native.report.rows, native.report.created, native.report.errors.size(),
               native.seconds, skus / native.seconds, native.report.rows / native.seconds,
+              native.cpu_seconds,
               PeakRssKib() / 1024.0, rss_before / 1024.0);
   auto taobao = Import(catalog, csv, seller->id);
-  std::printf("taobao csv: %d rows, %d created, %zu errors, %.2f s: %.0f rows/s\n",
+  std::printf("taobao csv: %d rows, %d created, %zu errors, %.2f s: %.0f rows/s; %.2f CPU s\n",
               taobao.report.rows, taobao.report.created, taobao.report.errors.size(),
-              taobao.seconds, taobao.report.rows / taobao.seconds);
+              taobao.seconds, taobao.report.rows / taobao.seconds, taobao.cpu_seconds);
 
   // Searches: a good, a place and a good, a good by price, two words in stock.
   const char* const kKinds[] = {"good (newest)", "place+good (newest)", "good (price_asc)",

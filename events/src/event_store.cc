@@ -176,6 +176,8 @@ void EventStore::WriterLoop() {
         uint64_t current = 0;
         if (auto o = overlay.find(e.stream_id); o != overlay.end()) {
           current = o->second;
+        } else if (e.expected_version == kFreshStream) {
+          current = 0;  // A fresh id names no stream: nothing to look up.
         } else {
           auto v = CurrentVersion(e.stream_id);
           if (!v.ok()) {
@@ -184,7 +186,9 @@ void EventStore::WriterLoop() {
           }
           current = *v;
         }
-        if (e.expected_version != kAnyVersion && e.expected_version != current) {
+        const uint64_t expected =
+            e.expected_version == kFreshStream ? kNoStream : e.expected_version;
+        if (expected != kAnyVersion && expected != current) {
           outcomes[i] = errc::version_conflict;
           break;
         }

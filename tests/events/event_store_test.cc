@@ -70,6 +70,27 @@ TEST_F(EventStoreTest, StaleWriterGetsConflictAndWritesNothing) {
   EXPECT_TRUE(store->AppendAndWait(Req({Ev("a", 1)})).ok());
 }
 
+TEST_F(EventStoreTest, FreshStreamIsVersionOneAndTakenOnlyOnce) {
+  auto store = Open(kv_);
+  const std::string id = NewId("t");
+  auto r = store->AppendAndWait(Req({Ev(id, kFreshStream), Ev(id, 1)}));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->versions, (std::vector<uint64_t>{1, 2}));
+  // Within one request a second "fresh" event on the same stream conflicts (the store checks
+  // what it already holds for the request, not the disk).
+  const std::string other = NewId("t");
+  EXPECT_EQ(store->AppendAndWait(Req({Ev(other, kFreshStream), Ev(other, kFreshStream)})).error(),
+            errc::version_conflict);
+  EXPECT_TRUE(store->ReadStream(other)->empty());
+  // Later appends see the fresh stream's real version, after a reopen too.
+  store.reset();
+  store = Open(kv_);
+  EXPECT_EQ(store->AppendAndWait(Req({Ev(id, 1)})).error(), errc::version_conflict);
+  auto more = store->AppendAndWait(Req({Ev(id, 2)}));
+  ASSERT_TRUE(more.ok());
+  EXPECT_EQ(more->versions, (std::vector<uint64_t>{3}));
+}
+
 TEST_F(EventStoreTest, InvalidEventsAreRefused) {
   auto store = Open(kv_);
   EXPECT_EQ(store->AppendAndWait(Req({Ev("", kAnyVersion)})).error(), errc::invalid_event);

@@ -155,7 +155,7 @@ class CatalogService::Impl final : public events::Processor {
     }
     Seller s{events::NewId("sel"), in.name, in.place_code, in.supplier_type,
              store_.clock().NowMicros()};
-    tx.Emit(s.id, events::kNoStream,
+    tx.Emit(s.id, events::kFreshStream,
             schema::SellerRegistered{s.id, s.name, s.place_code, s.supplier_type});
     tx.state().Put(SellerKey(s.id), events::Encode(s));
     sellers_[s.id] = s;
@@ -196,7 +196,9 @@ class CatalogService::Impl final : public events::Processor {
     if (!in.place_code.empty() && !ValidPlaceCode(in.place_code)) {
       return {svc_errc::invalid_argument, "place_code: use a 6, 9 or 12-digit division code"};
     }
-    const std::string today = events::BusinessDay(store_.clock().NowMicros());
+    const std::string today = in.certifications.empty()
+                                  ? std::string()
+                                  : events::BusinessDay(store_.clock().NowMicros());
     bool has_sc = false;
     const auto& types = CertificationTypes();
     for (size_t i = 0; i < in.certifications.size(); ++i) {
@@ -313,8 +315,9 @@ class CatalogService::Impl final : public events::Processor {
   }
 
   // Creates a product and its SKUs; returns its id. The records go straight into the caches
-  // (an import creates thousands in one transaction: no copy is made of them).
-  Result<std::string> AddProduct(const ProductInput& in, events::Transaction& tx) {
+  // (an import creates thousands in one transaction: no copy is made of them); `in` is taken
+  // apart, so an import's rows are moved, not copied.
+  Result<std::string> AddProduct(ProductInput in, events::Transaction& tx) {
     auto seller = LoadSeller(in.seller_id);
     if (!seller) {
       return {svc_errc::not_found, "seller_id: no seller " + in.seller_id + "; register it first"};
@@ -325,15 +328,15 @@ class CatalogService::Impl final : public events::Processor {
     Product& p = products_[id];
     p.id = id;
     p.seller_id = seller->id;
-    p.title = in.title;
-    p.place_code = in.place_code.empty() ? seller->place_code : in.place_code;
+    p.title = std::move(in.title);
+    p.place_code = in.place_code.empty() ? seller->place_code : std::move(in.place_code);
     p.created_micros = store_.clock().NowMicros();
-    p.brand = in.brand;
-    p.category = in.category;
-    p.certifications = in.certifications;
+    p.brand = std::move(in.brand);
+    p.category = std::move(in.category);
+    p.certifications = std::move(in.certifications);
     p.floor_price = *floor;
     p.poverty_zone = seller->supplier_type == "poor_household";
-    p.details = in.details;
+    p.details = std::move(in.details);
     schema::ProductCreated created{p.id,       p.seller_id,        p.title,
                                    p.place_code, {},               p.brand,
                                    p.category, p.certifications,   p.floor_price,
@@ -341,17 +344,18 @@ class CatalogService::Impl final : public events::Processor {
     std::vector<int64_t> prices;
     prices.reserve(in.skus.size());
     p.sku_ids.reserve(in.skus.size());
-    for (const auto& s : in.skus) {
+    created.skus.reserve(in.skus.size());
+    for (auto& s : in.skus) {
       std::string sku_id = events::NewId("sku");
       Sku& sku = skus_[sku_id];
-      sku = Sku{std::move(sku_id), p.id, p.seller_id, p.place_code, s.spec, s.price, s.stock, 0,
-                0,                 ""};
+      sku = Sku{std::move(sku_id), p.id, p.seller_id, p.place_code, std::move(s.spec), s.price,
+                s.stock,           0,    0,           ""};
       p.sku_ids.push_back(sku.id);
       created.skus.push_back(schema::SkuSpec{sku.id, sku.spec, sku.price, sku.stock, ""});
       tx.state().Put(SkuKey(sku.id), events::Encode(sku));
       prices.push_back(sku.price.value());
     }
-    tx.Emit(p.id, events::kNoStream, created);
+    tx.Emit(p.id, events::kFreshStream, created);
     tx.state().Put(ProductKey(p.id), events::Encode(p));
     index_.Put(p, std::move(prices));
     return id;
@@ -517,7 +521,7 @@ class CatalogService::Impl final : public events::Processor {
         }
         ++report.updated;
       } else {
-        auto created = AddProduct(row.product, tx);
+        auto created = AddProduct(std::move(row.product), tx);
         if (!created.ok()) {
           report.errors.push_back({row.row, created.message()});
           continue;
@@ -603,19 +607,26 @@ class CatalogService::Impl final : public events::Processor {
 
   static uint64_t ContentHash(const ProductInput& in) {
     std::string c;
-    for (const auto* f : {&in.title, &in.brand, &in.category, &in.place_code}) {
-      c += *f;
-      c += '\x1f';
-    }
+    c.reserve(256 + in.title.size() + in.details.description.size());
+    auto field = [&c](std::string_view f, char separator = '\x1f') {
+      c.append(f);
+      c.push_back(separator);
+    };
+    for (const auto* f : {&in.title, &in.brand, &in.category, &in.place_code}) field(*f);
     c += std::to_string(in.floor_price_fen);
     for (const auto& cert : in.certifications) {
-      c += '\x1e' + cert.type + '\x1f' + cert.number + '\x1f' + cert.issuer + '\x1f' +
-           cert.valid_from + '\x1f' + cert.valid_to;
+      c.push_back('\x1e');
+      for (const auto* f : {&cert.type, &cert.number, &cert.issuer, &cert.valid_from}) field(*f);
+      c.append(cert.valid_to);
     }
-    c += '\x1c' + events::Encode(in.details);
+    c.push_back('\x1c');
+    events::Writer details(c);
+    details(in.details);
     for (const auto& sku : in.skus) {
-      c += '\x1d' + sku.spec + '\x1f' + std::to_string(sku.price.value()) + '\x1f' +
-           std::to_string(sku.stock);
+      c.push_back('\x1d');
+      field(sku.spec);
+      field(std::to_string(sku.price.value()));
+      c.append(std::to_string(sku.stock));
     }
     return events::Fingerprint64(c);
   }
@@ -630,7 +641,7 @@ class CatalogService::Impl final : public events::Processor {
   std::string Outer(const std::string& key) {
     if (auto it = outer_.find(key); it != outer_.end()) return it->second;
     std::string v;
-    if (store_.kv().Get(key, &v)) return {};
+    if (store_.kv().Get(key, &v)) return {};  // Not cached: the caller stores what it imports.
     return outer_[key] = v;
   }
 
@@ -817,7 +828,7 @@ class CatalogService::Impl final : public events::Processor {
     }
     tx.state().Put(ProductKey(listing.id), events::Encode(listing));
     if (created) {
-      tx.Emit(listing.id, events::kNoStream, event);
+      tx.Emit(listing.id, events::kFreshStream, event);
     } else {
       tx.EmitAs("product.updated", listing.id, events::kAnyVersion, event);
     }
@@ -938,7 +949,7 @@ class CatalogService::Impl final : public events::Processor {
     codes_.insert(b.trace_code);
     b.record = r;
     b.created_micros = store_.clock().NowMicros();
-    tx.Emit(b.id, events::kNoStream,
+    tx.Emit(b.id, events::kFreshStream,
             schema::BatchRegistered{b.id, b.product_id, b.seller_id, b.trace_code, b.record});
     tx.state().Put(BatchKey(b.id), events::Encode(b));
     tx.state().Put(TraceKey(b.trace_code), b.id);

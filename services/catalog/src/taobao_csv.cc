@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cstring>
 
 namespace pavilion::catalog {
 namespace {
@@ -75,17 +76,16 @@ Result<std::string> Convert(std::string_view bytes, const char* from) {
   return out;
 }
 
-// "pid:vid:text;pid:vid:text;" (input_custom_cpv, propAlias) → {"pid:vid": text}.
-std::unordered_map<std::string, std::string> NamedValues(std::string_view field) {
-  std::unordered_map<std::string, std::string> out;
+// "pid:vid:text;pid:vid:text;" (input_custom_cpv, propAlias) appended to `out` as
+// {"pid:vid", text}; a row names a handful, so a list searched from its end (later names win).
+using NamedValues = std::vector<std::pair<std::string, std::string>>;
+void AddNamedValues(std::string_view field, NamedValues& out) {
   for (auto item : SplitOn(field, ';')) {
     auto parts = SplitOn(item, ':');
     if (parts.size() < 3) continue;
-    std::string key = std::string(parts[0]) + ":" + std::string(parts[1]);
     size_t text_at = parts[0].size() + parts[1].size() + 2;
-    out[key] = std::string(item.substr(text_at));
+    out.emplace_back(std::string(item.substr(0, text_at - 1)), std::string(item.substr(text_at)));
   }
-  return out;
 }
 
 // A 14-character SC licence number ("SC" + 14 digits) anywhere in `text`, or empty.
@@ -236,7 +236,6 @@ Result<TaobaoCsvReader> TaobaoCsvReader::Open(std::string_view text, const Taoba
 
 bool TaobaoCsvReader::NextRecord(std::vector<std::string>* fields, int* first_line,
                                  std::string* error) {
-  fields->clear();
   // Skip blank lines between records.
   while (!rest_.empty() && (rest_.front() == '\n' || rest_.front() == '\r')) {
     if (rest_.front() == '\n') ++line_;
@@ -244,44 +243,66 @@ bool TaobaoCsvReader::NextRecord(std::vector<std::string>* fields, int* first_li
   }
   if (rest_.empty()) return false;
   *first_line = line_;
-  std::string field;
+  // Fields are reused from the previous record (their buffers stay), and text between special
+  // characters is copied a span at a time.
+  size_t n = 0;
+  auto next_field = [&]() -> std::string& {
+    if (n == fields->size()) fields->emplace_back();
+    std::string& f = (*fields)[n++];
+    f.clear();
+    return f;
+  };
+  std::string* field = &next_field();
+  const char* data = rest_.data();
+  const size_t size = rest_.size();
   size_t i = 0;
   bool quoted = false, was_quoted = false;
-  for (; i < rest_.size(); ++i) {
-    char c = rest_[i];
+  while (i < size) {
     if (quoted) {
-      if (c == '"') {
-        if (i + 1 < rest_.size() && rest_[i + 1] == '"') {
-          field.push_back('"');
-          ++i;
-        } else {
-          quoted = false;
-        }
+      const void* q = std::memchr(data + i, '"', size - i);
+      const size_t end = q ? static_cast<size_t>(static_cast<const char*>(q) - data) : size;
+      line_ += static_cast<int>(std::count(data + i, data + end, '\n'));
+      field->append(data + i, end - i);
+      if (end == size) {
+        i = size;
+      } else if (end + 1 < size && data[end + 1] == '"') {  // "" inside quotes: one quote
+        field->push_back('"');
+        i = end + 2;
       } else {
-        if (c == '\n') ++line_;
-        field.push_back(c);
+        quoted = false;
+        i = end + 1;
       }
       continue;
     }
-    if (c == '"' && field.empty() && !was_quoted) {
+    const char c = data[i];
+    if (c == '"' && field->empty() && !was_quoted) {
       quoted = was_quoted = true;
+      ++i;
     } else if (c == delim_) {
-      fields->push_back(std::move(field));
-      field.clear();
+      field = &next_field();
       was_quoted = false;
+      ++i;
     } else if (c == '\n') {
       ++line_;
+      ++i;
       break;
-    } else if (c != '\r') {
-      field.push_back(c);
+    } else if (c == '\r') {
+      ++i;
+    } else {
+      size_t j = i + 1;
+      while (j < size && data[j] != delim_ && data[j] != '\n' && data[j] != '\r' && data[j] != '"') {
+        ++j;
+      }
+      field->append(data + i, j - i);
+      i = j;
     }
   }
-  rest_.remove_prefix(std::min(i + 1, rest_.size()));
+  rest_.remove_prefix(i);
   if (quoted) {
     *error = "a quoted field is never closed";
     rest_ = {};
   }
-  fields->push_back(std::move(field));
+  fields->resize(n);
   return true;
 }
 
@@ -302,6 +323,7 @@ ParsedPack TaobaoCsvReader::Next(size_t max_rows) {
     if (it == at.end() || it->second >= f.size()) return {};
     return Trim(f[it->second]);
   };
+  NamedValues named;
   while (pack.rows.size() + pack.errors.size() < max_rows && NextRecord(&f, &row, &error)) {
     if (!error.empty()) {
       pack.errors.push_back({row, "csv: " + error + "; close it with a double quote"});
@@ -364,11 +386,14 @@ ParsedPack TaobaoCsvReader::Next(size_t max_rows) {
       }
     }
     // Names of values: the mapping, then the pack's own custom values and aliases.
-    auto named = NamedValues(col("input_custom_cpv"));
-    for (auto& [k, v] : NamedValues(col("propAlias"))) named[k] = v;
+    named.clear();
+    AddNamedValues(col("input_custom_cpv"), named);
+    AddNamedValues(col("propAlias"), named);
     auto value_text = [&](std::string_view pid, std::string_view vid) {
       std::string key = std::string(pid) + ":" + std::string(vid);
-      if (auto it = named.find(key); it != named.end()) return it->second;
+      for (auto it = named.rbegin(); it != named.rend(); ++it) {
+        if (it->first == key) return it->second;
+      }
       if (auto it = mapping_->values.find(key); it != mapping_->values.end()) return it->second;
       return key;
     };

@@ -145,7 +145,9 @@ class OrderService::Impl final : public events::Processor {
     }
     events::Transaction tx;
     tx.set_correlation_id(id);
-    tx.Emit(id, events::kNoStream, schema::OrderPlaced{id, in.shopper_id, std::move(in.items)});
+    // A keyless order's id is fresh; a keyed one's is derived from the key, so the store checks.
+    tx.Emit(id, in.idempotency_key.empty() ? events::kFreshStream : events::kNoStream,
+            schema::OrderPlaced{id, in.shopper_id, std::move(in.items)});
     tx.state().Put(IndexKey("shopper", order.shopper_id, order.created_micros, id), "");
     waiters_[id].push_back(std::move(done));
     cache_[id] = std::move(order);

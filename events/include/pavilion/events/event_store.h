@@ -34,11 +34,15 @@ namespace pavilion::events {
 
 inline constexpr uint64_t kAnyVersion = UINT64_MAX;
 inline constexpr uint64_t kNoStream = 0;
+// Like kNoStream, for a stream id just minted by NewId (a millisecond and 48 random bits): it
+// names no stream yet, so the store skips the lookup kNoStream makes and the event is version 1.
+// Not for ids a client chose or derived from one (an idempotency key): those use kNoStream.
+inline constexpr uint64_t kFreshStream = UINT64_MAX - 1;
 
 struct NewEvent {
   std::string stream_id;
-  // The version the stream must be at before this event (kNoStream for a new stream), or
-  // kAnyVersion to append unconditionally.
+  // The version the stream must be at before this event (kNoStream for a new stream,
+  // kFreshStream for one named by a fresh NewId), or kAnyVersion to append unconditionally.
   uint64_t expected_version = kAnyVersion;
   std::string type;
   std::string payload;
