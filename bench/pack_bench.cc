@@ -13,12 +13,15 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <sstream>
 #include <random>
 #include <string>
 #include <vector>
@@ -56,6 +59,46 @@ double CpuSeconds() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
   return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+// CPU seconds of each of the process's threads by name (/proc/self/task/*/stat), summed over
+// threads of the same name: where an import's time goes (parser, catalog worker, store writer).
+std::map<std::string, double> ThreadCpu() {
+  std::map<std::string, double> out;
+  const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream in(task.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const size_t open = stat.find('('), close = stat.rfind(')');
+    if (open == std::string::npos || close == std::string::npos) continue;
+    std::istringstream rest(stat.substr(close + 2));
+    std::string field;
+    double utime = 0, stime = 0;
+    for (int i = 3; rest >> field; ++i) {  // Fields 14 and 15: utime, stime (clock ticks).
+      if (i == 14) utime = std::stod(field);
+      if (i == 15) {
+        stime = std::stod(field);
+        break;
+      }
+    }
+    std::string name = stat.substr(open + 1, close - open - 1);
+    if (task.path().filename() == std::to_string(getpid())) name = "main (parser)";
+    out[name] += (utime + stime) / tick;
+  }
+  return out;
+}
+
+std::string ThreadCpuSince(const std::map<std::string, double>& before) {
+  std::string text;
+  for (const auto& [name, secs] : ThreadCpu()) {
+    auto it = before.find(name);
+    const double used = secs - (it == before.end() ? 0 : it->second);
+    if (used < 0.01) continue;
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%s%s %.2f", text.empty() ? "" : ", ", name.c_str(), used);
+    text += buf;
+  }
+  return text;
 }
 
 double Seconds(Clock::time_point since) {
@@ -127,12 +170,14 @@ void WriteTaobaoCsv(const std::string& path, size_t rows) {
 
 struct Timed {
   double seconds, cpu_seconds;
+  std::string threads;  // CPU seconds by thread
   catalog::ImportReport report;
 };
 
 Timed Import(catalog::CatalogService& catalog, const std::string& path, const std::string& seller) {
   auto start = Clock::now();
   const double cpu = CpuSeconds();
+  const auto threads = ThreadCpu();
   auto file = catalog::PackFile::OpenPath(path);
   if (!file.ok()) {
     std::fprintf(stderr, "%s\n", file.message().c_str());
@@ -143,7 +188,7 @@ Timed Import(catalog::CatalogService& catalog, const std::string& path, const st
     std::fprintf(stderr, "%s\n", report.message().c_str());
     std::exit(1);
   }
-  return {Seconds(start), CpuSeconds() - cpu, std::move(report).value()};
+  return {Seconds(start), CpuSeconds() - cpu, ThreadCpuSince(threads), std::move(report).value()};
 }
 
 }  // namespace
@@ -181,15 +226,16 @@ int main(int argc, char** argv) {
 
   auto native = Import(catalog, pack, seller->id);
   std::printf("native pack: %d rows, %d created, %zu errors, %.2f s: %.0f SKUs/s (%.0f products/s); "
-              "%.2f CPU s; peak RSS %.0f MiB (%.0f MiB before the import)\n",
+              "%.2f CPU s (%s); peak RSS %.0f MiB (%.0f MiB before the import)\n",
               native.report.rows, native.report.created, native.report.errors.size(),
               native.seconds, skus / native.seconds, native.report.rows / native.seconds,
-              native.cpu_seconds,
+              native.cpu_seconds, native.threads.c_str(),
               PeakRssKib() / 1024.0, rss_before / 1024.0);
   auto taobao = Import(catalog, csv, seller->id);
-  std::printf("taobao csv: %d rows, %d created, %zu errors, %.2f s: %.0f rows/s; %.2f CPU s\n",
+  std::printf("taobao csv: %d rows, %d created, %zu errors, %.2f s: %.0f rows/s; %.2f CPU s (%s)\n",
               taobao.report.rows, taobao.report.created, taobao.report.errors.size(),
-              taobao.seconds, taobao.report.rows / taobao.seconds, taobao.cpu_seconds);
+              taobao.seconds, taobao.report.rows / taobao.seconds, taobao.cpu_seconds,
+              taobao.threads.c_str());
 
   // Searches: a good, a place and a good, a good by price, two words in stock.
   const char* const kKinds[] = {"good (newest)", "place+good (newest)", "good (price_asc)",

@@ -211,6 +211,60 @@ TEST(TaobaoPack, ExportIsUtf16TabSeparatedAndReadsBack) {
   EXPECT_EQ(header->substr(0, 20), "version 1.00\r\ntitle\t");
 }
 
+// PrepareRows does off the catalog's thread what ImportPack would: the same products, defaults
+// and errors result whether rows come prepared or not, and a row prepared for another seller is
+// prepared again for the one importing it.
+TEST(PackRows, PreparedRowsImportLikeUnpreparedOnes) {
+  Importer t;
+  const catalog::Seller poor = t.p.Seller("140430101", "poor_household");
+  auto rows = [](const std::string& prefix) {
+    std::vector<catalog::PackRow> out(3);
+    for (int i = 0; i < 3; ++i) {
+      out[i].row = i + 1;
+      out[i].outer_id = prefix + std::to_string(i);
+      out[i].product.title = prefix + " 小米 " + std::to_string(i);
+      out[i].product.skus = {{"500g", Fen(1990 + i), 10}, {"1kg", Fen(3500), 5}};
+    }
+    out[1].product.skus[0].price = Fen(0);         // invalid
+    out[2].product.details.images = {"absent.jpg"};  // names an image that is not stored
+    return out;
+  };
+  auto import = [&](const catalog::Seller& seller, std::vector<catalog::PackRow> r) {
+    return Await<catalog::ImportReport>(
+        [&](auto done) { t.p.catalog->ImportPack(seller.id, std::move(r), done); });
+  };
+  auto plain = import(poor, rows("plain"));
+  auto ready = rows("ready");
+  t.p.catalog->PrepareRows(t.seller, ready);  // Prepared for another seller: prepared again.
+  ASSERT_NE(ready[0].prepared, nullptr);
+  auto prepared = import(poor, std::move(ready));
+  ASSERT_TRUE(plain.ok() && prepared.ok());
+  for (const auto* r : {&*plain, &*prepared}) {
+    EXPECT_EQ(r->created, 1);
+    ASSERT_EQ(r->errors.size(), 2u);
+    EXPECT_EQ(r->errors[0].row, 2);
+    EXPECT_NE(r->errors[0].message.find("skus[0].price_fen"), std::string::npos);
+    EXPECT_EQ(r->errors[1].row, 3);
+    EXPECT_NE(r->errors[1].message.find("images[0]: no stored image absent.jpg"), std::string::npos);
+  }
+  auto a = t.ByTitle("plain 小米 0"), b = t.ByTitle("ready 小米 0");
+  for (const auto* p : {&a, &b}) {
+    EXPECT_EQ(p->seller_id, poor.id);
+    EXPECT_EQ(p->place_code, "140430101");  // The seller's place.
+    EXPECT_TRUE(p->poverty_zone);
+    EXPECT_EQ(p->floor_price, Fen(1990));  // A poor household's floor: its lowest price.
+    ASSERT_EQ(p->skus.size(), 2u);
+    EXPECT_EQ(p->skus[1].stock, 5);
+  }
+  // Prepared the right way, importing the same rows again changes nothing.
+  auto again = rows("ready");
+  t.p.catalog->PrepareRows(poor, again);
+  auto unchanged = import(poor, std::move(again));
+  ASSERT_TRUE(unchanged.ok());
+  EXPECT_EQ(unchanged->created, 0);
+  EXPECT_EQ(unchanged->unchanged, 1);
+}
+
 TEST(PackArchive, UnsafeArchivesAreRefusedWhole) {
   Importer t;
   for (const auto& [file, why] : std::vector<std::pair<std::string, std::string>>{

@@ -104,6 +104,205 @@ const std::vector<std::string>& SupplierTypes() {
   return kTypes;
 }
 
+namespace {
+
+// What is wrong with a product's details ("field: what to do"), or empty; images are checked
+// for form only (a URL's length), not for being stored.
+std::string ValidateDetails(const schema::ProductDetails& d) {
+  if (d.subtitle.size() > 300) return "subtitle: at most 300 bytes";
+  if (d.description.size() > 100'000) return "description: at most 100000 bytes";
+  if (d.images.size() > kMaxImagesPerProduct) return "images: at most 20 images";
+  for (size_t i = 0; i < d.images.size(); ++i) {
+    if (IsUrl(d.images[i]) && d.images[i].size() > 1000) {
+      return "images[" + std::to_string(i) + "]: URLs are at most 1000 bytes";
+    }
+  }
+  if (d.params.size() > 100) return "params: at most 100 parameters";
+  for (size_t i = 0; i < d.params.size(); ++i) {
+    if (!ValidText(d.params[i].name, 60) || d.params[i].value.size() > 500) {
+      return "params[" + std::to_string(i) +
+             "]: give a name (1 to 60 bytes) and a value (at most 500 bytes)";
+    }
+  }
+  if (d.weight_grams < 0 || d.weight_grams > 100'000'000) {
+    return "weight_grams: give grams between 0 and 100000000";
+  }
+  if (d.barcode.size() > 32) return "barcode: at most 32 characters";
+  return {};
+}
+
+
+// Checks a product as a seller would list it, from the product alone (any thread): everything but
+// whether the images it names are stored (the catalog checks that). Returns its floor price.
+Result<Fen> CheckProduct(const ProductInput& in, const Seller& seller, int64_t now_micros) {
+  if (!ValidText(in.title, 300)) {
+    return {svc_errc::invalid_argument, "title: give a title of 1 to 300 bytes"};
+  }
+  if (in.skus.empty() || in.skus.size() > kMaxSkusPerProduct) {
+    return {svc_errc::invalid_argument, "skus: give 1 to 200 SKUs"};
+  }
+  for (size_t i = 0; i < in.skus.size(); ++i) {
+    const auto& s = in.skus[i];
+    std::string at = "skus[" + std::to_string(i) + "].";
+    if (!ValidText(s.spec, 100)) {
+      return {svc_errc::invalid_argument, at + "spec: give a spec such as \"500g\""};
+    }
+    if (s.price.value() <= 0 || s.price.value() > kMaxPriceFen) {
+      return {svc_errc::invalid_argument,
+              at + "price_fen: give a price in fen between 1 and 10000000000"};
+    }
+    if (s.stock < 0 || s.stock > kMaxStock) {
+      return {svc_errc::invalid_argument, at + "stock: give a stock between 0 and 1000000000"};
+    }
+  }
+  const auto& cats = Categories();
+  auto cat = std::find_if(cats.begin(), cats.end(),
+                          [&](const Category& c) { return c.code == in.category; });
+  if (cat == cats.end()) {
+    std::string list;
+    for (const auto& c : cats) list += (list.empty() ? "" : ", ") + c.code;
+    return {svc_errc::invalid_argument, "category: use one of " + list};
+  }
+  if (in.brand.size() > 100) return {svc_errc::invalid_argument, "brand: at most 100 bytes"};
+  if (!in.place_code.empty() && !ValidPlaceCode(in.place_code)) {
+    return {svc_errc::invalid_argument, "place_code: use a 6, 9 or 12-digit division code"};
+  }
+  const std::string today = in.certifications.empty()
+                                ? std::string()
+                                : events::BusinessDay(now_micros);
+  bool has_sc = false;
+  const auto& types = CertificationTypes();
+  for (size_t i = 0; i < in.certifications.size(); ++i) {
+    const auto& c = in.certifications[i];
+    std::string at = "certifications[" + std::to_string(i) + "].";
+    if (std::find(types.begin(), types.end(), c.type) == types.end()) {
+      return {svc_errc::invalid_argument,
+              at + "type: use pollution_free, green_food, organic, geographic_indication, "
+                   "sc_licence or iso"};
+    }
+    if (!ValidText(c.number, 100)) return {svc_errc::invalid_argument, at + "number: required"};
+    if ((!c.valid_from.empty() && !events::IsDay(c.valid_from)) ||
+        (!c.valid_to.empty() && !events::IsDay(c.valid_to))) {
+      return {svc_errc::invalid_argument, at + "valid_from/valid_to: use YYYY-MM-DD"};
+    }
+    has_sc = has_sc || (c.type == "sc_licence" && CertificationValid(c, today));
+  }
+  if (cat->needs_sc && !has_sc) {
+    return {svc_errc::invalid_argument,
+            "certifications: category " + cat->code +
+                " is processed food and needs an SC licence (sc_licence) valid today"};
+  }
+  if (auto bad = ValidateDetails(in.details); !bad.empty()) {
+    return {svc_errc::invalid_argument, std::move(bad)};
+  }
+  const bool poverty = seller.supplier_type == "poor_household";
+  Fen lowest(INT64_MAX);
+  for (const auto& s : in.skus) lowest = std::min(lowest, s.price);
+  Fen floor = in.floor_price_fen >= 0 ? Fen(in.floor_price_fen) : poverty ? lowest : Fen(0);
+  if (lowest < floor) {
+    return {svc_errc::invalid_argument,
+            "skus: no price may be below the protective floor price of " +
+                std::to_string(floor.value()) + " fen"};
+  }
+  return floor;
+}
+
+// The seller's defaults a row takes before it is hashed or stored: the seller's place, and for
+// a poor household the lowest SKU price as the protective floor.
+void ApplySellerDefaults(ProductInput& in, const Seller& seller) {
+  if (in.place_code.empty()) in.place_code = seller.place_code;
+  if (in.floor_price_fen < 0 && seller.supplier_type == "poor_household" && !in.skus.empty()) {
+    Fen lowest(INT64_MAX);
+    for (const auto& sku : in.skus) lowest = std::min(lowest, sku.price);
+    in.floor_price_fen = lowest.value();
+  }
+}
+
+// What an import row hashes to (with the seller's defaults applied): equal hashes, equal content.
+uint64_t ContentHash(const ProductInput& in) {
+  std::string c;
+  c.reserve(256 + in.title.size() + in.details.description.size());
+  auto field = [&c](std::string_view f, char separator = '\x1f') {
+    c.append(f);
+    c.push_back(separator);
+  };
+  for (const auto* f : {&in.title, &in.brand, &in.category, &in.place_code}) field(*f);
+  c += std::to_string(in.floor_price_fen);
+  for (const auto& cert : in.certifications) {
+    c.push_back('\x1e');
+    for (const auto* f : {&cert.type, &cert.number, &cert.issuer, &cert.valid_from}) field(*f);
+    c.append(cert.valid_to);
+  }
+  c.push_back('\x1c');
+  events::Writer details(c);
+  details(in.details);
+  for (const auto& sku : in.skus) {
+    c.push_back('\x1d');
+    field(sku.spec);
+    field(std::to_string(sku.price.value()));
+    c.append(std::to_string(sku.stock));
+  }
+  return events::Fingerprint64(c);
+}
+
+}  // namespace
+
+// A new product made ready to store: its records built and encoded, ids minted. Built on any
+// thread (BuildProduct); the catalog's worker only commits it (Impl::CommitProduct).
+struct PreparedProduct {
+  std::string seller_id;      // The seller it was prepared for.
+  uint64_t content_hash = 0;  // ContentHash of the row.
+  std::string error;          // Why the row cannot be stored ("field: …"), or empty.
+  Product product;
+  std::vector<Sku> skus;
+  std::vector<int64_t> prices;  // Of the SKUs, in fen, for the search index.
+  std::string record, payload;  // The product's record and its product.created.
+  std::vector<std::string> sku_records;
+  bool local_images = false;  // Names images that must be stored (not URLs).
+};
+
+namespace {
+
+// Builds a valid product's records (validate first: CheckProduct).
+void BuildProduct(ProductInput in, const Seller& seller, Fen floor, int64_t now_micros,
+                  PreparedProduct& out) {
+  Product& p = out.product;
+  p.id = events::NewId("prd");
+  p.seller_id = seller.id;
+  p.title = std::move(in.title);
+  p.place_code = in.place_code.empty() ? seller.place_code : std::move(in.place_code);
+  p.created_micros = now_micros;
+  p.brand = std::move(in.brand);
+  p.category = std::move(in.category);
+  p.certifications = std::move(in.certifications);
+  p.floor_price = floor;
+  p.poverty_zone = seller.supplier_type == "poor_household";
+  p.details = std::move(in.details);
+  out.local_images = std::any_of(p.details.images.begin(), p.details.images.end(),
+                                 [](const std::string& ref) { return !IsUrl(ref); });
+  schema::ProductCreated created{p.id,       p.seller_id,        p.title,
+                                 p.place_code, {},               p.brand,
+                                 p.category, p.certifications,   p.floor_price,
+                                 p.poverty_zone, p.details,          ""};
+  out.skus.reserve(in.skus.size());
+  out.sku_records.reserve(in.skus.size());
+  out.prices.reserve(in.skus.size());
+  p.sku_ids.reserve(in.skus.size());
+  created.skus.reserve(in.skus.size());
+  for (auto& s : in.skus) {
+    Sku& sku = out.skus.emplace_back(Sku{events::NewId("sku"), p.id, p.seller_id, p.place_code,
+                                         std::move(s.spec), s.price, s.stock, 0, 0, ""});
+    p.sku_ids.push_back(sku.id);
+    created.skus.push_back(schema::SkuSpec{sku.id, sku.spec, sku.price, sku.stock, ""});
+    out.sku_records.push_back(events::Encode(sku));
+    out.prices.push_back(sku.price.value());
+  }
+  out.payload = events::Encode(created);
+  out.record = events::Encode(p);
+}
+
+}  // namespace
+
 class CatalogService::Impl final : public events::Processor {
  public:
   Impl(events::EventStore& store, CatalogOptions options) : store_(store), options_(options) {
@@ -162,105 +361,26 @@ class CatalogService::Impl final : public events::Processor {
     return s;
   }
 
-  // Checks a product as a seller would list it; returns its floor price.
+  // Checks a product as a seller would list it (CheckProduct, then that the images it names
+  // are stored); returns its floor price.
   Result<Fen> ValidateProduct(const ProductInput& in, const Seller& seller) {
-    if (!ValidText(in.title, 300)) {
-      return {svc_errc::invalid_argument, "title: give a title of 1 to 300 bytes"};
-    }
-    if (in.skus.empty() || in.skus.size() > kMaxSkusPerProduct) {
-      return {svc_errc::invalid_argument, "skus: give 1 to 200 SKUs"};
-    }
-    for (size_t i = 0; i < in.skus.size(); ++i) {
-      const auto& s = in.skus[i];
-      std::string at = "skus[" + std::to_string(i) + "].";
-      if (!ValidText(s.spec, 100)) {
-        return {svc_errc::invalid_argument, at + "spec: give a spec such as \"500g\""};
-      }
-      if (s.price.value() <= 0 || s.price.value() > kMaxPriceFen) {
-        return {svc_errc::invalid_argument,
-                at + "price_fen: give a price in fen between 1 and 10000000000"};
-      }
-      if (s.stock < 0 || s.stock > kMaxStock) {
-        return {svc_errc::invalid_argument, at + "stock: give a stock between 0 and 1000000000"};
-      }
-    }
-    const auto& cats = Categories();
-    auto cat = std::find_if(cats.begin(), cats.end(),
-                            [&](const Category& c) { return c.code == in.category; });
-    if (cat == cats.end()) {
-      std::string list;
-      for (const auto& c : cats) list += (list.empty() ? "" : ", ") + c.code;
-      return {svc_errc::invalid_argument, "category: use one of " + list};
-    }
-    if (in.brand.size() > 100) return {svc_errc::invalid_argument, "brand: at most 100 bytes"};
-    if (!in.place_code.empty() && !ValidPlaceCode(in.place_code)) {
-      return {svc_errc::invalid_argument, "place_code: use a 6, 9 or 12-digit division code"};
-    }
-    const std::string today = in.certifications.empty()
-                                  ? std::string()
-                                  : events::BusinessDay(store_.clock().NowMicros());
-    bool has_sc = false;
-    const auto& types = CertificationTypes();
-    for (size_t i = 0; i < in.certifications.size(); ++i) {
-      const auto& c = in.certifications[i];
-      std::string at = "certifications[" + std::to_string(i) + "].";
-      if (std::find(types.begin(), types.end(), c.type) == types.end()) {
-        return {svc_errc::invalid_argument,
-                at + "type: use pollution_free, green_food, organic, geographic_indication, "
-                     "sc_licence or iso"};
-      }
-      if (!ValidText(c.number, 100)) return {svc_errc::invalid_argument, at + "number: required"};
-      if ((!c.valid_from.empty() && !events::IsDay(c.valid_from)) ||
-          (!c.valid_to.empty() && !events::IsDay(c.valid_to))) {
-        return {svc_errc::invalid_argument, at + "valid_from/valid_to: use YYYY-MM-DD"};
-      }
-      has_sc = has_sc || (c.type == "sc_licence" && CertificationValid(c, today));
-    }
-    if (cat->needs_sc && !has_sc) {
-      return {svc_errc::invalid_argument,
-              "certifications: category " + cat->code +
-                  " is processed food and needs an SC licence (sc_licence) valid today"};
-    }
-    if (auto bad = ValidateDetails(in.details); !bad.empty()) {
+    auto floor = CheckProduct(in, seller, store_.clock().NowMicros());
+    if (!floor.ok()) return floor;
+    if (auto bad = MissingImage(in.details); !bad.empty()) {
       return {svc_errc::invalid_argument, std::move(bad)};
-    }
-    const bool poverty = seller.supplier_type == "poor_household";
-    Fen lowest(INT64_MAX);
-    for (const auto& s : in.skus) lowest = std::min(lowest, s.price);
-    Fen floor = in.floor_price_fen >= 0 ? Fen(in.floor_price_fen) : poverty ? lowest : Fen(0);
-    if (lowest < floor) {
-      return {svc_errc::invalid_argument,
-              "skus: no price may be below the protective floor price of " +
-                  std::to_string(floor.value()) + " fen"};
     }
     return floor;
   }
 
-  // What is wrong with a product's details ("field: what to do"), or empty.
-  std::string ValidateDetails(const schema::ProductDetails& d) {
-    if (d.subtitle.size() > 300) return "subtitle: at most 300 bytes";
-    if (d.description.size() > 100'000) return "description: at most 100000 bytes";
-    if (d.images.size() > kMaxImagesPerProduct) return "images: at most 20 images";
+  // "images[i]: no stored image …" for the first image that is neither a URL nor stored, or empty.
+  std::string MissingImage(const schema::ProductDetails& d) {
     for (size_t i = 0; i < d.images.size(); ++i) {
       const std::string& ref = d.images[i];
-      std::string at = "images[" + std::to_string(i) + "]: ";
-      if (IsUrl(ref)) {
-        if (ref.size() > 1000) return at + "URLs are at most 1000 bytes";
-      } else if (!images_.count(ref) && !Stored(ImageKey(ref))) {
-        return at + "no stored image " + ref + "; give an http(s) URL or an image in the pack";
+      if (!IsUrl(ref) && !images_.count(ref) && !Stored(ImageKey(ref))) {
+        return "images[" + std::to_string(i) + "]: no stored image " + ref +
+               "; give an http(s) URL or an image in the pack";
       }
     }
-    if (d.params.size() > 100) return "params: at most 100 parameters";
-    for (size_t i = 0; i < d.params.size(); ++i) {
-      if (!ValidText(d.params[i].name, 60) || d.params[i].value.size() > 500) {
-        return "params[" + std::to_string(i) +
-               "]: give a name (1 to 60 bytes) and a value (at most 500 bytes)";
-      }
-    }
-    if (d.weight_grams < 0 || d.weight_grams > 100'000'000) {
-      return "weight_grams: give grams between 0 and 100000000";
-    }
-    if (d.barcode.size() > 32) return "barcode: at most 32 characters";
     return {};
   }
 
@@ -314,9 +434,7 @@ class CatalogService::Impl final : public events::Processor {
     return GetProduct(*id);
   }
 
-  // Creates a product and its SKUs; returns its id. The records go straight into the caches
-  // (an import creates thousands in one transaction: no copy is made of them); `in` is taken
-  // apart, so an import's rows are moved, not copied.
+  // Creates a product and its SKUs; returns its id.
   Result<std::string> AddProduct(ProductInput in, events::Transaction& tx) {
     auto seller = LoadSeller(in.seller_id);
     if (!seller) {
@@ -324,41 +442,51 @@ class CatalogService::Impl final : public events::Processor {
     }
     auto floor = ValidateProduct(in, *seller);
     if (!floor.ok()) return floor.error_detail();
-    const std::string id = events::NewId("prd");
-    Product& p = products_[id];
-    p.id = id;
-    p.seller_id = seller->id;
-    p.title = std::move(in.title);
-    p.place_code = in.place_code.empty() ? seller->place_code : std::move(in.place_code);
-    p.created_micros = store_.clock().NowMicros();
-    p.brand = std::move(in.brand);
-    p.category = std::move(in.category);
-    p.certifications = std::move(in.certifications);
-    p.floor_price = *floor;
-    p.poverty_zone = seller->supplier_type == "poor_household";
-    p.details = std::move(in.details);
-    schema::ProductCreated created{p.id,       p.seller_id,        p.title,
-                                   p.place_code, {},               p.brand,
-                                   p.category, p.certifications,   p.floor_price,
-                                   p.poverty_zone, p.details,          ""};
-    std::vector<int64_t> prices;
-    prices.reserve(in.skus.size());
-    p.sku_ids.reserve(in.skus.size());
-    created.skus.reserve(in.skus.size());
-    for (auto& s : in.skus) {
-      std::string sku_id = events::NewId("sku");
-      Sku& sku = skus_[sku_id];
-      sku = Sku{std::move(sku_id), p.id, p.seller_id, p.place_code, std::move(s.spec), s.price,
-                s.stock,           0,    0,           ""};
-      p.sku_ids.push_back(sku.id);
-      created.skus.push_back(schema::SkuSpec{sku.id, sku.spec, sku.price, sku.stock, ""});
-      tx.state().Put(SkuKey(sku.id), events::Encode(sku));
-      prices.push_back(sku.price.value());
+    PreparedProduct prepared;
+    BuildProduct(std::move(in), *seller, *floor, store_.clock().NowMicros(), prepared);
+    return CommitProduct(prepared, tx);
+  }
+
+  // Stores a prepared product: its records go straight into the caches (an import creates
+  // thousands in one transaction: they are moved, not copied) and the transaction.
+  Result<std::string> CommitProduct(PreparedProduct& prepared, events::Transaction& tx) {
+    if (!prepared.error.empty()) return {svc_errc::invalid_argument, prepared.error};
+    if (prepared.local_images) {
+      if (auto bad = MissingImage(prepared.product.details); !bad.empty()) {
+        return {svc_errc::invalid_argument, std::move(bad)};
+      }
     }
-    tx.Emit(p.id, events::kFreshStream, created);
-    tx.state().Put(ProductKey(p.id), events::Encode(p));
-    index_.Put(p, std::move(prices));
+    const std::string id = prepared.product.id;
+    for (size_t i = 0; i < prepared.skus.size(); ++i) {
+      tx.state().Put(SkuKey(prepared.skus[i].id), prepared.sku_records[i]);
+      std::string sku_id = prepared.skus[i].id;
+      skus_[std::move(sku_id)] = std::move(prepared.skus[i]);
+    }
+    tx.Emit(id, events::kFreshStream, std::string(schema::ProductCreated::kType),
+            std::move(prepared.payload));
+    tx.state().Put(ProductKey(id), prepared.record);
+    Product& p = products_[id] = std::move(prepared.product);
+    index_.Put(p, std::move(prepared.prices));
     return id;
+  }
+
+  // ImportPack's work that needs no catalog state, for any thread (see PrepareRows).
+  // The row itself is left as it is (ImportPack applies the importing seller's defaults).
+  void Prepare(const Seller& seller, PackRow& row) const {
+    ProductInput in = row.product;
+    in.seller_id = seller.id;
+    ApplySellerDefaults(in, seller);
+    auto prepared = std::make_shared<PreparedProduct>();
+    prepared->seller_id = seller.id;
+    prepared->content_hash = ContentHash(in);
+    const int64_t now = store_.clock().NowMicros();
+    auto floor = CheckProduct(in, seller, now);
+    if (floor.ok()) {
+      BuildProduct(std::move(in), seller, *floor, now, *prepared);
+    } else {
+      prepared->error = floor.message();
+    }
+    row.prepared = std::move(prepared);
   }
 
   // The product record (without SKUs), as the catalog knows it now.
@@ -477,14 +605,10 @@ class CatalogService::Impl final : public events::Processor {
         continue;
       }
       // Hash the row as it will be stored, so a pack and its own export hash alike.
-      if (row.product.place_code.empty()) row.product.place_code = seller_copy.place_code;
-      if (row.product.floor_price_fen < 0 && seller_copy.supplier_type == "poor_household" &&
-          !row.product.skus.empty()) {
-        Fen lowest(INT64_MAX);
-        for (const auto& sku : row.product.skus) lowest = std::min(lowest, sku.price);
-        row.product.floor_price_fen = lowest.value();
-      }
-      const std::string hash = events::Hex64(ContentHash(row.product));
+      if (row.prepared && row.prepared->seller_id != seller_id) row.prepared.reset();
+      ApplySellerDefaults(row.product, seller_copy);
+      const std::string hash =
+          events::Hex64(row.prepared ? row.prepared->content_hash : ContentHash(row.product));
       const std::string key = OuterKey(seller_id, row.outer_id);
       std::string known = Outer(key);
       if (known.empty() && row.outer_id.rfind("prd_", 0) == 0) {
@@ -521,7 +645,8 @@ class CatalogService::Impl final : public events::Processor {
         }
         ++report.updated;
       } else {
-        auto created = AddProduct(std::move(row.product), tx);
+        auto created = row.prepared ? CommitProduct(*row.prepared, tx)
+                                    : AddProduct(std::move(row.product), tx);
         if (!created.ok()) {
           report.errors.push_back({row.row, created.message()});
           continue;
@@ -603,32 +728,6 @@ class CatalogService::Impl final : public events::Processor {
       }
     }
     return true;
-  }
-
-  static uint64_t ContentHash(const ProductInput& in) {
-    std::string c;
-    c.reserve(256 + in.title.size() + in.details.description.size());
-    auto field = [&c](std::string_view f, char separator = '\x1f') {
-      c.append(f);
-      c.push_back(separator);
-    };
-    for (const auto* f : {&in.title, &in.brand, &in.category, &in.place_code}) field(*f);
-    c += std::to_string(in.floor_price_fen);
-    for (const auto& cert : in.certifications) {
-      c.push_back('\x1e');
-      for (const auto* f : {&cert.type, &cert.number, &cert.issuer, &cert.valid_from}) field(*f);
-      c.append(cert.valid_to);
-    }
-    c.push_back('\x1c');
-    events::Writer details(c);
-    details(in.details);
-    for (const auto& sku : in.skus) {
-      c.push_back('\x1d');
-      field(sku.spec);
-      field(std::to_string(sku.price.value()));
-      c.append(std::to_string(sku.stock));
-    }
-    return events::Fingerprint64(c);
   }
 
   static std::string OuterKey(const std::string& seller, const std::string& outer_id) {
@@ -1238,6 +1337,10 @@ void CatalogService::GetImage(std::string ref, std::function<void(Result<std::st
 void CatalogService::ListProducts(ProductQuery query,
                                   std::function<void(Result<ProductPage>)> done) {
   worker_.Post([this, q = std::move(query), done = std::move(done)] { done(impl_->ListProducts(q)); });
+}
+
+void CatalogService::PrepareRows(const Seller& seller, std::vector<PackRow>& rows) const {
+  for (auto& row : rows) impl_->Prepare(seller, row);
 }
 
 void CatalogService::ImportPack(std::string seller_id, std::vector<PackRow> rows,

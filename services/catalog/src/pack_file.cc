@@ -440,8 +440,8 @@ Result<ImportReport> ImportPackFile(CatalogService& catalog, PackFile& file,
   const bool native = file.kind() == PackKind::kNative;
   std::unordered_set<std::string> seen;  // outer_ids of earlier pieces.
   // Pieces submitted and not yet durable, oldest first: while the store writes one, the catalog
-  // applies the next and this thread parses the one after.
-  constexpr size_t kInFlight = 2;
+  // applies the next and this thread parses and prepares (PrepareRows) the ones after.
+  constexpr size_t kInFlight = 4;
   std::deque<std::future<Result<ImportReport>>> in_flight;
   auto collect = [&]() -> Result<bool> {
     if (in_flight.empty()) return true;
@@ -486,6 +486,7 @@ Result<ImportReport> ImportPackFile(CatalogService& catalog, PackFile& file,
       }
       valid.push_back(std::move(row));
     }
+    catalog.PrepareRows(*seller, valid);
     if (in_flight.size() >= kInFlight) {
       if (auto ok = collect(); !ok.ok()) return ok.error_detail();
     }

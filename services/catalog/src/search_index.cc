@@ -73,8 +73,14 @@ void SearchIndex::Put(const Product& p, std::vector<int64_t> prices) {
   if (!fresh && title != d.title) d.retitled = true;
   if (fresh || title != d.title) {
     // Old grams keep pointing here; Query checks the title itself, so they only cost a look.
-    ForEachGram(title, [&](std::string_view gram, bool) { pending_.emplace_back(GramKey(gram), doc); });
-    if (pending_.size() >= (1u << 20)) FlushPending();  // Bounds what an import leaves pending.
+    ForEachGram(title, [&](std::string_view gram, bool) {
+      auto& list = postings_[GramKey(gram)];
+      if (list.empty() || list.back() < doc) {
+        list.push_back(doc);
+      } else if (auto at = std::lower_bound(list.begin(), list.end(), doc); *at != doc) {
+        list.insert(at, doc);
+      }
+    });
   }
   d.id = p.id;
   d.seller_id = p.seller_id;
@@ -91,28 +97,6 @@ void SearchIndex::Put(const Product& p, std::vector<int64_t> prices) {
     is_changed_[doc] = true;
     changed_.push_back(doc);
   }
-}
-
-void SearchIndex::FlushPending() const {
-  if (pending_.empty()) return;
-  std::sort(pending_.begin(), pending_.end());
-  pending_.erase(std::unique(pending_.begin(), pending_.end()), pending_.end());
-  for (size_t i = 0; i < pending_.size();) {
-    size_t end = i;
-    while (end < pending_.size() && pending_[end].first == pending_[i].first) ++end;
-    auto& list = postings_[pending_[i].first];
-    const size_t old_size = list.size();
-    for (size_t k = i; k < end; ++k) list.push_back(pending_[k].second);
-    // New documents come after every listed one; a retitled older one is merged into place.
-    if (old_size > 0 && list[old_size] <= list[old_size - 1]) {
-      std::inplace_merge(list.begin(), list.begin() + static_cast<std::ptrdiff_t>(old_size),
-                         list.end());
-      list.erase(std::unique(list.begin(), list.end()), list.end());
-    }
-    i = end;
-  }
-  pending_.clear();
-  if (pending_.capacity() > (1u << 16)) pending_.shrink_to_fit();
 }
 
 std::vector<std::string> SearchIndex::ProductsOf(const std::string& seller_id) const {
@@ -213,7 +197,6 @@ Result<SearchIndex::Hits> SearchIndex::Query(
     if (sp > i) words.push_back(needle.substr(i, sp - i));
     i = sp + 1;
   }
-  FlushPending();
   std::vector<const std::vector<uint32_t>*> lists;
   bool words_indexed = true;
   for (const auto& w : words) {

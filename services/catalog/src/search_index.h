@@ -74,16 +74,9 @@ class SearchIndex {
   mutable std::vector<bool> is_changed_;
   std::unordered_map<std::string, uint32_t> doc_of_;  // product id → doc
   std::unordered_map<std::string, std::vector<uint32_t>> by_seller_;  // seller → docs, ascending
-  // Adds the pending (gram, doc) pairs to the postings: sorted, so each gram's list is found
-  // once and grows by a run (an import of thousands of products touches each list once, not
-  // once per product). Called by Query before it reads postings.
-  void FlushPending() const;
-
   // gram → docs, ascending. A gram is at most two UTF-8 characters (≤ 8 bytes, never NUL), so
-  // its bytes packed into a word name it exactly (GramKey). Mutable with `pending_`: the
-  // postings Put has not yet merged (FlushPending).
-  mutable std::unordered_map<uint64_t, std::vector<uint32_t>> postings_;
-  mutable std::vector<std::pair<uint64_t, uint32_t>> pending_;
+  // its bytes packed into a word name it exactly (GramKey).
+  std::unordered_map<uint64_t, std::vector<uint32_t>> postings_;
 };
 
 }  // namespace pavilion::catalog

@@ -66,10 +66,13 @@ struct ProductInput {
   events::schema::ProductDetails details;  // Subtitle, description, images, 参数, weight, barcode.
 };
 
+struct PreparedProduct;  // A row's product made ready off the catalog's thread (PrepareRows).
+
 struct PackRow {
   int row = 0;
   std::string outer_id;
   ProductInput product;  // seller_id is filled by the importer.
+  std::shared_ptr<PreparedProduct> prepared;  // Set by CatalogService::PrepareRows, or null.
 };
 
 struct PackError {
@@ -242,6 +245,12 @@ class CatalogService {
   // their row and change nothing. Importing the same pack again changes nothing.
   void ImportPack(std::string seller_id, std::vector<PackRow> rows,
                   std::function<void(Result<ImportReport>)> done);
+  // Does on the calling thread the part of importing `rows` for `seller` that needs no catalog
+  // state — the seller's defaults, validation, content hash, ids, encoded records — so that
+  // ImportPack on the catalog's worker only looks rows up and stores them. Thread-safe; optional
+  // (ImportPack prepares what is not). ImportPackFile prepares each piece while the catalog
+  // imports the one before.
+  void PrepareRows(const Seller& seller, std::vector<PackRow>& rows) const;
   // The seller's catalogue as pack rows; ImportPack of them changes nothing.
   void ExportPack(std::string seller_id, std::function<void(Result<std::vector<PackRow>>)> done);
   // Traceability: registers a batch with its trace record and gives it a trace code.
