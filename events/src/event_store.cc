@@ -23,6 +23,39 @@ std::string StreamKey(std::string_view stream_id, uint64_t version) {
   return key;
 }
 
+// A block holds at most this many events or (past) this many bytes.
+constexpr size_t kBlockEvents = 256;
+constexpr size_t kBlockBytes = 256u << 10;
+
+bool TakeVarint(std::string_view& in, uint64_t* v) {
+  *v = 0;
+  for (int shift = 0; shift < 64 && !in.empty(); shift += 7) {
+    const auto byte = static_cast<uint8_t>(in.front());
+    in.remove_prefix(1);
+    *v |= static_cast<uint64_t>(byte & 0x7f) << shift;
+    if ((byte & 0x80) == 0) return true;
+  }
+  return false;
+}
+
+// Calls fn(position, envelope bytes) for each event of a block that starts at `first`, until fn
+// returns false; false when the block is malformed.
+template <typename Fn>
+bool ForEachInBlock(uint64_t first, std::string_view block, Fn fn) {
+  for (uint64_t position = first; !block.empty(); ++position) {
+    uint64_t size = 0;
+    if (!TakeVarint(block, &size) || size > block.size()) return false;
+    if (!fn(position, block.substr(0, size))) return true;
+    block.remove_prefix(size);
+  }
+  return true;
+}
+
+void AddToBlock(std::string& block, std::string_view envelope) {
+  PutVarint(block, envelope.size());
+  block.append(envelope);
+}
+
 bool ValidEvent(const NewEvent& e) {
   return !e.stream_id.empty() && e.stream_id.find('\0') == std::string::npos && !e.type.empty() &&
          e.schema_version >= 1 && e.schema_version <= kMaxSchemaVersion;
@@ -30,10 +63,42 @@ bool ValidEvent(const NewEvent& e) {
 
 }  // namespace
 
-std::string EventStore::EventKey(uint64_t position) {
-  std::string key = "e";
+std::string EventStore::BlockKey(uint64_t position) {
+  std::string key = "b";
   PutFixed64BE(key, position);
   return key;
+}
+
+std::error_code EventStore::FoldSingleEventKeys(storage::KvStore& kv) {
+  for (;;) {
+    std::vector<std::pair<uint64_t, std::string>> events;
+    auto ec = kv.Scan("e", "f", [&](std::string_view key, std::string_view value) {
+      if (key.size() != 9) return true;
+      events.emplace_back(GetFixed64BE(key.substr(1)), std::string(value));
+      return events.size() < 4096;
+    });
+    if (ec) return ec;
+    if (events.empty()) return {};
+    storage::WriteBatch wb;
+    std::string block;
+    uint64_t first = 0, count = 0;
+    auto flush = [&] {
+      if (count > 0) wb.Put(BlockKey(first), block);
+      block.clear();
+      count = 0;
+    };
+    for (const auto& [position, envelope] : events) {
+      if (count > 0 && (position != first + count || count == kBlockEvents)) flush();
+      if (count == 0) first = position;
+      AddToBlock(block, envelope);
+      ++count;
+      std::string old = "e";
+      PutFixed64BE(old, position);
+      wb.Delete(old);
+    }
+    flush();
+    if ((ec = kv.Write(wb, true))) return ec;
+  }
 }
 
 EventStore::EventStore(storage::KvStore& kv, const Clock& clock, EventStoreOptions options)
@@ -56,12 +121,18 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(storage::KvStore& kv, const
   } else {
     store->origin_ = GetFixed64BE(origin);
   }
+  if (auto fec = FoldSingleEventKeys(kv)) return fec;
   uint64_t head = 0;
-  auto ec = kv.ScanReverse("e", "f", [&](std::string_view key, std::string_view) {
-    head = GetFixed64BE(key.substr(1));
+  bool malformed = false;
+  auto ec = kv.ScanReverse("b", "c", [&](std::string_view key, std::string_view block) {
+    malformed = !ForEachInBlock(GetFixed64BE(key.substr(1)), block, [&](uint64_t p, auto) {
+      head = p;
+      return true;
+    });
     return false;
   });
   if (ec) return ec;
+  if (malformed) return errc::corrupt_event;
   store->head_ = head;
   store->next_position_ = head + 1;
   store->recent_first_ = head + 1;
@@ -160,6 +231,16 @@ void EventStore::WriterLoop() {
     }
 
     storage::WriteBatch wb;
+    // The group's events, in blocks of consecutive positions (one key per block).
+    std::string block;
+    uint64_t block_first = 0;
+    size_t block_events = 0;
+    auto flush_block = [&] {
+      if (block_events == 0) return;
+      wb.Put(BlockKey(block_first), block);
+      block.clear();
+      block_events = 0;
+    };
     committed.clear();
     outcomes.assign(group.size(), {});
     results.assign(group.size(), {});
@@ -216,7 +297,9 @@ void EventStore::WriterLoop() {
         env.payload = std::move(e.payload);
         scratch.clear();
         EncodeEnvelopeTo(env, scratch);
-        wb.Put(EventKey(env.position), scratch);
+        if (block_events == 0) block_first = env.position;
+        AddToBlock(block, scratch);
+        if (++block_events == kBlockEvents || block.size() >= kBlockBytes) flush_block();
         std::string pos;
         PutFixed64BE(pos, env.position);
         wb.Put(StreamKey(env.stream_id, env.stream_version), pos);
@@ -227,6 +310,7 @@ void EventStore::WriterLoop() {
       wb.Append(std::move(req.state));
     }
 
+    flush_block();
     std::error_code write_ec;
     if (!wb.empty()) write_ec = kv_.Write(wb, options_.sync);
     if (write_ec) {
@@ -267,9 +351,7 @@ Result<std::vector<Envelope>> EventStore::ReadStream(std::string_view stream_id,
   std::error_code inner;
   auto ec = kv_.Scan(StreamKey(stream_id, from_version), storage::PrefixEnd(prefix),
                      [&](std::string_view, std::string_view pos) {
-                       std::string bytes;
-                       if ((inner = kv_.Get(EventKey(GetFixed64BE(pos)), &bytes))) return false;
-                       auto env = DecodeEnvelope(bytes);
+                       auto env = ReadAt(GetFixed64BE(pos));
                        if (!env.ok()) {
                          inner = env.error();
                          return false;
@@ -280,6 +362,21 @@ Result<std::vector<Envelope>> EventStore::ReadStream(std::string_view stream_id,
   if (ec) return ec;
   if (inner) return inner;
   return out;
+}
+
+Result<Envelope> EventStore::ReadAt(uint64_t position) const {
+  Result<Envelope> found = errc::corrupt_event;  // The index names an event no block holds.
+  auto ec = kv_.ScanReverse("b", BlockKey(position + 1), [&](std::string_view key,
+                                                           std::string_view block) {
+    ForEachInBlock(GetFixed64BE(key.substr(1)), block, [&](uint64_t p, std::string_view bytes) {
+      if (p < position) return true;
+      if (p == position) found = DecodeEnvelope(bytes);
+      return false;
+    });
+    return false;
+  });
+  if (ec) return ec;
+  return found;
 }
 
 bool EventStore::ReadRecent(uint64_t from_position, size_t max,
@@ -295,20 +392,35 @@ bool EventStore::ReadRecent(uint64_t from_position, size_t max,
 
 std::error_code EventStore::ReadAll(uint64_t from_position, size_t max,
                                     std::vector<Envelope>* out) const {
-  std::error_code inner;
-  size_t n = 0;
   uint64_t limit = head();
   if (from_position > limit || max == 0) return {};
-  auto ec = kv_.Scan(EventKey(from_position), EventKey(limit + 1),
-                     [&](std::string_view, std::string_view bytes) {
-                       auto env = DecodeEnvelope(bytes);
-                       if (!env.ok()) {
-                         inner = env.error();
-                         return false;
-                       }
-                       out->push_back(std::move(env).value());
-                       return ++n < max;
-                     });
+  // Start at the block holding from_position: the last one that begins at or before it.
+  std::string start = BlockKey(from_position);
+  auto ec = kv_.ScanReverse("b", BlockKey(from_position + 1),
+                            [&](std::string_view key, std::string_view) {
+                              start = std::string(key);
+                              return false;
+                            });
+  if (ec) return ec;
+  std::error_code inner;
+  size_t n = 0;
+  bool more = true;
+  ec = kv_.Scan(start, BlockKey(limit + 1), [&](std::string_view key, std::string_view block) {
+    const bool whole = ForEachInBlock(GetFixed64BE(key.substr(1)), block,
+                                      [&](uint64_t p, std::string_view bytes) {
+                                        if (p < from_position) return true;
+                                        if (p > limit) return more = false;
+                                        auto env = DecodeEnvelope(bytes);
+                                        if (!env.ok()) {
+                                          inner = env.error();
+                                          return more = false;
+                                        }
+                                        out->push_back(std::move(env).value());
+                                        return more = ++n < max;
+                                      });
+    if (!whole && !inner) inner = errc::corrupt_event;
+    return more && !inner;
+  });
   return ec ? ec : inner;
 }
 

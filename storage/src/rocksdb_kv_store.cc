@@ -39,14 +39,19 @@ class RocksDbKvStore final : public KvStore {
   std::error_code Write(const WriteBatch& batch, bool sync) override {
     // In key order: the memtable's skip list then reuses the previous insert's search path
     // (its sequential-insert splice) instead of descending from the top for every key. A stable
-    // sort keeps the order of operations on the same key, so the batch means the same.
+    // sort keeps the order of operations on the same key, so the last one is known.
     std::vector<const WriteBatch::Op*> ordered;
     ordered.reserve(batch.size());
     for (const auto& op : batch.ops()) ordered.push_back(&op);
     std::stable_sort(ordered.begin(), ordered.end(),
                      [](const WriteBatch::Op* a, const WriteBatch::Op* b) { return a->key < b->key; });
     rocksdb::WriteBatch wb(batch.bytes() + batch.size() * 24);
-    for (const WriteBatch::Op* op : ordered) {
+    for (size_t i = 0; i < ordered.size(); ++i) {
+      const WriteBatch::Op* op = ordered[i];
+      // Of several operations on one key only the last decides what the batch leaves, so only
+      // it is written: a group commit that changes one SKU a thousand times (a flash sale)
+      // inserts one version into the memtable, not a thousand.
+      if (i + 1 < ordered.size() && ordered[i + 1]->key == op->key) continue;
       rocksdb::Status s = op->kind == WriteBatch::Kind::kPut
                               ? wb.Put(ToSlice(op->key), ToSlice(op->value))
                               : wb.Delete(ToSlice(op->key));

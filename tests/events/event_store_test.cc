@@ -153,6 +153,80 @@ TEST_F(EventStoreTest, GroupCommitCoalescesAndPositionsHaveNoGaps) {
   EXPECT_EQ(tail[0].position, 3999u);
 }
 
+// A group's events are stored in blocks (one key per up to 256 events); reads start anywhere,
+// cross block boundaries, and a stream's events are found inside their blocks, after a reopen.
+TEST_F(EventStoreTest, EventsInBlocksReadFromAnyPosition) {
+  auto store = Open(kv_);
+  std::vector<NewEvent> big;
+  for (int i = 0; i < 600; ++i) big.push_back(Ev(i % 2 ? "odd" : "even", kAnyVersion, std::to_string(i)));
+  ASSERT_TRUE(store->AppendAndWait(Req(std::move(big))).ok());
+  ASSERT_TRUE(store->AppendAndWait(Req({Ev("odd", kAnyVersion, "600")})).ok());
+  int blocks = 0;
+  ASSERT_FALSE(kv_.Scan("b", "c", [&](std::string_view, std::string_view) { return ++blocks; }));
+  EXPECT_EQ(blocks, 4);  // 256 + 256 + 88 in the first group, 1 in the second.
+  store.reset();
+  store = Open(kv_);
+  EXPECT_EQ(store->head(), 601u);
+  for (uint64_t from : {1u, 255u, 256u, 257u, 512u, 513u, 600u, 601u}) {
+    std::vector<Envelope> some;
+    ASSERT_FALSE(store->ReadAll(from, 3, &some));
+    ASSERT_EQ(some.size(), std::min<size_t>(3, 602 - from)) << from;
+    for (size_t i = 0; i < some.size(); ++i) {
+      EXPECT_EQ(some[i].position, from + i);
+      EXPECT_EQ(some[i].payload, std::to_string(from + i - 1));
+    }
+  }
+  std::vector<Envelope> none;
+  ASSERT_FALSE(store->ReadAll(602, 10, &none));
+  EXPECT_TRUE(none.empty());
+  auto odd = store->ReadStream("odd", 299);
+  ASSERT_TRUE(odd.ok());
+  ASSERT_EQ(odd->size(), 3u);  // versions 299, 300 and the second group's 301
+  EXPECT_EQ((*odd)[0].payload, "597");
+  EXPECT_EQ((*odd)[2].payload, "600");
+  EXPECT_EQ((*odd)[2].position, 601u);
+}
+
+// Logs from before blocks kept one "e"+position key per event; opening folds them into blocks
+// and every read sees the same events.
+TEST_F(EventStoreTest, SingleEventKeysOfOlderLogsAreFoldedIntoBlocks) {
+  storage::WriteBatch old;
+  for (uint64_t position = 1; position <= 300; ++position) {
+    Envelope env;
+    env.event_id = "ev_" + std::to_string(position);
+    env.type = "test.happened";
+    env.stream_id = "a";
+    env.stream_version = position;
+    env.position = position;
+    env.payload = "p" + std::to_string(position);
+    std::string bytes, key = "e", index = std::string("sa") + '\0';
+    EncodeEnvelopeTo(env, bytes);
+    PutFixed64BE(key, position);
+    PutFixed64BE(index, position);
+    std::string pos;
+    PutFixed64BE(pos, position);
+    old.Put(key, bytes);
+    old.Put(index, pos);
+  }
+  ASSERT_FALSE(kv_.Write(old, true));
+  auto store = Open(kv_);
+  EXPECT_EQ(store->head(), 300u);
+  int single = 0;
+  ASSERT_FALSE(kv_.Scan("e", "f", [&](std::string_view, std::string_view) { return ++single; }));
+  EXPECT_EQ(single, 0);
+  std::vector<Envelope> all;
+  ASSERT_FALSE(store->ReadAll(1, SIZE_MAX, &all));
+  ASSERT_EQ(all.size(), 300u);
+  EXPECT_EQ(all[299].payload, "p300");
+  auto a = store->ReadStream("a", 257, 2);
+  ASSERT_TRUE(a.ok());
+  ASSERT_EQ(a->size(), 2u);
+  EXPECT_EQ((*a)[1].payload, "p258");
+  auto next = store->AppendAndWait(Req({Ev("a", 300)}));
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->first_position, 301u);
+}
+
 TEST_F(EventStoreTest, StateCommitsWithTheEvents) {
   auto store = Open(kv_);
   AppendRequest r = Req({Ev("a", kNoStream)});

@@ -49,6 +49,27 @@ TEST_P(KvStoreTest, PutGetDelete) {
   EXPECT_EQ(kv_->Get("a", &v), errc::not_found);
 }
 
+// Operations on one key within a batch apply in order: the last one decides (whatever the
+// store does to write fewer of them).
+TEST_P(KvStoreTest, LastOperationOnAKeyInABatchWins) {
+  WriteBatch wb;
+  wb.Put("x", "1");
+  wb.Put("a", "first");
+  wb.Put("x", "2");
+  wb.Delete("a");
+  wb.Put("y", "1");
+  wb.Delete("y");
+  wb.Put("y", "again");
+  wb.Put("x", "3");
+  ASSERT_FALSE(kv_->Write(wb, true));
+  std::string v;
+  ASSERT_FALSE(kv_->Get("x", &v));
+  EXPECT_EQ(v, "3");
+  EXPECT_EQ(kv_->Get("a", &v), errc::not_found);
+  ASSERT_FALSE(kv_->Get("y", &v));
+  EXPECT_EQ(v, "again");
+}
+
 TEST_P(KvStoreTest, ScansAreOrderedAndBounded) {
   WriteBatch wb;
   for (auto k : {"p/1", "p/2", "p/3", "q/1", "o/9"}) wb.Put(k, "v");

@@ -9,7 +9,10 @@
 // An AppendRequest may carry extra state (a projection's rows and checkpoint). That state is
 // written in the same batch as the events, which is how processors get exactly-once effects.
 //
-// Key layout: "e"+pos → envelope, "s"+stream+"\0"+version → pos, "m/…" → metadata.
+// Key layout: "b"+first pos → a block of consecutive envelopes (each varint length + bytes; a
+// group commit writes its events as blocks of up to 256, one key each instead of one per event),
+// "s"+stream+"\0"+version → pos, "m/…" → metadata. Logs written with one "e"+pos key per event
+// are folded into blocks when opened.
 // Thread-safety: every public method may be called from any thread. Callbacks and commit
 // listeners run on the writer thread and must not block.
 #pragma once
@@ -107,7 +110,8 @@ class EventStore {
   uint64_t events_appended() const { return events_appended_.load(std::memory_order_relaxed); }
   uint64_t batches_written() const { return batches_written_.load(std::memory_order_relaxed); }
 
-  static std::string EventKey(uint64_t position);
+  // The key of the block whose first event is at `position`.
+  static std::string BlockKey(uint64_t position);
 
  private:
   struct Pending {
@@ -117,6 +121,10 @@ class EventStore {
 
   EventStore(storage::KvStore& kv, const Clock& clock, EventStoreOptions options);
   void WriterLoop();
+  // The event at `position` (from the block that holds it).
+  Result<Envelope> ReadAt(uint64_t position) const;
+  // Folds a log's one-key-per-event entries ("e"+pos, before blocks) into blocks.
+  static std::error_code FoldSingleEventKeys(storage::KvStore& kv);
   Result<uint64_t> CurrentVersion(const std::string& stream_id);
 
   storage::KvStore& kv_;
