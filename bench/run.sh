@@ -3,7 +3,8 @@
 # Benchmarks, then starts `pavilion serve` (embedded transport, --durability sync, fresh data dir)
 # and drives it with pavilion-load. Usage: bench/run.sh [seconds per load run, default 10]
 # FLASH_SECONDS (default 40) bounds the flash sale; SOAK_SECONDS adds a sustained run that prints
-# the server's RSS every minute; PACK_SKUS (default 1000000) sizes the catalog pack benchmark.
+# the server's RSS every minute (SOAK_SECONDS=1300 places about ten million orders here);
+# PACK_SKUS (default 1000000) sizes the catalog pack benchmark.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-10}"
@@ -47,8 +48,11 @@ echo "== flash sale: one SKU, 100000 units, 256 connections, 5120 shoppers, unti
 "$load" --target 127.0.0.1:$port --token $token --mode orders --hot-stock 100000 --connections 256 --shoppers 5120 --duration "${FLASH_SECONDS:-40}"
 echo "== server RSS: $(ps -o rss= -p $pid) KiB"
 if [ -n "${SOAK_SECONDS:-}" ]; then
-  echo "== soak: 64 connections for $SOAK_SECONDS s, RSS every 60 s"
-  "$load" --target 127.0.0.1:$port --token $token --mode orders --skus 1000 --connections 64 --duration "$SOAK_SECONDS" &
+  # 5,120 shoppers over 1,000 SKUs: the hold cap (100 unpaid units per shopper and SKU) allows
+  # 512 million pending units, so ten million orders are all placed.
+  echo "== soak: 256 connections, 5120 shoppers for $SOAK_SECONDS s, RSS every 60 s"
+  "$load" --target 127.0.0.1:$port --token $token --mode orders --skus 1000 --connections 256 \
+    --shoppers 5120 --duration "$SOAK_SECONDS" &
   soak=$!
   while kill -0 $soak 2>/dev/null; do sleep 60; echo "rss_kib=$(ps -o rss= -p $pid) log_head=$(curl -s 127.0.0.1:$port/metrics | awk '/^pavilion_log_head/ {print $2}')"; done
   wait $soak
