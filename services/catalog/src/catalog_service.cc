@@ -131,7 +131,6 @@ std::string ValidateDetails(const schema::ProductDetails& d) {
   return {};
 }
 
-
 // Checks a product as a seller would list it, from the product alone (any thread): everything but
 // whether the images it names are stored (the catalog checks that). Returns its floor price.
 Result<Fen> CheckProduct(const ProductInput& in, const Seller& seller, int64_t now_micros) {

@@ -61,7 +61,8 @@ class PackFile {
 enum class PackFormat { kNative, kTaobao };
 
 // Imports a pack into the catalog for a seller: stores its images, then applies its rows in
-// pieces (each piece one atomic ImportPack; a row is never half-applied), two pieces in flight.
+// pieces (each piece one atomic ImportPack; a row is never half-applied), four pieces in flight,
+// each prepared on the calling thread (CatalogService::PrepareRows) before it is submitted.
 // A row naming an image that is neither in the pack nor stored is reported. Blocks until done:
 // call it on a thread of its own, never on the catalog's worker.
 Result<ImportReport> ImportPackFile(CatalogService& catalog, PackFile& file,
