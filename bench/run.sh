@@ -21,7 +21,7 @@ echo "== codec"
 build-release/bench/codec_bench --benchmark_min_time=0.5
 echo "== appends (RocksDB, group commit)"
 build-release/bench/append_bench --benchmark_min_time=2
-echo "== catalog: 1,000,000-SKU native pack, 100,000-row 淘宝助理 CSV, search over both"
+echo "== catalog: ${PACK_SKUS:-1000000}-SKU native pack, 100,000-row 淘宝助理 CSV, search over both"
 pack_dir=$(mktemp -d)
 build-release/bench/pavilion-pack-bench --dir "$pack_dir" --skus "${PACK_SKUS:-1000000}" \
   --skus-per-product 4 --csv-rows 100000 --queries 10000
