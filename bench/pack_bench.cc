@@ -260,11 +260,13 @@ int main(int argc, char** argv) {
     by_kind[i % 4].push_back(us);
     hits += page.ok() ? page->products.size() : 0;
   }
-  auto pct = [](std::vector<double>& v, double p) {
+  auto pct = [](std::vector<double>& v, double p) {  // 0 for no samples (--queries below 4)
+    if (v.empty()) return 0.0;
     std::sort(v.begin(), v.end());
     return v[std::min(v.size() - 1, size_t(p * v.size()))];
   };
-  const double p50 = pct(micros, 0.50), p99 = pct(micros, 0.99), max = micros.back();
+  const double p50 = pct(micros, 0.50), p99 = pct(micros, 0.99);
+  const double max = micros.empty() ? 0.0 : micros.back();
   std::printf("search over %zu SKUs: %zu queries, %zu results, p50 %.0f us, p99 %.0f us, max %.0f us\n",
               skus + 2 * csv_rows, queries, hits, p50, p99, max);
   for (int k = 0; k < 4; ++k) {
