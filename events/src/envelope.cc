@@ -70,12 +70,13 @@ std::string NewId(std::string_view prefix) {
   const uint64_t millis = static_cast<uint64_t>(SystemClock::Instance().NowMicros() / 1000);
   const uint64_t v = SplitMix64(ProcessSeed() + counter.fetch_add(1, std::memory_order_relaxed));
   static constexpr char kHex[] = "0123456789abcdef";
+  char tail[25] = {'_'};
+  for (int k = 0; k < 12; ++k) tail[1 + k] = kHex[(millis >> (44 - 4 * k)) & 0xf];
+  for (int k = 0; k < 12; ++k) tail[13 + k] = kHex[(v >> (60 - 4 * k)) & 0xf];
   std::string id;
-  id.reserve(prefix.size() + 25);
+  id.reserve(prefix.size() + sizeof tail);
   id.append(prefix);
-  id.push_back('_');
-  for (int shift = 44; shift >= 0; shift -= 4) id.push_back(kHex[(millis >> shift) & 0xf]);
-  for (int shift = 60; shift >= 16; shift -= 4) id.push_back(kHex[(v >> shift) & 0xf]);
+  id.append(tail, sizeof tail);
   return id;
 }
 

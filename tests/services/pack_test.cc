@@ -341,6 +341,16 @@ TEST(TaobaoCsv, DecodingAndParsingRules) {
   EXPECT_EQ(enc, "UTF-8");
   EXPECT_EQ(*catalog::DecodeCsvText(std::string("\xFF\xFEv\0", 4), &enc), "v");
   EXPECT_EQ(enc, "UTF-16LE");
+  // 米 (U+7C73), é (U+00E9) and 𝄞 (U+1D11E, a surrogate pair), in both byte orders.
+  EXPECT_EQ(*catalog::DecodeCsvText(std::string("\xFF\xFE\x73\x7C\xE9\x00\x34\xD8\x1E\xDD", 10)),
+            "米é𝄞");
+  EXPECT_EQ(*catalog::DecodeCsvText(std::string("\xFE\xFF\x7C\x73\x00\xE9\xD8\x34\xDD\x1E", 10), &enc),
+            "米é𝄞");
+  EXPECT_EQ(enc, "UTF-16BE");
+  auto lone = catalog::DecodeCsvText(std::string("\xFF\xFEv\0\x34\xD8v\0", 8));  // high, no low
+  EXPECT_NE(lone.message().find("byte 2 is not valid UTF-16LE"), std::string::npos) << lone.message();
+  EXPECT_FALSE(catalog::DecodeCsvText(std::string("\xFF\xFEv\0v", 5)).ok());  // odd length
+  EXPECT_FALSE(catalog::DecodeCsvText(std::string("\xFF\xFE\x1E\xDD", 4)).ok());  // low alone
   EXPECT_EQ(*catalog::DecodeCsvText("\xC3\xD7", &enc), "米");  // GBK
   EXPECT_FALSE(catalog::DecodeCsvText("\xEF\xBB\xBF\xFF").ok());
   auto mapping = catalog::TaobaoMapping::Default();

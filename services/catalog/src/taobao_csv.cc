@@ -46,6 +46,52 @@ bool ValidUtf8(std::string_view s) {
   return true;
 }
 
+// UTF-16 (after its BOM) to UTF-8 by hand: the assistant's usual encoding, decoded at a few
+// instructions a character (iconv takes several times that). Unpaired surrogates and an odd
+// trailing byte are errors naming the byte.
+Result<std::string> Utf16ToUtf8(std::string_view bytes, bool big_endian) {
+  const char* name = big_endian ? "UTF-16BE" : "UTF-16LE";
+  auto unit = [&](size_t at) {
+    const auto hi = static_cast<unsigned char>(bytes[at + (big_endian ? 0 : 1)]);
+    const auto lo = static_cast<unsigned char>(bytes[at + (big_endian ? 1 : 0)]);
+    return static_cast<uint32_t>(hi << 8 | lo);
+  };
+  auto fail = [&](size_t at) -> Result<std::string> {
+    return {svc_errc::invalid_argument, "csv: byte " + std::to_string(at) + " is not valid " +
+                                            name + "; save the file as UTF-16LE, UTF-8 or GBK"};
+  };
+  std::string out;
+  out.reserve(bytes.size() + bytes.size() / 2);
+  size_t i = 0;
+  for (; i + 1 < bytes.size(); i += 2) {
+    uint32_t c = unit(i);
+    if (c < 0x80) {
+      out.push_back(static_cast<char>(c));
+      continue;
+    }
+    if (c >= 0xD800 && c < 0xE000) {  // A surrogate: a high one and a low one make one character.
+      if (c >= 0xDC00 || i + 3 >= bytes.size()) return fail(i);
+      const uint32_t low = unit(i + 2);
+      if (low < 0xDC00 || low >= 0xE000) return fail(i);
+      c = 0x10000 + ((c - 0xD800) << 10) + (low - 0xDC00);
+      i += 2;
+    }
+    if (c < 0x800) {
+      out.push_back(static_cast<char>(0xC0 | c >> 6));
+    } else if (c < 0x10000) {
+      out.push_back(static_cast<char>(0xE0 | c >> 12));
+      out.push_back(static_cast<char>(0x80 | (c >> 6 & 0x3F)));
+    } else {
+      out.push_back(static_cast<char>(0xF0 | c >> 18));
+      out.push_back(static_cast<char>(0x80 | (c >> 12 & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | (c >> 6 & 0x3F)));
+    }
+    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+  }
+  if (i < bytes.size()) return fail(i);
+  return out;
+}
+
 Result<std::string> Convert(std::string_view bytes, const char* from) {
   iconv_t cd = iconv_open("UTF-8", from);
   if (cd == reinterpret_cast<iconv_t>(-1)) {
@@ -169,10 +215,10 @@ Result<std::string> DecodeCsvText(std::string_view bytes, std::string* encoding)
   Result<std::string> text = std::string();
   if (bytes.substr(0, 2) == "\xFF\xFE") {
     found = "UTF-16LE";
-    text = Convert(bytes.substr(2), "UTF-16LE");
+    text = Utf16ToUtf8(bytes.substr(2), false);
   } else if (bytes.substr(0, 2) == "\xFE\xFF") {
     found = "UTF-16BE";
-    text = Convert(bytes.substr(2), "UTF-16BE");
+    text = Utf16ToUtf8(bytes.substr(2), true);
   } else if (bytes.substr(0, 3) == "\xEF\xBB\xBF") {
     found = "UTF-8";
     bytes.remove_prefix(3);
