@@ -51,10 +51,34 @@ bool ForEachInBlock(uint64_t first, std::string_view block, Fn fn) {
   return true;
 }
 
-void AddToBlock(std::string& block, std::string_view envelope) {
-  PutVarint(block, envelope.size());
-  block.append(envelope);
-}
+}  // namespace
+
+// Gathers envelopes into blocks of consecutive positions (at most kBlockEvents, or past
+// kBlockBytes), each put into a batch under the key of its first position.
+class EventStore::BlockWriter {
+ public:
+  explicit BlockWriter(storage::WriteBatch& wb) : wb_(wb) {}
+  void Add(uint64_t position, std::string_view envelope) {
+    if (count_ > 0 && position != first_ + count_) Flush();
+    if (count_ == 0) first_ = position;
+    PutVarint(block_, envelope.size());
+    block_.append(envelope);
+    if (++count_ == kBlockEvents || block_.size() >= kBlockBytes) Flush();
+  }
+  void Flush() {
+    if (count_ == 0) return;
+    wb_.Put(BlockKey(first_), block_);
+    block_.clear();
+    count_ = 0;
+  }
+
+ private:
+  storage::WriteBatch& wb_;
+  std::string block_;
+  uint64_t first_ = 0, count_ = 0;
+};
+
+namespace {
 
 bool ValidEvent(const NewEvent& e) {
   return !e.stream_id.empty() && e.stream_id.find('\0') == std::string::npos && !e.type.empty() &&
@@ -80,23 +104,14 @@ std::error_code EventStore::FoldSingleEventKeys(storage::KvStore& kv) {
     if (ec) return ec;
     if (events.empty()) return {};
     storage::WriteBatch wb;
-    std::string block;
-    uint64_t first = 0, count = 0;
-    auto flush = [&] {
-      if (count > 0) wb.Put(BlockKey(first), block);
-      block.clear();
-      count = 0;
-    };
+    BlockWriter blocks(wb);
     for (const auto& [position, envelope] : events) {
-      if (count > 0 && (position != first + count || count == kBlockEvents)) flush();
-      if (count == 0) first = position;
-      AddToBlock(block, envelope);
-      ++count;
+      blocks.Add(position, envelope);
       std::string old = "e";
       PutFixed64BE(old, position);
       wb.Delete(old);
     }
-    flush();
+    blocks.Flush();
     if ((ec = kv.Write(wb, true))) return ec;
   }
 }
@@ -231,16 +246,7 @@ void EventStore::WriterLoop() {
     }
 
     storage::WriteBatch wb;
-    // The group's events, in blocks of consecutive positions (one key per block).
-    std::string block;
-    uint64_t block_first = 0;
-    size_t block_events = 0;
-    auto flush_block = [&] {
-      if (block_events == 0) return;
-      wb.Put(BlockKey(block_first), block);
-      block.clear();
-      block_events = 0;
-    };
+    BlockWriter blocks(wb);  // The group's events, one key per block.
     committed.clear();
     outcomes.assign(group.size(), {});
     results.assign(group.size(), {});
@@ -297,9 +303,7 @@ void EventStore::WriterLoop() {
         env.payload = std::move(e.payload);
         scratch.clear();
         EncodeEnvelopeTo(env, scratch);
-        if (block_events == 0) block_first = env.position;
-        AddToBlock(block, scratch);
-        if (++block_events == kBlockEvents || block.size() >= kBlockBytes) flush_block();
+        blocks.Add(env.position, scratch);
         std::string pos;
         PutFixed64BE(pos, env.position);
         wb.Put(StreamKey(env.stream_id, env.stream_version), pos);
@@ -310,7 +314,7 @@ void EventStore::WriterLoop() {
       wb.Append(std::move(req.state));
     }
 
-    flush_block();
+    blocks.Flush();
     std::error_code write_ec;
     if (!wb.empty()) write_ec = kv_.Write(wb, options_.sync);
     if (write_ec) {

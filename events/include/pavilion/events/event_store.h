@@ -123,6 +123,7 @@ class EventStore {
   void WriterLoop();
   // The event at `position` (from the block that holds it).
   Result<Envelope> ReadAt(uint64_t position) const;
+  class BlockWriter;
   // Folds a log's one-key-per-event entries ("e"+pos, before blocks) into blocks.
   static std::error_code FoldSingleEventKeys(storage::KvStore& kv);
   Result<uint64_t> CurrentVersion(const std::string& stream_id);
