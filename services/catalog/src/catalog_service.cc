@@ -603,11 +603,11 @@ class CatalogService::Impl final : public events::Processor {
         report.errors.push_back({row.row, "outer_id: " + row.outer_id + " appears twice in the pack"});
         continue;
       }
-      // Hash the row as it will be stored, so a pack and its own export hash alike.
-      if (row.prepared && row.prepared->seller_id != seller_id) row.prepared.reset();
-      ApplySellerDefaults(row.product, seller_copy);
-      const std::string hash =
-          events::Hex64(row.prepared ? row.prepared->content_hash : ContentHash(row.product));
+      // One path for every row: prepared here unless PrepareRows did it for this seller. The
+      // hash is of the row as it will be stored, so a pack and its own export hash alike.
+      if (!row.prepared || row.prepared->seller_id != seller_id) Prepare(seller_copy, row);
+      ApplySellerDefaults(row.product, seller_copy);  // What an update stores.
+      const std::string hash = events::Hex64(row.prepared->content_hash);
       const std::string key = OuterKey(seller_id, row.outer_id);
       std::string known = Outer(key);
       if (known.empty() && row.outer_id.rfind("prd_", 0) == 0) {
@@ -644,8 +644,7 @@ class CatalogService::Impl final : public events::Processor {
         }
         ++report.updated;
       } else {
-        auto created = row.prepared ? CommitProduct(*row.prepared, tx)
-                                    : AddProduct(std::move(row.product), tx);
+        auto created = CommitProduct(*row.prepared, tx);
         if (!created.ok()) {
           report.errors.push_back({row.row, created.message()});
           continue;
