@@ -3,7 +3,10 @@
 // errors, idempotent re-import, export round trips, and archives that attack the importer.
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <fstream>
+#include <future>
+#include <mutex>
 
 #include "../support/in_process.h"
 #include "pavilion/catalog/pack.h"
@@ -263,6 +266,85 @@ TEST(PackRows, PreparedRowsImportLikeUnpreparedOnes) {
   ASSERT_TRUE(unchanged.ok());
   EXPECT_EQ(unchanged->created, 0);
   EXPECT_EQ(unchanged->unchanged, 1);
+}
+
+// A store whose writes wait while the gate is shut: what an import wrote is then queued, not
+// durable.
+class GatedKvStore final : public storage::KvStore {
+ public:
+  std::error_code Get(std::string_view key, std::string* value) override {
+    return inner_.Get(key, value);
+  }
+  std::error_code Write(const storage::WriteBatch& batch, bool sync) override {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return open_; });
+    return inner_.Write(batch, sync);
+  }
+  std::error_code Scan(std::string_view begin, std::string_view end, const storage::ScanFn& fn) override {
+    return inner_.Scan(begin, end, fn);
+  }
+  std::error_code ScanReverse(std::string_view begin, std::string_view end,
+                              const storage::ScanFn& fn) override {
+    return inner_.ScanReverse(begin, end, fn);
+  }
+  void Set(bool open) {
+    {
+      std::lock_guard lock(mu_);
+      open_ = open;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  storage::MemoryKvStore inner_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_ = true;
+};
+
+TEST(PackRows, ImportedProductsAreReadBeforeTheirWriteIsDurable) {
+  // An import does not cache the products it creates: a read that misses while they are still
+  // queued for the store waits for them instead of answering "no such product".
+  GatedKvStore kv;
+  testing::InProcess p(&kv);
+  const catalog::Seller seller = p.Seller();
+  std::vector<catalog::PackRow> rows(20);
+  for (int i = 0; i < 20; ++i) {
+    rows[i].row = i + 1;
+    rows[i].outer_id = "gate-" + std::to_string(i);
+    rows[i].product.title = "闸门小米 " + std::to_string(i);
+    rows[i].product.skus = {{"500g", Fen(1990), 10 + i}};
+  }
+  kv.Set(false);
+  std::promise<Result<catalog::ImportReport>> imported;
+  p.catalog->ImportPack(seller.id, std::move(rows),
+                        [&](Result<catalog::ImportReport> r) { imported.set_value(std::move(r)); });
+  std::promise<Result<catalog::ProductPage>> listed;
+  catalog::ProductQuery query;
+  query.q = "闸门小米";
+  query.limit = 50;
+  p.catalog->ListProducts(query,
+                          [&](Result<catalog::ProductPage> r) { listed.set_value(std::move(r)); });
+  auto page_future = listed.get_future();
+  // Nothing is durable yet, so the list cannot be answered: it waits for the import's write.
+  EXPECT_EQ(page_future.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout);
+  kv.Set(true);
+  auto report = imported.get_future().get();
+  ASSERT_TRUE(report.ok()) << report.message();
+  EXPECT_EQ(report->created, 20);
+  auto page = page_future.get();
+  ASSERT_TRUE(page.ok()) << page.message();
+  ASSERT_EQ(page->products.size(), 20u);
+  int64_t stock = 0;
+  for (const auto& product : page->products) {
+    ASSERT_EQ(product.skus.size(), 1u) << product.id;
+    stock += product.skus[0].stock;
+  }
+  EXPECT_EQ(stock, 20 * 10 + 190);
+  // And the SKUs take orders at once.
+  auto order = p.Order("shopper-1", {{page->products[0].skus[0].id, 2}});
+  ASSERT_TRUE(order.ok()) << order.message();
+  EXPECT_EQ(order->status, "pending_payment");
 }
 
 TEST(PackArchive, UnsafeArchivesAreRefusedWhole) {

@@ -443,12 +443,15 @@ class CatalogService::Impl final : public events::Processor {
     if (!floor.ok()) return floor.error_detail();
     PreparedProduct prepared;
     BuildProduct(std::move(in), *seller, *floor, store_.clock().NowMicros(), prepared);
-    return CommitProduct(prepared, tx);
+    return CommitProduct(prepared, tx, /*cache=*/true);
   }
 
-  // Stores a prepared product: its records go straight into the caches (an import creates
-  // thousands in one transaction: they are moved, not copied) and the transaction.
-  Result<std::string> CommitProduct(PreparedProduct& prepared, events::Transaction& tx) {
+  // Stores a prepared product in the transaction. With `cache` its records also go into the
+  // caches (moved, not copied), so the same transaction can read them back; an import does not
+  // cache the thousands of products it creates (they would only push out what is read), and a
+  // later miss waits for them to reach the store instead (GetRecord).
+  Result<std::string> CommitProduct(PreparedProduct& prepared, events::Transaction& tx,
+                                    bool cache) {
     if (!prepared.error.empty()) return {svc_errc::invalid_argument, prepared.error};
     if (prepared.local_images) {
       if (auto bad = MissingImage(prepared.product.details); !bad.empty()) {
@@ -458,14 +461,20 @@ class CatalogService::Impl final : public events::Processor {
     const std::string id = prepared.product.id;
     for (size_t i = 0; i < prepared.skus.size(); ++i) {
       tx.state().Put(SkuKey(prepared.skus[i].id), prepared.sku_records[i]);
-      std::string sku_id = prepared.skus[i].id;
-      skus_[std::move(sku_id)] = std::move(prepared.skus[i]);
+      if (cache) {
+        std::string sku_id = prepared.skus[i].id;
+        skus_[std::move(sku_id)] = std::move(prepared.skus[i]);
+      }
     }
     tx.Emit(id, events::kFreshStream, std::string(schema::ProductCreated::kType),
             std::move(prepared.payload));
     tx.state().Put(ProductKey(id), prepared.record);
-    Product& p = products_[id] = std::move(prepared.product);
-    index_.Put(p, std::move(prepared.prices));
+    index_.Put(prepared.product, std::move(prepared.prices));
+    if (cache) {
+      products_[id] = std::move(prepared.product);
+    } else {
+      written_uncached_ = true;
+    }
     return id;
   }
 
@@ -492,7 +501,7 @@ class CatalogService::Impl final : public events::Processor {
   Product* LoadProduct(const std::string& id) {
     if (auto it = products_.find(id); it != products_.end()) return &it->second;
     std::string bytes;
-    if (store_.kv().Get(ProductKey(id), &bytes)) return nullptr;
+    if (GetRecord(ProductKey(id), &bytes)) return nullptr;
     auto p = events::Decode<Product>(bytes);
     if (!p.ok()) return nullptr;
     return &(products_[id] = std::move(p).value());
@@ -570,6 +579,19 @@ class CatalogService::Impl final : public events::Processor {
     }
   }
 
+  // A product or SKU record from the store. Records an import wrote without caching them may
+  // still be queued for the store: a miss then waits until everything queued is durable (the
+  // current transaction is not queued yet: it reads only what it caches) and looks again.
+  std::error_code GetRecord(const std::string& key, std::string* bytes) {
+    auto ec = store_.kv().Get(key, bytes);
+    if (ec == storage::errc::not_found && written_uncached_) {
+      (void)store_.AppendAndWait(events::AppendRequest{});
+      written_uncached_ = false;
+      ec = store_.kv().Get(key, bytes);
+    }
+    return ec;
+  }
+
   // The caches of records (SKUs, products, sellers, holds, import keys) are bounded: past
   // CatalogOptions::cache_limit entries they are dropped, once every write queued so far is durable (until then
   // the store would show older versions of what the cache holds). Called only between
@@ -580,6 +602,7 @@ class CatalogService::Impl final : public events::Processor {
       return;
     }
     (void)store_.AppendAndWait(events::AppendRequest{});
+    written_uncached_ = false;
     skus_.clear();
     products_.clear();
     outer_.clear();
@@ -644,7 +667,7 @@ class CatalogService::Impl final : public events::Processor {
         }
         ++report.updated;
       } else {
-        auto created = CommitProduct(*row.prepared, tx);
+        auto created = CommitProduct(*row.prepared, tx, /*cache=*/false);
         if (!created.ok()) {
           report.errors.push_back({row.row, created.message()});
           continue;
@@ -1086,7 +1109,7 @@ class CatalogService::Impl final : public events::Processor {
   Sku* LoadSku(const std::string& id) {
     if (auto it = skus_.find(id); it != skus_.end()) return &it->second;
     std::string bytes;
-    if (store_.kv().Get(SkuKey(id), &bytes)) return nullptr;
+    if (GetRecord(SkuKey(id), &bytes)) return nullptr;
     auto s = events::Decode<Sku>(bytes);
     if (!s.ok()) return nullptr;
     return &(skus_[id] = std::move(s).value());
@@ -1254,6 +1277,7 @@ class CatalogService::Impl final : public events::Processor {
   std::unordered_set<std::string> codes_;  // Trace codes handed out by this process.
   std::unordered_set<std::string> images_;  // Refs of stored images (a cache).
   std::unordered_map<std::string, Product> products_;
+  bool written_uncached_ = false;  // Since the last wait for the store (see GetRecord).
   std::unordered_map<std::string, std::string> outer_;  // Imported outer ids.
   SearchIndex index_;
   static constexpr size_t kMaxDistribute = 100'000;

@@ -5,6 +5,7 @@
 #include <simdjson.h>
 
 #include <deque>
+#include <filesystem>
 #include <fstream>
 #include <future>
 #include <optional>
@@ -186,6 +187,11 @@ class PackFile::Impl {
     return true;
   }
 
+  Error CsvTooLarge(uint64_t size) const {
+    return Invalid("csv: " + std::to_string(size) + " bytes, more than the limit of " +
+                   std::to_string(limits_.max_csv_bytes) + "; split the pack into smaller files");
+  }
+
   // The current entry's bytes, counted as they come (an archive's declared sizes may lie).
   Result<std::string> ReadEntry(archive* a, const std::string& name, uint64_t max) {
     std::string out;
@@ -351,12 +357,20 @@ class PackFile::Impl {
         }
         archive_read_free(a);
       } else if (in_memory_) {
-        if (bytes_.size() > limits_.max_csv_bytes) return Invalid("csv: larger than the limit");
+        if (bytes_.size() > limits_.max_csv_bytes) return CsvTooLarge(bytes_.size());
         raw = std::move(bytes_);
       } else {
+        // Sized first, then read in one call: a file over the limit is refused unread.
+        std::error_code size_ec;
+        const auto size = std::filesystem::file_size(path_, size_ec);
+        if (size_ec) return Invalid("csv: cannot be read: " + size_ec.message());
+        if (size > limits_.max_csv_bytes) return CsvTooLarge(size);
         std::ifstream in(path_, std::ios::binary);
-        raw = std::string(std::istreambuf_iterator<char>(in), {});
-        if (raw->size() > limits_.max_csv_bytes) return Invalid("csv: larger than the limit");
+        std::string bytes(static_cast<size_t>(size), '\0');
+        if (!in.read(bytes.data(), static_cast<std::streamsize>(size))) {
+          return Invalid("csv: cannot be read");
+        }
+        raw = std::move(bytes);
       }
       if (!raw.ok()) return raw.error_detail();
       auto text = DecodeCsvText(*raw);

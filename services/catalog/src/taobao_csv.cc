@@ -3,6 +3,7 @@
 #include <iconv.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -12,15 +13,33 @@ namespace {
 
 using events::svc_errc;
 
-std::vector<std::string_view> SplitOn(std::string_view s, char sep) {
-  std::vector<std::string_view> out;
+// Calls fn(part) for each part of `s` between separators: none for an empty `s`, and a
+// trailing separator ends the last part ("a;b;" has two).
+template <typename Fn>
+void ForEachPart(std::string_view s, char sep, Fn&& fn) {
   while (!s.empty()) {
     size_t at = s.find(sep);
-    out.push_back(s.substr(0, at));
+    fn(s.substr(0, at));
     if (at == std::string_view::npos) break;
     s.remove_prefix(at + 1);
   }
+}
+
+std::vector<std::string_view> SplitOn(std::string_view s, char sep) {
+  std::vector<std::string_view> out;
+  ForEachPart(s, sep, [&](std::string_view part) { out.push_back(part); });
   return out;
+}
+
+// The first N parts ForEachPart finds into `out`; returns how many it finds.
+template <size_t N>
+size_t SplitInto(std::string_view s, char sep, std::array<std::string_view, N>& out) {
+  size_t count = 0;
+  ForEachPart(s, sep, [&](std::string_view part) {
+    if (count < N) out[count] = part;
+    ++count;
+  });
+  return count;
 }
 
 std::string_view Trim(std::string_view s) {
@@ -49,24 +68,29 @@ bool ValidUtf8(std::string_view s) {
 // UTF-16 (after its BOM) to UTF-8 by hand: the assistant's usual encoding, decoded at a few
 // instructions a character (iconv takes several times that). Unpaired surrogates and an odd
 // trailing byte are errors naming the byte.
-Result<std::string> Utf16ToUtf8(std::string_view bytes, bool big_endian) {
-  const char* name = big_endian ? "UTF-16BE" : "UTF-16LE";
+template <bool kBigEndian>
+Result<std::string> Utf16ToUtf8(std::string_view bytes) {
+  const char* name = kBigEndian ? "UTF-16BE" : "UTF-16LE";
   auto unit = [&](size_t at) {
-    const auto hi = static_cast<unsigned char>(bytes[at + (big_endian ? 0 : 1)]);
-    const auto lo = static_cast<unsigned char>(bytes[at + (big_endian ? 1 : 0)]);
+    const auto hi = static_cast<unsigned char>(bytes[at + (kBigEndian ? 0 : 1)]);
+    const auto lo = static_cast<unsigned char>(bytes[at + (kBigEndian ? 1 : 0)]);
     return static_cast<uint32_t>(hi << 8 | lo);
   };
   auto fail = [&](size_t at) -> Result<std::string> {
     return {svc_errc::invalid_argument, "csv: byte " + std::to_string(at) + " is not valid " +
                                             name + "; save the file as UTF-16LE, UTF-8 or GBK"};
   };
-  std::string out;
-  out.reserve(bytes.size() + bytes.size() / 2);
+  // At most three bytes of UTF-8 per two bytes of UTF-16 (a surrogate pair, four bytes, makes
+  // four): written through a pointer, the string sized once and cut to what was written.
+  std::string out(bytes.size() / 2 * 3, '\0');
+  char* o = out.data();
+  const size_t n = bytes.size() & ~size_t{1};
   size_t i = 0;
-  for (; i + 1 < bytes.size(); i += 2) {
+  while (i < n) {
     uint32_t c = unit(i);
     if (c < 0x80) {
-      out.push_back(static_cast<char>(c));
+      *o++ = static_cast<char>(c);
+      i += 2;
       continue;
     }
     if (c >= 0xD800 && c < 0xE000) {  // A surrogate: a high one and a low one make one character.
@@ -76,19 +100,21 @@ Result<std::string> Utf16ToUtf8(std::string_view bytes, bool big_endian) {
       c = 0x10000 + ((c - 0xD800) << 10) + (low - 0xDC00);
       i += 2;
     }
+    i += 2;
     if (c < 0x800) {
-      out.push_back(static_cast<char>(0xC0 | c >> 6));
+      *o++ = static_cast<char>(0xC0 | c >> 6);
     } else if (c < 0x10000) {
-      out.push_back(static_cast<char>(0xE0 | c >> 12));
-      out.push_back(static_cast<char>(0x80 | (c >> 6 & 0x3F)));
+      *o++ = static_cast<char>(0xE0 | c >> 12);
+      *o++ = static_cast<char>(0x80 | (c >> 6 & 0x3F));
     } else {
-      out.push_back(static_cast<char>(0xF0 | c >> 18));
-      out.push_back(static_cast<char>(0x80 | (c >> 12 & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (c >> 6 & 0x3F)));
+      *o++ = static_cast<char>(0xF0 | c >> 18);
+      *o++ = static_cast<char>(0x80 | (c >> 12 & 0x3F));
+      *o++ = static_cast<char>(0x80 | (c >> 6 & 0x3F));
     }
-    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+    *o++ = static_cast<char>(0x80 | (c & 0x3F));
   }
   if (i < bytes.size()) return fail(i);
+  out.resize(static_cast<size_t>(o - out.data()));
   return out;
 }
 
@@ -126,12 +152,12 @@ Result<std::string> Convert(std::string_view bytes, const char* from) {
 // {"pid:vid", text}; a row names a handful, so a list searched from its end (later names win).
 using NamedValues = std::vector<std::pair<std::string, std::string>>;
 void AddNamedValues(std::string_view field, NamedValues& out) {
-  for (auto item : SplitOn(field, ';')) {
-    auto parts = SplitOn(item, ':');
-    if (parts.size() < 3) continue;
+  ForEachPart(field, ';', [&](std::string_view item) {
+    std::array<std::string_view, 3> parts;
+    if (SplitInto(item, ':', parts) < 3) return;
     size_t text_at = parts[0].size() + parts[1].size() + 2;
     out.emplace_back(std::string(item.substr(0, text_at - 1)), std::string(item.substr(text_at)));
-  }
+  });
 }
 
 // A 14-character SC licence number ("SC" + 14 digits) anywhere in `text`, or empty.
@@ -215,10 +241,10 @@ Result<std::string> DecodeCsvText(std::string_view bytes, std::string* encoding)
   Result<std::string> text = std::string();
   if (bytes.substr(0, 2) == "\xFF\xFE") {
     found = "UTF-16LE";
-    text = Utf16ToUtf8(bytes.substr(2), false);
+    text = Utf16ToUtf8<false>(bytes.substr(2));
   } else if (bytes.substr(0, 2) == "\xFE\xFF") {
     found = "UTF-16BE";
-    text = Utf16ToUtf8(bytes.substr(2), true);
+    text = Utf16ToUtf8<true>(bytes.substr(2));
   } else if (bytes.substr(0, 3) == "\xEF\xBB\xBF") {
     found = "UTF-8";
     bytes.remove_prefix(3);
@@ -357,17 +383,23 @@ ParsedPack TaobaoCsvReader::Next(size_t max_rows) {
   std::vector<std::string> f;
   int row = 0;
   std::string error;
-  // Column positions, looked up once per call rather than once per field.
-  std::unordered_map<std::string_view, size_t> at;
-  for (const char* key : {"outer_id", "title", "price", "num", "cid", "subtitle", "description",
-                          "barcode", "item_weight", "picture", "input_custom_cpv", "propAlias",
-                          "cateProps", "inputPids", "inputValues", "skuProps", "foodparame"}) {
-    if (auto it = column_.find(key); it != column_.end()) at.emplace(key, it->second);
+  // Column positions, looked up once per call; a row's fields are then read by index.
+  enum Col : size_t {
+    kOuterId, kTitle, kPrice, kNum, kCid, kSubtitle, kDescription, kBarcode, kItemWeight,
+    kPicture, kInputCustomCpv, kPropAlias, kCateProps, kInputPids, kInputValues, kSkuProps,
+    kFoodparame, kColumnsRead
+  };
+  static constexpr const char* kKeys[kColumnsRead] = {
+      "outer_id", "title",     "price",     "num",       "cid",         "subtitle",
+      "description", "barcode", "item_weight", "picture", "input_custom_cpv", "propAlias",
+      "cateProps", "inputPids", "inputValues", "skuProps", "foodparame"};
+  std::array<size_t, kColumnsRead> at;
+  for (size_t k = 0; k < kColumnsRead; ++k) {
+    auto it = column_.find(kKeys[k]);
+    at[k] = it == column_.end() ? SIZE_MAX : it->second;
   }
-  auto col = [&](std::string_view key) -> std::string_view {
-    auto it = at.find(key);
-    if (it == at.end() || it->second >= f.size()) return {};
-    return Trim(f[it->second]);
+  auto col = [&](Col c) -> std::string_view {
+    return at[c] < f.size() ? Trim(f[at[c]]) : std::string_view();
   };
   NamedValues named;
   while (pack.rows.size() + pack.errors.size() < max_rows && NextRecord(&f, &row, &error)) {
@@ -380,8 +412,8 @@ ParsedPack TaobaoCsvReader::Next(size_t max_rows) {
     out.row = row;
     ProductInput& p = out.product;
     auto fail = [&](std::string message) { pack.errors.push_back({row, std::move(message)}); };
-    out.outer_id = std::string(col("outer_id"));
-    p.title = std::string(col("title"));
+    out.outer_id = std::string(col(kOuterId));
+    p.title = std::string(col(kTitle));
     if (out.outer_id.empty()) {
       fail("outer_id: required (商家编码), the key that makes a pack importable again");
       continue;
@@ -395,11 +427,11 @@ ParsedPack TaobaoCsvReader::Next(size_t max_rows) {
       continue;
     }
     int64_t price = 0, num = 0;
-    if (!ParseYuan(col("price"), &price)) {
+    if (!ParseYuan(col(kPrice), &price)) {
       fail("price: give the price in yuan, e.g. 29.90 (宝贝价格)");
       continue;
     }
-    std::string_view num_text = col("num");
+    std::string_view num_text = col(kNum);
     if (num_text.empty()) num_text = "0";
     auto [np, nec] = std::from_chars(num_text.data(), num_text.data() + num_text.size(), num);
     if (nec != std::errc() || np != num_text.data() + num_text.size() || num < 0) {
@@ -407,21 +439,21 @@ ParsedPack TaobaoCsvReader::Next(size_t max_rows) {
       continue;
     }
     p.category = "other";
-    if (auto cid = col("cid"); !cid.empty()) {
+    if (auto cid = col(kCid); !cid.empty()) {
       if (auto it = mapping_->categories.find(std::string(cid)); it != mapping_->categories.end()) {
         p.category = it->second;
       }
     }
     auto& d = p.details;
-    d.subtitle = std::string(col("subtitle"));
-    d.description = std::string(col("description"));
-    d.barcode = std::string(col("barcode"));
-    if (auto kg = col("item_weight"); !kg.empty() && !ParseDecimal(kg, 3, &d.weight_grams)) {
+    d.subtitle = std::string(col(kSubtitle));
+    d.description = std::string(col(kDescription));
+    d.barcode = std::string(col(kBarcode));
+    if (auto kg = col(kItemWeight); !kg.empty() && !ParseDecimal(kg, 3, &d.weight_grams)) {
       fail("item_weight: give the weight in kg, e.g. 0.52 (物流重量)");
       continue;
     }
-    for (auto item : SplitOn(col("picture"), ';')) {
-      if (Trim(item).empty()) continue;
+    ForEachPart(col(kPicture), ';', [&](std::string_view item) {
+      if (Trim(item).empty()) return;
       size_t bar = item.find('|');
       std::string_view url = bar == std::string_view::npos ? "" : item.substr(bar + 1);
       std::string_view name = item.substr(0, item.find(':'));
@@ -430,11 +462,11 @@ ParsedPack TaobaoCsvReader::Next(size_t max_rows) {
       } else if (!name.empty()) {
         d.images.emplace_back(name);
       }
-    }
+    });
     // Names of values: the mapping, then the pack's own custom values and aliases.
     named.clear();
-    AddNamedValues(col("input_custom_cpv"), named);
-    AddNamedValues(col("propAlias"), named);
+    AddNamedValues(col(kInputCustomCpv), named);
+    AddNamedValues(col(kPropAlias), named);
     auto value_text = [&](std::string_view pid, std::string_view vid) {
       std::string key = std::string(pid) + ":" + std::string(vid);
       for (auto it = named.rbegin(); it != named.rend(); ++it) {
@@ -443,17 +475,17 @@ ParsedPack TaobaoCsvReader::Next(size_t max_rows) {
       if (auto it = mapping_->values.find(key); it != mapping_->values.end()) return it->second;
       return key;
     };
-    for (auto item : SplitOn(col("cateProps"), ';')) {
-      auto parts = SplitOn(item, ':');
-      if (parts.size() != 2) continue;
+    ForEachPart(col(kCateProps), ';', [&](std::string_view item) {
+      std::array<std::string_view, 2> parts;
+      if (SplitInto(item, ':', parts) != 2) return;
       auto name = mapping_->properties.find(std::string(parts[0]));
       auto value = mapping_->values.find(std::string(item));
       if (name != mapping_->properties.end() && value != mapping_->values.end()) {
         d.params.push_back({name->second, value->second});
       }
-    }
-    auto pids = SplitOn(col("inputPids"), ',');
-    auto input_values = SplitOn(col("inputValues"), ',');
+    });
+    auto pids = SplitOn(col(kInputPids), ',');
+    auto input_values = SplitOn(col(kInputValues), ',');
     for (size_t i = 0; i < pids.size() && i < input_values.size(); ++i) {
       auto name = mapping_->properties.find(std::string(Trim(pids[i])));
       if (name != mapping_->properties.end() && !Trim(input_values[i]).empty()) {
@@ -461,9 +493,11 @@ ParsedPack TaobaoCsvReader::Next(size_t max_rows) {
       }
     }
     std::string sku_error;
-    for (auto item : SplitOn(col("skuProps"), ';')) {
-      auto parts = SplitOn(item, ':');
-      if (parts.size() >= 5) {  // price:qty:outerId:pid:vid starts a SKU
+    ForEachPart(col(kSkuProps), ';', [&](std::string_view item) {
+      if (!sku_error.empty()) return;
+      std::array<std::string_view, 5> parts;
+      const size_t count = SplitInto(item, ':', parts);
+      if (count >= 5) {  // price:qty:outerId:pid:vid starts a SKU
         SkuInput sku;
         int64_t sku_price = 0, qty = 0;
         auto [qp, qec] = std::from_chars(parts[1].data(), parts[1].data() + parts[1].size(), qty);
@@ -471,22 +505,22 @@ ParsedPack TaobaoCsvReader::Next(size_t max_rows) {
             qp != parts[1].data() + parts[1].size() || qty < 0) {
           sku_error = "skuProps[" + std::to_string(p.skus.size()) +
                       "]: give price:quantity:outer_id:pid:vid with the price in yuan";
-          break;
+          return;
         }
         sku.price = Fen(sku_price);
         sku.stock = qty;
         sku.spec = value_text(parts[3], parts[4]);
         p.skus.push_back(std::move(sku));
-      } else if (parts.size() == 2 && !p.skus.empty()) {  // a further property of the same SKU
+      } else if (count == 2 && !p.skus.empty()) {  // a further property of the same SKU
         p.skus.back().spec += " " + value_text(parts[0], parts[1]);
       }
-    }
+    });
     if (!sku_error.empty()) {
       fail(std::move(sku_error));
       continue;
     }
     if (p.skus.empty()) p.skus.push_back({"标准", Fen(price), num});
-    if (std::string sc = FindScLicence(col("foodparame")); !sc.empty()) {
+    if (std::string sc = FindScLicence(col(kFoodparame)); !sc.empty()) {
       p.certifications.push_back({"sc_licence", sc, "", "", ""});
     }
     pack.rows.push_back(std::move(out));
