@@ -460,7 +460,7 @@ class CatalogService::Impl final : public events::Processor {
     }
     const std::string id = prepared.product.id;
     for (size_t i = 0; i < prepared.skus.size(); ++i) {
-      tx.state().Put(SkuKey(prepared.skus[i].id), prepared.sku_records[i]);
+      tx.state().Put(SkuKey(prepared.skus[i].id), std::move(prepared.sku_records[i]));
       if (cache) {
         std::string sku_id = prepared.skus[i].id;
         skus_[std::move(sku_id)] = std::move(prepared.skus[i]);
@@ -468,7 +468,7 @@ class CatalogService::Impl final : public events::Processor {
     }
     tx.Emit(id, events::kFreshStream, std::string(schema::ProductCreated::kType),
             std::move(prepared.payload));
-    tx.state().Put(ProductKey(id), prepared.record);
+    tx.state().Put(ProductKey(id), std::move(prepared.record));
     index_.Put(prepared.product, std::move(prepared.prices));
     if (cache) {
       products_[id] = std::move(prepared.product);

@@ -7,6 +7,7 @@
 // All implementations are safe to call from several threads at once.
 #pragma once
 
+#include <concepts>
 #include <functional>
 #include <memory>
 #include <string>
@@ -31,12 +32,20 @@ class WriteBatch {
     bytes_ += key.size() + value.size();
     ops_.push_back(Op{Kind::kPut, std::string(key), std::string(value)});
   }
+  // Takes strings the caller has no further use for (a record just encoded) without copying.
+  template <typename K, typename V>
+    requires std::same_as<K, std::string> && std::same_as<V, std::string>
+  void Put(K&& key, V&& value) {
+    bytes_ += key.size() + value.size();
+    ops_.push_back(Op{Kind::kPut, std::move(key), std::move(value)});
+  }
   void Delete(std::string_view key) {
     bytes_ += key.size();
     ops_.push_back(Op{Kind::kDelete, std::string(key), {}});
   }
   void Append(WriteBatch&& other) {
     bytes_ += other.bytes_;
+    ops_.reserve(ops_.size() + other.ops_.size());
     for (auto& op : other.ops_) ops_.push_back(std::move(op));
     other.Clear();
   }
