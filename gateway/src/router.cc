@@ -963,13 +963,21 @@ class Router::Impl {
   void OffThread(const Respond& respond, std::function<HttpResponse()> job) {
     {
       std::lock_guard lock(jobs_mu_);
-      if (jobs_ >= kMaxImports) {
+      if (busy_jobs_ >= kMaxImports) {
         return respond(Error(429, "busy", "two packs are being processed; try again shortly"));
       }
+      ++busy_jobs_;
       ++jobs_;
     }
     std::thread([this, respond, job = std::move(job)] {
-      respond(job());
+      HttpResponse response = job();
+      {
+        // The slot is free before the answer leaves: a client that sends its next pack as soon
+        // as this one is answered is never told "busy" by a job that is already done.
+        std::lock_guard lock(jobs_mu_);
+        --busy_jobs_;
+      }
+      respond(std::move(response));
       std::lock_guard lock(jobs_mu_);
       --jobs_;
       jobs_cv_.notify_all();
@@ -1370,7 +1378,8 @@ class Router::Impl {
   static constexpr int kMaxImports = 2;
   std::mutex jobs_mu_;
   std::condition_variable jobs_cv_;
-  int jobs_ = 0;
+  int jobs_ = 0;       // Job threads alive (the destructor waits for them).
+  int busy_jobs_ = 0;  // Jobs not yet done: at most kMaxImports.
 
  public:
   ~Impl() {
