@@ -43,18 +43,6 @@ const std::error_category& events_category() noexcept {
 
 std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), events_category()}; }
 
-void PutVarint(std::string& out, uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-}
-
-void PutFixed64BE(std::string& out, uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>(v >> shift));
-}
-
 uint64_t GetFixed64BE(std::string_view in) {
   uint64_t v = 0;
   for (size_t i = 0; i < 8 && i < in.size(); ++i) v = (v << 8) | static_cast<unsigned char>(in[i]);

@@ -43,8 +43,23 @@ struct std::is_error_code_enum<pavilion::events::errc> : std::true_type {};
 
 namespace pavilion::events {
 
-void PutVarint(std::string& out, uint64_t v);
-void PutFixed64BE(std::string& out, uint64_t v);
+// Inline: encoders call them for every field. Each builds its bytes on the stack and appends
+// them at once (one capacity check, not one per byte).
+inline void PutVarint(std::string& out, uint64_t v) {
+  char buf[10];
+  size_t n = 0;
+  while (v >= 0x80) {
+    buf[n++] = static_cast<char>(v | 0x80);
+    v >>= 7;
+  }
+  buf[n++] = static_cast<char>(v);
+  out.append(buf, n);
+}
+inline void PutFixed64BE(std::string& out, uint64_t v) {
+  char buf[8];
+  for (int i = 0; i < 8; ++i) buf[i] = static_cast<char>(v >> (56 - 8 * i));
+  out.append(buf, 8);
+}
 uint64_t GetFixed64BE(std::string_view in);
 uint32_t Crc32c(std::string_view data, uint32_t seed = 0);
 // A fast 64-bit fingerprint (FNV-1a, then a mixing step). Not cryptographic.
@@ -145,6 +160,7 @@ class Reader {
 template <typename T>
 std::string Encode(const T& value) {
   std::string out;
+  out.reserve(128);  // Fewer regrowths field by field; small enough to keep around.
   Writer w(out);
   w(value);
   return out;
