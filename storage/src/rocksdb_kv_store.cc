@@ -38,6 +38,25 @@ class RocksDbKvStore final : public KvStore {
     return FromStatus(db_->Get(rocksdb::ReadOptions(), ToSlice(key), value));
   }
 
+  void MultiGet(const std::vector<std::string_view>& keys, std::vector<std::string>* values,
+                std::vector<std::error_code>* results) override {
+    std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+    std::vector<rocksdb::PinnableSlice> pinned(keys.size());
+    std::vector<rocksdb::Status> statuses(keys.size());
+    db_->MultiGet(rocksdb::ReadOptions(), db_->DefaultColumnFamily(), keys.size(), slices.data(),
+                  pinned.data(), statuses.data());
+    values->resize(keys.size());
+    results->resize(keys.size());
+    for (size_t i = 0; i < keys.size(); ++i) {
+      (*results)[i] = FromStatus(statuses[i]);
+      if (statuses[i].ok()) {
+        (*values)[i].assign(pinned[i].data(), pinned[i].size());
+      } else {
+        (*values)[i].clear();
+      }
+    }
+  }
+
   std::error_code Write(const WriteBatch& batch, bool sync) override {
     // In key order: the memtable's skip list then reuses the previous insert's search path
     // (its sequential-insert splice) instead of descending from the top for every key. A stable

@@ -32,6 +32,13 @@ std::error_code make_error_code(errc e) noexcept {
   return {static_cast<int>(e), storage_category()};
 }
 
+void KvStore::MultiGet(const std::vector<std::string_view>& keys,
+                       std::vector<std::string>* values, std::vector<std::error_code>* results) {
+  values->assign(keys.size(), {});
+  results->assign(keys.size(), {});
+  for (size_t i = 0; i < keys.size(); ++i) (*results)[i] = Get(keys[i], &(*values)[i]);
+}
+
 std::string PrefixEnd(std::string_view prefix) {
   std::string end(prefix);
   while (!end.empty()) {

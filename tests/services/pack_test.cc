@@ -268,6 +268,43 @@ TEST(PackRows, PreparedRowsImportLikeUnpreparedOnes) {
   EXPECT_EQ(unchanged->unchanged, 1);
 }
 
+TEST(PackRows, RowsPreparedBeforeAnImportOfTheSameIdsAreNotCreatedTwice) {
+  // PrepareRows looks each outer_id up in the store; by the time the rows are imported, an
+  // import of the same ids may have happened and its cache entries been dropped. Both with the
+  // entries still cached and after they were dropped, the rows are recognised, not duplicated.
+  for (size_t cache_limit : {size_t{1} << 18, size_t{1}}) {
+    testing::InProcessOptions options;
+    options.catalog.cache_limit = cache_limit;
+    testing::InProcess p(nullptr, nullptr, options);
+    const catalog::Seller seller = p.Seller();
+    std::vector<catalog::PackRow> rows(3);
+    for (int i = 0; i < 3; ++i) {
+      rows[i].row = i + 1;
+      rows[i].outer_id = "twice-" + std::to_string(i);
+      rows[i].product.title = "小米 " + std::to_string(i);
+      rows[i].product.skus = {{"500g", Fen(1990), 10}};
+    }
+    auto early = rows;
+    p.catalog->PrepareRows(seller, early);  // Looked up now: not imported yet.
+    auto import = [&](std::vector<catalog::PackRow> r) {
+      return Await<catalog::ImportReport>(
+          [&](auto done) { p.catalog->ImportPack(seller.id, std::move(r), done); });
+    };
+    auto first = import(rows);
+    ASSERT_TRUE(first.ok()) << first.message();
+    EXPECT_EQ(first->created, 3);
+    auto second = import(std::move(early));
+    ASSERT_TRUE(second.ok()) << second.message();
+    EXPECT_EQ(second->created, 0) << "cache_limit " << cache_limit;
+    EXPECT_EQ(second->unchanged, 3) << "cache_limit " << cache_limit;
+    catalog::ProductQuery q;
+    q.q = "小米";
+    auto page = Await<catalog::ProductPage>([&](auto d) { p.catalog->ListProducts(q, d); });
+    ASSERT_TRUE(page.ok());
+    EXPECT_EQ(page->products.size(), 3u);
+  }
+}
+
 // A store whose writes wait while the gate is shut: what an import wrote is then queued, not
 // durable.
 class GatedKvStore final : public storage::KvStore {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cctype>
 #include <random>
 #include <unordered_map>
@@ -258,6 +259,10 @@ struct PreparedProduct {
   std::string record, payload;  // The product's record and its product.created.
   std::vector<std::string> sku_records;
   bool local_images = false;  // Names images that must be stored (not URLs).
+  // The row's outer_id key and what the store held under it when prepared, read after the
+  // catalog's trim count was `outer_trims` (Impl::Outer decides whether that still holds).
+  std::string outer_key, outer_stored;
+  uint64_t outer_trims = UINT64_MAX;  // UINT64_MAX: not looked up.
 };
 
 namespace {
@@ -469,10 +474,11 @@ class CatalogService::Impl final : public events::Processor {
     tx.Emit(id, events::kFreshStream, std::string(schema::ProductCreated::kType),
             std::move(prepared.payload));
     tx.state().Put(ProductKey(id), std::move(prepared.record));
-    index_.Put(prepared.product, std::move(prepared.prices));
     if (cache) {
+      index_.Put(prepared.product, std::move(prepared.prices));
       products_[id] = std::move(prepared.product);
     } else {
+      index_.Put(std::move(prepared.product), std::move(prepared.prices));
       written_uncached_ = true;
     }
     return id;
@@ -481,11 +487,44 @@ class CatalogService::Impl final : public events::Processor {
   // ImportPack's work that needs no catalog state, for any thread (see PrepareRows).
   // The row itself is left as it is (ImportPack applies the importing seller's defaults).
   void Prepare(const Seller& seller, PackRow& row) const {
+    std::string key = OuterKey(seller.id, row.outer_id);
+    const uint64_t trims = outer_trims_.load(std::memory_order_acquire);  // Before the read.
+    std::string stored;
+    auto ec = store_.kv().Get(key, &stored);
+    Prepare(seller, row, {std::move(key), std::move(stored), trims, ec});
+  }
+  // Many rows: their outer keys looked up in one batch.
+  void PrepareAll(const Seller& seller, std::vector<PackRow>& rows) const {
+    std::vector<std::string> keys;
+    keys.reserve(rows.size());
+    for (const auto& row : rows) keys.push_back(OuterKey(seller.id, row.outer_id));
+    std::vector<std::string_view> views(keys.begin(), keys.end());
+    std::vector<std::string> stored;
+    std::vector<std::error_code> results;
+    const uint64_t trims = outer_trims_.load(std::memory_order_acquire);  // Before the reads.
+    store_.kv().MultiGet(views, &stored, &results);
+    for (size_t i = 0; i < rows.size(); ++i) {
+      Prepare(seller, rows[i], {std::move(keys[i]), std::move(stored[i]), trims, results[i]});
+    }
+  }
+
+  // What the store held under a row's outer key when it was read.
+  struct OuterLookup {
+    std::string key, stored;
+    uint64_t trims;      // outer_trims_ before the read.
+    std::error_code ec;  // Of the read: not_found, another error, or none.
+  };
+  void Prepare(const Seller& seller, PackRow& row, OuterLookup outer) const {
     ProductInput in = row.product;
     in.seller_id = seller.id;
     ApplySellerDefaults(in, seller);
     auto prepared = std::make_shared<PreparedProduct>();
     prepared->seller_id = seller.id;
+    prepared->outer_key = std::move(outer.key);
+    if (!outer.ec || outer.ec == storage::errc::not_found) {
+      prepared->outer_stored = std::move(outer.stored);
+      prepared->outer_trims = outer.trims;
+    }
     prepared->content_hash = ContentHash(in);
     const int64_t now = store_.clock().NowMicros();
     auto floor = CheckProduct(in, seller, now);
@@ -606,6 +645,7 @@ class CatalogService::Impl final : public events::Processor {
     skus_.clear();
     products_.clear();
     outer_.clear();
+    outer_trims_.fetch_add(1, std::memory_order_release);
     holds_.clear();
     sellers_.clear();
     listings_.clear();
@@ -619,7 +659,8 @@ class CatalogService::Impl final : public events::Processor {
     const Seller seller_copy = *seller;
     ImportReport report;
     report.rows = static_cast<int>(rows.size());
-    std::unordered_set<std::string> in_pack;
+    std::unordered_set<std::string_view> in_pack;  // Views of the rows' own outer_ids.
+    in_pack.reserve(rows.size());
     for (auto& row : rows) {
       row.product.seller_id = seller_id;
       if (!in_pack.insert(row.outer_id).second) {
@@ -631,8 +672,8 @@ class CatalogService::Impl final : public events::Processor {
       if (!row.prepared || row.prepared->seller_id != seller_id) Prepare(seller_copy, row);
       ApplySellerDefaults(row.product, seller_copy);  // What an update stores.
       const std::string hash = events::Hex64(row.prepared->content_hash);
-      const std::string key = OuterKey(seller_id, row.outer_id);
-      std::string known = Outer(key);
+      const std::string& key = row.prepared->outer_key;
+      std::string known = Outer(key, *row.prepared);
       if (known.empty() && row.outer_id.rfind("prd_", 0) == 0) {
         // An exported product that was never imported carries its product id as outer_id.
         const Product* own = LoadProduct(row.outer_id);
@@ -757,9 +798,15 @@ class CatalogService::Impl final : public events::Processor {
     return k + outer_id;
   }
 
-  // "<product id>\n<content hash>" of an imported outer_id, or empty.
-  std::string Outer(const std::string& key) {
+  // "<product id>\n<content hash>" of an imported outer_id, or empty. Every write of an outer
+  // key goes through outer_, which keeps it until a trim (TrimCaches) after it is durable; so
+  // what the store held when the row was prepared is still the truth unless a trim has
+  // happened since: the lookup was then made off this thread.
+  std::string Outer(const std::string& key, const PreparedProduct& prepared) {
     if (auto it = outer_.find(key); it != outer_.end()) return it->second;
+    if (prepared.outer_trims == outer_trims_.load(std::memory_order_relaxed)) {
+      return prepared.outer_stored;
+    }
     std::string v;
     if (store_.kv().Get(key, &v)) return {};  // Not cached: the caller stores what it imports.
     return outer_[key] = v;
@@ -1279,6 +1326,7 @@ class CatalogService::Impl final : public events::Processor {
   std::unordered_map<std::string, Product> products_;
   bool written_uncached_ = false;  // Since the last wait for the store (see GetRecord).
   std::unordered_map<std::string, std::string> outer_;  // Imported outer ids.
+  std::atomic<uint64_t> outer_trims_{0};  // Times outer_ was dropped (see Outer).
   SearchIndex index_;
   static constexpr size_t kMaxDistribute = 100'000;
   // Listings: which products resell a product (all of them, kept in memory), and a cache of
@@ -1362,7 +1410,7 @@ void CatalogService::ListProducts(ProductQuery query,
 }
 
 void CatalogService::PrepareRows(const Seller& seller, std::vector<PackRow>& rows) const {
-  for (auto& row : rows) impl_->Prepare(seller, row);
+  impl_->PrepareAll(seller, rows);
 }
 
 void CatalogService::ImportPack(std::string seller_id, std::vector<PackRow> rows,

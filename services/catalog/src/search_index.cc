@@ -61,7 +61,8 @@ uint64_t GramKey(std::string_view gram) {
 
 }  // namespace
 
-void SearchIndex::Put(const Product& p, std::vector<int64_t> prices) {
+template <typename P>
+void SearchIndex::PutDoc(P&& p, std::vector<int64_t> prices) {
   auto [it, fresh] = doc_of_.emplace(p.id, static_cast<uint32_t>(docs_.size()));
   const uint32_t doc = it->second;
   if (fresh) {
@@ -69,7 +70,7 @@ void SearchIndex::Put(const Product& p, std::vector<int64_t> prices) {
     by_seller_[p.seller_id].push_back(doc);  // A product never changes its seller.
   }
   Doc& d = docs_[doc];
-  const std::string title = Lower(p.title);
+  std::string title = Lower(p.title);
   if (!fresh && title != d.title) d.retitled = true;
   if (fresh || title != d.title) {
     // Old grams keep pointing here; Query checks the title itself, so they only cost a look.
@@ -82,13 +83,13 @@ void SearchIndex::Put(const Product& p, std::vector<int64_t> prices) {
       }
     });
   }
-  d.id = p.id;
-  d.seller_id = p.seller_id;
-  d.place_code = p.place_code;
-  d.brand = p.brand;
-  d.category = p.category;
-  d.title = title;
-  d.certifications = p.certifications;
+  d.id = std::forward<P>(p).id;
+  d.seller_id = std::forward<P>(p).seller_id;
+  d.place_code = std::forward<P>(p).place_code;
+  d.brand = std::forward<P>(p).brand;
+  d.category = std::forward<P>(p).category;
+  d.title = std::move(title);
+  d.certifications = std::forward<P>(p).certifications;
   d.poverty_zone = p.poverty_zone;
   d.prices = std::move(prices);
   d.min_price = d.prices.empty() ? 0 : *std::min_element(d.prices.begin(), d.prices.end());
@@ -98,6 +99,9 @@ void SearchIndex::Put(const Product& p, std::vector<int64_t> prices) {
     changed_.push_back(doc);
   }
 }
+
+template void SearchIndex::PutDoc<const Product&>(const Product&, std::vector<int64_t>);
+template void SearchIndex::PutDoc<Product>(Product&&, std::vector<int64_t>);
 
 std::vector<std::string> SearchIndex::ProductsOf(const std::string& seller_id) const {
   std::vector<std::string> ids;

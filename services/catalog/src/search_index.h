@@ -31,7 +31,9 @@ class SearchIndex {
   explicit SearchIndex(size_t walk_threshold = 4096) : walk_threshold_(walk_threshold) {}
 
   // Adds a product or replaces what is indexed of it; `prices` are its SKUs' prices in fen.
-  void Put(const Product& p, std::vector<int64_t> prices);
+  void Put(const Product& p, std::vector<int64_t> prices) { PutDoc(p, std::move(prices)); }
+  // The same, taking the product's strings instead of copying them.
+  void Put(Product&& p, std::vector<int64_t> prices) { PutDoc(std::move(p), std::move(prices)); }
 
   struct Hits {
     std::vector<std::string> product_ids;
@@ -56,6 +58,9 @@ class SearchIndex {
     bool poverty_zone = false;
     bool retitled = false;  // Postings of an older title still point here.
   };
+  template <typename P>  // Product& or Product&&
+  void PutDoc(P&& p, std::vector<int64_t> prices);
+
   // `words_indexed`: each word is one gram, so the postings alone prove it occurs (unless the
   // document was retitled).
   bool Matches(const Doc& d, const ProductQuery& q, const std::vector<std::string>& words,

@@ -72,6 +72,11 @@ class KvStore {
 
   // Reads one key; errc::not_found when it is absent.
   [[nodiscard]] virtual std::error_code Get(std::string_view key, std::string* value) = 0;
+  // Reads several keys at once: (*values)[i] and (*results)[i] answer keys[i] as Get would.
+  // RocksDB batches the lookups (one pass over each file's filter and index); the default
+  // calls Get for each.
+  virtual void MultiGet(const std::vector<std::string_view>& keys, std::vector<std::string>* values,
+                        std::vector<std::error_code>* results);
   // Applies the batch atomically; with `sync` it is durable when this returns.
   [[nodiscard]] virtual std::error_code Write(const WriteBatch& batch, bool sync) = 0;
   // Visits keys in [begin, end) in ascending order.
