@@ -268,6 +268,19 @@ TEST(PackRows, PreparedRowsImportLikeUnpreparedOnes) {
   EXPECT_EQ(unchanged->unchanged, 1);
 }
 
+// Rows 1…n: outer_id and title numbered from 0, one SKU each with stock 10, 11, 12…
+std::vector<catalog::PackRow> NumberedRows(const std::string& outer_prefix,
+                                           const std::string& title_prefix, int n) {
+  std::vector<catalog::PackRow> rows(n);
+  for (int i = 0; i < n; ++i) {
+    rows[i].row = i + 1;
+    rows[i].outer_id = outer_prefix + std::to_string(i);
+    rows[i].product.title = title_prefix + std::to_string(i);
+    rows[i].product.skus = {{"500g", Fen(1990), 10 + i}};
+  }
+  return rows;
+}
+
 TEST(PackRows, RowsPreparedBeforeAnImportOfTheSameIdsAreNotCreatedTwice) {
   // PrepareRows looks each outer_id up in the store; by the time the rows are imported, an
   // import of the same ids may have happened and its cache entries been dropped. Both with the
@@ -277,13 +290,7 @@ TEST(PackRows, RowsPreparedBeforeAnImportOfTheSameIdsAreNotCreatedTwice) {
     options.catalog.cache_limit = cache_limit;
     testing::InProcess p(nullptr, nullptr, options);
     const catalog::Seller seller = p.Seller();
-    std::vector<catalog::PackRow> rows(3);
-    for (int i = 0; i < 3; ++i) {
-      rows[i].row = i + 1;
-      rows[i].outer_id = "twice-" + std::to_string(i);
-      rows[i].product.title = "小米 " + std::to_string(i);
-      rows[i].product.skus = {{"500g", Fen(1990), 10}};
-    }
+    std::vector<catalog::PackRow> rows = NumberedRows("twice-", "小米 ", 3);
     auto early = rows;
     p.catalog->PrepareRows(seller, early);  // Looked up now: not imported yet.
     auto import = [&](std::vector<catalog::PackRow> r) {
@@ -345,13 +352,7 @@ TEST(PackRows, ImportedProductsAreReadBeforeTheirWriteIsDurable) {
   GatedKvStore kv;
   testing::InProcess p(&kv);
   const catalog::Seller seller = p.Seller();
-  std::vector<catalog::PackRow> rows(20);
-  for (int i = 0; i < 20; ++i) {
-    rows[i].row = i + 1;
-    rows[i].outer_id = "gate-" + std::to_string(i);
-    rows[i].product.title = "闸门小米 " + std::to_string(i);
-    rows[i].product.skus = {{"500g", Fen(1990), 10 + i}};
-  }
+  std::vector<catalog::PackRow> rows = NumberedRows("gate-", "闸门小米 ", 20);
   kv.Set(false);
   std::promise<Result<catalog::ImportReport>> imported;
   p.catalog->ImportPack(seller.id, std::move(rows),
