@@ -488,6 +488,27 @@ TEST(TaobaoCsv, DecodingAndParsingRules) {
   EXPECT_NE(rows.errors[0].message.find("never closed"), std::string::npos);
 }
 
+TEST(TaobaoCsv, LargeUtf16IsDecodedInHalvesLikeWhole) {
+  // Past 4 MiB the decoder works on two halves at once: a surrogate pair across the middle and
+  // an error after it come out as from one pass.
+  const size_t units = (5u << 20) / 2;
+  std::string body(units * 2, '\0');
+  for (size_t i = 0; i < units; ++i) body[2 * i] = 'a';
+  const size_t mid = body.size() / 4 * 2;  // Where the halves would meet.
+  body.replace(mid - 2, 4, "\x34\xD8\x1E\xDD");  // 𝄞: its low unit right at the middle.
+  auto text = catalog::DecodeCsvText("\xFF\xFE" + body);
+  ASSERT_TRUE(text.ok()) << text.message();
+  EXPECT_EQ(text->size(), units - 2 + 4);
+  EXPECT_EQ(text->substr(mid / 2 - 1, 5), "𝄞a");
+  EXPECT_EQ(text->find_first_not_of('a', mid / 2 + 3), std::string::npos);
+  // A low surrogate alone, in the second half.
+  body.replace(mid + 100, 2, std::string("\x00\xDC", 2));
+  auto bad = catalog::DecodeCsvText("\xFF\xFE" + body);
+  EXPECT_NE(bad.message().find("byte " + std::to_string(mid + 100) + " is not valid UTF-16LE"),
+            std::string::npos)
+      << bad.message();
+}
+
 TEST(Products, SellersEditOnlyTheirOwn) {
   testing::InProcess p;
   auto owner = p.Seller();

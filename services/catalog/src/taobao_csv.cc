@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <thread>
 
 namespace pavilion::catalog {
 namespace {
@@ -69,7 +70,7 @@ bool ValidUtf8(std::string_view s) {
 // instructions a character (iconv takes several times that). Unpaired surrogates and an odd
 // trailing byte are errors naming the byte.
 template <bool kBigEndian>
-Result<std::string> Utf16ToUtf8(std::string_view bytes) {
+Result<std::string> Utf16ToUtf8(std::string_view bytes, size_t base = 0) {
   const char* name = kBigEndian ? "UTF-16BE" : "UTF-16LE";
   auto unit = [&](size_t at) {
     const auto hi = static_cast<unsigned char>(bytes[at + (kBigEndian ? 0 : 1)]);
@@ -77,7 +78,7 @@ Result<std::string> Utf16ToUtf8(std::string_view bytes) {
     return static_cast<uint32_t>(hi << 8 | lo);
   };
   auto fail = [&](size_t at) -> Result<std::string> {
-    return {svc_errc::invalid_argument, "csv: byte " + std::to_string(at) + " is not valid " +
+    return {svc_errc::invalid_argument, "csv: byte " + std::to_string(base + at) + " is not valid " +
                                             name + "; save the file as UTF-16LE, UTF-8 or GBK"};
   };
   // At most three bytes of UTF-8 per two bytes of UTF-16 (a surrogate pair, four bytes, makes
@@ -116,6 +117,26 @@ Result<std::string> Utf16ToUtf8(std::string_view bytes) {
   if (i < bytes.size()) return fail(i);
   out.resize(static_cast<size_t>(o - out.data()));
   return out;
+}
+
+// A large file is decoded in two halves at once (the import can start only when its text is
+// ready). The halves meet between characters: never between a surrogate pair's two units. The
+// result, and the first error's byte, are those of decoding it whole.
+template <bool kBigEndian>
+Result<std::string> Utf16ToUtf8InHalves(std::string_view bytes) {
+  constexpr size_t kSplitAbove = 4u << 20;
+  if (bytes.size() < kSplitAbove) return Utf16ToUtf8<kBigEndian>(bytes);
+  size_t mid = bytes.size() / 4 * 2;
+  const auto at_mid = static_cast<unsigned char>(bytes[mid + (kBigEndian ? 0 : 1)]);
+  if (at_mid >= 0xDC && at_mid < 0xE0) mid += 2;  // A low surrogate: its pair stays whole.
+  Result<std::string> second = std::string();
+  std::thread helper([&] { second = Utf16ToUtf8<kBigEndian>(bytes.substr(mid), mid); });
+  Result<std::string> first = Utf16ToUtf8<kBigEndian>(bytes.substr(0, mid));
+  helper.join();
+  if (!first.ok()) return first;
+  if (!second.ok()) return second;
+  first->append(*second);
+  return first;
 }
 
 Result<std::string> Convert(std::string_view bytes, const char* from) {
@@ -241,10 +262,10 @@ Result<std::string> DecodeCsvText(std::string_view bytes, std::string* encoding)
   Result<std::string> text = std::string();
   if (bytes.substr(0, 2) == "\xFF\xFE") {
     found = "UTF-16LE";
-    text = Utf16ToUtf8<false>(bytes.substr(2));
+    text = Utf16ToUtf8InHalves<false>(bytes.substr(2));
   } else if (bytes.substr(0, 2) == "\xFE\xFF") {
     found = "UTF-16BE";
-    text = Utf16ToUtf8<true>(bytes.substr(2));
+    text = Utf16ToUtf8InHalves<true>(bytes.substr(2));
   } else if (bytes.substr(0, 3) == "\xEF\xBB\xBF") {
     found = "UTF-8";
     bytes.remove_prefix(3);
