@@ -662,9 +662,16 @@ class OrderService::Impl final : public events::Processor {
     if (!Dirty(id)) cache_.erase(id);
   }
 
-  // Writes the order's state with the transaction. Once durable, waiters for its placement are
-  // answered and, if nothing else is in flight, the cached copy is dropped.
+  // Writes the order's state with the transaction and appends it. Once durable, waiters for its
+  // placement are answered and, if nothing else is in flight, the cached copy is dropped.
   void Commit(const std::string& id, events::Transaction& tx, bool fatal) {
+    Stage(id, tx);
+    tx.Commit(store_, fatal);
+  }
+
+  // Commit without the append: for the processor, whose source appends every transaction of a
+  // batch of events together with its checkpoint (one write for many orders' answers).
+  void Stage(const std::string& id, events::Transaction& tx) {
     Order& o = cache_.at(id);
     tx.state().Put(OrderKey(id), events::Encode(o));
     ++inflight_[id];
@@ -685,7 +692,6 @@ class OrderService::Impl final : public events::Processor {
         Fire(id, std::move(done));
       });
     });
-    tx.Commit(store_, fatal);
   }
 
   void Fire(const std::string& id, const Result<Order>& result) {
@@ -712,7 +718,7 @@ class OrderService::Impl final : public events::Processor {
     bool all_answered = std::all_of(order->lines.begin(), order->lines.end(),
                                     [](const OrderLine& l) { return l.status != "pending"; });
     if (all_answered) Decide(*order, tx);
-    Commit(order_id, tx, /*fatal=*/true);
+    Stage(order_id, tx);
   }
 
   void Decide(Order& order, events::Transaction& tx) {
@@ -811,7 +817,7 @@ class OrderService::Impl final : public events::Processor {
                                 "late_payment_out_of_stock", it->amount});
     }
     o->updated_micros = store_.clock().NowMicros();
-    Commit(o->id, tx, /*fatal=*/true);
+    Stage(o->id, tx);
   }
 
   void MaybeComplete(Order& o) {
