@@ -7,6 +7,7 @@
 // All implementations are safe to call from several threads at once.
 #pragma once
 
+#include <algorithm>
 #include <concepts>
 #include <functional>
 #include <memory>
@@ -45,7 +46,10 @@ class WriteBatch {
   }
   void Append(WriteBatch&& other) {
     bytes_ += other.bytes_;
-    ops_.reserve(ops_.size() + other.ops_.size());
+    // Grown geometrically: a processor appends many small batches into one.
+    if (const size_t need = ops_.size() + other.ops_.size(); need > ops_.capacity()) {
+      ops_.reserve(std::max(need, 2 * ops_.capacity()));
+    }
     for (auto& op : other.ops_) ops_.push_back(std::move(op));
     other.Clear();
   }
