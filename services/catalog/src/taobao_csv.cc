@@ -69,14 +69,18 @@ bool ValidUtf8(std::string_view s) {
 // UTF-16 (after its BOM) to UTF-8 by hand: the assistant's usual encoding, decoded at a few
 // instructions a character (iconv takes several times that). Unpaired surrogates and an odd
 // trailing byte are errors naming the byte.
+// The UTF-16 code unit at byte `at`.
+template <bool kBigEndian>
+uint32_t Utf16Unit(std::string_view bytes, size_t at) {
+  const auto hi = static_cast<unsigned char>(bytes[at + (kBigEndian ? 0 : 1)]);
+  const auto lo = static_cast<unsigned char>(bytes[at + (kBigEndian ? 1 : 0)]);
+  return static_cast<uint32_t>(hi << 8 | lo);
+}
+
 template <bool kBigEndian>
 Result<std::string> Utf16ToUtf8(std::string_view bytes, size_t base = 0) {
   const char* name = kBigEndian ? "UTF-16BE" : "UTF-16LE";
-  auto unit = [&](size_t at) {
-    const auto hi = static_cast<unsigned char>(bytes[at + (kBigEndian ? 0 : 1)]);
-    const auto lo = static_cast<unsigned char>(bytes[at + (kBigEndian ? 1 : 0)]);
-    return static_cast<uint32_t>(hi << 8 | lo);
-  };
+  auto unit = [&](size_t at) { return Utf16Unit<kBigEndian>(bytes, at); };
   auto fail = [&](size_t at) -> Result<std::string> {
     return {svc_errc::invalid_argument, "csv: byte " + std::to_string(base + at) + " is not valid " +
                                             name + "; save the file as UTF-16LE, UTF-8 or GBK"};
@@ -127,8 +131,8 @@ Result<std::string> Utf16ToUtf8InHalves(std::string_view bytes) {
   constexpr size_t kSplitAbove = 4u << 20;
   if (bytes.size() < kSplitAbove) return Utf16ToUtf8<kBigEndian>(bytes);
   size_t mid = bytes.size() / 4 * 2;
-  const auto at_mid = static_cast<unsigned char>(bytes[mid + (kBigEndian ? 0 : 1)]);
-  if (at_mid >= 0xDC && at_mid < 0xE0) mid += 2;  // A low surrogate: its pair stays whole.
+  const uint32_t at_mid = Utf16Unit<kBigEndian>(bytes, mid);
+  if (at_mid >= 0xDC00 && at_mid < 0xE000) mid += 2;  // A low surrogate: its pair stays whole.
   Result<std::string> second = std::string();
   std::thread helper([&] { second = Utf16ToUtf8<kBigEndian>(bytes.substr(mid), mid); });
   Result<std::string> first = Utf16ToUtf8<kBigEndian>(bytes.substr(0, mid));
