@@ -23,6 +23,16 @@ std::error_code FromStatus(const rocksdb::Status& s) {
 
 constexpr size_t kKeptBatchBytes = 32u << 20;
 
+// RocksDB counts every key comparison in a thread-local perf context unless the thread says not
+// to; nothing here reads those counters. Called on entry to every operation (once per thread).
+void QuietPerfContext() {
+  thread_local const bool quiet = [] {
+    rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
+    return true;
+  }();
+  (void)quiet;
+}
+
 rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
 std::string_view ToView(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
 
@@ -36,11 +46,13 @@ class RocksDbKvStore final : public KvStore {
   }
 
   std::error_code Get(std::string_view key, std::string* value) override {
+    QuietPerfContext();
     return FromStatus(db_->Get(rocksdb::ReadOptions(), ToSlice(key), value));
   }
 
   void MultiGet(const std::vector<std::string_view>& keys, std::vector<std::string>* values,
                 std::vector<std::error_code>* results) override {
+    QuietPerfContext();
     std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
     std::vector<rocksdb::PinnableSlice> pinned(keys.size());
     std::vector<rocksdb::Status> statuses(keys.size());
@@ -59,18 +71,12 @@ class RocksDbKvStore final : public KvStore {
   }
 
   std::error_code Write(const WriteBatch& batch, bool sync) override {
+    QuietPerfContext();
     // In key order: the memtable's skip list then reuses the previous insert's search path
     // (its sequential-insert splice) instead of descending from the top for every key. A stable
     // sort keeps the order of operations on the same key, so the last one is known.
     // The buffers are kept per thread between calls: a group commit of several megabytes then
     // reuses memory already mapped instead of faulting in fresh pages each time.
-    // RocksDB counts every key comparison in a thread-local perf context unless told not to;
-    // nothing here reads those counters.
-    thread_local const bool perf_off = [] {
-      rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
-      return true;
-    }();
-    (void)perf_off;
     thread_local std::vector<const WriteBatch::Op*> ordered;
     thread_local rocksdb::WriteBatch wb;
     ordered.clear();
@@ -99,6 +105,7 @@ class RocksDbKvStore final : public KvStore {
   }
 
   std::error_code Scan(std::string_view begin, std::string_view end, const ScanFn& fn) override {
+    QuietPerfContext();
     rocksdb::ReadOptions ro;
     rocksdb::Slice upper = ToSlice(end);
     if (!end.empty()) ro.iterate_upper_bound = &upper;
@@ -111,6 +118,7 @@ class RocksDbKvStore final : public KvStore {
 
   std::error_code ScanReverse(std::string_view begin, std::string_view end,
                               const ScanFn& fn) override {
+    QuietPerfContext();
     rocksdb::ReadOptions ro;
     rocksdb::Slice lower = ToSlice(begin);
     ro.iterate_lower_bound = &lower;
