@@ -8,6 +8,8 @@
 //   pavilion-load --target 127.0.0.1:8080 --token T --connections 64 --duration 10
 //                 [--mode orders|healthz] [--skus 1000 | --hot-stock 100000] [--threads 1]
 //                 [--shoppers N]   (default: one per connection)
+//                 [--pipeline D]   (requests in flight per connection, default 1: HTTP/1.1
+//                                   pipelining past 1; latency is from queueing to answer)
 #include <utility>
 
 #include <simdjson.h>
@@ -15,12 +17,14 @@
 #include <algorithm>
 #include <atomic>
 #include <boost/asio/connect.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
 #include <cstdio>
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -43,6 +47,7 @@ struct Options {
   int connections = 64;
   int shoppers = 0;  // 0: one per connection. More spread a flash sale under the hold cap.
   int threads = 1;
+  int pipeline = 1;  // Requests in flight per connection (HTTP/1.1 pipelining past 1).
   double duration_s = 10;
   int skus = 1000;
   int64_t hot_stock = 0;  // > 0: one hot SKU with this stock (a flash sale).
@@ -139,40 +144,62 @@ class Connection : public std::enable_shared_from_this<Connection> {
         return;
       }
       self->stream_.socket().set_option(tcp::no_delay(true));
-      self->Send();
+      self->Fill();
     });
   }
 
  private:
-  void Send() {
-    if (Clock::now() >= deadline_) return;
-    req_ = {};
-    req_.version(11);
-    req_.set(http::field::host, o_.host);
+  // Keeps `--pipeline` requests in flight: one more is queued for each answer, and the queued
+  // ones go out together in one write whenever no write is in progress.
+  void Fill() {
+    while (sent_.size() < static_cast<size_t>(o_.pipeline) && Clock::now() < deadline_) {
+      Queue();
+    }
+    Flush();
+    if (!reading_ && !sent_.empty()) Receive();
+  }
+
+  void Queue() {
+    std::string& out = pending_;
     if (o_.mode == "orders") {
-      req_.method(http::verb::post);
-      req_.target("/v1/orders");
-      const std::string& sku = s_.sku_ids[(next_++ * 7919 + index_) % s_.sku_ids.size()];
+      const std::string& sku = s_.sku_ids[(next_ * 7919 + index_) % s_.sku_ids.size()];
       // Connection c speaks for shoppers c, c + N, c + 2N, ... in turn.
       size_t shoppers_here = (s_.shopper_tokens.size() - index_ + o_.connections - 1) / o_.connections;
       size_t shopper = index_ + (next_ % shoppers_here) * o_.connections;
-      req_.set(http::field::authorization, "Bearer " + s_.shopper_tokens[shopper]);
-      req_.set(http::field::content_type, "application/json");
-      req_.body() = R"({"items":[{"sku_id":")" + sku + R"(","quantity":1}]})";
+      const std::string body = R"({"items":[{"sku_id":")" + sku + R"(","quantity":1}]})";
+      out += "POST /v1/orders HTTP/1.1\r\nHost: " + o_.host + "\r\nAuthorization: Bearer " +
+             s_.shopper_tokens[shopper] +
+             "\r\nContent-Type: application/json\r\nContent-Length: " +
+             std::to_string(body.size()) + "\r\n\r\n" + body;
     } else {
-      req_.method(http::verb::get);
-      req_.target("/healthz");
+      out += "GET /healthz HTTP/1.1\r\nHost: " + o_.host + "\r\n\r\n";
     }
-    req_.prepare_payload();
-    started_ = Clock::now();
-    http::async_write(stream_, req_, [self = shared_from_this()](beast::error_code ec, size_t) {
-      if (ec) {
-        ++self->stats_.errors;
-        return;
-      }
-      self->res_ = {};
-      http::async_read(self->stream_, self->buf_, self->res_,
-                       [self](beast::error_code ec2, size_t) { self->OnResponse(ec2); });
+    ++next_;
+    sent_.push_back(Clock::now());
+  }
+
+  void Flush() {
+    if (writing_ || pending_.empty()) return;
+    writing_ = true;
+    std::swap(writing_buf_, pending_);
+    pending_.clear();
+    asio::async_write(stream_, asio::buffer(writing_buf_),
+                      [self = shared_from_this()](beast::error_code ec, size_t) {
+                        self->writing_ = false;
+                        if (ec) {
+                          ++self->stats_.errors;
+                          return;
+                        }
+                        self->Flush();
+                      });
+  }
+
+  void Receive() {
+    reading_ = true;
+    res_ = {};
+    http::async_read(stream_, buf_, res_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      self->reading_ = false;
+      self->OnResponse(ec);
     });
   }
 
@@ -181,7 +208,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
       ++stats_.errors;
       return;
     }
-    auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_);
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - sent_.front());
+    sent_.pop_front();
     stats_.latencies_us.push_back(static_cast<uint32_t>(us.count()));
     const std::string& body = res_.body();
     if (o_.mode != "orders") {
@@ -195,7 +223,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     } else {
       ++stats_.other;
     }
-    Send();
+    Fill();
   }
 
   beast::tcp_stream stream_;
@@ -204,10 +232,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   int index_;
   Clock::time_point deadline_;
   Stats& stats_;
-  http::request<http::string_body> req_;
   http::response<http::string_body> res_;
   beast::flat_buffer buf_;
-  Clock::time_point started_;
+  std::deque<Clock::time_point> sent_;  // When each request in flight was queued, oldest first.
+  std::string pending_, writing_buf_;
+  bool writing_ = false, reading_ = false;
   uint64_t next_ = 0;
 };
 
@@ -237,10 +266,13 @@ int main(int argc, char** argv) {
       o.skus = std::stoi(v);
     } else if (k == "--hot-stock") {
       o.hot_stock = std::stoll(v);
+    } else if (k == "--pipeline") {
+      o.pipeline = std::stoi(v);
     } else {
       Die("unknown option " + k);
     }
   }
+  if (o.pipeline < 1) Die("--pipeline takes a count of at least 1");
   if (o.mode == "orders" && o.token.empty()) Die("--token (the operator token) is required");
   Setup setup = Prepare(o);
 
@@ -279,9 +311,9 @@ int main(int argc, char** argv) {
   };
   double rps = static_cast<double>(all.latencies_us.size()) / elapsed;
   std::printf(
-      "mode=%s connections=%d requests=%zu seconds=%.2f rps=%.0f p50_ms=%.3f p99_ms=%.3f "
+      "mode=%s connections=%d pipeline=%d requests=%zu seconds=%.2f rps=%.0f p50_ms=%.3f p99_ms=%.3f "
       "p999_ms=%.3f placed=%llu rejected=%llu pending=%llu other=%llu errors=%llu\n",
-      o.mode.c_str(), o.connections, all.latencies_us.size(), elapsed, rps, pct(0.50), pct(0.99),
+      o.mode.c_str(), o.connections, o.pipeline, all.latencies_us.size(), elapsed, rps, pct(0.50), pct(0.99),
       pct(0.999), static_cast<unsigned long long>(all.confirmed),
       static_cast<unsigned long long>(all.rejected), static_cast<unsigned long long>(all.pending),
       static_cast<unsigned long long>(all.other), static_cast<unsigned long long>(all.errors));

@@ -3,6 +3,7 @@
 #include "pavilion/gateway/server.h"
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -12,6 +13,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <cstdio>
+#include <map>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -48,24 +50,61 @@ class AsioTimers final : public Timers {
   asio::io_context& ioc_;
 };
 
+// Appends one response's bytes: status line, headers, body. Connection headers as Beast's
+// keep_alive() sets them (HTTP/1.1 says close; HTTP/1.0 says keep-alive).
+void AppendResponse(const HttpResponse& r, unsigned version, bool keep_alive, std::string& out) {
+  const auto reason = http::obsolete_reason(static_cast<http::status>(r.status));
+  out.append(version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+  out.append(std::to_string(r.status)).append(" ").append(reason.data(), reason.size());
+  out.append("\r\nServer: pavilion\r\nContent-Type: ").append(r.content_type);
+  for (const auto& [k, v] : r.headers) out.append("\r\n").append(k).append(": ").append(v);
+  out.append("\r\nContent-Length: ").append(std::to_string(r.body.size()));
+  if (!keep_alive && version != 10) out.append("\r\nConnection: close");
+  if (keep_alive && version == 10) out.append("\r\nConnection: keep-alive");
+  out.append("\r\n\r\n").append(r.body);
+}
+
+// One connection. Requests are read and handed to the router as they arrive, up to
+// `pipeline_depth` at once: a client that pipelines (sends requests without waiting for the
+// answers) has them all in progress together. Answers are written in request order, as HTTP/1.1
+// requires; those ready together go out in one write.
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket&& socket, Router& router, const ServerOptions& options)
-      : stream_(std::move(socket)), router_(router), options_(options) {}
+      : socket_(std::move(socket)),
+        idle_timer_(socket_.get_executor()),
+        router_(router),
+        options_(options) {}
 
   void Start() {
-    asio::dispatch(stream_.get_executor(),
+    asio::dispatch(socket_.get_executor(),
                    beast::bind_front_handler(&Session::Read, shared_from_this()));
   }
 
  private:
+  // Reads the next request unless the connection is closing or enough are in progress.
   void Read() {
+    if (reading_ || closing_ || in_flight_ >= options_.pipeline_depth) return;
+    reading_ = true;
     parser_.emplace();
     // The header is checked against the largest limit; OnHeader applies the route's own.
     parser_->body_limit(std::max<size_t>({options_.body_limit, options_.pack_body_limit, 8u << 20}));
-    stream_.expires_after(std::chrono::milliseconds(options_.read_timeout_ms));
-    http::async_read_header(stream_, buffer_, *parser_,
+    ArmIdleTimer();
+    http::async_read_header(socket_, buffer_, *parser_,
                             beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
+  }
+
+  // A connection that is reading with nothing in progress is closed after the read timeout: an
+  // idle client, or one that sends half a request and stops.
+  void ArmIdleTimer() {
+    if (!reading_ || in_flight_ > 0) return;
+    idle_timer_.expires_after(std::chrono::milliseconds(options_.read_timeout_ms));
+    idle_timer_.async_wait([self = shared_from_this(), armed = ++timer_generation_](
+                               beast::error_code ec) {
+      if (ec || armed != self->timer_generation_ || !self->reading_ || self->in_flight_ > 0) return;
+      beast::error_code ignored;
+      self->socket_.close(ignored);  // Fails the pending read; the session then ends.
+    });
   }
 
   // The body limit depends on the route: packs and images are larger than API calls.
@@ -80,25 +119,37 @@ class Session : public std::enable_shared_from_this<Session> {
     if (auto length = parser_->content_length(); length && *length > limit_) {
       return OnRead(http::error::body_limit, 0);
     }
-    http::async_read(stream_, buffer_, *parser_,
+    http::async_read(socket_, buffer_, *parser_,
                      beast::bind_front_handler(&Session::OnRead, shared_from_this()));
   }
 
   void OnRead(beast::error_code ec, size_t) {
-    if (ec == http::error::end_of_stream) return Close();
-    if (ec == http::error::body_limit) {
-      keep_alive_ = false;
-      return Write(HttpResponse{413, "application/json",
-                                R"({"error":{"code":"payload_too_large","message":"the body is )"
-                                R"(larger than the server accepts; send at most )" +
-                                    std::to_string(limit_) + R"( bytes"}})",
-                                {}});
+    reading_ = false;
+    ++timer_generation_;  // A request arrived (or the read ended): the idle timer is moot.
+    if (ec == http::error::end_of_stream) {
+      closing_ = true;  // The client sent all it will; answer what is in progress, then close.
+      MaybeClose();
+      return;
     }
-    if (ec) return fail(ec, "read");
-    stream_.expires_never();
+    if (ec == http::error::body_limit) {
+      closing_ = true;
+      const uint64_t seq = next_seq_++;
+      ++in_flight_;
+      return Answer(seq, 11, false,
+                    HttpResponse{413, "application/json",
+                                 R"({"error":{"code":"payload_too_large","message":"the body is )"
+                                 R"(larger than the server accepts; send at most )" +
+                                     std::to_string(limit_) + R"( bytes"}})",
+                                 {}});
+    }
+    if (ec) {
+      closing_ = true;
+      return fail(ec, "read");
+    }
     auto& msg = parser_->get();
-    keep_alive_ = msg.keep_alive();
-    version_ = msg.version();
+    const bool keep_alive = msg.keep_alive();
+    const unsigned version = msg.version();
+    if (!keep_alive) closing_ = true;  // Nothing after this request is read.
     HttpRequest req;
     req.method = std::string(msg.method_string());
     req.target = std::string(msg.target());
@@ -107,46 +158,74 @@ class Session : public std::enable_shared_from_this<Session> {
     req.idempotency_key = std::string(msg["Idempotency-Key"]);
     req.signature = std::string(msg["X-Pavilion-Signature"]);
     req.body = std::move(msg.body());
-    router_.Handle(std::move(req), [self = shared_from_this()](HttpResponse r) {
-      asio::post(self->stream_.get_executor(),
-                 [self, r = std::move(r)]() mutable { self->Write(std::move(r)); });
+    const uint64_t seq = next_seq_++;
+    ++in_flight_;
+    router_.Handle(std::move(req), [self = shared_from_this(), seq, version,
+                                    keep_alive](HttpResponse r) {
+      asio::post(self->socket_.get_executor(), [self, seq, version, keep_alive,
+                                                r = std::move(r)]() mutable {
+        self->Answer(seq, version, keep_alive, std::move(r));
+      });
     });
-  }
-
-  void Write(HttpResponse r) {
-    auto res = std::make_shared<http::response<http::string_body>>(
-        static_cast<http::status>(r.status), version_);
-    res->set(http::field::server, "pavilion");
-    res->set(http::field::content_type, r.content_type);
-    for (auto& [k, v] : r.headers) res->set(k, v);
-    res->keep_alive(keep_alive_);
-    res->body() = std::move(r.body);
-    res->prepare_payload();
-    http::async_write(stream_, *res,
-                      [self = shared_from_this(), res](beast::error_code ec, size_t) {
-                        self->OnWrite(ec);
-                      });
-  }
-
-  void OnWrite(beast::error_code ec) {
-    if (ec) return fail(ec, "write");
-    if (!keep_alive_) return Close();
     Read();
   }
 
-  void Close() {
-    beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  // Queues the answer to request `seq`; writes every answer whose turn has come.
+  void Answer(uint64_t seq, unsigned version, bool keep_alive, HttpResponse r) {
+    std::string bytes;
+    AppendResponse(r, version, keep_alive, bytes);
+    ready_.emplace(seq, std::move(bytes));
+    for (auto it = ready_.begin(); it != ready_.end() && it->first == next_to_write_;
+         it = ready_.erase(it)) {
+      out_.append(it->second);
+      ++next_to_write_;
+      --in_flight_;
+    }
+    Write();
   }
 
-  beast::tcp_stream stream_;
+  void Write() {
+    if (writing_ || out_.empty()) return;
+    writing_ = true;
+    std::swap(writing_buf_, out_);
+    out_.clear();
+    asio::async_write(socket_, asio::buffer(writing_buf_),
+                      beast::bind_front_handler(&Session::OnWrite, shared_from_this()));
+  }
+
+  void OnWrite(beast::error_code ec, size_t) {
+    writing_ = false;
+    if (ec) {
+      closing_ = true;
+      return fail(ec, "write");
+    }
+    if (!out_.empty()) return Write();
+    if (MaybeClose()) return;
+    Read();           // Resumes reading if it had stopped at the pipeline depth.
+    ArmIdleTimer();   // Everything answered while a read waits: the idle clock starts now.
+  }
+
+  // Once closing and everything in progress is answered and written: half-close.
+  bool MaybeClose() {
+    if (!closing_ || in_flight_ > 0 || writing_ || !out_.empty()) return closing_;
+    beast::error_code ec;
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    return true;
+  }
+
+  tcp::socket socket_;
+  asio::steady_timer idle_timer_;
+  uint64_t timer_generation_ = 0;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   Router& router_;
   const ServerOptions& options_;
-  bool keep_alive_ = true;
   size_t limit_ = 0;
-  unsigned version_ = 11;
+  bool reading_ = false, writing_ = false, closing_ = false;
+  size_t in_flight_ = 0;  // Requests read and not yet answered.
+  uint64_t next_seq_ = 0, next_to_write_ = 0;
+  std::map<uint64_t, std::string> ready_;  // Answers waiting for an earlier one.
+  std::string out_, writing_buf_;
 };
 
 }  // namespace

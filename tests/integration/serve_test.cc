@@ -437,6 +437,20 @@ TEST(Integration, PackImportFromTheCommandLine) {
   EXPECT_NE(r.body.find(R"("rows":5)"), std::string::npos) << r.body;
 }
 
+// A plain TCP connection to the server, for requests no well-behaved client sends: -1 on failure.
+int RawConnect(uint16_t port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd >= 0 && connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 TEST(Integration, BodyLimitAndReadTimeout) {
   pavilion::testing::TempDir dir;
   Pavilion server(dir.str(), {"--no-demo", "--body-limit", "1024", "--read-timeout-ms", "300"});
@@ -447,12 +461,8 @@ TEST(Integration, BodyLimitAndReadTimeout) {
   EXPECT_EQ(Str(big.body, {"error", "code"}), "payload_too_large");
 
   // A client that sends half a request and stops is disconnected after the read timeout.
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(server.port());
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  int fd = RawConnect(server.port());
+  ASSERT_GE(fd, 0);
   const char partial[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n";
   ASSERT_GT(write(fd, partial, sizeof partial - 1), 0);
   pollfd p{fd, POLLIN, 0};
@@ -460,6 +470,89 @@ TEST(Integration, BodyLimitAndReadTimeout) {
   char buf[256];
   EXPECT_LE(read(fd, buf, sizeof buf), 0);
   close(fd);
+}
+
+// Reads from `fd` until the peer closes (or 20 s pass) and splits what came into responses by
+// their Content-Length: (status, body) in the order they arrived.
+std::vector<std::pair<int, std::string>> ReadResponses(int fd) {
+  std::string bytes;
+  char buf[4096];
+  for (int rounds = 0; rounds < 1000; ++rounds) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 20'000) != 1) break;
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    bytes.append(buf, static_cast<size_t>(n));
+  }
+  std::vector<std::pair<int, std::string>> out;
+  size_t at = 0;
+  while (at < bytes.size()) {
+    const size_t head_end = bytes.find("\r\n\r\n", at);
+    if (head_end == std::string::npos || bytes.compare(at, 9, "HTTP/1.1 ") != 0) break;
+    const std::string head = bytes.substr(at, head_end - at);
+    const size_t length_at = head.find("Content-Length: ");
+    if (length_at == std::string::npos) break;
+    const size_t length = std::stoul(head.substr(length_at + 16));
+    out.emplace_back(std::stoi(head.substr(9, 3)), bytes.substr(head_end + 4, length));
+    at = head_end + 4 + length;
+  }
+  return out;
+}
+
+TEST(Integration, PipelinedRequestsAreAnsweredInRequestOrder) {
+  pavilion::testing::TempDir dir;
+  Pavilion server(dir.str(), {"--no-demo"});
+  ASSERT_NE(server.port(), 0);
+  HttpClient c = server.Client();
+  Shop shop = MakeShop(c, 100);
+  std::string shopper = NewShopper(c);
+
+  // Five requests in one write: orders (answered once durable, after the catalog's answer) mixed
+  // with requests answered at once; the last asks to close the connection.
+  auto post = [&](const std::string& body, const char* connection) {
+    return "POST /v1/orders HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + shopper +
+           "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+           "\r\n" + connection + "\r\n" + body;
+  };
+  const std::string requests = post(OrderBody(shop.sku_id, 2), "") +
+                               "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" +
+                               post(OrderBody(shop.sku_id, 500), "") +
+                               "GET /v1/no-such-thing HTTP/1.1\r\nHost: x\r\n\r\n" +
+                               post(OrderBody(shop.sku_id, 1), "Connection: close\r\n");
+  int fd = RawConnect(server.port());
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(write(fd, requests.data(), requests.size()), static_cast<ssize_t>(requests.size()));
+  auto answers = ReadResponses(fd);  // Ends when the server closes after the fifth answer.
+  close(fd);
+
+  ASSERT_EQ(answers.size(), 5u);
+  EXPECT_EQ(answers[0].first, 201) << answers[0].second;
+  EXPECT_EQ(Str(answers[0].second, {"status"}), "pending_payment");
+  EXPECT_EQ(Int(answers[0].second, {"total_fen"}), 2 * 2990);
+  EXPECT_EQ(answers[1].first, 200);
+  EXPECT_EQ(Str(answers[2].second, {"status"}), "rejected") << answers[2].second;
+  EXPECT_EQ(answers[3].first, 404);
+  EXPECT_EQ(Str(answers[3].second, {"error", "code"}), "not_found");
+  EXPECT_EQ(Str(answers[4].second, {"status"}), "pending_payment");
+  EXPECT_EQ(Int(answers[4].second, {"total_fen"}), 2990);
+  auto product = c.Get("/v1/products/" + shop.product_id);
+  EXPECT_EQ(SkuField(product.body, "reserved"), 3);
+
+  // More than the server takes in at once (64 per connection): it stops reading at the depth and
+  // resumes as answers go out; every request is answered, in order.
+  std::string many;
+  for (int i = 0; i < 299; ++i) many += "GET /v1/orders/ord_" + std::to_string(i) + " HTTP/1.1\r\nHost: x\r\n\r\n";
+  many += "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  fd = RawConnect(server.port());
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(write(fd, many.data(), many.size()), static_cast<ssize_t>(many.size()));
+  answers = ReadResponses(fd);
+  close(fd);
+  ASSERT_EQ(answers.size(), 300u);
+  for (int i = 0; i < 299; ++i) {
+    EXPECT_EQ(answers[static_cast<size_t>(i)].first, 401) << i;  // No token: each is refused alike.
+  }
+  EXPECT_EQ(answers[299].first, 200);
 }
 
 }  // namespace

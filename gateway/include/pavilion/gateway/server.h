@@ -1,9 +1,10 @@
 // Server: the HTTP/1.1 front of the Router on Boost.Beast.
 //
-// Keep-alive connections, one strand per connection, requests on a connection answered in
-// order (one in flight; pipelined requests wait in the read buffer, so the queue is bounded by
-// it), an explicit body limit (413), a read timeout that closes idle or slow connections, and one
-// fail() path for connection errors. Asio types stay in server.cc.
+// Keep-alive connections, one strand per connection, HTTP/1.1 pipelining (up to
+// `pipeline_depth` requests of a connection in progress at once, answered in request order,
+// answers ready together sent in one write), an explicit body limit (413), a read timeout that
+// closes idle or slow connections, and one fail() path for connection errors. Asio types stay in
+// server.cc.
 // The Router is built with timers(), then handed to Listen.
 // Thread-safety: Listen before Run; Stop may be called from any thread or a signal.
 #pragma once
@@ -21,6 +22,9 @@ struct ServerOptions {
   size_t body_limit = 1u << 20;
   size_t pack_body_limit = 256u << 20;  // POST /v1/packs (zipped packs with images).
   int64_t read_timeout_ms = 30'000;
+  // Requests of one connection in progress at once; past it the server reads no further until
+  // answers go out (the client's sends then wait in the socket buffers).
+  size_t pipeline_depth = 64;
 };
 
 class Server {
