@@ -14,9 +14,11 @@
 #include <condition_variable>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -47,8 +49,8 @@ struct Options {
   std::exit(2);
 }
 
-// Forwards to RocksDB and counts what the writes carry, by key family (the key up to its second
-// '/' or, for the event store's own keys, its first byte), to report keys and bytes per order.
+// Forwards to RocksDB and counts what the writes carry, by key family, to report keys and bytes
+// per order.
 class CountingKvStore final : public storage::KvStore {
  public:
   explicit CountingKvStore(std::unique_ptr<storage::KvStore> inner) : inner_(std::move(inner)) {}
@@ -95,9 +97,11 @@ class CountingKvStore final : public storage::KvStore {
   }
 
  private:
+  // "cat/sku", "ord/o", ...; the event store's own keys by their first byte ("b": blocks of
+  // events, "s": the stream index, "c": checkpoints).
   static std::string Family(const std::string& key) {
-    if (key.empty() || key.find('/') == std::string::npos) return key.substr(0, 1);
     const size_t first = key.find('/');
+    if (first != 3) return key.substr(0, 1);
     const size_t second = key.find('/', first + 1);
     return key.substr(0, second == std::string::npos ? first : second);
   }
@@ -109,6 +113,28 @@ class CountingKvStore final : public storage::KvStore {
   mutable std::mutex mu_;
   std::map<std::string, Counts> families_;
 };
+
+// CPU time (user + system, in clock ticks) of each thread of this process, by thread name;
+// threads of one name (RocksDB's pools) add up.
+std::map<std::string, long> ThreadCpuTicks() {
+  std::map<std::string, long> ticks;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm"), stat(task.path() / "stat");
+    std::string name, line;
+    std::getline(comm, name);
+    std::getline(stat, line);
+    // Fields after the parenthesised name: state is the 3rd field, utime the 14th, stime 15th.
+    std::istringstream rest(line.substr(line.rfind(')') + 2));
+    std::string field;
+    long utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && rest >> field; ++i) {
+      if (i == 14) utime = std::stol(field);
+      if (i == 15) stime = std::stol(field);
+    }
+    ticks[name] += utime + stime;
+  }
+  return ticks;
+}
 
 class Driver {
  public:
@@ -250,8 +276,21 @@ int main(int argc, char** argv) {
       made += n;
     }
     kv.StartCounting();
+    const auto cpu_before = ThreadCpuTicks();
     const size_t answered = Driver(*orders, o, std::move(skus)).Run();
+    const auto cpu_after = ThreadCpuTicks();
     kv.StopCounting();
+    std::printf("CPU per order, by thread:\n");
+    const double us_per_tick = 1e6 / static_cast<double>(sysconf(_SC_CLK_TCK));
+    double total = 0;
+    for (const auto& [name, after] : cpu_after) {
+      auto before = cpu_before.find(name);
+      const double us = static_cast<double>(after - (before == cpu_before.end() ? 0 : before->second)) *
+                        us_per_tick / static_cast<double>(std::max<size_t>(answered, 1));
+      total += us;
+      if (us > 0) std::printf("  %-20s %7.1f us\n", name.c_str(), us);
+    }
+    std::printf("  %-20s %7.1f us\n", "total", total);
     std::printf("written per order (while placing; checkpoints and settlement included):\n");
     kv.Report(std::max<size_t>(answered, 1));
     for (auto& s : sources) s->Stop();

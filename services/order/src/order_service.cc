@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <mutex>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
@@ -126,7 +127,7 @@ class OrderService::Impl final : public events::Processor {
         Release(id);
         return done(std::move(copy));
       }
-      waiters_[id].push_back(std::move(done));
+      orders_.at(id).waiters.push_back(std::move(done));
       return;
     }
     if (auto err = Validate(in); !err.empty()) return done({svc_errc::invalid_argument, err});
@@ -149,8 +150,9 @@ class OrderService::Impl final : public events::Processor {
     tx.Emit(id, in.idempotency_key.empty() ? events::kFreshStream : events::kNoStream,
             schema::OrderPlaced{id, in.shopper_id, std::move(in.items)});
     tx.state().Put(IndexKey("shopper", order.shopper_id, order.created_micros, id), "");
-    waiters_[id].push_back(std::move(done));
-    cache_[id] = std::move(order);
+    Entry& entry = orders_[id];
+    entry.order = std::move(order);
+    entry.waiters.push_back(std::move(done));
     Commit(id, tx, /*fatal=*/false);
   }
 
@@ -649,17 +651,24 @@ class OrderService::Impl final : public events::Processor {
 
   // The order as the service knows it now (possibly ahead of the store), loaded into the cache.
   Order* Find(const std::string& id) {
-    if (auto it = cache_.find(id); it != cache_.end()) return &it->second;
+    if (auto it = orders_.find(id); it != orders_.end()) return &it->second.order;
     auto stored = Load(id);
     if (!stored.ok()) return nullptr;
-    return &(cache_[id] = std::move(stored).value());
+    return &(orders_[id].order = std::move(stored).value());
   }
 
-  bool Dirty(const std::string& id) const { return inflight_.count(id) > 0; }
+  bool Dirty(const std::string& id) const {
+    auto it = orders_.find(id);
+    return it != orders_.end() && it->second.inflight > 0;
+  }
 
-  // Drops a cached order that has nothing in flight; the store has its latest state.
+  // Drops a cached order that has nothing in flight and nobody waiting; the store has its
+  // latest state.
   void Release(const std::string& id) {
-    if (!Dirty(id)) cache_.erase(id);
+    auto it = orders_.find(id);
+    if (it != orders_.end() && it->second.inflight == 0 && it->second.waiters.empty()) {
+      orders_.erase(it);
+    }
   }
 
   // Writes the order's state with the transaction and appends it. Once durable, waiters for its
@@ -672,34 +681,52 @@ class OrderService::Impl final : public events::Processor {
   // Commit without the append: for the processor, whose source appends every transaction of a
   // batch of events together with its checkpoint (one write for many orders' answers).
   void Stage(const std::string& id, events::Transaction& tx) {
-    Order& o = cache_.at(id);
-    tx.state().Put(OrderKey(id), events::Encode(o));
-    ++inflight_[id];
-    tx.OnDurable([this, id](std::error_code ec) {
-      worker_.Post([this, id, ec] {
-        if (--inflight_[id] > 0) return;
-        inflight_.erase(id);
-        auto it = cache_.find(id);
-        if (it == cache_.end()) return;
-        if (ec) {
-          cache_.erase(it);  // Reload the durable state next time.
-          Fire(id, Result<Order>(svc_errc::internal, "could not store the order: " + ec.message()));
-          return;
-        }
-        if (!it->second.placed()) return;  // Still waiting for the catalog.
-        Order done = std::move(it->second);
-        cache_.erase(it);
-        Fire(id, std::move(done));
-      });
-    });
+    Entry& entry = orders_.at(id);
+    tx.state().Put(OrderKey(id), events::Encode(entry.order));
+    ++entry.inflight;
+    tx.OnDurable([this, id](std::error_code ec) { Durable(id, ec); });
   }
 
-  void Fire(const std::string& id, const Result<Order>& result) {
-    auto it = waiters_.find(id);
-    if (it == waiters_.end()) return;
-    auto callbacks = std::move(it->second);
-    waiters_.erase(it);
-    for (auto& cb : callbacks) cb(result);
+  // On the store's writer thread: queues the outcome for the worker. One task takes all the
+  // outcomes queued meanwhile (a group commit carries many orders), not one task per order.
+  void Durable(const std::string& id, std::error_code ec) {
+    bool first = false;
+    {
+      std::lock_guard lock(durable_mu_);
+      first = durable_.empty();
+      durable_.emplace_back(id, ec);
+    }
+    if (first) worker_.Post([this] { ApplyDurable(); });
+  }
+
+  void ApplyDurable() {
+    {
+      std::lock_guard lock(durable_mu_);
+      applying_.swap(durable_);
+    }
+    for (const auto& [id, ec] : applying_) Committed(id, ec);
+    applying_.clear();
+  }
+
+  // A commit of the order is durable (or failed). Once none is in flight, the waiters for its
+  // placement are answered and the cached copy is dropped.
+  void Committed(const std::string& id, std::error_code ec) {
+    auto it = orders_.find(id);
+    if (it == orders_.end() || --it->second.inflight > 0) return;
+    Entry& entry = it->second;
+    if (!ec && !entry.order.placed()) return;  // Still waiting for the catalog.
+    auto waiters = std::move(entry.waiters);
+    Result<Order> result = ec ? Result<Order>(svc_errc::internal,
+                                              "could not store the order: " + ec.message())
+                              : Result<Order>(std::move(entry.order));
+    orders_.erase(it);  // On failure the durable state is reloaded next time.
+    for (size_t i = 0; i < waiters.size(); ++i) {
+      if (i + 1 == waiters.size()) {
+        waiters[i](std::move(result));  // The last (usually the only) waiter takes it.
+      } else {
+        waiters[i](result);
+      }
+    }
   }
 
   // Applies one line's answer; decides the placement when every line has one.
@@ -841,10 +868,16 @@ class OrderService::Impl final : public events::Processor {
   OrderOptions options_;
   BuiltinPaymentProvider builtin_;
   PaymentProvider* payments_;
-  // Orders whose state may be ahead of the store, and how many commits of each are in flight.
-  std::unordered_map<std::string, Order> cache_;
-  std::unordered_map<std::string, int> inflight_;
-  std::unordered_map<std::string, std::vector<std::function<void(Result<Order>)>>> waiters_;
+  // Orders whose state may be ahead of the store.
+  struct Entry {
+    Order order;
+    int inflight = 0;  // Commits of it not yet durable.
+    std::vector<std::function<void(Result<Order>)>> waiters;  // Placements awaiting the outcome.
+  };
+  std::unordered_map<std::string, Entry> orders_;
+  // Commit outcomes from the writer thread, waiting for the worker (see Durable).
+  std::mutex durable_mu_;
+  std::vector<std::pair<std::string, std::error_code>> durable_, applying_;
   std::unordered_set<std::string> handled_due_;
 };
 
