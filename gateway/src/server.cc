@@ -181,7 +181,16 @@ class Session : public std::enable_shared_from_this<Session> {
       ++next_to_write_;
       --in_flight_;
     }
-    Write();
+    // With more answers to come, not at once: answers of one group commit arrive as a burst of
+    // tasks on this strand; the write waits until those already queued have added theirs, so
+    // they share one send.
+    if (in_flight_ == 0) return Write();
+    if (write_scheduled_ || writing_ || out_.empty()) return;
+    write_scheduled_ = true;
+    asio::post(socket_.get_executor(), [self = shared_from_this()] {
+      self->write_scheduled_ = false;
+      self->Write();
+    });
   }
 
   void Write() {
@@ -207,7 +216,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // Once closing and everything in progress is answered and written: half-close.
   bool MaybeClose() {
-    if (!closing_ || in_flight_ > 0 || writing_ || !out_.empty()) return closing_;
+    if (!closing_ || in_flight_ > 0 || writing_ || write_scheduled_ || !out_.empty()) return closing_;
     beast::error_code ec;
     socket_.shutdown(tcp::socket::shutdown_send, ec);
     return true;
@@ -221,7 +230,7 @@ class Session : public std::enable_shared_from_this<Session> {
   Router& router_;
   const ServerOptions& options_;
   size_t limit_ = 0;
-  bool reading_ = false, writing_ = false, closing_ = false;
+  bool reading_ = false, writing_ = false, write_scheduled_ = false, closing_ = false;
   size_t in_flight_ = 0;  // Requests read and not yet answered.
   uint64_t next_seq_ = 0, next_to_write_ = 0;
   std::map<uint64_t, std::string> ready_;  // Answers waiting for an earlier one.
