@@ -617,14 +617,10 @@ TEST(Orders, RestartFinishesOrdersInFlight) {
     // The process died right after writing order.placed: no service has seen it.
     auto store = events::EventStore::Open(kv, clock).value();
     events::AppendRequest r;
-    order::Order o;
-    o.id = order_id;
-    o.shopper_id = "shp_1";
-    o.lines.push_back({sku_id, "", "", "", 2, Fen(), Fen(), "pending", "", {}});
     r.events.push_back({order_id, events::kNoStream, std::string(schema::OrderPlaced::kType),
                         events::Encode(schema::OrderPlaced{order_id, "shp_1", {{sku_id, 2}}}),
                         "", "", 1});
-    r.state.Put("ord/o/" + order_id, events::Encode(o));
+    // What Place writes with the event: the shopper's index entry, no record of the order.
     ASSERT_TRUE(store->AppendAndWait(std::move(r)).ok());
   }
   InProcess p(&kv, &clock);
@@ -633,6 +629,53 @@ TEST(Orders, RestartFinishesOrdersInFlight) {
   ASSERT_TRUE(o.ok());
   EXPECT_EQ(o->status, "pending_payment");
   EXPECT_EQ(p.Sku(product_id).stock, 3);
+}
+
+TEST(Orders, PlacedOrderIsItsEventUntilTheCatalogAnswers) {
+  storage::MemoryKvStore kv;
+  events::ManualClock clock;
+  std::string product_id, sku_id, id;
+  {
+    InProcess p(&kv, &clock);
+    auto product = p.Product(p.Seller().id, 100, 5);
+    product_id = product.id;
+    sku_id = product.sku_ids[0];
+  }
+  {
+    // Only the order service runs: nothing answers the order.
+    auto store = events::EventStore::Open(kv, clock).value();
+    order::OrderService orders(*store, {});
+    id = orders.Place({"shp_1", {{sku_id, 2}}, "key-1"}, [](Result<order::Order>) {});
+    Result<order::Order> got(svc_errc::not_found, "");
+    for (int i = 0; i < 2000 && !got.ok(); ++i) {  // Until the placement is durable.
+      got = testing::Await<order::Order>([&](auto d) { orders.Get(id, kOperator, d); });
+      if (!got.ok()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    ASSERT_TRUE(got.ok()) << got.message();
+    EXPECT_EQ(got->status, "pending");
+    EXPECT_EQ(got->shopper_id, "shp_1");
+    ASSERT_EQ(got->lines.size(), 1u);
+    EXPECT_EQ(got->lines[0].status, "pending");
+    EXPECT_EQ(got->lines[0].quantity, 2);
+    std::string record;
+    EXPECT_EQ(kv.Get("ord/o/" + id, &record), storage::errc::not_found);  // Only the event.
+    auto listed = testing::Await<order::OrderPage>(
+        [&](auto d) { orders.List({"shp_1", "", "", "", 10}, d); });
+    ASSERT_TRUE(listed.ok());
+    ASSERT_EQ(listed->orders.size(), 1u);
+    EXPECT_EQ(listed->orders[0].id, id);
+    EXPECT_EQ(listed->orders[0].status, "pending");
+  }
+  // After a restart the catalog answers; a retry with the key joins the order, another body
+  // under the key is still refused.
+  InProcess p(&kv, &clock);
+  EXPECT_EQ(p.Order("shp_1", {{sku_id, 3}}, "key-1").error(), svc_errc::conflict);
+  auto again = p.Order("shp_1", {{sku_id, 2}}, "key-1");
+  ASSERT_TRUE(again.ok()) << again.message();
+  EXPECT_EQ(again->id, id);
+  EXPECT_EQ(again->status, "pending_payment");
+  EXPECT_EQ(p.Sku(product_id).stock, 3);
+  EXPECT_EQ(History(p, id), (std::vector<std::string>{"order.placed", "order.reserved"}));
 }
 
 }  // namespace

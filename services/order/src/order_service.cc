@@ -118,6 +118,10 @@ class OrderService::Impl final : public events::Processor {
     // Without a key the id is fresh and cannot exist yet; with one, a retry finds its order.
     Order* existing = in.idempotency_key.empty() ? nullptr : Find(id);
     if (existing != nullptr) {
+      // The id derives from (shopper, key): an order found under it was placed with this key. One
+      // rebuilt from its order.placed event (see Placed), which does not carry the key, learns
+      // it here.
+      if (existing->idempotency_key.empty()) existing->idempotency_key = in.idempotency_key;
       if (!SameRequest(*existing, in, hash)) {
         Release(id);
         return done(IdempotencyConflict());
@@ -132,18 +136,7 @@ class OrderService::Impl final : public events::Processor {
     }
     if (auto err = Validate(in); !err.empty()) return done({svc_errc::invalid_argument, err});
 
-    Order order;
-    order.id = id;
-    order.shopper_id = in.shopper_id;
-    order.created_micros = order.updated_micros = store_.clock().NowMicros();
-    order.idempotency_key = in.idempotency_key;
-    order.request_hash = hash;
-    for (const auto& item : in.items) {
-      OrderLine line;
-      line.sku_id = item.sku_id;
-      line.quantity = item.quantity;
-      order.lines.push_back(std::move(line));
-    }
+    Order order = Pending(id, in, store_.clock().NowMicros());
     events::Transaction tx;
     tx.set_correlation_id(id);
     // A keyless order's id is fresh; a keyed one's is derived from the key, so the store checks.
@@ -153,15 +146,53 @@ class OrderService::Impl final : public events::Processor {
     Entry& entry = orders_[id];
     entry.order = std::move(order);
     entry.waiters.push_back(std::move(done));
-    Commit(id, tx, /*fatal=*/false);
+    // No record yet: until the catalog's first answer writes one, the order.placed event is the
+    // order (Load rebuilds it from there). One key and one encoding fewer per order.
+    Track(id, tx);
+    tx.Commit(store_, /*fatal_on_error=*/false);
+  }
+
+  // An order as placed, every line awaiting the catalog.
+  static Order Pending(const std::string& id, const PlaceOrderInput& in, int64_t micros) {
+    Order order;
+    order.id = id;
+    order.shopper_id = in.shopper_id;
+    order.created_micros = order.updated_micros = micros;
+    order.idempotency_key = in.idempotency_key;
+    order.request_hash = RequestHash(in);
+    for (const auto& item : in.items) {
+      OrderLine line;
+      line.sku_id = item.sku_id;
+      line.quantity = item.quantity;
+      order.lines.push_back(std::move(line));
+    }
+    return order;
   }
 
   Result<Order> Load(const std::string& id) {
     std::string bytes;
-    if (store_.kv().Get(OrderKey(id), &bytes)) return {svc_errc::not_found, "no order " + id};
+    if (auto ec = store_.kv().Get(OrderKey(id), &bytes); ec == storage::errc::not_found) {
+      return Placed(id);
+    } else if (ec) {
+      return {svc_errc::internal, "reading the order failed"};
+    }
     auto order = events::Decode<Order>(bytes);
     if (!order.ok()) return {svc_errc::internal, "stored order is corrupt"};
     return order;
+  }
+
+  // An order without a record: placed, and not yet answered by the catalog. Rebuilt from its
+  // order.placed event, stamped with the event's time.
+  Result<Order> Placed(const std::string& id) {
+    auto history = store_.ReadStream(id, 1, 1);
+    if (!history.ok()) return {svc_errc::internal, "reading the order's events failed"};
+    if (history->empty() || history->front().type != schema::OrderPlaced::kType) {
+      return {svc_errc::not_found, "no order " + id};
+    }
+    auto placed = events::Decode<schema::OrderPlaced>(history->front().payload);
+    if (!placed.ok()) return {svc_errc::internal, "stored order is corrupt"};
+    return Pending(id, PlaceOrderInput{placed->shopper_id, std::move(placed->items), ""},
+                   history->front().time_micros);
   }
 
   Result<Order> Get(const std::string& id, const Actor& who) {
@@ -681,9 +712,13 @@ class OrderService::Impl final : public events::Processor {
   // Commit without the append: for the processor, whose source appends every transaction of a
   // batch of events together with its checkpoint (one write for many orders' answers).
   void Stage(const std::string& id, events::Transaction& tx) {
-    Entry& entry = orders_.at(id);
-    tx.state().Put(OrderKey(id), events::Encode(entry.order));
-    ++entry.inflight;
+    tx.state().Put(OrderKey(id), events::Encode(orders_.at(id).order));
+    Track(id, tx);
+  }
+
+  // Counts the transaction as a commit of the order in flight until it is durable.
+  void Track(const std::string& id, events::Transaction& tx) {
+    ++orders_.at(id).inflight;
     tx.OnDurable([this, id](std::error_code ec) { Durable(id, ec); });
   }
 
