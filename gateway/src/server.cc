@@ -172,9 +172,15 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // Queues the answer to request `seq`; writes every answer whose turn has come.
   void Answer(uint64_t seq, unsigned version, bool keep_alive, HttpResponse r) {
-    std::string bytes;
-    AppendResponse(r, version, keep_alive, bytes);
-    ready_.emplace(seq, std::move(bytes));
+    if (seq != next_to_write_) {  // An earlier answer is still to come: this one waits.
+      std::string bytes;
+      AppendResponse(r, version, keep_alive, bytes);
+      ready_.emplace(seq, std::move(bytes));
+      return;
+    }
+    AppendResponse(r, version, keep_alive, out_);
+    ++next_to_write_;
+    --in_flight_;
     for (auto it = ready_.begin(); it != ready_.end() && it->first == next_to_write_;
          it = ready_.erase(it)) {
       out_.append(it->second);

@@ -4,6 +4,7 @@
 
 #include "pavilion/events/codec.h"
 #include "pavilion/events/envelope.h"
+#include "pavilion/events/json_writer.h"
 #include "pavilion/events/clock.h"
 #include "pavilion/events/schema.h"
 
@@ -35,6 +36,25 @@ struct Ints {
     v(a), v(b), v(c), v(d), v(e), v(f);
   }
 };
+
+TEST(JsonWriter, EscapesQuotesBackslashesAndControlCharactersAndNothingElse) {
+  std::string out;
+  events::JsonWriter::Escape("沁州黄\"小米\\500g\n\t\r\x01\x1f end", out);
+  EXPECT_EQ(out, "沁州黄\\\"小米\\\\500g\\n\\t\\r\\u0001\\u001f end");
+  out.clear();
+  events::JsonWriter::Escape("", out);
+  EXPECT_EQ(out, "");
+  events::JsonWriter::Escape("\"", out);
+  EXPECT_EQ(out, "\\\"");
+  std::string nul(1, '\0');
+  out.clear();
+  events::JsonWriter::Escape(nul + "a" + nul, out);
+  EXPECT_EQ(out, "\\u0000a\\u0000");
+  events::JsonWriter w;
+  w.BeginObject().Field("n", int64_t{-9223372036854775807 - 1}).Field("z", 0).Field("s", "a\"b");
+  w.EndObject();
+  EXPECT_EQ(w.Take(), R"({"n":-9223372036854775808,"z":0,"s":"a\"b"})");
+}
 
 TEST(Codec, IntegersRoundTripIncludingExtremes) {
   Ints in{INT64_MIN, INT64_MAX, -1, UINT64_MAX, 7, true};

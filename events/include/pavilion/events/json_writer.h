@@ -1,6 +1,7 @@
 // JsonWriter: builds a JSON text with commas and string escaping handled. Not thread-safe.
 #pragma once
 
+#include <charconv>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -16,7 +17,7 @@ class JsonWriter {
   JsonWriter& EndArray() { return Close(']'); }
   JsonWriter& Key(std::string_view k) {
     Separate();
-    Quote(k);
+    Quote(k);  // Keys are ours, but checked alike: one with a quote would break the text.
     out_.push_back(':');
     after_key_ = true;
     return *this;
@@ -28,7 +29,8 @@ class JsonWriter {
   }
   JsonWriter& Int(int64_t v) {
     Separate();
-    out_ += std::to_string(v);
+    char buf[24];
+    out_.append(buf, static_cast<size_t>(std::to_chars(buf, buf + sizeof buf, v).ptr - buf));
     return *this;
   }
   JsonWriter& Bool(bool b) {
@@ -54,9 +56,15 @@ class JsonWriter {
   }
   std::string Take() { return std::move(out_); }
 
+  // Appends `s` escaped: runs that need no escaping (nearly all text) are appended whole.
   static void Escape(std::string_view s, std::string& out) {
     static constexpr char kHex[] = "0123456789abcdef";
-    for (char c : s) {
+    size_t plain = 0;  // Start of the run not yet appended.
+    for (size_t i = 0; i < s.size(); ++i) {
+      const char c = s[i];
+      if (static_cast<unsigned char>(c) >= 0x20 && c != '"' && c != '\\') continue;
+      out.append(s.data() + plain, i - plain);
+      plain = i + 1;
       switch (c) {
         case '"': out += "\\\""; break;
         case '\\': out += "\\\\"; break;
@@ -64,15 +72,12 @@ class JsonWriter {
         case '\r': out += "\\r"; break;
         case '\t': out += "\\t"; break;
         default:
-          if (static_cast<unsigned char>(c) < 0x20) {
-            out += "\\u00";
-            out.push_back(kHex[(c >> 4) & 0xf]);
-            out.push_back(kHex[c & 0xf]);
-          } else {
-            out.push_back(c);
-          }
+          out += "\\u00";
+          out.push_back(kHex[(c >> 4) & 0xf]);
+          out.push_back(kHex[c & 0xf]);
       }
     }
+    out.append(s.data() + plain, s.size() - plain);
   }
 
  private:
