@@ -72,7 +72,9 @@ void EmbeddedSource::Schedule() {
 }
 
 void EmbeddedSource::Pump() {
-  constexpr size_t kMaxEvents = 4096;
+  // A pump commits every 256 events, not every 4,096: the store writes one part while the
+  // processor handles the next (about +5 % orders/s; bench/RESULTS.md, 2026-11-23 session 5).
+  constexpr size_t kMaxEvents = 256;
   buffer_.clear();
   uint64_t cursor = cursor_.load();
   if (!store_.ReadRecent(cursor + 1, kMaxEvents, &buffer_)) {
