@@ -242,7 +242,7 @@ int main(int argc, char** argv) {
     auto store = events::EventStore::Open(kv, events::SystemClock::Instance());
     if (!store.ok()) Die("cannot open the event store: " + store.message());
     catalog::CatalogOptions copts;
-    copts.hold_cap = getenv("NOHOLD") ? 0 : 100;
+    copts.hold_cap = 100;
     auto catalog = std::make_unique<catalog::CatalogService>(**store, copts);
     auto orders = std::make_unique<order::OrderService>(**store, order::OrderOptions{});
     auto settlement = std::make_unique<settlement::SettlementService>(**store);

@@ -507,69 +507,6 @@ TEST(Orders, HoldCapStopsOneShopperFromLockingStock) {
   EXPECT_EQ(p.Order("hoarder", {{sku, 1}})->status, "pending_payment");
 }
 
-TEST(Orders, HoldsAreRebuiltFromReservationsAfterARestart) {
-  storage::MemoryKvStore kv;
-  events::ManualClock clock;
-  testing::InProcessOptions opts;
-  opts.catalog.hold_cap = 3;
-  std::string sku, cancelled, paid;
-  {
-    InProcess p(&kv, &clock, opts);
-    auto product = p.Product(p.Seller().id, 100, 100);
-    sku = product.sku_ids[0];
-    cancelled = p.Order("hoarder", {{sku, 1}})->id;
-    paid = p.Order("hoarder", {{sku, 1}})->id;
-    ASSERT_EQ(p.Order("hoarder", {{sku, 1}})->status, "pending_payment");  // Holds 3.
-    ASSERT_EQ(p.Order("other", {{sku, 2}})->status, "pending_payment");
-  }
-  auto restart = [&] { return std::make_unique<InProcess>(&kv, &clock, opts); };
-  {
-    auto p = restart();
-    EXPECT_EQ(p->Order("hoarder", {{sku, 1}})->lines[0].reason, "hold_limit");
-    EXPECT_EQ(p->Order("other", {{sku, 1}})->status, "pending_payment");  // Holds 3 now.
-    ASSERT_TRUE(p->Do([&](auto d) { p->orders->Cancel(cancelled, Shopper("hoarder"), d); }).ok());
-    ASSERT_TRUE(p->Do([&](auto d) { p->orders->Pay(paid, Shopper("hoarder"), d); }).ok());
-    p->Settle();
-  }
-  auto p = restart();  // The hoarder holds 1 now: 2 more fit, not 3.
-  EXPECT_EQ(p->Order("hoarder", {{sku, 3}})->lines[0].reason, "hold_limit");
-  EXPECT_EQ(p->Order("hoarder", {{sku, 2}})->status, "pending_payment");
-  EXPECT_EQ(p->Order("other", {{sku, 1}})->lines[0].reason, "hold_limit");
-  bool counters = false;
-  ASSERT_FALSE(kv.Scan("cat/hold/", "cat/hold0", [&](auto, auto) { return !(counters = true); }));
-  EXPECT_FALSE(counters);  // Kept in memory only.
-}
-
-TEST(Orders, HoldCountersOfAnOlderStoreStayAuthoritative) {
-  storage::MemoryKvStore kv;
-  events::ManualClock clock;
-  testing::InProcessOptions opts;
-  opts.catalog.hold_cap = 3;
-  std::string sku;
-  {
-    InProcess p(&kv, &clock, opts);
-    sku = p.Product(p.Seller().id, 100, 100).sku_ids[0];
-  }
-  // As an older build left it: a counter of 2 held units, and a reservation naming no shopper.
-  storage::WriteBatch old;
-  old.Put(std::string("cat/hold/hoarder") + '\0' + sku, "2");
-  std::string units;
-  events::PutVarint(units, 2);
-  old.Put("cat/res/ord_old/0", units);
-  ASSERT_FALSE(kv.Write(old, true));
-  {
-    InProcess p(&kv, &clock, opts);
-    EXPECT_EQ(p.Order("hoarder", {{sku, 2}})->lines[0].reason, "hold_limit");
-    EXPECT_EQ(p.Order("hoarder", {{sku, 1}})->status, "pending_payment");
-    p.Settle();
-  }
-  std::string counter;
-  ASSERT_FALSE(kv.Get(std::string("cat/hold/hoarder") + '\0' + sku, &counter));
-  EXPECT_EQ(counter, "3");  // Still maintained on disk.
-  InProcess p(&kv, &clock, opts);
-  EXPECT_EQ(p.Order("hoarder", {{sku, 1}})->lines[0].reason, "hold_limit");
-}
-
 TEST(Orders, RejectedOrderGivesReasonsAndReleasesWhatItReserved) {
   InProcess p;
   auto seller = p.Seller();

@@ -312,7 +312,6 @@ class CatalogService::Impl final : public events::Processor {
   Impl(events::EventStore& store, CatalogOptions options) : store_(store), options_(options) {
     BuildIndex();
     LoadListings();
-    LoadHolds();
   }
 
   std::string_view name() const override { return "catalog"; }
@@ -632,12 +631,12 @@ class CatalogService::Impl final : public events::Processor {
     return ec;
   }
 
-  // The caches of records (SKUs, products, sellers, import keys; not the holds, kept whole) are
-  // bounded: past CatalogOptions::cache_limit entries they are dropped, once every write queued
-  // so far is durable (until then the store would show older versions of what the cache holds).
-  // Called only between transactions: at the start of commands and queries.
+  // The caches of records (SKUs, products, sellers, holds, import keys) are bounded: past
+  // CatalogOptions::cache_limit entries they are dropped, once every write queued so far is durable (until then
+  // the store would show older versions of what the cache holds). Called only between
+  // transactions: at the start of commands and queries.
   void TrimCaches() {
-    if (skus_.size() + products_.size() + outer_.size() + listings_.size() <
+    if (skus_.size() + products_.size() + outer_.size() + holds_.size() + listings_.size() <
         options_.cache_limit) {
       return;
     }
@@ -647,6 +646,7 @@ class CatalogService::Impl final : public events::Processor {
     products_.clear();
     outer_.clear();
     outer_trims_.fetch_add(1, std::memory_order_release);
+    holds_.clear();
     sellers_.clear();
     listings_.clear();
   }
@@ -1061,38 +1061,6 @@ class CatalogService::Impl final : public events::Processor {
     return d;
   }
 
-  // What each shopper holds of each SKU is kept in memory only, rebuilt here from the
-  // reservation records (each names its shopper, stock SKU and units; they are written and
-  // consumed atomically with the stock they hold), so a reservation writes one key, not two.
-  // A store from before that has hold counters ("cat/hold/…"): they stay authoritative and
-  // maintained there (legacy_holds_), since its older reservation records name no shopper.
-  void LoadHolds() {
-    if (options_.hold_cap <= 0) return;
-    const std::string legacy = "cat/hold/";
-    auto ec = store_.kv().Scan(legacy, storage::PrefixEnd(legacy),
-                               [&](std::string_view k, std::string_view v) {
-                                 legacy_holds_ = true;
-                                 holds_[std::string(k)] = std::stoll(std::string(v));
-                                 return true;
-                               });
-    const std::string prefix = "cat/res/";
-    if (!ec && !legacy_holds_) {
-      ec = store_.kv().Scan(prefix, storage::PrefixEnd(prefix),
-                            [&](std::string_view, std::string_view v) {
-                              events::Reader r(v);
-                              uint64_t units = 0;
-                              std::string shopper, sku;
-                              if (!r.Varint(&units)) return true;
-                              if (r.done()) return true;  // Older: made with no cap, counts nothing.
-                              r(shopper);
-                              r(sku);
-                              if (r.done()) holds_[HoldKey(shopper, sku)] += static_cast<int64_t>(units);
-                              return true;
-                            });
-    }
-    if (ec) throw std::runtime_error("catalog: cannot read the holds: " + ec.message());
-  }
-
   void LoadListings() {
     const std::string prefix = "cat/listings-of/";
     auto ec = store_.kv().Scan(prefix, storage::PrefixEnd(prefix),
@@ -1217,13 +1185,9 @@ class CatalogService::Impl final : public events::Processor {
       sku->reserved += item.quantity;
       tx.state().Put(SkuKey(sku->id), events::Encode(*sku));
       AddHold(order.shopper_id, sku->id, item.quantity, tx);
-      // Units, then whose and of which SKU: the holds are rebuilt from these (LoadHolds).
-      std::string reservation;
-      events::PutVarint(reservation, static_cast<uint64_t>(item.quantity));
-      events::Writer w(reservation);
-      w(order.shopper_id);
-      w(sku->id);
-      tx.state().Put(ReservationKey(order.order_id, line), std::move(reservation));
+      std::string qty;
+      events::PutVarint(qty, static_cast<uint64_t>(item.quantity));
+      tx.state().Put(ReservationKey(order.order_id, line), qty);
       // The supplier ships (its sub-order); the shopper pays the listing's price.
       tx.Emit(sku->id, events::kAnyVersion,
               schema::StockReserved{order.order_id, line, listed->id, listed->product_id,
@@ -1324,25 +1288,27 @@ class CatalogService::Impl final : public events::Processor {
     Consumed(done_key, tx);
   }
 
-  int64_t Held(const std::string& shopper, const std::string& sku) const {
-    auto it = holds_.find(HoldKey(shopper, sku));
-    return it == holds_.end() ? 0 : it->second;
+  int64_t Held(const std::string& shopper, const std::string& sku) {
+    std::string key = HoldKey(shopper, sku);
+    if (auto it = holds_.find(key); it != holds_.end()) return it->second;
+    std::string v;
+    int64_t held = 0;
+    if (!store_.kv().Get(key, &v)) held = std::stoll(v);
+    return holds_[key] = held;
   }
 
   void AddHold(const std::string& shopper, const std::string& sku, int64_t delta,
                events::Transaction& tx) {
     if (options_.hold_cap <= 0) return;
     std::string key = HoldKey(shopper, sku);
-    auto it = holds_.try_emplace(std::move(key), 0).first;
-    it->second = std::max<int64_t>(0, it->second + delta);
-    if (legacy_holds_) {  // See LoadHolds.
-      if (it->second == 0) {
-        tx.state().Delete(it->first);
-      } else {
-        tx.state().Put(it->first, std::to_string(it->second));
-      }
+    int64_t held = std::max<int64_t>(0, Held(shopper, sku) + delta);
+    holds_[key] = held;
+    if (held == 0) {
+      tx.state().Delete(key);
+      holds_.erase(key);
+    } else {
+      tx.state().Put(key, std::to_string(held));
     }
-    if (it->second == 0) holds_.erase(it);
   }
 
  public:
@@ -1354,9 +1320,7 @@ class CatalogService::Impl final : public events::Processor {
   CatalogOptions options_;
   std::unordered_map<std::string, Seller> sellers_;
   std::unordered_map<std::string, Sku> skus_;
-  // Units each shopper holds of each SKU (HoldKey), not counting zeros; see LoadHolds.
   std::unordered_map<std::string, int64_t> holds_;
-  bool legacy_holds_ = false;
   std::unordered_set<std::string> codes_;  // Trace codes handed out by this process.
   std::unordered_set<std::string> images_;  // Refs of stored images (a cache).
   std::unordered_map<std::string, Product> products_;
