@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Reproduces every figure in bench/RESULTS.md. Builds Release into build-release, runs the Google
-# Benchmarks, then starts `pavilion serve` (embedded transport, --durability sync, fresh data dir)
-# and drives it with pavilion-load. Usage: bench/run.sh [seconds per load run, default 10]
+# Benchmarks, the catalog benchmark and the order path without HTTP (pavilion-order-bench), then
+# starts `pavilion serve` (embedded transport, --durability sync, fresh data dir) and drives it
+# with pavilion-load: one request at a time per connection at 1, 16, 64 and 256 connections, then
+# HTTP/1.1-pipelined (64 connections, 16 and 32 in flight on each), then the flash sale.
+# Usage: bench/run.sh [seconds per load run, default 10]
 # FLASH_SECONDS (default 40) bounds the flash sale; SOAK_SECONDS adds a sustained run that prints
-# the server's RSS every minute (SOAK_SECONDS=1300 places about ten million orders here);
+# the server's RSS every minute (SOAK_SECONDS=900 places about ten million orders here);
 # PACK_SKUS (default 1000000) sizes the catalog pack benchmark.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +29,8 @@ pack_dir=$(mktemp -d)
 build-release/bench/pavilion-pack-bench --dir "$pack_dir" --skus "${PACK_SKUS:-1000000}" \
   --skus-per-product 4 --csv-rows 100000 --queries 10000
 rm -rf "$pack_dir"
+echo "== the order path without HTTP: 1024 orders in flight through OrderService::Place"
+build-release/bench/pavilion-order-bench --inflight 1024 --seconds "$secs"
 
 data=$(mktemp -d)
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$data"' EXIT
@@ -43,6 +48,12 @@ echo "== server on port $port (embedded, durability sync)"
 for c in 1 16 64 256; do
   "$load" --target 127.0.0.1:$port --mode healthz --connections $c --duration "$secs"
   "$load" --target 127.0.0.1:$port --token $token --mode orders --skus 1000 --connections $c --duration "$secs"
+done
+echo "== HTTP/1.1 pipelining: 64 connections, 16 and 32 requests in flight on each"
+for d in 16 32; do
+  "$load" --target 127.0.0.1:$port --mode healthz --connections 64 --pipeline $d --duration "$secs"
+  "$load" --target 127.0.0.1:$port --token $token --mode orders --skus 1000 --connections 64 \
+    --pipeline $d --duration "$secs"
 done
 echo "== flash sale: one SKU, 100000 units, 256 connections, 5120 shoppers, until past sold out"
 "$load" --target 127.0.0.1:$port --token $token --mode orders --hot-stock 100000 --connections 256 --shoppers 5120 --duration "${FLASH_SECONDS:-40}"
