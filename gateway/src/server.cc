@@ -12,6 +12,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <atomic>
 #include <cstdio>
 #include <map>
 #include <optional>
@@ -70,11 +71,16 @@ void AppendResponse(const HttpResponse& r, unsigned version, bool keep_alive, st
 // requires; those ready together go out in one write.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket&& socket, Router& router, const ServerOptions& options)
+  Session(tcp::socket&& socket, Router& router, const ServerOptions& options,
+          std::atomic<int64_t>& open)
       : socket_(std::move(socket)),
         idle_timer_(socket_.get_executor()),
         router_(router),
-        options_(options) {}
+        options_(options),
+        open_(open) {
+    open_.fetch_add(1, std::memory_order_relaxed);
+  }
+  ~Session() { open_.fetch_sub(1, std::memory_order_relaxed); }
 
   void Start() {
     asio::dispatch(socket_.get_executor(),
@@ -125,7 +131,10 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OnRead(beast::error_code ec, size_t) {
     reading_ = false;
-    ++timer_generation_;  // A request arrived (or the read ended): the idle timer is moot.
+    // A request arrived (or the read ended): the idle wait is moot. Cancelled, not left to
+    // expire, since its handler holds the session (and a closed connection's buffers) until then.
+    ++timer_generation_;
+    idle_timer_.cancel();
     if (ec == http::error::end_of_stream) {
       closing_ = true;  // The client sent all it will; answer what is in progress, then close.
       MaybeClose();
@@ -235,6 +244,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   Router& router_;
   const ServerOptions& options_;
+  std::atomic<int64_t>& open_;  // The server's count of sessions alive.
   size_t limit_ = 0;
   bool reading_ = false, writing_ = false, write_scheduled_ = false, closing_ = false;
   size_t in_flight_ = 0;  // Requests read and not yet answered.
@@ -282,6 +292,7 @@ class Server::Impl {
 
   void Stop() { ioc_.stop(); }
   Timers& timers() { return timers_; }
+  int64_t open_connections() const { return open_.load(std::memory_order_relaxed); }
 
  private:
   void Accept() {
@@ -291,7 +302,7 @@ class Server::Impl {
         if (ec == asio::error::operation_aborted) return;
       } else {
         s.set_option(tcp::no_delay(true), ec);
-        std::make_shared<Session>(std::move(s), *router_, options_)->Start();
+        std::make_shared<Session>(std::move(s), *router_, options_, open_)->Start();
       }
       Accept();
     });
@@ -299,6 +310,7 @@ class Server::Impl {
 
   Router* router_ = nullptr;
   ServerOptions options_;
+  std::atomic<int64_t> open_{0};
   asio::io_context ioc_;
   tcp::acceptor acceptor_;
   asio::signal_set signals_;
@@ -313,5 +325,6 @@ Result<uint16_t> Server::Listen(Router& router, const std::string& host, uint16_
 void Server::Run() { impl_->Run(); }
 void Server::Stop() { impl_->Stop(); }
 Timers& Server::timers() { return impl_->timers(); }
+int64_t Server::open_connections() const { return impl_->open_connections(); }
 
 }  // namespace pavilion::gateway

@@ -555,5 +555,31 @@ TEST(Integration, PipelinedRequestsAreAnsweredInRequestOrder) {
   EXPECT_EQ(answers[299].first, 200);
 }
 
+TEST(Integration, ClosedConnectionsLeaveNothingBehind) {
+  pavilion::testing::TempDir dir;
+  Pavilion server(dir.str(), {"--no-demo"});  // The read timeout stays at 30 s.
+  ASSERT_NE(server.port(), 0);
+  for (int i = 0; i < 20; ++i) {
+    int fd = RawConnect(server.port());
+    ASSERT_GE(fd, 0);
+    // Half the clients ask the server to close, half close themselves after the answer.
+    const std::string request = i % 2 ? "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                                      : "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    ASSERT_EQ(write(fd, request.data(), request.size()), static_cast<ssize_t>(request.size()));
+    if (i % 2) {
+      EXPECT_EQ(ReadResponses(fd).size(), 1u);
+    } else {
+      char buf[512];
+      EXPECT_GT(read(fd, buf, sizeof buf), 0);
+    }
+    close(fd);
+  }
+  // Only the connection asking remains, well before the read timeout could have closed the rest.
+  HttpClient c = server.Client();
+  EXPECT_TRUE(Eventually(
+      [&] { return c.Get("/metrics").body.find("pavilion_http_connections 1\n") != std::string::npos; },
+      5'000));
+}
+
 }  // namespace
 }  // namespace pavilion

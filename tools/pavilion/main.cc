@@ -231,7 +231,9 @@ int Serve(std::map<std::string, std::string> flags) {
   auto router = std::make_unique<gateway::Router>(
       gateway::Services{*catalog, *orders, *settlement, **store}, identity, server.timers(),
       ropts);
-  router->SetMetricsHook([&sources, &relay, &store](std::string& out) {
+  router->SetMetricsHook([&sources, &relay, &store, &server](std::string& out) {
+    out += "# TYPE pavilion_http_connections gauge\npavilion_http_connections " +
+           std::to_string(server.open_connections()) + "\n";
     out += "# TYPE pavilion_projection_lag gauge\n";
     for (const auto& s : sources) {
       out += "pavilion_projection_lag{processor=\"" + std::string(s->processor_name()) + "\"} " +

@@ -38,6 +38,8 @@ class Server {
   void Run();
   void Stop();
   Timers& timers();
+  // Connections open now (sessions alive), for /metrics.
+  int64_t open_connections() const;
 
  private:
   class Impl;
