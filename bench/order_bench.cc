@@ -1,6 +1,7 @@
 // pavilion-order-bench: the order path without HTTP — what the services cost per order.
 //
 //   pavilion-order-bench [--dir DIR] [--inflight N] [--seconds S] [--skus N] [--shoppers N]
+//                        [--hold-cap N]   (default 100, as `pavilion serve`; 0: no cap)
 //
 // Wires the catalog, order and settlement services on a fresh RocksDB store with synced group
 // commits and embedded sources, exactly as `pavilion serve` does, creates one seller with
@@ -42,6 +43,7 @@ struct Options {
   double seconds = 10;
   int skus = 1000;
   int shoppers = 5120;
+  int64_t hold_cap = 100;
 };
 
 [[noreturn]] void Die(const std::string& m) {
@@ -220,6 +222,8 @@ int main(int argc, char** argv) {
       o.seconds = std::stod(v);
     } else if (k == "--skus") {
       o.skus = std::stoi(v);
+    } else if (k == "--hold-cap") {
+      o.hold_cap = std::stoll(v);
     } else if (k == "--shoppers") {
       o.shoppers = std::stoi(v);
     } else {
@@ -242,7 +246,7 @@ int main(int argc, char** argv) {
     auto store = events::EventStore::Open(kv, events::SystemClock::Instance());
     if (!store.ok()) Die("cannot open the event store: " + store.message());
     catalog::CatalogOptions copts;
-    copts.hold_cap = 100;
+    copts.hold_cap = o.hold_cap;
     auto catalog = std::make_unique<catalog::CatalogService>(**store, copts);
     auto orders = std::make_unique<order::OrderService>(**store, order::OrderOptions{});
     auto settlement = std::make_unique<settlement::SettlementService>(**store);
