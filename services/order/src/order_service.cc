@@ -136,7 +136,7 @@ class OrderService::Impl final : public events::Processor {
     }
     if (auto err = Validate(in); !err.empty()) return done({svc_errc::invalid_argument, err});
 
-    Order order = Pending(id, in, store_.clock().NowMicros());
+    Order order = Pending(id, in, hash, store_.clock().NowMicros());
     events::Transaction tx;
     tx.set_correlation_id(id);
     // A keyless order's id is fresh; a keyed one's is derived from the key, so the store checks.
@@ -153,13 +153,14 @@ class OrderService::Impl final : public events::Processor {
   }
 
   // An order as placed, every line awaiting the catalog.
-  static Order Pending(const std::string& id, const PlaceOrderInput& in, int64_t micros) {
+  static Order Pending(const std::string& id, const PlaceOrderInput& in, uint64_t request_hash,
+                       int64_t micros) {
     Order order;
     order.id = id;
     order.shopper_id = in.shopper_id;
     order.created_micros = order.updated_micros = micros;
     order.idempotency_key = in.idempotency_key;
-    order.request_hash = RequestHash(in);
+    order.request_hash = request_hash;
     for (const auto& item : in.items) {
       OrderLine line;
       line.sku_id = item.sku_id;
@@ -191,8 +192,8 @@ class OrderService::Impl final : public events::Processor {
     }
     auto placed = events::Decode<schema::OrderPlaced>(history->front().payload);
     if (!placed.ok()) return {svc_errc::internal, "stored order is corrupt"};
-    return Pending(id, PlaceOrderInput{placed->shopper_id, std::move(placed->items), ""},
-                   history->front().time_micros);
+    PlaceOrderInput in{placed->shopper_id, std::move(placed->items), ""};
+    return Pending(id, in, RequestHash(in), history->front().time_micros);
   }
 
   Result<Order> Get(const std::string& id, const Actor& who) {
