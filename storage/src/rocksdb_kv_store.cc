@@ -35,6 +35,7 @@ void QuietPerfContext() {
 }
 
 rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
+std::string_view ToView(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
 
 // A key's family, for the memtable's insert hints: "ord/o/…" → "ord/o/", "cat/sku/…" →
 // "cat/sku/", an event-store key by its first byte (and a stream index key by its stream's type:
@@ -58,7 +59,6 @@ class KeyFamily final : public rocksdb::SliceTransform {
   }
   bool InDomain(const rocksdb::Slice&) const override { return true; }
 };
-std::string_view ToView(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
 
 class RocksDbKvStore final : public KvStore {
  public:
@@ -96,9 +96,10 @@ class RocksDbKvStore final : public KvStore {
 
   std::error_code Write(const WriteBatch& batch, bool sync) override {
     QuietPerfContext();
-    // In key order: the memtable's skip list then reuses the previous insert's search path
-    // (its sequential-insert splice) instead of descending from the top for every key. A stable
-    // sort keeps the order of operations on the same key, so the last one is known.
+    // In key order: each key then follows the previous one of its family, and the memtable
+    // places it from that family's insert hint (KeyFamily) instead of descending from the top
+    // of the skip list. A stable sort keeps the order of operations on the same key, so the
+    // last one is known.
     // The buffers are kept per thread between calls: a group commit of several megabytes then
     // reuses memory already mapped instead of faulting in fresh pages each time.
     thread_local std::vector<const WriteBatch::Op*> ordered;

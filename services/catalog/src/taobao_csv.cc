@@ -66,9 +66,6 @@ bool ValidUtf8(std::string_view s) {
   return true;
 }
 
-// UTF-16 (after its BOM) to UTF-8 by hand: the assistant's usual encoding, decoded at a few
-// instructions a character (iconv takes several times that). Unpaired surrogates and an odd
-// trailing byte are errors naming the byte.
 // The UTF-16 code unit at byte `at`.
 template <bool kBigEndian>
 uint32_t Utf16Unit(std::string_view bytes, size_t at) {
@@ -77,6 +74,9 @@ uint32_t Utf16Unit(std::string_view bytes, size_t at) {
   return static_cast<uint32_t>(hi << 8 | lo);
 }
 
+// UTF-16 (after its BOM) to UTF-8 by hand: the assistant's usual encoding, decoded at a few
+// instructions a character (iconv takes several times that). Unpaired surrogates and an odd
+// trailing byte are errors naming the byte (counted from `base`, where `bytes` starts).
 template <bool kBigEndian>
 Result<std::string> Utf16ToUtf8(std::string_view bytes, size_t base = 0) {
   const char* name = kBigEndian ? "UTF-16BE" : "UTF-16LE";
