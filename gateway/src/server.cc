@@ -132,8 +132,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnRead(beast::error_code ec, size_t) {
     reading_ = false;
     // A request arrived (or the read ended): the idle wait is moot. Cancelled, not left to
-    // expire, since its handler holds the session (and a closed connection's buffers) until then.
-    ++timer_generation_;
+    // expire, since its handler holds the session (and a closed connection's buffers) until then;
+    // one already due finds reading_ false or a newer generation armed.
     idle_timer_.cancel();
     if (ec == http::error::end_of_stream) {
       closing_ = true;  // The client sent all it will; answer what is in progress, then close.
@@ -225,8 +225,11 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (!out_.empty()) return Write();
     if (MaybeClose()) return;
-    Read();           // Resumes reading if it had stopped at the pipeline depth.
-    ArmIdleTimer();   // Everything answered while a read waits: the idle clock starts now.
+    if (reading_) {
+      ArmIdleTimer();  // Everything answered while a read waits: the idle clock starts now.
+    } else {
+      Read();  // Reading had stopped at the pipeline depth; it arms the clock itself.
+    }
   }
 
   // Once closing and everything in progress is answered and written: half-close.
