@@ -72,6 +72,13 @@ Result<std::string> BuiltinPaymentProvider::Refund(const std::string&, Fen amoun
 }
 
 class OrderService::Impl final : public events::Processor {
+  // An order the worker has ahead of the store (orders_).
+  struct Entry {
+    Order order;
+    int inflight = 0;  // Commits of it not yet durable.
+    std::vector<std::function<void(Result<Order>)>> waiters;  // Placements awaiting the outcome.
+  };
+
  public:
   Impl(events::EventStore& store, events::Worker& worker, OrderOptions options,
        PaymentProvider* payments)
@@ -118,10 +125,6 @@ class OrderService::Impl final : public events::Processor {
     // Without a key the id is fresh and cannot exist yet; with one, a retry finds its order.
     Order* existing = in.idempotency_key.empty() ? nullptr : Find(id);
     if (existing != nullptr) {
-      // The id derives from (shopper, key): an order found under it was placed with this key. One
-      // rebuilt from its order.placed event (see Placed), which does not carry the key, learns
-      // it here.
-      if (existing->idempotency_key.empty()) existing->idempotency_key = in.idempotency_key;
       if (!SameRequest(*existing, in, hash)) {
         Release(id);
         return done(IdempotencyConflict());
@@ -148,7 +151,7 @@ class OrderService::Impl final : public events::Processor {
     entry.waiters.push_back(std::move(done));
     // No record yet: until the catalog's first answer writes one, the order.placed event is the
     // order (Load rebuilds it from there). One key and one encoding fewer per order.
-    Track(id, tx);
+    Track(id, entry, tx);
     tx.Commit(store_, /*fatal_on_error=*/false);
   }
 
@@ -609,9 +612,11 @@ class OrderService::Impl final : public events::Processor {
             "retry, or use a new key for a new order"};
   }
 
+  // For an order found under the id a keyed request derives: the id already stands for
+  // (shopper, key), so the key itself is not compared (an order rebuilt from its order.placed
+  // event, see Placed, does not know it).
   static bool SameRequest(const Order& o, const PlaceOrderInput& in, uint64_t hash) {
-    return o.shopper_id == in.shopper_id && o.idempotency_key == in.idempotency_key &&
-           o.request_hash == hash;
+    return o.shopper_id == in.shopper_id && o.request_hash == hash;
   }
 
   static bool CanSee(const Order& o, const Actor& who) {
@@ -713,13 +718,14 @@ class OrderService::Impl final : public events::Processor {
   // Commit without the append: for the processor, whose source appends every transaction of a
   // batch of events together with its checkpoint (one write for many orders' answers).
   void Stage(const std::string& id, events::Transaction& tx) {
-    tx.state().Put(OrderKey(id), events::Encode(orders_.at(id).order));
-    Track(id, tx);
+    Entry& entry = orders_.at(id);
+    tx.state().Put(OrderKey(id), events::Encode(entry.order));
+    Track(id, entry, tx);
   }
 
-  // Counts the transaction as a commit of the order in flight until it is durable.
-  void Track(const std::string& id, events::Transaction& tx) {
-    ++orders_.at(id).inflight;
+  // Counts the transaction as a commit of the order (`entry`) in flight until it is durable.
+  void Track(const std::string& id, Entry& entry, events::Transaction& tx) {
+    ++entry.inflight;
     tx.OnDurable([this, id](std::error_code ec) { Durable(id, ec); });
   }
 
@@ -905,11 +911,6 @@ class OrderService::Impl final : public events::Processor {
   BuiltinPaymentProvider builtin_;
   PaymentProvider* payments_;
   // Orders whose state may be ahead of the store.
-  struct Entry {
-    Order order;
-    int inflight = 0;  // Commits of it not yet durable.
-    std::vector<std::function<void(Result<Order>)>> waiters;  // Placements awaiting the outcome.
-  };
   std::unordered_map<std::string, Entry> orders_;
   // Commit outcomes from the writer thread, waiting for the worker (see Durable).
   std::mutex durable_mu_;
