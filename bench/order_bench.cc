@@ -74,6 +74,7 @@ class CountingKvStore final : public storage::KvStore {
     }
     return inner_->Write(batch, sync);
   }
+  std::error_code Sync() override { return inner_->Sync(); }
   std::error_code Scan(std::string_view begin, std::string_view end,
                        const storage::ScanFn& fn) override {
     return inner_->Scan(begin, end, fn);

@@ -152,10 +152,16 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(storage::KvStore& kv, const
   if (malformed) return errc::corrupt_event;
   store->head_ = head;
   store->next_position_ = head + 1;
+  store->written_ = head;
   store->recent_first_ = head + 1;
+  // Named as `top -H` and perf show them.
   store->writer_ = std::thread([s = store.get()] {
-    pthread_setname_np(pthread_self(), "store-writer");  // As `top -H` and perf show it.
+    pthread_setname_np(pthread_self(), "store-writer");
     s->WriterLoop();
+  });
+  store->syncer_ = std::thread([s = store.get()] {
+    pthread_setname_np(pthread_self(), "store-sync");
+    s->SyncLoop();
   });
   return store;
 }
@@ -167,6 +173,12 @@ EventStore::~EventStore() {
   }
   cv_.notify_all();
   if (writer_.joinable()) writer_.join();
+  {
+    std::lock_guard lock(sync_mu_);
+    writer_done_ = true;
+  }
+  sync_cv_.notify_all();
+  if (syncer_.joinable()) syncer_.join();
 }
 
 void EventStore::Append(AppendRequest request, AppendCallback cb) {
@@ -229,7 +241,6 @@ void EventStore::WriterLoop() {
   std::vector<Pending> group;
   std::vector<std::error_code> outcomes;
   std::vector<AppendResult> results;
-  std::shared_ptr<const std::vector<std::function<void(uint64_t)>>> listeners;
   std::unordered_map<std::string, uint64_t> overlay;
   std::string scratch;
   std::vector<std::shared_ptr<const Envelope>> committed;
@@ -247,7 +258,6 @@ void EventStore::WriterLoop() {
         group.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
-      listeners = listeners_;
     }
 
     storage::WriteBatch wb;
@@ -256,7 +266,6 @@ void EventStore::WriterLoop() {
     outcomes.assign(group.size(), {});
     results.assign(group.size(), {});
     const int64_t now = clock_.NowMicros();
-    uint64_t appended = 0;
     for (size_t i = 0; i < group.size(); ++i) {
       auto& req = group[i].request;
       overlay.clear();
@@ -315,40 +324,97 @@ void EventStore::WriterLoop() {
         committed.push_back(std::make_shared<const Envelope>(std::move(env)));
       }
       for (auto& [stream, version] : overlay) versions_[stream] = version;
-      appended += req.events.size();
       wb.Append(std::move(req.state));
     }
 
     blocks.Flush();
     std::error_code write_ec;
-    if (!wb.empty()) write_ec = kv_.Write(wb, options_.sync);
+    if (broken_.load(std::memory_order_acquire)) {
+      write_ec = errc::store_failed;
+    } else if (!wb.empty()) {
+      // Not synced here: the sync thread makes it durable, with whatever is written meanwhile.
+      write_ec = kv_.Write(wb, /*sync=*/false);
+    }
     if (write_ec) {
-      // Nothing of this group is on disk: forget the positions and versions it took.
-      next_position_ = head_.load() + 1;
+      // Nothing of this group is written: forget the positions and versions it took.
+      next_position_ = written_ + 1;
       versions_.clear();
+      committed.clear();
       for (auto& o : outcomes) {
         if (!o) o = errc::store_failed;
       }
     } else {
-      {
-        std::lock_guard lock(recent_mu_);
-        for (auto& e : committed) recent_.push_back(std::move(e));
-        while (recent_.size() > options_.recent_events) {
-          recent_.pop_front();
-          ++recent_first_;
-        }
-      }
-      head_.store(next_position_ - 1, std::memory_order_release);
-      events_appended_.fetch_add(appended, std::memory_order_relaxed);
-      batches_written_.fetch_add(1, std::memory_order_relaxed);
+      written_ = next_position_ - 1;
     }
     // Bound the version cache; entries reload from the store on demand.
     if (versions_.size() > (1u << 20)) versions_.clear();
-    for (size_t i = 0; i < group.size(); ++i) {
-      if (group[i].cb) group[i].cb(outcomes[i], results[i]);
+    HandOver(Written{std::move(group), std::move(outcomes), std::move(results),
+                     std::move(committed), written_, !write_ec && !wb.empty(), !write_ec});
+  }
+}
+
+void EventStore::HandOver(Written written) {
+  constexpr size_t kMaxUnsynced = 64;
+  std::unique_lock lock(sync_mu_);
+  room_cv_.wait(lock, [&] { return unsynced_.size() < kMaxUnsynced; });
+  unsynced_.push_back(std::move(written));
+  sync_cv_.notify_one();
+}
+
+void EventStore::SyncLoop() {
+  std::deque<Written> taken;
+  for (;;) {
+    taken.clear();
+    {
+      std::unique_lock lock(sync_mu_);
+      sync_cv_.wait(lock, [&] { return writer_done_ || !unsynced_.empty(); });
+      if (unsynced_.empty()) return;  // The writer is done and everything is answered.
+      taken.swap(unsynced_);
     }
-    if (!write_ec) {
-      for (const auto& l : *listeners) l(head_.load());
+    room_cv_.notify_all();
+    bool wrote = false;
+    for (const auto& w : taken) wrote = wrote || w.wrote;
+    if (wrote && options_.sync && !broken_.load(std::memory_order_acquire) && kv_.Sync()) {
+      broken_.store(true, std::memory_order_release);
+    }
+    const bool durable = !broken_.load(std::memory_order_acquire);
+    uint64_t head = head_.load(std::memory_order_relaxed);
+    uint64_t events = 0, batches = 0;
+    if (durable) {
+      std::lock_guard lock(recent_mu_);
+      for (auto& w : taken) {
+        for (auto& e : w.committed) recent_.push_back(std::move(e));
+        events += w.committed.size();
+        batches += w.ok;
+        head = w.head;
+      }
+      while (recent_.size() > options_.recent_events) {
+        recent_.pop_front();
+        ++recent_first_;
+      }
+    } else {
+      // Written but never synced: none of it may be acknowledged.
+      for (auto& w : taken) {
+        for (auto& o : w.outcomes) {
+          if (!o) o = errc::store_failed;
+        }
+      }
+    }
+    head_.store(head, std::memory_order_release);
+    events_appended_.fetch_add(events, std::memory_order_relaxed);
+    batches_written_.fetch_add(batches, std::memory_order_relaxed);
+    std::shared_ptr<const std::vector<std::function<void(uint64_t)>>> listeners;
+    {
+      std::lock_guard lock(mu_);
+      listeners = listeners_;
+    }
+    for (auto& w : taken) {
+      for (size_t i = 0; i < w.group.size(); ++i) {
+        if (w.group[i].cb) w.group[i].cb(w.outcomes[i], w.results[i]);
+      }
+    }
+    if (durable) {
+      for (const auto& l : *listeners) l(head);
     }
   }
 }
@@ -358,8 +424,10 @@ Result<std::vector<Envelope>> EventStore::ReadStream(std::string_view stream_id,
   std::string prefix = StreamKeyPrefix(stream_id);
   std::vector<Envelope> out;
   std::error_code inner;
+  const uint64_t limit = head();  // Written events past it are not durable yet.
   auto ec = kv_.Scan(StreamKey(stream_id, from_version), storage::PrefixEnd(prefix),
                      [&](std::string_view, std::string_view pos) {
+                       if (GetFixed64BE(pos) > limit) return false;
                        auto env = ReadAt(GetFixed64BE(pos));
                        if (!env.ok()) {
                          inner = env.error();

@@ -14,12 +14,23 @@ std::error_code FaultInjectionKvStore::Write(const WriteBatch& batch, bool sync)
   }
   if (auto ec = live_.Write(batch, sync)) return ec;
   unsynced_.push_back(batch);
-  if (sync) {
-    for (const auto& b : unsynced_) {
-      if (auto ec = durable_.Write(b, true)) return ec;
-    }
-    unsynced_.clear();
+  return sync ? SyncLocked() : std::error_code{};
+}
+
+std::error_code FaultInjectionKvStore::Sync() {
+  std::lock_guard lock(mu_);
+  if (fail_next_syncs_ > 0) {
+    --fail_next_syncs_;
+    return errc::injected_fault;
   }
+  return SyncLocked();
+}
+
+std::error_code FaultInjectionKvStore::SyncLocked() {
+  for (const auto& b : unsynced_) {
+    if (auto ec = durable_.Write(b, true)) return ec;
+  }
+  unsynced_.clear();
   return {};
 }
 
@@ -42,6 +53,11 @@ void FaultInjectionKvStore::DropUnsyncedWrites() {
 void FaultInjectionKvStore::FailNextWrites(int n) {
   std::lock_guard lock(mu_);
   fail_next_ = n;
+}
+
+void FaultInjectionKvStore::FailNextSyncs(int n) {
+  std::lock_guard lock(mu_);
+  fail_next_syncs_ = n;
 }
 
 size_t FaultInjectionKvStore::unsynced_batches() const {

@@ -129,6 +129,11 @@ class RocksDbKvStore final : public KvStore {
     return ec;
   }
 
+  std::error_code Sync() override {
+    QuietPerfContext();
+    return FromStatus(db_->SyncWAL());
+  }
+
   std::error_code Scan(std::string_view begin, std::string_view end, const ScanFn& fn) override {
     QuietPerfContext();
     rocksdb::ReadOptions ro;

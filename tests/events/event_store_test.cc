@@ -302,5 +302,128 @@ TEST_F(EventStoreTest, FailedWriteFailsTheGroupAndLeavesNoTrace) {
   EXPECT_EQ(r->first_position, 2u);
 }
 
+TEST_F(EventStoreTest, FailedSyncFailsItsGroupsAndEveryLaterAppend) {
+  storage::FaultInjectionKvStore kv;
+  {
+    auto store = Open(kv);
+    ASSERT_TRUE(store->AppendAndWait(Req({Ev("a", kNoStream)})).ok());
+    kv.FailNextSyncs(1);
+    EXPECT_EQ(store->AppendAndWait(Req({Ev("a", 1)})).error(), errc::store_failed);
+    // The sync after it would succeed, but what is on disk is no longer known: nothing more is
+    // acknowledged, and nothing unacknowledged is read.
+    EXPECT_EQ(store->AppendAndWait(Req({Ev("b", kNoStream)})).error(), errc::store_failed);
+    EXPECT_EQ(store->head(), 1u);
+    auto a = store->ReadStream("a");
+    ASSERT_TRUE(a.ok());
+    EXPECT_EQ(a->size(), 1u);
+  }
+  kv.DropUnsyncedWrites();
+  auto store = Open(kv);
+  EXPECT_EQ(store->head(), 1u);
+  auto r = store->AppendAndWait(Req({Ev("a", 1)}));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->first_position, 2u);
+}
+
+// A store whose Sync waits while the gate is shut, and counts its calls.
+class GatedSyncKvStore final : public storage::KvStore {
+ public:
+  std::error_code Get(std::string_view key, std::string* value) override {
+    return inner_.Get(key, value);
+  }
+  std::error_code Write(const storage::WriteBatch& batch, bool sync) override {
+    auto ec = inner_.Write(batch, sync);
+    ++writes_;
+    return ec;
+  }
+  std::error_code Sync() override {
+    std::unique_lock lock(mu_);
+    ++syncs_;
+    cv_.notify_all();
+    cv_.wait(lock, [&] { return open_; });
+    return inner_.Sync();
+  }
+  std::error_code Scan(std::string_view begin, std::string_view end,
+                       const storage::ScanFn& fn) override {
+    return inner_.Scan(begin, end, fn);
+  }
+  std::error_code ScanReverse(std::string_view begin, std::string_view end,
+                              const storage::ScanFn& fn) override {
+    return inner_.ScanReverse(begin, end, fn);
+  }
+  void Open() {
+    std::lock_guard lock(mu_);
+    open_ = true;
+    cv_.notify_all();
+  }
+  // Waits (bounded) until `n` syncs have started.
+  bool AwaitSyncs(int n) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(10), [&] { return syncs_ >= n; });
+  }
+  int syncs() {
+    std::lock_guard lock(mu_);
+    return syncs_;
+  }
+  std::atomic<int> writes_{0};
+
+ private:
+  storage::MemoryKvStore inner_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_ = false;
+  int syncs_ = 0;
+};
+
+bool AwaitWrites(const std::atomic<int>& writes, int n) {
+  for (int i = 0; i < 10000 && writes.load() < n; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return writes.load() >= n;
+}
+
+TEST_F(EventStoreTest, WrittenEventsAreNeitherAnsweredNorReadUntilSynced) {
+  GatedSyncKvStore kv;
+  auto store = Open(kv);
+  const int opened = kv.writes_.load();  // Open writes the log's origin.
+  std::promise<std::error_code> first;
+  store->Append(Req({Ev("a", kNoStream)}),
+                [&](std::error_code ec, const AppendResult&) { first.set_value(ec); });
+  ASSERT_TRUE(kv.AwaitSyncs(1));
+  ASSERT_TRUE(AwaitWrites(kv.writes_, opened + 1));
+  // Written while the first sync runs: the writer does not wait for it.
+  std::promise<std::error_code> second, third;
+  store->Append(Req({Ev("a", 1)}),
+                [&](std::error_code ec, const AppendResult&) { second.set_value(ec); });
+  ASSERT_TRUE(AwaitWrites(kv.writes_, opened + 2));
+  store->Append(Req({Ev("b", kNoStream)}),
+                [&](std::error_code ec, const AppendResult&) { third.set_value(ec); });
+  for (int i = 0; i < 10000 && store->groups_awaiting_sync() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(store->groups_awaiting_sync(), 2u);
+  // Written, not durable: no answer, no head, nothing to read.
+  auto pending = first.get_future();
+  EXPECT_EQ(pending.wait_for(std::chrono::milliseconds(20)), std::future_status::timeout);
+  EXPECT_EQ(store->head(), 0u);
+  auto a = store->ReadStream("a");
+  ASSERT_TRUE(a.ok());
+  EXPECT_TRUE(a->empty());
+  std::vector<Envelope> all;
+  ASSERT_FALSE(store->ReadAll(1, 10, &all));
+  EXPECT_TRUE(all.empty());
+
+  kv.Open();
+  EXPECT_FALSE(pending.get());
+  EXPECT_FALSE(second.get_future().get());
+  EXPECT_FALSE(third.get_future().get());
+  // One sync for the first group, one for the two written while it ran.
+  EXPECT_EQ(kv.syncs(), 2);
+  EXPECT_EQ(store->head(), 3u);
+  a = store->ReadStream("a");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->size(), 2u);
+}
+
 }  // namespace
 }  // namespace pavilion::events

@@ -4,7 +4,10 @@
 // version of that stream and the next global position of the log. One writer thread assigns
 // both inside the same WriteBatch as the events, so readers never see gaps or reordering.
 // Concurrent Append calls are coalesced into one KvStore write (group commit); with
-// `sync = true` a callback runs only after its batch is on stable storage.
+// `sync = true` a callback runs only after its batch is on stable storage. Writing and syncing
+// are two threads: while one group is being synced the writer already writes the next ones, and
+// one sync then covers all of them. A failed sync fails its groups and every later append (the
+// log can no longer say what is on disk; reopen the store).
 //
 // An AppendRequest may carry extra state (a projection's rows and checkpoint). That state is
 // written in the same batch as the events, which is how processors get exactly-once effects.
@@ -14,7 +17,7 @@
 // "s"+stream+"\0"+version → pos, "m/…" → metadata. Logs written with one "e"+pos key per event
 // are folded into blocks when opened.
 // Thread-safety: every public method may be called from any thread. Callbacks and commit
-// listeners run on the writer thread and must not block.
+// listeners run on the store's sync thread (`store-sync`), in append order, and must not block.
 #pragma once
 
 #include <atomic>
@@ -104,11 +107,16 @@ class EventStore {
   storage::KvStore& kv() const { return kv_; }
   const Clock& clock() const { return clock_; }
 
-  // Runs on the writer thread after every durable batch with the new head.
+  // Runs on the sync thread after every durable batch with the new head.
   void AddCommitListener(std::function<void(uint64_t head)> listener);
 
   uint64_t events_appended() const { return events_appended_.load(std::memory_order_relaxed); }
   uint64_t batches_written() const { return batches_written_.load(std::memory_order_relaxed); }
+  // Groups written and waiting for the sync thread (not counting those it is syncing).
+  size_t groups_awaiting_sync() const {
+    std::lock_guard lock(sync_mu_);
+    return unsynced_.size();
+  }
 
   // The key of the block whose first event is at `position`.
   static std::string BlockKey(uint64_t position);
@@ -118,9 +126,22 @@ class EventStore {
     AppendRequest request;
     AppendCallback cb;
   };
+  // A group the writer has written (or failed), on its way to the sync thread.
+  struct Written {
+    std::vector<Pending> group;
+    std::vector<std::error_code> outcomes;
+    std::vector<AppendResult> results;
+    std::vector<std::shared_ptr<const Envelope>> committed;
+    uint64_t head = 0;  // The last position written with this group and those before it.
+    bool wrote = false;  // It wrote something that needs a sync.
+    bool ok = false;     // Its write succeeded (or it had nothing to write).
+  };
 
   EventStore(storage::KvStore& kv, const Clock& clock, EventStoreOptions options);
   void WriterLoop();
+  void SyncLoop();
+  // Hands a written group to the sync thread; waits while kMaxUnsynced groups are ahead of it.
+  void HandOver(Written written);
   // The event at `position` (from the block that holds it).
   Result<Envelope> ReadAt(uint64_t position) const;
   class BlockWriter;
@@ -143,7 +164,16 @@ class EventStore {
 
   // Writer-thread state.
   uint64_t next_position_ = 1;
+  uint64_t written_ = 0;  // The last position written, synced or not.
   std::unordered_map<std::string, uint64_t> versions_;
+
+  // Written groups waiting for the sync thread, oldest first.
+  mutable std::mutex sync_mu_;
+  std::condition_variable sync_cv_;   // Something to sync, or the writer is done.
+  std::condition_variable room_cv_;   // The sync thread took groups.
+  std::deque<Written> unsynced_;
+  bool writer_done_ = false;
+  std::atomic<bool> broken_{false};   // A sync failed: every append from then on fails.
 
   // The most recent committed events, oldest first; recent_.front() is at recent_first_.
   mutable std::mutex recent_mu_;
@@ -154,6 +184,7 @@ class EventStore {
   std::atomic<uint64_t> events_appended_{0};
   std::atomic<uint64_t> batches_written_{0};
   std::thread writer_;
+  std::thread syncer_;
 };
 
 }  // namespace pavilion::events

@@ -83,6 +83,9 @@ class KvStore {
                         std::vector<std::error_code>* results);
   // Applies the batch atomically; with `sync` it is durable when this returns.
   [[nodiscard]] virtual std::error_code Write(const WriteBatch& batch, bool sync) = 0;
+  // Makes every batch written before the call durable, as if it had been written with `sync`.
+  // May run while other threads write; what they write meanwhile may or may not be covered.
+  [[nodiscard]] virtual std::error_code Sync() = 0;
   // Visits keys in [begin, end) in ascending order.
   [[nodiscard]] virtual std::error_code Scan(std::string_view begin, std::string_view end,
                                              const ScanFn& fn) = 0;

@@ -1,5 +1,5 @@
 // In-memory KvStore for unit tests: a mutex-guarded std::map. Nothing survives the object;
-// `sync` is accepted and ignored. Thread-safe.
+// `sync` and Sync() are accepted and ignored. Thread-safe.
 #pragma once
 
 #include <map>
@@ -13,6 +13,7 @@ class MemoryKvStore final : public KvStore {
  public:
   std::error_code Get(std::string_view key, std::string* value) override;
   std::error_code Write(const WriteBatch& batch, bool sync) override;
+  std::error_code Sync() override { return {}; }
   std::error_code Scan(std::string_view begin, std::string_view end, const ScanFn& fn) override;
   std::error_code ScanReverse(std::string_view begin, std::string_view end,
                               const ScanFn& fn) override;
