@@ -10,6 +10,7 @@
 //                 [--shoppers N]   (default: one per connection)
 //                 [--pipeline D]   (requests in flight per connection, default 1: HTTP/1.1
 //                                   pipelining past 1; latency is from queueing to answer)
+//                 [--requests N]   (stop after N requests, or at the duration if sooner)
 #include <utility>
 
 #include <simdjson.h>
@@ -53,7 +54,11 @@ struct Options {
   double duration_s = 10;
   int skus = 1000;
   int64_t hot_stock = 0;  // > 0: one hot SKU with this stock (a flash sale).
+  int64_t requests = 0;   // > 0: send no more than this many in all.
 };
+
+// What is left of --requests, shared by every connection (unused without it).
+std::atomic<int64_t> requests_left{0};
 
 [[noreturn]] void Die(const std::string& m) {
   std::fprintf(stderr, "pavilion-load: %s\n", m.c_str());
@@ -154,7 +159,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Keeps `--pipeline` requests in flight: one more is queued for each answer, and the queued
   // ones go out together in one write whenever no write is in progress.
   void Fill() {
-    while (sent_.size() < static_cast<size_t>(o_.pipeline) && Clock::now() < deadline_) {
+    while (sent_.size() < static_cast<size_t>(o_.pipeline) && Clock::now() < deadline_ &&
+           (o_.requests == 0 || requests_left.fetch_sub(1, std::memory_order_relaxed) > 0)) {
       Queue();
     }
     // The send waits for the answers already read to queue theirs: one write for them all.
@@ -311,11 +317,15 @@ int main(int argc, char** argv) {
       o.hot_stock = std::stoll(v);
     } else if (k == "--pipeline") {
       o.pipeline = std::stoi(v);
+    } else if (k == "--requests") {
+      o.requests = std::stoll(v);
     } else {
       Die("unknown option " + k);
     }
   }
   if (o.pipeline < 1) Die("--pipeline takes a count of at least 1");
+  if (o.requests < 0) Die("--requests takes a count");
+  requests_left = o.requests;
   if (o.mode == "orders" && o.token.empty()) Die("--token (the operator token) is required");
   Setup setup = Prepare(o);
 

@@ -153,6 +153,7 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(storage::KvStore& kv, const
   store->head_ = head;
   store->next_position_ = head + 1;
   store->written_ = head;
+  store->written_head_ = head;
   store->recent_first_ = head + 1;
   // Named as `top -H` and perf show them.
   store->writer_ = std::thread([s = store.get()] {
@@ -206,11 +207,25 @@ Result<AppendResult> EventStore::AppendAndWait(AppendRequest request) {
   return fut.get();
 }
 
-void EventStore::AddCommitListener(std::function<void(uint64_t)> listener) {
-  std::lock_guard lock(mu_);
-  auto next = std::make_shared<std::vector<std::function<void(uint64_t)>>>(*listeners_);
+namespace {
+
+template <typename L>
+void AddListener(std::mutex& mu, std::shared_ptr<const L>& list,
+                 std::function<void(uint64_t)> listener) {
+  std::lock_guard lock(mu);
+  auto next = std::make_shared<L>(*list);
   next->push_back(std::move(listener));
-  listeners_ = std::move(next);
+  list = std::move(next);
+}
+
+}  // namespace
+
+void EventStore::AddCommitListener(std::function<void(uint64_t)> listener) {
+  AddListener(mu_, listeners_, std::move(listener));
+}
+
+void EventStore::AddWriteListener(std::function<void(uint64_t)> listener) {
+  AddListener(mu_, write_listeners_, std::move(listener));
 }
 
 Result<uint64_t> EventStore::CurrentVersion(const std::string& stream_id) {
@@ -241,6 +256,7 @@ void EventStore::WriterLoop() {
   std::vector<Pending> group;
   std::vector<std::error_code> outcomes;
   std::vector<AppendResult> results;
+  std::shared_ptr<const Listeners> listeners;
   std::unordered_map<std::string, uint64_t> overlay;
   std::string scratch;
   std::vector<std::shared_ptr<const Envelope>> committed;
@@ -258,6 +274,7 @@ void EventStore::WriterLoop() {
         group.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
+      listeners = write_listeners_;
     }
 
     storage::WriteBatch wb;
@@ -343,13 +360,23 @@ void EventStore::WriterLoop() {
       for (auto& o : outcomes) {
         if (!o) o = errc::store_failed;
       }
-    } else {
+    } else if (!committed.empty()) {
       written_ = next_position_ - 1;
+      {
+        std::lock_guard lock(recent_mu_);
+        for (auto& e : committed) recent_.push_back(std::move(e));
+        while (recent_.size() > options_.recent_events) {
+          recent_.pop_front();
+          ++recent_first_;
+        }
+      }
+      written_head_.store(written_, std::memory_order_release);
+      for (const auto& l : *listeners) l(written_);
     }
     // Bound the version cache; entries reload from the store on demand.
     if (versions_.size() > (1u << 20)) versions_.clear();
-    HandOver(Written{std::move(group), std::move(outcomes), std::move(results),
-                     std::move(committed), written_, !write_ec && !wb.empty(), !write_ec});
+    HandOver(Written{std::move(group), std::move(outcomes), std::move(results), committed.size(),
+                     written_, !write_ec && !wb.empty(), !write_ec});
   }
 }
 
@@ -380,21 +407,13 @@ void EventStore::SyncLoop() {
     const bool durable = !broken_.load(std::memory_order_acquire);
     uint64_t head = head_.load(std::memory_order_relaxed);
     uint64_t events = 0, batches = 0;
-    if (durable) {
-      std::lock_guard lock(recent_mu_);
-      for (auto& w : taken) {
-        for (auto& e : w.committed) recent_.push_back(std::move(e));
-        events += w.committed.size();
+    for (auto& w : taken) {
+      if (durable) {
+        events += w.events;
         batches += w.ok;
         head = w.head;
-      }
-      while (recent_.size() > options_.recent_events) {
-        recent_.pop_front();
-        ++recent_first_;
-      }
-    } else {
-      // Written but never synced: none of it may be acknowledged.
-      for (auto& w : taken) {
+      } else {
+        // Written but never synced: none of it may be acknowledged.
         for (auto& o : w.outcomes) {
           if (!o) o = errc::store_failed;
         }
@@ -403,7 +422,7 @@ void EventStore::SyncLoop() {
     head_.store(head, std::memory_order_release);
     events_appended_.fetch_add(events, std::memory_order_relaxed);
     batches_written_.fetch_add(batches, std::memory_order_relaxed);
-    std::shared_ptr<const std::vector<std::function<void(uint64_t)>>> listeners;
+    std::shared_ptr<const Listeners> listeners;
     {
       std::lock_guard lock(mu_);
       listeners = listeners_;
@@ -456,11 +475,18 @@ Result<Envelope> EventStore::ReadAt(uint64_t position) const {
   return found;
 }
 
+uint64_t EventStore::Limit(Upto upto) const {
+  // After a failed sync what is written may never be durable: nobody reads past the durable head.
+  return upto == Upto::kWritten && !broken_.load(std::memory_order_acquire) ? written_head()
+                                                                            : head();
+}
+
 bool EventStore::ReadRecent(uint64_t from_position, size_t max,
-                            std::vector<std::shared_ptr<const Envelope>>* out) const {
+                            std::vector<std::shared_ptr<const Envelope>>* out, Upto upto) const {
+  const uint64_t limit = Limit(upto);
   std::lock_guard lock(recent_mu_);
   if (from_position < recent_first_) return false;
-  uint64_t end = recent_first_ + recent_.size();
+  const uint64_t end = std::min(recent_first_ + recent_.size(), limit + 1);
   for (uint64_t p = from_position; p < end && max > 0; ++p, --max) {
     out->push_back(recent_[p - recent_first_]);
   }
@@ -468,8 +494,8 @@ bool EventStore::ReadRecent(uint64_t from_position, size_t max,
 }
 
 std::error_code EventStore::ReadAll(uint64_t from_position, size_t max,
-                                    std::vector<Envelope>* out) const {
-  uint64_t limit = head();
+                                    std::vector<Envelope>* out, Upto upto) const {
+  const uint64_t limit = Limit(upto);
   if (from_position > limit || max == 0) return {};
   // Start at the block holding from_position: the last one that begins at or before it.
   std::string start = BlockKey(from_position);

@@ -50,7 +50,9 @@ void EmbeddedSource::Start() {
   }
   cursor_ = ec ? 0 : GetFixed64BE(value);
   checkpointed_ = cursor_;
-  store_.AddCommitListener([this, alive = alive_](uint64_t) {
+  // Written events, durable or not yet: this processor's effects go to the same store after
+  // them (Upto::kWritten).
+  store_.AddWriteListener([this, alive = alive_](uint64_t) {
     if (alive->load()) Schedule();
   });
   Schedule();
@@ -59,12 +61,12 @@ void EmbeddedSource::Start() {
 void EmbeddedSource::Stop() { alive_->store(false); }
 
 uint64_t EmbeddedSource::lag() const {
-  uint64_t head = store_.head(), cursor = cursor_.load();
+  uint64_t head = store_.written_head(), cursor = cursor_.load();
   return head > cursor ? head - cursor : 0;
 }
 
 void EmbeddedSource::Schedule() {
-  if (store_.head() <= cursor_.load()) return;
+  if (store_.written_head() <= cursor_.load()) return;
   if (scheduled_.exchange(true)) return;
   worker_.Post([this, alive = alive_] {
     if (alive->load()) Pump();
@@ -77,9 +79,9 @@ void EmbeddedSource::Pump() {
   constexpr size_t kMaxEvents = 256;
   buffer_.clear();
   uint64_t cursor = cursor_.load();
-  if (!store_.ReadRecent(cursor + 1, kMaxEvents, &buffer_)) {
+  if (!store_.ReadRecent(cursor + 1, kMaxEvents, &buffer_, Upto::kWritten)) {
     std::vector<Envelope> from_disk;
-    if (auto ec = store_.ReadAll(cursor + 1, kMaxEvents, &from_disk)) {
+    if (auto ec = store_.ReadAll(cursor + 1, kMaxEvents, &from_disk, Upto::kWritten)) {
       std::fprintf(stderr, "pavilion: fatal: reading the log for %s: %s\n",
                    checkpoint_key_.c_str(), ec.message().c_str());
       std::abort();

@@ -5,6 +5,7 @@
 #include <set>
 #include <thread>
 
+#include "../support/gated_sync_kv_store.h"
 #include "../support/temp_dir.h"
 #include "pavilion/events/event_store.h"
 #include "pavilion/storage/fault_injection_kv_store.h"
@@ -325,93 +326,50 @@ TEST_F(EventStoreTest, FailedSyncFailsItsGroupsAndEveryLaterAppend) {
   EXPECT_EQ(r->first_position, 2u);
 }
 
-// A store whose Sync waits while the gate is shut, and counts its calls.
-class GatedSyncKvStore final : public storage::KvStore {
- public:
-  std::error_code Get(std::string_view key, std::string* value) override {
-    return inner_.Get(key, value);
-  }
-  std::error_code Write(const storage::WriteBatch& batch, bool sync) override {
-    auto ec = inner_.Write(batch, sync);
-    ++writes_;
-    return ec;
-  }
-  std::error_code Sync() override {
-    std::unique_lock lock(mu_);
-    ++syncs_;
-    cv_.notify_all();
-    cv_.wait(lock, [&] { return open_; });
-    return inner_.Sync();
-  }
-  std::error_code Scan(std::string_view begin, std::string_view end,
-                       const storage::ScanFn& fn) override {
-    return inner_.Scan(begin, end, fn);
-  }
-  std::error_code ScanReverse(std::string_view begin, std::string_view end,
-                              const storage::ScanFn& fn) override {
-    return inner_.ScanReverse(begin, end, fn);
-  }
-  void Open() {
-    std::lock_guard lock(mu_);
-    open_ = true;
-    cv_.notify_all();
-  }
-  // Waits (bounded) until `n` syncs have started.
-  bool AwaitSyncs(int n) {
-    std::unique_lock lock(mu_);
-    return cv_.wait_for(lock, std::chrono::seconds(10), [&] { return syncs_ >= n; });
-  }
-  int syncs() {
-    std::lock_guard lock(mu_);
-    return syncs_;
-  }
-  std::atomic<int> writes_{0};
-
- private:
-  storage::MemoryKvStore inner_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool open_ = false;
-  int syncs_ = 0;
-};
-
-bool AwaitWrites(const std::atomic<int>& writes, int n) {
-  for (int i = 0; i < 10000 && writes.load() < n; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return writes.load() >= n;
-}
-
-TEST_F(EventStoreTest, WrittenEventsAreNeitherAnsweredNorReadUntilSynced) {
-  GatedSyncKvStore kv;
+TEST_F(EventStoreTest, WrittenEventsAreReadOnlyByWritingConsumersUntilSynced) {
+  testing::GatedSyncKvStore kv(kv_);
   auto store = Open(kv);
-  const int opened = kv.writes_.load();  // Open writes the log's origin.
+  testing::OpenOnExit open_on_exit(kv);  // A failed assertion must not leave a sync waiting.
+  const int opened = kv.writes.load();  // Open writes the log's origin.
+  std::atomic<uint64_t> written_seen{0}, durable_seen{0};
+  store->AddWriteListener([&](uint64_t h) { written_seen = h; });
+  store->AddCommitListener([&](uint64_t h) { durable_seen = h; });
   std::promise<std::error_code> first;
   store->Append(Req({Ev("a", kNoStream)}),
                 [&](std::error_code ec, const AppendResult&) { first.set_value(ec); });
   ASSERT_TRUE(kv.AwaitSyncs(1));
-  ASSERT_TRUE(AwaitWrites(kv.writes_, opened + 1));
+  ASSERT_TRUE(testing::Eventually([&] { return kv.writes.load() >= opened + 1; }));
   // Written while the first sync runs: the writer does not wait for it.
   std::promise<std::error_code> second, third;
   store->Append(Req({Ev("a", 1)}),
                 [&](std::error_code ec, const AppendResult&) { second.set_value(ec); });
-  ASSERT_TRUE(AwaitWrites(kv.writes_, opened + 2));
+  ASSERT_TRUE(testing::Eventually([&] { return kv.writes.load() >= opened + 2; }));
   store->Append(Req({Ev("b", kNoStream)}),
                 [&](std::error_code ec, const AppendResult&) { third.set_value(ec); });
-  for (int i = 0; i < 10000 && store->groups_awaiting_sync() < 2; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  ASSERT_EQ(store->groups_awaiting_sync(), 2u);
-  // Written, not durable: no answer, no head, nothing to read.
+  ASSERT_TRUE(testing::Eventually([&] { return store->groups_awaiting_sync() == 2; }));
+
+  // Written, not durable: no answer and no durable read; a consumer that writes to this store
+  // (Upto::kWritten) sees all three.
   auto pending = first.get_future();
   EXPECT_EQ(pending.wait_for(std::chrono::milliseconds(20)), std::future_status::timeout);
   EXPECT_EQ(store->head(), 0u);
+  EXPECT_EQ(store->written_head(), 3u);
+  EXPECT_EQ(written_seen.load(), 3u);
+  EXPECT_EQ(durable_seen.load(), 0u);
   auto a = store->ReadStream("a");
   ASSERT_TRUE(a.ok());
   EXPECT_TRUE(a->empty());
   std::vector<Envelope> all;
   ASSERT_FALSE(store->ReadAll(1, 10, &all));
   EXPECT_TRUE(all.empty());
+  ASSERT_FALSE(store->ReadAll(1, 10, &all, Upto::kWritten));
+  EXPECT_EQ(all.size(), 3u);
+  std::vector<std::shared_ptr<const Envelope>> recent;
+  ASSERT_TRUE(store->ReadRecent(1, 10, &recent));
+  EXPECT_TRUE(recent.empty());
+  ASSERT_TRUE(store->ReadRecent(1, 10, &recent, Upto::kWritten));
+  ASSERT_EQ(recent.size(), 3u);
+  EXPECT_EQ(recent[2]->stream_id, "b");
 
   kv.Open();
   EXPECT_FALSE(pending.get());
@@ -420,6 +378,7 @@ TEST_F(EventStoreTest, WrittenEventsAreNeitherAnsweredNorReadUntilSynced) {
   // One sync for the first group, one for the two written while it ran.
   EXPECT_EQ(kv.syncs(), 2);
   EXPECT_EQ(store->head(), 3u);
+  EXPECT_EQ(durable_seen.load(), 3u);
   a = store->ReadStream("a");
   ASSERT_TRUE(a.ok());
   EXPECT_EQ(a->size(), 2u);

@@ -3,6 +3,7 @@
 #include <condition_variable>
 #include <mutex>
 
+#include "../support/gated_sync_kv_store.h"
 #include "pavilion/events/processor.h"
 #include "pavilion/storage/fault_injection_kv_store.h"
 #include "pavilion/storage/memory_kv_store.h"
@@ -126,6 +127,43 @@ TEST(EmbeddedSource, CrashLosesStateAndCheckpointTogether) {
   auto store = EventStore::Open(kv, clock).value();
   RunCounter(*store, kv, 30);
   EXPECT_EQ(DurableCount(*store, kv), 30);
+}
+
+TEST(EmbeddedSource, HandlesWrittenEventsWhileTheirSyncIsUnderWay) {
+  ManualClock clock;
+  storage::MemoryKvStore inner;
+  testing::GatedSyncKvStore kv(inner);
+  auto store = EventStore::Open(kv, clock).value();
+  testing::OpenOnExit open_on_exit(kv);  // A failed assertion must not leave a sync waiting.
+  std::atomic<uint64_t> durable{0};
+  store->AddCommitListener([&](uint64_t h) { durable = h; });
+  Worker worker("test");
+  Counter counter(kv);
+  EmbeddedSource source(*store, worker, counter);
+  source.Start();
+  AppendRequest ticks;
+  for (int i = 0; i < 10; ++i) ticks.events.push_back(NewEvent{"ticks", kAnyVersion, "tick", "", "", "", 1});
+  std::promise<std::error_code> appended;
+  store->Append(std::move(ticks),
+                [&](std::error_code ec, const AppendResult&) { appended.set_value(ec); });
+  // The ticks are handled and the counter's own write (its count and a tock) is written while
+  // the ticks' sync is still held: nothing is durable, nothing is answered.
+  counter.WaitFor(10);
+  ASSERT_TRUE(testing::Eventually([&] { return store->written_head() == 11; }));
+  EXPECT_EQ(store->head(), 0u);
+  EXPECT_EQ(durable.load(), 0u);
+  auto answer = appended.get_future();
+  EXPECT_EQ(answer.wait_for(std::chrono::milliseconds(20)), std::future_status::timeout);
+
+  kv.Open();
+  EXPECT_FALSE(answer.get());
+  ASSERT_TRUE(testing::Eventually([&] { return durable.load() == 11; }));
+  worker.Stop();
+  EXPECT_EQ(DurableCount(*store, kv), 10);
+  auto tocks = store->ReadStream("tocks");
+  ASSERT_TRUE(tocks.ok());
+  ASSERT_EQ(tocks->size(), 1u);
+  EXPECT_EQ((*tocks)[0].position, 11u);
 }
 
 }  // namespace

@@ -729,7 +729,7 @@ class OrderService::Impl final : public events::Processor {
     tx.OnDurable([this, id](std::error_code ec) { Durable(id, ec); });
   }
 
-  // On the store's writer thread: queues the outcome for the worker. One task takes all the
+  // On the store's sync thread: queues the outcome for the worker. One task takes all the
   // outcomes queued meanwhile (a group commit carries many orders), not one task per order.
   void Durable(const std::string& id, std::error_code ec) {
     bool first = false;
@@ -912,7 +912,7 @@ class OrderService::Impl final : public events::Processor {
   PaymentProvider* payments_;
   // Orders whose state may be ahead of the store.
   std::unordered_map<std::string, Entry> orders_;
-  // Commit outcomes from the writer thread, waiting for the worker (see Durable).
+  // Commit outcomes from the store's sync thread, waiting for the worker (see Durable).
   std::mutex durable_mu_;
   std::vector<std::pair<std::string, std::error_code>> durable_, applying_;
   std::unordered_set<std::string> handled_due_;

@@ -69,6 +69,13 @@ struct AppendResult {
 
 using AppendCallback = std::function<void(std::error_code, const AppendResult&)>;
 
+// How far a read goes. kDurable: events on stable storage, for anything that leaves the process
+// (a Kafka relay, an API answer). kWritten: also events written and not yet synced, for a
+// consumer whose effects are written to this same store: they land after their causes in the
+// log, and a crash loses a suffix of the log, so it keeps both or neither. Such a consumer
+// handles an event while its sync is still under way, instead of waiting for it.
+enum class Upto { kDurable, kWritten };
+
 struct EventStoreOptions {
   bool sync = true;
   size_t recent_events = 1u << 16;
@@ -93,15 +100,21 @@ class EventStore {
   // Events of one stream with version >= from_version, in order.
   Result<std::vector<Envelope>> ReadStream(std::string_view stream_id, uint64_t from_version = 1,
                                            size_t max = SIZE_MAX) const;
-  // Up to `max` events with position >= from_position, in order.
-  std::error_code ReadAll(uint64_t from_position, size_t max, std::vector<Envelope>* out) const;
-  // Like ReadAll, served from memory: the last `recent_events` committed events are kept
+  // Up to `max` events with position >= from_position, in order, up to the durable head (or,
+  // with Upto::kWritten, the written head).
+  std::error_code ReadAll(uint64_t from_position, size_t max, std::vector<Envelope>* out,
+                          Upto upto = Upto::kDurable) const;
+  // Like ReadAll, served from memory: the last `recent_events` written events are kept
   // decoded. False when `from_position` is older than that (read with ReadAll instead).
   bool ReadRecent(uint64_t from_position, size_t max,
-                  std::vector<std::shared_ptr<const Envelope>>* out) const;
+                  std::vector<std::shared_ptr<const Envelope>>* out,
+                  Upto upto = Upto::kDurable) const;
 
   // The last durable position (0 for an empty log).
   uint64_t head() const { return head_.load(std::memory_order_acquire); }
+  // The last position written, durable or not yet: what a consumer whose own writes go to this
+  // store may read (see Upto::kWritten). Equal to head() once the sync thread catches up.
+  uint64_t written_head() const { return written_head_.load(std::memory_order_acquire); }
   // This log's random id, fixed at creation; it tells Kafka consumers where an event came from.
   uint64_t origin() const { return origin_; }
   storage::KvStore& kv() const { return kv_; }
@@ -109,6 +122,8 @@ class EventStore {
 
   // Runs on the sync thread after every durable batch with the new head.
   void AddCommitListener(std::function<void(uint64_t head)> listener);
+  // Runs on the writer thread after every written batch with the new written head.
+  void AddWriteListener(std::function<void(uint64_t written_head)> listener);
 
   uint64_t events_appended() const { return events_appended_.load(std::memory_order_relaxed); }
   uint64_t batches_written() const { return batches_written_.load(std::memory_order_relaxed); }
@@ -131,7 +146,7 @@ class EventStore {
     std::vector<Pending> group;
     std::vector<std::error_code> outcomes;
     std::vector<AppendResult> results;
-    std::vector<std::shared_ptr<const Envelope>> committed;
+    uint64_t events = 0;  // Events it wrote.
     uint64_t head = 0;  // The last position written with this group and those before it.
     bool wrote = false;  // It wrote something that needs a sync.
     bool ok = false;     // Its write succeeded (or it had nothing to write).
@@ -142,6 +157,8 @@ class EventStore {
   void SyncLoop();
   // Hands a written group to the sync thread; waits while kMaxUnsynced groups are ahead of it.
   void HandOver(Written written);
+  // The last position a read that goes `upto` there may return.
+  uint64_t Limit(Upto upto) const;
   // The event at `position` (from the block that holds it).
   Result<Envelope> ReadAt(uint64_t position) const;
   class BlockWriter;
@@ -158,9 +175,10 @@ class EventStore {
   std::condition_variable cv_;
   std::deque<Pending> queue_;
   bool stopping_ = false;
-  // Replaced (not mutated) on each AddCommitListener, so the writer takes it without copying.
-  std::shared_ptr<const std::vector<std::function<void(uint64_t)>>> listeners_ =
-      std::make_shared<std::vector<std::function<void(uint64_t)>>>();
+  // Replaced (not mutated) on each Add…Listener, so the store's threads take them without copying.
+  using Listeners = std::vector<std::function<void(uint64_t)>>;
+  std::shared_ptr<const Listeners> listeners_ = std::make_shared<Listeners>();
+  std::shared_ptr<const Listeners> write_listeners_ = std::make_shared<Listeners>();
 
   // Writer-thread state.
   uint64_t next_position_ = 1;
@@ -175,12 +193,13 @@ class EventStore {
   bool writer_done_ = false;
   std::atomic<bool> broken_{false};   // A sync failed: every append from then on fails.
 
-  // The most recent committed events, oldest first; recent_.front() is at recent_first_.
+  // The most recent written events, oldest first; recent_.front() is at recent_first_.
   mutable std::mutex recent_mu_;
   std::deque<std::shared_ptr<const Envelope>> recent_;
   uint64_t recent_first_ = 1;
 
   std::atomic<uint64_t> head_{0};
+  std::atomic<uint64_t> written_head_{0};
   std::atomic<uint64_t> events_appended_{0};
   std::atomic<uint64_t> batches_written_{0};
   std::thread writer_;

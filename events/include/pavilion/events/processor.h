@@ -50,7 +50,7 @@ class Transaction {
     Emit(std::move(stream_id), expected_version, std::string(type), Encode(payload));
   }
   storage::WriteBatch& state() { return request_.state; }
-  // Runs on the store's writer thread once the transaction is durable (ec) or has failed.
+  // Runs on the store's sync thread once the transaction is durable (ec) or has failed.
   void OnDurable(std::function<void(std::error_code)> fn) { on_durable_.push_back(std::move(fn)); }
   void set_correlation_id(std::string id) { correlation_id_ = std::move(id); }
 
@@ -95,7 +95,12 @@ class EventSource {
 };
 
 // Feeds a processor from the local EventStore, starting after its stored checkpoint. A catch-up
-// subscription: it reads history first, then follows new commits.
+// subscription: it reads history first, then follows new writes. It reads events as soon as they
+// are written, before they are durable (Upto::kWritten): the processor's transaction lands
+// after them in the same log, so no crash keeps an effect without its cause, and whatever waits
+// on that transaction (an order's answer) still waits until it is durable. An order's three
+// steps (placed, reserved by the catalog, answered) then share one sync instead of waiting for
+// three in turn.
 class EmbeddedSource final : public EventSource {
  public:
   EmbeddedSource(EventStore& store, Worker& worker, Processor& processor);

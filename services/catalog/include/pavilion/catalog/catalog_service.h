@@ -22,7 +22,7 @@
 // batch.registered, stock.reserved, stock.rejected, stock.released, stock.reinstated,
 // stock.restocked.
 // Thread-safety: every public method may be called from any thread; callbacks run on the
-// catalog worker or the store's writer thread and must not block.
+// catalog worker or the store's sync thread and must not block.
 #pragma once
 
 #include <functional>

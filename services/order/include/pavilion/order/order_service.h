@@ -24,7 +24,7 @@
 // order.reinstate_requested, payment.refund_due, suborder.shipped, suborder.delivered,
 // suborder.completed, refund.requested, refund.approved, refund.rejected, refund.completed.
 // Thread-safety: public methods may be called from any thread; callbacks run on the order worker
-// or the store's writer thread and must not block.
+// or the store's sync thread and must not block.
 #pragma once
 
 #include <functional>
