@@ -11,6 +11,9 @@
 //                 [--pipeline D]   (requests in flight per connection, default 1: HTTP/1.1
 //                                   pipelining past 1; latency is from queueing to answer)
 //                 [--requests N]   (stop after N requests, or at the duration if sooner)
+//                 [--rate R]       (open loop: R requests a second in all, each connection on
+//                                   its own fixed schedule whatever the answers; latency is from
+//                                   the scheduled time, so a slow answer delays no measurement)
 #include <utility>
 
 #include <simdjson.h>
@@ -19,6 +22,7 @@
 #include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -55,6 +59,7 @@ struct Options {
   int skus = 1000;
   int64_t hot_stock = 0;  // > 0: one hot SKU with this stock (a flash sale).
   int64_t requests = 0;   // > 0: send no more than this many in all.
+  double rate = 0;        // > 0: requests a second in all, on a fixed schedule (open loop).
 };
 
 // What is left of --requests, shared by every connection (unused without it).
@@ -141,7 +146,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(asio::io_context& ioc, const Options& o, const Setup& s, int index,
              Clock::time_point deadline, Stats& stats)
-      : stream_(ioc), o_(o), s_(s), index_(index), deadline_(deadline), stats_(stats) {}
+      : stream_(ioc), timer_(ioc), o_(o), s_(s), index_(index), deadline_(deadline),
+        stats_(stats) {}
 
   void Start(const tcp::resolver::results_type& endpoints) {
     stream_.async_connect(endpoints, [self = shared_from_this()](beast::error_code ec,
@@ -151,17 +157,51 @@ class Connection : public std::enable_shared_from_this<Connection> {
         return;
       }
       self->stream_.socket().set_option(tcp::no_delay(true));
-      self->Fill();
+      if (self->o_.rate > 0) {
+        // Connection c sends at start + (c + k·N) / rate: together, `rate` a second, evenly.
+        self->period_ = std::chrono::duration_cast<Clock::duration>(
+            std::chrono::duration<double>(self->o_.connections / self->o_.rate));
+        self->next_at_ = Clock::now() + self->period_ * self->index_ / self->o_.connections;
+        self->Tick();
+      } else {
+        self->Fill();
+      }
     });
   }
 
  private:
+  // Open loop: queues every request whose time has come, answered or not before it (they are
+  // pipelined), and sleeps until the next one's.
+  void Tick() {
+    const auto now = Clock::now();
+    while (next_at_ <= now && next_at_ < deadline_ && Budget()) {
+      Queue(next_at_);
+      next_at_ += period_;
+    }
+    Flush();
+    if (!reading_ && !sent_.empty()) Receive();
+    if (next_at_ >= deadline_) return;
+    timer_.expires_at(next_at_);
+    timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (!ec) self->Tick();
+    });
+  }
+
+  // Takes one request from what --requests allows.
+  bool Budget() {
+    return o_.requests == 0 || requests_left.fetch_sub(1, std::memory_order_relaxed) > 0;
+  }
+
   // Keeps `--pipeline` requests in flight: one more is queued for each answer, and the queued
   // ones go out together in one write whenever no write is in progress.
   void Fill() {
+    if (o_.rate > 0) {  // Open loop: the schedule sends, not the answers.
+      if (!reading_ && !sent_.empty()) Receive();
+      return;
+    }
     while (sent_.size() < static_cast<size_t>(o_.pipeline) && Clock::now() < deadline_ &&
-           (o_.requests == 0 || requests_left.fetch_sub(1, std::memory_order_relaxed) > 0)) {
-      Queue();
+           Budget()) {
+      Queue(Clock::now());
     }
     // The send waits for the answers already read to queue theirs: one write for them all.
     if (o_.pipeline == 1) {
@@ -176,7 +216,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (!reading_ && !sent_.empty()) Receive();
   }
 
-  void Queue() {
+  // Queues one request; its latency counts from `at`.
+  void Queue(Clock::time_point at) {
     std::string& out = pending_;
     if (o_.mode == "orders") {
       const std::string& sku = s_.sku_ids[(next_ * 7919 + index_) % s_.sku_ids.size()];
@@ -193,7 +234,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       out.append("GET /healthz HTTP/1.1\r\nHost: ").append(o_.host).append("\r\n\r\n");
     }
     ++next_;
-    sent_.push_back(Clock::now());
+    sent_.push_back(at);
   }
 
   void Flush() {
@@ -276,6 +317,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   beast::tcp_stream stream_;
+  asio::steady_timer timer_;
+  Clock::duration period_{};  // --rate: this connection's time between requests.
+  Clock::time_point next_at_;  // --rate: when the next request is due.
   const Options& o_;
   const Setup& s_;
   int index_;
@@ -317,6 +361,8 @@ int main(int argc, char** argv) {
       o.hot_stock = std::stoll(v);
     } else if (k == "--pipeline") {
       o.pipeline = std::stoi(v);
+    } else if (k == "--rate") {
+      o.rate = std::stod(v);
     } else if (k == "--requests") {
       o.requests = std::stoll(v);
     } else {
@@ -325,6 +371,7 @@ int main(int argc, char** argv) {
   }
   if (o.pipeline < 1) Die("--pipeline takes a count of at least 1");
   if (o.requests < 0) Die("--requests takes a count");
+  if (o.rate < 0) Die("--rate takes requests a second");
   requests_left = o.requests;
   if (o.mode == "orders" && o.token.empty()) Die("--token (the operator token) is required");
   Setup setup = Prepare(o);
@@ -370,6 +417,7 @@ int main(int argc, char** argv) {
       pct(0.999), static_cast<unsigned long long>(all.confirmed),
       static_cast<unsigned long long>(all.rejected), static_cast<unsigned long long>(all.pending),
       static_cast<unsigned long long>(all.other), static_cast<unsigned long long>(all.errors));
+  if (o.rate > 0) std::printf("open_loop rate=%.0f (scheduled requests a second)\n", o.rate);
   if (o.hot_stock > 0) {
     auto p = Call(o, http::verb::get, "/v1/products/" + setup.product_id, "", "");
     std::printf("flash_sale stock_initial=%lld product=%s\n", static_cast<long long>(o.hot_stock),

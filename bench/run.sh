@@ -2,8 +2,10 @@
 # Reproduces every figure in bench/RESULTS.md. Builds Release into build-release, runs the Google
 # Benchmarks, the catalog benchmark and the order path without HTTP (pavilion-order-bench), then
 # starts `pavilion serve` (embedded transport, --durability sync, fresh data dir) and drives it
-# with pavilion-load: one request at a time per connection at 1, 16, 64 and 256 connections, then
-# HTTP/1.1-pipelined (64 connections, 16 and 32 in flight on each), then the flash sale.
+# with pavilion-load: one request at a time per connection at 1, 16, 64 and 256 connections,
+# then at half the 256-connection rate on a fixed schedule (open loop, for the latency at half
+# load), then HTTP/1.1-pipelined (64 connections, 16 and 32 in flight on each), then the flash
+# sale.
 # Usage: bench/run.sh [seconds per load run, default 10]
 # FLASH_SECONDS (default 40) bounds the flash sale; SOAK_ORDERS adds a sustained run of that many
 # orders (at most an hour) that prints the server's RSS every minute (SOAK_ORDERS=10000000 for
@@ -48,8 +50,15 @@ echo "== server on port $port (embedded, durability sync)"
 
 for c in 1 16 64 256; do
   "$load" --target 127.0.0.1:$port --mode healthz --connections $c --duration "$secs"
-  "$load" --target 127.0.0.1:$port --token $token --mode orders --skus 1000 --connections $c --duration "$secs"
+  "$load" --target 127.0.0.1:$port --token $token --mode orders --skus 1000 --connections $c \
+    --duration "$secs" | tee "$data/orders-$c.txt"
 done
+# Latency at half the load 256 connections carried, offered on a fixed schedule (open loop), so
+# a slow answer cannot hold back the requests behind it and hide their wait.
+peak=$(sed -n 's/.* rps=\([0-9]*\).*/\1/p' "$data/orders-256.txt")
+echo "== orders at half of that, open loop: $((peak / 2)) a second over 256 connections"
+"$load" --target 127.0.0.1:$port --token $token --mode orders --skus 1000 --connections 256 \
+  --rate $((peak / 2)) --duration "$secs"
 echo "== HTTP/1.1 pipelining: 64 connections, 16 and 32 requests in flight on each"
 for d in 16 32; do
   "$load" --target 127.0.0.1:$port --mode healthz --connections 64 --pipeline $d --duration "$secs"

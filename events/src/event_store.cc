@@ -373,8 +373,11 @@ void EventStore::WriterLoop() {
       written_head_.store(written_, std::memory_order_release);
       for (const auto& l : *listeners) l(written_);
     }
-    // Bound the version cache; entries reload from the store on demand.
-    if (versions_.size() > (1u << 20)) versions_.clear();
+    // Bound the version cache; entries reload from the store on demand. Every new order adds
+    // one, so it fills in seconds whatever the bound: a small one (a few MiB, not the ≈ 100 MiB
+    // a million ids take) costs only the reloads of streams still being written (SKUs, orders
+    // awaiting an answer), a point lookup and a short scan each, every 64 Ki new streams.
+    if (versions_.size() > (1u << 16)) versions_.clear();
     HandOver(Written{std::move(group), std::move(outcomes), std::move(results), committed.size(),
                      written_, !write_ec && !wb.empty(), !write_ec});
   }

@@ -186,6 +186,11 @@ Result<std::unique_ptr<KvStore>> OpenRocksDb(const std::string& dir,
   opts.compression = rocksdb::kNoCompression;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  // Index and filter blocks live in the block cache too, so memory stays within its size however
+  // large the store grows (outside it they are held for every open file: about 10 bits a key for
+  // the filters alone). The level-0 files' are pinned: every read consults them.
+  table.cache_index_and_filter_blocks = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10, false));
   opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   rocksdb::DB* raw = nullptr;
