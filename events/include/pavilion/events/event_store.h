@@ -120,7 +120,8 @@ class EventStore {
   storage::KvStore& kv() const { return kv_; }
   const Clock& clock() const { return clock_; }
 
-  // Runs on the sync thread after every durable batch with the new head.
+  // Runs on the sync thread after each sync (one covers the batches written meanwhile) with the
+  // new durable head.
   void AddCommitListener(std::function<void(uint64_t head)> listener);
   // Runs on the writer thread after every written batch with the new written head.
   void AddWriteListener(std::function<void(uint64_t written_head)> listener);
