@@ -183,6 +183,10 @@ Result<std::unique_ptr<KvStore>> OpenRocksDb(const std::string& dir,
   opts.memtable_prefix_bloom_size_ratio = 0.05;
   opts.memtable_whole_key_filtering = true;
   opts.max_write_buffer_number = 4;
+  // Flushes and compactions hand their files to the disk every megabyte as they write them, so
+  // dirty pages do not pile up for the next journal commit — which a WAL fdatasync may have to
+  // wait for (ext4, data=ordered): the tail latency of synced writes.
+  opts.bytes_per_sync = 1 << 20;
   opts.compression = rocksdb::kNoCompression;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
