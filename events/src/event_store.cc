@@ -371,8 +371,8 @@ void EventStore::WriterLoop() {
         }
       }
       written_head_.store(written_, std::memory_order_release);
-      for (const auto& l : *listeners) l(written_);
     }
+    const bool wrote_events = !write_ec && !committed.empty();
     // Bound the version cache; entries reload from the store on demand. Every new order adds
     // one, so it fills in seconds whatever the bound: a small one (a few MiB, not the ≈ 100 MiB
     // a million ids take) costs only the reloads of streams still being written (SKUs, orders
@@ -380,6 +380,10 @@ void EventStore::WriterLoop() {
     if (versions_.size() > (1u << 16)) versions_.clear();
     HandOver(Written{std::move(group), std::move(outcomes), std::move(results), committed.size(),
                      written_, !write_ec && !wb.empty(), !write_ec});
+    // After the hand-over: a listener that sees this head knows the group waits for its sync.
+    if (wrote_events) {
+      for (const auto& l : *listeners) l(written_);
+    }
   }
 }
 

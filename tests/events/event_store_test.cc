@@ -328,25 +328,25 @@ TEST_F(EventStoreTest, FailedSyncFailsItsGroupsAndEveryLaterAppend) {
 
 TEST_F(EventStoreTest, WrittenEventsAreReadOnlyByWritingConsumersUntilSynced) {
   testing::GatedSyncKvStore kv(kv_);
+  testing::HeadWatch written, durable;  // Before the store: its threads call them to the end.
   auto store = Open(kv);
   testing::OpenOnExit open_on_exit(kv);  // A failed assertion must not leave a sync waiting.
-  const int opened = kv.writes.load();  // Open writes the log's origin.
-  std::atomic<uint64_t> written_seen{0}, durable_seen{0};
-  store->AddWriteListener([&](uint64_t h) { written_seen = h; });
-  store->AddCommitListener([&](uint64_t h) { durable_seen = h; });
+  store->AddWriteListener(written.Listener());
+  store->AddCommitListener(durable.Listener());
   std::promise<std::error_code> first;
   store->Append(Req({Ev("a", kNoStream)}),
                 [&](std::error_code ec, const AppendResult&) { first.set_value(ec); });
   ASSERT_TRUE(kv.AwaitSyncs(1));
-  ASSERT_TRUE(testing::Eventually([&] { return kv.writes.load() >= opened + 1; }));
-  // Written while the first sync runs: the writer does not wait for it.
+  // Written while the first sync runs: the writer does not wait for it. (A write listener runs
+  // once its group is queued for the sync.)
   std::promise<std::error_code> second, third;
   store->Append(Req({Ev("a", 1)}),
                 [&](std::error_code ec, const AppendResult&) { second.set_value(ec); });
-  ASSERT_TRUE(testing::Eventually([&] { return kv.writes.load() >= opened + 2; }));
+  ASSERT_TRUE(written.AwaitAtLeast(2));
   store->Append(Req({Ev("b", kNoStream)}),
                 [&](std::error_code ec, const AppendResult&) { third.set_value(ec); });
-  ASSERT_TRUE(testing::Eventually([&] { return store->groups_awaiting_sync() == 2; }));
+  ASSERT_TRUE(written.AwaitAtLeast(3));
+  ASSERT_EQ(store->groups_awaiting_sync(), 2u);
 
   // Written, not durable: no answer and no durable read; a consumer that writes to this store
   // (Upto::kWritten) sees all three.
@@ -354,8 +354,8 @@ TEST_F(EventStoreTest, WrittenEventsAreReadOnlyByWritingConsumersUntilSynced) {
   EXPECT_EQ(pending.wait_for(std::chrono::milliseconds(20)), std::future_status::timeout);
   EXPECT_EQ(store->head(), 0u);
   EXPECT_EQ(store->written_head(), 3u);
-  EXPECT_EQ(written_seen.load(), 3u);
-  EXPECT_EQ(durable_seen.load(), 0u);
+  EXPECT_EQ(written.head(), 3u);
+  EXPECT_EQ(durable.head(), 0u);
   auto a = store->ReadStream("a");
   ASSERT_TRUE(a.ok());
   EXPECT_TRUE(a->empty());
@@ -379,7 +379,8 @@ TEST_F(EventStoreTest, WrittenEventsAreReadOnlyByWritingConsumersUntilSynced) {
   EXPECT_EQ(kv.syncs(), 2);
   EXPECT_EQ(store->head(), 3u);
   // Commit listeners run after the callbacks of their sync, on the same thread.
-  EXPECT_TRUE(testing::Eventually([&] { return durable_seen.load() == 3u; }));
+  EXPECT_TRUE(durable.AwaitAtLeast(3));
+  EXPECT_EQ(durable.head(), 3u);
   a = store->ReadStream("a");
   ASSERT_TRUE(a.ok());
   EXPECT_EQ(a->size(), 2u);

@@ -133,10 +133,11 @@ TEST(EmbeddedSource, HandlesWrittenEventsWhileTheirSyncIsUnderWay) {
   ManualClock clock;
   storage::MemoryKvStore inner;
   testing::GatedSyncKvStore kv(inner);
+  testing::HeadWatch written, durable;  // Before the store: its threads call them to the end.
   auto store = EventStore::Open(kv, clock).value();
   testing::OpenOnExit open_on_exit(kv);  // A failed assertion must not leave a sync waiting.
-  std::atomic<uint64_t> durable{0};
-  store->AddCommitListener([&](uint64_t h) { durable = h; });
+  store->AddWriteListener(written.Listener());
+  store->AddCommitListener(durable.Listener());
   Worker worker("test");
   Counter counter(kv);
   EmbeddedSource source(*store, worker, counter);
@@ -149,15 +150,17 @@ TEST(EmbeddedSource, HandlesWrittenEventsWhileTheirSyncIsUnderWay) {
   // The ticks are handled and the counter's own write (its count and a tock) is written while
   // the ticks' sync is still held: nothing is durable, nothing is answered.
   counter.WaitFor(10);
-  ASSERT_TRUE(testing::Eventually([&] { return store->written_head() == 11; }));
+  ASSERT_TRUE(written.AwaitAtLeast(11));
+  EXPECT_EQ(store->written_head(), 11u);
   EXPECT_EQ(store->head(), 0u);
-  EXPECT_EQ(durable.load(), 0u);
+  EXPECT_EQ(durable.head(), 0u);
   auto answer = appended.get_future();
   EXPECT_EQ(answer.wait_for(std::chrono::milliseconds(20)), std::future_status::timeout);
 
   kv.Open();
   EXPECT_FALSE(answer.get());
-  ASSERT_TRUE(testing::Eventually([&] { return durable.load() == 11; }));
+  ASSERT_TRUE(durable.AwaitAtLeast(11));
+  EXPECT_EQ(durable.head(), 11u);
   worker.Stop();
   EXPECT_EQ(DurableCount(*store, kv), 10);
   auto tocks = store->ReadStream("tocks");

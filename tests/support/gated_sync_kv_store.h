@@ -2,11 +2,11 @@
 // written then stays written and not durable for as long as a test needs.
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
+#include <functional>
 #include <mutex>
-#include <thread>
 
 #include "pavilion/storage/kv_store.h"
 
@@ -19,9 +19,7 @@ class GatedSyncKvStore final : public storage::KvStore {
     return inner_.Get(key, value);
   }
   std::error_code Write(const storage::WriteBatch& batch, bool sync) override {
-    auto ec = inner_.Write(batch, sync);
-    ++writes;
-    return ec;
+    return inner_.Write(batch, sync);
   }
   std::error_code Sync() override {
     std::unique_lock lock(mu_);
@@ -54,8 +52,6 @@ class GatedSyncKvStore final : public storage::KvStore {
     return syncs_;
   }
 
-  std::atomic<int> writes{0};  // Writes done.
-
  private:
   storage::KvStore& inner_;
   std::mutex mu_;
@@ -72,13 +68,30 @@ struct OpenOnExit {
   GatedSyncKvStore& kv;
 };
 
-// Polls `done` every millisecond for at most ten seconds; whether it came true.
-template <typename Fn>
-bool Eventually(Fn done) {
-  for (int i = 0; i < 10000 && !done(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+// A head (a log position) a listener reports, and a wait for it to reach a value.
+class HeadWatch {
+ public:
+  std::function<void(uint64_t)> Listener() {
+    return [this](uint64_t head) {
+      std::lock_guard lock(mu_);
+      head_ = head;
+      cv_.notify_all();
+    };
   }
-  return done();
-}
+  // Waits (at most ten seconds) until the head is at least `head`; whether it got there.
+  bool AwaitAtLeast(uint64_t head) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(10), [&] { return head_ >= head; });
+  }
+  uint64_t head() {
+    std::lock_guard lock(mu_);
+    return head_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  uint64_t head_ = 0;
+};
 
 }  // namespace pavilion::testing

@@ -123,7 +123,8 @@ class EventStore {
   // Runs on the sync thread after each sync (one covers the batches written meanwhile) with the
   // new durable head.
   void AddCommitListener(std::function<void(uint64_t head)> listener);
-  // Runs on the writer thread after every written batch with the new written head.
+  // Runs on the writer thread after every written batch with the new written head, once the
+  // batch is queued for its sync.
   void AddWriteListener(std::function<void(uint64_t written_head)> listener);
 
   uint64_t events_appended() const { return events_appended_.load(std::memory_order_relaxed); }
