@@ -231,6 +231,11 @@ void EventStore::AddWriteListener(std::function<void(uint64_t)> listener) {
 Result<uint64_t> EventStore::CurrentVersion(const std::string& stream_id) {
   auto it = versions_.find(stream_id);
   if (it != versions_.end()) return it->second;
+  if (auto old = old_versions_.find(stream_id); old != old_versions_.end()) {
+    const uint64_t version = old->second;
+    versions_.insert(old_versions_.extract(old));
+    return version;
+  }
   // Most streams an append names are new (a fresh order, a fresh product): a point lookup of
   // version 1, answered by the bloom filter, settles that without an iterator.
   std::string first;
@@ -356,6 +361,7 @@ void EventStore::WriterLoop() {
       // Nothing of this group is written: forget the positions and versions it took.
       next_position_ = written_ + 1;
       versions_.clear();
+      old_versions_.clear();
       committed.clear();
       for (auto& o : outcomes) {
         if (!o) o = errc::store_failed;
@@ -375,9 +381,13 @@ void EventStore::WriterLoop() {
     const bool wrote_events = !write_ec && !committed.empty();
     // Bound the version cache; entries reload from the store on demand. Every new order adds
     // one, so it fills in seconds whatever the bound: a small one (a few MiB, not the ≈ 100 MiB
-    // a million ids take) costs only the reloads of streams still being written (SKUs, orders
-    // awaiting an answer), a point lookup and a short scan each, every 64 Ki new streams.
-    if (versions_.size() > (1u << 16)) versions_.clear();
+    // a million ids take). Streams written since the last turn stay (see `old_versions_`);
+    // clearing all instead made the writer reload every SKU's version at once (a point lookup
+    // and a short scan each: a thousand of each in the benchmark) every few seconds.
+    if (versions_.size() > options_.version_cache_streams) {
+      old_versions_.swap(versions_);
+      versions_.clear();
+    }
     HandOver(Written{std::move(group), std::move(outcomes), std::move(results), committed.size(),
                      written_, !write_ec && !wb.empty(), !write_ec});
     // After the hand-over: a listener that sees this head knows the group waits for its sync.

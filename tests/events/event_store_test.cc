@@ -259,6 +259,40 @@ TEST_F(EventStoreTest, ReopenRecoversHeadVersionsAndOrigin) {
   EXPECT_EQ(r->first_position, 3u);
 }
 
+// The writer's cache of stream versions is bounded: a stream written while the cache turns over
+// keeps its version (no reload), one left unwritten is forgotten and reloads correctly.
+TEST_F(EventStoreTest, VersionCacheKeepsStreamsBeingWrittenAndReloadsTheRest) {
+  pavilion::testing::GatedSyncKvStore kv(kv_);
+  kv.Open();
+  EventStoreOptions options;
+  options.version_cache_streams = 4;
+  auto opened = EventStore::Open(kv, clock_, options);
+  ASSERT_TRUE(opened.ok());
+  auto store = std::move(opened).value();
+  ASSERT_TRUE(store->AppendAndWait(Req({Ev("hot", kNoStream), Ev("cold", kNoStream)})).ok());
+  const int reads_before = kv.reads();
+  for (uint64_t i = 0; i < 20; ++i) {
+    // Three new streams per round: the cache turns over every other round.
+    const std::string n = std::to_string(i);
+    auto r = store->AppendAndWait(Req({Ev("fresh-a" + n, kFreshStream),
+                                       Ev("fresh-b" + n, kFreshStream),
+                                       Ev("fresh-c" + n, kFreshStream), Ev("hot", i + 1)}));
+    ASSERT_TRUE(r.ok()) << "round " << i;
+    EXPECT_EQ(r->versions.back(), i + 2);
+  }
+  EXPECT_EQ(kv.reads(), reads_before);  // The hot stream never left the cache.
+  // "cold" and the first fresh streams left it; their versions come back from the store.
+  EXPECT_EQ(store->AppendAndWait(Req({Ev("cold", kNoStream)})).error(), errc::version_conflict);
+  EXPECT_EQ(store->AppendAndWait(Req({Ev("fresh-a0", kNoStream)})).error(),
+            errc::version_conflict);
+  EXPECT_GT(kv.reads(), reads_before);
+  auto cold = store->AppendAndWait(Req({Ev("cold", 1)}));
+  ASSERT_TRUE(cold.ok());
+  EXPECT_EQ(cold->versions, (std::vector<uint64_t>{2}));
+  EXPECT_TRUE(store->AppendAndWait(Req({Ev("fresh-a0", 1)})).ok());
+  EXPECT_EQ(store->ReadStream("hot")->size(), 21u);
+}
+
 TEST_F(EventStoreTest, SyncedAppendsSurviveACrash) {
   storage::FaultInjectionKvStore kv;
   {

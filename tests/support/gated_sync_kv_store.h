@@ -1,7 +1,8 @@
 // A KvStore over another whose Sync() waits while the gate is shut, and counts its calls: what is
-// written then stays written and not durable for as long as a test needs.
+// written then stays written and not durable for as long as a test needs. It counts reads too.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -16,6 +17,7 @@ class GatedSyncKvStore final : public storage::KvStore {
  public:
   explicit GatedSyncKvStore(storage::KvStore& inner) : inner_(inner) {}
   std::error_code Get(std::string_view key, std::string* value) override {
+    ++reads_;
     return inner_.Get(key, value);
   }
   std::error_code Write(const storage::WriteBatch& batch, bool sync) override {
@@ -30,10 +32,12 @@ class GatedSyncKvStore final : public storage::KvStore {
   }
   std::error_code Scan(std::string_view begin, std::string_view end,
                        const storage::ScanFn& fn) override {
+    ++reads_;
     return inner_.Scan(begin, end, fn);
   }
   std::error_code ScanReverse(std::string_view begin, std::string_view end,
                               const storage::ScanFn& fn) override {
+    ++reads_;
     return inner_.ScanReverse(begin, end, fn);
   }
 
@@ -51,6 +55,8 @@ class GatedSyncKvStore final : public storage::KvStore {
     std::lock_guard lock(mu_);
     return syncs_;
   }
+  // Get, Scan and ScanReverse calls so far.
+  int reads() const { return reads_.load(); }
 
  private:
   storage::KvStore& inner_;
@@ -58,6 +64,7 @@ class GatedSyncKvStore final : public storage::KvStore {
   std::condition_variable cv_;
   bool open_ = false;
   int syncs_ = 0;
+  std::atomic<int> reads_{0};
 };
 
 // Opens the gate when it goes out of scope: declared after the EventStore, it lets the store's

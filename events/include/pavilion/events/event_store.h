@@ -81,6 +81,8 @@ struct EventStoreOptions {
   size_t recent_events = 1u << 16;
   size_t max_batch_requests = 16384;
   size_t max_batch_bytes = 32u << 20;
+  // Stream versions the writer keeps per generation (two generations: see `versions_`).
+  size_t version_cache_streams = 1u << 16;
 };
 
 class EventStore {
@@ -185,7 +187,11 @@ class EventStore {
   // Writer-thread state.
   uint64_t next_position_ = 1;
   uint64_t written_ = 0;  // The last position written, synced or not.
-  std::unordered_map<std::string, uint64_t> versions_;
+  // Stream versions in two generations: lookups move an entry from `old_versions_` into
+  // `versions_`; when `versions_` fills, it becomes the old one. Streams still being written
+  // (SKUs, orders awaiting an answer) survive the turn, the rest go: bounded memory without a
+  // burst of reloads for the hot streams.
+  std::unordered_map<std::string, uint64_t> versions_, old_versions_;
 
   // Written groups waiting for the sync thread, oldest first.
   mutable std::mutex sync_mu_;
