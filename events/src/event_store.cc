@@ -186,7 +186,7 @@ void EventStore::Append(AppendRequest request, AppendCallback cb) {
   {
     std::lock_guard lock(mu_);
     if (!stopping_) {
-      queue_.push_back(Pending{std::move(request), std::move(cb)});
+      queue_.push_back(Pending{std::move(request), std::move(cb), clock_.MonotonicMicros()});
       cv_.notify_one();
       return;
     }
@@ -418,8 +418,10 @@ void EventStore::SyncLoop() {
     room_cv_.notify_all();
     bool wrote = false;
     for (const auto& w : taken) wrote = wrote || w.wrote;
-    if (wrote && options_.sync && !broken_.load(std::memory_order_acquire) && kv_.Sync()) {
-      broken_.store(true, std::memory_order_release);
+    if (wrote && options_.sync && !broken_.load(std::memory_order_acquire)) {
+      const int64_t start = clock_.MonotonicMicros();
+      if (kv_.Sync()) broken_.store(true, std::memory_order_release);
+      sync_latency_.Observe(clock_.MonotonicMicros() - start);
     }
     const bool durable = !broken_.load(std::memory_order_acquire);
     uint64_t head = head_.load(std::memory_order_relaxed);
@@ -444,8 +446,10 @@ void EventStore::SyncLoop() {
       std::lock_guard lock(mu_);
       listeners = listeners_;
     }
+    const int64_t answered = clock_.MonotonicMicros();
     for (auto& w : taken) {
       for (size_t i = 0; i < w.group.size(); ++i) {
+        append_latency_.Observe(answered - w.group[i].queued_micros);
         if (w.group[i].cb) w.group[i].cb(w.outcomes[i], w.results[i]);
       }
     }

@@ -10,11 +10,7 @@ void Metrics::Observe(size_t route, int status, int64_t micros) {
   Route& r = routes_[route];
   int cls = status / 100;
   if (cls >= 1 && cls <= 5) r.by_class[cls].fetch_add(1, std::memory_order_relaxed);
-  size_t b = 0;
-  while (b < kBucketsMicros.size() && micros > kBucketsMicros[b]) ++b;
-  r.buckets[b].fetch_add(1, std::memory_order_relaxed);
-  r.sum_micros.fetch_add(static_cast<uint64_t>(micros), std::memory_order_relaxed);
-  r.count.fetch_add(1, std::memory_order_relaxed);
+  r.latency.Observe(micros);
 }
 
 void Metrics::Render(std::string& out) const {
@@ -32,22 +28,9 @@ void Metrics::Render(std::string& out) const {
   out += "# TYPE pavilion_http_request_duration_seconds histogram\n";
   for (size_t i = 0; i < names_.size(); ++i) {
     const Route& r = routes_[i];
-    uint64_t count = r.count.load(std::memory_order_relaxed);
-    if (count == 0) continue;
-    std::string label = "route=\"" + names_[i] + "\"";
-    uint64_t cumulative = 0;
-    for (size_t b = 0; b <= kBucketsMicros.size(); ++b) {
-      cumulative += r.buckets[b].load(std::memory_order_relaxed);
-      std::string le = b < kBucketsMicros.size()
-                           ? std::to_string(static_cast<double>(kBucketsMicros[b]) / 1e6)
-                           : "+Inf";
-      out += "pavilion_http_request_duration_seconds_bucket{" + label + ",le=\"" + le + "\"} " +
-             std::to_string(cumulative) + "\n";
-    }
-    out += "pavilion_http_request_duration_seconds_sum{" + label + "} " +
-           std::to_string(static_cast<double>(r.sum_micros.load()) / 1e6) + "\n";
-    out += "pavilion_http_request_duration_seconds_count{" + label + "} " +
-           std::to_string(count) + "\n";
+    if (r.latency.count() == 0) continue;
+    r.latency.Render(out, "pavilion_http_request_duration_seconds",
+                     "route=\"" + names_[i] + "\"");
   }
 }
 

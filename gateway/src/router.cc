@@ -538,6 +538,12 @@ class Router::Impl {
               std::to_string(s_.store.batches_written()) + "\n";
     r.body += "# TYPE pavilion_log_head gauge\npavilion_log_head " +
               std::to_string(s_.store.head()) + "\n";
+    r.body += "# HELP pavilion_store_sync_seconds Time each sync of the event store (fdatasync "
+              "of the RocksDB WAL) took.\n# TYPE pavilion_store_sync_seconds histogram\n";
+    s_.store.sync_latency().Render(r.body, "pavilion_store_sync_seconds", "");
+    r.body += "# HELP pavilion_store_append_seconds Time from an append to its durable answer "
+              "(queue, write, sync).\n# TYPE pavilion_store_append_seconds histogram\n";
+    s_.store.append_latency().Render(r.body, "pavilion_store_append_seconds", "");
     if (metrics_hook_) metrics_hook_(r.body);
     respond(std::move(r));
   }

@@ -534,6 +534,37 @@ TEST_F(RouterTest, MetricsCountRequestsAndEvents) {
   EXPECT_NE(m.body.find(R"(pavilion_http_requests_total{route="GET /healthz",code="2xx"} 1)"),
             std::string::npos);
   EXPECT_NE(m.body.find("pavilion_events_appended_total"), std::string::npos);
+  EXPECT_NE(m.body.find(R"(pavilion_http_request_duration_seconds_bucket{route="GET /healthz",le="+Inf"} 1)"),
+            std::string::npos);
+  EXPECT_NE(m.body.find(R"(pavilion_http_request_duration_seconds_count{route="GET /healthz"} 1)"),
+            std::string::npos);
+}
+
+// The event store's sync and append latencies are histograms; each event append adds one to both.
+TEST_F(RouterTest, MetricsShowTheStoresSyncAndAppendLatency) {
+  auto count = [](const std::string& body, const std::string& series) -> int64_t {
+    const size_t at = body.find(series + " ");
+    return at == std::string::npos ? -1 : std::stoll(body.substr(at + series.size() + 1));
+  };
+  const std::string before = Call("GET", "/metrics").body;
+  const int64_t syncs = count(before, "pavilion_store_sync_seconds_count");
+  const int64_t appends = count(before, "pavilion_store_append_seconds_count");
+  ASSERT_GE(syncs, 0) << before;
+  ASSERT_GE(appends, 0) << before;
+  events::NewEvent e;
+  e.stream_id = "metrics-test";
+  e.expected_version = events::kAnyVersion;
+  e.type = "test.happened";
+  e.payload = "p";
+  events::AppendRequest req;
+  req.events.push_back(std::move(e));
+  ASSERT_TRUE(p_.store->AppendAndWait(std::move(req)).ok());
+  const std::string after = Call("GET", "/metrics").body;
+  EXPECT_EQ(count(after, "pavilion_store_sync_seconds_count"), syncs + 1);
+  EXPECT_EQ(count(after, "pavilion_store_append_seconds_count"), appends + 1);
+  EXPECT_NE(after.find(R"(pavilion_store_sync_seconds_bucket{le="+Inf"} )" +
+                       std::to_string(syncs + 1)),
+            std::string::npos);
 }
 
 }  // namespace

@@ -34,6 +34,7 @@
 
 #include "pavilion/events/clock.h"
 #include "pavilion/events/envelope.h"
+#include "pavilion/events/histogram.h"
 #include "pavilion/storage/kv_store.h"
 
 namespace pavilion::events {
@@ -131,6 +132,10 @@ class EventStore {
 
   uint64_t events_appended() const { return events_appended_.load(std::memory_order_relaxed); }
   uint64_t batches_written() const { return batches_written_.load(std::memory_order_relaxed); }
+  // How long each sync took (the WAL's fdatasync with RocksDB), and each append from Append()
+  // to its answer (queue, write, sync): the disk's share of a request's latency.
+  const LatencyHistogram& sync_latency() const { return sync_latency_; }
+  const LatencyHistogram& append_latency() const { return append_latency_; }
   // Groups written and waiting for the sync thread (not counting those it is syncing).
   size_t groups_awaiting_sync() const {
     std::lock_guard lock(sync_mu_);
@@ -144,6 +149,7 @@ class EventStore {
   struct Pending {
     AppendRequest request;
     AppendCallback cb;
+    int64_t queued_micros = 0;  // clock().MonotonicMicros() when Append took it.
   };
   // A group the writer has written (or failed), on its way to the sync thread.
   struct Written {
@@ -210,6 +216,7 @@ class EventStore {
   std::atomic<uint64_t> written_head_{0};
   std::atomic<uint64_t> events_appended_{0};
   std::atomic<uint64_t> batches_written_{0};
+  LatencyHistogram sync_latency_, append_latency_;
   std::thread writer_;
   std::thread syncer_;
 };

@@ -3,21 +3,18 @@
 // thread-safe.
 #pragma once
 
-#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "pavilion/events/histogram.h"
+
 namespace pavilion::gateway {
 
 class Metrics {
  public:
-  static constexpr std::array<int64_t, 12> kBucketsMicros = {
-      250, 500, 1'000, 2'500, 5'000, 10'000, 25'000, 50'000, 100'000, 250'000, 1'000'000,
-      5'000'000};
-
   explicit Metrics(std::vector<std::string> route_names);
   void Observe(size_t route, int status, int64_t micros);
   // Appends this object's series to `out`.
@@ -26,9 +23,7 @@ class Metrics {
  private:
   struct Route {
     std::atomic<uint64_t> by_class[6] = {};  // 1xx..5xx, index = status / 100
-    std::atomic<uint64_t> buckets[kBucketsMicros.size() + 1] = {};
-    std::atomic<uint64_t> sum_micros{0};
-    std::atomic<uint64_t> count{0};
+    events::LatencyHistogram latency;
   };
   std::vector<std::string> names_;
   std::unique_ptr<Route[]> routes_;
