@@ -57,8 +57,21 @@ done
 # a slow answer cannot hold back the requests behind it and hide their wait.
 peak=$(sed -n 's/.* rps=\([0-9]*\).*/\1/p' "$data/orders-256.txt")
 echo "== orders at half of that, open loop: $((peak / 2)) a second over 256 connections"
+# The store's syncs during that run, from its histogram in /metrics: the slow ones hold back
+# every answer that waits on them.
+syncs() {
+  curl -s "127.0.0.1:$port/metrics" | awk -F'[ {}]' '
+    /^pavilion_store_sync_seconds_bucket.*le="0.005000"/ {a = $NF}
+    /^pavilion_store_sync_seconds_bucket.*le="0.010000"/ {b = $NF}
+    /^pavilion_store_sync_seconds_bucket.*le="0.025000"/ {c = $NF}
+    /^pavilion_store_sync_seconds_count/ {print $2, a, b, c}'
+}
+read -r n0 a0 b0 c0 < <(syncs)
 "$load" --target 127.0.0.1:$port --token $token --mode orders --skus 1000 --connections 256 \
   --rate $((peak / 2)) --duration "$secs"
+read -r n1 a1 b1 c1 < <(syncs)
+n=$((n1 - n0))
+echo "store syncs in that run: $n; over 5 ms: $((n - (a1 - a0))), over 10 ms: $((n - (b1 - b0))), over 25 ms: $((n - (c1 - c0)))"
 echo "== HTTP/1.1 pipelining: 64 connections, 16 and 32 requests in flight on each"
 for d in 16 32; do
   "$load" --target 127.0.0.1:$port --mode healthz --connections 64 --pipeline $d --duration "$secs"

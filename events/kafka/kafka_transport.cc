@@ -200,7 +200,11 @@ class RelayImpl final : public KafkaRelay {
 class SourceImpl final : public EventSource {
  public:
   SourceImpl(EventStore& store, Worker& worker, Processor& processor, KafkaOptions options)
-      : store_(store), worker_(worker), processor_(processor), options_(std::move(options)) {}
+      : store_(store),
+        worker_(worker),
+        processor_(processor),
+        wanted_(processor.event_types()),
+        options_(std::move(options)) {}
 
   ~SourceImpl() override {
     Stop();
@@ -331,6 +335,7 @@ class SourceImpl final : public EventSource {
       }
       seen_[{env->origin, msg.partition}] = env->position;
       origins[{env->origin, msg.partition}] = env->position;
+      if (!wanted_(env->type)) continue;
       Transaction tx(*env);
       processor_.Handle(*env, tx);
       tx.MergeInto(all);
@@ -367,6 +372,7 @@ class SourceImpl final : public EventSource {
   EventStore& store_;
   Worker& worker_;
   Processor& processor_;
+  TypeFilter wanted_;  // Messages of other types are only counted past.
   KafkaOptions options_;
   rd_kafka_t* rk_ = nullptr;
   int partitions_ = 0;

@@ -514,6 +514,19 @@ bool EventStore::ReadRecent(uint64_t from_position, size_t max,
   return true;
 }
 
+std::optional<bool> EventStore::AnyRecent(
+    uint64_t from_position, uint64_t to_position,
+    const std::function<bool(std::string_view)>& wanted) const {
+  std::lock_guard lock(recent_mu_);
+  if (from_position < recent_first_ || to_position >= recent_first_ + recent_.size()) {
+    return std::nullopt;
+  }
+  for (uint64_t p = from_position; p <= to_position; ++p) {
+    if (wanted(recent_[p - recent_first_]->type)) return true;
+  }
+  return false;
+}
+
 std::error_code EventStore::ReadAll(uint64_t from_position, size_t max,
                                     std::vector<Envelope>* out, Upto upto) const {
   const uint64_t limit = Limit(upto);

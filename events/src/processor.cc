@@ -36,7 +36,8 @@ EmbeddedSource::EmbeddedSource(EventStore& store, Worker& worker, Processor& pro
     : store_(store),
       worker_(worker),
       processor_(processor),
-      checkpoint_key_(CheckpointKey(processor.name())) {}
+      checkpoint_key_(CheckpointKey(processor.name())),
+      wanted_(processor.event_types()) {}
 
 EmbeddedSource::~EmbeddedSource() { Stop(); }
 
@@ -49,7 +50,7 @@ void EmbeddedSource::Start() {
     std::abort();
   }
   cursor_ = ec ? 0 : GetFixed64BE(value);
-  checkpointed_ = cursor_;
+  checkpointed_.store(cursor_.load());
   // Written events, durable or not yet: this processor's effects go to the same store after
   // them (Upto::kWritten).
   store_.AddWriteListener([this, alive = alive_](uint64_t) {
@@ -65,12 +66,31 @@ uint64_t EmbeddedSource::lag() const {
   return head > cursor ? head - cursor : 0;
 }
 
+// Runs on the store's writer thread (a write listener) and at the end of each pump. Whoever sets
+// `scheduled_` owns the cursor until it clears it: it either posts a pump or, when every new
+// event is of a type the processor ignores, moves the cursor past them itself — no wake-up of
+// the worker for them. The checkpoint still follows within kCheckpointEvery events (a pump
+// writes it), so a restart does not re-read a long run of ignored events.
 void EmbeddedSource::Schedule() {
-  if (store_.written_head() <= cursor_.load()) return;
-  if (scheduled_.exchange(true)) return;
-  worker_.Post([this, alive = alive_] {
-    if (alive->load()) Pump();
-  });
+  for (;;) {
+    const uint64_t head = store_.written_head();
+    const uint64_t cursor = cursor_.load();
+    if (head <= cursor) return;
+    if (scheduled_.exchange(true)) return;
+    if (!wanted_.all() && head - checkpointed_.load() < kCheckpointEvery) {
+      auto any = store_.AnyRecent(cursor + 1, head,
+                                  [this](std::string_view type) { return wanted_(type); });
+      if (any.has_value() && !*any) {
+        cursor_.store(head);
+        scheduled_.store(false);
+        continue;  // More may have been written meanwhile.
+      }
+    }
+    worker_.Post([this, alive = alive_] {
+      if (alive->load()) Pump();
+    });
+    return;
+  }
 }
 
 void EmbeddedSource::Pump() {
@@ -92,17 +112,18 @@ void EmbeddedSource::Pump() {
   if (!buffer_.empty()) processor_.BeforeBatch();
   Transaction all;
   for (const auto& env : buffer_) {
+    cursor = env->position;
+    if (!wanted_(env->type)) continue;
     Transaction tx(*env);
     processor_.Handle(*env, tx);
     tx.MergeInto(all);
-    cursor = env->position;
   }
   if (!buffer_.empty() && (!all.empty() || cursor - checkpointed_ >= kCheckpointEvery)) {
     std::string value;
     PutFixed64BE(value, cursor);
     all.state().Put(checkpoint_key_, value);
     all.Commit(store_, /*fatal_on_error=*/true);
-    checkpointed_ = cursor;
+    checkpointed_.store(cursor);
   }
   cursor_.store(cursor);
   scheduled_.store(false);

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 
@@ -167,6 +169,80 @@ TEST(EmbeddedSource, HandlesWrittenEventsWhileTheirSyncIsUnderWay) {
   ASSERT_TRUE(tocks.ok());
   ASSERT_EQ(tocks->size(), 1u);
   EXPECT_EQ((*tocks)[0].position, 11u);
+}
+
+// Handles only "wanted" events; counts its batches (each a wake-up of its worker).
+class Picky final : public Processor {
+ public:
+  std::string_view name() const override { return "picky"; }
+  std::vector<std::string> event_types() const override { return {"wanted"}; }
+  void BeforeBatch() override { ++batches_; }
+  void Handle(const Envelope& e, Transaction&) override {
+    std::lock_guard lock(mu_);
+    seen_.push_back(e.type);
+    cv_.notify_all();
+  }
+  // Waits (at most ten seconds) until `n` events were handled; the types handled.
+  std::vector<std::string> WaitFor(size_t n) {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, std::chrono::seconds(10), [&] { return seen_.size() >= n; });
+    return seen_;
+  }
+  int batches() const { return batches_.load(); }
+
+ private:
+  std::atomic<int> batches_{0};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::string> seen_;
+};
+
+AppendRequest Events(const char* type, int n) {
+  AppendRequest r;
+  for (int i = 0; i < n; ++i) r.events.push_back(NewEvent{"s", kAnyVersion, type, "", "", "", 1});
+  return r;
+}
+
+TEST(EmbeddedSource, ProcessorsSeeOnlyTheirTypesAndSleepThroughTheRest) {
+  ManualClock clock;
+  storage::MemoryKvStore kv;
+  auto store = EventStore::Open(kv, clock).value();
+  Worker worker("picky");
+  Picky picky;
+  EmbeddedSource source(*store, worker, picky);
+  source.Start();
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(store->AppendAndWait(Events("noise", 1)).ok());
+  ASSERT_TRUE(store->AppendAndWait(Events("wanted", 1)).ok());
+  EXPECT_EQ(picky.WaitFor(1), (std::vector<std::string>{"wanted"}));
+  // A hundred writes of other types woke nothing: one batch, for the wanted event.
+  EXPECT_EQ(picky.batches(), 1);
+  EXPECT_EQ(source.lag(), 0u);
+  source.Stop();
+  worker.Stop();
+}
+
+TEST(EmbeddedSource, IgnoredEventsStillMoveTheCheckpoint) {
+  ManualClock clock;
+  storage::MemoryKvStore kv;
+  auto store = EventStore::Open(kv, clock).value();
+  Worker worker("picky");
+  Picky picky;
+  EmbeddedSource source(*store, worker, picky);
+  source.Start();
+  const int n = static_cast<int>(kCheckpointEvery) + 10;
+  ASSERT_TRUE(store->AppendAndWait(Events("noise", n)).ok());
+  ASSERT_TRUE(store->AppendAndWait(Events("wanted", 1)).ok());
+  EXPECT_EQ(picky.WaitFor(1), (std::vector<std::string>{"wanted"}));
+  // Past kCheckpointEvery ignored events the worker is woken to write the checkpoint (in
+  // batches of 256), not only for the wanted event.
+  EXPECT_GT(picky.batches(), 1);
+  source.Stop();
+  worker.Stop();
+  ASSERT_TRUE(store->AppendAndWait(AppendRequest{}).ok());  // The checkpoint's append is done.
+  std::string v;
+  ASSERT_FALSE(kv.Get(EmbeddedSource::CheckpointKey("picky"), &v));
+  // A restart re-reads fewer than kCheckpointEvery ignored events.
+  EXPECT_GE(GetFixed64BE(v), kCheckpointEvery);
 }
 
 }  // namespace

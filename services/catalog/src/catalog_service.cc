@@ -317,6 +317,15 @@ class CatalogService::Impl final : public events::Processor {
   std::string_view name() const override { return "catalog"; }
   void BeforeBatch() override { TrimCaches(); }
 
+  std::vector<std::string> event_types() const override {
+    return {std::string(schema::OrderPlaced::kType),
+            std::string(schema::OrderRejected::kType),
+            std::string(schema::OrderCancelled::kType),
+            std::string(schema::OrderPaid::kType),
+            std::string(schema::ReinstateRequested::kType),
+            std::string(schema::RefundChanged::kCompleted)};
+  }
+
   void Handle(const events::Envelope& event, events::Transaction& tx) override {
     if (event.type == schema::OrderPlaced::kType) {
       auto placed = events::Decode<schema::OrderPlaced>(event.payload);

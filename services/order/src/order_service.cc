@@ -92,6 +92,11 @@ class OrderService::Impl final : public events::Processor {
 
   // ---- Processor: the catalog's answers ----
 
+  std::vector<std::string> event_types() const override {
+    return {std::string(schema::StockReserved::kType), std::string(schema::StockRejected::kType),
+            std::string(schema::StockReinstated::kType)};
+  }
+
   void Handle(const events::Envelope& event, events::Transaction& tx) override {
     if (event.type == schema::StockReserved::kType) {
       auto r = events::Decode<schema::StockReserved>(event.payload);

@@ -29,6 +29,10 @@ class SettlementService::Impl final : public events::Processor {
   std::string_view name() const override { return "settlement"; }
   events::EventStore& store() { return store_; }
 
+  std::vector<std::string> event_types() const override {
+    return {std::string(schema::OrderPaid::kType), std::string(schema::RefundChanged::kCompleted)};
+  }
+
   void Handle(const events::Envelope& event, events::Transaction& tx) override {
     const std::string day = events::BusinessDay(event.time_micros);
     if (event.type == schema::OrderPaid::kType) {

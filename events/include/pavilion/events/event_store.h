@@ -27,6 +27,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -112,6 +113,11 @@ class EventStore {
   bool ReadRecent(uint64_t from_position, size_t max,
                   std::vector<std::shared_ptr<const Envelope>>* out,
                   Upto upto = Upto::kDurable) const;
+  // Whether any written event from `from_position` to `to_position` (both included) has a type
+  // `wanted` accepts, looking only at the events kept in memory; nullopt when some of them are
+  // no longer there. Lets a source skip events its processor ignores without reading them.
+  std::optional<bool> AnyRecent(uint64_t from_position, uint64_t to_position,
+                                const std::function<bool(std::string_view type)>& wanted) const;
 
   // The last durable position (0 for an empty log).
   uint64_t head() const { return head_.load(std::memory_order_acquire); }

@@ -10,6 +10,7 @@
 // on the processor's Worker, so processor state needs no locks.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <functional>
 #include <future>
@@ -77,11 +78,28 @@ class Processor {
   virtual ~Processor() = default;
   // Stable name: it keys the checkpoint.
   virtual std::string_view name() const = 0;
+  // The event types Handle acts on; empty means every type. Sources hand it no other type and
+  // need not wake its worker for them: a processor that reads two types of the dozen an order
+  // writes is not woken for the rest.
+  virtual std::vector<std::string> event_types() const { return {}; }
   // Handles one event on the processor's worker. Events it does not care about: do nothing.
   virtual void Handle(const Envelope& event, Transaction& tx) = 0;
   // Called on the worker before each batch of events, when no transaction is open: the moment a
   // processor may drop caches of what it has written.
   virtual void BeforeBatch() {}
+};
+
+// A processor's event_types(), as its sources test them.
+class TypeFilter {
+ public:
+  explicit TypeFilter(std::vector<std::string> types) : types_(std::move(types)) {}
+  bool all() const { return types_.empty(); }
+  bool operator()(std::string_view type) const {
+    return types_.empty() || std::find(types_.begin(), types_.end(), type) != types_.end();
+  }
+
+ private:
+  std::vector<std::string> types_;
 };
 
 class EventSource {
@@ -120,8 +138,10 @@ class EmbeddedSource final : public EventSource {
   Worker& worker_;
   Processor& processor_;
   std::string checkpoint_key_;
+  TypeFilter wanted_;
   std::atomic<uint64_t> cursor_{0};
-  uint64_t checkpointed_ = 0;  // Worker thread only.
+  // Written by the worker, read by Schedule on the store's writer thread.
+  std::atomic<uint64_t> checkpointed_{0};
   std::atomic<bool> scheduled_{false};
   std::shared_ptr<std::atomic<bool>> alive_ = std::make_shared<std::atomic<bool>>(true);
   std::vector<std::shared_ptr<const Envelope>> buffer_;
