@@ -203,32 +203,32 @@ AppendRequest Events(const char* type, int n) {
   return r;
 }
 
-TEST(EmbeddedSource, ProcessorsSeeOnlyTheirTypesAndSleepThroughTheRest) {
+// A Picky processor fed from a fresh in-memory log.
+class PickySource : public ::testing::Test {
+ protected:
+  PickySource() { source.Start(); }
+  ~PickySource() override {
+    source.Stop();
+    worker.Stop();
+  }
   ManualClock clock;
   storage::MemoryKvStore kv;
-  auto store = EventStore::Open(kv, clock).value();
-  Worker worker("picky");
+  std::unique_ptr<EventStore> store = EventStore::Open(kv, clock).value();
+  Worker worker{"picky"};
   Picky picky;
-  EmbeddedSource source(*store, worker, picky);
-  source.Start();
+  EmbeddedSource source{*store, worker, picky};
+};
+
+TEST_F(PickySource, ProcessorsSeeOnlyTheirTypesAndSleepThroughTheRest) {
   for (int i = 0; i < 100; ++i) ASSERT_TRUE(store->AppendAndWait(Events("noise", 1)).ok());
   ASSERT_TRUE(store->AppendAndWait(Events("wanted", 1)).ok());
   EXPECT_EQ(picky.WaitFor(1), (std::vector<std::string>{"wanted"}));
   // A hundred writes of other types woke nothing: one batch, for the wanted event.
   EXPECT_EQ(picky.batches(), 1);
   EXPECT_EQ(source.lag(), 0u);
-  source.Stop();
-  worker.Stop();
 }
 
-TEST(EmbeddedSource, IgnoredEventsStillMoveTheCheckpoint) {
-  ManualClock clock;
-  storage::MemoryKvStore kv;
-  auto store = EventStore::Open(kv, clock).value();
-  Worker worker("picky");
-  Picky picky;
-  EmbeddedSource source(*store, worker, picky);
-  source.Start();
+TEST_F(PickySource, IgnoredEventsStillMoveTheCheckpoint) {
   const int n = static_cast<int>(kCheckpointEvery) + 10;
   ASSERT_TRUE(store->AppendAndWait(Events("noise", n)).ok());
   ASSERT_TRUE(store->AppendAndWait(Events("wanted", 1)).ok());
