@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <future>
 #include <mutex>
 
 #include "../support/gated_sync_kv_store.h"
@@ -225,6 +226,10 @@ TEST_F(PickySource, ProcessorsSeeOnlyTheirTypesAndSleepThroughTheRest) {
   EXPECT_EQ(picky.WaitFor(1), (std::vector<std::string>{"wanted"}));
   // A hundred writes of other types woke nothing: one batch, for the wanted event.
   EXPECT_EQ(picky.batches(), 1);
+  // Once the worker has finished that batch (a task queued behind it has run), nothing is left.
+  std::promise<void> behind;
+  worker.Post([&behind] { behind.set_value(); });
+  behind.get_future().wait();
   EXPECT_EQ(source.lag(), 0u);
 }
 
