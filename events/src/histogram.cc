@@ -11,7 +11,12 @@ void LatencyHistogram::Observe(int64_t micros) {
       kBucketsMicros.begin());
   buckets_[b].fetch_add(1, std::memory_order_relaxed);
   sum_micros_.fetch_add(static_cast<uint64_t>(micros), std::memory_order_relaxed);
-  count_.fetch_add(1, std::memory_order_relaxed);
+}
+
+uint64_t LatencyHistogram::count() const {
+  uint64_t n = 0;
+  for (const auto& b : buckets_) n += b.load(std::memory_order_relaxed);
+  return n;
 }
 
 void LatencyHistogram::Render(std::string& out, std::string_view name,

@@ -172,6 +172,39 @@ TEST(EmbeddedSource, HandlesWrittenEventsWhileTheirSyncIsUnderWay) {
   EXPECT_EQ((*tocks)[0].position, 11u);
 }
 
+TEST(Handlers, OneTableGivesTheTypesAndTheDispatch) {
+  std::vector<std::string> calls;
+  Handlers handlers;
+  handlers
+      .On<schema::OrderPaid>([&](const schema::OrderPaid& paid, const Envelope&, Transaction&) {
+        calls.push_back("paid " + paid.order_id);
+      })
+      .On<schema::RefundChanged>(schema::RefundChanged::kCompleted,
+                                 [&](const schema::RefundChanged& r, const Envelope& e,
+                                     Transaction&) { calls.push_back(e.type + " " + r.order_id); });
+  EXPECT_EQ(handlers.types(),
+            (std::vector<std::string>{"order.paid", std::string(schema::RefundChanged::kCompleted)}));
+  Transaction tx;
+  Envelope e;
+  e.type = "order.paid";
+  schema::OrderPaid paid;
+  paid.order_id = "ord_1";
+  e.payload = Encode(paid);
+  handlers.Handle(e, tx);
+  e.payload = "not a payload";  // Does not decode: skipped.
+  handlers.Handle(e, tx);
+  e.type = "order.placed";  // No handler.
+  e.payload = Encode(paid);
+  handlers.Handle(e, tx);
+  schema::RefundChanged refund;
+  refund.order_id = "ord_2";
+  e.type = std::string(schema::RefundChanged::kCompleted);
+  e.payload = Encode(refund);
+  handlers.Handle(e, tx);
+  EXPECT_EQ(calls, (std::vector<std::string>{"paid ord_1", e.type + " ord_2"}));
+  EXPECT_TRUE(tx.empty());
+}
+
 // Handles only "wanted" events; counts its batches (each a wake-up of its worker).
 class Picky final : public Processor {
  public:

@@ -317,38 +317,34 @@ class CatalogService::Impl final : public events::Processor {
   std::string_view name() const override { return "catalog"; }
   void BeforeBatch() override { TrimCaches(); }
 
-  std::vector<std::string> event_types() const override {
-    return {std::string(schema::OrderPlaced::kType),
-            std::string(schema::OrderRejected::kType),
-            std::string(schema::OrderCancelled::kType),
-            std::string(schema::OrderPaid::kType),
-            std::string(schema::ReinstateRequested::kType),
-            std::string(schema::RefundChanged::kCompleted)};
+  std::vector<std::string> event_types() const override { return handlers_.types(); }
+  void Handle(const events::Envelope& event, events::Transaction& tx) override {
+    handlers_.Handle(event, tx);
   }
 
-  void Handle(const events::Envelope& event, events::Transaction& tx) override {
-    if (event.type == schema::OrderPlaced::kType) {
-      auto placed = events::Decode<schema::OrderPlaced>(event.payload);
-      if (placed.ok()) Reserve(*placed, tx);
-    } else if (event.type == schema::OrderRejected::kType) {
-      auto rejected = events::Decode<schema::OrderRejected>(event.payload);
-      if (rejected.ok()) Release(rejected->order_id, rejected->shopper_id, rejected->release, tx);
-    } else if (event.type == schema::OrderCancelled::kType) {
-      auto cancelled = events::Decode<schema::OrderCancelled>(event.payload);
-      if (cancelled.ok()) {
-        Release(cancelled->order_id, cancelled->shopper_id, cancelled->release, tx);
-      }
-    } else if (event.type == schema::OrderPaid::kType) {
-      auto paid = events::Decode<schema::OrderPaid>(event.payload);
-      if (paid.ok()) Sell(*paid, tx);
-    } else if (event.type == schema::ReinstateRequested::kType) {
-      auto req = events::Decode<schema::ReinstateRequested>(event.payload);
-      if (req.ok()) Reinstate(*req, tx);
-    } else if (event.type == schema::RefundChanged::kCompleted) {
-      auto refund = events::Decode<schema::RefundChanged>(event.payload);
-      if (refund.ok() && refund->with_return) Restock(*refund, tx);
-    }
-  }
+  const events::Handlers handlers_ =
+      events::Handlers()
+          .On<schema::OrderPlaced>([this](const schema::OrderPlaced& placed, const auto&,
+                                          events::Transaction& tx) { Reserve(placed, tx); })
+          .On<schema::OrderRejected>([this](const schema::OrderRejected& r, const auto&,
+                                            events::Transaction& tx) {
+            Release(r.order_id, r.shopper_id, r.release, tx);
+          })
+          .On<schema::OrderCancelled>([this](const schema::OrderCancelled& c, const auto&,
+                                             events::Transaction& tx) {
+            Release(c.order_id, c.shopper_id, c.release, tx);
+          })
+          .On<schema::OrderPaid>([this](const schema::OrderPaid& paid, const auto&,
+                                        events::Transaction& tx) { Sell(paid, tx); })
+          .On<schema::ReinstateRequested>(
+              [this](const schema::ReinstateRequested& req, const auto&, events::Transaction& tx) {
+                Reinstate(req, tx);
+              })
+          .On<schema::RefundChanged>(schema::RefundChanged::kCompleted,
+                                     [this](const schema::RefundChanged& refund, const auto&,
+                                            events::Transaction& tx) {
+                                       if (refund.with_return) Restock(refund, tx);
+                                     });
 
   Result<Seller> RegisterSeller(const SellerInput& in, events::Transaction& tx) {
     if (!ValidText(in.name, 200)) {

@@ -92,36 +92,34 @@ class OrderService::Impl final : public events::Processor {
 
   // ---- Processor: the catalog's answers ----
 
-  std::vector<std::string> event_types() const override {
-    return {std::string(schema::StockReserved::kType), std::string(schema::StockRejected::kType),
-            std::string(schema::StockReinstated::kType)};
+  std::vector<std::string> event_types() const override { return handlers_.types(); }
+  void Handle(const events::Envelope& event, events::Transaction& tx) override {
+    handlers_.Handle(event, tx);
   }
 
-  void Handle(const events::Envelope& event, events::Transaction& tx) override {
-    if (event.type == schema::StockReserved::kType) {
-      auto r = events::Decode<schema::StockReserved>(event.payload);
-      if (!r.ok()) return;
-      Answer(r->order_id, r->line, tx, [&](OrderLine& line) {
-        line.status = "reserved";
-        line.product_id = r->product_id;
-        line.seller_id = r->seller_id;
-        line.place_code = r->place_code;
-        line.unit_price = r->unit_price;
-        line.amount = r->unit_price * line.quantity;
-        line.distribution = r->distribution;
-      });
-    } else if (event.type == schema::StockRejected::kType) {
-      auto r = events::Decode<schema::StockRejected>(event.payload);
-      if (!r.ok()) return;
-      Answer(r->order_id, r->line, tx, [&](OrderLine& line) {
-        line.status = "rejected";
-        line.reason = r->reason;
-      });
-    } else if (event.type == schema::StockReinstated::kType) {
-      auto r = events::Decode<schema::StockReinstated>(event.payload);
-      if (r.ok()) Reinstated(*r, tx);
-    }
-  }
+  const events::Handlers handlers_ =
+      events::Handlers()
+          .On<schema::StockReserved>([this](const schema::StockReserved& r, const auto&,
+                                            events::Transaction& tx) {
+            Answer(r.order_id, r.line, tx, [&](OrderLine& line) {
+              line.status = "reserved";
+              line.product_id = r.product_id;
+              line.seller_id = r.seller_id;
+              line.place_code = r.place_code;
+              line.unit_price = r.unit_price;
+              line.amount = r.unit_price * line.quantity;
+              line.distribution = r.distribution;
+            });
+          })
+          .On<schema::StockRejected>([this](const schema::StockRejected& r, const auto&,
+                                            events::Transaction& tx) {
+            Answer(r.order_id, r.line, tx, [&](OrderLine& line) {
+              line.status = "rejected";
+              line.reason = r.reason;
+            });
+          })
+          .On<schema::StockReinstated>([this](const schema::StockReinstated& r, const auto&,
+                                              events::Transaction& tx) { Reinstated(r, tx); });
 
   // ---- Commands ----
 

@@ -29,32 +29,35 @@ class SettlementService::Impl final : public events::Processor {
   std::string_view name() const override { return "settlement"; }
   events::EventStore& store() { return store_; }
 
-  std::vector<std::string> event_types() const override {
-    return {std::string(schema::OrderPaid::kType), std::string(schema::RefundChanged::kCompleted)};
+  std::vector<std::string> event_types() const override { return handlers_.types(); }
+  void Handle(const events::Envelope& event, events::Transaction& tx) override {
+    handlers_.Handle(event, tx);
   }
 
-  void Handle(const events::Envelope& event, events::Transaction& tx) override {
-    const std::string day = events::BusinessDay(event.time_micros);
-    if (event.type == schema::OrderPaid::kType) {
-      auto paid = events::Decode<schema::OrderPaid>(event.payload);
-      if (!paid.ok()) return;
-      // An order counts once per seller and once per place, however many lines it has there.
-      std::set<std::string> sellers, places;
-      for (const auto& line : paid->lines) {
-        Add(day, "seller", line.seller_id, line.amount, line.quantity, sellers, tx);
-        Add(day, "place", line.place_code, line.amount, line.quantity, places, tx);
-      }
-    } else if (event.type == schema::RefundChanged::kCompleted) {
-      // Refunds reduce the sales of the day they are paid back; orders are not uncounted.
-      auto refund = events::Decode<schema::RefundChanged>(event.payload);
-      if (!refund.ok()) return;
-      int64_t units = 0;
-      for (const auto& item : refund->items) units += item.quantity;
-      std::set<std::string> none = {refund->seller_id, refund->place_code};
-      Add(day, "seller", refund->seller_id, Fen(0) - refund->amount, -units, none, tx);
-      Add(day, "place", refund->place_code, Fen(0) - refund->amount, -units, none, tx);
-    }
-  }
+  const events::Handlers handlers_ =
+      events::Handlers()
+          .On<schema::OrderPaid>([this](const schema::OrderPaid& paid, const events::Envelope& e,
+                                        events::Transaction& tx) {
+            const std::string day = events::BusinessDay(e.time_micros);
+            // An order counts once per seller and once per place, however many lines it has.
+            std::set<std::string> sellers, places;
+            for (const auto& line : paid.lines) {
+              Add(day, "seller", line.seller_id, line.amount, line.quantity, sellers, tx);
+              Add(day, "place", line.place_code, line.amount, line.quantity, places, tx);
+            }
+          })
+          // Refunds reduce the sales of the day they are paid back; orders are not uncounted.
+          .On<schema::RefundChanged>(
+              schema::RefundChanged::kCompleted,
+              [this](const schema::RefundChanged& refund, const events::Envelope& e,
+                     events::Transaction& tx) {
+                const std::string day = events::BusinessDay(e.time_micros);
+                int64_t units = 0;
+                for (const auto& item : refund.items) units += item.quantity;
+                std::set<std::string> none = {refund.seller_id, refund.place_code};
+                Add(day, "seller", refund.seller_id, Fen(0) - refund.amount, -units, none, tx);
+                Add(day, "place", refund.place_code, Fen(0) - refund.amount, -units, none, tx);
+              });
 
   Result<std::vector<SalesRow>> Sales(const SalesQuery& q) {
     if (q.group_by != "seller" && q.group_by != "place") {

@@ -18,7 +18,7 @@ class LatencyHistogram {
       5'000'000};
 
   void Observe(int64_t micros);
-  uint64_t count() const { return count_.load(std::memory_order_relaxed); }
+  uint64_t count() const;
   // Appends `name`_bucket / _sum / _count lines (in seconds) with `labels` (`route="…"`, or
   // empty) to `out`; the # TYPE line is the caller's, once per metric name.
   void Render(std::string& out, std::string_view name, std::string_view labels) const;
@@ -26,7 +26,6 @@ class LatencyHistogram {
  private:
   std::atomic<uint64_t> buckets_[kBucketsMicros.size() + 1] = {};
   std::atomic<uint64_t> sum_micros_{0};
-  std::atomic<uint64_t> count_{0};
 };
 
 }  // namespace pavilion::events

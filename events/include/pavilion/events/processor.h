@@ -80,13 +80,52 @@ class Processor {
   virtual std::string_view name() const = 0;
   // The event types Handle acts on; empty means every type. Sources hand it no other type and
   // need not wake its worker for them: a processor that reads two types of the dozen an order
-  // writes is not woken for the rest.
+  // writes is not woken for the rest. A processor built on `Handlers` returns their types().
   virtual std::vector<std::string> event_types() const { return {}; }
   // Handles one event on the processor's worker. Events it does not care about: do nothing.
   virtual void Handle(const Envelope& event, Transaction& tx) = 0;
   // Called on the worker before each batch of events, when no transaction is open: the moment a
   // processor may drop caches of what it has written.
   virtual void BeforeBatch() {}
+};
+
+// A processor's handlers by event type. One table answers both event_types() and Handle's
+// dispatch, so a processor cannot handle a type its sources were not asked to deliver (or ask
+// for one it does not handle). A handler gets the decoded payload, the event and the
+// transaction; an event whose payload does not decode is skipped.
+class Handlers {
+ public:
+  template <typename Payload, typename Fn>
+  Handlers& On(std::string_view type, Fn fn) {
+    entries_.push_back({std::string(type), [fn = std::move(fn)](const Envelope& e, Transaction& tx) {
+                          auto payload = Decode<Payload>(e.payload);
+                          if (payload.ok()) fn(*payload, e, tx);
+                        }});
+    return *this;
+  }
+  // For a payload's own type (Payload::kType).
+  template <typename Payload, typename Fn>
+  Handlers& On(Fn fn) {
+    return On<Payload>(Payload::kType, std::move(fn));
+  }
+  std::vector<std::string> types() const {
+    std::vector<std::string> out;
+    for (const auto& e : entries_) out.push_back(e.type);
+    return out;
+  }
+  // Runs the handler of the event's type, if there is one.
+  void Handle(const Envelope& event, Transaction& tx) const {
+    for (const auto& e : entries_) {
+      if (e.type == event.type) return e.fn(event, tx);
+    }
+  }
+
+ private:
+  struct Entry {
+    std::string type;
+    std::function<void(const Envelope&, Transaction&)> fn;
+  };
+  std::vector<Entry> entries_;
 };
 
 // A processor's event_types(), as its sources test them.
