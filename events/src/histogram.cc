@@ -31,7 +31,8 @@ void LatencyHistogram::Render(std::string& out, std::string_view name,
                                : "+Inf";
     out += prefix + "_bucket{" + sep + "le=\"" + le + "\"} " + std::to_string(cumulative) + "\n";
   }
-  const std::string braces = labels.empty() ? "" : "{" + std::string(labels) + "}";
+  std::string braces;
+  if (!labels.empty()) braces.append("{").append(labels).append("}");
   out += prefix + "_sum" + braces + " " +
          std::to_string(static_cast<double>(sum_micros_.load(std::memory_order_relaxed)) / 1e6) +
          "\n";
