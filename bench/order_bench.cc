@@ -2,6 +2,7 @@
 //
 //   pavilion-order-bench [--dir DIR] [--inflight N] [--seconds S] [--skus N] [--shoppers N]
 //                        [--hold-cap N]   (default 100, as `pavilion serve`; 0: no cap)
+//                        [--service-threads shared|own]   (as `pavilion serve`; default shared)
 //
 // Wires the catalog, order and settlement services on a fresh RocksDB store with synced group
 // commits and embedded sources, exactly as `pavilion serve` does, creates one seller with
@@ -44,6 +45,7 @@ struct Options {
   int skus = 1000;
   int shoppers = 5120;
   int64_t hold_cap = 100;
+  bool shared_thread = true;  // The services and the store's writer on one thread.
 };
 
 [[noreturn]] void Die(const std::string& m) {
@@ -225,6 +227,9 @@ int main(int argc, char** argv) {
       o.skus = std::stoi(v);
     } else if (k == "--hold-cap") {
       o.hold_cap = std::stoll(v);
+    } else if (k == "--service-threads") {
+      if (v != "shared" && v != "own") Die("--service-threads takes shared or own");
+      o.shared_thread = v == "shared";
     } else if (k == "--shoppers") {
       o.shoppers = std::stoi(v);
     } else {
@@ -244,7 +249,13 @@ int main(int argc, char** argv) {
     auto rocks = storage::OpenRocksDb(o.dir);
     if (!rocks.ok()) Die("cannot open RocksDB: " + rocks.message());
     CountingKvStore kv(std::move(rocks).value());
-    auto store = events::EventStore::Open(kv, events::SystemClock::Instance());
+    std::unique_ptr<events::Worker> engine;
+    events::EventStoreOptions store_options;
+    if (o.shared_thread) {
+      engine = std::make_unique<events::Worker>("services");
+      store_options.writer = engine.get();
+    }
+    auto store = events::EventStore::Open(kv, events::SystemClock::Instance(), store_options);
     if (!store.ok()) Die("cannot open the event store: " + store.message());
     catalog::CatalogOptions copts;
     copts.hold_cap = o.hold_cap;

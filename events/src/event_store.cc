@@ -156,10 +156,12 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(storage::KvStore& kv, const
   store->written_head_ = head;
   store->recent_first_ = head + 1;
   // Named as `top -H` and perf show them.
-  store->writer_ = std::thread([s = store.get()] {
-    pthread_setname_np(pthread_self(), "store-writer");
-    s->WriterLoop();
-  });
+  if (options.writer == nullptr) {
+    store->writer_ = std::thread([s = store.get()] {
+      pthread_setname_np(pthread_self(), "store-writer");
+      s->WriterLoop();
+    });
+  }
   store->syncer_ = std::thread([s = store.get()] {
     pthread_setname_np(pthread_self(), "store-sync");
     s->SyncLoop();
@@ -174,6 +176,20 @@ EventStore::~EventStore() {
   }
   cv_.notify_all();
   if (writer_.joinable()) writer_.join();
+  if (options_.writer != nullptr) {
+    // What is queued is written before the store closes: on the writer's worker while it runs
+    // (after the tasks it has queued, whose appends come first), else here.
+    std::promise<void> written;
+    if (!options_.writer->InWorkerThread() &&
+        options_.writer->Post([this, &written] {
+          WriteQueued(/*all=*/true);
+          written.set_value();
+        })) {
+      written.get_future().wait();
+    } else {
+      WriteQueued(/*all=*/true);
+    }
+  }
   {
     std::lock_guard lock(sync_mu_);
     writer_done_ = true;
@@ -183,14 +199,21 @@ EventStore::~EventStore() {
 }
 
 void EventStore::Append(AppendRequest request, AppendCallback cb) {
+  bool post = false;
   {
     std::lock_guard lock(mu_);
     if (!stopping_) {
       queue_.push_back(Pending{std::move(request), std::move(cb), clock_.MonotonicMicros()});
-      cv_.notify_one();
-      return;
+      if (options_.writer == nullptr) {
+        cv_.notify_one();
+        return;
+      }
+      // A posted write that has not taken the queue yet takes this append too.
+      if (write_posted_) return;
+      write_posted_ = post = true;
     }
   }
+  if (post) return PostWrite();
   cb(errc::shut_down, AppendResult{});
 }
 
@@ -204,6 +227,8 @@ Result<AppendResult> EventStore::AppendAndWait(AppendRequest request) {
       done.set_value(r);
     }
   });
+  // On the writer's own worker the write would wait behind this task: it is done here instead.
+  if (options_.writer != nullptr && options_.writer->InWorkerThread()) WriteQueued(/*all=*/true);
   return fut.get();
 }
 
@@ -259,29 +284,69 @@ Result<uint64_t> EventStore::CurrentVersion(const std::string& stream_id) {
 
 void EventStore::WriterLoop() {
   std::vector<Pending> group;
-  std::vector<std::error_code> outcomes;
-  std::vector<AppendResult> results;
-  std::shared_ptr<const Listeners> listeners;
-  std::unordered_map<std::string, uint64_t> overlay;
-  std::string scratch;
-  std::vector<std::shared_ptr<const Envelope>> committed;
   for (;;) {
     group.clear();
+    std::shared_ptr<const Listeners> listeners;
     {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // Stopping and drained.
-      size_t bytes = 0;
-      while (!queue_.empty() && group.size() < options_.max_batch_requests &&
-             bytes < options_.max_batch_bytes) {
-        bytes += queue_.front().request.state.bytes() + 64 * queue_.front().request.events.size();
-        for (const auto& e : queue_.front().request.events) bytes += e.payload.size();
-        group.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
+      TakeGroup(group);
       listeners = write_listeners_;
     }
+    WriteGroup(group, *listeners);
+  }
+}
 
+void EventStore::TakeGroup(std::vector<Pending>& group) {
+  size_t bytes = 0;
+  while (!queue_.empty() && group.size() < options_.max_batch_requests &&
+         bytes < options_.max_batch_bytes) {
+    bytes += queue_.front().request.state.bytes() + 64 * queue_.front().request.events.size();
+    for (const auto& e : queue_.front().request.events) bytes += e.payload.size();
+    group.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
+}
+
+void EventStore::PostWrite() {
+  if (!options_.writer->Post([this] { WriteQueued(/*all=*/false); })) WriteQueued(/*all=*/true);
+}
+
+// One group per task, so a steady stream of appends from other threads cannot hold the worker's
+// other tasks back: appends that arrive meanwhile, or what the group's limits left queued, are
+// written by the next task.
+void EventStore::WriteQueued(bool all) {
+  std::unique_lock writing(writer_mu_);
+  std::vector<Pending> group;
+  for (;;) {
+    group.clear();
+    std::shared_ptr<const Listeners> listeners;
+    bool more = false;
+    {
+      std::lock_guard lock(mu_);
+      TakeGroup(group);
+      more = !queue_.empty();
+      write_posted_ = more && !all;  // Posted below, after this group.
+      listeners = write_listeners_;
+    }
+    if (group.empty()) return;
+    WriteGroup(group, *listeners);
+    if (!more) return;
+    if (!all) {
+      writing.unlock();  // PostWrite writes here if the worker has stopped.
+      return PostWrite();
+    }
+  }
+}
+
+void EventStore::WriteGroup(std::vector<Pending>& group, const Listeners& listeners) {
+  std::vector<std::error_code> outcomes;
+  std::vector<AppendResult> results;
+  auto& overlay = overlay_;
+  auto& scratch = scratch_;
+  auto& committed = committed_;
+  {
     storage::WriteBatch wb;
     BlockWriter blocks(wb);  // The group's events, one key per block.
     committed.clear();
@@ -289,7 +354,7 @@ void EventStore::WriterLoop() {
     results.assign(group.size(), {});
     const int64_t now = clock_.NowMicros();
     for (size_t i = 0; i < group.size(); ++i) {
-      auto& req = group[i].request;
+    auto& req = group[i].request;
       overlay.clear();
       for (const auto& e : req.events) {
         if (!ValidEvent(e)) {
@@ -392,7 +457,7 @@ void EventStore::WriterLoop() {
                      written_, !write_ec && !wb.empty(), !write_ec});
     // After the hand-over: a listener that sees this head knows the group waits for its sync.
     if (wrote_events) {
-      for (const auto& l : *listeners) l(written_);
+      for (const auto& l : listeners) l(written_);
     }
   }
 }

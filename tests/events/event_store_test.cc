@@ -29,18 +29,32 @@ AppendRequest Req(std::vector<NewEvent> events) {
   return r;
 }
 
-class EventStoreTest : public ::testing::Test {
+// Every test runs twice: the writer on a thread of the store's own, and as tasks on a Worker
+// (EventStoreOptions::writer, as `pavilion serve` runs it).
+class EventStoreTest : public ::testing::TestWithParam<bool> {
  protected:
+  EventStoreOptions Options(bool sync = true) {
+    EventStoreOptions options{sync};
+    options.writer = writer_.get();
+    return options;
+  }
   std::unique_ptr<EventStore> Open(storage::KvStore& kv, bool sync = true) {
-    auto s = EventStore::Open(kv, clock_, EventStoreOptions{sync});
+    auto s = EventStore::Open(kv, clock_, Options(sync));
     EXPECT_TRUE(s.ok());
     return std::move(s).value();
   }
+  // Declared first: the stores a test opens are gone before it stops.
+  std::unique_ptr<Worker> writer_ = GetParam() ? std::make_unique<Worker>("writer") : nullptr;
   ManualClock clock_;
   storage::MemoryKvStore kv_;
 };
 
-TEST_F(EventStoreTest, AppendsAssignVersionsAndPositions) {
+INSTANTIATE_TEST_SUITE_P(Writers, EventStoreTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "OnAWorker" : "OwnThread";
+                         });
+
+TEST_P(EventStoreTest, AppendsAssignVersionsAndPositions) {
   auto store = Open(kv_);
   auto r = store->AppendAndWait(Req({Ev("a", kNoStream), Ev("a", 1), Ev("b", kNoStream)}));
   ASSERT_TRUE(r.ok());
@@ -56,7 +70,7 @@ TEST_F(EventStoreTest, AppendsAssignVersionsAndPositions) {
   EXPECT_EQ((*a)[0].origin, store->origin());
 }
 
-TEST_F(EventStoreTest, StaleWriterGetsConflictAndWritesNothing) {
+TEST_P(EventStoreTest, StaleWriterGetsConflictAndWritesNothing) {
   auto store = Open(kv_);
   ASSERT_TRUE(store->AppendAndWait(Req({Ev("a", kNoStream)})).ok());
   AppendRequest stale = Req({Ev("b", kNoStream), Ev("a", kNoStream)});
@@ -71,7 +85,7 @@ TEST_F(EventStoreTest, StaleWriterGetsConflictAndWritesNothing) {
   EXPECT_TRUE(store->AppendAndWait(Req({Ev("a", 1)})).ok());
 }
 
-TEST_F(EventStoreTest, FreshStreamIsVersionOneAndTakenOnlyOnce) {
+TEST_P(EventStoreTest, FreshStreamIsVersionOneAndTakenOnlyOnce) {
   auto store = Open(kv_);
   const std::string id = NewId("t");
   auto r = store->AppendAndWait(Req({Ev(id, kFreshStream), Ev(id, 1)}));
@@ -92,7 +106,7 @@ TEST_F(EventStoreTest, FreshStreamIsVersionOneAndTakenOnlyOnce) {
   EXPECT_EQ(more->versions, (std::vector<uint64_t>{3}));
 }
 
-TEST_F(EventStoreTest, InvalidEventsAreRefused) {
+TEST_P(EventStoreTest, InvalidEventsAreRefused) {
   auto store = Open(kv_);
   EXPECT_EQ(store->AppendAndWait(Req({Ev("", kAnyVersion)})).error(), errc::invalid_event);
   EXPECT_EQ(store->AppendAndWait(Req({Ev(std::string("a\0b", 3), kAnyVersion)})).error(),
@@ -100,7 +114,7 @@ TEST_F(EventStoreTest, InvalidEventsAreRefused) {
   EXPECT_EQ(store->head(), 0u);
 }
 
-TEST_F(EventStoreTest, ConcurrentWritersOnOneStreamNeverOverwrite) {
+TEST_P(EventStoreTest, ConcurrentWritersOnOneStreamNeverOverwrite) {
   auto store = Open(kv_);
   constexpr int kThreads = 4, kTries = 200;
   std::atomic<int> won{0};
@@ -121,7 +135,7 @@ TEST_F(EventStoreTest, ConcurrentWritersOnOneStreamNeverOverwrite) {
   for (size_t i = 0; i < events->size(); ++i) EXPECT_EQ((*events)[i].stream_version, i + 1);
 }
 
-TEST_F(EventStoreTest, GroupCommitCoalescesAndPositionsHaveNoGaps) {
+TEST_P(EventStoreTest, GroupCommitCoalescesAndPositionsHaveNoGaps) {
   auto store = Open(kv_);
   constexpr int kThreads = 8, kPerThread = 500;
   std::vector<std::thread> threads;
@@ -156,7 +170,7 @@ TEST_F(EventStoreTest, GroupCommitCoalescesAndPositionsHaveNoGaps) {
 
 // A group's events are stored in blocks (one key per up to 256 events); reads start anywhere,
 // cross block boundaries, and a stream's events are found inside their blocks, after a reopen.
-TEST_F(EventStoreTest, EventsInBlocksReadFromAnyPosition) {
+TEST_P(EventStoreTest, EventsInBlocksReadFromAnyPosition) {
   auto store = Open(kv_);
   std::vector<NewEvent> big;
   for (int i = 0; i < 600; ++i) big.push_back(Ev(i % 2 ? "odd" : "even", kAnyVersion, std::to_string(i)));
@@ -190,7 +204,7 @@ TEST_F(EventStoreTest, EventsInBlocksReadFromAnyPosition) {
 
 // Logs from before blocks kept one "e"+position key per event; opening folds them into blocks
 // and every read sees the same events.
-TEST_F(EventStoreTest, SingleEventKeysOfOlderLogsAreFoldedIntoBlocks) {
+TEST_P(EventStoreTest, SingleEventKeysOfOlderLogsAreFoldedIntoBlocks) {
   storage::WriteBatch old;
   for (uint64_t position = 1; position <= 300; ++position) {
     Envelope env;
@@ -228,7 +242,7 @@ TEST_F(EventStoreTest, SingleEventKeysOfOlderLogsAreFoldedIntoBlocks) {
   EXPECT_EQ(next->first_position, 301u);
 }
 
-TEST_F(EventStoreTest, StateCommitsWithTheEvents) {
+TEST_P(EventStoreTest, StateCommitsWithTheEvents) {
   auto store = Open(kv_);
   AppendRequest r = Req({Ev("a", kNoStream)});
   r.state.Put("projection/row", "42");
@@ -238,7 +252,7 @@ TEST_F(EventStoreTest, StateCommitsWithTheEvents) {
   EXPECT_EQ(v, "42");
 }
 
-TEST_F(EventStoreTest, ReopenRecoversHeadVersionsAndOrigin) {
+TEST_P(EventStoreTest, ReopenRecoversHeadVersionsAndOrigin) {
   pavilion::testing::TempDir dir;
   uint64_t origin = 0;
   {
@@ -261,10 +275,10 @@ TEST_F(EventStoreTest, ReopenRecoversHeadVersionsAndOrigin) {
 
 // The writer's cache of stream versions is bounded: a stream written while the cache turns over
 // keeps its version (no reload), one left unwritten is forgotten and reloads correctly.
-TEST_F(EventStoreTest, VersionCacheKeepsStreamsBeingWrittenAndReloadsTheRest) {
+TEST_P(EventStoreTest, VersionCacheKeepsStreamsBeingWrittenAndReloadsTheRest) {
   pavilion::testing::GatedSyncKvStore kv(kv_);
   kv.Open();
-  EventStoreOptions options;
+  EventStoreOptions options = Options();
   options.version_cache_streams = 4;
   auto opened = EventStore::Open(kv, clock_, options);
   ASSERT_TRUE(opened.ok());
@@ -293,7 +307,7 @@ TEST_F(EventStoreTest, VersionCacheKeepsStreamsBeingWrittenAndReloadsTheRest) {
   EXPECT_EQ(store->ReadStream("hot")->size(), 21u);
 }
 
-TEST_F(EventStoreTest, SyncedAppendsSurviveACrash) {
+TEST_P(EventStoreTest, SyncedAppendsSurviveACrash) {
   storage::FaultInjectionKvStore kv;
   {
     auto store = Open(kv, /*sync=*/true);
@@ -304,7 +318,7 @@ TEST_F(EventStoreTest, SyncedAppendsSurviveACrash) {
   EXPECT_EQ(store->head(), 50u);
 }
 
-TEST_F(EventStoreTest, AsyncAppendsMayBeLostButNeverTorn) {
+TEST_P(EventStoreTest, AsyncAppendsMayBeLostButNeverTorn) {
   storage::FaultInjectionKvStore kv;
   {
     auto store = Open(kv, /*sync=*/false);
@@ -325,7 +339,7 @@ TEST_F(EventStoreTest, AsyncAppendsMayBeLostButNeverTorn) {
   }
 }
 
-TEST_F(EventStoreTest, FailedWriteFailsTheGroupAndLeavesNoTrace) {
+TEST_P(EventStoreTest, FailedWriteFailsTheGroupAndLeavesNoTrace) {
   storage::FaultInjectionKvStore kv;
   auto store = Open(kv);
   ASSERT_TRUE(store->AppendAndWait(Req({Ev("a", kNoStream)})).ok());
@@ -337,7 +351,7 @@ TEST_F(EventStoreTest, FailedWriteFailsTheGroupAndLeavesNoTrace) {
   EXPECT_EQ(r->first_position, 2u);
 }
 
-TEST_F(EventStoreTest, FailedSyncFailsItsGroupsAndEveryLaterAppend) {
+TEST_P(EventStoreTest, FailedSyncFailsItsGroupsAndEveryLaterAppend) {
   storage::FaultInjectionKvStore kv;
   {
     auto store = Open(kv);
@@ -360,7 +374,7 @@ TEST_F(EventStoreTest, FailedSyncFailsItsGroupsAndEveryLaterAppend) {
   EXPECT_EQ(r->first_position, 2u);
 }
 
-TEST_F(EventStoreTest, WrittenEventsAreReadOnlyByWritingConsumersUntilSynced) {
+TEST_P(EventStoreTest, WrittenEventsAreReadOnlyByWritingConsumersUntilSynced) {
   testing::GatedSyncKvStore kv(kv_);
   testing::HeadWatch written, durable;  // Before the store: its threads call them to the end.
   auto store = Open(kv);
@@ -418,6 +432,83 @@ TEST_F(EventStoreTest, WrittenEventsAreReadOnlyByWritingConsumersUntilSynced) {
   a = store->ReadStream("a");
   ASSERT_TRUE(a.ok());
   EXPECT_EQ(a->size(), 2u);
+}
+
+class EventStoreOnAWorker : public ::testing::Test {
+ protected:
+  std::unique_ptr<EventStore> Open(size_t max_batch_requests = 16384) {
+    EventStoreOptions options;
+    options.writer = &writer;
+    options.max_batch_requests = max_batch_requests;
+    return EventStore::Open(kv, clock, options).value();
+  }
+  Worker writer{"writer"};
+  ManualClock clock;
+  storage::MemoryKvStore kv;
+};
+
+// With the writer on a worker, appends made by tasks on that worker are written after those
+// tasks, together: one group commit for all the appends of a batch of tasks.
+TEST_F(EventStoreOnAWorker, AppendsOfTasksOnTheWriterWorkerShareOneWrite) {
+  auto store = Open();
+  std::vector<std::promise<std::error_code>> answers(3);
+  const uint64_t batches_before = store->batches_written();
+  writer.Post([&] {
+    for (int i = 0; i < 3; ++i) {
+      store->Append(Req({Ev("s", kAnyVersion)}), [&answers, i](std::error_code ec,
+                                                               const AppendResult&) {
+        answers[i].set_value(ec);
+      });
+    }
+  });
+  for (auto& a : answers) EXPECT_FALSE(a.get_future().get());
+  EXPECT_EQ(store->batches_written() - batches_before, 1u);  // One group commit.
+  EXPECT_EQ(store->head(), 3u);
+}
+
+// A group holds at most max_batch_requests appends; what that leaves queued is written by the
+// next task even when no other append comes to post one.
+TEST_F(EventStoreOnAWorker, WhatAGroupLeavesQueuedIsWrittenNext) {
+  auto store = Open(/*max_batch_requests=*/2);
+  std::vector<std::promise<std::error_code>> answers(5);
+  writer.Post([&] {
+    for (size_t i = 0; i < answers.size(); ++i) {
+      store->Append(Req({Ev("s", kAnyVersion)}),
+                    [&answers, i](std::error_code ec, const AppendResult&) {
+                      answers[i].set_value(ec);
+                    });
+    }
+  });
+  for (auto& a : answers) {
+    auto f = a.get_future();
+    ASSERT_EQ(f.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    EXPECT_FALSE(f.get());
+  }
+  EXPECT_EQ(store->head(), 5u);
+}
+
+// Closing the store writes what is still queued (on the writer's worker, after the tasks ahead
+// of it), and appends go on landing if that worker stops first.
+TEST_F(EventStoreOnAWorker, QueuedAppendsLandWhenTheStoreClosesOrTheWorkerStops) {
+  auto store = Open();
+  std::promise<void> gate;
+  writer.Post([f = gate.get_future().share()] { f.wait(); });  // The worker is busy.
+  std::promise<std::error_code> answered;
+  store->Append(Req({Ev("a", kNoStream)}), [&](std::error_code ec, const AppendResult&) {
+    answered.set_value(ec);
+  });
+  std::thread closer([&] { store.reset(); });
+  gate.set_value();
+  closer.join();
+  EXPECT_FALSE(answered.get_future().get());
+
+  store = Open();
+  EXPECT_EQ(store->head(), 1u);
+  writer.Stop();
+  auto r = store->AppendAndWait(Req({Ev("a", 1)}));  // Written on this thread instead.
+  ASSERT_TRUE(r.ok()) << r.message();
+  EXPECT_EQ(r->versions, (std::vector<uint64_t>{2}));
+  EXPECT_EQ(store->ReadStream("a")->size(), 2u);
 }
 
 }  // namespace

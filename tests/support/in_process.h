@@ -1,7 +1,12 @@
 // The three services wired on one EventStore with embedded sources, for unit tests: what
-// `pavilion serve` does, minus HTTP and RocksDB (the KvStore is in memory unless given).
+// `pavilion serve` does, minus HTTP and RocksDB (the KvStore is in memory unless given). As in
+// `pavilion serve`, the services and the store's writer share one thread (lanes of one Worker);
+// with PAVILION_TEST_SERVICE_THREADS=own in the environment each has a thread of its own, and
+// ctest runs the suites that use this class both ways.
 #pragma once
 
+#include <cstdlib>
+#include <cstring>
 #include <future>
 #include <thread>
 #include <memory>
@@ -39,7 +44,13 @@ class InProcess {
   explicit InProcess(storage::KvStore* kv = nullptr, events::Clock* clock = nullptr,
                      InProcessOptions options = {})
       : kv_(kv ? kv : &own_kv_), clock_(clock ? clock : &own_clock_) {
-    store = events::EventStore::Open(*kv_, *clock_).value();
+    events::EventStoreOptions store_options;
+    const char* threads = std::getenv("PAVILION_TEST_SERVICE_THREADS");
+    if (threads == nullptr || std::strcmp(threads, "own") != 0) {
+      engine_ = std::make_unique<events::Worker>("services");
+      store_options.writer = engine_.get();
+    }
+    store = events::EventStore::Open(*kv_, *clock_, store_options).value();
     catalog = std::make_unique<catalog::CatalogService>(*store, options.catalog);
     orders = std::make_unique<order::OrderService>(*store, options.orders);
     settlement = std::make_unique<settlement::SettlementService>(*store);
@@ -58,6 +69,7 @@ class InProcess {
     orders.reset();
     settlement.reset();
     store.reset();
+    engine_.reset();
   }
 
   catalog::Seller Seller(std::string place = "140430", std::string type = "cooperative") {
@@ -143,6 +155,7 @@ class InProcess {
   storage::KvStore* kv_;
   events::Clock* clock_;
   uint64_t head_seen_ = UINT64_MAX;
+  std::unique_ptr<events::Worker> engine_;  // The services' shared thread, unless "own".
 };
 
 }  // namespace pavilion::testing

@@ -39,6 +39,10 @@ constexpr const char* kUsage = R"(usage:
                               embedded log (e.g. broker1:9092,broker2:9092)
       --kafka-topic NAME      the events topic (default pavilion.events); it must exist
       --threads N             HTTP threads (default 2)
+      --service-threads shared|own
+                              shared (default): catalog, order and settlement and the event
+                              store's writer take turns on one thread, so an order passes from
+                              one to the next without waking another; own: a thread each
       --order-wait-ms N       how long POST /v1/orders waits for the outcome (default 5000)
       --body-limit BYTES      largest request body (default 1048576)
       --pack-body-limit BYTES largest pack upload to /v1/packs (default 268435456)
@@ -165,8 +169,19 @@ int Serve(std::map<std::string, std::string> flags) {
   if (fs_ec) Die("cannot create " + data_dir.string() + ": " + fs_ec.message());
   auto kv = storage::OpenRocksDb((data_dir / "db").string());
   if (!kv.ok()) Die("cannot open the database in " + data_dir.string() + ": " + kv.message());
-  auto store = events::EventStore::Open(**kv, events::SystemClock::Instance(),
-                                        events::EventStoreOptions{durability == "sync"});
+  const std::string service_threads =
+      flags.count("service-threads") ? flags["service-threads"] : "shared";
+  if (service_threads != "shared" && service_threads != "own") {
+    Die("--service-threads takes shared or own");
+  }
+  // Declared before the store and the services, so it outlives both.
+  std::unique_ptr<events::Worker> engine;
+  events::EventStoreOptions store_options{durability == "sync"};
+  if (service_threads == "shared") {
+    engine = std::make_unique<events::Worker>("services");
+    store_options.writer = engine.get();
+  }
+  auto store = events::EventStore::Open(**kv, events::SystemClock::Instance(), store_options);
   if (!store.ok()) Die("cannot open the event store: " + store.message());
   const bool fresh = (*store)->head() == 0;
 

@@ -1343,7 +1343,7 @@ class CatalogService::Impl final : public events::Processor {
 };
 
 CatalogService::CatalogService(events::EventStore& store, CatalogOptions options)
-    : worker_("catalog"), impl_(std::make_unique<Impl>(store, options)) {
+    : worker_("catalog", store.writer_worker()), impl_(std::make_unique<Impl>(store, options)) {
   impl_->worker_ = &worker_;
 }
 

@@ -923,7 +923,7 @@ class OrderService::Impl final : public events::Processor {
 
 OrderService::OrderService(events::EventStore& store, OrderOptions options,
                            PaymentProvider* payments)
-    : worker_("order"), impl_(std::make_unique<Impl>(store, worker_, options, payments)) {}
+    : worker_("order", store.writer_worker()), impl_(std::make_unique<Impl>(store, worker_, options, payments)) {}
 
 OrderService::~OrderService() {
   worker_.Stop();

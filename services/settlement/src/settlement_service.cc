@@ -120,7 +120,7 @@ class SettlementService::Impl final : public events::Processor {
 };
 
 SettlementService::SettlementService(events::EventStore& store)
-    : worker_("settlement"), impl_(std::make_unique<Impl>(store)) {}
+    : worker_("settlement", store.writer_worker()), impl_(std::make_unique<Impl>(store)) {}
 
 SettlementService::~SettlementService() {
   worker_.Stop();

@@ -18,6 +18,8 @@
 // are folded into blocks when opened.
 // Thread-safety: every public method may be called from any thread. Callbacks and commit
 // listeners run on the store's sync thread (`store-sync`), in append order, and must not block.
+// The writer is a thread of the store's own (`store-writer`) or, with EventStoreOptions::writer,
+// tasks on a Worker the store shares with the services that append most.
 #pragma once
 
 #include <atomic>
@@ -36,6 +38,7 @@
 #include "pavilion/events/clock.h"
 #include "pavilion/events/envelope.h"
 #include "pavilion/events/histogram.h"
+#include "pavilion/events/worker.h"
 #include "pavilion/storage/kv_store.h"
 
 namespace pavilion::events {
@@ -85,6 +88,13 @@ struct EventStoreOptions {
   size_t max_batch_bytes = 32u << 20;
   // Stream versions the writer keeps per generation (two generations: see `versions_`).
   size_t version_cache_streams = 1u << 16;
+  // Where the writer runs: nullptr for a thread of the store's own; otherwise as tasks on this
+  // Worker (which must outlive the store), one per group commit, posted when appends wait. The
+  // services on that worker then hand their appends to the writer and the writer its events to
+  // their sources without waking another thread. A task on that worker may call AppendAndWait
+  // (it writes what is queued itself, then waits for the sync) but must not wait for an Append's
+  // callback any other way: the write it waits for would run after it.
+  Worker* writer = nullptr;
 };
 
 class EventStore {
@@ -98,7 +108,8 @@ class EventStore {
   // Queues the request; `cb` runs once it is durable (or failed). A version conflict fails only
   // this request, never the others in its group.
   void Append(AppendRequest request, AppendCallback cb);
-  // Appends and waits. For tools and tests; services use Append.
+  // Appends and waits. For tools and tests; services use Append (or this, to wait until what
+  // they queued is durable; on the writer's worker it writes the queue itself).
   Result<AppendResult> AppendAndWait(AppendRequest request);
 
   // Events of one stream with version >= from_version, in order.
@@ -127,6 +138,9 @@ class EventStore {
   // This log's random id, fixed at creation; it tells Kafka consumers where an event came from.
   uint64_t origin() const { return origin_; }
   storage::KvStore& kv() const { return kv_; }
+  // The worker the writer runs on (EventStoreOptions::writer), or nullptr. The services run on
+  // lanes of it when there is one, so their appends and their sources' events need no wake-up.
+  Worker* writer_worker() const { return options_.writer; }
   const Clock& clock() const { return clock_; }
 
   // Runs on the sync thread after each sync (one covers the batches written meanwhile) with the
@@ -152,6 +166,7 @@ class EventStore {
   static std::string BlockKey(uint64_t position);
 
  private:
+  using Listeners = std::vector<std::function<void(uint64_t)>>;
   struct Pending {
     AppendRequest request;
     AppendCallback cb;
@@ -170,6 +185,14 @@ class EventStore {
 
   EventStore(storage::KvStore& kv, const Clock& clock, EventStoreOptions options);
   void WriterLoop();
+  // Moves the queue's next group (within the batch limits) into `group`; with mu_ held.
+  void TakeGroup(std::vector<Pending>& group);
+  // Writes a group, hands it to the sync thread and tells the write listeners.
+  void WriteGroup(std::vector<Pending>& group, const Listeners& listeners);
+  // With options_.writer: posts WriteQueued to it, or runs it here if that worker has stopped.
+  void PostWrite();
+  // With options_.writer: writes one group of what is queued (all of it when `all`).
+  void WriteQueued(bool all);
   void SyncLoop();
   // Hands a written group to the sync thread; waits while kMaxUnsynced groups are ahead of it.
   void HandOver(Written written);
@@ -192,11 +215,16 @@ class EventStore {
   std::deque<Pending> queue_;
   bool stopping_ = false;
   // Replaced (not mutated) on each Add…Listener, so the store's threads take them without copying.
-  using Listeners = std::vector<std::function<void(uint64_t)>>;
   std::shared_ptr<const Listeners> listeners_ = std::make_shared<Listeners>();
   std::shared_ptr<const Listeners> write_listeners_ = std::make_shared<Listeners>();
 
-  // Writer-thread state.
+  // Writer state: touched by the writer thread, or with options_.writer by WriteQueued under
+  // writer_mu_ (uncontended unless that worker has stopped).
+  std::mutex writer_mu_;
+  bool write_posted_ = false;  // With options_.writer: a WriteQueued is posted, not yet taking (mu_).
+  std::unordered_map<std::string, uint64_t> overlay_;
+  std::string scratch_;
+  std::vector<std::shared_ptr<const Envelope>> committed_;
   uint64_t next_position_ = 1;
   uint64_t written_ = 0;  // The last position written, synced or not.
   // Stream versions in two generations: lookups move an entry from `old_versions_` into

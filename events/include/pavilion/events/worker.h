@@ -3,8 +3,16 @@
 // Each service owns one Worker and touches its in-memory state only from it, so the state needs
 // no locks and every aggregate has exactly one writer. Post() is thread-safe; tasks run in FIFO
 // order. The destructor runs the tasks already queued, then joins.
+//
+// A Worker may also be a lane of another (its host): its tasks then run on the host's thread, in
+// order among themselves and with the host's other tasks. Services that share one thread keep a
+// lane each, so each still has its own name and its own stop. `pavilion serve` runs the three
+// services and the event store's writer (EventStoreOptions::writer) on one host: an order's
+// placement, reservation and answer then pass from one to the next as tasks on that thread,
+// without waking another.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -16,21 +24,29 @@ namespace pavilion::events {
 
 class Worker {
  public:
-  explicit Worker(std::string name);
+  explicit Worker(std::string name) : Worker(std::move(name), nullptr) {}
+  // A lane of `host`, which must outlive it; with nullptr, a thread of its own.
+  Worker(std::string name, Worker* host);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
-  void Post(std::function<void()> task);
-  // Runs the queued tasks, then stops the thread. Later Posts are dropped.
+  // Queues the task; false if the worker (or a lane's host) is stopped and the task dropped.
+  bool Post(std::function<void()> task);
+  // Runs the queued tasks, then stops the thread (a lane: waits until its queued tasks have run
+  // on the host). Later Posts are dropped.
   void Stop();
-  bool InWorkerThread() const { return std::this_thread::get_id() == thread_.get_id(); }
+  bool InWorkerThread() const;
+  // Tasks waiting (for a lane, all of its host's).
   size_t queued() const;
+  const std::string& name() const { return name_; }
 
  private:
   void Run();
 
   std::string name_;
+  Worker* host_ = nullptr;  // Set for a lane; a lane has no thread or queue of its own.
+  std::atomic<bool> lane_stopped_{false};
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::function<void()>> tasks_;

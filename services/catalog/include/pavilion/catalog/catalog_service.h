@@ -1,6 +1,7 @@
 // CatalogService: sellers, products and the stock of every SKU.
 //
-// Commands (RegisterSeller, CreateProduct) and queries run on the catalog's Worker, as does its
+// Commands (RegisterSeller, CreateProduct) and queries run on the catalog's Worker (a lane of
+// the store's writer worker when it has one: EventStore::writer_worker()), as does its
 // Processor, which keeps every SKU's stock as three numbers: available (`stock`), `reserved` by
 // unpaid orders, and `sold`. It answers each order.placed line with stock.reserved or
 // stock.rejected (unknown_sku, insufficient_stock, hold_limit: a shopper may hold at most

@@ -17,7 +17,8 @@
 // Timeouts are driven by Tick(), which reads the injected Clock: nothing here sleeps.
 //
 // State lives under "ord/" in the store, written in the same batch as the events; every command
-// for one order runs on the order worker, so an order has exactly one writer.
+// for one order runs on the order worker, so an order has exactly one writer. That worker is a
+// lane of the store's writer worker when it has one (EventStore::writer_worker()).
 //
 // Reads: stock.reserved, stock.rejected, stock.reinstated.
 // Writes: order.placed, order.reserved, order.rejected, order.paid, order.cancelled,

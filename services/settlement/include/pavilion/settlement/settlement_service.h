@@ -9,7 +9,7 @@
 //
 // Reads: order.paid, refund.completed. Writes: no events (yet: settlement of money comes with delivery).
 // Thread-safety: public methods may be called from any thread; callbacks run on the settlement
-// worker.
+// worker (a lane of the store's writer worker when it has one: EventStore::writer_worker()).
 #pragma once
 
 #include <functional>
