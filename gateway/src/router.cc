@@ -5,6 +5,7 @@
 #include <atomic>
 #include <charconv>
 #include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <thread>
 #include <map>
@@ -367,7 +368,12 @@ class Router::Impl {
   };
 
   Impl(Services s, Identity& identity, Timers& timers, RouterOptions options)
-      : s_(s), identity_(identity), timers_(timers), options_(options), metrics_(Names()) {}
+      : s_(s),
+        identity_(identity),
+        timers_(timers),
+        options_(options),
+        metrics_(Names()),
+        order_waits_(std::make_shared<OrderWaits>(timers, options.order_wait_ms)) {}
 
   static const std::vector<Route>& Table() {
     static const std::vector<Route> table = [] {
@@ -1081,8 +1087,76 @@ class Router::Impl {
   struct PendingCall {
     explicit PendingCall(Respond r) : respond(std::move(r)) {}
     Respond respond;
+    std::string order_id;
     std::atomic<bool> answered{false};
     bool Claim() { return !answered.exchange(true); }
+  };
+
+  // POST /v1/orders answers 202 pending once order_wait_ms pass without an outcome. One sweep
+  // every tenth of that wait serves all the orders in flight, where a timer per order cost each
+  // request a timer's system calls and a wake-up of an HTTP thread when it ran out (thousands a
+  // second under load). An order waits between order_wait_ms and a tenth more. Swept only while
+  // some order waits.
+  class OrderWaits : public std::enable_shared_from_this<OrderWaits> {
+   public:
+    OrderWaits(Timers& timers, int64_t wait_ms) : timers_(timers), wait_ms_(wait_ms) {}
+
+    void Add(std::shared_ptr<PendingCall> call) {
+      bool arm = false;
+      {
+        std::lock_guard lock(mu_);
+        // kTicks whole periods from the next sweep, which is less than one period away.
+        waiting_.push_back({tick_ + kTicks + 1, std::move(call)});
+        arm = !armed_;
+        armed_ = true;
+      }
+      if (arm) Arm();
+    }
+
+   private:
+    static constexpr uint64_t kTicks = 10;
+    struct Waiting {
+      uint64_t due_tick;
+      std::shared_ptr<PendingCall> call;
+    };
+
+    void Arm() {
+      timers_.After(std::max<int64_t>(1, wait_ms_ / static_cast<int64_t>(kTicks)),
+                    [self = shared_from_this()] { self->Sweep(); });
+    }
+
+    // Answers the orders whose wait ran out and forgets those answered meanwhile (oldest first:
+    // every order waits as long, so the queue is in the order they run out).
+    void Sweep() {
+      std::vector<std::shared_ptr<PendingCall>> due;
+      bool again = false;
+      {
+        std::lock_guard lock(mu_);
+        ++tick_;
+        while (!waiting_.empty() && (waiting_.front().call->answered.load() ||
+                                     waiting_.front().due_tick <= tick_)) {
+          if (!waiting_.front().call->answered.load()) due.push_back(waiting_.front().call);
+          waiting_.pop_front();
+        }
+        again = armed_ = !waiting_.empty();
+      }
+      for (auto& call : due) {
+        if (!call->Claim()) continue;
+        JsonWriter w;
+        w.BeginObject().Field("id", call->order_id).Field("status", "pending").EndObject();
+        HttpResponse r = Json(202, w.Take());
+        r.headers.emplace_back("Location", "/v1/orders/" + call->order_id);
+        std::move(call->respond)(std::move(r));
+      }
+      if (again) Arm();
+    }
+
+    Timers& timers_;
+    const int64_t wait_ms_;
+    std::mutex mu_;
+    std::deque<Waiting> waiting_;
+    uint64_t tick_ = 0;
+    bool armed_ = false;
   };
 
   void CreateOrder(const HttpRequest& req, const Params&, Respond respond) {
@@ -1129,19 +1203,14 @@ class Router::Impl {
     in.idempotency_key = req.idempotency_key;
 
     auto call = std::make_shared<PendingCall>(std::move(respond));
-    std::string id = s_.orders.Place(std::move(in), [call](Result<order::Order> r) {
+    call->order_id = s_.orders.Place(std::move(in), [call](Result<order::Order> r) {
       if (!call->Claim()) return;
-      if (!r.ok()) return call->respond(FromServiceError(r.error_detail()));
-      call->respond(Json(201, OrderJson(*r)));
+      // Moved out: the session it holds need not wait for the sweep to drop the call.
+      auto respond = std::move(call->respond);
+      if (!r.ok()) return respond(FromServiceError(r.error_detail()));
+      respond(Json(201, OrderJson(*r)));
     });
-    timers_.After(options_.order_wait_ms, [call, id] {
-      if (!call->Claim()) return;
-      JsonWriter w;
-      w.BeginObject().Field("id", id).Field("status", "pending").EndObject();
-      HttpResponse r = Json(202, w.Take());
-      r.headers.emplace_back("Location", "/v1/orders/" + id);
-      call->respond(std::move(r));
-    });
+    order_waits_->Add(std::move(call));  // Only the sweep reads order_id, after this.
   }
 
   static order::Actor ActorOf(const Principal& who) { return {who.role, who.subject}; }
@@ -1380,6 +1449,7 @@ class Router::Impl {
   Timers& timers_;
   RouterOptions options_;
   Metrics metrics_;
+  std::shared_ptr<OrderWaits> order_waits_;  // Shared with its armed sweep.
   std::function<void(std::string&)> metrics_hook_;
   static constexpr int kMaxImports = 2;
   std::mutex jobs_mu_;

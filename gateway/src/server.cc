@@ -83,8 +83,11 @@ class Session : public std::enable_shared_from_this<Session> {
   ~Session() { open_.fetch_sub(1, std::memory_order_relaxed); }
 
   void Start() {
-    asio::dispatch(socket_.get_executor(),
-                   beast::bind_front_handler(&Session::Read, shared_from_this()));
+    asio::dispatch(socket_.get_executor(), [self = shared_from_this()] {
+      self->idle_since_ = std::chrono::steady_clock::now();
+      self->WatchIdle(self->idle_since_);
+      self->Read();
+    });
   }
 
  private:
@@ -95,21 +98,30 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     // The header is checked against the largest limit; OnHeader applies the route's own.
     parser_->body_limit(std::max<size_t>({options_.body_limit, options_.pack_body_limit, 8u << 20}));
-    ArmIdleTimer();
+    if (in_flight_ == 0 && !writing_) idle_since_ = std::chrono::steady_clock::now();
     http::async_read_header(socket_, buffer_, *parser_,
                             beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
   }
 
   // A connection that is reading with nothing in progress is closed after the read timeout: an
-  // idle client, or one that sends half a request and stops.
-  void ArmIdleTimer() {
-    if (!reading_ || in_flight_ > 0) return;
-    idle_timer_.expires_after(std::chrono::milliseconds(options_.read_timeout_ms));
-    idle_timer_.async_wait([self = shared_from_this(), armed = ++timer_generation_](
-                               beast::error_code ec) {
-      if (ec || armed != self->timer_generation_ || !self->reading_ || self->in_flight_ > 0) return;
-      beast::error_code ignored;
-      self->socket_.close(ignored);  // Fails the pending read; the session then ends.
+  // idle client, or one that sends half a request and stops. One timer per connection, armed
+  // when it opens and re-armed only when it fires: requests just note when the connection last
+  // fell idle (`idle_since_`), which costs no system call, where arming and cancelling a timer
+  // per request cost two. The handler holds the session weakly: a closed connection goes at once.
+  void WatchIdle(std::chrono::steady_clock::time_point from) {
+    idle_timer_.expires_at(from + std::chrono::milliseconds(options_.read_timeout_ms));
+    idle_timer_.async_wait([weak = weak_from_this()](beast::error_code ec) {
+      auto self = weak.lock();
+      if (ec || !self || !self->socket_.is_open()) return;
+      const auto now = std::chrono::steady_clock::now();
+      const bool idle = self->reading_ && self->in_flight_ == 0 && !self->writing_;
+      if (idle && now - self->idle_since_ >=
+                      std::chrono::milliseconds(self->options_.read_timeout_ms)) {
+        beast::error_code ignored;
+        self->socket_.close(ignored);  // Fails the pending read; the session then ends.
+        return;
+      }
+      self->WatchIdle(idle ? self->idle_since_ : now);
     });
   }
 
@@ -131,10 +143,6 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OnRead(beast::error_code ec, size_t) {
     reading_ = false;
-    // A request arrived (or the read ended): the idle wait is moot. Cancelled, not left to
-    // expire, since its handler holds the session (and a closed connection's buffers) until then;
-    // one already due finds reading_ false or a newer generation armed.
-    idle_timer_.cancel();
     if (ec == http::error::end_of_stream) {
       closing_ = true;  // The client sent all it will; answer what is in progress, then close.
       MaybeClose();
@@ -226,7 +234,8 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!out_.empty()) return Write();
     if (MaybeClose()) return;
     if (reading_) {
-      ArmIdleTimer();  // Everything answered while a read waits: the idle clock starts now.
+      // Everything answered while a read waits: the idle clock starts now.
+      if (in_flight_ == 0) idle_since_ = std::chrono::steady_clock::now();
     } else {
       Read();  // Reading had stopped at the pipeline depth; it arms the clock itself.
     }
@@ -242,7 +251,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   tcp::socket socket_;
   asio::steady_timer idle_timer_;
-  uint64_t timer_generation_ = 0;
+  std::chrono::steady_clock::time_point idle_since_;  // When it last had nothing in progress.
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   Router& router_;

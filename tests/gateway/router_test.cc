@@ -227,8 +227,13 @@ TEST_F(RouterTest, OrderAnswersPendingWhenTheWaitRunsOut) {
   router_.Handle(HttpRequest{"POST", "/v1/orders", "Bearer " + shopper, "application/json", "",
                              R"({"items":[{"sku_id":")" + sku + R"(","quantity":1}]})", ""},
                  [&answered](HttpResponse r) { answered.set_value(std::move(r)); });
-  timers_.FireAll();
-  HttpResponse r = answered.get_future().get();
+  // The wait is swept every tenth of it: ten sweeps in, it has not run out yet...
+  auto got = answered.get_future();
+  for (int i = 0; i < 10; ++i) timers_.FireAll();
+  EXPECT_EQ(got.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
+  timers_.FireAll();  // ...the eleventh answers.
+  ASSERT_EQ(got.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  HttpResponse r = got.get();
   release.set_value();
   EXPECT_EQ(r.status, 202);
   EXPECT_EQ(Field(r.body, "status"), "pending");

@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <chrono>
 #include <thread>
 
 #include "../support/child_process.h"
@@ -469,6 +470,47 @@ TEST(Integration, BodyLimitAndReadTimeout) {
   ASSERT_EQ(poll(&p, 1, 10'000), 1);  // Woken by the server closing, well before 10 s.
   char buf[256];
   EXPECT_LE(read(fd, buf, sizeof buf), 0);
+  close(fd);
+}
+
+// The read timeout counts from when a connection last had nothing in progress: a client that
+// keeps asking is never cut off, however long it stays, and falls idle only after its last answer.
+TEST(Integration, ReadTimeoutCountsFromTheLastAnswer) {
+  pavilion::testing::TempDir dir;
+  Pavilion server(dir.str(), {"--no-demo", "--read-timeout-ms", "300"});
+  ASSERT_NE(server.port(), 0);
+  int fd = RawConnect(server.port());
+  ASSERT_GE(fd, 0);
+  const std::string request = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+  // One request every 100 ms for 1.2 s: four read timeouts long, on one connection.
+  for (int i = 0; i < 12; ++i) {
+    ASSERT_EQ(write(fd, request.data(), request.size()), static_cast<ssize_t>(request.size()));
+    std::string got;
+    char buf[512];
+    // The whole answer: its head, then Content-Length bytes of body.
+    auto complete = [&got] {
+      const size_t end = got.find("\r\n\r\n");
+      const size_t at = got.find("Content-Length: ");
+      return end != std::string::npos && at != std::string::npos && at < end &&
+             got.size() >= end + 4 + std::stoul(got.substr(at + 16));
+    };
+    while (!complete()) {
+      pollfd p{fd, POLLIN, 0};
+      ASSERT_EQ(poll(&p, 1, 10'000), 1) << "request " << i;
+      ssize_t n = read(fd, buf, sizeof buf);
+      ASSERT_GT(n, 0) << "closed before request " << i << " was answered";
+      got.append(buf, static_cast<size_t>(n));
+    }
+    EXPECT_EQ(got.compare(0, 12, "HTTP/1.1 200"), 0) << got;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  // Then idle: closed after the timeout (well before the 10 s bound).
+  const auto idle_from = std::chrono::steady_clock::now();
+  pollfd p{fd, POLLIN, 0};
+  ASSERT_EQ(poll(&p, 1, 10'000), 1);
+  char buf[64];
+  EXPECT_LE(read(fd, buf, sizeof buf), 0);
+  EXPECT_GE(std::chrono::steady_clock::now() - idle_from, std::chrono::milliseconds(150));
   close(fd);
 }
 
