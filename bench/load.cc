@@ -14,6 +14,9 @@
 //                 [--rate R]       (open loop: R requests a second in all, each connection on
 //                                   its own fixed schedule whatever the answers; latency is from
 //                                   the scheduled time, so a slow answer delays no measurement)
+//                 [--timeline 1]   (also print, for each second of the run, the answers that
+//                                   arrived in it with their p50, p99 and slowest: a stall shows
+//                                   as the second it happened in)
 #include <utility>
 
 #include <simdjson.h>
@@ -60,10 +63,12 @@ struct Options {
   int64_t hot_stock = 0;  // > 0: one hot SKU with this stock (a flash sale).
   int64_t requests = 0;   // > 0: send no more than this many in all.
   double rate = 0;        // > 0: requests a second in all, on a fixed schedule (open loop).
+  bool timeline = false;  // Per-second latency lines as well (--timeline 1).
 };
 
 // What is left of --requests, shared by every connection (unused without it).
 std::atomic<int64_t> requests_left{0};
+Clock::time_point run_start;
 
 [[noreturn]] void Die(const std::string& m) {
   std::fprintf(stderr, "pavilion-load: %s\n", m.c_str());
@@ -139,6 +144,7 @@ Setup Prepare(const Options& o) {
 
 struct Stats {
   std::vector<uint32_t> latencies_us;
+  std::vector<uint16_t> answered_s;  // With --timeline: the second of the run each arrived in.
   uint64_t confirmed = 0, rejected = 0, pending = 0, other = 0, errors = 0;
 };
 
@@ -300,9 +306,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void OnResponse(int status, std::string_view body) {
-    auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - sent_.front());
+    const auto now = Clock::now();
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(now - sent_.front());
     sent_.pop_front();
     stats_.latencies_us.push_back(static_cast<uint32_t>(us.count()));
+    if (o_.timeline) {
+      stats_.answered_s.push_back(static_cast<uint16_t>(
+          std::chrono::duration_cast<std::chrono::seconds>(now - run_start).count()));
+    }
     if (o_.mode != "orders") {
       (status == 200 ? stats_.confirmed : stats_.other)++;
     } else if (body.find(R"("status":"pending_payment")") != std::string_view::npos) {
@@ -335,6 +346,25 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
 }  // namespace
 
+// One line per second of the run: answers that arrived in it, their p50, p99 and slowest.
+void PrintTimeline(const std::vector<Stats>& stats) {
+  std::vector<std::vector<uint32_t>> by_second;
+  for (const auto& s : stats) {
+    for (size_t i = 0; i < s.answered_s.size(); ++i) {
+      if (s.answered_s[i] >= by_second.size()) by_second.resize(s.answered_s[i] + 1);
+      by_second[s.answered_s[i]].push_back(s.latencies_us[i]);
+    }
+  }
+  for (size_t sec = 0; sec < by_second.size(); ++sec) {
+    auto& l = by_second[sec];
+    if (l.empty()) continue;
+    std::sort(l.begin(), l.end());
+    std::printf("second=%zu answers=%zu p50_ms=%.3f p99_ms=%.3f max_ms=%.3f\n", sec, l.size(),
+                l[l.size() / 2] / 1000.0, l[std::min(l.size() - 1, l.size() * 99 / 100)] / 1000.0,
+                l.back() / 1000.0);
+  }
+}
+
 int main(int argc, char** argv) {
   Options o;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -363,6 +393,8 @@ int main(int argc, char** argv) {
       o.pipeline = std::stoi(v);
     } else if (k == "--rate") {
       o.rate = std::stod(v);
+    } else if (k == "--timeline") {
+      o.timeline = v == "1";
     } else if (k == "--requests") {
       o.requests = std::stoll(v);
     } else {
@@ -379,6 +411,7 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<asio::io_context>> iocs;
   std::vector<Stats> stats(static_cast<size_t>(o.threads));
   auto start = Clock::now();
+  run_start = start;
   auto deadline = start + std::chrono::milliseconds(static_cast<int64_t>(o.duration_s * 1000));
   for (int t = 0; t < o.threads; ++t) {
     iocs.push_back(std::make_unique<asio::io_context>(1));
@@ -393,6 +426,7 @@ int main(int argc, char** argv) {
   for (auto& t : threads) t.join();
   double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
 
+  if (o.timeline) PrintTimeline(stats);
   Stats all;
   for (auto& s : stats) {
     all.latencies_us.insert(all.latencies_us.end(), s.latencies_us.begin(), s.latencies_us.end());
