@@ -4,7 +4,7 @@
 # starts `pavilion serve` (embedded transport, --durability sync, fresh data dir) and drives it
 # with pavilion-load: one request at a time per connection at 1, 16, 64 and 256 connections,
 # then at half the 256-connection rate on a fixed schedule (open loop, for the latency at half
-# load), then HTTP/1.1-pipelined (64 connections, 16 and 32 in flight on each), then the flash
+# load, second by second as well), then HTTP/1.1-pipelined (64 connections, 16 and 32 in flight on each), then the flash
 # sale.
 # Usage: bench/run.sh [seconds per load run, default 10]
 # FLASH_SECONDS (default 40) bounds the flash sale; SOAK_ORDERS adds a sustained run of that many
@@ -68,7 +68,7 @@ syncs() {
 }
 read -r n0 a0 b0 c0 < <(syncs)
 "$load" --target 127.0.0.1:$port --token $token --mode orders --skus 1000 --connections 256 \
-  --rate $((peak / 2)) --duration "$secs"
+  --rate $((peak / 2)) --duration "$secs" --timeline 1
 read -r n1 a1 b1 c1 < <(syncs)
 n=$((n1 - n0))
 echo "store syncs in that run: $n; over 5 ms: $((n - (a1 - a0))), over 10 ms: $((n - (b1 - b0))), over 25 ms: $((n - (c1 - c0)))"
