@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include <future>
+#include <utility>
 
 namespace pavilion::events {
 
@@ -16,7 +17,9 @@ Worker::~Worker() { Stop(); }
 
 bool Worker::Post(std::function<void()> task) {
   if (host_ != nullptr) {
-    return !lane_stopped_.load(std::memory_order_acquire) && host_->Post(std::move(task));
+    // Held across the host's Post, so no task lands behind the marker Stop posts.
+    std::lock_guard lock(mu_);
+    return !stopping_ && host_->Post(std::move(task));
   }
   {
     std::lock_guard lock(mu_);
@@ -29,7 +32,10 @@ bool Worker::Post(std::function<void()> task) {
 
 void Worker::Stop() {
   if (host_ != nullptr) {
-    if (lane_stopped_.exchange(true)) return;
+    {
+      std::lock_guard lock(mu_);
+      if (std::exchange(stopping_, true)) return;
+    }
     // The lane's tasks queued so far run before this marker; on the host itself they run later,
     // and find the lane stopped only for what they post.
     if (host_->InWorkerThread()) return;

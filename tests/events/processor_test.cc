@@ -5,6 +5,9 @@
 #include <condition_variable>
 #include <future>
 #include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "../support/gated_sync_kv_store.h"
 #include "pavilion/events/processor.h"
@@ -281,6 +284,35 @@ TEST_F(PickySource, IgnoredEventsStillMoveTheCheckpoint) {
   ASSERT_FALSE(kv.Get(EmbeddedSource::CheckpointKey("picky"), &v));
   // A restart re-reads fewer than kCheckpointEvery ignored events.
   EXPECT_GE(GetFixed64BE(v), kCheckpointEvery);
+}
+
+// Lanes of one host run on its thread, in the order posted across lanes; stopping a lane waits
+// for what it queued, drops what comes after, and leaves the host and the other lanes running.
+TEST(WorkerLanes, RunOnTheHostInOrderAndStopOnTheirOwn) {
+  Worker host("host");
+  Worker a("a", &host), b("b", &host);
+  std::vector<std::string> ran;  // Touched only on the host's thread.
+  std::atomic<int> a_ran{0};
+  std::promise<void> gate;
+  ASSERT_TRUE(host.Post([f = gate.get_future().share()] { f.wait(); }));
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(a.Post([&ran, &a, &a_ran, i] {
+      EXPECT_TRUE(a.InWorkerThread());
+      ran.push_back("a" + std::to_string(i));
+      ++a_ran;
+    }));
+    ASSERT_TRUE(b.Post([&ran, i] { ran.push_back("b" + std::to_string(i)); }));
+  }
+  EXPECT_FALSE(a.InWorkerThread());
+  std::thread stopper([&a] { a.Stop(); });  // Waits behind the gate for a's three tasks.
+  gate.set_value();
+  stopper.join();
+  EXPECT_EQ(a_ran.load(), 3);  // Stop returned only once they had run.
+  EXPECT_FALSE(a.Post([&ran] { ran.push_back("late"); }));
+  std::promise<void> done;
+  ASSERT_TRUE(b.Post([&done] { done.set_value(); }));
+  done.get_future().wait();
+  EXPECT_EQ(ran, (std::vector<std::string>{"a0", "b0", "a1", "b1", "a2", "b2"}));
 }
 
 }  // namespace

@@ -12,7 +12,6 @@
 // without waking another.
 #pragma once
 
-#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -46,7 +45,6 @@ class Worker {
 
   std::string name_;
   Worker* host_ = nullptr;  // Set for a lane; a lane has no thread or queue of its own.
-  std::atomic<bool> lane_stopped_{false};
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::function<void()>> tasks_;
