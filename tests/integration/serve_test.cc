@@ -502,9 +502,13 @@ TEST(Integration, ReadTimeoutCountsFromTheLastAnswer) {
       got.append(buf, static_cast<size_t>(n));
     }
     EXPECT_EQ(got.compare(0, 12, "HTTP/1.1 200"), 0) << got;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    // A third of the timeout with nothing in progress: the connection stays open (nothing to
+    // read, no end of stream).
+    pollfd p{fd, POLLIN, 0};
+    ASSERT_EQ(poll(&p, 1, 100), 0) << "closed after request " << i;
   }
-  // Then idle: closed after the timeout (well before the 10 s bound).
+  // Then idle: closed once the timeout has passed since the last answer (the last 100 ms of it
+  // already have), well before the 10 s bound.
   const auto idle_from = std::chrono::steady_clock::now();
   pollfd p{fd, POLLIN, 0};
   ASSERT_EQ(poll(&p, 1, 10'000), 1);
