@@ -237,7 +237,7 @@ class Session : public std::enable_shared_from_this<Session> {
       // Everything answered while a read waits: the idle clock starts now.
       if (in_flight_ == 0) idle_since_ = std::chrono::steady_clock::now();
     } else {
-      Read();  // Reading had stopped at the pipeline depth; it arms the clock itself.
+      Read();  // Reading had stopped at the pipeline depth; it starts the idle clock itself.
     }
   }
 
