@@ -465,7 +465,13 @@ void EventStore::WriteGroup(std::vector<Pending>& group, const Listeners& listen
 void EventStore::HandOver(Written written) {
   constexpr size_t kMaxUnsynced = 64;
   std::unique_lock lock(sync_mu_);
-  room_cv_.wait(lock, [&] { return unsynced_.size() < kMaxUnsynced; });
+  // A writer of its own waits for room: it holds back only appends. On a worker it shares with
+  // the services it does not: waiting there would stop every query and command of theirs behind
+  // one slow sync. What piles up is bounded by the requests in progress, each waiting for its
+  // answer.
+  if (options_.writer == nullptr) {
+    room_cv_.wait(lock, [&] { return unsynced_.size() < kMaxUnsynced; });
+  }
   unsynced_.push_back(std::move(written));
   sync_cv_.notify_one();
 }

@@ -487,6 +487,42 @@ TEST_F(EventStoreOnAWorker, WhatAGroupLeavesQueuedIsWrittenNext) {
   EXPECT_EQ(store->head(), 5u);
 }
 
+// A slow sync does not stop the worker the writer shares: groups go on being written (more than
+// the 64 a writer thread of its own may have waiting), and the worker's other tasks run.
+TEST_F(EventStoreOnAWorker, ASlowSyncDoesNotStopTheWorker) {
+  pavilion::testing::GatedSyncKvStore gated(kv);
+  EventStoreOptions options;
+  options.writer = &writer;
+  auto store = EventStore::Open(gated, clock, options).value();
+  pavilion::testing::OpenOnExit open_on_exit(gated);
+  constexpr uint64_t kGroups = 100;
+  std::atomic<int> answered{0};
+  for (uint64_t i = 0; i < kGroups; ++i) {
+    std::promise<void> ran;
+    writer.Post([&] {
+      store->Append(Req({Ev("s", kAnyVersion)}),
+                    [&answered](std::error_code ec, const AppendResult&) {
+                      if (!ec) ++answered;
+                    });
+      ran.set_value();
+    });
+    ran.get_future().wait();
+    // Its own group: the write task runs after the task that appended.
+    std::promise<void> written;
+    writer.Post([&written] { written.set_value(); });
+    ASSERT_EQ(written.get_future().wait_for(std::chrono::seconds(10)), std::future_status::ready)
+        << "the worker stopped at group " << i;
+  }
+  EXPECT_EQ(store->written_head(), kGroups);
+  EXPECT_EQ(store->head(), 0u);  // Nothing synced yet...
+  EXPECT_EQ(answered.load(), 0);
+  gated.Open();
+  auto last = store->AppendAndWait(Req({Ev("s", kAnyVersion)}));  // ...and then all of it.
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ(answered.load(), static_cast<int>(kGroups));
+  EXPECT_EQ(store->head(), kGroups + 1);
+}
+
 // Closing the store writes what is still queued (on the writer's worker, after the tasks ahead
 // of it), and appends go on landing if that worker stops first.
 TEST_F(EventStoreOnAWorker, QueuedAppendsLandWhenTheStoreClosesOrTheWorkerStops) {

@@ -194,7 +194,8 @@ class EventStore {
   // With options_.writer: writes one group of what is queued (all of it when `all`).
   void WriteQueued(bool all);
   void SyncLoop();
-  // Hands a written group to the sync thread; waits while kMaxUnsynced groups are ahead of it.
+  // Hands a written group to the sync thread; a writer thread of its own waits while
+  // kMaxUnsynced groups are ahead of it.
   void HandOver(Written written);
   // The last position a read that goes `upto` there may return.
   uint64_t Limit(Upto upto) const;
