@@ -84,8 +84,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Start() {
     asio::dispatch(socket_.get_executor(), [self = shared_from_this()] {
-      self->idle_since_ = std::chrono::steady_clock::now();
-      self->WatchIdle(self->idle_since_);
+      self->WatchIdle();
       self->Read();
     });
   }
@@ -98,30 +97,30 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     // The header is checked against the largest limit; OnHeader applies the route's own.
     parser_->body_limit(std::max<size_t>({options_.body_limit, options_.pack_body_limit, 8u << 20}));
-    if (in_flight_ == 0 && !writing_) idle_since_ = std::chrono::steady_clock::now();
     http::async_read_header(socket_, buffer_, *parser_,
                             beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
   }
 
   // A connection that is reading with nothing in progress is closed after the read timeout: an
   // idle client, or one that sends half a request and stops. One timer per connection, armed
-  // when it opens and re-armed only when it fires: requests just note when the connection last
-  // fell idle (`idle_since_`), which costs no system call, where arming and cancelling a timer
-  // per request cost two. The handler holds the session weakly: a closed connection goes at once.
-  void WatchIdle(std::chrono::steady_clock::time_point from) {
-    idle_timer_.expires_at(from + std::chrono::milliseconds(options_.read_timeout_ms));
+  // when it opens and re-armed only when it fires; requests and answers just count as activity
+  // (no clock read, no timer system call, where arming and cancelling a timer per request cost
+  // two). A connection found idle at two firings in a row with no activity between them is
+  // closed: after between one and two timeouts of silence. The handler holds the session
+  // weakly, so a closed connection goes at once.
+  void WatchIdle() {
+    idle_timer_.expires_after(std::chrono::milliseconds(options_.read_timeout_ms));
     idle_timer_.async_wait([weak = weak_from_this()](beast::error_code ec) {
       auto self = weak.lock();
       if (ec || !self || !self->socket_.is_open()) return;
-      const auto now = std::chrono::steady_clock::now();
       const bool idle = self->reading_ && self->in_flight_ == 0 && !self->writing_;
-      if (idle && now - self->idle_since_ >=
-                      std::chrono::milliseconds(self->options_.read_timeout_ms)) {
+      if (idle && self->activity_ == self->activity_seen_) {
         beast::error_code ignored;
         self->socket_.close(ignored);  // Fails the pending read; the session then ends.
         return;
       }
-      self->WatchIdle(idle ? self->idle_since_ : now);
+      self->activity_seen_ = self->activity_;
+      self->WatchIdle();
     });
   }
 
@@ -143,6 +142,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OnRead(beast::error_code ec, size_t) {
     reading_ = false;
+    ++activity_;
     if (ec == http::error::end_of_stream) {
       closing_ = true;  // The client sent all it will; answer what is in progress, then close.
       MaybeClose();
@@ -233,12 +233,8 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (!out_.empty()) return Write();
     if (MaybeClose()) return;
-    if (reading_) {
-      // Everything answered while a read waits: the idle clock starts now.
-      if (in_flight_ == 0) idle_since_ = std::chrono::steady_clock::now();
-    } else {
-      Read();  // Reading had stopped at the pipeline depth; it starts the idle clock itself.
-    }
+    ++activity_;
+    if (!reading_) Read();  // Reading had stopped at the pipeline depth.
   }
 
   // Once closing and everything in progress is answered and written: half-close.
@@ -251,7 +247,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   tcp::socket socket_;
   asio::steady_timer idle_timer_;
-  std::chrono::steady_clock::time_point idle_since_;  // When it last had nothing in progress.
+  uint64_t activity_ = 0;       // Requests read and answers written.
+  uint64_t activity_seen_ = 0;  // activity_ when the idle timer last fired.
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   Router& router_;

@@ -46,7 +46,8 @@ constexpr const char* kUsage = R"(usage:
       --order-wait-ms N       how long POST /v1/orders waits for the outcome (default 5000)
       --body-limit BYTES      largest request body (default 1048576)
       --pack-body-limit BYTES largest pack upload to /v1/packs (default 268435456)
-      --read-timeout-ms N     close a connection idle or slow for this long (default 30000)
+      --read-timeout-ms N     close a connection silent this long with nothing in progress
+                              (checked once per timeout: after 1 to 2 of them; default 30000)
       --payment-timeout-s N   cancel an unpaid order after N seconds (default 1800)
       --auto-confirm-days N   confirm receipt N days after shipping (default 10)
       --after-sale-days N     refunds may be asked N days after completion (default 15)
