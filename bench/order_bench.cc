@@ -251,10 +251,7 @@ int main(int argc, char** argv) {
     CountingKvStore kv(std::move(rocks).value());
     std::unique_ptr<events::Worker> engine;
     events::EventStoreOptions store_options;
-    if (o.shared_thread) {
-      engine = std::make_unique<events::Worker>("services");
-      store_options.writer = engine.get();
-    }
+    if (o.shared_thread) engine = events::ShareWriterThread(store_options);
     auto store = events::EventStore::Open(kv, events::SystemClock::Instance(), store_options);
     if (!store.ok()) Die("cannot open the event store: " + store.message());
     catalog::CatalogOptions copts;

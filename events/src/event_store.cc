@@ -632,4 +632,10 @@ std::error_code EventStore::ReadAll(uint64_t from_position, size_t max,
   return ec ? ec : inner;
 }
 
+std::unique_ptr<Worker> ShareWriterThread(EventStoreOptions& options) {
+  auto worker = std::make_unique<Worker>("services");
+  options.writer = worker.get();
+  return worker;
+}
+
 }  // namespace pavilion::events

@@ -47,8 +47,7 @@ class InProcess {
     events::EventStoreOptions store_options;
     const char* threads = std::getenv("PAVILION_TEST_SERVICE_THREADS");
     if (threads == nullptr || std::strcmp(threads, "own") != 0) {
-      engine_ = std::make_unique<events::Worker>("services");
-      store_options.writer = engine_.get();
+      engine_ = events::ShareWriterThread(store_options);
     }
     store = events::EventStore::Open(*kv_, *clock_, store_options).value();
     catalog = std::make_unique<catalog::CatalogService>(*store, options.catalog);

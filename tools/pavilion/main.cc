@@ -178,10 +178,7 @@ int Serve(std::map<std::string, std::string> flags) {
   // Declared before the store and the services, so it outlives both.
   std::unique_ptr<events::Worker> engine;
   events::EventStoreOptions store_options{durability == "sync"};
-  if (service_threads == "shared") {
-    engine = std::make_unique<events::Worker>("services");
-    store_options.writer = engine.get();
-  }
+  if (service_threads == "shared") engine = events::ShareWriterThread(store_options);
   auto store = events::EventStore::Open(**kv, events::SystemClock::Instance(), store_options);
   if (!store.ok()) Die("cannot open the event store: " + store.message());
   const bool fresh = (*store)->head() == 0;

@@ -256,4 +256,9 @@ class EventStore {
   std::thread syncer_;
 };
 
+// `pavilion serve`'s default layout: a Worker ("services") that runs the store's writer (it sets
+// options.writer) and, as lanes, the services opened on that store. Keep it until the store and
+// the services are gone.
+std::unique_ptr<Worker> ShareWriterThread(EventStoreOptions& options);
+
 }  // namespace pavilion::events
