@@ -326,6 +326,15 @@ std::string OrderJson(const order::Order& o) {
   return w.Take();
 }
 
+// An order answered by the order service, on its thread: the JSON is rendered by whoever writes
+// the response (the connection's thread), so the thread every order goes through only moves it.
+HttpResponse OrderResponse(int status, order::Order o) {
+  HttpResponse r;
+  r.status = status;
+  r.render = [o = std::move(o)] { return OrderJson(o); };
+  return r;
+}
+
 void WriteTraceRecord(JsonWriter& w, const events::schema::TraceRecord& r) {
   w.BeginObject().Field("production_base", r.production_base);
   w.Key("farming").BeginArray();
@@ -1208,7 +1217,7 @@ class Router::Impl {
       // Moved out: the session it holds need not wait for the sweep to drop the call.
       auto respond = std::move(call->respond);
       if (!r.ok()) return respond(FromServiceError(r.error_detail()));
-      respond(Json(201, OrderJson(*r)));
+      respond(OrderResponse(201, std::move(*r)));
     });
     order_waits_->Add(std::move(call));  // Only the sweep reads order_id, after this.
   }
@@ -1219,7 +1228,7 @@ class Router::Impl {
   static std::function<void(Result<order::Order>)> OrderAnswer(Respond respond, int status = 200) {
     return [respond = std::move(respond), status](Result<order::Order> r) {
       if (!r.ok()) return respond(FromServiceError(r.error_detail()));
-      respond(Json(status, OrderJson(*r)));
+      respond(OrderResponse(status, std::move(*r)));
     };
   }
 

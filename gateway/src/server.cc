@@ -53,16 +53,17 @@ class AsioTimers final : public Timers {
 
 // Appends one response's bytes: status line, headers, body. Connection headers as Beast's
 // keep_alive() sets them (HTTP/1.1 says close; HTTP/1.0 says keep-alive).
-void AppendResponse(const HttpResponse& r, unsigned version, bool keep_alive, std::string& out) {
+void AppendResponse(HttpResponse& r, unsigned version, bool keep_alive, std::string& out) {
+  const std::string& body = r.Body();
   const auto reason = http::obsolete_reason(static_cast<http::status>(r.status));
   out.append(version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
   out.append(std::to_string(r.status)).append(" ").append(reason.data(), reason.size());
   out.append("\r\nServer: pavilion\r\nContent-Type: ").append(r.content_type);
   for (const auto& [k, v] : r.headers) out.append("\r\n").append(k).append(": ").append(v);
-  out.append("\r\nContent-Length: ").append(std::to_string(r.body.size()));
+  out.append("\r\nContent-Length: ").append(std::to_string(body.size()));
   if (!keep_alive && version != 10) out.append("\r\nConnection: close");
   if (keep_alive && version == 10) out.append("\r\nConnection: keep-alive");
-  out.append("\r\n\r\n").append(r.body);
+  out.append("\r\n\r\n").append(body);
 }
 
 // One connection. Requests are read and handed to the router as they arrive, up to

@@ -46,6 +46,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   });
   // Orders wait for their outcome, which the in-memory services deliver promptly.
   auto r = f.get();
-  if (r.status < 200 || r.status > 599 || r.body.empty()) __builtin_trap();
+  if (r.status < 200 || r.status > 599 || r.Body().empty()) __builtin_trap();
   return 0;
 }

@@ -37,6 +37,18 @@ struct HttpResponse {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // When set, the body is rendered by whoever writes the response (the server, on the
+  // connection's own thread): a service that answers on its single thread hands over what to
+  // render instead of rendering it there. Body() renders it into `body`, once, and returns it.
+  std::function<std::string()> render;
+
+  const std::string& Body() {
+    if (render) {
+      body = render();
+      render = nullptr;
+    }
+    return body;
+  }
 };
 
 using Respond = std::function<void(HttpResponse)>;
