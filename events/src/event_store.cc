@@ -119,7 +119,7 @@ std::error_code EventStore::FoldSingleEventKeys(storage::KvStore& kv) {
 }
 
 EventStore::EventStore(storage::KvStore& kv, const Clock& clock, EventStoreOptions options)
-    : kv_(kv), clock_(clock), options_(options) {}
+    : kv_(kv), clock_(clock), options_(options), versions_(options.version_cache_streams) {}
 
 Result<std::unique_ptr<EventStore>> EventStore::Open(storage::KvStore& kv, const Clock& clock,
                                                      EventStoreOptions options) {
@@ -253,20 +253,14 @@ void EventStore::AddWriteListener(std::function<void(uint64_t)> listener) {
   AddListener(mu_, write_listeners_, std::move(listener));
 }
 
-Result<uint64_t> EventStore::CurrentVersion(const std::string& stream_id) {
-  auto it = versions_.find(stream_id);
-  if (it != versions_.end()) return it->second;
-  if (auto old = old_versions_.find(stream_id); old != old_versions_.end()) {
-    const uint64_t version = old->second;
-    versions_.insert(old_versions_.extract(old));
-    return version;
-  }
+Result<uint64_t> EventStore::CurrentVersion(std::string_view stream_id, size_t hash) {
+  if (auto cached = versions_.Find(stream_id, hash)) return *cached;
   // Most streams an append names are new (a fresh order, a fresh product): a point lookup of
   // version 1, answered by the bloom filter, settles that without an iterator.
   std::string first;
   auto first_ec = kv_.Get(StreamKey(stream_id, 1), &first);
   if (first_ec == storage::errc::not_found) {
-    versions_.emplace(stream_id, 0);
+    versions_.Set(stream_id, hash, 0);
     return uint64_t{0};
   }
   if (first_ec) return first_ec;
@@ -278,7 +272,7 @@ Result<uint64_t> EventStore::CurrentVersion(const std::string& stream_id) {
                               return false;
                             });
   if (ec) return ec;
-  versions_.emplace(stream_id, version);
+  versions_.Set(stream_id, hash, version);
   return version;
 }
 
@@ -355,19 +349,20 @@ void EventStore::WriteGroup(std::vector<Pending>& group, const Listeners& listen
     const int64_t now = clock_.NowMicros();
     for (size_t i = 0; i < group.size(); ++i) {
     auto& req = group[i].request;
-      overlay.clear();
+      overlay.Clear();
       for (const auto& e : req.events) {
         if (!ValidEvent(e)) {
           outcomes[i] = errc::invalid_event;
           break;
         }
         uint64_t current = 0;
-        if (auto o = overlay.find(e.stream_id); o != overlay.end()) {
-          current = o->second;
+        const size_t hash = StreamVersionTable::Hash(e.stream_id);
+        if (const uint64_t* staged = overlay.Find(e.stream_id, hash)) {
+          current = *staged;
         } else if (e.expected_version == kFreshStream) {
           current = 0;  // A fresh id names no stream: nothing to look up.
         } else {
-          auto v = CurrentVersion(e.stream_id);
+          auto v = CurrentVersion(e.stream_id, hash);
           if (!v.ok()) {
             outcomes[i] = errc::store_failed;
             break;
@@ -380,7 +375,7 @@ void EventStore::WriteGroup(std::vector<Pending>& group, const Listeners& listen
           outcomes[i] = errc::version_conflict;
           break;
         }
-        overlay[e.stream_id] = current + 1;
+        overlay.Set(e.stream_id, hash, current + 1);
         results[i].versions.push_back(current + 1);
       }
       if (outcomes[i]) {
@@ -393,7 +388,7 @@ void EventStore::WriteGroup(std::vector<Pending>& group, const Listeners& listen
         Envelope env;
         env.event_id = NewId("ev");
         env.type = std::move(e.type);
-        env.stream_id = e.stream_id;
+        env.stream_id = std::move(e.stream_id);  // The request is not read again.
         env.stream_version = results[i].versions[k];
         env.position = next_position_++;
         env.origin = origin_;
@@ -410,7 +405,9 @@ void EventStore::WriteGroup(std::vector<Pending>& group, const Listeners& listen
         wb.Put(StreamKey(env.stream_id, env.stream_version), pos);
         committed.push_back(std::make_shared<const Envelope>(std::move(env)));
       }
-      for (auto& [stream, version] : overlay) versions_[stream] = version;
+      overlay.ForEach([&](std::string_view stream, size_t hash, uint64_t version) {
+        versions_.Set(stream, hash, version);
+      });
       wb.Append(std::move(req.state));
     }
 
@@ -425,8 +422,7 @@ void EventStore::WriteGroup(std::vector<Pending>& group, const Listeners& listen
     if (write_ec) {
       // Nothing of this group is written: forget the positions and versions it took.
       next_position_ = written_ + 1;
-      versions_.clear();
-      old_versions_.clear();
+      versions_.Clear();
       committed.clear();
       for (auto& o : outcomes) {
         if (!o) o = errc::store_failed;
@@ -444,15 +440,6 @@ void EventStore::WriteGroup(std::vector<Pending>& group, const Listeners& listen
       written_head_.store(written_, std::memory_order_release);
     }
     const bool wrote_events = !write_ec && !committed.empty();
-    // Bound the version cache; entries reload from the store on demand. Every new order adds
-    // one, so it fills in seconds whatever the bound: a small one (a few MiB, not the ≈ 100 MiB
-    // a million ids take). Streams written since the last turn stay (see `old_versions_`);
-    // clearing all instead made the writer reload every SKU's version at once (a point lookup
-    // and a short scan each: a thousand of each in the benchmark) every few seconds.
-    if (versions_.size() > options_.version_cache_streams) {
-      old_versions_.swap(versions_);
-      versions_.clear();
-    }
     HandOver(Written{std::move(group), std::move(outcomes), std::move(results), committed.size(),
                      written_, !write_ec && !wb.empty(), !write_ec});
     // After the hand-over: a listener that sees this head knows the group waits for its sync.

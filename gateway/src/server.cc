@@ -158,6 +158,7 @@ class Session : public std::enable_shared_from_this<Session> {
                                  R"({"error":{"code":"payload_too_large","message":"the body is )"
                                  R"(larger than the server accepts; send at most )" +
                                      std::to_string(limit_) + R"( bytes"}})",
+                                 {},
                                  {}});
     }
     if (ec) {

@@ -32,12 +32,12 @@
 #include <optional>
 #include <string>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
 #include "pavilion/events/clock.h"
 #include "pavilion/events/envelope.h"
 #include "pavilion/events/histogram.h"
+#include "pavilion/events/stream_versions.h"
 #include "pavilion/events/worker.h"
 #include "pavilion/storage/kv_store.h"
 
@@ -204,7 +204,7 @@ class EventStore {
   class BlockWriter;
   // Folds a log's one-key-per-event entries ("e"+pos, before blocks) into blocks.
   static std::error_code FoldSingleEventKeys(storage::KvStore& kv);
-  Result<uint64_t> CurrentVersion(const std::string& stream_id);
+  Result<uint64_t> CurrentVersion(std::string_view stream_id, size_t hash);
 
   storage::KvStore& kv_;
   const Clock& clock_;
@@ -223,16 +223,15 @@ class EventStore {
   // writer_mu_ (uncontended unless that worker has stopped).
   std::mutex writer_mu_;
   bool write_posted_ = false;  // With options_.writer: a WriteQueued is posted, not yet taking (mu_).
-  std::unordered_map<std::string, uint64_t> overlay_;
+  StreamVersionTable overlay_;  // The versions one append gives its streams, until it succeeds.
   std::string scratch_;
   std::vector<std::shared_ptr<const Envelope>> committed_;
   uint64_t next_position_ = 1;
   uint64_t written_ = 0;  // The last position written, synced or not.
-  // Stream versions in two generations: lookups move an entry from `old_versions_` into
-  // `versions_`; when `versions_` fills, it becomes the old one. Streams still being written
-  // (SKUs, orders awaiting an answer) survive the turn, the rest go: bounded memory without a
+  // Stream versions in two generations (see StreamVersionCache): streams still being written
+  // (SKUs, orders awaiting an answer) survive a turn, the rest go — bounded memory without a
   // burst of reloads for the hot streams.
-  std::unordered_map<std::string, uint64_t> versions_, old_versions_;
+  StreamVersionCache versions_;
 
   // Written groups waiting for the sync thread, oldest first.
   mutable std::mutex sync_mu_;

@@ -1,0 +1,117 @@
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+#include <string>
+
+#include "pavilion/events/stream_versions.h"
+
+namespace pavilion::events {
+namespace {
+
+uint64_t Get(const StreamVersionTable& t, const std::string& s) {
+  const uint64_t* v = t.Find(s, StreamVersionTable::Hash(s));
+  return v == nullptr ? UINT64_MAX : *v;
+}
+
+TEST(StreamVersionTable, FindsWhatWasSetAndForgetsOnClear) {
+  StreamVersionTable t;
+  EXPECT_EQ(Get(t, "ord_1"), UINT64_MAX);
+  for (int i = 0; i < 1000; ++i) {  // Through several growths.
+    const std::string s = "ord_" + std::to_string(i);
+    t.Set(s, StreamVersionTable::Hash(s), i);
+  }
+  t.Set("ord_7", StreamVersionTable::Hash("ord_7"), 70);  // An update, not a second entry.
+  EXPECT_EQ(t.size(), 1000u);
+  for (int i = 0; i < 1000; ++i) {
+    EXPECT_EQ(Get(t, "ord_" + std::to_string(i)), i == 7 ? 70u : uint64_t(i));
+  }
+  EXPECT_EQ(Get(t, "ord_1000"), UINT64_MAX);
+  EXPECT_EQ(Get(t, "ord_"), UINT64_MAX);   // A prefix of a key is another key.
+  EXPECT_EQ(Get(t, "ord_10x"), UINT64_MAX);
+  std::vector<std::string> order;
+  t.ForEach([&](std::string_view s, size_t, uint64_t) { order.emplace_back(s); });
+  ASSERT_EQ(order.size(), 1000u);
+  EXPECT_EQ(order.front(), "ord_0");  // In the order first set.
+  EXPECT_EQ(order.back(), "ord_999");
+  t.Clear();
+  EXPECT_EQ(t.size(), 0u);
+  EXPECT_EQ(Get(t, "ord_3"), UINT64_MAX);
+  t.Set("ord_3", StreamVersionTable::Hash("ord_3"), 9);
+  EXPECT_EQ(Get(t, "ord_3"), 9u);
+}
+
+// Keys that share one hash still keep their own versions (a weak hash must not merge streams).
+TEST(StreamVersionTable, EqualHashesStayApart) {
+  StreamVersionTable t;
+  for (int i = 0; i < 100; ++i) t.Set("s" + std::to_string(i), 42, i);
+  for (int i = 0; i < 100; ++i) {
+    const uint64_t* v = t.Find("s" + std::to_string(i), 42);
+    ASSERT_NE(v, nullptr);
+    EXPECT_EQ(*v, uint64_t(i));
+  }
+  EXPECT_EQ(t.Find("s100", 42), nullptr);
+}
+
+// Against std::map under random sets, clears and lookups.
+TEST(StreamVersionTable, AgreesWithAMap) {
+  std::mt19937 rng(7);
+  StreamVersionTable t;
+  std::map<std::string, uint64_t> m;
+  for (int step = 0; step < 50'000; ++step) {
+    const std::string s = "sku_" + std::to_string(rng() % 3000);
+    const size_t h = StreamVersionTable::Hash(s);
+    switch (rng() % 10) {
+      case 0:
+        if (rng() % 100 == 0) {
+          t.Clear();
+          m.clear();
+        }
+        break;
+      case 1:
+      case 2:
+      case 3:
+      case 4: {
+        const uint64_t v = rng();
+        t.Set(s, h, v);
+        m[s] = v;
+        break;
+      }
+      default: {
+        const uint64_t* v = t.Find(s, h);
+        auto it = m.find(s);
+        ASSERT_EQ(v != nullptr, it != m.end()) << s;
+        if (v != nullptr) {
+          ASSERT_EQ(*v, it->second);
+        }
+      }
+    }
+  }
+  EXPECT_EQ(t.size(), m.size());
+}
+
+TEST(StreamVersionCache, KeepsTwoGenerationsAndWhatIsReadFromTheOld) {
+  StreamVersionCache c(3);
+  auto set = [&](const std::string& s, uint64_t v) { c.Set(s, StreamVersionTable::Hash(s), v); };
+  auto find = [&](const std::string& s) { return c.Find(s, StreamVersionTable::Hash(s)); };
+  set("a", 1);
+  set("b", 2);
+  set("c", 3);  // The young generation is full: it becomes the old one.
+  EXPECT_EQ(c.size(), 3u);
+  EXPECT_EQ(find("a"), 1u);  // Found in the old: copied into the young.
+  set("d", 4);
+  set("e", 5);  // Full again: {a, d, e} old, {a, b, c} gone.
+  EXPECT_EQ(find("a"), 1u);
+  EXPECT_EQ(find("b"), std::nullopt);
+  EXPECT_EQ(find("c"), std::nullopt);
+  EXPECT_EQ(find("e"), 5u);
+  set("e", 6);  // A newer version in the young hides the old one's.
+  EXPECT_EQ(find("e"), 6u);
+  EXPECT_LE(c.size(), 6u);
+  c.Clear();
+  EXPECT_EQ(find("a"), std::nullopt);
+  EXPECT_EQ(c.size(), 0u);
+}
+
+}  // namespace
+}  // namespace pavilion::events
