@@ -4,6 +4,7 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/perf_level.h>
 #include <rocksdb/slice_transform.h>
+#include <rocksdb/sst_file_manager.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
@@ -197,6 +198,14 @@ Result<std::unique_ptr<KvStore>> OpenRocksDb(const std::string& dir,
   table.pin_l0_filter_and_index_blocks_in_cache = true;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10, false));
   opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  if (options.delete_bytes_per_sec > 0) {
+    rocksdb::Status sfm;
+    opts.sst_file_manager.reset(rocksdb::NewSstFileManager(
+        opts.env, /*info_log=*/nullptr, /*trash_dir=*/"", options.delete_bytes_per_sec,
+        /*delete_existing_trash=*/true, &sfm, /*max_trash_db_ratio=*/0.25,
+        options.delete_chunk_bytes));
+    if (!sfm.ok()) return FromStatus(sfm);
+  }
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(opts, dir, &raw);
   if (!s.ok()) return FromStatus(s);

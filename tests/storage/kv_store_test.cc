@@ -1,7 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <filesystem>
 #include <functional>
 #include <memory>
+#include <thread>
 
 #include "../support/temp_dir.h"
 #include "pavilion/storage/fault_injection_kv_store.h"
@@ -119,6 +122,55 @@ TEST(RocksDbKvStore, DataSurvivesReopen) {
   std::string v;
   ASSERT_FALSE((*kv)->Get("durable", &v));
   EXPECT_EQ(v, "yes");
+}
+
+// Files that compaction leaves behind are deleted — at once, or in the background in chunks
+// (RocksDbOptions::delete_bytes_per_sec): overwriting the same keys sixty times over leaves the
+// directory about the size of the live data once it has caught up, and reads see the last values.
+TEST(RocksDbKvStore, SpaceOfOverwrittenDataIsReclaimed) {
+  namespace fs = std::filesystem;
+  for (const int64_t rate : {int64_t{0}, int64_t{64} << 20}) {
+    SCOPED_TRACE("delete_bytes_per_sec " + std::to_string(rate));
+    pavilion::testing::TempDir dir;
+    auto dir_bytes = [&] {
+      uintmax_t total = 0;
+      for (const auto& f : fs::directory_iterator(dir.str())) {
+        const std::string ext = f.path().extension().string();
+        if (ext == ".sst" || ext == ".trash") total += f.file_size();
+      }
+      return total;
+    };
+    RocksDbOptions options;
+    options.write_buffer_bytes = 256u << 10;  // Flushes and compactions every few rounds.
+    options.delete_bytes_per_sec = rate;
+    options.delete_chunk_bytes = 256u << 10;
+    {
+      auto kv = OpenRocksDb(dir.str(), options);
+      ASSERT_TRUE(kv.ok()) << kv.message();
+      const std::string value(1000, 'v');
+      for (int round = 0; round < 60; ++round) {  // 60 MB written over 1 MB of live data.
+        WriteBatch wb;
+        for (int k = 0; k < 1000; ++k) {
+          wb.Put("key/" + std::to_string(k), std::to_string(round) + value);
+        }
+        ASSERT_FALSE((*kv)->Write(wb, false));
+      }
+      ASSERT_FALSE((*kv)->Sync());
+      // Bounded wait for compaction and the deleter to catch up.
+      for (int i = 0; i < 200 && dir_bytes() > (8u << 20); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+      EXPECT_LE(dir_bytes(), 8u << 20);
+      std::string v;
+      ASSERT_FALSE((*kv)->Get("key/999", &v));
+      EXPECT_EQ(v.substr(0, 2), "59");
+    }
+    auto kv = OpenRocksDb(dir.str(), options);  // Reopening deletes any trash left.
+    ASSERT_TRUE(kv.ok());
+    std::string v;
+    ASSERT_FALSE((*kv)->Get("key/0", &v));
+    EXPECT_EQ(v.substr(0, 2), "59");
+  }
 }
 
 TEST(FaultInjectionKvStore, CrashDropsOnlyUnsyncedBatches) {

@@ -100,6 +100,14 @@ std::string PrefixEnd(std::string_view prefix);
 struct RocksDbOptions {
   size_t block_cache_bytes = 256u << 20;
   size_t write_buffer_bytes = 64u << 20;
+  // Files that flushes and compactions leave behind are deleted in the background at this rate,
+  // in chunks of `delete_chunk_bytes` (truncated step by step), not unlinked whole at once:
+  // freeing tens of megabytes in one go (a discard, on a file system mounted with it) held the
+  // disk long enough to make the log's next sync — and every order waiting on it — 10–30 ms
+  // late. 0 deletes at once. Files waiting for deletion stay under a quarter of the store's size
+  // (past that they go at once).
+  int64_t delete_bytes_per_sec = 256 << 20;
+  uint64_t delete_chunk_bytes = 4u << 20;
 };
 
 // Opens (creating if needed) a RocksDB database in `dir`.
