@@ -310,6 +310,10 @@ void BuildProduct(ProductInput in, const Seller& seller, Fen floor, int64_t now_
 class CatalogService::Impl final : public events::Processor {
  public:
   Impl(events::EventStore& store, CatalogOptions options) : store_(store), options_(options) {
+    // Holds grow by one per new (shopper, SKU) pair, up to the cache limit: room for them all
+    // from the start, so no order waits while a quarter of a million entries are rehashed (that
+    // took 30 ms of the thread every order goes through, at 8,000 orders/s).
+    if (options_.hold_cap > 0) holds_.reserve(options_.cache_limit + options_.cache_limit / 4);
     BuildIndex();
     LoadListings();
   }
