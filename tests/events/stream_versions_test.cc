@@ -9,19 +9,19 @@
 namespace pavilion::events {
 namespace {
 
-uint64_t Get(const StreamVersionTable& t, const std::string& s) {
-  const uint64_t* v = t.Find(s, StreamVersionTable::Hash(s));
+uint64_t Get(const PackedStringMap& t, const std::string& s) {
+  const uint64_t* v = t.Find(s, PackedStringMap::Hash(s));
   return v == nullptr ? UINT64_MAX : *v;
 }
 
-TEST(StreamVersionTable, FindsWhatWasSetAndForgetsOnClear) {
-  StreamVersionTable t;
+TEST(PackedStringMap, FindsWhatWasSetAndForgetsOnClear) {
+  PackedStringMap t;
   EXPECT_EQ(Get(t, "ord_1"), UINT64_MAX);
   for (int i = 0; i < 1000; ++i) {  // Through several growths.
     const std::string s = "ord_" + std::to_string(i);
-    t.Set(s, StreamVersionTable::Hash(s), i);
+    t.Set(s, PackedStringMap::Hash(s), i);
   }
-  t.Set("ord_7", StreamVersionTable::Hash("ord_7"), 70);  // An update, not a second entry.
+  t.Set("ord_7", PackedStringMap::Hash("ord_7"), 70);  // An update, not a second entry.
   EXPECT_EQ(t.size(), 1000u);
   for (int i = 0; i < 1000; ++i) {
     EXPECT_EQ(Get(t, "ord_" + std::to_string(i)), i == 7 ? 70u : uint64_t(i));
@@ -37,13 +37,26 @@ TEST(StreamVersionTable, FindsWhatWasSetAndForgetsOnClear) {
   t.Clear();
   EXPECT_EQ(t.size(), 0u);
   EXPECT_EQ(Get(t, "ord_3"), UINT64_MAX);
-  t.Set("ord_3", StreamVersionTable::Hash("ord_3"), 9);
+  t.Set("ord_3", PackedStringMap::Hash("ord_3"), 9);
   EXPECT_EQ(Get(t, "ord_3"), 9u);
 }
 
+TEST(PackedStringMap, ReservedRoomHoldsWhatIsSet) {
+  PackedStringMap t;
+  t.Reserve(3000);
+  for (int i = 0; i < 5000; ++i) {  // Past the reserve too.
+    const std::string s = "hold/" + std::to_string(i);
+    t.Set(s, PackedStringMap::Hash(s), i * 2);
+  }
+  for (int i = 0; i < 5000; ++i) EXPECT_EQ(Get(t, "hold/" + std::to_string(i)), uint64_t(i) * 2);
+  t.Clear();
+  t.Reserve(10);  // Never shrinks.
+  EXPECT_EQ(Get(t, "hold/1"), UINT64_MAX);
+}
+
 // Keys that share one hash still keep their own versions (a weak hash must not merge streams).
-TEST(StreamVersionTable, EqualHashesStayApart) {
-  StreamVersionTable t;
+TEST(PackedStringMap, EqualHashesStayApart) {
+  PackedStringMap t;
   for (int i = 0; i < 100; ++i) t.Set("s" + std::to_string(i), 42, i);
   for (int i = 0; i < 100; ++i) {
     const uint64_t* v = t.Find("s" + std::to_string(i), 42);
@@ -54,13 +67,13 @@ TEST(StreamVersionTable, EqualHashesStayApart) {
 }
 
 // Against std::map under random sets, clears and lookups.
-TEST(StreamVersionTable, AgreesWithAMap) {
+TEST(PackedStringMap, AgreesWithAMap) {
   std::mt19937 rng(7);
-  StreamVersionTable t;
+  PackedStringMap t;
   std::map<std::string, uint64_t> m;
   for (int step = 0; step < 50'000; ++step) {
     const std::string s = "sku_" + std::to_string(rng() % 3000);
-    const size_t h = StreamVersionTable::Hash(s);
+    const size_t h = PackedStringMap::Hash(s);
     switch (rng() % 10) {
       case 0:
         if (rng() % 100 == 0) {
@@ -92,8 +105,8 @@ TEST(StreamVersionTable, AgreesWithAMap) {
 
 TEST(StreamVersionCache, KeepsTwoGenerationsAndWhatIsReadFromTheOld) {
   StreamVersionCache c(3);
-  auto set = [&](const std::string& s, uint64_t v) { c.Set(s, StreamVersionTable::Hash(s), v); };
-  auto find = [&](const std::string& s) { return c.Find(s, StreamVersionTable::Hash(s)); };
+  auto set = [&](const std::string& s, uint64_t v) { c.Set(s, PackedStringMap::Hash(s), v); };
+  auto find = [&](const std::string& s) { return c.Find(s, PackedStringMap::Hash(s)); };
   set("a", 1);
   set("b", 2);
   set("c", 3);  // The young generation is full: it becomes the old one.

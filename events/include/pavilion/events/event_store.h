@@ -223,7 +223,7 @@ class EventStore {
   // writer_mu_ (uncontended unless that worker has stopped).
   std::mutex writer_mu_;
   bool write_posted_ = false;  // With options_.writer: a WriteQueued is posted, not yet taking (mu_).
-  StreamVersionTable overlay_;  // The versions one append gives its streams, until it succeeds.
+  PackedStringMap overlay_;  // The versions one append gives its streams, until it succeeds.
   std::string scratch_;
   std::vector<std::shared_ptr<const Envelope>> committed_;
   uint64_t next_position_ = 1;
