@@ -440,6 +440,8 @@ void EventStore::WriteGroup(std::vector<Pending>& group, const Listeners& listen
       written_head_.store(written_, std::memory_order_release);
     }
     const bool wrote_events = !write_ec && !committed.empty();
+    // Bounded: entries reload from the store on demand, once written (see Turn()).
+    versions_.Turn();
     HandOver(Written{std::move(group), std::move(outcomes), std::move(results), committed.size(),
                      written_, !write_ec && !wb.empty(), !write_ec});
     // After the hand-over: a listener that sees this head knows the group waits for its sync.

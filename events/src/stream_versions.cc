@@ -19,10 +19,12 @@ std::optional<uint64_t> StreamVersionCache::Find(std::string_view stream, size_t
 
 void StreamVersionCache::Set(std::string_view stream, size_t hash, uint64_t version) {
   young_.Set(stream, hash, version);
-  if (young_.size() >= std::max<size_t>(1, per_generation_)) {
-    std::swap(young_, old_);
-    young_.Clear();
-  }
+}
+
+void StreamVersionCache::Turn() {
+  if (young_.size() < std::max<size_t>(1, per_generation_)) return;
+  std::swap(young_, old_);
+  young_.Clear();
 }
 
 void StreamVersionCache::Clear() {

@@ -436,10 +436,12 @@ TEST_P(EventStoreTest, WrittenEventsAreReadOnlyByWritingConsumersUntilSynced) {
 
 class EventStoreOnAWorker : public ::testing::Test {
  protected:
-  std::unique_ptr<EventStore> Open(size_t max_batch_requests = 16384) {
+  std::unique_ptr<EventStore> Open(size_t max_batch_requests = 16384,
+                                   size_t version_cache_streams = 1u << 16) {
     EventStoreOptions options;
     options.writer = &writer;
     options.max_batch_requests = max_batch_requests;
+    options.version_cache_streams = version_cache_streams;
     return EventStore::Open(kv, clock, options).value();
   }
   Worker writer{"writer"};
@@ -464,6 +466,34 @@ TEST_F(EventStoreOnAWorker, AppendsOfTasksOnTheWriterWorkerShareOneWrite) {
   for (auto& a : answers) EXPECT_FALSE(a.get_future().get());
   EXPECT_EQ(store->batches_written() - batches_before, 1u);  // One group commit.
   EXPECT_EQ(store->head(), 3u);
+}
+
+// A group that names more streams than the version cache holds still knows every one of them
+// until its write lands: the store could not answer for a stream the group itself created.
+TEST_F(EventStoreOnAWorker, AGroupKeepsTheVersionsOfAllItsStreams) {
+  auto store = Open(16384, /*version_cache_streams=*/2);
+  std::vector<std::promise<std::pair<std::error_code, AppendResult>>> answers(2);
+  const uint64_t batches_before = store->batches_written();
+  writer.Post([&] {
+    std::vector<NewEvent> fresh;
+    for (int i = 0; i < 7; ++i) fresh.push_back(Ev("s" + std::to_string(i), kNoStream));
+    store->Append(Req(std::move(fresh)), [&answers](std::error_code ec, const AppendResult& r) {
+      answers[0].set_value({ec, r});
+    });
+    // Same group: s0 is at version 1 only in the group's own, not yet written, batch.
+    store->Append(Req({Ev("s0", 1)}), [&answers](std::error_code ec, const AppendResult& r) {
+      answers[1].set_value({ec, r});
+    });
+  });
+  auto first = answers[0].get_future().get();
+  auto second = answers[1].get_future().get();
+  EXPECT_FALSE(first.first);
+  ASSERT_FALSE(second.first) << second.first.message();
+  EXPECT_EQ(second.second.versions, std::vector<uint64_t>{2});
+  EXPECT_EQ(store->batches_written() - batches_before, 1u);  // One group commit.
+  auto stream = store->ReadStream("s0");
+  ASSERT_TRUE(stream.ok());
+  EXPECT_EQ(stream->size(), 2u);
 }
 
 // A group holds at most max_batch_requests appends; what that leaves queued is written by the

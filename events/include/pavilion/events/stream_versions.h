@@ -1,7 +1,7 @@
 // The event store's writer looks a stream up for every event it appends and caches every stream
 // it writes (a fresh one per order). `StreamVersionCache` keeps two generations of at most `per_generation` streams each:
 // a lookup that finds a stream in the old generation copies it into the young one, and a full
-// young one becomes the old (the old is dropped), so streams written all the time (SKUs) stay
+// young one becomes the old at the next Turn() (the old is dropped), so streams written all the time (SKUs) stay
 // while memory is bounded. Every new order adds a stream, so the cache fills in seconds whatever
 // the bound: a small one (a few MiB, not the ≈ 100 MiB a million ids take), and two
 // generations, because clearing it all made the writer reload every SKU's version at once (a
@@ -25,6 +25,10 @@ class StreamVersionCache {
 
   std::optional<uint64_t> Find(std::string_view stream, size_t hash);
   void Set(std::string_view stream, size_t hash, uint64_t version);
+  // Past `per_generation` streams, the young generation becomes the old one (the old is
+  // dropped). The writer turns only between groups: a stream a group has written must stay
+  // known until the group's write lands, as the store cannot answer for it before.
+  void Turn();
   void Clear();
   size_t size() const { return young_.size() + old_.size(); }
 
