@@ -6,6 +6,7 @@
 #include <array>
 #include <atomic>
 #include <cctype>
+#include <optional>
 #include <random>
 #include <unordered_map>
 #include <unordered_set>
@@ -1180,11 +1181,12 @@ class CatalogService::Impl final : public events::Processor {
       Sku* sku = chain.stock();  // A listing sells its supplier's stock.
       const char* reason = sku == nullptr                          ? "unknown_sku"
                            : item.quantity <= 0 || sku->stock < item.quantity ? "insufficient_stock"
-                           : options_.hold_cap > 0 &&
-                                   Held(order.shopper_id, sku->id) + item.quantity >
-                                       options_.hold_cap
-                               ? "hold_limit"
-                               : nullptr;
+                                                                              : nullptr;
+      std::optional<Hold> hold;  // Its key built and hashed once, for the check and the count.
+      if (reason == nullptr && options_.hold_cap > 0) {
+        hold = HoldOf(order.shopper_id, sku->id);
+        if (Held(*hold) + item.quantity > options_.hold_cap) reason = "hold_limit";
+      }
       if (reason != nullptr) {
         schema::StockRejected r{order.order_id, line, item.sku_id, item.quantity, reason,
                                 sku == nullptr ? 0 : sku->stock};
@@ -1194,7 +1196,7 @@ class CatalogService::Impl final : public events::Processor {
       sku->stock -= item.quantity;
       sku->reserved += item.quantity;
       tx.state().Put(SkuKey(sku->id), events::Encode(*sku));
-      AddHold(order.shopper_id, sku->id, item.quantity, tx);
+      if (hold) AddHold(std::move(*hold), item.quantity, tx);
       std::string qty;
       events::PutVarint(qty, static_cast<uint64_t>(item.quantity));
       tx.state().Put(ReservationKey(order.order_id, line), qty);
@@ -1298,31 +1300,39 @@ class CatalogService::Impl final : public events::Processor {
     Consumed(done_key, tx);
   }
 
-  int64_t Held(const std::string& shopper, const std::string& sku) {
-    const std::string key = HoldKey(shopper, sku);
-    return Held(key, events::PackedStringMap::Hash(key));
+  struct Hold {
+    std::string key;
+    size_t hash;
+  };
+  static Hold HoldOf(const std::string& shopper, const std::string& sku) {
+    std::string key = HoldKey(shopper, sku);
+    const size_t hash = events::PackedStringMap::Hash(key);
+    return {std::move(key), hash};
   }
 
-  int64_t Held(const std::string& key, size_t hash) {
-    if (const uint64_t* cached = holds_.Find(key, hash)) return static_cast<int64_t>(*cached);
+  int64_t Held(const Hold& hold) {
+    if (const uint64_t* cached = holds_.Find(hold.key, hold.hash)) {
+      return static_cast<int64_t>(*cached);
+    }
     std::string v;
     int64_t held = 0;
-    if (!store_.kv().Get(key, &v)) held = std::max<int64_t>(0, std::stoll(v));
-    holds_.Set(key, hash, static_cast<uint64_t>(held));
+    if (!store_.kv().Get(hold.key, &v)) held = std::max<int64_t>(0, std::stoll(v));
+    holds_.Set(hold.key, hold.hash, static_cast<uint64_t>(held));
     return held;
   }
 
   void AddHold(const std::string& shopper, const std::string& sku, int64_t delta,
                events::Transaction& tx) {
-    if (options_.hold_cap <= 0) return;
-    std::string key = HoldKey(shopper, sku);
-    const size_t hash = events::PackedStringMap::Hash(key);
-    const int64_t held = std::max<int64_t>(0, Held(key, hash) + delta);
-    holds_.Set(key, hash, static_cast<uint64_t>(held));  // 0 is cached as "holds nothing".
+    if (options_.hold_cap > 0) AddHold(HoldOf(shopper, sku), delta, tx);
+  }
+
+  void AddHold(Hold hold, int64_t delta, events::Transaction& tx) {
+    const int64_t held = std::max<int64_t>(0, Held(hold) + delta);
+    holds_.Set(hold.key, hold.hash, static_cast<uint64_t>(held));  // 0: holds nothing.
     if (held == 0) {
-      tx.state().Delete(key);
+      tx.state().Delete(hold.key);
     } else {
-      tx.state().Put(std::move(key), std::to_string(held));
+      tx.state().Put(std::move(hold.key), std::to_string(held));
     }
   }
 
