@@ -164,17 +164,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
                                                                   const tcp::endpoint&) {
       if (ec) {
         ++self->stats_.errors;
-        self->next_at_ = self->deadline_;  // Nothing more to send.
-        self->connected_ = self->o_.rate > 0;  // For the ticker: done, not still connecting.
+        self->next_at_ = self->deadline_;  // Nothing to send.
+        self->connecting_ = false;
         return;
       }
       self->stream_.socket().set_option(tcp::no_delay(true));
+      self->connecting_ = false;
       if (self->o_.rate > 0) {
         // Connection c sends at start + (c + k·N) / rate: together, `rate` a second, evenly.
         self->period_ = std::chrono::duration_cast<Clock::duration>(
             std::chrono::duration<double>(self->o_.connections / self->o_.rate));
         self->next_at_ = Clock::now() + self->period_ * self->index_ / self->o_.connections;
-        self->connected_ = true;
         self->SendDue(Clock::now());
       } else {
         self->Fill();
@@ -185,7 +185,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Open loop (the thread's Ticker calls it): queues every request whose time has come by `now`,
   // answered or not before it (they are pipelined), and sends them in one write.
   void SendDue(Clock::time_point now) {
-    if (!connected_) return;
+    if (connecting_) return;
     while (next_at_ <= now && next_at_ < deadline_) {
       if (!Budget()) {
         next_at_ = deadline_;
@@ -200,7 +200,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // Open loop: when the next request is due (the deadline once none is); a connection still
   // connecting is due at once, so the ticker keeps coming back until it has connected.
-  Clock::time_point next_at() const { return connected_ ? next_at_ : Clock::time_point::min(); }
+  Clock::time_point next_at() const { return connecting_ ? Clock::time_point::min() : next_at_; }
 
  private:
   // Takes one request from what --requests allows.
@@ -338,7 +338,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   beast::tcp_stream stream_;
-  bool connected_ = false;  // --rate: connected, sending on schedule.
+  bool connecting_ = true;  // --rate: not yet connected (nor failed to).
   Clock::duration period_{};  // --rate: this connection's time between requests.
   Clock::time_point next_at_;  // --rate: when the next request is due.
   const Options& o_;
