@@ -2,7 +2,7 @@
 //
 //   pavilion-order-bench [--dir DIR] [--inflight N] [--seconds S] [--skus N] [--shoppers N]
 //                        [--hold-cap N]   (default 100, as `pavilion serve`; 0: no cap)
-//                        [--service-threads shared|own]   (as `pavilion serve`; default shared)
+//                        [--service-threads own|shared]   (as `pavilion serve`; default own)
 //
 // Wires the catalog, order and settlement services on a fresh RocksDB store with synced group
 // commits and embedded sources, exactly as `pavilion serve` does, creates one seller with
@@ -45,7 +45,7 @@ struct Options {
   int skus = 1000;
   int shoppers = 5120;
   int64_t hold_cap = 100;
-  bool shared_thread = true;  // The services and the store's writer on one thread.
+  bool shared_thread = false;  // The services and the store's writer on one thread (as `serve`).
 };
 
 [[noreturn]] void Die(const std::string& m) {
