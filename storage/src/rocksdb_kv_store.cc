@@ -179,10 +179,10 @@ Result<std::unique_ptr<KvStore>> OpenRocksDb(const std::string& dir,
   opts.IncreaseParallelism(2);
   opts.write_buffer_size = options.write_buffer_bytes;
   opts.memtable_insert_with_hint_prefix_extractor = std::make_shared<KeyFamily>();
-  // A bloom filter over the memtable's whole keys: looking up an absent key (a new import row's
-  // outer_id, an unused idempotency key) no longer walks the skip list.
-  opts.memtable_prefix_bloom_size_ratio = 0.05;
-  opts.memtable_whole_key_filtering = true;
+  if (options.memtable_bloom_ratio > 0) {
+    opts.memtable_prefix_bloom_size_ratio = options.memtable_bloom_ratio;
+    opts.memtable_whole_key_filtering = true;
+  }
   opts.max_write_buffer_number = 4;
   // Flushes and compactions hand their files to the disk every megabyte as they write them, so
   // dirty pages do not pile up for the next journal commit — which a WAL fdatasync may have to

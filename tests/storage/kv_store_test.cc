@@ -108,6 +108,15 @@ INSTANTIATE_TEST_SUITE_P(
                   auto kv = OpenRocksDb(dir);
                   EXPECT_TRUE(kv.ok()) << kv.message();
                   return std::move(kv).value();
+                }},
+        // With the memtable's bloom filter (off by default), which answers absent keys.
+        Factory{"rocksdb_memtable_bloom",
+                [](const std::string& dir) {
+                  RocksDbOptions options;
+                  options.memtable_bloom_ratio = 0.05;
+                  auto kv = OpenRocksDb(dir, options);
+                  EXPECT_TRUE(kv.ok()) << kv.message();
+                  return std::move(kv).value();
                 }}),
     [](const auto& info) { return std::string(info.param.name); });
 

@@ -100,6 +100,14 @@ std::string PrefixEnd(std::string_view prefix);
 struct RocksDbOptions {
   size_t block_cache_bytes = 256u << 20;
   size_t write_buffer_bytes = 64u << 20;
+  // A bloom filter over each memtable's whole keys, this share of its size (RocksDB's
+  // memtable_prefix_bloom_size_ratio), lets a lookup of an absent key skip the skip list. Off by
+  // default: every insert then costs a cache miss in the filter, and the writer, which inserts
+  // ten keys per order, is the order path's busiest thread — 14.6–14.7 µs per order without it
+  // against 16.8–17.2 µs with 0.05 (48,000 → 52,000 orders/s in pavilion-order-bench), while
+  // the lookups it saves cost the catalog's 淘宝助理 import about 2 % (bench/RESULTS.md,
+  // 2026-11-24).
+  double memtable_bloom_ratio = 0;
   // Files that flushes and compactions leave behind are deleted in the background at this rate,
   // in chunks of `delete_chunk_bytes` (truncated step by step), not unlinked whole at once:
   // freeing tens of megabytes in one go (a discard, on a file system mounted with it) held the
