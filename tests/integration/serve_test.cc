@@ -220,6 +220,13 @@ TEST(Integration, EndToEndOnTheEmbeddedLog) {
   EndToEnd(server);
 }
 
+// The other layout: the services and the store's writer taking turns on one thread.
+TEST(Integration, EndToEndWithTheServicesOnOneThread) {
+  pavilion::testing::TempDir dir;
+  Pavilion server(dir.str(), {"--no-demo", "--service-threads", "shared"});
+  EndToEnd(server);
+}
+
 TEST(Integration, EndToEndOnKafka) {
   KafkaMock kafka;
   ASSERT_FALSE(kafka.bootstrap().empty());
@@ -299,13 +306,16 @@ TEST(Integration, CrashKeepsEveryAcknowledgedOrder) {
   EXPECT_EQ(SkuField(product.body, "stock") + SkuField(product.body, "reserved"), kStock);
 }
 
-TEST(Integration, CrashInTheMiddleOfAFlashSaleLosesNoUnit) {
+// `layout`: the flags that choose where the services and the store's writer run.
+void CrashInTheMiddleOfAFlashSale(const std::vector<std::string>& layout) {
   pavilion::testing::TempDir dir;
   constexpr int kStock = 300;
   Shop shop;
   std::atomic<int> acknowledged{0};
+  std::vector<std::string> flags = {"--no-demo"};
+  flags.insert(flags.end(), layout.begin(), layout.end());
   {
-    Pavilion server(dir.str(), {"--no-demo"});
+    Pavilion server(dir.str(), flags);
     ASSERT_NE(server.port(), 0);
     HttpClient c = server.Client();
     shop = MakeShop(c, kStock);
@@ -324,7 +334,7 @@ TEST(Integration, CrashInTheMiddleOfAFlashSaleLosesNoUnit) {
     });
     killer.join();
   }
-  Pavilion server(dir.str(), {"--no-demo"});
+  Pavilion server(dir.str(), flags);
   HttpClient c = server.Client();
   auto product = c.Get("/v1/products/" + shop.product_id);
   int64_t stock = SkuField(product.body, "stock"), reserved = SkuField(product.body, "reserved");
@@ -333,9 +343,17 @@ TEST(Integration, CrashInTheMiddleOfAFlashSaleLosesNoUnit) {
   EXPECT_GE(reserved, acknowledged.load());
 }
 
-TEST(Integration, ConcurrentShoppersNeverOversell) {
+TEST(Integration, CrashInTheMiddleOfAFlashSaleLosesNoUnit) { CrashInTheMiddleOfAFlashSale({}); }
+
+TEST(Integration, CrashInTheMiddleOfAFlashSaleLosesNoUnitWithTheServicesOnOneThread) {
+  CrashInTheMiddleOfAFlashSale({"--service-threads", "shared"});
+}
+
+void ConcurrentShoppersNeverOversell(const std::vector<std::string>& layout) {
   pavilion::testing::TempDir dir;
-  Pavilion server(dir.str(), {"--no-demo", "--threads", "2"});
+  std::vector<std::string> flags = {"--no-demo", "--threads", "2"};
+  flags.insert(flags.end(), layout.begin(), layout.end());
+  Pavilion server(dir.str(), flags);
   ASSERT_NE(server.port(), 0);
   HttpClient c = server.Client();
   constexpr int kStock = 100, kThreads = 16, kPerThread = 15;
@@ -354,6 +372,12 @@ TEST(Integration, ConcurrentShoppersNeverOversell) {
   auto product = c.Get("/v1/products/" + shop.product_id);
   EXPECT_EQ(SkuField(product.body, "stock"), 0);
   EXPECT_EQ(SkuField(product.body, "reserved"), kStock);
+}
+
+TEST(Integration, ConcurrentShoppersNeverOversell) { ConcurrentShoppersNeverOversell({}); }
+
+TEST(Integration, ConcurrentShoppersNeverOversellWithTheServicesOnOneThread) {
+  ConcurrentShoppersNeverOversell({"--service-threads", "shared"});
 }
 
 TEST(Integration, DemoPavilionAndGeneratedOperatorToken) {
