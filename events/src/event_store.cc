@@ -256,7 +256,8 @@ void EventStore::AddWriteListener(std::function<void(uint64_t)> listener) {
 Result<uint64_t> EventStore::CurrentVersion(std::string_view stream_id, size_t hash) {
   if (auto cached = versions_.Find(stream_id, hash)) return *cached;
   // Most streams an append names are new (a fresh order, a fresh product): a point lookup of
-  // version 1, answered by the bloom filter, settles that without an iterator.
+  // version 1 (the files' bloom filters answer it for everything flushed) settles that without
+  // an iterator.
   std::string first;
   auto first_ec = kv_.Get(StreamKey(stream_id, 1), &first);
   if (first_ec == storage::errc::not_found) {

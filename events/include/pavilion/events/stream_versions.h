@@ -1,11 +1,12 @@
 // The event store's writer looks a stream up for every event it appends and caches every stream
-// it writes (a fresh one per order). `StreamVersionCache` keeps two generations of at most `per_generation` streams each:
-// a lookup that finds a stream in the old generation copies it into the young one, and a full
-// young one becomes the old at the next Turn() (the old is dropped), so streams written all the time (SKUs) stay
-// while memory is bounded. Every new order adds a stream, so the cache fills in seconds whatever
-// the bound: a small one (a few MiB, not the ≈ 100 MiB a million ids take), and two
-// generations, because clearing it all made the writer reload every SKU's version at once (a
-// point lookup and a short scan each) every few seconds. Not thread-safe.
+// it writes (a fresh one per order). `StreamVersionCache` keeps two generations of at most
+// `per_generation` streams each: a lookup that finds a stream in the old generation copies it
+// into the young one, and a full young one becomes the old at the next Turn() (the old is
+// dropped), so streams written all the time (SKUs) stay while memory is bounded. Every new order
+// adds a stream, so the cache fills in seconds whatever the bound: a small one (a few MiB, not
+// the ≈ 100 MiB a million ids take), and two generations, because clearing it all made the
+// writer reload every SKU's version at once (a point lookup and a short scan each) every few
+// seconds. Not thread-safe.
 #pragma once
 
 #include <cstddef>
