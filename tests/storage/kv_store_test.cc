@@ -173,22 +173,25 @@ TEST(RocksDbKvStore, SpaceOfOverwrittenDataIsReclaimed) {
       }
       ASSERT_FALSE((*kv)->Sync());
       // Compaction and the deleter run in the background and signal nothing through KvStore:
-      // wait on the directory's changes (inotify) until it is small again, giving up after
-      // 10 s in which nothing changed (and after a bounded number of changes).
+      // wait on the directory's changes (inotify) until it has been quiet for half a second
+      // and is small — a compaction writes its output before the files it replaces go, so a
+      // look in the middle of one can see the directory small and then larger again. Gives up
+      // after 10 s in which nothing changed (and after a bounded number of changes).
       const int watch = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
       ASSERT_GE(watch, 0);
-      ASSERT_GE(inotify_add_watch(watch, dir.str().c_str(), IN_DELETE | IN_MOVED_FROM | IN_MODIFY),
+      ASSERT_GE(inotify_add_watch(watch, dir.str().c_str(),
+                                  IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_MODIFY),
                 0);
-      int quiet_seconds = 0;
-      for (int wakeups = 0; dir_bytes() > (8u << 20) && quiet_seconds < 10 && wakeups < 100000;
-           ++wakeups) {
+      int quiet_polls = 0;  // In a row, of half a second each.
+      for (int wakeups = 0; quiet_polls < 20 && wakeups < 100000; ++wakeups) {
         pollfd p{watch, POLLIN, 0};
-        if (poll(&p, 1, 1000) > 0) {
+        if (poll(&p, 1, 500) > 0) {
           char events[4096];
           while (read(watch, events, sizeof events) > 0) {
           }
-        } else {
-          ++quiet_seconds;
+          quiet_polls = 0;
+        } else if (++quiet_polls; dir_bytes() <= (8u << 20)) {
+          break;
         }
       }
       close(watch);
