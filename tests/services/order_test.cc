@@ -209,54 +209,92 @@ TEST(Orders, UnpaidOrderIsCancelledAtTheTimeoutAndStockComesBack) {
   EXPECT_EQ(History(p, o->id).back(), "order.cancelled");
 }
 
-TEST(Orders, LatePaymentTakesTheStockAgainWhenItIsThere) {
+// shp_1's order of 2 units (10.00 yuan) of a product with `stock` units, cancelled when its
+// payment deadline passed; payments for it then arrive late.
+class LatePayment : public ::testing::Test {
+ protected:
+  void CancelUnpaid(int64_t stock) {
+    product = p.Product(seller.id, 500, stock);
+    sku = product.sku_ids[0];
+    late = p.Order("shp_1", {{sku, 2}}).value();
+    clock.Advance(31 * kMinute);
+    p.orders->Tick();
+    p.Settle();
+    ASSERT_EQ(p.Get(late.id)->status, "cancelled");
+  }
+  // A provider's notification of the full amount under transaction `txn`, then every reaction.
+  order::Order PayLate(const std::string& txn) {
+    auto r = p.Do([&](auto d) {
+      p.orders->PaymentReceived({late.id, "alipay", txn, Fen(1000)}, d);
+    });
+    EXPECT_TRUE(r.ok()) << r.message();
+    p.Settle();
+    return p.Get(late.id).value();
+  }
+
   events::ManualClock clock;
   storage::MemoryKvStore kv;
-  InProcess p(&kv, &clock);
-  auto seller = p.Seller();
-  auto product = p.Product(seller.id, 500, 5);
-  auto o = p.Order("shp_1", {{product.sku_ids[0], 2}});
-  clock.Advance(31 * kMinute);
-  p.orders->Tick();
-  p.Settle();
-  ASSERT_EQ(p.Get(o->id)->status, "cancelled");
-  auto paid = p.Do([&](auto d) {
-    p.orders->PaymentReceived({o->id, "wechat", "wx-1", Fen(1000)}, d);
-  });
-  ASSERT_TRUE(paid.ok());
-  p.Settle();
-  auto after = p.Get(o->id);
-  EXPECT_EQ(after->status, "paid");
-  EXPECT_EQ(after->payments[0].outcome, "applied");
+  InProcess p{&kv, &clock};
+  catalog::Seller seller = p.Seller();
+  catalog::Product product;
+  std::string sku;
+  order::Order late;
+};
+
+TEST_F(LatePayment, TakesTheStockAgainWhenItIsThere) {
+  CancelUnpaid(5);
+  auto after = PayLate("wx-1");
+  EXPECT_EQ(after.status, "paid");
+  EXPECT_EQ(after.payments[0].outcome, "applied");
   auto s = p.Sku(product.id);
   EXPECT_EQ(s.stock, 3);
   EXPECT_EQ(s.sold, 2);
 }
 
-TEST(Orders, LatePaymentWithoutStockIsOwedBackNeverOversold) {
-  events::ManualClock clock;
-  storage::MemoryKvStore kv;
-  InProcess p(&kv, &clock);
-  auto seller = p.Seller();
-  auto product = p.Product(seller.id, 500, 2);
-  auto late = p.Order("shp_1", {{product.sku_ids[0], 2}});
-  clock.Advance(31 * kMinute);
-  p.orders->Tick();
-  p.Settle();
+TEST_F(LatePayment, WithoutStockIsOwedBackNeverOversold) {
+  CancelUnpaid(2);
   // Someone else buys the released stock.
-  ASSERT_TRUE(p.Paid("shp_2", {{product.sku_ids[0], 2}}).ok());
-  ASSERT_TRUE(p.Do([&](auto d) {
-                 p.orders->PaymentReceived({late->id, "alipay", "ali-9", Fen(1000)}, d);
-               }).ok());
-  p.Settle();
-  auto after = p.Get(late->id);
-  EXPECT_EQ(after->status, "cancelled");
-  ASSERT_EQ(after->payments.size(), 1u);
-  EXPECT_EQ(after->payments[0].outcome, "refund_due");
-  EXPECT_EQ(History(p, late->id).back(), "payment.refund_due");
+  ASSERT_TRUE(p.Paid("shp_2", {{sku, 2}}).ok());
+  auto after = PayLate("ali-9");
+  EXPECT_EQ(after.status, "cancelled");
+  ASSERT_EQ(after.payments.size(), 1u);
+  EXPECT_EQ(after.payments[0].outcome, "refund_due");
+  EXPECT_EQ(History(p, late.id).back(), "payment.refund_due");
   auto s = p.Sku(product.id);
   EXPECT_EQ(s.sold, 2);
   EXPECT_EQ(s.stock, 0);
+}
+
+// Every late payment is answered, not only the first: another one (another transaction) while
+// the stock is still gone is owed back too, and one after the stock came back buys it.
+TEST_F(LatePayment, EveryOneIsAnsweredAndBuysStockThatCameBack) {
+  CancelUnpaid(2);
+  auto other = p.Paid("shp_2", {{sku, 2}});
+  ASSERT_TRUE(other.ok());
+  PayLate("ali-1");
+  auto owed = PayLate("ali-2");
+  ASSERT_EQ(owed.payments.size(), 2u);
+  EXPECT_EQ(owed.payments[0].outcome, "refund_due");
+  EXPECT_EQ(owed.payments[1].outcome, "refund_due");
+  // The other shopper sends the goods back: the stock returns.
+  ASSERT_TRUE(p.Do([&](auto d) {
+                 p.orders->Ship(other->id, "", "EMS", "E1", SellerActor(seller.id), d);
+               }).ok());
+  auto asked = p.Do([&](auto d) {
+    p.orders->RequestRefund({other->id, "", {{sku, 2}}, -1, true, ""}, Shopper("shp_2"), d);
+  });
+  ASSERT_TRUE(asked.ok()) << asked.message();
+  ASSERT_TRUE(p.Do([&](auto d) {
+                 p.orders->DecideRefund(asked->refunds[0].id, true, "", SellerActor(seller.id), d);
+               }).ok());
+  p.Settle();
+  EXPECT_EQ(p.Sku(product.id).stock, 2);
+  auto bought = PayLate("ali-3");
+  EXPECT_EQ(bought.status, "paid");
+  ASSERT_EQ(bought.payments.size(), 3u);
+  EXPECT_EQ(bought.payments[2].outcome, "applied");
+  EXPECT_EQ(p.Sku(product.id).stock, 0);
+  EXPECT_EQ(p.Sku(product.id).sold, 2);
 }
 
 TEST(Orders, PaymentNotificationsAreIdempotent) {

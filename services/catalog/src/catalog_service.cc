@@ -343,9 +343,8 @@ class CatalogService::Impl final : public events::Processor {
           .On<schema::OrderPaid>([this](const schema::OrderPaid& paid, const auto&,
                                         events::Transaction& tx) { Sell(paid, tx); })
           .On<schema::ReinstateRequested>(
-              [this](const schema::ReinstateRequested& req, const auto&, events::Transaction& tx) {
-                Reinstate(req, tx);
-              })
+              [this](const schema::ReinstateRequested& req, const events::Envelope& e,
+                     events::Transaction& tx) { Reinstate(req, e.event_id, tx); })
           .On<schema::RefundChanged>(schema::RefundChanged::kCompleted,
                                      [this](const schema::RefundChanged& refund, const auto&,
                                             events::Transaction& tx) {
@@ -1258,9 +1257,12 @@ class CatalogService::Impl final : public events::Processor {
     }
   }
 
-  void Reinstate(const schema::ReinstateRequested& req, events::Transaction& tx) {
-    // All or nothing: a late payment buys the whole order again or none of it.
-    const std::string done_key = "cat/reinstated/" + req.order_id;
+  void Reinstate(const schema::ReinstateRequested& req, const std::string& event_id,
+                 events::Transaction& tx) {
+    // All or nothing: a late payment buys the whole order again or none of it. Each request is
+    // answered once (a redelivery of the same event is not): a second late payment after a first
+    // found no stock asks again, and is answered, rather than waiting forever.
+    const std::string done_key = "cat/reinstated/" + event_id;
     if (consumed_.count(done_key) || Stored(done_key)) return;
     schema::StockReinstated answer{req.order_id, true, ""};
     for (const auto& line : req.lines) {
