@@ -8,6 +8,7 @@
 //   holds more of a SKU than the hold cap;
 // - what the catalog counts sold is what the paid orders bought less what came back;
 // - a paid order's applied payments add up to its total, refunds never exceed a sub-order;
+// - each shopper's and seller's order listing, paged, shows exactly its orders, once each;
 // - the sales projection's amount and units are what paid orders less completed refunds say
 //   (a refund of items takes its units off the sales, returned or not; only returned ones go
 //   back into stock).
@@ -245,9 +246,14 @@ class Walk {
     std::map<std::string, int64_t> reserved, sold, returned;
     std::map<std::pair<std::string, std::string>, int64_t> held;  // (shopper, sku)
     int64_t paid_amount = 0, paid_units = 0, refunded_amount = 0, refunded_units = 0;
+    std::map<std::string, std::set<std::string>> by_shopper, by_seller;
+    std::map<std::string, std::string> status_of;
     for (const auto& id : orders_) {
       auto o = Snapshot(id);
       if (!o) return;
+      by_shopper[o->shopper_id].insert(id);
+      for (const auto& sub : o->sub_orders) by_seller[sub.seller_id].insert(id);
+      status_of[id] = o->status;
       static const std::set<std::string> kStatuses = {"rejected", "pending_payment", "paid",
                                                       "cancelled", "completed"};
       EXPECT_TRUE(kStatuses.count(o->status)) << id << " is " << o->status;
@@ -307,6 +313,37 @@ class Walk {
     }
     EXPECT_EQ(sales_amount, paid_amount - refunded_amount);
     EXPECT_EQ(sales_units, paid_units - refunded_units);
+    // Every shopper's and seller's listing, page by page, shows each of its orders once; with a
+    // status filter, exactly those in that status.
+    for (const auto& [shopper, ids] : by_shopper) {
+      EXPECT_EQ(Listed({shopper, "", "", "", 7}), ids) << shopper;
+    }
+    for (const auto& [seller, ids] : by_seller) EXPECT_EQ(Listed({"", seller, "", "", 9}), ids);
+    for (const std::string status : {"pending_payment", "paid", "cancelled"}) {
+      const std::string shopper = ShopperId();
+      std::set<std::string> want;
+      for (const auto& id : by_shopper[shopper]) {
+        if (status_of[id] == status) want.insert(id);
+      }
+      EXPECT_EQ(Listed({shopper, "", status, "", 3}), want) << shopper << " " << status;
+    }
+  }
+
+  std::set<std::string> Listed(order::ListQuery query) {
+    std::set<std::string> ids;
+    for (int page = 0; page < 1000; ++page) {
+      auto r = events::Await<order::OrderPage>(
+          [&](auto done) { p_->orders->List(query, done); });
+      EXPECT_TRUE(r.ok()) << r.message();
+      if (!r.ok()) break;
+      for (const auto& o : r->orders) {
+        EXPECT_TRUE(ids.insert(o.id).second) << o.id << " listed twice";
+        if (!query.status.empty()) EXPECT_EQ(o.status, query.status);
+      }
+      if (r->next_cursor.empty()) break;
+      query.cursor = r->next_cursor;
+    }
+    return ids;
   }
 
   std::mt19937 rng_;
