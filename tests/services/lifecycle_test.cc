@@ -1,11 +1,13 @@
-// A seeded random walk through the whole order lifecycle — a dozen shoppers, three sellers, six
-// SKUs with little stock, commands issued several at once, the injected clock moved past payment
+// A seeded random walk through the whole order lifecycle — a dozen shoppers, three sellers and a
+// distributor reselling one of them, six SKUs with little stock, commands issued several at once, the injected clock moved past payment
 // and auto-confirm deadlines (also while commands are in flight), the services restarted now and
 // then — checked against what must hold whatever happened in between:
 // - every command answers with the order or a client error (never 500 or a timeout);
 // - every SKU's stock + reserved + sold is the stock it started with, none negative;
-// - what the catalog holds reserved is what the unpaid orders hold, SKU by SKU, and no shopper
-//   holds more of a SKU than the hold cap;
+// - what the catalog holds reserved is what the unpaid orders hold, SKU by SKU (a listing's
+//   units counted on the SKU it resells), and no shopper holds more of a SKU's stock than the
+//   hold cap, directly and through listings together;
+// - a line sold through a listing costs the supplier's price plus the distributors' margins;
 // - what the catalog counts sold is what the paid orders bought less what came back;
 // - a paid order's applied payments add up to its total, refunds never exceed a sub-order;
 // - each shopper's and seller's order listing, paged, shows exactly its orders, once each;
@@ -79,16 +81,36 @@ class Walk {
     options_.orders.auto_confirm_micros = 10 * kDay;
     options_.orders.after_sale_micros = 15 * kDay;
     p_ = std::make_unique<InProcess>(&kv_, &clock_, options_);
+    std::string first_seller;
     for (int s = 0; s < 3; ++s) {
       const auto seller = p_->Seller(s == 2 ? "433126" : "140430",
                                      s == 2 ? "poor_household" : "cooperative");
+      if (s == 0) first_seller = seller.id;
       for (int k = 0; k < 2; ++k) {
         const int64_t price = 990 + 1000 * (2 * s + k);
         const int64_t stock = 40 + 20 * k;
         const auto product = p_->Product(seller.id, price, stock);
         skus_.push_back({product.sku_ids[0], product.id, seller.id, price, stock});
+        base_of_[product.sku_ids[0]] = product.sku_ids[0];
       }
     }
+    // A distributor resells the first seller's pack at 20 % more: its listings sell that
+    // seller's stock.
+    const auto distributor = p_->Seller("140430", "individual");
+    auto listed = events::Await<catalog::DistributeReport>([&](auto done) {
+      p_->catalog->Distribute({distributor.id, first_seller, {}, 20, 0}, done);
+    });
+    EXPECT_TRUE(listed.ok()) << listed.message();
+    if (!listed.ok()) return;
+    for (const auto& id : listed->listing_ids) {
+      auto listing = events::Await<catalog::Product>(
+          [&](auto done) { p_->catalog->GetProduct(id, done); });
+      for (const auto& sku : listing->skus) {
+        base_of_[sku.id] = sku.source_sku_id;
+        listing_skus_.push_back(sku.id);
+      }
+    }
+    EXPECT_EQ(listing_skus_.size(), 2u);
   }
 
   void Run(int steps) {
@@ -155,7 +177,11 @@ class Walk {
       for (int n = Uniform(1, 3); static_cast<int>(chosen.size()) < n;) {
         chosen.insert(Uniform(0, static_cast<int>(skus_.size()) - 1));
       }
-      for (int i : chosen) in.items.push_back({skus_[i].id, Uniform(1, 4)});
+      for (int i : chosen) {
+        // A third of the first seller's units are bought through the distributor's listing.
+        const bool listing = i < static_cast<int>(listing_skus_.size()) && Uniform(0, 2) == 0;
+        in.items.push_back({listing ? listing_skus_[i] : skus_[i].id, Uniform(1, 4)});
+      }
       // Now and then a retry under a key used before: the same order, or a conflict.
       if (Uniform(0, 3) == 0) in.idempotency_key = "k" + std::to_string(Uniform(1, 8));
       orders.Place(std::move(in), burst.Expect("place"));
@@ -267,11 +293,23 @@ class Walk {
       EXPECT_EQ(applied, is_paid ? o->total.value() : 0) << id << " " << o->status;
       for (const auto& line : o->lines) {
         if (line.status != "reserved") continue;
+        const std::string& base = base_of_[line.sku_id];
+        const auto& d = line.distribution;
+        if (!d.listing_seller_id.empty()) {
+          // Sold through the listing: the supplier's price and the margins make the price.
+          Fen parts = d.supply_price;
+          for (const auto& c : d.commissions) {
+            parts += c.unit;
+            // The distributor follows the order (as its sellers do: a rejected one has none).
+            if (o->status != "rejected") by_seller[c.seller_id].insert(id);
+          }
+          EXPECT_EQ(parts, line.unit_price) << id << " line " << line.sku_id;
+        }
         if (o->status == "pending_payment") {
-          reserved[line.sku_id] += line.quantity;
-          held[{o->shopper_id, line.sku_id}] += line.quantity;
+          reserved[base] += line.quantity;
+          held[{o->shopper_id, base}] += line.quantity;
         } else if (is_paid) {
-          sold[line.sku_id] += line.quantity;
+          sold[base] += line.quantity;
           paid_units += line.quantity;
         }
       }
@@ -286,7 +324,7 @@ class Walk {
         refunded_amount += r.amount.value();
         for (const auto& item : r.items) {
           refunded_units += item.quantity;  // Paid back: the sale is undone, goods back or not.
-          if (r.with_return) returned[item.sku_id] += item.quantity;  // Back in stock.
+          if (r.with_return) returned[base_of_[item.sku_id]] += item.quantity;  // Back in stock.
         }
       }
     }
@@ -352,6 +390,8 @@ class Walk {
   testing::InProcessOptions options_;
   std::unique_ptr<InProcess> p_;
   std::vector<SkuInfo> skus_;
+  std::vector<std::string> listing_skus_;         // The distributor's, for skus_[0] and [1].
+  std::map<std::string, std::string> base_of_;    // SKU id → the SKU whose stock it sells.
   std::set<std::string> orders_, live_;  // Live: not yet seen rejected or completed.
 };
 
