@@ -381,7 +381,9 @@ class Walk {
       if (!r.ok()) break;
       for (const auto& o : r->orders) {
         EXPECT_TRUE(ids.insert(o.id).second) << o.id << " listed twice";
-        if (!query.status.empty()) EXPECT_EQ(o.status, query.status);
+        if (!query.status.empty()) {
+          EXPECT_EQ(o.status, query.status);
+        }
       }
       if (r->next_cursor.empty()) break;
       query.cursor = r->next_cursor;
