@@ -3,7 +3,8 @@
 // and auto-confirm deadlines (also while commands are in flight), the services restarted now and
 // then — checked against what must hold whatever happened in between:
 // - every command answers with the order or a client error (never 500 or a timeout);
-// - every SKU's stock + reserved + sold is the stock it started with, none negative;
+// - every SKU's stock + reserved + sold is the stock it started with (until its seller sets its
+//   stock, which the walk does now and then while orders on it are in flight), none negative;
 // - what the catalog holds reserved is what the unpaid orders hold, SKU by SKU (a listing's
 //   units counted on the SKU it resells), and no shopper holds more of a SKU's stock than the
 //   hold cap, directly and through listings together;
@@ -22,6 +23,7 @@
 #include <mutex>
 #include <random>
 #include <set>
+#include <type_traits>
 
 #include "../support/in_process.h"
 
@@ -38,23 +40,25 @@ constexpr int64_t kHoldCap = 6;
 struct SkuInfo {
   std::string id, product_id, seller_id;
   int64_t price = 0, initial = 0;
+  bool restocked = false;  // Its seller has set its stock since: only reserved and sold are known.
 };
 
 // Answers of one burst of commands issued together.
 class Burst {
  public:
-  std::function<void(Result<order::Order>)> Expect(std::string what) {
+  template <typename T = order::Order>
+  std::function<void(Result<T>)> Expect(std::string what) {
     std::lock_guard lock(mu_);
     ++pending_;
-    return [this, what = std::move(what)](Result<order::Order> r) {
+    return [this, what = std::move(what)](Result<T> r) {
       std::lock_guard lock(mu_);
       if (!r.ok()) {
         const auto e = r.error();
         const bool client_error = e == svc_errc::invalid_argument || e == svc_errc::not_found ||
                                   e == svc_errc::forbidden || e == svc_errc::conflict;
         if (!client_error) failures_.push_back(what + ": " + r.message());
-      } else if (what == "place") {
-        placed_.push_back(r->id);
+      } else if constexpr (std::is_same_v<T, order::Order>) {
+        if (what == "place") placed_.push_back(r->id);
       }
       if (--pending_ == 0) cv_.notify_all();
     };
@@ -171,7 +175,19 @@ class Walk {
       orders.Tick();
       return;
     }
-    if (pick < 34 || orders_.empty()) {
+    if (pick < 8) {
+      // The seller sets a SKU's available stock and price while orders on it are in flight
+      // (a listing reselling it follows).
+      SkuInfo& sku = skus_[Uniform(0, static_cast<int>(skus_.size()) - 1)];
+      sku.restocked = true;
+      p_->catalog->UpdateProduct(
+          sku.product_id,
+          testing::ProductIn(sku.seller_id, "沁州黄小米", {{"500g", Fen(sku.price + Uniform(-90, 90)),
+                                                          Uniform(0, 60)}}),
+          sku.seller_id, burst.Expect<catalog::Product>("update " + sku.product_id));
+      return;
+    }
+    if (pick < 38 || orders_.empty()) {
       order::PlaceOrderInput in;
       in.shopper_id = ShopperId();
       std::set<int> chosen;
@@ -342,7 +358,9 @@ class Walk {
       EXPECT_GE(s.stock, 0);
       EXPECT_GE(s.reserved, 0);
       EXPECT_GE(s.sold, 0);
-      EXPECT_EQ(s.stock + s.reserved + s.sold, sku.initial);
+      if (!sku.restocked) {
+        EXPECT_EQ(s.stock + s.reserved + s.sold, sku.initial);
+      }
       EXPECT_EQ(s.reserved, reserved[sku.id]);
       EXPECT_EQ(s.sold, sold[sku.id] - returned[sku.id]);
     }
