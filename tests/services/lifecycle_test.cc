@@ -364,16 +364,22 @@ class Walk {
       EXPECT_EQ(s.reserved, reserved[sku.id]);
       EXPECT_EQ(s.sold, sold[sku.id] - returned[sku.id]);
     }
-    auto rows = events::Await<std::vector<settlement::SalesRow>>(
-        [&](auto done) { p_->settlement->Sales({"seller", "", "", false}, done); });
-    ASSERT_TRUE(rows.ok()) << rows.message();
-    int64_t sales_amount = 0, sales_units = 0;
-    for (const auto& row : *rows) {
-      sales_amount += row.totals.amount.value();
-      sales_units += row.totals.units;
+    // By seller or by place, summed over the days or day by day: the same totals.
+    for (const std::string group_by : {"seller", "place"}) {
+      for (const bool by_day : {false, true}) {
+        SCOPED_TRACE(group_by + (by_day ? " by day" : ""));
+        auto rows = events::Await<std::vector<settlement::SalesRow>>(
+            [&](auto done) { p_->settlement->Sales({group_by, "", "", by_day}, done); });
+        ASSERT_TRUE(rows.ok()) << rows.message();
+        int64_t sales_amount = 0, sales_units = 0;
+        for (const auto& row : *rows) {
+          sales_amount += row.totals.amount.value();
+          sales_units += row.totals.units;
+        }
+        EXPECT_EQ(sales_amount, paid_amount - refunded_amount);
+        EXPECT_EQ(sales_units, paid_units - refunded_units);
+      }
     }
-    EXPECT_EQ(sales_amount, paid_amount - refunded_amount);
-    EXPECT_EQ(sales_units, paid_units - refunded_units);
     // Every shopper's and seller's listing, page by page, shows each of its orders once; with a
     // status filter, exactly those in that status.
     for (const auto& [shopper, ids] : by_shopper) {
