@@ -324,6 +324,8 @@ class SourceImpl final : public EventSource {
     std::map<std::pair<uint64_t, int>, uint64_t> origins;
     for (const auto& msg : batch) {
       offsets[msg.partition] = msg.offset + 1;
+      // Handled, checkpointed or not: the lag counts what is still to handle.
+      next_offsets_[msg.partition] = msg.offset + 1;
       auto env = DecodeEnvelope(msg.value);
       if (!env.ok()) {
         std::fprintf(stderr, "pavilion: skipping undecodable message at %s/%d@%lld\n",
@@ -348,7 +350,6 @@ class SourceImpl final : public EventSource {
       std::string value;
       PutFixed64BE(value, static_cast<uint64_t>(offset));
       all.state().Put(OffsetKey(partition), value);
-      next_offsets_[partition] = offset;
     }
     for (auto [key, position] : origins) {
       std::string value;
