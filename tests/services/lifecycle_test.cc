@@ -1,7 +1,8 @@
 // A seeded random walk through the whole order lifecycle — a dozen shoppers, three sellers and a
-// distributor reselling one of them, six SKUs with little stock, commands issued several at once, the injected clock moved past payment
-// and auto-confirm deadlines (also while commands are in flight), the services restarted now and
-// then — checked against what must hold whatever happened in between:
+// distributor reselling one of them, six SKUs of 40–60 units, commands issued several at once,
+// the injected clock moved past payment and auto-confirm deadlines (also while commands are in
+// flight), the services restarted now and then — checked against what must hold whatever
+// happened in between:
 // - every command answers with the order or a client error (never 500 or a timeout);
 // - every SKU's stock + reserved + sold is the stock it started with (until its seller sets its
 //   stock, which the walk does now and then while orders on it are in flight), none negative;
@@ -88,8 +89,8 @@ class Walk {
     p_ = std::make_unique<InProcess>(&kv_, &clock_, options_);
     std::string first_seller;
     for (int s = 0; s < 3; ++s) {
-      const auto seller = p_->Seller(s == 2 ? "433126" : "140430",
-                                     s == 2 ? "poor_household" : "cooperative");
+      const auto seller =
+          p_->Seller(s == 2 ? "433126" : "140430", s == 2 ? "poor_household" : "cooperative");
       if (s == 0) first_seller = seller.id;
       for (int k = 0; k < 2; ++k) {
         const int64_t price = 990 + 1000 * (2 * s + k);
@@ -108,8 +109,8 @@ class Walk {
     EXPECT_TRUE(listed.ok()) << listed.message();
     if (!listed.ok()) return;
     for (const auto& id : listed->listing_ids) {
-      auto listing = events::Await<catalog::Product>(
-          [&](auto done) { p_->catalog->GetProduct(id, done); });
+      auto listing =
+          events::Await<catalog::Product>([&](auto done) { p_->catalog->GetProduct(id, done); });
       for (const auto& sku : listing->skus) {
         base_of_[sku.id] = sku.source_sku_id;
         listing_skus_.push_back(sku.id);
@@ -182,8 +183,8 @@ class Walk {
       sku.restocked = true;
       p_->catalog->UpdateProduct(
           sku.product_id,
-          testing::ProductIn(sku.seller_id, "沁州黄小米", {{"500g", Fen(sku.price + Uniform(-90, 90)),
-                                                          Uniform(0, 60)}}),
+          testing::ProductIn(sku.seller_id, "沁州黄小米",
+                             {{"500g", Fen(sku.price + Uniform(-90, 90)), Uniform(0, 60)}}),
           sku.seller_id, burst.Expect<catalog::Product>("update " + sku.product_id));
       return;
     }
@@ -304,8 +305,8 @@ class Walk {
       int64_t applied = 0;
       for (const auto& pay : o->payments) {
         if (pay.outcome == "applied") applied += pay.amount.value();
-        EXPECT_NE(pay.outcome, "pending_reinstate") << id << " still waits for the catalog"
-                                                    << History(id);
+        EXPECT_NE(pay.outcome, "pending_reinstate")
+            << id << " still waits for the catalog" << History(id);
       }
       EXPECT_EQ(applied, is_paid ? o->total.value() : 0) << id << " " << o->status;
       for (const auto& line : o->lines) {
@@ -368,8 +369,9 @@ class Walk {
     for (const std::string group_by : {"seller", "place"}) {
       for (const bool by_day : {false, true}) {
         SCOPED_TRACE(group_by + (by_day ? " by day" : ""));
-        auto rows = events::Await<std::vector<settlement::SalesRow>>(
-            [&](auto done) { p_->settlement->Sales({group_by, "", "", by_day}, done); });
+        auto rows = events::Await<std::vector<settlement::SalesRow>>([&](auto done) {
+          p_->settlement->Sales({group_by, "", "", by_day}, done);
+        });
         ASSERT_TRUE(rows.ok()) << rows.message();
         int64_t sales_amount = 0, sales_units = 0;
         for (const auto& row : *rows) {
@@ -399,8 +401,7 @@ class Walk {
   std::set<std::string> Listed(order::ListQuery query) {
     std::set<std::string> ids;
     for (int page = 0; page < 1000; ++page) {
-      auto r = events::Await<order::OrderPage>(
-          [&](auto done) { p_->orders->List(query, done); });
+      auto r = events::Await<order::OrderPage>([&](auto done) { p_->orders->List(query, done); });
       EXPECT_TRUE(r.ok()) << r.message();
       if (!r.ok()) break;
       for (const auto& o : r->orders) {
@@ -421,15 +422,16 @@ class Walk {
   testing::InProcessOptions options_;
   std::unique_ptr<InProcess> p_;
   std::vector<SkuInfo> skus_;
-  std::vector<std::string> listing_skus_;         // The distributor's, for skus_[0] and [1].
-  std::map<std::string, std::string> base_of_;    // SKU id → the SKU whose stock it sells.
-  std::set<std::string> orders_, live_;  // Live: not yet seen rejected or completed.
+  std::vector<std::string> listing_skus_;       // The distributor's, for skus_[0] and [1].
+  std::map<std::string, std::string> base_of_;  // SKU id → the SKU whose stock it sells.
+  std::set<std::string> orders_, live_;         // Live: not yet seen rejected or completed.
 };
 
 // Four fixed seeds; PAVILION_WALK_SEEDS=N walks seeds 1..N instead (a longer hunt for bugs).
 TEST(Lifecycle, RandomWalksKeepStockMoneyAndSalesConsistent) {
   uint32_t seeds = 4;
-  if (const char* n = std::getenv("PAVILION_WALK_SEEDS")) seeds = static_cast<uint32_t>(std::atoi(n));
+  if (const char* n = std::getenv("PAVILION_WALK_SEEDS"))
+    seeds = static_cast<uint32_t>(std::atoi(n));
   for (uint32_t seed = 1; seed <= seeds; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     Walk walk(seed);
