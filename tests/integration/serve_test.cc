@@ -338,7 +338,8 @@ TEST(Integration, CrashKeepsEveryAcknowledgedOrder) {
 // Every acknowledged lifecycle command survives a kill -9 in the middle of a busy shop — orders
 // placed, paid, cancelled and shipped from several connections at once — and after the restart
 // the stock agrees with the orders: reserved is what unpaid orders hold, sold what paid ones
-// bought, and the units add up to the stock. `layout`: as for the flash sale below.
+// bought, the units add up to the stock, and the sales projection counts each paid order once.
+// `layout`: as for the flash sale below.
 void CrashKeepsEveryAcknowledgedLifecycleCommand(const std::vector<std::string>& layout) {
   pavilion::testing::TempDir dir;
   std::vector<std::string> flags = {"--no-demo"};
@@ -419,8 +420,9 @@ void CrashKeepsEveryAcknowledgedLifecycleCommand(const std::vector<std::string>&
   // no placement is still undecided (those under way at the kill are decided after the restart,
   // on Kafka once the relay has republished them).
   int64_t held = -1, bought = -1, undecided = -1, stock = -1, reserved = -1, sold = -1;
+  int64_t paid_fen = -1, sales_fen = -1, sales_units = -1;
   auto tally = [&] {
-    held = bought = undecided = 0;
+    held = bought = undecided = paid_fen = 0;
     for (const auto& shopper : shoppers) {
       std::string cursor;
       for (int page = 0; page < 1000; ++page) {
@@ -434,7 +436,10 @@ void CrashKeepsEveryAcknowledgedLifecycleCommand(const std::vector<std::string>&
           const int64_t units = o["lines"].at(0)["quantity"].get_int64();
           if (status == "pending") ++undecided;
           if (status == "pending_payment") held += units;
-          if (status == "paid") bought += units;
+          if (status == "paid") {
+            bought += units;
+            paid_fen += o["total_fen"].get_int64();
+          }
         }
         std::string_view next;
         if (doc["next_cursor"].get(next) || next.empty()) break;
@@ -445,10 +450,21 @@ void CrashKeepsEveryAcknowledgedLifecycleCommand(const std::vector<std::string>&
     stock = SkuField(product.body, "stock");
     reserved = SkuField(product.body, "reserved");
     sold = SkuField(product.body, "sold");
-    return undecided == 0 && reserved == held && sold == bought;
+    // And the sales projection counts every paid order once (no refunds here).
+    auto stats = c.Get("/v1/stats/sales?group_by=seller", kOperator);
+    if (stats.status != 200) return false;
+    sales_fen = sales_units = 0;
+    for (simdjson::dom::element row : parser.parse(stats.body)["rows"].get_array()) {
+      sales_fen += row["amount_fen"].get_int64();
+      sales_units += row["units"].get_int64();
+    }
+    return undecided == 0 && reserved == held && sold == bought && sales_fen == paid_fen &&
+           sales_units == bought;
   };
   EXPECT_TRUE(Eventually(tally)) << undecided << " undecided; reserved " << reserved << " held "
-                                 << held << ", sold " << sold << " bought " << bought;
+                                 << held << ", sold " << sold << " bought " << bought
+                                 << "; sales " << sales_fen << " fen, " << sales_units
+                                 << " units, paid " << paid_fen << " fen";
   EXPECT_GT(held + bought, 0);
   EXPECT_EQ(stock + reserved + sold, kStock);
 }
