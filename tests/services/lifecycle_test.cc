@@ -27,6 +27,8 @@
 #include <type_traits>
 
 #include "../support/in_process.h"
+#include "../support/temp_dir.h"
+#include "pavilion/storage/kv_store.h"
 
 namespace pavilion {
 namespace {
@@ -81,12 +83,14 @@ class Burst {
 
 class Walk {
  public:
-  explicit Walk(uint32_t seed) : rng_(seed) {
+  // On `kv` (which must outlive the walk), or in memory.
+  explicit Walk(uint32_t seed, storage::KvStore* kv = nullptr)
+      : rng_(seed), kv_(kv != nullptr ? kv : &memory_) {
     options_.catalog.hold_cap = kHoldCap;
     options_.orders.payment_timeout_micros = 30 * kMinute;
     options_.orders.auto_confirm_micros = 10 * kDay;
     options_.orders.after_sale_micros = 15 * kDay;
-    p_ = std::make_unique<InProcess>(&kv_, &clock_, options_);
+    p_ = std::make_unique<InProcess>(kv_, &clock_, options_);
     std::string first_seller;
     for (int s = 0; s < 3; ++s) {
       const auto seller =
@@ -156,7 +160,7 @@ class Walk {
   void Restart() {
     p_->Settle();
     p_.reset();
-    p_ = std::make_unique<InProcess>(&kv_, &clock_, options_);
+    p_ = std::make_unique<InProcess>(kv_, &clock_, options_);
   }
 
   // The order as the operator sees it now.
@@ -418,7 +422,8 @@ class Walk {
 
   std::mt19937 rng_;
   events::ManualClock clock_;
-  storage::MemoryKvStore kv_;
+  storage::MemoryKvStore memory_;
+  storage::KvStore* kv_;
   testing::InProcessOptions options_;
   std::unique_ptr<InProcess> p_;
   std::vector<SkuInfo> skus_;
@@ -427,14 +432,30 @@ class Walk {
   std::set<std::string> orders_, live_;         // Live: not yet seen rejected or completed.
 };
 
-// Four fixed seeds; PAVILION_WALK_SEEDS=N walks seeds 1..N instead (a longer hunt for bugs).
+// PAVILION_WALK_SEEDS=N walks seeds 1..N (a longer hunt for bugs) instead of `fixed`.
+uint32_t Seeds(uint32_t fixed) {
+  const char* n = std::getenv("PAVILION_WALK_SEEDS");
+  return n != nullptr ? static_cast<uint32_t>(std::atoi(n)) : fixed;
+}
+
 TEST(Lifecycle, RandomWalksKeepStockMoneyAndSalesConsistent) {
-  uint32_t seeds = 4;
-  if (const char* n = std::getenv("PAVILION_WALK_SEEDS"))
-    seeds = static_cast<uint32_t>(std::atoi(n));
-  for (uint32_t seed = 1; seed <= seeds; ++seed) {
+  for (uint32_t seed = 1; seed <= Seeds(4); ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     Walk walk(seed);
+    walk.Run(300);
+    if (HasFailure()) return;
+  }
+}
+
+// The same on RocksDB, synced as `pavilion serve` runs it: its scans, prefix bounds and reopen
+// after the restarts, not the in-memory store's.
+TEST(Lifecycle, RandomWalksOnRocksDb) {
+  for (uint32_t seed = 1; seed <= Seeds(1); ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    pavilion::testing::TempDir dir;
+    auto kv = storage::OpenRocksDb(dir.str());
+    ASSERT_TRUE(kv.ok()) << kv.message();
+    Walk walk(100 + seed, kv->get());
     walk.Run(300);
     if (HasFailure()) return;
   }
