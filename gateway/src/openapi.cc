@@ -309,7 +309,7 @@ std::string_view Router::OpenApiDocument() {
       "requestBody": {"required": false, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SubOrderRef"}}}},
       "responses": {"200": {"$ref": "#/components/responses/Order"}, "404": {"$ref": "#/components/responses/Error"},
         "409": {"$ref": "#/components/responses/Error"}}}},
-    "/v1/orders/{id}/refunds": {"post": {"summary": "Ask for a refund: a whole sub-order, some lines, or an amount; with or without returning goods", "security": [{"bearer": []}],
+    "/v1/orders/{id}/refunds": {"post": {"summary": "Ask for a refund: a whole sub-order, some lines, or an amount; with or without returning goods. Each unit is refunded once: items may take only the units earlier refunds of the sub-order left, and a return without items takes back just those", "security": [{"bearer": []}],
       "parameters": [{"$ref": "#/components/parameters/OrderId"}],
       "requestBody": {"required": false, "content": {"application/json": {"schema": {"allOf": [{"$ref": "#/components/schemas/SubOrderRef"},
         {"type": "object", "properties": {
@@ -318,7 +318,7 @@ std::string_view Router::OpenApiDocument() {
           "with_return": {"type": "boolean"}, "reason": {"type": "string"}}}]}}}},
       "responses": {"201": {"$ref": "#/components/responses/Order"}, "404": {"$ref": "#/components/responses/Error"},
         "409": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}}}},
-    "/v1/refunds/{id}/approve": {"post": {"summary": "Approve a refund (the sub-order's seller or the operator); the money goes back and returned goods are restocked", "security": [{"bearer": []}],
+    "/v1/refunds/{id}/approve": {"post": {"summary": "Approve a refund (the sub-order's seller or the operator); the money goes back and returned goods are restocked, as are refunded units of a sub-order not shipped yet", "security": [{"bearer": []}],
       "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
       "responses": {"200": {"$ref": "#/components/responses/Order"}, "403": {"$ref": "#/components/responses/Error"},
         "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}},

@@ -12,7 +12,7 @@
 // - a line sold through a listing costs the supplier's price plus the distributors' margins;
 // - what the catalog counts sold is what the paid orders bought less what came back;
 // - a paid order's applied payments add up to its total; what a sub-order has refunded is the
-//   sum of its refunds paid back, never more than its total;
+//   sum of its refunds paid back, never more than its total; no unit is in two refunds;
 // - each shopper's and seller's order listing, paged, shows exactly its orders, once each;
 // - the sales projection's amount and units are what paid orders less completed refunds say
 //   (a refund of items takes its units off the sales, returned or not; only returned ones go
@@ -343,6 +343,16 @@ class Walk {
           if (r.sub_id == s.id && r.status == "refunded") paid_back += r.amount;
         }
         EXPECT_EQ(s.refunded, paid_back) << id << " " << s.id;
+      }
+      std::vector<int64_t> covered(o->lines.size(), 0);  // Units each line's refunds cover.
+      for (const auto& r : o->refunds) {
+        if (r.status == "rejected") continue;
+        for (const auto& item : r.items) {
+          if (item.line < covered.size()) covered[item.line] += item.quantity;
+        }
+      }
+      for (size_t i = 0; i < covered.size(); ++i) {
+        EXPECT_LE(covered[i], o->lines[i].quantity) << id << " line " << i << " refunded twice";
       }
       for (const auto& r : o->refunds) {
         if (r.status != "refunded") continue;

@@ -422,6 +422,96 @@ TEST(Orders, RefundWithReturnRestocksAndClosesAfterTheWindow) {
   EXPECT_NE(late.message().find("after-sale window"), std::string::npos);
 }
 
+// shp_1's paid order of 3 units (10.00 yuan each) of a product with 10; refunds asked for and
+// approved on it.
+class Refunds : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto paid = p.Paid("shp_1", {{sku, 3}});
+    ASSERT_TRUE(paid.ok()) << paid.message();
+    order = *paid;
+  }
+  Result<order::Order> Ask(std::vector<events::schema::OrderItem> items, bool with_return,
+                           int64_t amount = -1) {
+    return p.Do([&](auto d) {
+      p.orders->RequestRefund({order.id, "", items, amount, with_return, ""}, Shopper("shp_1"), d);
+    });
+  }
+  // Approves the refund `asked` made, as the seller.
+  Result<order::Order> Approve(const Result<order::Order>& asked) {
+    EXPECT_TRUE(asked.ok()) << asked.message();
+    if (!asked.ok()) return asked;
+    return p.Do([&](auto d) {
+      p.orders->DecideRefund(asked->refunds.back().id, true, "", SellerActor(seller.id), d);
+    });
+  }
+
+  InProcess p;
+  catalog::Seller seller = p.Seller();
+  catalog::Product product = p.Product(seller.id, 1000, 10);
+  std::string sku = product.sku_ids[0];
+  order::Order order;
+};
+
+// A unit is refunded once: later refunds of a sub-order cover only the units earlier ones did
+// not — by items, or the whole sub-order with a return — so returns never put more back into
+// stock than the order took out, and the sales lose each unit once.
+TEST_F(Refunds, NeverCoverAUnitTwice) {
+  ASSERT_TRUE(Approve(Ask({{sku, 1}}, true, 500)).ok());  // One unit back, half its price paid.
+  // Two units are left: asking for three, or for two twice in one request, is refused.
+  auto too_many = Ask({{sku, 3}}, true);
+  EXPECT_EQ(too_many.error(), svc_errc::invalid_argument);
+  EXPECT_NE(too_many.message().find("1 to 2"), std::string::npos) << too_many.message();
+  EXPECT_EQ(Ask({{sku, 2}, {sku, 2}}, true).error(), svc_errc::invalid_argument);
+  // The whole sub-order with a return brings back the two units not refunded yet.
+  auto rest = Ask({}, true, 2000);
+  ASSERT_TRUE(rest.ok()) << rest.message();
+  ASSERT_EQ(rest->refunds.back().items.size(), 1u);
+  EXPECT_EQ(rest->refunds.back().items[0].quantity, 2);
+  ASSERT_TRUE(Approve(rest).ok());
+  p.Settle();
+  auto s = p.Sku(product.id);
+  EXPECT_EQ(s.sold, 0);
+  EXPECT_EQ(s.stock, 10);
+  // 5.00 of the 30.00 is not refunded yet, but no unit is left to return.
+  auto unit = Ask({{sku, 1}}, true);
+  EXPECT_EQ(unit.error(), svc_errc::invalid_argument);
+  EXPECT_NE(unit.message().find("refunded already"), std::string::npos) << unit.message();
+  EXPECT_EQ(Ask({}, true).error(), svc_errc::invalid_argument);
+  EXPECT_EQ(p.Sku(product.id).stock, 10);
+  // Money without goods can still be asked for, up to what is left.
+  ASSERT_TRUE(Approve(Ask({}, false, 500)).ok());
+  EXPECT_EQ(p.Get(order.id)->sub_orders[0].refunded, Fen(3000));
+  p.Settle();
+  EXPECT_EQ(p.Sku(product.id).stock, 10);
+}
+
+// Before a sub-order ships, refunded units are still in the warehouse: they go back to stock even
+// when the shopper asked for money only, and a later refund that empties the sub-order returns
+// just the rest — so the sales lose each unit once.
+TEST_F(Refunds, UnitsRefundedBeforeShippingGoBackToStockOnce) {
+  auto two = Approve(Ask({{sku, 2}}, false));
+  ASSERT_TRUE(two.ok()) << two.message();
+  EXPECT_TRUE(two->refunds[0].with_return);
+  p.Settle();
+  EXPECT_EQ(p.Sku(product.id).stock, 9);  // 7 left after the sale, 2 back.
+  auto rest = Approve(Ask({}, false));
+  ASSERT_TRUE(rest.ok()) << rest.message();
+  EXPECT_EQ(rest->sub_orders[0].status, "cancelled");
+  ASSERT_EQ(rest->refunds[1].items.size(), 1u);
+  EXPECT_EQ(rest->refunds[1].items[0].quantity, 1);
+  p.Settle();
+  auto s = p.Sku(product.id);
+  EXPECT_EQ(s.stock, 10);
+  EXPECT_EQ(s.sold, 0);
+  auto sales = events::Await<std::vector<settlement::SalesRow>>(
+      [&](auto done) { p.settlement->Sales({"seller", "", "", false}, done); });
+  ASSERT_TRUE(sales.ok());
+  ASSERT_EQ(sales->size(), 1u);
+  EXPECT_EQ((*sales)[0].totals.units, 0);
+  EXPECT_EQ((*sales)[0].totals.amount, Fen(0));
+}
+
 TEST(Orders, SellersSeeOnlyTheirSubOrders) {
   InProcess p;
   auto qin = p.Seller("140430");

@@ -480,6 +480,15 @@ class OrderService::Impl final : public events::Processor {
     r.with_return = in.with_return;
     r.reason = in.reason;
     r.requested_micros = now;
+    // Units of each line that earlier refunds of this sub-order cover (or this one, as its items
+    // are read): no unit is refunded twice, so no returned unit goes back into stock twice.
+    std::vector<int64_t> covered(o.lines.size(), 0);
+    for (const auto& earlier : o.refunds) {
+      if (earlier.sub_id != s.id || earlier.status == "rejected") continue;
+      for (const auto& ref : earlier.items) {
+        if (ref.line < covered.size()) covered[ref.line] += ref.quantity;
+      }
+    }
     Fen items_value;
     for (const auto& item : in.items) {
       auto it = std::find_if(s.lines.begin(), s.lines.end(),
@@ -489,16 +498,31 @@ class OrderService::Impl final : public events::Processor {
                             "items: " + item.sku_id + " is not in sub-order " + s.id);
       }
       const OrderLine& line = o.lines[*it];
-      if (item.quantity < 1 || item.quantity > line.quantity) {
+      const int64_t left = line.quantity - covered[*it];
+      if (left < 1) {
+        return Result<bool>(svc_errc::invalid_argument,
+                            "items: every unit of " + item.sku_id + " is refunded already");
+      }
+      if (item.quantity < 1 || item.quantity > left) {
         return Result<bool>(svc_errc::invalid_argument,
                             "items: quantity of " + item.sku_id + " must be 1 to " +
-                                std::to_string(line.quantity));
+                                std::to_string(left) + " (the units not refunded yet)");
       }
+      covered[*it] += item.quantity;
       r.items.push_back({*it, item.sku_id, item.quantity, ""});
       items_value += line.unit_price * item.quantity;
     }
     if (in.items.empty() && in.with_return) {
-      for (uint32_t i : s.lines) r.items.push_back({i, o.lines[i].sku_id, o.lines[i].quantity, ""});
+      // The whole sub-order comes back: the units no earlier refund covers.
+      for (uint32_t i : s.lines) {
+        const int64_t left = o.lines[i].quantity - covered[i];
+        if (left > 0) r.items.push_back({i, o.lines[i].sku_id, left, ""});
+      }
+      if (r.items.empty()) {
+        return Result<bool>(svc_errc::invalid_argument,
+                            "with_return: every unit of " + s.id +
+                                " is refunded already; ask for an amount without a return");
+      }
     }
     const Fen refundable = s.total - s.refunded;
     Fen amount = in.amount_fen >= 0 ? Fen(in.amount_fen)
@@ -545,6 +569,10 @@ class OrderService::Impl final : public events::Processor {
     }
     auto refunded = payments_->Refund(paid ? paid->txn_id : "", r.amount);
     if (!refunded.ok()) return refunded.error_detail();
+    // Units refunded before the sub-order ships never left the warehouse: they go back to stock
+    // whatever the request said. (Were they left out, a later refund that empties the sub-order
+    // would return them and the sales would lose them twice.)
+    if (s.status == "paid" && !r.items.empty()) r.with_return = true;
     EmitRefund(o, s, r, schema::RefundChanged::kApproved, tx);
     r.status = "refunded";
     s.refunded += r.amount;
