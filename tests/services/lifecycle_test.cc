@@ -216,8 +216,9 @@ class Walk {
     if (o->status == "rejected" || o->status == "completed") live_.erase(id);
     const order::Actor shopper{"shopper", o->shopper_id};
     const order::Actor op{"operator", ""};
+    // A sub-order, or now and then none: the only one, or for a refund the whole order.
     const std::string sub =
-        o->sub_orders.empty()
+        o->sub_orders.empty() || Uniform(0, 3) == 0
             ? ""
             : o->sub_orders[Uniform(0, static_cast<int>(o->sub_orders.size()) - 1)].id;
     // What this order's state invites most of the time; any command otherwise (the illegal ones
