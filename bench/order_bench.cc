@@ -45,7 +45,8 @@ struct Options {
   int skus = 1000;
   int shoppers = 5120;
   int64_t hold_cap = 100;
-  bool shared_thread = false;  // The services and the store's writer on one thread (as `serve`).
+  bool shared_thread = false;  // The services and the store's writer on one thread; off, as in
+                               // `pavilion serve`: a thread each.
 };
 
 [[noreturn]] void Die(const std::string& m) {

@@ -437,6 +437,31 @@ class OrderService::Impl final : public events::Processor {
     return true;
   }
 
+  // Units of each line that the sub-order's refunds cover, but for rejected ones and `except`.
+  // A unit is refunded once: so no returned unit goes back into stock twice, and the sales lose
+  // each unit once.
+  static std::vector<int64_t> Covered(const Order& o, const std::string& sub_id,
+                                      const Refund* except) {
+    std::vector<int64_t> covered(o.lines.size(), 0);
+    for (const auto& r : o.refunds) {
+      if (&r == except || r.sub_id != sub_id || r.status == "rejected") continue;
+      for (const auto& ref : r.items) {
+        if (ref.line < covered.size()) covered[ref.line] += ref.quantity;
+      }
+    }
+    return covered;
+  }
+  // The sub-order's units that `covered` leaves, line by line.
+  static std::vector<schema::LineRef> Uncovered(const Order& o, const SubOrder& s,
+                                                const std::vector<int64_t>& covered) {
+    std::vector<schema::LineRef> items;
+    for (uint32_t i : s.lines) {
+      const int64_t left = o.lines[i].quantity - covered[i];
+      if (left > 0) items.push_back({i, o.lines[i].sku_id, left, ""});
+    }
+    return items;
+  }
+
   Result<bool> RequestRefund(Order& o, const RefundInput& in, const Actor& who,
                              events::Transaction& tx) {
     if (who.role == "seller") return Result<bool>(svc_errc::forbidden, "the shopper asks for refunds");
@@ -480,15 +505,8 @@ class OrderService::Impl final : public events::Processor {
     r.with_return = in.with_return;
     r.reason = in.reason;
     r.requested_micros = now;
-    // Units of each line that earlier refunds of this sub-order cover (or this one, as its items
-    // are read): no unit is refunded twice, so no returned unit goes back into stock twice.
-    std::vector<int64_t> covered(o.lines.size(), 0);
-    for (const auto& earlier : o.refunds) {
-      if (earlier.sub_id != s.id || earlier.status == "rejected") continue;
-      for (const auto& ref : earlier.items) {
-        if (ref.line < covered.size()) covered[ref.line] += ref.quantity;
-      }
-    }
+    // Counts this request's items too as they are read (the same SKU twice in one request).
+    std::vector<int64_t> covered = Covered(o, s.id, nullptr);
     Fen items_value;
     for (const auto& item : in.items) {
       auto it = std::find_if(s.lines.begin(), s.lines.end(),
@@ -513,11 +531,7 @@ class OrderService::Impl final : public events::Processor {
       items_value += line.unit_price * item.quantity;
     }
     if (in.items.empty() && in.with_return) {
-      // The whole sub-order comes back: the units no earlier refund covers.
-      for (uint32_t i : s.lines) {
-        const int64_t left = o.lines[i].quantity - covered[i];
-        if (left > 0) r.items.push_back({i, o.lines[i].sku_id, left, ""});
-      }
+      r.items = Uncovered(o, s, covered);  // The whole sub-order comes back.
       if (r.items.empty()) {
         return Result<bool>(svc_errc::invalid_argument,
                             "with_return: every unit of " + s.id +
@@ -581,17 +595,7 @@ class OrderService::Impl final : public events::Processor {
       // goes back to stock.
       s.status = "cancelled";
       r.with_return = true;
-      r.items.clear();
-      for (uint32_t i : s.lines) {
-        int64_t units = o.lines[i].quantity;
-        for (const auto& earlier : o.refunds) {
-          if (&earlier == &r || earlier.status != "refunded" || !earlier.with_return) continue;
-          for (const auto& item : earlier.items) {
-            if (item.line == i) units -= item.quantity;
-          }
-        }
-        if (units > 0) r.items.push_back({i, o.lines[i].sku_id, units, ""});
-      }
+      r.items = Uncovered(o, s, Covered(o, s.id, &r));
     }
     EmitRefund(o, s, r, schema::RefundChanged::kCompleted, tx);
     MaybeComplete(o);
