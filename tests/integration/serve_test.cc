@@ -168,10 +168,20 @@ std::string OrderBody(const std::string& sku, int qty) {
   return R"({"items":[{"sku_id":")" + sku + R"(","quantity":)" + std::to_string(qty) + "}]}";
 }
 
-std::string NewShopper(HttpClient& c) {
+// Registers a shopper; returns its token (and its id in `id`, if given).
+std::string NewShopper(HttpClient& c, std::string* id = nullptr) {
   auto r = c.Post("/v1/shoppers", R"({"name":"王小明"})");
   EXPECT_EQ(r.status, 201);
+  if (id != nullptr) *id = Str(r.body, {"id"});
   return Str(r.body, {"token"});
+}
+
+// `pavilion serve` flags: `flags`, then `layout` (the flags that choose where the services and
+// the store's writer run, or the transport).
+std::vector<std::string> WithLayout(std::vector<std::string> flags,
+                                    const std::vector<std::string>& layout) {
+  flags.insert(flags.end(), layout.begin(), layout.end());
+  return flags;
 }
 
 // Runs `threads` shoppers at once, each with its own connection and token.
@@ -342,8 +352,7 @@ TEST(Integration, CrashKeepsEveryAcknowledgedOrder) {
 // `layout`: as for the flash sale below.
 void CrashKeepsEveryAcknowledgedLifecycleCommand(const std::vector<std::string>& layout) {
   pavilion::testing::TempDir dir;
-  std::vector<std::string> flags = {"--no-demo"};
-  flags.insert(flags.end(), layout.begin(), layout.end());
+  const auto flags = WithLayout({"--no-demo"}, layout);
   constexpr int kStock = 400;
   Shop shop;
   std::mutex mu;
@@ -361,12 +370,11 @@ void CrashKeepsEveryAcknowledgedLifecycleCommand(const std::vector<std::string>&
       running.emplace_back([&, t] {
         HttpClient client = server.Client();
         HttpClient seller = server.Client();
-        auto joined = client.Post("/v1/shoppers", R"({"name":"王小明"})");
-        if (joined.status != 201) return;
-        const std::string token = Str(joined.body, {"token"});
+        std::string shopper_id;
+        const std::string token = NewShopper(client, &shopper_id);
         {
           std::lock_guard lock(mu);
-          shoppers.push_back(Str(joined.body, {"id"}));
+          shoppers.push_back(shopper_id);
         }
         auto ack = [&](const std::string& id, const std::string& state) {
           std::lock_guard lock(mu);
@@ -491,8 +499,7 @@ void CrashInTheMiddleOfAFlashSale(const std::vector<std::string>& layout) {
   constexpr int kStock = 300;
   Shop shop;
   std::atomic<int> acknowledged{0};
-  std::vector<std::string> flags = {"--no-demo"};
-  flags.insert(flags.end(), layout.begin(), layout.end());
+  const auto flags = WithLayout({"--no-demo"}, layout);
   {
     Pavilion server(dir.str(), flags);
     ASSERT_NE(server.port(), 0);
@@ -523,8 +530,7 @@ TEST(Integration, CrashInTheMiddleOfAFlashSaleLosesNoUnitWithTheServicesOnOneThr
 
 void ConcurrentShoppersNeverOversell(const std::vector<std::string>& layout) {
   pavilion::testing::TempDir dir;
-  std::vector<std::string> flags = {"--no-demo", "--threads", "2"};
-  flags.insert(flags.end(), layout.begin(), layout.end());
+  const auto flags = WithLayout({"--no-demo", "--threads", "2"}, layout);
   Pavilion server(dir.str(), flags);
   ASSERT_NE(server.port(), 0);
   HttpClient c = server.Client();
