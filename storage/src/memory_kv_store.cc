@@ -27,6 +27,7 @@ std::error_code MemoryKvStore::Scan(std::string_view begin, std::string_view end
                                     const ScanFn& fn) {
   // Copy the range first so `fn` may call back into the store.
   std::vector<std::pair<std::string, std::string>> rows;
+  if (!end.empty() && end <= begin) return {};  // An empty range (RocksDB's answer too).
   {
     std::lock_guard lock(mu_);
     auto it = data_.lower_bound(begin);
@@ -42,6 +43,7 @@ std::error_code MemoryKvStore::Scan(std::string_view begin, std::string_view end
 std::error_code MemoryKvStore::ScanReverse(std::string_view begin, std::string_view end,
                                            const ScanFn& fn) {
   std::vector<std::pair<std::string, std::string>> rows;
+  if (!end.empty() && end <= begin) return {};
   {
     std::lock_guard lock(mu_);
     auto first = data_.lower_bound(begin);

@@ -61,18 +61,62 @@ class KeyFamily final : public rocksdb::SliceTransform {
   bool InDomain(const rocksdb::Slice&) const override { return true; }
 };
 
+// Where the keys under the append-only prefix live: a column family of their own (see
+// RocksDbOptions::append_only_prefix). Every batch still goes through the one WAL, so a write
+// that spans both families stays atomic.
+constexpr const char* kAppendOnlyFamily = "append_only";
+
 class RocksDbKvStore final : public KvStore {
  public:
-  explicit RocksDbKvStore(std::unique_ptr<rocksdb::DB> db) : db_(std::move(db)) {}
+  // `families` holds the default column family's handle, then the append-only one's.
+  RocksDbKvStore(std::unique_ptr<rocksdb::DB> db,
+                 std::vector<rocksdb::ColumnFamilyHandle*> families, std::string append_only)
+      : db_(std::move(db)),
+        families_(std::move(families)),
+        append_only_(std::move(append_only)),
+        append_only_end_(PrefixEnd(append_only_)) {}
   ~RocksDbKvStore() override {
+    for (auto* family : families_) (void)db_->DestroyColumnFamilyHandle(family);
     // Flushing the WAL and closing cleanly is best effort here; the data is safe either way.
     rocksdb::Status s = db_->Close();
     (void)s;
   }
 
+  // Moves the keys under the append-only prefix that a store from before the column family
+  // holds in the default one into it, a chunk per atomic batch (so a crash between chunks
+  // leaves every key in exactly one family), and compacts away what they leave behind.
+  std::error_code MoveAppendOnlyKeys() {
+    bool moved = false;
+    for (;;) {
+      rocksdb::WriteBatch wb;
+      size_t bytes = 0;
+      {
+        rocksdb::ReadOptions ro;
+        rocksdb::Slice upper = ToSlice(append_only_end_);
+        ro.iterate_upper_bound = &upper;
+        std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, families_[0]));
+        for (it->Seek(ToSlice(append_only_)); it->Valid() && bytes < (16u << 20); it->Next()) {
+          bytes += it->key().size() + it->value().size();
+          wb.Put(families_[1], it->key(), it->value());
+          wb.Delete(families_[0], it->key());
+        }
+        if (!it->status().ok()) return FromStatus(it->status());
+      }
+      if (wb.Count() == 0) break;
+      rocksdb::WriteOptions wo;
+      wo.sync = true;
+      if (auto ec = FromStatus(db_->Write(wo, &wb))) return ec;
+      moved = true;
+    }
+    if (!moved) return {};
+    const rocksdb::Slice begin = ToSlice(append_only_), end = ToSlice(append_only_end_);
+    return FromStatus(db_->CompactRange(rocksdb::CompactRangeOptions(), families_[0], &begin,
+                                        append_only_end_.empty() ? nullptr : &end));
+  }
+
   std::error_code Get(std::string_view key, std::string* value) override {
     QuietPerfContext();
-    return FromStatus(db_->Get(rocksdb::ReadOptions(), ToSlice(key), value));
+    return FromStatus(db_->Get(rocksdb::ReadOptions(), Family(key), ToSlice(key), value));
   }
 
   void MultiGet(const std::vector<std::string_view>& keys, std::vector<std::string>* values,
@@ -81,7 +125,9 @@ class RocksDbKvStore final : public KvStore {
     std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
     std::vector<rocksdb::PinnableSlice> pinned(keys.size());
     std::vector<rocksdb::Status> statuses(keys.size());
-    db_->MultiGet(rocksdb::ReadOptions(), db_->DefaultColumnFamily(), keys.size(), slices.data(),
+    std::vector<rocksdb::ColumnFamilyHandle*> families(keys.size());
+    for (size_t i = 0; i < keys.size(); ++i) families[i] = Family(keys[i]);
+    db_->MultiGet(rocksdb::ReadOptions(), keys.size(), families.data(), slices.data(),
                   pinned.data(), statuses.data());
     values->resize(keys.size());
     results->resize(keys.size());
@@ -118,8 +164,8 @@ class RocksDbKvStore final : public KvStore {
       // inserts one version into the memtable, not a thousand.
       if (i + 1 < ordered.size() && ordered[i + 1]->key == op->key) continue;
       rocksdb::Status s = op->kind == WriteBatch::Kind::kPut
-                              ? wb.Put(ToSlice(op->key), ToSlice(op->value))
-                              : wb.Delete(ToSlice(op->key));
+                              ? wb.Put(Family(op->key), ToSlice(op->key), ToSlice(op->value))
+                              : wb.Delete(Family(op->key), ToSlice(op->key));
       if (!s.ok()) return FromStatus(s);
     }
     rocksdb::WriteOptions wo;
@@ -137,37 +183,93 @@ class RocksDbKvStore final : public KvStore {
 
   std::error_code Scan(std::string_view begin, std::string_view end, const ScanFn& fn) override {
     QuietPerfContext();
-    rocksdb::ReadOptions ro;
-    rocksdb::Slice upper = ToSlice(end);
-    if (!end.empty()) ro.iterate_upper_bound = &upper;
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
-    for (it->Seek(ToSlice(begin)); it->Valid(); it->Next()) {
-      if (!fn(ToView(it->key()), ToView(it->value()))) break;
+    bool go_on = true;
+    for (const Part& part : Parts(begin, end)) {
+      if (auto ec = ScanFamily(part, fn, &go_on); ec || !go_on) return ec;
     }
-    return FromStatus(it->status());
+    return {};
   }
 
   std::error_code ScanReverse(std::string_view begin, std::string_view end,
                               const ScanFn& fn) override {
     QuietPerfContext();
-    rocksdb::ReadOptions ro;
-    rocksdb::Slice lower = ToSlice(begin);
-    ro.iterate_lower_bound = &lower;
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
-    if (end.empty()) {
-      it->SeekToLast();
-    } else {
-      it->SeekForPrev(ToSlice(end));
-      if (it->Valid() && ToView(it->key()) >= end) it->Prev();
+    bool go_on = true;
+    const std::vector<Part> parts = Parts(begin, end);
+    for (auto part = parts.rbegin(); part != parts.rend(); ++part) {
+      if (auto ec = ScanFamilyReverse(*part, fn, &go_on); ec || !go_on) return ec;
     }
-    for (; it->Valid(); it->Prev()) {
-      if (!fn(ToView(it->key()), ToView(it->value()))) break;
+    return {};
+  }
+
+ private:
+  rocksdb::ColumnFamilyHandle* Family(std::string_view key) const {
+    return !append_only_.empty() && key.starts_with(append_only_) ? families_[1] : families_[0];
+  }
+
+  // A range of keys within one column family; an empty `end` means no upper bound.
+  struct Part {
+    rocksdb::ColumnFamilyHandle* family;
+    std::string_view begin, end;
+  };
+
+  // [begin, end) cut where the append-only prefix's keys start and end, in key order: the
+  // prefix's keys are one contiguous range, kept in the other family.
+  std::vector<Part> Parts(std::string_view begin, std::string_view end) const {
+    if (append_only_.empty()) return {{families_[0], begin, end}};
+    const std::string_view lo = append_only_, hi = append_only_end_;
+    // The lesser of two upper bounds, where "" is no bound.
+    const auto lesser = [](std::string_view a, std::string_view b) {
+      return a.empty() || (!b.empty() && b < a) ? b : a;
+    };
+    std::vector<Part> parts;
+    const auto add = [&](rocksdb::ColumnFamilyHandle* family, std::string_view b,
+                         std::string_view e) {
+      if (e.empty() || b < e) parts.push_back({family, b, e});
+    };
+    if (begin < lo) add(families_[0], begin, lesser(end, lo));
+    add(families_[1], std::max(begin, lo), hi.empty() ? end : lesser(end, hi));
+    if (!hi.empty()) add(families_[0], std::max(begin, hi), end);
+    return parts;
+  }
+
+  std::error_code ScanFamily(const Part& part, const ScanFn& fn, bool* go_on) {
+    rocksdb::ReadOptions ro;
+    rocksdb::Slice upper = ToSlice(part.end);
+    if (!part.end.empty()) ro.iterate_upper_bound = &upper;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, part.family));
+    for (it->Seek(ToSlice(part.begin)); it->Valid(); it->Next()) {
+      if (!fn(ToView(it->key()), ToView(it->value()))) {
+        *go_on = false;
+        break;
+      }
     }
     return FromStatus(it->status());
   }
 
- private:
+  std::error_code ScanFamilyReverse(const Part& part, const ScanFn& fn, bool* go_on) {
+    rocksdb::ReadOptions ro;
+    rocksdb::Slice lower = ToSlice(part.begin);
+    ro.iterate_lower_bound = &lower;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, part.family));
+    if (part.end.empty()) {
+      it->SeekToLast();
+    } else {
+      it->SeekForPrev(ToSlice(part.end));
+      if (it->Valid() && ToView(it->key()) >= part.end) it->Prev();
+    }
+    for (; it->Valid(); it->Prev()) {
+      if (!fn(ToView(it->key()), ToView(it->value()))) {
+        *go_on = false;
+        break;
+      }
+    }
+    return FromStatus(it->status());
+  }
+
   std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> families_;
+  const std::string append_only_;
+  const std::string append_only_end_;
 };
 
 }  // namespace
@@ -206,10 +308,25 @@ Result<std::unique_ptr<KvStore>> OpenRocksDb(const std::string& dir,
         options.delete_chunk_bytes));
     if (!sfm.ok()) return FromStatus(sfm);
   }
+  opts.create_missing_column_families = true;
+  // The append-only keys are read by seeking to a position (the block that holds it), which no
+  // bloom filter answers: their files carry none.
+  rocksdb::ColumnFamilyOptions append_only(opts);
+  table.filter_policy.reset();
+  append_only.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  const std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions(opts)},
+      {kAppendOnlyFamily, append_only}};
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(opts, dir, &raw);
+  rocksdb::Status s = rocksdb::DB::Open(rocksdb::DBOptions(opts), dir, families, &handles, &raw);
   if (!s.ok()) return FromStatus(s);
-  return std::unique_ptr<KvStore>(new RocksDbKvStore(std::unique_ptr<rocksdb::DB>(raw)));
+  auto kv = std::make_unique<RocksDbKvStore>(std::unique_ptr<rocksdb::DB>(raw), std::move(handles),
+                                             options.append_only_prefix);
+  if (!options.append_only_prefix.empty()) {
+    if (auto ec = kv->MoveAppendOnlyKeys()) return ec;
+  }
+  return std::unique_ptr<KvStore>(std::move(kv));
 }
 
 }  // namespace pavilion::storage

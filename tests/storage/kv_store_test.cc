@@ -2,7 +2,10 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
+#include <random>
+#include <set>
 
 #include <poll.h>
 #include <sys/inotify.h>
@@ -97,6 +100,71 @@ TEST_P(KvStoreTest, ScanStopsWhenAsked) {
   EXPECT_EQ(seen, 3);
 }
 
+// Every range, forward and backward, and every lookup answer what a sorted set of the keys
+// answers — RocksDB included, whose keys under the append-only prefix live in a column family of
+// their own (the factories below put it at "b", "p/" and "\xff").
+TEST_P(KvStoreTest, RangesAcrossEveryKeyAnswerAsASortedSet) {
+  std::mt19937 rng(7);
+  const std::string alphabet("ab\0c\xff/p", 7);
+  const auto random_key = [&](size_t max_size) {
+    std::string k(rng() % (max_size + 1), ' ');
+    for (char& c : k) c = alphabet[rng() % alphabet.size()];
+    return k;
+  };
+  std::set<std::string> model;
+  for (int round = 0; round < 4; ++round) {
+    WriteBatch wb;
+    for (int i = 0; i < 60; ++i) {
+      std::string k = random_key(3);
+      if (k.empty()) continue;
+      if (rng() % 4 == 0) {
+        wb.Delete(k);
+        model.erase(k);
+      } else {
+        wb.Put(k, "v" + k);
+        model.insert(k);
+      }
+    }
+    ASSERT_FALSE(kv_->Write(wb, round % 2 == 0));
+  }
+  for (int i = 0; i < 300; ++i) {
+    const std::string b = random_key(2), e = rng() % 5 == 0 ? "" : random_key(2);
+    std::vector<std::string> want;
+    for (auto it = model.lower_bound(b); it != model.end() && (e.empty() || *it < e); ++it) {
+      want.push_back(*it);
+    }
+    EXPECT_EQ(Keys(*kv_, b, e, false), want) << "[" << b << ", " << e << ")";
+    std::reverse(want.begin(), want.end());
+    EXPECT_EQ(Keys(*kv_, b, e, true), want) << "[" << b << ", " << e << ") reversed";
+    // Stopping after the first key stops the whole scan, whichever family it came from.
+    int seen = 0;
+    ASSERT_FALSE(kv_->Scan(b, e, [&](std::string_view, std::string_view) { return ++seen < 1; }));
+    EXPECT_EQ(seen, want.empty() ? 0 : 1);
+  }
+  std::vector<std::string> probes;
+  for (int i = 0; i < 40; ++i) probes.push_back(random_key(3));
+  std::vector<std::string_view> keys(probes.begin(), probes.end());
+  std::vector<std::string> values;
+  std::vector<std::error_code> results;
+  kv_->MultiGet(keys, &values, &results);
+  for (size_t i = 0; i < probes.size(); ++i) {
+    if (model.contains(probes[i])) {
+      EXPECT_FALSE(results[i]) << probes[i];
+      EXPECT_EQ(values[i], "v" + probes[i]);
+    } else {
+      EXPECT_EQ(results[i], errc::not_found) << probes[i];
+    }
+  }
+}
+
+std::unique_ptr<KvStore> OpenRocksDbWithAppendOnly(const std::string& dir, std::string prefix) {
+  RocksDbOptions options;
+  options.append_only_prefix = std::move(prefix);
+  auto kv = OpenRocksDb(dir, options);
+  EXPECT_TRUE(kv.ok()) << kv.message();
+  return std::move(kv).value();
+}
+
 INSTANTIATE_TEST_SUITE_P(
     All, KvStoreTest,
     ::testing::Values(
@@ -116,7 +184,13 @@ INSTANTIATE_TEST_SUITE_P(
                   auto kv = OpenRocksDb(dir, options);
                   EXPECT_TRUE(kv.ok()) << kv.message();
                   return std::move(kv).value();
-                }}),
+                }},
+        Factory{"rocksdb_one_family",
+                [](const std::string& dir) { return OpenRocksDbWithAppendOnly(dir, ""); }},
+        Factory{"rocksdb_append_only_p",
+                [](const std::string& dir) { return OpenRocksDbWithAppendOnly(dir, "p/"); }},
+        Factory{"rocksdb_append_only_ff",
+                [](const std::string& dir) { return OpenRocksDbWithAppendOnly(dir, "\xff"); }}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(RocksDbKvStore, DataSurvivesReopen) {
@@ -133,6 +207,47 @@ TEST(RocksDbKvStore, DataSurvivesReopen) {
   std::string v;
   ASSERT_FALSE((*kv)->Get("durable", &v));
   EXPECT_EQ(v, "yes");
+}
+
+// A store written before the append-only column family keeps those keys in the default one; the
+// first open with the prefix moves them (and reads find them there afterwards), leaving the
+// default family without them.
+TEST(RocksDbKvStore, KeysUnderTheAppendOnlyPrefixMoveToTheirFamilyOnOpen) {
+  pavilion::testing::TempDir dir;
+  std::map<std::string, std::string> written;
+  {
+    auto kv = OpenRocksDbWithAppendOnly(dir.str(), "");
+    for (int chunk = 0; chunk < 3; ++chunk) {
+      WriteBatch wb;
+      for (int i = 0; i < 20'000; ++i) {
+        std::string position(8, '\0');
+        const uint64_t p = chunk * 20'000 + i;
+        for (int b = 0; b < 8; ++b) position[7 - b] = static_cast<char>(p >> (8 * b));
+        wb.Put("b" + position, std::string(300, 'x') + position);
+        written["b" + position] = std::string(300, 'x') + position;
+      }
+      wb.Put("a/" + std::to_string(chunk), "before");
+      wb.Put("c/" + std::to_string(chunk), "after");
+      ASSERT_FALSE(kv->Write(wb, true));
+    }
+  }
+  {
+    auto kv = OpenRocksDbWithAppendOnly(dir.str(), "b");
+    std::map<std::string, std::string> seen;
+    ASSERT_FALSE(kv->Scan("b", "c", [&](std::string_view k, std::string_view v) {
+      seen.emplace(k, v);
+      return true;
+    }));
+    EXPECT_TRUE(seen == written) << seen.size() << " of " << written.size();
+    EXPECT_EQ(Keys(*kv, "", "", false).size(), written.size() + 6);
+    std::string v;
+    ASSERT_FALSE(kv->Get(written.rbegin()->first, &v));
+    EXPECT_EQ(v, written.rbegin()->second);
+  }
+  // Opened as one family again, the default family shows only what stayed in it.
+  auto one = OpenRocksDbWithAppendOnly(dir.str(), "");
+  EXPECT_EQ(Keys(*one, "", "", false),
+            (std::vector<std::string>{"a/0", "a/1", "a/2", "c/0", "c/1", "c/2"}));
 }
 
 // Files that compaction leaves behind are deleted — at once, or in the background in chunks
