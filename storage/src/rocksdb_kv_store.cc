@@ -87,18 +87,22 @@ class RocksDbKvStore final : public KvStore {
   // leaves every key in exactly one family), and compacts away what they leave behind.
   std::error_code MoveAppendOnlyKeys() {
     bool moved = false;
+    // Each chunk seeks past the last one's keys, not over the deletions they left.
+    std::string from = append_only_;
     for (;;) {
       rocksdb::WriteBatch wb;
       size_t bytes = 0;
       {
         rocksdb::ReadOptions ro;
         rocksdb::Slice upper = ToSlice(append_only_end_);
-        ro.iterate_upper_bound = &upper;
+        if (!append_only_end_.empty()) ro.iterate_upper_bound = &upper;
         std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, families_[0]));
-        for (it->Seek(ToSlice(append_only_)); it->Valid() && bytes < (16u << 20); it->Next()) {
+        for (it->Seek(from); it->Valid() && bytes < (16u << 20); it->Next()) {
           bytes += it->key().size() + it->value().size();
           wb.Put(families_[1], it->key(), it->value());
           wb.Delete(families_[0], it->key());
+          from.assign(it->key().data(), it->key().size());
+          from.push_back('\0');  // The least key after it.
         }
         if (!it->status().ok()) return FromStatus(it->status());
       }

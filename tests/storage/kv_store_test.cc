@@ -213,41 +213,44 @@ TEST(RocksDbKvStore, DataSurvivesReopen) {
 // first open with the prefix moves them (and reads find them there afterwards), leaving the
 // default family without them.
 TEST(RocksDbKvStore, KeysUnderTheAppendOnlyPrefixMoveToTheirFamilyOnOpen) {
-  pavilion::testing::TempDir dir;
-  std::map<std::string, std::string> written;
-  {
-    auto kv = OpenRocksDbWithAppendOnly(dir.str(), "");
-    for (int chunk = 0; chunk < 3; ++chunk) {
-      WriteBatch wb;
-      for (int i = 0; i < 20'000; ++i) {
-        std::string position(8, '\0');
-        const uint64_t p = chunk * 20'000 + i;
-        for (int b = 0; b < 8; ++b) position[7 - b] = static_cast<char>(p >> (8 * b));
-        wb.Put("b" + position, std::string(300, 'x') + position);
-        written["b" + position] = std::string(300, 'x') + position;
+  for (const std::string prefix : {"b", "\xff"}) {
+    SCOPED_TRACE(prefix);
+    pavilion::testing::TempDir dir;
+    std::map<std::string, std::string> written;
+    {
+      auto kv = OpenRocksDbWithAppendOnly(dir.str(), "");
+      for (int chunk = 0; chunk < 3; ++chunk) {
+        WriteBatch wb;
+        for (int i = 0; i < 20'000; ++i) {
+          std::string position(8, '\0');
+          const uint64_t p = chunk * 20'000 + i;
+          for (int b = 0; b < 8; ++b) position[7 - b] = static_cast<char>(p >> (8 * b));
+          wb.Put(prefix + position, std::string(300, 'x') + position);
+          written[prefix + position] = std::string(300, 'x') + position;
+        }
+        wb.Put("a/" + std::to_string(chunk), "before");
+        wb.Put("c/" + std::to_string(chunk), "after");
+        ASSERT_FALSE(kv->Write(wb, true));
       }
-      wb.Put("a/" + std::to_string(chunk), "before");
-      wb.Put("c/" + std::to_string(chunk), "after");
-      ASSERT_FALSE(kv->Write(wb, true));
     }
+    {
+      auto kv = OpenRocksDbWithAppendOnly(dir.str(), prefix);
+      std::map<std::string, std::string> seen;
+      ASSERT_FALSE(kv->Scan(prefix, PrefixEnd(prefix), [&](std::string_view k, std::string_view v) {
+        seen.emplace(k, v);
+        return true;
+      }));
+      EXPECT_TRUE(seen == written) << seen.size() << " of " << written.size();
+      EXPECT_EQ(Keys(*kv, "", "", false).size(), written.size() + 6);
+      std::string v;
+      ASSERT_FALSE(kv->Get(written.rbegin()->first, &v));
+      EXPECT_EQ(v, written.rbegin()->second);
+    }
+    // Opened as one family again, the default family shows only what stayed in it.
+    auto one = OpenRocksDbWithAppendOnly(dir.str(), "");
+    EXPECT_EQ(Keys(*one, "", "", false),
+              (std::vector<std::string>{"a/0", "a/1", "a/2", "c/0", "c/1", "c/2"}));
   }
-  {
-    auto kv = OpenRocksDbWithAppendOnly(dir.str(), "b");
-    std::map<std::string, std::string> seen;
-    ASSERT_FALSE(kv->Scan("b", "c", [&](std::string_view k, std::string_view v) {
-      seen.emplace(k, v);
-      return true;
-    }));
-    EXPECT_TRUE(seen == written) << seen.size() << " of " << written.size();
-    EXPECT_EQ(Keys(*kv, "", "", false).size(), written.size() + 6);
-    std::string v;
-    ASSERT_FALSE(kv->Get(written.rbegin()->first, &v));
-    EXPECT_EQ(v, written.rbegin()->second);
-  }
-  // Opened as one family again, the default family shows only what stayed in it.
-  auto one = OpenRocksDbWithAppendOnly(dir.str(), "");
-  EXPECT_EQ(Keys(*one, "", "", false),
-            (std::vector<std::string>{"a/0", "a/1", "a/2", "c/0", "c/1", "c/2"}));
 }
 
 // Files that compaction leaves behind are deleted — at once, or in the background in chunks
