@@ -559,6 +559,17 @@ class Router::Impl {
     r.body += "# HELP pavilion_store_append_seconds Time from an append to its durable answer "
               "(queue, write, sync).\n# TYPE pavilion_store_append_seconds histogram\n";
     s_.store.append_latency().Render(r.body, "pavilion_store_append_seconds", "");
+    // The storage engine's own figures (bytes on disk and in memory per column family, level-0
+    // files, compaction debt, write stalls), each name's series under one TYPE line.
+    std::map<std::string, std::string> figures;
+    for (const auto& f : s_.store.kv().Figures()) {
+      const std::string name = "pavilion_store_" + f.name;
+      figures[name] += name + (f.family.empty() ? "" : "{family=\"" + f.family + "\"}") + " " +
+                       std::to_string(f.value) + "\n";
+    }
+    for (const auto& [name, series] : figures) {
+      r.body += "# TYPE " + name + (name.ends_with("_total") ? " counter\n" : " gauge\n") + series;
+    }
     if (metrics_hook_) metrics_hook_(r.body);
     respond(std::move(r));
   }

@@ -9,6 +9,8 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <map>
 
 #include "pavilion/storage/kv_store.h"
 
@@ -203,6 +205,40 @@ class RocksDbKvStore final : public KvStore {
       if (auto ec = ScanFamilyReverse(*part, fn, &go_on); ec || !go_on) return ec;
     }
     return {};
+  }
+
+  std::vector<StoreFigure> Figures() override {
+    using P = rocksdb::DB::Properties;
+    std::vector<StoreFigure> out;
+    const auto number = [&](const char* name, rocksdb::ColumnFamilyHandle* family,
+                            const std::string& property, bool whole_store = false) {
+      uint64_t value = 0;
+      if (db_->GetIntProperty(family, property, &value)) {
+        out.push_back({name, whole_store ? "" : family->GetName(), value});
+      }
+    };
+    for (auto* family : families_) {
+      number("sst_bytes", family, P::kLiveSstFilesSize);
+      number("memtable_bytes", family, P::kCurSizeAllMemTables);
+      if (std::string files; db_->GetProperty(family, P::kNumFilesAtLevelPrefix + "0", &files)) {
+        out.push_back(
+            {"level0_files", family->GetName(), std::strtoull(files.c_str(), nullptr, 10)});
+      }
+      number("pending_compaction_bytes", family, P::kEstimatePendingCompactionBytes);
+      std::map<std::string, std::string> stats;
+      if (!db_->GetMapProperty(family, P::kCFStats, &stats)) continue;
+      for (const auto& [figure, key] :
+           {std::pair{"write_stops_total", "io_stalls.total_stop"},
+            std::pair{"write_slowdowns_total", "io_stalls.total_slowdown"}}) {
+        if (auto it = stats.find(key); it != stats.end()) {
+          out.push_back({figure, family->GetName(),
+                         static_cast<uint64_t>(std::strtod(it->second.c_str(), nullptr))});
+        }
+      }
+    }
+    number("block_cache_bytes", families_[0], P::kBlockCacheUsage, /*whole_store=*/true);
+    number("write_stopped", families_[0], P::kIsWriteStopped, /*whole_store=*/true);
+    return out;
   }
 
  private:

@@ -251,6 +251,24 @@ void EndToEnd(Pavilion& server) {
     }
     return true;
   })) << metrics;
+  // The storage engine's figures: the log's blocks in their column family, the rest in the
+  // default one, each name typed once.
+  const auto figure = [&](const std::string& series) -> int64_t {
+    const size_t at = metrics.find("\n" + series + " ");
+    return at == std::string::npos ? -1 : std::stoll(metrics.substr(at + series.size() + 2));
+  };
+  for (const char* family : {"default", "append_only"}) {
+    const std::string f = std::string("{family=\"") + family + "\"}";
+    EXPECT_GT(figure("pavilion_store_memtable_bytes" + f), 0) << family;
+    EXPECT_GE(figure("pavilion_store_sst_bytes" + f), 0) << family;
+    EXPECT_GE(figure("pavilion_store_level0_files" + f), 0) << family;
+    EXPECT_GE(figure("pavilion_store_pending_compaction_bytes" + f), 0) << family;
+    EXPECT_EQ(figure("pavilion_store_write_stops_total" + f), 0) << family;
+  }
+  EXPECT_EQ(figure("pavilion_store_write_stopped"), 0);
+  EXPECT_GT(figure("pavilion_store_block_cache_bytes"), 0);
+  EXPECT_NE(metrics.find("# TYPE pavilion_store_write_slowdowns_total counter\n"), std::string::npos);
+  EXPECT_NE(metrics.find("# TYPE pavilion_store_sst_bytes gauge\n"), std::string::npos);
 }
 
 TEST(Integration, EndToEndOnTheEmbeddedLog) {

@@ -67,6 +67,15 @@ class WriteBatch {
   size_t bytes_ = 0;
 };
 
+// One figure about the store's engine, for monitoring (`GET /metrics`): what it measures (a
+// name ending in `_total` counts since the store opened; any other is a value now), the part of
+// the store it describes (RocksDB: the column family; empty: the whole store) and its value.
+struct StoreFigure {
+  std::string name;
+  std::string family;
+  uint64_t value = 0;
+};
+
 // Called for each key in a scan; return false to stop.
 using ScanFn = std::function<bool(std::string_view key, std::string_view value)>;
 
@@ -92,6 +101,13 @@ class KvStore {
   // Visits keys in [begin, end) in descending order.
   [[nodiscard]] virtual std::error_code ScanReverse(std::string_view begin, std::string_view end,
                                                     const ScanFn& fn) = 0;
+  // The engine's figures now. RocksDB, per column family: bytes in live files (`sst_bytes`) and
+  // in memtables (`memtable_bytes`), level-0 files (`level0_files`), bytes compaction has yet to
+  // rewrite (`pending_compaction_bytes`), writes it stopped and slowed down since it opened
+  // (`write_stops_total`, `write_slowdowns_total`); for the whole store, the block cache's use
+  // (`block_cache_bytes`) and whether writes are stopped now (`write_stopped`, 1 or 0). Other
+  // stores have none.
+  virtual std::vector<StoreFigure> Figures() { return {}; }
 };
 
 // The smallest key greater than every key that starts with `prefix`.
