@@ -146,7 +146,7 @@ std::string_view Router::OpenApiDocument() {
   },
   "paths": {
     "/healthz": {"get": {"summary": "Liveness", "responses": {"200": {"description": "ok"}}}},
-    "/metrics": {"get": {"summary": "Prometheus metrics: requests and latency by route, events appended, event store sync and append latency, projection lag, the storage engine's bytes on disk and in memory, level-0 files, compaction debt and write stalls per column family", "responses": {"200": {"description": "text/plain"}}}},
+    "/metrics": {"get": {"summary": "Prometheus metrics: requests and latency by route, events appended, event store sync and append latency, projection lag, the storage engine's bytes on disk and in memory, level-0 files, compaction debt and write stalls per column family, flushes and compactions running", "responses": {"200": {"description": "text/plain"}}}},
     "/v1/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3"}}}},
     "/v1/sellers": {"post": {"summary": "Register a seller (operator). The answer carries the seller's token, shown once.",
       "security": [{"bearer": []}],

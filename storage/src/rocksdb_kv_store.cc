@@ -238,6 +238,8 @@ class RocksDbKvStore final : public KvStore {
     }
     number("block_cache_bytes", families_[0], P::kBlockCacheUsage, /*whole_store=*/true);
     number("write_stopped", families_[0], P::kIsWriteStopped, /*whole_store=*/true);
+    number("flushes_running", families_[0], P::kNumRunningFlushes, /*whole_store=*/true);
+    number("compactions_running", families_[0], P::kNumRunningCompactions, /*whole_store=*/true);
     return out;
   }
 

@@ -266,6 +266,8 @@ void EndToEnd(Pavilion& server) {
     EXPECT_EQ(figure("pavilion_store_write_stops_total" + f), 0) << family;
   }
   EXPECT_EQ(figure("pavilion_store_write_stopped"), 0);
+  EXPECT_GE(figure("pavilion_store_flushes_running"), 0);
+  EXPECT_GE(figure("pavilion_store_compactions_running"), 0);
   EXPECT_GT(figure("pavilion_store_block_cache_bytes"), 0);
   EXPECT_NE(metrics.find("# TYPE pavilion_store_write_slowdowns_total counter\n"), std::string::npos);
   EXPECT_NE(metrics.find("# TYPE pavilion_store_sst_bytes gauge\n"), std::string::npos);

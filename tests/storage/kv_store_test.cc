@@ -281,6 +281,8 @@ TEST(RocksDbKvStore, FiguresDescribeEachColumnFamily) {
       EXPECT_EQ(find(figures, "write_slowdowns_total", family), 0) << family;
     }
     EXPECT_EQ(find(figures, "write_stopped", ""), 0);
+    EXPECT_GE(find(figures, "flushes_running", ""), 0);
+    EXPECT_GE(find(figures, "compactions_running", ""), 0);
     EXPECT_GE(find(figures, "block_cache_bytes", ""), 0);
   }
   // Reopened, the log's replay wrote each family's memtable to a level-0 file.

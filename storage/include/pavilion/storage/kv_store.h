@@ -105,7 +105,8 @@ class KvStore {
   // in memtables (`memtable_bytes`), level-0 files (`level0_files`), bytes compaction has yet to
   // rewrite (`pending_compaction_bytes`), writes it stopped and slowed down since it opened
   // (`write_stops_total`, `write_slowdowns_total`); for the whole store, the block cache's use
-  // (`block_cache_bytes`) and whether writes are stopped now (`write_stopped`, 1 or 0). Other
+  // (`block_cache_bytes`), whether writes are stopped now (`write_stopped`, 1 or 0) and the
+  // flushes and compactions running now (`flushes_running`, `compactions_running`). Other
   // stores have none.
   virtual std::vector<StoreFigure> Figures() { return {}; }
 };
