@@ -253,6 +253,28 @@ TEST(RocksDbKvStore, KeysUnderTheAppendOnlyPrefixMoveToTheirFamilyOnOpen) {
   }
 }
 
+// A move cut short (a crash between two of its batches) leaves some of the keys in each family;
+// the next open finishes it, and reads see every key once.
+TEST(RocksDbKvStore, AnInterruptedMoveIsFinishedByTheNextOpen) {
+  pavilion::testing::TempDir dir;
+  const auto write = [&](const std::string& prefix, int from, int to) {
+    auto kv = OpenRocksDbWithAppendOnly(dir.str(), prefix);
+    WriteBatch wb;
+    for (int i = from; i < to; ++i) wb.Put("b" + std::to_string(100000 + i), std::to_string(i));
+    ASSERT_FALSE(kv->Write(wb, true));
+  };
+  write("", 0, 500);    // The old layout: all in the default family.
+  write("b", 500, 1000);  // Opening with the prefix moves those, and writes these to its family.
+  write("", 1000, 1500);  // As a move that stopped after its first batch would leave them.
+  auto kv = OpenRocksDbWithAppendOnly(dir.str(), "b");
+  const auto keys = Keys(*kv, "", "", false);
+  ASSERT_EQ(keys.size(), 1500u);
+  for (int i = 0; i < 1500; ++i) EXPECT_EQ(keys[i], "b" + std::to_string(100000 + i));
+  EXPECT_EQ(Keys(*kv, "b", "c", true).front(), "b101499");
+  kv.reset();
+  EXPECT_TRUE(Keys(*OpenRocksDbWithAppendOnly(dir.str(), ""), "", "", false).empty());
+}
+
 // The engine's figures for monitoring: per column family, and for the whole store.
 TEST(RocksDbKvStore, FiguresDescribeEachColumnFamily) {
   pavilion::testing::TempDir dir;
