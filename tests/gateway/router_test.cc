@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "../support/in_process.h"
+#include "../support/metrics.h"
 #include "pavilion/gateway/identity.h"
 #include "pavilion/gateway/router.h"
 #include "../../gateway/src/signature.h"
@@ -575,10 +576,7 @@ TEST_F(RouterTest, MetricsCountRequestsAndEvents) {
 
 // The event store's sync and append latencies are histograms; each event append adds one to both.
 TEST_F(RouterTest, MetricsShowTheStoresSyncAndAppendLatency) {
-  auto count = [](const std::string& body, const std::string& series) -> int64_t {
-    const size_t at = body.find(series + " ");
-    return at == std::string::npos ? -1 : std::stoll(body.substr(at + series.size() + 1));
-  };
+  const auto count = pavilion::testing::MetricValue;
   const std::string before = Call("GET", "/metrics").body;
   const int64_t syncs = count(before, "pavilion_store_sync_seconds_count");
   const int64_t appends = count(before, "pavilion_store_append_seconds_count");

@@ -23,6 +23,7 @@
 
 #include "../support/child_process.h"
 #include "../support/http_client.h"
+#include "../support/metrics.h"
 #include "../support/temp_dir.h"
 #include "pavilion/events/clock.h"
 
@@ -253,9 +254,8 @@ void EndToEnd(Pavilion& server) {
   })) << metrics;
   // The storage engine's figures: the log's blocks in their column family, the rest in the
   // default one, each name typed once.
-  const auto figure = [&](const std::string& series) -> int64_t {
-    const size_t at = metrics.find("\n" + series + " ");
-    return at == std::string::npos ? -1 : std::stoll(metrics.substr(at + series.size() + 2));
+  const auto figure = [&](const std::string& series) {
+    return pavilion::testing::MetricValue(metrics, series);
   };
   for (const char* family : {"default", "append_only"}) {
     const std::string f = std::string("{family=\"") + family + "\"}";
