@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include <future>
+#include <optional>
 #include <random>
 
 namespace pavilion::events {
@@ -526,6 +527,18 @@ Result<std::vector<Envelope>> EventStore::ReadStream(std::string_view stream_id,
   std::vector<Envelope> out;
   std::error_code inner;
   const uint64_t limit = head();  // Written events past it are not durable yet.
+  if (max == 1) {  // One version: looked up by its key (a filter answers), not scanned for.
+    std::string pos;
+    auto ec = kv_.Get(StreamKey(stream_id, from_version), &pos);
+    if (ec == storage::errc::not_found) return out;
+    if (ec) return ec;
+    if (pos.size() != 8) return errc::corrupt_event;
+    if (GetFixed64BE(pos) > limit) return out;
+    auto env = ReadAt(GetFixed64BE(pos));
+    if (!env.ok()) return env.error();
+    out.push_back(std::move(env).value());
+    return out;
+  }
   auto ec = kv_.Scan(StreamKey(stream_id, from_version), storage::PrefixEnd(prefix),
                      [&](std::string_view, std::string_view pos) {
                        if (GetFixed64BE(pos) > limit) return false;
@@ -543,18 +556,47 @@ Result<std::vector<Envelope>> EventStore::ReadStream(std::string_view stream_id,
 }
 
 Result<Envelope> EventStore::ReadAt(uint64_t position) const {
-  Result<Envelope> found = errc::corrupt_event;  // The index names an event no block holds.
-  auto ec = kv_.ScanReverse("b", BlockKey(position + 1), [&](std::string_view key,
-                                                           std::string_view block) {
-    ForEachInBlock(GetFixed64BE(key.substr(1)), block, [&](uint64_t p, std::string_view bytes) {
+  {
+    // The last events written are kept decoded: a stream read of recent events (an order just
+    // placed, rebuilt from its events) needs no block read.
+    std::lock_guard lock(recent_mu_);
+    if (position >= recent_first_ && position - recent_first_ < recent_.size()) {
+      return *recent_[position - recent_first_];
+    }
+  }
+  // Finds `position` in the block that starts at `first`; nullopt if the block ends before it.
+  auto in_block = [position](uint64_t first, std::string_view block) {
+    std::optional<Result<Envelope>> found;
+    ForEachInBlock(first, block, [&](uint64_t p, std::string_view bytes) {
       if (p < position) return true;
       if (p == position) found = DecodeEnvelope(bytes);
       return false;
     });
+    return found;
+  };
+  {
+    // Reads of older events come in runs through the log (the orders due for a timeout, in the
+    // order they were reserved): the last block read answers most of them.
+    std::lock_guard lock(block_mu_);
+    if (block_first_ != 0 && position >= block_first_) {
+      if (auto hit = in_block(block_first_, block_)) return *hit;
+    }
+  }
+  uint64_t first = 0;
+  std::string block;
+  auto ec = kv_.ScanReverse("b", BlockKey(position + 1), [&](std::string_view key,
+                                                           std::string_view bytes) {
+    first = GetFixed64BE(key.substr(1));
+    block.assign(bytes);
     return false;
   });
   if (ec) return ec;
-  return found;
+  auto found = first != 0 ? in_block(first, block) : std::nullopt;
+  if (!found) return errc::corrupt_event;  // The index names an event no block holds.
+  std::lock_guard lock(block_mu_);
+  block_first_ = first;
+  block_.swap(block);
+  return *found;
 }
 
 uint64_t EventStore::Limit(Upto upto) const {

@@ -91,6 +91,51 @@ TEST(Codec, RejectsTrailingBytesAndHugeCounts) {
   EXPECT_EQ(Decode<schema::OrderPlaced>(huge).error(), errc::corrupt_event);
 }
 
+// A field added later: values stored before it decode with the field at its default, values
+// with it round-trip, and a cut inside it is still corrupt.
+struct Before {
+  std::string id;
+  int64_t due = 0;
+  template <class V>
+  void Fields(V& v) {
+    v(id), v(due);
+  }
+};
+struct After {
+  std::string id;
+  int64_t due = 0;
+  int64_t since = 7;  // Not 0, to tell "left at its default" from "decoded as 0".
+  std::string note;
+  template <class V>
+  void Fields(V& v) {
+    v(id), v(due), v(Added(since)), v(Added(note));
+  }
+};
+
+TEST(Codec, AddedFieldsAreOptionalAtTheEnd) {
+  const std::string old_bytes = Encode(Before{"ord_1", -42});
+  auto old = Decode<After>(old_bytes);
+  ASSERT_TRUE(old.ok());
+  EXPECT_EQ(old->id, "ord_1");
+  EXPECT_EQ(old->due, -42);
+  EXPECT_EQ(old->since, 7);
+  EXPECT_EQ(old->note, "");
+  const std::string new_bytes = Encode(After{"ord_1", -42, 1'700'000'000'000'000, "late"});
+  auto now = Decode<After>(new_bytes);
+  ASSERT_TRUE(now.ok());
+  EXPECT_EQ(now->since, 1'700'000'000'000'000);
+  EXPECT_EQ(now->note, "late");
+  // Every cut is either exactly where a field ends (an older shape, fields after it at their
+  // defaults) or corrupt.
+  for (size_t n = 0; n < new_bytes.size(); ++n) {
+    auto cut = Decode<After>(new_bytes.substr(0, n));
+    const bool boundary = n == old_bytes.size() || n == old_bytes.size() + 8;  // since: 8 bytes.
+    EXPECT_EQ(cut.ok(), boundary) << n;
+  }
+  // An older build reading the newer shape sees trailing bytes: corrupt, never misread.
+  EXPECT_FALSE(Decode<Before>(new_bytes).ok());
+}
+
 TEST(Codec, Crc32cMatchesTheStandardCheckValue) {
   EXPECT_EQ(Crc32c("123456789"), 0xE3069283u);
   EXPECT_EQ(Crc32c(""), 0u);

@@ -202,6 +202,47 @@ TEST_P(EventStoreTest, EventsInBlocksReadFromAnyPosition) {
   EXPECT_EQ((*odd)[2].position, 601u);
 }
 
+// One version at a time (a key lookup, then the event from memory or from its block — the last
+// block read is kept, so runs through the log reuse it): every version, forwards, backwards and
+// jumping between blocks, before and after a reopen; a version not written yet is no event.
+TEST_P(EventStoreTest, SingleVersionsReadFromMemoryOrAnyBlock) {
+  auto store = Open(kv_);
+  std::vector<NewEvent> big;
+  for (int i = 0; i < 600; ++i) big.push_back(Ev(i % 3 ? "many" : "few", kAnyVersion, std::to_string(i)));
+  ASSERT_TRUE(store->AppendAndWait(Req(std::move(big))).ok());
+  auto payloads = [](const std::string& stream) {
+    std::vector<std::string> out;  // Version v at out[v - 1].
+    for (int i = 0; i < 600; ++i) {
+      if ((i % 3 ? "many" : "few") == stream) out.push_back(std::to_string(i));
+    }
+    return out;
+  };
+  for (int round = 0; round < 2; ++round) {  // In memory, then from blocks after a reopen.
+    for (const std::string stream : {"many", "few"}) {
+      const auto want = payloads(stream);
+      std::vector<uint64_t> order;
+      for (uint64_t v = 1; v <= want.size(); ++v) order.push_back(v);
+      for (uint64_t v = want.size(); v >= 1; --v) order.push_back(v);
+      for (uint64_t v = 1; v <= want.size(); v += 97) order.push_back(v);
+      for (uint64_t v : order) {
+        auto one = store->ReadStream(stream, v, 1);
+        ASSERT_TRUE(one.ok());
+        ASSERT_EQ(one->size(), 1u) << stream << " " << v;
+        EXPECT_EQ((*one)[0].payload, want[v - 1]) << stream << " " << v;
+        EXPECT_EQ((*one)[0].stream_version, v);
+      }
+      auto past = store->ReadStream(stream, want.size() + 1, 1);
+      ASSERT_TRUE(past.ok());
+      EXPECT_TRUE(past->empty());
+    }
+    auto nobody = store->ReadStream("nobody", 1, 1);
+    ASSERT_TRUE(nobody.ok());
+    EXPECT_TRUE(nobody->empty());
+    store.reset();
+    store = Open(kv_);
+  }
+}
+
 // Logs from before blocks kept one "e"+position key per event; opening folds them into blocks
 // and every read sees the same events.
 TEST_P(EventStoreTest, SingleEventKeysOfOlderLogsAreFoldedIntoBlocks) {

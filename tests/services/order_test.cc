@@ -807,5 +807,124 @@ TEST(Orders, PlacedOrderIsItsEventUntilTheCatalogAnswers) {
   EXPECT_EQ(History(p, id), (std::vector<std::string>{"order.placed", "order.reserved"}));
 }
 
+// A reserved order is its two events (order.placed, order.reserved) until it next changes: no
+// record is written, and what is read back — after a restart too — is exactly the order the
+// placement answered with. The first change writes the record.
+TEST(Orders, ReservedOrderIsItsEventsUntilItNextChanges) {
+  storage::MemoryKvStore kv;
+  events::ManualClock clock;
+  clock.Set(1'700'000'000'000'000);
+  auto record = [&](const std::string& id) {
+    std::string bytes;
+    return !kv.Get("ord/o/" + id, &bytes);
+  };
+  std::string id, rejected_id, qin_id;
+  std::string answered;  // The placement's answer, encoded: every field.
+  {
+    InProcess p(&kv, &clock);
+    auto qin = p.Seller("140430");
+    auto guzhang = p.Seller("433126", "poor_household");
+    qin_id = qin.id;
+    auto millet = p.Product(qin.id, 2990, 10);
+    auto tea = p.Product(guzhang.id, 16800, 10);
+    auto vinegar = p.Product(qin.id, 1890, 10);
+    clock.Advance(1234);
+    auto o = p.Order("shp_1", {{millet.sku_ids[0], 1}, {tea.sku_ids[0], 1}, {vinegar.sku_ids[0], 2}});
+    ASSERT_TRUE(o.ok()) << o.message();
+    ASSERT_EQ(o->status, "pending_payment");
+    ASSERT_EQ(o->sub_orders.size(), 2u);
+    id = o->id;
+    answered = events::Encode(*o);
+    auto no = p.Order("shp_1", {{tea.sku_ids[0], 11}});
+    ASSERT_TRUE(no.ok());
+    ASSERT_EQ(no->status, "rejected");
+    rejected_id = no->id;
+    p.Settle();
+    EXPECT_FALSE(record(id));
+    EXPECT_TRUE(record(rejected_id));  // order.rejected does not carry the lines' details.
+    EXPECT_EQ(events::Encode(p.Get(id).value()), answered);
+  }
+  clock.Advance(kMinute);
+  {
+    InProcess p(&kv, &clock);
+    auto got = p.Get(id);
+    ASSERT_TRUE(got.ok()) << got.message();
+    EXPECT_EQ(events::Encode(*got), answered);
+    auto listed = testing::Await<order::OrderPage>(
+        [&](auto d) { p.orders->List({"shp_1", "", "pending_payment", "", 10}, d); });
+    ASSERT_TRUE(listed.ok());
+    ASSERT_EQ(listed->orders.size(), 1u);
+    EXPECT_EQ(events::Encode(listed->orders[0]), answered);
+    auto mine = testing::Await<order::OrderPage>(
+        [&](auto d) { p.orders->List({"", qin_id, "", "", 10}, d); });
+    ASSERT_TRUE(mine.ok());
+    ASSERT_EQ(mine->orders.size(), 1u);
+    EXPECT_EQ(mine->orders[0].sub_orders.size(), 1u);
+    EXPECT_EQ(mine->orders[0].total, Fen(2990 + 2 * 1890));
+    auto paid = p.Do([&](auto d) { p.orders->Pay(id, Shopper("shp_1"), d); });
+    ASSERT_TRUE(paid.ok()) << paid.message();
+    EXPECT_EQ(paid->status, "paid");
+    p.Settle();
+    EXPECT_TRUE(record(id));
+    answered = events::Encode(*paid);
+  }
+  InProcess p(&kv, &clock);
+  EXPECT_EQ(events::Encode(p.Get(id).value()), answered);
+  EXPECT_EQ(History(p, id), (std::vector<std::string>{"order.placed", "order.reserved", "order.paid"}));
+}
+
+// The catalog's answers to one order's lines may reach the order service in two batches: the
+// first writes a record of the lines answered so far, the decision removes it again.
+TEST(Orders, RecordOfSomeLinesGoesWhenTheOrderIsReserved) {
+  storage::MemoryKvStore kv;
+  events::ManualClock clock;
+  auto store = events::EventStore::Open(kv, clock).value();
+  order::OrderService orders(*store, {});
+  events::EmbeddedSource source(*store, orders.worker(), orders.processor());
+  source.Start();
+  const std::string id = orders.Place({"shp_1", {{"sku_a", 1}, {"sku_b", 2}}, ""},
+                                      [](Result<order::Order>) {});
+  auto answer = [&](uint32_t line, std::string sku, std::string seller, int64_t price) {
+    events::AppendRequest request;
+    request.events.push_back(
+        {sku, events::kAnyVersion, std::string(schema::StockReserved::kType),
+         events::Encode(schema::StockReserved{id, line, sku, "prd_" + sku, seller, "140430",
+                                              line + 1, Fen(price), 5, {}}),
+         id, "", 1});
+    ASSERT_TRUE(store->AppendAndWait(std::move(request)).ok());
+  };
+  auto wait_until = [&](auto done) {
+    for (int i = 0; i < 2000 && !done(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return done();
+  };
+  auto get = [&] {
+    return testing::Await<order::Order>([&](auto d) { orders.Get(id, kOperator, d); });
+  };
+  auto has_record = [&] {
+    std::string bytes;
+    return !kv.Get("ord/o/" + id, &bytes);
+  };
+  ASSERT_TRUE(wait_until([&] { return get().ok(); }));
+  answer(0, "sku_a", "sel_1", 100);
+  ASSERT_TRUE(wait_until([&] { return has_record(); }));
+  EXPECT_EQ(get()->lines[0].status, "reserved");
+  EXPECT_EQ(get()->status, "pending");
+  answer(1, "sku_b", "sel_2", 250);
+  ASSERT_TRUE(wait_until([&] { return get()->status == "pending_payment" && !has_record(); }));
+  auto decided = get();
+  EXPECT_EQ(decided->total, Fen(100 + 2 * 250));
+  ASSERT_EQ(decided->sub_orders.size(), 2u);
+  EXPECT_EQ(decided->sub_orders[1].seller_id, "sel_2");
+  EXPECT_EQ(decided->sub_orders[1].lines, (std::vector<uint32_t>{1}));
+  source.Stop();
+  // Rebuilt from its events by another service on the same store: the same order.
+  order::OrderService again(*store, {});
+  auto rebuilt = testing::Await<order::Order>([&](auto d) { again.Get(id, kOperator, d); });
+  ASSERT_TRUE(rebuilt.ok()) << rebuilt.message();
+  EXPECT_EQ(events::Encode(*rebuilt), events::Encode(*decided));
+}
+
 }  // namespace
 }  // namespace pavilion

@@ -76,6 +76,7 @@ class OrderService::Impl final : public events::Processor {
   struct Entry {
     Order order;
     int inflight = 0;  // Commits of it not yet durable.
+    bool recorded = false;  // The store has (or a commit in flight writes) an ord/o record of it.
     std::vector<std::function<void(Result<Order>)>> waiters;  // Placements awaiting the outcome.
   };
 
@@ -176,30 +177,58 @@ class OrderService::Impl final : public events::Processor {
     return order;
   }
 
-  Result<Order> Load(const std::string& id) {
+  // The order's record, or without one its events; `recorded` tells which.
+  Result<Order> Load(const std::string& id, bool* recorded = nullptr) {
+    if (recorded != nullptr) *recorded = false;
     std::string bytes;
     if (auto ec = store_.kv().Get(OrderKey(id), &bytes); ec == storage::errc::not_found) {
-      return Placed(id);
+      return FromEvents(id);
     } else if (ec) {
       return {svc_errc::internal, "reading the order failed"};
     }
     auto order = events::Decode<Order>(bytes);
     if (!order.ok()) return {svc_errc::internal, "stored order is corrupt"};
+    if (recorded != nullptr) *recorded = true;
     return order;
   }
 
-  // An order without a record: placed, and not yet answered by the catalog. Rebuilt from its
-  // order.placed event, stamped with the event's time.
-  Result<Order> Placed(const std::string& id) {
-    auto history = store_.ReadStream(id, 1, 1);
-    if (!history.ok()) return {svc_errc::internal, "reading the order's events failed"};
-    if (history->empty() || history->front().type != schema::OrderPlaced::kType) {
+  // An order without a record: reserved and unchanged since (rebuilt from its order.reserved
+  // event alone, which carries every line), or placed and not yet answered by the catalog
+  // (from its order.placed event, stamped with the event's time). Every later change writes the
+  // record.
+  Result<Order> FromEvents(const std::string& id) {
+    auto second = store_.ReadStream(id, 2, 1);
+    if (!second.ok()) return {svc_errc::internal, "reading the order's events failed"};
+    if (!second->empty()) {
+      const events::Envelope& e = second->front();
+      auto r = e.type == schema::OrderReserved::kType
+                   ? events::Decode<schema::OrderReserved>(e.payload)
+                   : Result<schema::OrderReserved>(events::errc::corrupt_event);
+      PlaceOrderInput in{r.ok() ? r->shopper_id : "", {}, ""};
+      bool fits = r.ok() && r->placed_micros != 0;
+      if (fits) {
+        in.items.resize(r->lines.size());
+        for (const auto& line : r->lines) {
+          if (line.line >= in.items.size()) fits = false;
+          if (fits) in.items[line.line] = {line.sku_id, line.quantity};
+        }
+      }
+      Order order;
+      if (fits) order = Pending(id, in, RequestHash(in), r->placed_micros);
+      if (!fits || !ApplyReserved(order, *r)) {
+        return {svc_errc::internal, "order " + id + " has no record and its events do not rebuild it"};
+      }
+      return order;
+    }
+    auto first = store_.ReadStream(id, 1, 1);
+    if (!first.ok()) return {svc_errc::internal, "reading the order's events failed"};
+    if (first->empty() || first->front().type != schema::OrderPlaced::kType) {
       return {svc_errc::not_found, "no order " + id};
     }
-    auto placed = events::Decode<schema::OrderPlaced>(history->front().payload);
+    auto placed = events::Decode<schema::OrderPlaced>(first->front().payload);
     if (!placed.ok()) return {svc_errc::internal, "stored order is corrupt"};
     PlaceOrderInput in{placed->shopper_id, std::move(placed->items), ""};
-    return Pending(id, in, RequestHash(in), history->front().time_micros);
+    return Pending(id, in, RequestHash(in), first->front().time_micros);
   }
 
   Result<Order> Get(const std::string& id, const Actor& who) {
@@ -648,8 +677,8 @@ class OrderService::Impl final : public events::Processor {
   }
 
   // For an order found under the id a keyed request derives: the id already stands for
-  // (shopper, key), so the key itself is not compared (an order rebuilt from its order.placed
-  // event, see Placed, does not know it).
+  // (shopper, key), so the key itself is not compared (an order rebuilt from its events, see
+  // FromEvents, does not know it).
   static bool SameRequest(const Order& o, const PlaceOrderInput& in, uint64_t hash) {
     return o.shopper_id == in.shopper_id && o.request_hash == hash;
   }
@@ -724,9 +753,12 @@ class OrderService::Impl final : public events::Processor {
   // The order as the service knows it now (possibly ahead of the store), loaded into the cache.
   Order* Find(const std::string& id) {
     if (auto it = orders_.find(id); it != orders_.end()) return &it->second.order;
-    auto stored = Load(id);
+    bool recorded = false;
+    auto stored = Load(id, &recorded);
     if (!stored.ok()) return nullptr;
-    return &(orders_[id].order = std::move(stored).value());
+    Entry& entry = orders_[id];
+    entry.recorded = recorded;
+    return &(entry.order = std::move(stored).value());
   }
 
   bool Dirty(const std::string& id) const {
@@ -752,9 +784,17 @@ class OrderService::Impl final : public events::Processor {
 
   // Commit without the append: for the processor, whose source appends every transaction of a
   // batch of events together with its checkpoint (one write for many orders' answers).
-  void Stage(const std::string& id, events::Transaction& tx) {
+  // Without `record` the order is what its events say (just reserved: FromEvents rebuilds it
+  // from order.placed and order.reserved), so it gets no record — one key and one encoding
+  // fewer per order —, and one written with an earlier answer of some of its lines goes.
+  void Stage(const std::string& id, events::Transaction& tx, bool record = true) {
     Entry& entry = orders_.at(id);
-    tx.state().Put(OrderKey(id), events::Encode(entry.order));
+    if (record) {
+      tx.state().Put(OrderKey(id), events::Encode(entry.order));
+    } else if (entry.recorded) {
+      tx.state().Delete(OrderKey(id));
+    }
+    entry.recorded = record;
     Track(id, entry, tx);
   }
 
@@ -822,7 +862,7 @@ class OrderService::Impl final : public events::Processor {
     bool all_answered = std::all_of(order->lines.begin(), order->lines.end(),
                                     [](const OrderLine& l) { return l.status != "pending"; });
     if (all_answered) Decide(*order, tx);
-    Stage(order_id, tx);
+    Stage(order_id, tx, /*record=*/!all_answered || order->status != "pending_payment");
   }
 
   void Decide(Order& order, events::Transaction& tx) {
@@ -840,20 +880,22 @@ class OrderService::Impl final : public events::Processor {
       return;
     }
     // Split by seller, in the order sellers first appear.
-    order.status = "pending_payment";
-    order.pay_deadline_micros = order.updated_micros + options_.payment_timeout_micros;
     std::map<std::string, size_t> by_seller;
     std::set<std::string> distributors;
-    schema::OrderReserved reserved{order.id, order.shopper_id, Fen(0), {}, {}, order.pay_deadline_micros};
+    schema::OrderReserved reserved{order.id,
+                                   order.shopper_id,
+                                   Fen(0),
+                                   {},
+                                   {},
+                                   order.updated_micros + options_.payment_timeout_micros,
+                                   order.created_micros,
+                                   order.updated_micros};
     for (uint32_t i = 0; i < order.lines.size(); ++i) {
       const OrderLine& l = order.lines[i];
-      auto [it, fresh] = by_seller.emplace(l.seller_id, order.sub_orders.size());
+      auto [it, fresh] = by_seller.emplace(l.seller_id, reserved.sub_orders.size());
       if (fresh) {
-        SubOrder s;
-        s.id = order.id + "-s" + std::to_string(order.sub_orders.size() + 1);
-        s.seller_id = l.seller_id;
-        s.status = "pending_payment";
-        order.sub_orders.push_back(std::move(s));
+        reserved.sub_orders.push_back(
+            {order.id + "-s" + std::to_string(reserved.sub_orders.size() + 1), l.seller_id, Fen(0)});
         tx.state().Put(IndexKey("seller", l.seller_id, order.created_micros, order.id), "");
       }
       // The distributors whose listings sold this line see the order too (read only).
@@ -862,18 +904,48 @@ class OrderService::Impl final : public events::Processor {
           tx.state().Put(IndexKey("seller", c.seller_id, order.created_micros, order.id), "");
         }
       }
-      SubOrder& s = order.sub_orders[it->second];
-      s.lines.push_back(i);
-      s.total += l.amount;
-      order.total += l.amount;
+      reserved.sub_orders[it->second].total += l.amount;
+      reserved.total += l.amount;
       reserved.lines.push_back(PricedLine(order, i));
     }
-    for (const auto& s : order.sub_orders) {
-      reserved.sub_orders.push_back({s.id, s.seller_id, s.total});
-    }
-    reserved.total = order.total;
+    ApplyReserved(order, reserved);
     tx.state().Put(DueKey(order.pay_deadline_micros, "pay", order.id), "");
     tx.Emit(order.id, events::kAnyVersion, reserved);
+  }
+
+  // What order.reserved makes of the order placed: Decide's state, and what FromEvents
+  // rebuilds while the order has no record. False if the event does not fit the order.
+  static bool ApplyReserved(Order& order, const schema::OrderReserved& r) {
+    order.status = "pending_payment";
+    if (r.placed_micros != 0) order.created_micros = r.placed_micros;
+    if (r.reserved_micros != 0) order.updated_micros = r.reserved_micros;
+    order.pay_deadline_micros = r.pay_deadline_micros;
+    order.total = r.total;
+    for (const auto& p : r.lines) {
+      if (p.line >= order.lines.size()) return false;
+      OrderLine& l = order.lines[p.line];
+      if (l.status == "reserved") continue;  // Decide's own lines: answered already.
+      l.status = "reserved";
+      l.product_id = p.product_id;
+      l.seller_id = p.seller_id;
+      l.place_code = p.place_code;
+      l.unit_price = p.unit_price;
+      l.amount = p.amount;
+      l.distribution = p.distribution;
+    }
+    order.sub_orders.clear();
+    for (const auto& info : r.sub_orders) {
+      SubOrder s;
+      s.id = info.sub_id;
+      s.seller_id = info.seller_id;
+      s.status = "pending_payment";
+      s.total = info.total;
+      for (uint32_t i = 0; i < order.lines.size(); ++i) {
+        if (order.lines[i].seller_id == s.seller_id) s.lines.push_back(i);
+      }
+      order.sub_orders.push_back(std::move(s));
+    }
+    return true;
   }
 
   static schema::PricedLine PricedLine(const Order& o, uint32_t i) {

@@ -70,6 +70,20 @@ std::string Hex64(uint64_t v);
 std::string HexEncode(std::string_view bytes);
 bool HexDecode(std::string_view hex, std::string* bytes);
 
+// A field added to a type after values of it were stored, at the end of its Fields():
+// `v(pay_deadline_micros), v(Added(placed_micros))`. Always written; read only when the input
+// has more, so a value stored before the field existed decodes with it at its default. Only for
+// a type encoded on its own (an event's payload, a record), never inside a vector or another
+// type: there the next value's bytes would follow.
+template <typename T>
+struct AddedField {
+  T& value;
+};
+template <typename T>
+AddedField<T> Added(T& value) {
+  return {value};
+}
+
 class Writer {
  public:
   explicit Writer(std::string& out) : out_(out) {}
@@ -93,6 +107,10 @@ class Writer {
   void operator()(const std::vector<T>& items) {
     PutVarint(out_, items.size());
     for (const auto& item : items) (*this)(item);
+  }
+  template <typename T>
+  void operator()(AddedField<T> field) {
+    (*this)(field.value);
   }
   template <typename T>
     requires requires(T& t, Writer& w) { t.Fields(w); }
@@ -144,6 +162,10 @@ class Reader {
       (*this)(item);
       if (!ok_) return;
     }
+  }
+  template <typename T>
+  void operator()(AddedField<T> field) {
+    if (ok_ && !in_.empty()) (*this)(field.value);
   }
   template <typename T>
     requires requires(T& t, Reader& r) { t.Fields(r); }

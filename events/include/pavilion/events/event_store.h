@@ -246,6 +246,11 @@ class EventStore {
   std::deque<std::shared_ptr<const Envelope>> recent_;
   uint64_t recent_first_ = 1;
 
+  // The block ReadAt read last (blocks never change), and its first position (0: none yet).
+  mutable std::mutex block_mu_;
+  mutable std::string block_;
+  mutable uint64_t block_first_ = 0;
+
   std::atomic<uint64_t> head_{0};
   std::atomic<uint64_t> written_head_{0};
   std::atomic<uint64_t> events_appended_{0};

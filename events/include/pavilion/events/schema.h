@@ -255,9 +255,14 @@ struct OrderReserved {
   std::vector<PricedLine> lines;
   std::vector<SubOrderInfo> sub_orders;
   int64_t pay_deadline_micros = 0;
+  // When the order was placed and when it was decided (the order's created_micros and
+  // updated_micros): with order.placed, this event is the order until it next changes (the
+  // order service writes no record before that). 0 in events from before these fields.
+  int64_t placed_micros = 0, reserved_micros = 0;
   template <class V>
   void Fields(V& v) {
-    v(order_id), v(shopper_id), v(total), v(lines), v(sub_orders), v(pay_deadline_micros);
+    v(order_id), v(shopper_id), v(total), v(lines), v(sub_orders), v(pay_deadline_micros),
+        v(Added(placed_micros)), v(Added(reserved_micros));
   }
 };
 
