@@ -785,8 +785,8 @@ class OrderService::Impl final : public events::Processor {
   // Commit without the append: for the processor, whose source appends every transaction of a
   // batch of events together with its checkpoint (one write for many orders' answers).
   // Without `record` the order is what its events say (just reserved: FromEvents rebuilds it
-  // from order.placed and order.reserved), so it gets no record — one key and one encoding
-  // fewer per order —, and one written with an earlier answer of some of its lines goes.
+  // from order.reserved), so it gets no record — one key and one encoding fewer per order —,
+  // and one written with an earlier answer of some of its lines goes.
   void Stage(const std::string& id, events::Transaction& tx, bool record = true) {
     Entry& entry = orders_.at(id);
     if (record) {
