@@ -209,6 +209,54 @@ TEST(Orders, UnpaidOrderIsCancelledAtTheTimeoutAndStockComesBack) {
   EXPECT_EQ(History(p, o->id).back(), "order.cancelled");
 }
 
+// A backlog of due timeouts is worked off in passes (here 3 at a time) queued one behind the
+// other, all from one Tick; an order paid before its deadline only loses its timeout.
+TEST(Orders, ATickWorksOffEveryDueTimeoutInPasses) {
+  events::ManualClock clock;
+  storage::MemoryKvStore kv;
+  testing::InProcessOptions opts;
+  opts.orders.payment_timeout_micros = 30 * kMinute;
+  opts.orders.timeouts_per_pass = 3;
+  InProcess p(&kv, &clock, opts);
+  auto seller = p.Seller();
+  auto product = p.Product(seller.id, 500, 100);
+  std::vector<std::string> unpaid;
+  std::vector<order::Order> paid;
+  for (int i = 0; i < 10; ++i) {
+    auto o = p.Order("shp_" + std::to_string(i), {{product.sku_ids[0], 2}});
+    ASSERT_TRUE(o.ok());
+    unpaid.push_back(o->id);
+  }
+  for (int i = 0; i < 2; ++i) {
+    auto o = p.Paid("shp_paid_" + std::to_string(i), {{product.sku_ids[0], 1}});
+    ASSERT_EQ(o->status, "paid");
+    paid.push_back(o.value());
+  }
+  p.Settle();
+  EXPECT_EQ(p.Sku(product.id).stock, 100 - 20 - 2);
+  clock.Advance(31 * kMinute);
+  p.orders->Tick();
+  p.Settle();
+  for (const auto& id : unpaid) {
+    auto o = p.Get(id);
+    EXPECT_EQ(o->status, "cancelled") << id;
+    EXPECT_EQ(o->updated_micros, clock.NowMicros()) << id;
+  }
+  for (const auto& before : paid) {
+    auto o = p.Get(before.id);
+    EXPECT_EQ(events::Encode(*o), events::Encode(before));  // Not even its time changed.
+    EXPECT_EQ(History(p, before.id).back(), "order.paid");
+  }
+  EXPECT_EQ(p.Sku(product.id).stock, 98);
+  EXPECT_EQ(p.Sku(product.id).sold, 2);
+  std::string left;
+  EXPECT_FALSE(kv.Scan("ord/due/", "ord/due0", [&](std::string_view k, std::string_view) {
+    left.assign(k);
+    return false;
+  }));
+  EXPECT_EQ(left, "");  // Every timeout applied and gone.
+}
+
 // shp_1's order of 2 units (10.00 yuan) of a product with `stock` units, cancelled when its
 // payment deadline passed; payments for it then arrive late.
 class LatePayment : public ::testing::Test {

@@ -125,6 +125,8 @@ struct OrderOptions {
   int64_t payment_timeout_micros = 30ll * 60 * 1'000'000;        // 30 minutes
   int64_t auto_confirm_micros = 10ll * 24 * 3600 * 1'000'000;    // 10 days after shipping
   int64_t after_sale_micros = 15ll * 24 * 3600 * 1'000'000;      // 15 days after completion
+  // Timeouts applied per task on the order worker; a full pass queues the next (see Tick).
+  size_t timeouts_per_pass = 10'000;
 };
 
 // Who asks: a shopper (its id), a seller (its id) or the operator.
@@ -209,7 +211,8 @@ class OrderService {
                     std::function<void(Result<Order>)> done);
 
   // Applies the timeouts due at the clock's now: unpaid orders are cancelled, shipped
-  // sub-orders past the auto-confirm delay are completed. The server calls it every second.
+  // sub-orders past the auto-confirm delay are completed. The server calls it every second; a
+  // backlog is worked off in passes of OrderOptions::timeouts_per_pass, one task each.
   void Tick();
 
   events::Processor& processor();
