@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <future>
 #include <optional>
 #include <random>
@@ -529,7 +530,7 @@ Result<std::vector<Envelope>> EventStore::ReadStream(std::string_view stream_id,
   const uint64_t limit = head();  // Written events past it are not durable yet.
   if (max == 1) {  // One version: looked up by its key (a filter answers), not scanned for.
     std::string pos;
-    auto ec = kv_.Get(StreamKey(stream_id, from_version), &pos);
+    auto ec = kv_.Get(StreamKey(stream_id, std::max<uint64_t>(from_version, 1)), &pos);
     if (ec == storage::errc::not_found) return out;
     if (ec) return ec;
     if (pos.size() != 8) return errc::corrupt_event;

@@ -235,6 +235,10 @@ TEST_P(EventStoreTest, SingleVersionsReadFromMemoryOrAnyBlock) {
       ASSERT_TRUE(past.ok());
       EXPECT_TRUE(past->empty());
     }
+    auto first = store->ReadStream("few", 0, 1);  // Versions start at 1, as a scan finds.
+    ASSERT_TRUE(first.ok());
+    ASSERT_EQ(first->size(), 1u);
+    EXPECT_EQ((*first)[0].stream_version, 1u);
     auto nobody = store->ReadStream("nobody", 1, 1);
     ASSERT_TRUE(nobody.ok());
     EXPECT_TRUE(nobody->empty());
