@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <future>
 #include <thread>
 
 #include "../support/in_process.h"
@@ -941,11 +942,16 @@ TEST(Orders, RecordOfSomeLinesGoesWhenTheOrderIsReserved) {
          id, "", 1});
     ASSERT_TRUE(store->AppendAndWait(std::move(request)).ok());
   };
-  auto wait_until = [&](auto done) {
-    for (int i = 0; i < 2000 && !done(); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return done();
+  // Until the order service has handled every event in the log and its commits are durable.
+  auto settle = [&] {
+    const int64_t deadline = events::SystemClock::Instance().MonotonicMicros() + 30'000'000;
+    do {
+      std::promise<void> ran;
+      orders.worker().Post([&ran] { ran.set_value(); });
+      ran.get_future().wait();
+      ASSERT_TRUE(store->AppendAndWait({}).ok());  // Writes what the handlers queued.
+    } while ((source.lag() != 0 || orders.worker().queued() != 0) &&
+             events::SystemClock::Instance().MonotonicMicros() < deadline);
   };
   auto get = [&] {
     return testing::Await<order::Order>([&](auto d) { orders.Get(id, kOperator, d); });
@@ -954,14 +960,18 @@ TEST(Orders, RecordOfSomeLinesGoesWhenTheOrderIsReserved) {
     std::string bytes;
     return !kv.Get("ord/o/" + id, &bytes);
   };
-  ASSERT_TRUE(wait_until([&] { return get().ok(); }));
+  settle();
+  ASSERT_TRUE(get().ok());
   answer(0, "sku_a", "sel_1", 100);
-  ASSERT_TRUE(wait_until([&] { return has_record(); }));
+  settle();
+  ASSERT_TRUE(has_record());
   EXPECT_EQ(get()->lines[0].status, "reserved");
   EXPECT_EQ(get()->status, "pending");
   answer(1, "sku_b", "sel_2", 250);
-  ASSERT_TRUE(wait_until([&] { return get()->status == "pending_payment" && !has_record(); }));
+  settle();
+  EXPECT_FALSE(has_record());
   auto decided = get();
+  ASSERT_EQ(decided->status, "pending_payment");
   EXPECT_EQ(decided->total, Fen(100 + 2 * 250));
   ASSERT_EQ(decided->sub_orders.size(), 2u);
   EXPECT_EQ(decided->sub_orders[1].seller_id, "sel_2");
