@@ -1,7 +1,11 @@
-// Google Benchmark: the event codec (envelope and payload encode/decode).
+// Google Benchmark: the event codec (envelope and payload encode/decode) and JSON escaping.
 #include <benchmark/benchmark.h>
 
+#include <string>
+#include <vector>
+
 #include "pavilion/events/envelope.h"
+#include "pavilion/events/json_writer.h"
 #include "pavilion/events/schema.h"
 
 namespace pavilion::events {
@@ -54,6 +58,25 @@ void BM_OrderPlacedRoundTrip(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_OrderPlacedRoundTrip)->Arg(1)->Arg(10);
+
+// The strings of an order's answer (ids, statuses, a place code) and a product's title and
+// description: what every JSON answer escapes.
+void BM_JsonEscape(benchmark::State& state) {
+  const std::vector<std::string> strings = {
+      NewId("ord"), NewId("shp"), "pending_payment", NewId("sku"), "reserved", NewId("prd"),
+      NewId("sel"), "140430", NewId("ord") + "-s1", "沁州黄小米 500g 山西长治特产 新米",
+      "产地直发，当季新米。\n每袋500克，真空包装。"};
+  size_t bytes = 0;
+  for (const auto& s : strings) bytes += s.size();
+  std::string out;
+  for (auto _ : state) {
+    out.clear();
+    for (const auto& s : strings) JsonWriter::Escape(s, out);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes));
+}
+BENCHMARK(BM_JsonEscape);
 
 }  // namespace
 }  // namespace pavilion::events
