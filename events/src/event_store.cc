@@ -528,43 +528,41 @@ Result<std::vector<Envelope>> EventStore::ReadStream(std::string_view stream_id,
   std::vector<Envelope> out;
   std::error_code inner;
   const uint64_t limit = head();  // Written events past it are not durable yet.
+  // Reads the event an index entry names; false once past the durable head or on an error.
+  auto take = [&](std::string_view pos) {
+    if (pos.size() != 8) {
+      inner = errc::corrupt_event;
+      return false;
+    }
+    if (GetFixed64BE(pos) > limit) return false;
+    auto env = ReadAt(GetFixed64BE(pos));
+    if (!env.ok()) {
+      inner = env.error();
+      return false;
+    }
+    out.push_back(std::move(env).value());
+    return true;
+  };
+  std::error_code ec;
   if (max == 1) {  // One version: looked up by its key (a filter answers), not scanned for.
     std::string pos;
-    auto ec = kv_.Get(StreamKey(stream_id, std::max<uint64_t>(from_version, 1)), &pos);
+    ec = kv_.Get(StreamKey(stream_id, std::max<uint64_t>(from_version, 1)), &pos);
     if (ec == storage::errc::not_found) return out;
-    if (ec) return ec;
-    if (pos.size() != 8) return errc::corrupt_event;
-    if (GetFixed64BE(pos) > limit) return out;
-    auto env = ReadAt(GetFixed64BE(pos));
-    if (!env.ok()) return env.error();
-    out.push_back(std::move(env).value());
-    return out;
+    if (!ec) take(pos);
+  } else {
+    ec = kv_.Scan(StreamKey(stream_id, from_version), storage::PrefixEnd(prefix),
+                  [&](std::string_view, std::string_view pos) { return take(pos) && out.size() < max; });
   }
-  auto ec = kv_.Scan(StreamKey(stream_id, from_version), storage::PrefixEnd(prefix),
-                     [&](std::string_view, std::string_view pos) {
-                       if (GetFixed64BE(pos) > limit) return false;
-                       auto env = ReadAt(GetFixed64BE(pos));
-                       if (!env.ok()) {
-                         inner = env.error();
-                         return false;
-                       }
-                       out.push_back(std::move(env).value());
-                       return out.size() < max;
-                     });
   if (ec) return ec;
   if (inner) return inner;
   return out;
 }
 
 Result<Envelope> EventStore::ReadAt(uint64_t position) const {
-  {
-    // The last events written are kept decoded: a stream read of recent events (an order just
-    // placed, rebuilt from its events) needs no block read.
-    std::lock_guard lock(recent_mu_);
-    if (position >= recent_first_ && position - recent_first_ < recent_.size()) {
-      return *recent_[position - recent_first_];
-    }
-  }
+  // The last events written are kept decoded: a stream read of recent events (an order just
+  // placed, rebuilt from its events) needs no block read.
+  std::vector<std::shared_ptr<const Envelope>> recent;
+  if (ReadRecent(position, 1, &recent, Upto::kWritten) && !recent.empty()) return *recent[0];
   // Finds `position` in the block that starts at `first`; nullopt if the block ends before it.
   auto in_block = [position](uint64_t first, std::string_view block) {
     std::optional<Result<Envelope>> found;

@@ -204,20 +204,16 @@ class OrderService::Impl final : public events::Processor {
       auto r = e.type == schema::OrderReserved::kType
                    ? events::Decode<schema::OrderReserved>(e.payload)
                    : Result<schema::OrderReserved>(events::errc::corrupt_event);
-      PlaceOrderInput in{r.ok() ? r->shopper_id : "", {}, ""};
-      bool fits = r.ok() && r->placed_micros != 0;
-      if (fits) {
-        in.items.resize(r->lines.size());
-        for (const auto& line : r->lines) {
-          if (line.line >= in.items.size()) fits = false;
-          if (fits) in.items[line.line] = {line.sku_id, line.quantity};
-        }
+      const Result<Order> unfit(svc_errc::internal,
+                                "order " + id + " has no record and its events do not rebuild it");
+      if (!r.ok() || r->placed_micros == 0) return unfit;
+      PlaceOrderInput in{r->shopper_id, std::vector<schema::OrderItem>(r->lines.size()), ""};
+      for (const auto& line : r->lines) {
+        if (line.line >= in.items.size()) return unfit;
+        in.items[line.line] = {line.sku_id, line.quantity};
       }
-      Order order;
-      if (fits) order = Pending(id, in, RequestHash(in), r->placed_micros);
-      if (!fits || !ApplyReserved(order, *r)) {
-        return {svc_errc::internal, "order " + id + " has no record and its events do not rebuild it"};
-      }
+      Order order = Pending(id, in, RequestHash(in), r->placed_micros);
+      ApplyReserved(order, *r);
       return order;
     }
     auto first = store_.ReadStream(id, 1, 1);
@@ -932,16 +928,15 @@ class OrderService::Impl final : public events::Processor {
   }
 
   // What order.reserved makes of the order placed: Decide's state, and what FromEvents
-  // rebuilds while the order has no record. False if the event does not fit the order.
-  static bool ApplyReserved(Order& order, const schema::OrderReserved& r) {
+  // rebuilds while the order has no record. Every line of the event is one of the order's.
+  static void ApplyReserved(Order& order, const schema::OrderReserved& r) {
     order.status = "pending_payment";
-    if (r.placed_micros != 0) order.created_micros = r.placed_micros;
-    if (r.reserved_micros != 0) order.updated_micros = r.reserved_micros;
+    order.created_micros = r.placed_micros;
+    order.updated_micros = r.reserved_micros;
     order.pay_deadline_micros = r.pay_deadline_micros;
     order.total = r.total;
     for (const auto& p : r.lines) {
-      if (p.line >= order.lines.size()) return false;
-      OrderLine& l = order.lines[p.line];
+      OrderLine& l = order.lines.at(p.line);
       if (l.status == "reserved") continue;  // Decide's own lines: answered already.
       l.status = "reserved";
       l.product_id = p.product_id;
@@ -963,7 +958,6 @@ class OrderService::Impl final : public events::Processor {
       }
       order.sub_orders.push_back(std::move(s));
     }
-    return true;
   }
 
   static schema::PricedLine PricedLine(const Order& o, uint32_t i) {
