@@ -558,6 +558,29 @@ Result<std::vector<Envelope>> EventStore::ReadStream(std::string_view stream_id,
   return out;
 }
 
+Result<std::optional<Envelope>> EventStore::ReadLast(std::string_view stream_id,
+                                                     Upto upto) const {
+  const std::string prefix = StreamKeyPrefix(stream_id);
+  const uint64_t limit = Limit(upto);
+  uint64_t position = 0;
+  bool corrupt = false;
+  auto ec = kv_.ScanReverse(prefix, storage::PrefixEnd(prefix),
+                            [&](std::string_view, std::string_view pos) {
+                              if (pos.size() != 8) {
+                                corrupt = true;
+                                return false;
+                              }
+                              position = GetFixed64BE(pos);
+                              return position > limit;  // Past the limit: the one before.
+                            });
+  if (ec) return ec;
+  if (corrupt) return errc::corrupt_event;
+  if (position == 0 || position > limit) return std::optional<Envelope>();
+  auto env = ReadAt(position);
+  if (!env.ok()) return env.error();
+  return std::optional<Envelope>(std::move(env).value());
+}
+
 Result<Envelope> EventStore::ReadAt(uint64_t position) const {
   // The last events written are kept decoded: a stream read of recent events (an order just
   // placed, rebuilt from its events) needs no block read.

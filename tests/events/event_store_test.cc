@@ -204,7 +204,8 @@ TEST_P(EventStoreTest, EventsInBlocksReadFromAnyPosition) {
 
 // One version at a time (a key lookup, then the event from memory or from its block — the last
 // block read is kept, so runs through the log reuse it): every version, forwards, backwards and
-// jumping between blocks, before and after a reopen; a version not written yet is no event.
+// jumping between blocks, before and after a reopen; a version not written yet is no event. The
+// last event of a stream (ReadLast) alike.
 TEST_P(EventStoreTest, SingleVersionsReadFromMemoryOrAnyBlock) {
   auto store = Open(kv_);
   std::vector<NewEvent> big;
@@ -242,6 +243,20 @@ TEST_P(EventStoreTest, SingleVersionsReadFromMemoryOrAnyBlock) {
     auto nobody = store->ReadStream("nobody", 1, 1);
     ASSERT_TRUE(nobody.ok());
     EXPECT_TRUE(nobody->empty());
+    // The last event of each stream, found from the end of its index.
+    for (const std::string stream : {"many", "few"}) {
+      auto last = store->ReadLast(stream);
+      ASSERT_TRUE(last.ok());
+      ASSERT_TRUE(last->has_value());
+      EXPECT_EQ((*last)->stream_version, payloads(stream).size());
+      EXPECT_EQ((*last)->payload, payloads(stream).back());
+    }
+    auto none = store->ReadLast("nobody");
+    ASSERT_TRUE(none.ok());
+    EXPECT_FALSE(none->has_value());
+    auto prefix = store->ReadLast("fe");  // Not the stream "few", whose name it begins.
+    ASSERT_TRUE(prefix.ok());
+    EXPECT_FALSE(prefix->has_value());
     store.reset();
     store = Open(kv_);
   }
@@ -457,6 +472,14 @@ TEST_P(EventStoreTest, WrittenEventsAreReadOnlyByWritingConsumersUntilSynced) {
   EXPECT_TRUE(all.empty());
   ASSERT_FALSE(store->ReadAll(1, 10, &all, Upto::kWritten));
   EXPECT_EQ(all.size(), 3u);
+  // The last event of a stream, likewise: none durable yet, version 2 written.
+  auto last_durable = store->ReadLast("a");
+  ASSERT_TRUE(last_durable.ok());
+  EXPECT_FALSE(last_durable->has_value());
+  auto last_written = store->ReadLast("a", Upto::kWritten);
+  ASSERT_TRUE(last_written.ok());
+  ASSERT_TRUE(last_written->has_value());
+  EXPECT_EQ((*last_written)->stream_version, 2u);
   std::vector<std::shared_ptr<const Envelope>> recent;
   ASSERT_TRUE(store->ReadRecent(1, 10, &recent));
   EXPECT_TRUE(recent.empty());

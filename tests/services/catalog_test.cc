@@ -79,6 +79,121 @@ TEST(Catalog, ConcurrentOrdersNeverOversell) {
   EXPECT_EQ(s.reserved, kStock);
 }
 
+// Stock moves write no SKU record: the events on the SKU's stream carry its stock, so the record
+// a product wrote stays as it was, and after a restart the SKU reads as before it. A command that
+// writes the record (an update setting the stock) records the stream's version with it; the
+// moves after it continue from there.
+TEST(Catalog, StockMovesWriteNoSkuRecordTheirEventsCarryTheStock) {
+  events::ManualClock clock;
+  storage::MemoryKvStore kv;
+  std::string seller_id, product_id, sku_id, created;
+  auto numbers = [](const catalog::Sku& s) {
+    return std::vector<int64_t>{s.stock, s.reserved, s.sold};
+  };
+  {
+    InProcess p(&kv, &clock);
+    seller_id = p.Seller().id;
+    auto product = p.Product(seller_id, 100, 20);
+    product_id = product.id;
+    sku_id = product.sku_ids[0];
+    p.Settle();
+    ASSERT_FALSE(kv.Get("cat/sku/" + sku_id, &created));
+    for (int i = 0; i < 3; ++i) ASSERT_EQ(p.Paid("shp_a", {{sku_id, 1}})->status, "paid");
+    for (int i = 0; i < 2; ++i) {
+      auto o = p.Order("shp_b", {{sku_id, 1}});
+      ASSERT_EQ(o->status, "pending_payment");
+      ASSERT_TRUE(p.Do([&](auto done) { p.orders->Cancel(o->id, {"shopper", "shp_b"}, done); }).ok());
+    }
+    ASSERT_EQ(p.Order("shp_c", {{sku_id, 4}})->status, "pending_payment");
+    ASSERT_EQ(p.Order("shp_d", {{sku_id, 50}})->status, "rejected");  // The last event: a rejection.
+    p.Settle();
+    EXPECT_EQ(numbers(p.Sku(product_id)), (std::vector<int64_t>{13, 4, 3}));
+    std::string now;
+    ASSERT_FALSE(kv.Get("cat/sku/" + sku_id, &now));
+    EXPECT_EQ(now, created);
+    // 3 reserved and sold, 2 reserved and released, 1 reserved, 1 rejected.
+    auto stream = p.store->ReadStream(sku_id);
+    ASSERT_TRUE(stream.ok());
+    EXPECT_EQ(stream->size(), 12u);
+  }
+  {
+    InProcess p(&kv, &clock);
+    EXPECT_EQ(numbers(p.Sku(product_id)), (std::vector<int64_t>{13, 4, 3}));
+    auto updated = Await<catalog::Product>([&](auto done) {
+      p.catalog->UpdateProduct(product_id, testing::ProductIn(seller_id, "沁州黄小米", {{"500g", Fen(100), 30}}),
+                               seller_id, done);
+    });
+    ASSERT_TRUE(updated.ok()) << updated.message();
+    EXPECT_EQ(numbers(p.Sku(product_id)), (std::vector<int64_t>{30, 4, 3}));
+    std::string record;
+    ASSERT_FALSE(kv.Get("cat/sku/" + sku_id, &record));
+    auto stored = events::Decode<catalog::Sku>(record);
+    ASSERT_TRUE(stored.ok());
+    EXPECT_EQ(stored->stream_version, 12u);
+    EXPECT_EQ(numbers(*stored), (std::vector<int64_t>{30, 4, 3}));
+  }
+  {
+    InProcess p(&kv, &clock);  // The record the update wrote, nothing after it.
+    EXPECT_EQ(numbers(p.Sku(product_id)), (std::vector<int64_t>{30, 4, 3}));
+    ASSERT_EQ(p.Order("shp_e", {{sku_id, 2}})->status, "pending_payment");
+    p.Settle();
+  }
+  InProcess p(&kv, &clock);  // The record, then one event past it.
+  EXPECT_EQ(numbers(p.Sku(product_id)), (std::vector<int64_t>{28, 6, 3}));
+}
+
+// A SKU record from before stream versions was rewritten with every stock move: it is the SKU's
+// stock, whatever its stream holds, and the next move follows the stream's last version.
+struct OldSku {  // catalog::Sku's record as it was stored, without stream_version.
+  std::string id, product_id, seller_id, place_code, spec;
+  Fen price;
+  int64_t stock = 0, reserved = 0, sold = 0;
+  std::string source_sku_id;
+  template <class V>
+  void Fields(V& v) {
+    v(id), v(product_id), v(seller_id), v(place_code), v(spec), v(price), v(stock), v(reserved),
+        v(sold), v(source_sku_id);
+  }
+};
+
+TEST(Catalog, SkuRecordsFromBeforeStreamVersionsAreTheStock) {
+  events::ManualClock clock;
+  storage::MemoryKvStore kv;
+  std::string product_id, sku_id;
+  {
+    InProcess p(&kv, &clock);
+    auto product = p.Product(p.Seller().id, 100, 20);
+    product_id = product.id;
+    sku_id = product.sku_ids[0];
+    for (int i = 0; i < 2; ++i) ASSERT_EQ(p.Order("shp_a", {{sku_id, 1}})->status, "pending_payment");
+    p.Settle();
+  }
+  auto current = events::Decode<catalog::Sku>([&] {
+    std::string bytes;
+    EXPECT_FALSE(kv.Get("cat/sku/" + sku_id, &bytes));
+    return bytes;
+  }());
+  ASSERT_TRUE(current.ok());
+  const catalog::Sku& c = *current;
+  storage::WriteBatch old;
+  old.Put("cat/sku/" + sku_id, events::Encode(OldSku{c.id, c.product_id, c.seller_id, c.place_code,
+                                                      c.spec, c.price, 17, 2, 1, ""}));
+  ASSERT_FALSE(kv.Write(old, true));
+  InProcess p(&kv, &clock);
+  auto sku = p.Sku(product_id);
+  EXPECT_EQ(sku.stock, 17);
+  EXPECT_EQ(sku.reserved, 2);
+  EXPECT_EQ(sku.sold, 1);
+  ASSERT_EQ(p.Order("shp_b", {{sku_id, 3}})->status, "pending_payment");
+  p.Settle();
+  sku = p.Sku(product_id);
+  EXPECT_EQ(sku.stock, 14);
+  EXPECT_EQ(sku.reserved, 5);
+  auto last = p.store->ReadLast(sku_id);
+  ASSERT_TRUE(last.ok() && last->has_value());
+  EXPECT_EQ((*last)->stream_version, 3u);
+}
+
 }  // namespace
 }  // namespace pavilion
 

@@ -297,7 +297,7 @@ void BuildProduct(ProductInput in, const Seller& seller, Fen floor, int64_t now_
   created.skus.reserve(in.skus.size());
   for (auto& s : in.skus) {
     Sku& sku = out.skus.emplace_back(Sku{events::NewId("sku"), p.id, p.seller_id, p.place_code,
-                                         std::move(s.spec), s.price, s.stock, 0, 0, ""});
+                                         std::move(s.spec), s.price, s.stock, 0, 0, "", 0});
     p.sku_ids.push_back(sku.id);
     created.skus.push_back(schema::SkuSpec{sku.id, sku.spec, sku.price, sku.stock, ""});
     out.sku_records.push_back(events::Encode(sku));
@@ -762,7 +762,7 @@ class CatalogService::Impl final : public events::Processor {
       }
       if (sku == nullptr) {  // A new spec: a new SKU.
         Sku fresh{events::NewId("sku"), p->id, p->seller_id, p->place_code, s.spec, s.price, 0, 0,
-                  0,                    ""};
+                  0,                    "", 0};
         p->sku_ids.push_back(fresh.id);
         sku = &(skus_[fresh.id] = std::move(fresh));
       }
@@ -988,7 +988,7 @@ class CatalogService::Impl final : public events::Processor {
       }
       if (mine == nullptr) {
         Sku fresh{events::NewId("sku"), listing.id, listing.seller_id, listing.place_code,
-                  from->spec, from->price, 0, 0, 0, source_sku_id};
+                  from->spec, from->price, 0, 0, 0, source_sku_id, 0};
         listing.sku_ids.push_back(fresh.id);
         mine = &(skus_[fresh.id] = std::move(fresh));
       }
@@ -1168,8 +1168,63 @@ class CatalogService::Impl final : public events::Processor {
     std::string bytes;
     if (GetRecord(SkuKey(id), &bytes)) return nullptr;
     auto s = events::Decode<Sku>(bytes);
-    if (!s.ok()) return nullptr;
+    if (!s.ok() || !CatchUp(*s)) return nullptr;
     return &(skus_[id] = std::move(s).value());
+  }
+
+  // Brings a SKU read from its record up to date: if its stream has gone past the record's
+  // version, the last stock event holds the stock. Written events count (every one the catalog
+  // emitted is written before its SKU can leave the cache: TrimCaches waits for them).
+  bool CatchUp(Sku& sku) {
+    auto last = store_.ReadLast(sku.id, events::Upto::kWritten);
+    if (!last.ok()) return false;
+    const uint64_t version = last->has_value() ? (*last)->stream_version : 0;
+    if (sku.stream_version == Sku::kVersionUnknown) {
+      sku.stream_version = version;  // A record from before versions: rewritten with each move.
+      return true;
+    }
+    if (version <= sku.stream_version) return true;
+    auto levels = LevelsOf(**last);
+    if (!levels.ok()) return false;
+    sku.stock = levels->stock;
+    sku.reserved = levels->reserved;
+    sku.sold = levels->sold;
+    sku.stream_version = version;
+    return true;
+  }
+
+  // The stock a SKU's stream event leaves.
+  static Result<schema::StockLevels> LevelsOf(const events::Envelope& e) {
+    auto levels = [&]<typename E>() -> Result<schema::StockLevels> {
+      auto payload = events::Decode<E>(e.payload);
+      if (!payload.ok()) return payload.error_detail();
+      return payload->levels();
+    };
+    if (e.type == schema::StockReserved::kType) return levels.operator()<schema::StockReserved>();
+    if (e.type == schema::StockRejected::kType) return levels.operator()<schema::StockRejected>();
+    if (e.type == schema::StockSold::kType) return levels.operator()<schema::StockSold>();
+    if (e.type == schema::StockReleased::kType || e.type == "stock.restocked") {
+      return levels.operator()<schema::StockReleased>();
+    }
+    return {svc_errc::internal, "SKU stream " + e.stream_id + " holds a " + e.type + " event"};
+  }
+
+  // Emits an event on a stock SKU's stream, with the stock it leaves, at the version after the
+  // one the catalog knows: the catalog is the stream's only writer, and the store refuses the
+  // batch (a fatal error for the processor) rather than let a record name the wrong version.
+  template <typename E>
+  void EmitStock(std::string_view type, Sku& sku, E event, events::Transaction& tx) {
+    if constexpr (requires { event.stock_after; }) event.stock_after = sku.stock;
+    if constexpr (requires { event.reserved_after; }) {
+      event.reserved_after = sku.reserved;
+      event.sold_after = sku.sold;
+    } else {
+      event.available = sku.stock;
+      event.reserved = sku.reserved;
+      event.sold = sku.sold;
+    }
+    tx.EmitAs(type, sku.id, sku.stream_version, event);
+    ++sku.stream_version;
   }
 
   void Reserve(const schema::OrderPlaced& order, events::Transaction& tx) {
@@ -1187,23 +1242,26 @@ class CatalogService::Impl final : public events::Processor {
         if (Held(*hold) + item.quantity > options_.hold_cap) reason = "hold_limit";
       }
       if (reason != nullptr) {
-        schema::StockRejected r{order.order_id, line, item.sku_id, item.quantity, reason,
-                                sku == nullptr ? 0 : sku->stock};
-        tx.Emit(sku == nullptr ? "sku_unknown" : sku->id, events::kAnyVersion, r);
+        schema::StockRejected r{order.order_id, line, item.sku_id, item.quantity, reason};
+        if (sku == nullptr) {
+          tx.Emit("sku_unknown", events::kAnyVersion, r);
+        } else {
+          EmitStock(r.kType, *sku, std::move(r), tx);
+        }
         continue;
       }
       sku->stock -= item.quantity;
       sku->reserved += item.quantity;
-      tx.state().Put(SkuKey(sku->id), events::Encode(*sku));
       if (hold) AddHold(std::move(*hold), item.quantity, tx);
       std::string qty;
       events::PutVarint(qty, static_cast<uint64_t>(item.quantity));
       tx.state().Put(ReservationKey(order.order_id, line), qty);
       // The supplier ships (its sub-order); the shopper pays the listing's price.
-      tx.Emit(sku->id, events::kAnyVersion,
-              schema::StockReserved{order.order_id, line, listed->id, listed->product_id,
-                                    sku->seller_id, sku->place_code, item.quantity, listed->price,
-                                    sku->stock, DistributionOf(chain)});
+      EmitStock(schema::StockReserved::kType, *sku,
+                schema::StockReserved{order.order_id, line, listed->id, listed->product_id,
+                                      sku->seller_id, sku->place_code, item.quantity,
+                                      listed->price, 0, DistributionOf(chain)},
+                tx);
     }
   }
 
@@ -1239,10 +1297,9 @@ class CatalogService::Impl final : public events::Processor {
       if (sku == nullptr || !TakeReservation(order_id, ref.line, tx)) continue;
       sku->stock += ref.quantity;
       sku->reserved -= ref.quantity;
-      tx.state().Put(SkuKey(sku->id), events::Encode(*sku));
       AddHold(shopper, sku->id, -ref.quantity, tx);
-      tx.Emit(sku->id, events::kAnyVersion,
-              schema::StockReleased{order_id, ref.line, sku->id, ref.quantity, sku->stock});
+      EmitStock(schema::StockReleased::kType, *sku,
+                schema::StockReleased{order_id, ref.line, sku->id, ref.quantity}, tx);
     }
   }
 
@@ -1252,8 +1309,9 @@ class CatalogService::Impl final : public events::Processor {
       if (sku == nullptr || !TakeReservation(paid.order_id, line.line, tx)) continue;
       sku->reserved -= line.quantity;
       sku->sold += line.quantity;
-      tx.state().Put(SkuKey(sku->id), events::Encode(*sku));
       AddHold(paid.shopper_id, sku->id, -line.quantity, tx);
+      EmitStock(schema::StockSold::kType, *sku,
+                schema::StockSold{paid.order_id, line.line, sku->id, line.quantity, false}, tx);
     }
   }
 
@@ -1277,7 +1335,8 @@ class CatalogService::Impl final : public events::Processor {
         Sku* sku = StockOf(LoadSku(line.sku_id));
         sku->stock -= line.quantity;
         sku->sold += line.quantity;
-        tx.state().Put(SkuKey(sku->id), events::Encode(*sku));
+        EmitStock(schema::StockSold::kType, *sku,
+                  schema::StockSold{req.order_id, line.line, sku->id, line.quantity, true}, tx);
       }
     }
     tx.state().Put(done_key, answer.ok ? "1" : "0");
@@ -1294,9 +1353,8 @@ class CatalogService::Impl final : public events::Processor {
       int64_t units = std::min(item.quantity, sku->sold);
       sku->sold -= units;
       sku->stock += units;
-      tx.state().Put(SkuKey(sku->id), events::Encode(*sku));
-      tx.EmitAs("stock.restocked", sku->id, events::kAnyVersion,
-              schema::StockReleased{refund.order_id, item.line, sku->id, units, sku->stock});
+      EmitStock("stock.restocked", *sku,
+                schema::StockReleased{refund.order_id, item.line, sku->id, units}, tx);
     }
     tx.state().Put(done_key, "1");
     Consumed(done_key, tx);

@@ -179,6 +179,16 @@ struct OrderPlaced {
   }
 };
 
+// A SKU's three stock numbers after a stock event: available (`stock`), `reserved` by unpaid
+// orders, `sold`. Every event on a SKU's stream carries them, so the last one is the SKU's stock
+// (the catalog writes no SKU record when stock moves). `reserved` and `sold` were added later:
+// events from before them decode with 0 (they are never the last word on a SKU whose record
+// predates them).
+struct StockLevels {
+  int64_t stock = 0, reserved = 0, sold = 0;
+  bool operator==(const StockLevels&) const = default;
+};
+
 // Catalog's answer for one order line that could be reserved.
 struct StockReserved {
   static constexpr std::string_view kType = "stock.reserved";
@@ -189,10 +199,13 @@ struct StockReserved {
   Fen unit_price;
   int64_t stock_after = 0;
   Distribution distribution;  // Sold through a listing: seller_id is the supplier, who ships.
+  int64_t reserved_after = 0, sold_after = 0;  // See StockLevels.
+  StockLevels levels() const { return {stock_after, reserved_after, sold_after}; }
   template <class V>
   void Fields(V& v) {
     v(order_id), v(line), v(sku_id), v(product_id), v(seller_id), v(place_code), v(quantity),
-        v(unit_price), v(stock_after), v(distribution);
+        v(unit_price), v(stock_after), v(distribution), v(Added(reserved_after)),
+        v(Added(sold_after));
   }
 };
 
@@ -203,14 +216,19 @@ struct StockRejected {
   uint32_t line = 0;
   std::string sku_id;
   int64_t quantity = 0;
-  std::string reason;  // "unknown_sku" | "insufficient_stock"
+  std::string reason;  // "unknown_sku" | "insufficient_stock" | "hold_limit"
   int64_t available = 0;
+  int64_t reserved = 0, sold = 0;  // The SKU's, unchanged (zeros for an unknown SKU).
+  StockLevels levels() const { return {available, reserved, sold}; }
   template <class V>
   void Fields(V& v) {
-    v(order_id), v(line), v(sku_id), v(quantity), v(reason), v(available);
+    v(order_id), v(line), v(sku_id), v(quantity), v(reason), v(available), v(Added(reserved)),
+        v(Added(sold));
   }
 };
 
+// Reserved units given back (stock.released), or returned goods back on sale (stock.restocked,
+// `order_id` then names the refund's order).
 struct StockReleased {
   static constexpr std::string_view kType = "stock.released";
   std::string order_id;
@@ -218,9 +236,30 @@ struct StockReleased {
   std::string sku_id;
   int64_t quantity = 0;
   int64_t stock_after = 0;
+  int64_t reserved_after = 0, sold_after = 0;
+  StockLevels levels() const { return {stock_after, reserved_after, sold_after}; }
   template <class V>
   void Fields(V& v) {
-    v(order_id), v(line), v(sku_id), v(quantity), v(stock_after);
+    v(order_id), v(line), v(sku_id), v(quantity), v(stock_after), v(Added(reserved_after)),
+        v(Added(sold_after));
+  }
+};
+
+// Units of an order line sold: reserved units an order paid for (`from_stock` false), or
+// available units a late payment took again (stock.reinstated; `from_stock` true).
+struct StockSold {
+  static constexpr std::string_view kType = "stock.sold";
+  std::string order_id;
+  uint32_t line = 0;
+  std::string sku_id;
+  int64_t quantity = 0;
+  bool from_stock = false;
+  int64_t stock_after = 0, reserved_after = 0, sold_after = 0;
+  StockLevels levels() const { return {stock_after, reserved_after, sold_after}; }
+  template <class V>
+  void Fields(V& v) {
+    v(order_id), v(line), v(sku_id), v(quantity), v(from_stock), v(stock_after),
+        v(reserved_after), v(sold_after);
   }
 };
 

@@ -10,7 +10,8 @@
 // payment (order.reinstate_requested → stock.reinstated), and restocks returned goods on
 // refund.completed. Each reservation is a record that is consumed once, so a redelivered event
 // never moves stock twice. One thread owns all stock, so it never goes negative whatever the
-// concurrency. State lives under "cat/" and is written in the same batch as its events.
+// concurrency. State lives under "cat/" and is written in the same batch as its events; a stock
+// move writes no SKU record: its event on the SKU's stream carries the stock (Sku::stream_version).
 //
 // Batches (lots) carry a trace record and an unguessable trace code (二维码溯源).
 //
@@ -20,8 +21,8 @@
 //
 // Reads: order.placed, order.rejected, order.cancelled, order.paid, order.reinstate_requested,
 // refund.completed. Writes: seller.registered, product.created, product.updated,
-// batch.registered, stock.reserved, stock.rejected, stock.released, stock.reinstated,
-// stock.restocked.
+// batch.registered, stock.reserved, stock.rejected, stock.released, stock.sold,
+// stock.reinstated, stock.restocked.
 // Thread-safety: every public method may be called from any thread; callbacks run on the
 // catalog worker or the store's sync thread and must not block.
 #pragma once
@@ -107,10 +108,16 @@ struct Sku {
   // A listing's SKU sells the stock of this one (its supplier's, or the listing it resells);
   // its own stock numbers stay 0.
   std::string source_sku_id;
+  // The events the SKU's stream (its stock events) had when this was recorded. Stock moves
+  // write no record: each stock event carries the three numbers (schema::StockLevels), so a
+  // record's numbers hold until its stream goes past this version, and the last event's after.
+  // kVersionUnknown in records stored before the field, which were rewritten with every move.
+  static constexpr uint64_t kVersionUnknown = UINT64_MAX;
+  uint64_t stream_version = kVersionUnknown;
   template <class V>
   void Fields(V& v) {
     v(id), v(product_id), v(seller_id), v(place_code), v(spec), v(price), v(stock), v(reserved),
-        v(sold), v(source_sku_id);
+        v(sold), v(source_sku_id), v(events::Added(stream_version));
   }
 };
 
