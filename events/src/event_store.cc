@@ -558,10 +558,17 @@ Result<std::vector<Envelope>> EventStore::ReadStream(std::string_view stream_id,
   return out;
 }
 
-Result<std::optional<Envelope>> EventStore::ReadLast(std::string_view stream_id,
-                                                     Upto upto) const {
+Result<std::optional<Envelope>> EventStore::ReadLast(std::string_view stream_id, Upto upto,
+                                                     uint64_t after) const {
   const std::string prefix = StreamKeyPrefix(stream_id);
   const uint64_t limit = Limit(upto);
+  std::string next;
+  if (auto ec = kv_.Get(StreamKey(stream_id, after + 1), &next)) {
+    if (ec == storage::errc::not_found) return std::optional<Envelope>();
+    return ec;
+  }
+  if (next.size() != 8) return errc::corrupt_event;
+  if (GetFixed64BE(next) > limit) return std::optional<Envelope>();
   uint64_t position = 0;
   bool corrupt = false;
   auto ec = kv_.ScanReverse(prefix, storage::PrefixEnd(prefix),

@@ -250,6 +250,14 @@ TEST_P(EventStoreTest, SingleVersionsReadFromMemoryOrAnyBlock) {
       ASSERT_TRUE(last->has_value());
       EXPECT_EQ((*last)->stream_version, payloads(stream).size());
       EXPECT_EQ((*last)->payload, payloads(stream).back());
+      // Past a version: the last event while the stream has gone past it, then none.
+      const uint64_t n = payloads(stream).size();
+      for (uint64_t after : {uint64_t{1}, n - 1, n, n + 5}) {
+        auto past = store->ReadLast(stream, Upto::kDurable, after);
+        ASSERT_TRUE(past.ok());
+        EXPECT_EQ(past->has_value(), after < n) << stream << " " << after;
+        if (after < n) EXPECT_EQ((*past)->stream_version, n);
+      }
     }
     auto none = store->ReadLast("nobody");
     ASSERT_TRUE(none.ok());

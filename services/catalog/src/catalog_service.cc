@@ -1176,14 +1176,18 @@ class CatalogService::Impl final : public events::Processor {
   // version, the last stock event holds the stock. Written events count (every one the catalog
   // emitted is written before its SKU can leave the cache: TrimCaches waits for them).
   bool CatchUp(Sku& sku) {
-    auto last = store_.ReadLast(sku.id, events::Upto::kWritten);
+    const bool known = sku.stream_version != Sku::kVersionUnknown;
+    auto last = store_.ReadLast(sku.id, events::Upto::kWritten, known ? sku.stream_version : 0);
     if (!last.ok()) return false;
-    const uint64_t version = last->has_value() ? (*last)->stream_version : 0;
-    if (sku.stream_version == Sku::kVersionUnknown) {
+    if (!last->has_value()) {
+      if (!known) sku.stream_version = 0;
+      return true;  // Its stream has not gone past the record.
+    }
+    const uint64_t version = (*last)->stream_version;
+    if (!known) {
       sku.stream_version = version;  // A record from before versions: rewritten with each move.
       return true;
     }
-    if (version <= sku.stream_version) return true;
     auto levels = LevelsOf(**last);
     if (!levels.ok()) return false;
     sku.stock = levels->stock;

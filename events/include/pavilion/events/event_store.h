@@ -115,10 +115,12 @@ class EventStore {
   // Events of one stream with version >= from_version, in order.
   Result<std::vector<Envelope>> ReadStream(std::string_view stream_id, uint64_t from_version = 1,
                                            size_t max = SIZE_MAX) const;
-  // The last event of a stream (nullopt when it has none) up to the durable head or, with
-  // Upto::kWritten, the written head: one index entry found from the end, not the stream read.
-  Result<std::optional<Envelope>> ReadLast(std::string_view stream_id,
-                                           Upto upto = Upto::kDurable) const;
+  // The last event of a stream if it has one past version `after` (nullopt otherwise) up to the
+  // durable head or, with Upto::kWritten, the written head. The key of version `after` + 1 is
+  // looked up first (a filter answers for a stream that has not moved); only a stream that has
+  // is searched from the end of its index. The stream itself is not read.
+  Result<std::optional<Envelope>> ReadLast(std::string_view stream_id, Upto upto = Upto::kDurable,
+                                           uint64_t after = 0) const;
   // Up to `max` events with position >= from_position, in order, up to the durable head (or,
   // with Upto::kWritten, the written head).
   std::error_code ReadAll(uint64_t from_position, size_t max, std::vector<Envelope>* out,
