@@ -256,7 +256,9 @@ TEST_P(EventStoreTest, SingleVersionsReadFromMemoryOrAnyBlock) {
         auto past = store->ReadLast(stream, Upto::kDurable, after);
         ASSERT_TRUE(past.ok());
         EXPECT_EQ(past->has_value(), after < n) << stream << " " << after;
-        if (after < n) EXPECT_EQ((*past)->stream_version, n);
+        if (after < n) {
+          EXPECT_EQ((*past)->stream_version, n);
+        }
       }
     }
     auto none = store->ReadLast("nobody");
