@@ -5,7 +5,7 @@
 # with pavilion-load: one request at a time per connection at 1, 16, 64 and 256 connections,
 # then at half the 256-connection rate on a fixed schedule (open loop, for the latency at half
 # load, second by second as well), then HTTP/1.1-pipelined (64 connections, 16 and 32 in flight on each), then the flash
-# sale.
+# sale; last, on fresh servers, 16 connections × 64 in flight and 25,000 orders a second.
 # Usage: bench/run.sh [seconds per load run, default 10]
 # FLASH_SECONDS (default 40) bounds the flash sale; SOAK_ORDERS adds a sustained run of that many
 # orders (at most an hour) that prints the server's RSS every minute (SOAK_ORDERS=10000000 for
@@ -36,16 +36,27 @@ echo "== the order path without HTTP: 1024 orders in flight through OrderService
 build-release/bench/pavilion-order-bench --inflight 1024 --seconds "$secs"
 
 data=$(mktemp -d)
-trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$data"' EXIT
+dirs=("$data")
+pid=
+trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "${dirs[@]}"' EXIT
 token=bench-operator-token
-PAVILION_OPERATOR_TOKEN=$token "$bin" serve --data-dir "$data" --listen 127.0.0.1:0 --no-demo \
-  --durability sync > "$data/serve.log" 2>&1 &
-pid=$!
-for _ in $(seq 100); do
-  grep -q "listening on" "$data/serve.log" 2>/dev/null && break
-  sleep 0.1
-done
-port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$data/serve.log")
+# Starts `pavilion serve` on the empty data directory $1; sets pid and port.
+start_server() {
+  PAVILION_OPERATOR_TOKEN=$token "$bin" serve --data-dir "$1" --listen 127.0.0.1:0 --no-demo \
+    --durability sync > "$1/serve.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 100); do
+    grep -q "listening on" "$1/serve.log" 2>/dev/null && break
+    sleep 0.1
+  done
+  port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$1/serve.log")
+}
+# Stops the server started last.
+stop_server() {
+  kill $pid
+  wait $pid 2>/dev/null || true
+}
+start_server "$data"
 echo "== server on port $port (embedded, durability sync)"
 
 for c in 1 16 64 256; do
@@ -92,3 +103,26 @@ if [ -n "${SOAK_ORDERS:-}" ]; then
   wait $soak
   echo "== server RSS after the soak: $(ps -o rss= -p $pid) KiB"
 fi
+# The goal's own figures, each on a fresh server (the runs above leave a store of millions of
+# orders whose compaction the later steps pay for): 16 connections with 64 requests in flight on
+# each, healthz then orders; then half the goal, 25,000 orders a second offered on a fixed
+# schedule over 256 connections, after 3 s at full load.
+stop_server
+for step in pipelined half; do
+  fresh=$(mktemp -d)
+  dirs+=("$fresh")
+  start_server "$fresh"
+  if [ $step = pipelined ]; then
+    echo "== a fresh server: 16 connections, 64 requests in flight on each"
+    "$load" --target 127.0.0.1:$port --mode healthz --connections 16 --pipeline 64 --duration "$secs"
+    "$load" --target 127.0.0.1:$port --token $token --mode orders --skus 1000 --connections 16 \
+      --pipeline 64 --duration "$secs"
+  else
+    echo "== a fresh server: 3 s at full load, then 25000 orders a second, open loop, 256 connections"
+    "$load" --target 127.0.0.1:$port --token $token --mode orders --skus 1000 --connections 256 \
+      --shoppers 5120 --duration 3 > /dev/null
+    "$load" --target 127.0.0.1:$port --token $token --mode orders --skus 1000 --connections 256 \
+      --shoppers 5120 --rate 25000 --duration "$secs" --timeline 1
+  fi
+  stop_server
+done
