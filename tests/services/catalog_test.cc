@@ -143,7 +143,9 @@ TEST(Catalog, StockMovesWriteNoSkuRecordTheirEventsCarryTheStock) {
 }
 
 // A SKU record from before stream versions was rewritten with every stock move: it is the SKU's
-// stock, whatever its stream holds, and the next move follows the stream's last version.
+// stock while its stream's last event is from before too (schema 1, without the numbers); the
+// next move follows the stream's last version and carries the stock, also after a restart that
+// still finds the older record.
 struct OldSku {  // catalog::Sku's record as it was stored, without stream_version.
   std::string id, product_id, seller_id, place_code, spec;
   Fen price;
@@ -165,8 +167,18 @@ TEST(Catalog, SkuRecordsFromBeforeStreamVersionsAreTheStock) {
     auto product = p.Product(p.Seller().id, 100, 20);
     product_id = product.id;
     sku_id = product.sku_ids[0];
-    for (int i = 0; i < 2; ++i) ASSERT_EQ(p.Order("shp_a", {{sku_id, 1}})->status, "pending_payment");
     p.Settle();
+    // Two moves as an older Pavilion wrote them: schema 1, no stock numbers but `stock_after`.
+    std::vector<events::NewEvent> moves;
+    for (uint32_t i = 0; i < 2; ++i) {
+      events::schema::StockReserved r;
+      r.order_id = "ord_old" + std::to_string(i);
+      r.sku_id = sku_id;
+      r.quantity = 1;
+      r.stock_after = 19 - i;
+      moves.push_back({sku_id, events::kAnyVersion, std::string(r.kType), events::Encode(r)});
+    }
+    ASSERT_TRUE(p.store->AppendAndWait({std::move(moves), {}}).ok());
   }
   auto current = events::Decode<catalog::Sku>([&] {
     std::string bytes;
@@ -175,23 +187,30 @@ TEST(Catalog, SkuRecordsFromBeforeStreamVersionsAreTheStock) {
   }());
   ASSERT_TRUE(current.ok());
   const catalog::Sku& c = *current;
-  storage::WriteBatch old;
+  storage::WriteBatch old;  // The record that older Pavilion rewrote with each move.
   old.Put("cat/sku/" + sku_id, events::Encode(OldSku{c.id, c.product_id, c.seller_id, c.place_code,
                                                       c.spec, c.price, 17, 2, 1, ""}));
   ASSERT_FALSE(kv.Write(old, true));
+  auto numbers = [](const catalog::Sku& s) {
+    return std::vector<int64_t>{s.stock, s.reserved, s.sold};
+  };
+  {
+    InProcess p(&kv, &clock);
+    EXPECT_EQ(numbers(p.Sku(product_id)), (std::vector<int64_t>{17, 2, 1}));
+    ASSERT_EQ(p.Order("shp_b", {{sku_id, 3}})->status, "pending_payment");
+    p.Settle();
+    EXPECT_EQ(numbers(p.Sku(product_id)), (std::vector<int64_t>{14, 5, 1}));
+    auto last = p.store->ReadLast(sku_id);
+    ASSERT_TRUE(last.ok() && last->has_value());
+    EXPECT_EQ((*last)->stream_version, 3u);
+    EXPECT_EQ((*last)->schema_version, events::schema::kStockLevelsSchema);
+  }
+  // The record is still the older one; the move since carries the stock.
   InProcess p(&kv, &clock);
-  auto sku = p.Sku(product_id);
-  EXPECT_EQ(sku.stock, 17);
-  EXPECT_EQ(sku.reserved, 2);
-  EXPECT_EQ(sku.sold, 1);
-  ASSERT_EQ(p.Order("shp_b", {{sku_id, 3}})->status, "pending_payment");
+  EXPECT_EQ(numbers(p.Sku(product_id)), (std::vector<int64_t>{14, 5, 1}));
+  ASSERT_EQ(p.Order("shp_c", {{sku_id, 1}})->status, "pending_payment");
   p.Settle();
-  sku = p.Sku(product_id);
-  EXPECT_EQ(sku.stock, 14);
-  EXPECT_EQ(sku.reserved, 5);
-  auto last = p.store->ReadLast(sku_id);
-  ASSERT_TRUE(last.ok() && last->has_value());
-  EXPECT_EQ((*last)->stream_version, 3u);
+  EXPECT_EQ(numbers(p.Sku(product_id)), (std::vector<int64_t>{13, 6, 1}));
 }
 
 }  // namespace

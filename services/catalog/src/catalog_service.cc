@@ -1184,8 +1184,10 @@ class CatalogService::Impl final : public events::Processor {
       return true;  // Its stream has not gone past the record.
     }
     const uint64_t version = (*last)->stream_version;
-    if (!known) {
-      sku.stream_version = version;  // A record from before versions: rewritten with each move.
+    // A record from before versions was rewritten with every move an older Pavilion made: it is
+    // the stock unless a move since, which carries the stock, came after it.
+    if (!known && (*last)->schema_version < schema::kStockLevelsSchema) {
+      sku.stream_version = version;
       return true;
     }
     auto levels = LevelsOf(**last);
@@ -1227,7 +1229,8 @@ class CatalogService::Impl final : public events::Processor {
       event.reserved = sku.reserved;
       event.sold = sku.sold;
     }
-    tx.EmitAs(type, sku.id, sku.stream_version, event);
+    tx.Emit(sku.id, sku.stream_version, std::string(type), events::Encode(event),
+            schema::kStockLevelsSchema);
     ++sku.stream_version;
   }
 

@@ -44,7 +44,8 @@ struct Envelope {
   }
 };
 
-inline constexpr uint32_t kMaxSchemaVersion = 1;
+// 2: events on a SKU's stream that carry its stock (schema::kStockLevelsSchema).
+inline constexpr uint32_t kMaxSchemaVersion = 2;
 
 std::string EncodeEnvelope(const Envelope& e);
 void EncodeEnvelopeTo(const Envelope& e, std::string& out);

@@ -36,9 +36,10 @@ class Transaction {
         causation_id_(cause.event_id) {}
 
   void Emit(std::string stream_id, uint64_t expected_version, std::string type,
-            std::string payload) {
+            std::string payload, uint32_t schema_version = 1) {
     request_.events.push_back(NewEvent{std::move(stream_id), expected_version, std::move(type),
-                                       std::move(payload), correlation_id_, causation_id_, 1});
+                                       std::move(payload), correlation_id_, causation_id_,
+                                       schema_version});
   }
   template <typename Payload>
   void Emit(std::string stream_id, uint64_t expected_version, const Payload& payload) {

@@ -182,8 +182,9 @@ struct OrderPlaced {
 // A SKU's three stock numbers after a stock event: available (`stock`), `reserved` by unpaid
 // orders, `sold`. Every event on a SKU's stream carries them, so the last one is the SKU's stock
 // (the catalog writes no SKU record when stock moves). `reserved` and `sold` were added later:
-// events from before them decode with 0 (they are never the last word on a SKU whose record
-// predates them).
+// the events that carry them say so in their envelope's schema_version (kStockLevelsSchema);
+// older ones decode with 0 there and are never read for them.
+inline constexpr uint32_t kStockLevelsSchema = 2;  // kMaxSchemaVersion (envelope.h) accepts it.
 struct StockLevels {
   int64_t stock = 0, reserved = 0, sold = 0;
   bool operator==(const StockLevels&) const = default;
