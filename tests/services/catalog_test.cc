@@ -176,7 +176,8 @@ TEST(Catalog, SkuRecordsFromBeforeStreamVersionsAreTheStock) {
       r.sku_id = sku_id;
       r.quantity = 1;
       r.stock_after = 19 - i;
-      moves.push_back({sku_id, events::kAnyVersion, std::string(r.kType), events::Encode(r)});
+      moves.push_back({sku_id, events::kAnyVersion, std::string(r.kType), events::Encode(r), "",
+                       "", 1});
     }
     ASSERT_TRUE(p.store->AppendAndWait({std::move(moves), {}}).ok());
   }
