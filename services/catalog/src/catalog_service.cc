@@ -1209,7 +1209,7 @@ class CatalogService::Impl final : public events::Processor {
     if (e.type == schema::StockReserved::kType) return levels.operator()<schema::StockReserved>();
     if (e.type == schema::StockRejected::kType) return levels.operator()<schema::StockRejected>();
     if (e.type == schema::StockSold::kType) return levels.operator()<schema::StockSold>();
-    if (e.type == schema::StockReleased::kType || e.type == "stock.restocked") {
+    if (e.type == schema::StockReleased::kType || e.type == schema::StockReleased::kRestocked) {
       return levels.operator()<schema::StockReleased>();
     }
     return {svc_errc::internal, "SKU stream " + e.stream_id + " holds a " + e.type + " event"};
@@ -1220,15 +1220,13 @@ class CatalogService::Impl final : public events::Processor {
   // batch (a fatal error for the processor) rather than let a record name the wrong version.
   template <typename E>
   void EmitStock(std::string_view type, Sku& sku, E event, events::Transaction& tx) {
-    if constexpr (requires { event.stock_after; }) event.stock_after = sku.stock;
-    if constexpr (requires { event.reserved_after; }) {
-      event.reserved_after = sku.reserved;
-      event.sold_after = sku.sold;
+    if constexpr (requires { event.stock_after; }) {
+      event.stock_after = sku.stock;
     } else {
-      event.available = sku.stock;
-      event.reserved = sku.reserved;
-      event.sold = sku.sold;
+      event.available = sku.stock;  // stock.rejected
     }
+    event.reserved_after = sku.reserved;
+    event.sold_after = sku.sold;
     tx.Emit(sku.id, sku.stream_version, std::string(type), events::Encode(event),
             schema::kStockLevelsSchema);
     ++sku.stream_version;
@@ -1360,7 +1358,7 @@ class CatalogService::Impl final : public events::Processor {
       int64_t units = std::min(item.quantity, sku->sold);
       sku->sold -= units;
       sku->stock += units;
-      EmitStock("stock.restocked", *sku,
+      EmitStock(schema::StockReleased::kRestocked, *sku,
                 schema::StockReleased{refund.order_id, item.line, sku->id, units}, tx);
     }
     tx.state().Put(done_key, "1");

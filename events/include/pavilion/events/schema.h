@@ -219,12 +219,13 @@ struct StockRejected {
   int64_t quantity = 0;
   std::string reason;  // "unknown_sku" | "insufficient_stock" | "hold_limit"
   int64_t available = 0;
-  int64_t reserved = 0, sold = 0;  // The SKU's, unchanged (zeros for an unknown SKU).
-  StockLevels levels() const { return {available, reserved, sold}; }
+  // The SKU's other numbers, unchanged by a rejection (zeros for an unknown SKU).
+  int64_t reserved_after = 0, sold_after = 0;
+  StockLevels levels() const { return {available, reserved_after, sold_after}; }
   template <class V>
   void Fields(V& v) {
-    v(order_id), v(line), v(sku_id), v(quantity), v(reason), v(available), v(Added(reserved)),
-        v(Added(sold));
+    v(order_id), v(line), v(sku_id), v(quantity), v(reason), v(available),
+        v(Added(reserved_after)), v(Added(sold_after));
   }
 };
 
@@ -232,6 +233,7 @@ struct StockRejected {
 // `order_id` then names the refund's order).
 struct StockReleased {
   static constexpr std::string_view kType = "stock.released";
+  static constexpr std::string_view kRestocked = "stock.restocked";
   std::string order_id;
   uint32_t line = 0;
   std::string sku_id;
