@@ -20,6 +20,10 @@
 //                 [--timeline 1]   (also print, for each second of the run, the answers that
 //                                   arrived in it with their p50, p99 and slowest: a stall shows
 //                                   as the second it happened in)
+//
+// Besides throughput and latency it prints how busy the machine was over the run (all cores,
+// from /proc/stat) and the CPU time that cost per request: with the load generator on the same
+// machine, a tail that grows while the machine is nearly busy is queueing, not a stall.
 #include <utility>
 
 #include <simdjson.h>
@@ -42,6 +46,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 namespace asio = boost::asio;
@@ -391,6 +396,26 @@ class Ticker : public std::enable_shared_from_this<Ticker> {
   std::vector<std::shared_ptr<Connection>> connections_;
 };
 
+// The machine's CPU time in clock ticks from /proc/stat's first line: busy (user, nice, system,
+// irq, softirq, steal) and all (busy plus idle and iowait). The load generator shares the
+// machine with the server, so what a request costs is the machine's, both sides together.
+struct MachineTicks {
+  unsigned long long busy = 0, all = 0;
+};
+MachineTicks ReadMachineTicks() {
+  MachineTicks t;
+  std::FILE* f = std::fopen("/proc/stat", "r");
+  if (f == nullptr) return t;
+  unsigned long long v[8] = {};
+  if (std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+                  &v[4], &v[5], &v[6], &v[7]) == 8) {
+    t.busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+    t.all = t.busy + v[3] + v[4];
+  }
+  std::fclose(f);
+  return t;
+}
+
 }  // namespace
 
 // One line per second of the run: answers that arrived in it, their p50, p99 and slowest.
@@ -460,6 +485,7 @@ int main(int argc, char** argv) {
 
   std::vector<std::unique_ptr<asio::io_context>> iocs;
   std::vector<Stats> stats(static_cast<size_t>(o.threads));
+  const MachineTicks ticks_before = ReadMachineTicks();
   auto start = Clock::now();
   run_start = start;
   auto deadline = start + std::chrono::milliseconds(static_cast<int64_t>(o.duration_s * 1000));
@@ -482,6 +508,7 @@ int main(int argc, char** argv) {
   for (int t = 0; t < o.threads; ++t) threads.emplace_back([&, t] { iocs[t]->run(); });
   for (auto& t : threads) t.join();
   double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  const MachineTicks ticks_after = ReadMachineTicks();
 
   if (o.timeline) PrintTimeline(stats);
   Stats all;
@@ -509,6 +536,15 @@ int main(int argc, char** argv) {
       static_cast<unsigned long long>(all.rejected), static_cast<unsigned long long>(all.pending),
       static_cast<unsigned long long>(all.other), static_cast<unsigned long long>(all.errors));
   if (o.rate > 0) std::printf("open_loop rate=%.0f (scheduled requests a second)\n", o.rate);
+  if (ticks_after.all > ticks_before.all && !all.latencies_us.empty()) {
+    // Busy ticks over all ticks, and the busy CPU time per answered request (µs).
+    const double busy = static_cast<double>(ticks_after.busy - ticks_before.busy);
+    const double total = static_cast<double>(ticks_after.all - ticks_before.all);
+    const double tick_us = 1e6 / static_cast<double>(sysconf(_SC_CLK_TCK));
+    std::printf("machine busy_pct=%.1f cpu_us_per_request=%.1f cores=%u\n", 100 * busy / total,
+                busy * tick_us / static_cast<double>(all.latencies_us.size()),
+                std::thread::hardware_concurrency());
+  }
   if (o.hot_stock > 0) {
     auto p = Call(o, http::verb::get, "/v1/products/" + setup.product_id, "", "");
     std::printf("flash_sale stock_initial=%lld product=%s\n", static_cast<long long>(o.hot_stock),
