@@ -5,8 +5,9 @@
 # with pavilion-load: one request at a time per connection at 1, 16, 64 and 256 connections,
 # then at half the 256-connection rate on a fixed schedule (open loop, for the latency at half
 # load, second by second as well), then HTTP/1.1-pipelined (64 connections, 16 and 32 in flight on each), then the flash
-# sale; last, on fresh servers, 16 connections × 64 in flight, and 25,000, 20,000 and 15,000
-# orders a second open loop. Every pavilion-load run ends with how busy the machine was.
+# sale; last, on fresh servers, 16 connections × 64 in flight, 25,000, 20,000 and 15,000 orders
+# a second open loop over 256 connections, and 25,000 a second over 16 connections.
+# Every pavilion-load run ends with how busy the machine was.
 # Usage: bench/run.sh [seconds per load run, default 10]
 # FLASH_SECONDS (default 40) bounds the flash sale; SOAK_ORDERS adds a sustained run of that many
 # orders (at most an hour) that prints the server's RSS every minute (SOAK_ORDERS=10000000 for
@@ -109,9 +110,11 @@ fi
 # each, healthz then orders; then half the goal, 25,000 orders a second offered on a fixed
 # schedule over 256 connections, after 3 s at full load — and 15,000 and 20,000 a second the
 # same way, to show where the tail stays within 10 ms (each run's `machine` line says how busy
-# the two cores were: the tail grows with that).
+# the two cores were: the tail grows with that); last, 25,000 a second over the goal's own 16
+# connections, each sending together what fell due in the last 2 ms (`--tick-us 2000`; a
+# request's latency still counts from its scheduled time).
 stop_server
-for step in pipelined 25000 20000 15000; do
+for step in pipelined 25000 20000 15000 16x25000; do
   fresh=$(mktemp -d)
   dirs+=("$fresh")
   start_server "$fresh"
@@ -120,6 +123,12 @@ for step in pipelined 25000 20000 15000; do
     "$load" --target 127.0.0.1:$port --mode healthz --connections 16 --pipeline 64 --duration "$secs"
     "$load" --target 127.0.0.1:$port --token $token --mode orders --skus 1000 --connections 16 \
       --pipeline 64 --duration "$secs"
+  elif [ $step = 16x25000 ]; then
+    echo "== a fresh server: 3 s at full load, then 25000 orders a second, open loop, 16 connections, 2 ms ticks"
+    "$load" --target 127.0.0.1:$port --token $token --mode orders --skus 1000 --connections 16 \
+      --pipeline 64 --shoppers 5120 --duration 3 > /dev/null
+    "$load" --target 127.0.0.1:$port --token $token --mode orders --skus 1000 --connections 16 \
+      --shoppers 5120 --rate 25000 --tick-us 2000 --duration "$secs" --timeline 1
   else
     echo "== a fresh server: 3 s at full load, then $step orders a second, open loop, 256 connections"
     "$load" --target 127.0.0.1:$port --token $token --mode orders --skus 1000 --connections 256 \
