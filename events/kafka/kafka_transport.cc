@@ -66,6 +66,7 @@ class RelayImpl final : public KafkaRelay {
       : store_(store), options_(std::move(options)) {}
 
   ~RelayImpl() override {
+    committed_.Close();  // The store's sync thread may be notifying cv_ right now.
     {
       std::lock_guard lock(mu_);
       stopping_ = true;
@@ -102,7 +103,7 @@ class RelayImpl final : public KafkaRelay {
     std::string value;
     if (!store_.kv().Get(RelayCursorKey(options_.topic), &value)) acked_ = GetFixed64BE(value);
     next_ = acked_ + 1;
-    store_.AddCommitListener([this](uint64_t) { cv_.notify_all(); });
+    committed_ = store_.AddCommitListener([this](uint64_t) { cv_.notify_all(); });
     thread_ = std::thread([this] { Run(); });
     return true;
   }
@@ -190,6 +191,7 @@ class RelayImpl final : public KafkaRelay {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;
+  Listening committed_;  // Wakes the relay thread after each sync.
   std::thread thread_;
   uint64_t next_ = 1;
   std::atomic<uint64_t> acked_{0};

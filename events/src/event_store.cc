@@ -236,23 +236,54 @@ Result<AppendResult> EventStore::AppendAndWait(AppendRequest request) {
 
 namespace {
 
+}  // namespace
+
+// Held by the listener while it runs; Close() takes it to end the listening, so it waits for a
+// call in progress. Uncontended but for that: one thread calls each list.
+struct Listening::Life {
+  std::mutex mu;
+  bool open = true;
+};
+
+Listening& Listening::operator=(Listening&& other) noexcept {
+  if (this != &other) {
+    Close();
+    life_ = std::move(other.life_);
+  }
+  return *this;
+}
+
+void Listening::Close() {
+  if (!life_) return;
+  std::lock_guard lock(life_->mu);
+  life_->open = false;
+  life_.reset();
+}
+
+namespace {
+
 template <typename L>
-void AddListener(std::mutex& mu, std::shared_ptr<const L>& list,
-                 std::function<void(uint64_t)> listener) {
+Listening AddListener(std::mutex& mu, std::shared_ptr<const L>& list,
+                      std::function<void(uint64_t)> listener) {
+  auto life = std::make_shared<Listening::Life>();
   std::lock_guard lock(mu);
   auto next = std::make_shared<L>(*list);
-  next->push_back(std::move(listener));
+  next->push_back([life, listener = std::move(listener)](uint64_t head) {
+    std::lock_guard hold(life->mu);
+    if (life->open) listener(head);
+  });
   list = std::move(next);
+  return Listening(std::move(life));
 }
 
 }  // namespace
 
-void EventStore::AddCommitListener(std::function<void(uint64_t)> listener) {
-  AddListener(mu_, listeners_, std::move(listener));
+Listening EventStore::AddCommitListener(std::function<void(uint64_t)> listener) {
+  return AddListener(mu_, listeners_, std::move(listener));
 }
 
-void EventStore::AddWriteListener(std::function<void(uint64_t)> listener) {
-  AddListener(mu_, write_listeners_, std::move(listener));
+Listening EventStore::AddWriteListener(std::function<void(uint64_t)> listener) {
+  return AddListener(mu_, write_listeners_, std::move(listener));
 }
 
 Result<uint64_t> EventStore::CurrentVersion(std::string_view stream_id, size_t hash) {

@@ -53,13 +53,14 @@ void EmbeddedSource::Start() {
   checkpointed_.store(cursor_.load());
   // Written events, durable or not yet: this processor's effects go to the same store after
   // them (Upto::kWritten).
-  store_.AddWriteListener([this, alive = alive_](uint64_t) {
-    if (alive->load()) Schedule();
-  });
+  listening_ = store_.AddWriteListener([this](uint64_t) { Schedule(); });
   Schedule();
 }
 
-void EmbeddedSource::Stop() { alive_->store(false); }
+void EmbeddedSource::Stop() {
+  listening_.Close();  // Waits for a Schedule in progress on the writer thread.
+  alive_->store(false);
+}
 
 uint64_t EmbeddedSource::lag() const {
   uint64_t head = store_.written_head(), cursor = cursor_.load();

@@ -449,8 +449,8 @@ TEST_P(EventStoreTest, WrittenEventsAreReadOnlyByWritingConsumersUntilSynced) {
   testing::HeadWatch written, durable;  // Before the store: its threads call them to the end.
   auto store = Open(kv);
   testing::OpenOnExit open_on_exit(kv);  // A failed assertion must not leave a sync waiting.
-  store->AddWriteListener(written.Listener());
-  store->AddCommitListener(durable.Listener());
+  auto on_written = store->AddWriteListener(written.Listener());
+  auto on_durable = store->AddCommitListener(durable.Listener());
   std::promise<std::error_code> first;
   store->Append(Req({Ev("a", kNoStream)}),
                 [&](std::error_code ec, const AppendResult&) { first.set_value(ec); });
@@ -653,6 +653,45 @@ TEST_F(EventStoreOnAWorker, QueuedAppendsLandWhenTheStoreClosesOrTheWorkerStops)
   ASSERT_TRUE(r.ok()) << r.message();
   EXPECT_EQ(r->versions, (std::vector<uint64_t>{2}));
   EXPECT_EQ(store->ReadStream("a")->size(), 2u);
+}
+
+// Closing a listener waits for a call in progress on the store's thread and stops every later
+// one, so what the listener uses may be destroyed right after (an EmbeddedSource's worker when
+// it stops; found by ThreadSanitizer, a worker destroyed while the writer thread posted to it).
+TEST(StoreListeners, ClosingWaitsForACallInProgressAndStopsTheRest) {
+  ManualClock clock;
+  storage::MemoryKvStore kv;
+  auto store = EventStore::Open(kv, clock).value();
+  for (bool commit : {false, true}) {
+    SCOPED_TRACE(commit ? "commit listener" : "write listener");
+    std::promise<void> entered, release;
+    std::shared_future<void> released = release.get_future().share();
+    std::atomic<int> calls{0};
+    std::atomic<bool> running{false};
+    auto listener = [&, released](uint64_t) {
+      running = true;
+      if (calls++ == 0) {
+        entered.set_value();
+        released.wait();
+      }
+      running = false;
+    };
+    Listening listening =
+        commit ? store->AddCommitListener(listener) : store->AddWriteListener(listener);
+    std::promise<std::error_code> appended;
+    store->Append(AppendRequest{{NewEvent{"s", kAnyVersion, "t", "", "", "", 1}}, {}},
+                  [&](std::error_code ec, const AppendResult&) { appended.set_value(ec); });
+    entered.get_future().wait();  // The store's thread is inside the listener.
+    auto closed = std::async(std::launch::async, [&] { listening.Close(); });
+    EXPECT_EQ(closed.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
+    EXPECT_TRUE(running.load());
+    release.set_value();
+    closed.get();
+    EXPECT_FALSE(running.load());
+    EXPECT_FALSE(appended.get_future().get());
+    ASSERT_TRUE(store->AppendAndWait(AppendRequest{{NewEvent{"s", kAnyVersion, "t", "", "", "", 1}}, {}}).ok());
+    EXPECT_EQ(calls.load(), 1);  // Closed: not called for the second append.
+  }
 }
 
 }  // namespace

@@ -142,8 +142,8 @@ TEST(EmbeddedSource, HandlesWrittenEventsWhileTheirSyncIsUnderWay) {
   testing::HeadWatch written, durable;  // Before the store: its threads call them to the end.
   auto store = EventStore::Open(kv, clock).value();
   testing::OpenOnExit open_on_exit(kv);  // A failed assertion must not leave a sync waiting.
-  store->AddWriteListener(written.Listener());
-  store->AddCommitListener(durable.Listener());
+  auto on_written = store->AddWriteListener(written.Listener());
+  auto on_durable = store->AddCommitListener(durable.Listener());
   Worker worker("test");
   Counter counter(kv);
   EmbeddedSource source(*store, worker, counter);

@@ -97,6 +97,25 @@ struct EventStoreOptions {
   Worker* writer = nullptr;
 };
 
+
+// A store listener's registration. Close() (or the destructor) stops it: once Close() returns the
+// listener is not running on the store's thread and never runs again, so whatever it uses may
+// go. Not to be closed from inside the listener itself.
+class Listening {
+ public:
+  struct Life;
+  Listening() = default;
+  explicit Listening(std::shared_ptr<Life> life) : life_(std::move(life)) {}
+  Listening(Listening&&) noexcept = default;
+  Listening& operator=(Listening&& other) noexcept;
+  Listening(const Listening&) = delete;
+  Listening& operator=(const Listening&) = delete;
+  ~Listening() { Close(); }
+  void Close();
+
+ private:
+  std::shared_ptr<Life> life_;
+};
 class EventStore {
  public:
   static Result<std::unique_ptr<EventStore>> Open(storage::KvStore& kv, const Clock& clock,
@@ -150,11 +169,11 @@ class EventStore {
   const Clock& clock() const { return clock_; }
 
   // Runs on the sync thread after each sync (one covers the batches written meanwhile) with the
-  // new durable head.
-  void AddCommitListener(std::function<void(uint64_t head)> listener);
+  // new durable head, until the returned handle is closed.
+  [[nodiscard]] Listening AddCommitListener(std::function<void(uint64_t head)> listener);
   // Runs on the writer thread after every written batch with the new written head, once the
-  // batch is queued for its sync.
-  void AddWriteListener(std::function<void(uint64_t written_head)> listener);
+  // batch is queued for its sync, until the returned handle is closed.
+  [[nodiscard]] Listening AddWriteListener(std::function<void(uint64_t written_head)> listener);
 
   uint64_t events_appended() const { return events_appended_.load(std::memory_order_relaxed); }
   uint64_t batches_written() const { return batches_written_.load(std::memory_order_relaxed); }

@@ -184,6 +184,7 @@ class EmbeddedSource final : public EventSource {
   std::atomic<uint64_t> checkpointed_{0};
   std::atomic<bool> scheduled_{false};
   std::shared_ptr<std::atomic<bool>> alive_ = std::make_shared<std::atomic<bool>>(true);
+  Listening listening_;  // The store's writer thread schedules pumps through it.
   std::vector<std::shared_ptr<const Envelope>> buffer_;
 };
 
