@@ -234,10 +234,6 @@ Result<AppendResult> EventStore::AppendAndWait(AppendRequest request) {
   return fut.get();
 }
 
-namespace {
-
-}  // namespace
-
 // Held by the listener while it runs; Close() takes it to end the listening, so it waits for a
 // call in progress. Uncontended but for that: one thread calls each list.
 struct Listening::Life {

@@ -97,7 +97,6 @@ struct EventStoreOptions {
   Worker* writer = nullptr;
 };
 
-
 // A store listener's registration. Close() (or the destructor) stops it: once Close() returns the
 // listener is not running on the store's thread and never runs again, so whatever it uses may
 // go. Not to be closed from inside the listener itself.
@@ -116,6 +115,7 @@ class Listening {
  private:
   std::shared_ptr<Life> life_;
 };
+
 class EventStore {
  public:
   static Result<std::unique_ptr<EventStore>> Open(storage::KvStore& kv, const Clock& clock,
