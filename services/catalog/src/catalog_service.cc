@@ -1227,8 +1227,7 @@ class CatalogService::Impl final : public events::Processor {
     }
     event.reserved_after = sku.reserved;
     event.sold_after = sku.sold;
-    tx.Emit(sku.id, sku.stream_version, std::string(type), events::Encode(event),
-            schema::kStockLevelsSchema);
+    tx.EmitAs(type, sku.id, sku.stream_version, event);
     ++sku.stream_version;
   }
 

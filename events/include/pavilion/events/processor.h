@@ -41,15 +41,23 @@ class Transaction {
                                        std::move(payload), correlation_id_, causation_id_,
                                        schema_version});
   }
+  // A schema payload's envelope says which version of its fields it carries: the payload's
+  // kSchemaVersion, or 1 for a payload that declares none.
   template <typename Payload>
   void Emit(std::string stream_id, uint64_t expected_version, const Payload& payload) {
-    Emit(std::move(stream_id), expected_version, std::string(Payload::kType), Encode(payload));
+    EmitAs(Payload::kType, std::move(stream_id), expected_version, payload);
   }
-  // For payloads shared by several event types (SubOrderChanged, RefundChanged).
+  // For payloads shared by several event types (SubOrderChanged, RefundChanged, StockReleased).
   template <typename Payload>
   void EmitAs(std::string_view type, std::string stream_id, uint64_t expected_version,
               const Payload& payload) {
-    Emit(std::move(stream_id), expected_version, std::string(type), Encode(payload));
+    uint32_t schema_version = 1;
+    if constexpr (requires { Payload::kSchemaVersion; }) {
+      static_assert(Payload::kSchemaVersion <= kMaxSchemaVersion, "readers would refuse it");
+      schema_version = Payload::kSchemaVersion;
+    }
+    Emit(std::move(stream_id), expected_version, std::string(type), Encode(payload),
+         schema_version);
   }
   storage::WriteBatch& state() { return request_.state; }
   // Runs on the store's sync thread once the transaction is durable (ec) or has failed.

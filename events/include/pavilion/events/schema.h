@@ -182,8 +182,9 @@ struct OrderPlaced {
 // A SKU's three stock numbers after a stock event: available (`stock`), `reserved` by unpaid
 // orders, `sold`. Every event on a SKU's stream carries them, so the last one is the SKU's stock
 // (the catalog writes no SKU record when stock moves). `reserved` and `sold` were added later:
-// the events that carry them say so in their envelope's schema_version (kStockLevelsSchema);
-// older ones decode with 0 there and are never read for them.
+// the events that carry them say so in their envelope's schema_version (kStockLevelsSchema, the
+// payloads' kSchemaVersion, which Transaction::Emit stamps); older ones decode with 0 there and
+// are never read for them.
 inline constexpr uint32_t kStockLevelsSchema = 2;  // kMaxSchemaVersion (envelope.h) accepts it.
 struct StockLevels {
   int64_t stock = 0, reserved = 0, sold = 0;
@@ -193,6 +194,7 @@ struct StockLevels {
 // Catalog's answer for one order line that could be reserved.
 struct StockReserved {
   static constexpr std::string_view kType = "stock.reserved";
+  static constexpr uint32_t kSchemaVersion = kStockLevelsSchema;
   std::string order_id;
   uint32_t line = 0;
   std::string sku_id, product_id, seller_id, place_code;
@@ -213,6 +215,7 @@ struct StockReserved {
 // Catalog's answer for one order line that could not be reserved.
 struct StockRejected {
   static constexpr std::string_view kType = "stock.rejected";
+  static constexpr uint32_t kSchemaVersion = kStockLevelsSchema;
   std::string order_id;
   uint32_t line = 0;
   std::string sku_id;
@@ -233,6 +236,7 @@ struct StockRejected {
 // `order_id` then names the refund's order).
 struct StockReleased {
   static constexpr std::string_view kType = "stock.released";
+  static constexpr uint32_t kSchemaVersion = kStockLevelsSchema;
   static constexpr std::string_view kRestocked = "stock.restocked";
   std::string order_id;
   uint32_t line = 0;
@@ -252,6 +256,7 @@ struct StockReleased {
 // available units a late payment took again (stock.reinstated; `from_stock` true).
 struct StockSold {
   static constexpr std::string_view kType = "stock.sold";
+  static constexpr uint32_t kSchemaVersion = kStockLevelsSchema;
   std::string order_id;
   uint32_t line = 0;
   std::string sku_id;
