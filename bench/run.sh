@@ -114,29 +114,27 @@ fi
 # connections, each sending together what fell due in the last 2 ms (`--tick-us 2000`; a
 # request's latency still counts from its scheduled time).
 stop_server
-for step in pipelined 25000 20000 15000 16x25000; do
+for step in pipelined "256 25000" "256 20000" "256 15000" "16 25000"; do
   fresh=$(mktemp -d)
   dirs+=("$fresh")
   start_server "$fresh"
-  if [ $step = pipelined ]; then
+  if [ "$step" = pipelined ]; then
     echo "== a fresh server: 16 connections, 64 requests in flight on each"
     "$load" --target 127.0.0.1:$port --mode healthz --connections 16 --pipeline 64 --duration "$secs"
     "$load" --target 127.0.0.1:$port --token $token --mode orders --skus 1000 --connections 16 \
       --pipeline 64 --duration "$secs"
-  elif [ $step = 16x25000 ]; then
-    echo "== a fresh server: 3 s at full load, then 25000 orders a second, open loop, 16 connections, 2 ms ticks"
-    "$load" --target 127.0.0.1:$port --token $token --mode orders --skus 1000 --connections 16 \
-      --pipeline 64 --shoppers 5120 --duration 3 > /dev/null
-    "$load" --target 127.0.0.1:$port --token $token --mode orders --skus 1000 --connections 16 \
-      --shoppers 5120 --rate 25000 --tick-us 2000 --duration "$secs" --timeline 1
   else
-    echo "== a fresh server: 3 s at full load, then $step orders a second, open loop, 256 connections"
-    "$load" --target 127.0.0.1:$port --token $token --mode orders --skus 1000 --connections 256 \
-      --shoppers 5120 --duration 3 > /dev/null
-    timeline=()
-    [ "$step" = 25000 ] && timeline=(--timeline 1)
-    "$load" --target 127.0.0.1:$port --token $token --mode orders --skus 1000 --connections 256 \
-      --shoppers 5120 --rate "$step" --duration "$secs" "${timeline[@]}"
+    read -r conns rate <<< "$step"
+    # Over the goal's 16 connections the full load keeps 64 in flight on each, and the open loop
+    # sends together what fell due in the last 2 ms.
+    full=() paced=() timeline=()
+    if [ "$conns" = 16 ]; then full=(--pipeline 64) paced=(--tick-us 2000); fi
+    if [ "$rate" = 25000 ]; then timeline=(--timeline 1); fi
+    echo "== a fresh server: 3 s at full load, then $rate orders a second, open loop, $conns connections${paced[*]:+, 2 ms ticks}"
+    "$load" --target 127.0.0.1:$port --token $token --mode orders --skus 1000 --connections "$conns" \
+      "${full[@]}" --shoppers 5120 --duration 3 > /dev/null
+    "$load" --target 127.0.0.1:$port --token $token --mode orders --skus 1000 --connections "$conns" \
+      --shoppers 5120 --rate "$rate" "${paced[@]}" --duration "$secs" "${timeline[@]}"
   fi
   stop_server
   rm -rf "$fresh"
