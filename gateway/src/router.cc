@@ -321,7 +321,7 @@ void WriteOrder(JsonWriter& w, const order::Order& o) {
 }
 
 std::string OrderJson(const order::Order& o) {
-  JsonWriter w;
+  JsonWriter w(1024);
   WriteOrder(w, o);
   return w.Take();
 }

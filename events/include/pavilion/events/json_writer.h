@@ -12,6 +12,9 @@ namespace pavilion::events {
 
 class JsonWriter {
  public:
+  // `capacity`: the bytes the text is expected to take, reserved at once (an order's answer,
+  // ~800 bytes, otherwise grows its buffer six times).
+  explicit JsonWriter(size_t capacity = 0) { out_.reserve(capacity); }
   JsonWriter& BeginObject() { return Open('{'); }
   JsonWriter& EndObject() { return Close('}'); }
   JsonWriter& BeginArray() { return Open('['); }
@@ -58,8 +61,12 @@ class JsonWriter {
   std::string Take() { return std::move(out_); }
 
   // Appends `s` escaped: runs that need no escaping (nearly all text) are appended whole, found
-  // eight bytes at a time.
+  // eight bytes at a time; a string that needs none (ids, keys, statuses) in one append.
   static void Escape(std::string_view s, std::string& out) {
+    if (NothingToEscape(s)) {
+      out.append(s);
+      return;
+    }
     static constexpr char kHex[] = "0123456789abcdef";
     size_t plain = 0;  // Start of the run not yet appended.
     for (size_t i = 0; i < s.size(); ++i) {
@@ -95,6 +102,19 @@ class JsonWriter {
     return (((w - kOnes * 0x20) & ~w) | ((quote - kOnes) & ~quote) |
             ((backslash - kOnes) & ~backslash)) &
            kHighs;
+  }
+
+  static bool NothingToEscape(std::string_view s) {
+    size_t i = 0;
+    for (; i + 8 <= s.size(); i += 8) {
+      if (AnyToEscape(s.data() + i)) return false;
+    }
+    if (i == s.size()) return true;
+    if (s.size() >= 8) return !AnyToEscape(s.data() + s.size() - 8);  // The last eight again.
+    for (; i < s.size(); ++i) {
+      if (static_cast<unsigned char>(s[i]) < 0x20 || s[i] == '"' || s[i] == '\\') return false;
+    }
+    return true;
   }
 
   JsonWriter& Open(char c) {
