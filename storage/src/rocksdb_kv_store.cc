@@ -40,20 +40,27 @@ void QuietPerfContext() {
 rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
 std::string_view ToView(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
 
-// RocksDB keeps the place of the last insert per family (`MemtableFamily`), so a key that
-// follows its family's previous one (time-ordered ids, due times, log blocks, an owner's next
-// index entry) is placed from there instead of from the top of the skip list.
+// A key's family, for the memtable's insert hints: "ord/o/…" → "ord/o/", "cat/sku/…" →
+// "cat/sku/", an event-store key by its first byte (and a stream index key by its stream's type:
+// "sord_…" → "sord_"). RocksDB keeps the place of the last insert per family, so a key that
+// follows its family's previous one (time-ordered ids, due times, log blocks) is placed from
+// there instead of from the top of the skip list.
 class KeyFamily final : public rocksdb::SliceTransform {
  public:
-  explicit KeyFamily(std::vector<std::string> grouped) : grouped_(std::move(grouped)) {}
   const char* Name() const override { return "pavilion.KeyFamily"; }
   rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
-    return ToSlice(MemtableFamily(ToView(key), grouped_));
+    const std::string_view k(key.data(), key.size());
+    size_t end = 1;
+    if (k.size() > 4 && k[3] == '/') {
+      const size_t second = k.find('/', 4);
+      end = second == std::string_view::npos ? 4 : second + 1;
+    } else if (!k.empty() && k[0] == 's') {
+      const size_t type = k.find('_');
+      end = type == std::string_view::npos || type > 16 ? 1 : type + 1;
+    }
+    return {key.data(), std::min(end, key.size())};
   }
   bool InDomain(const rocksdb::Slice&) const override { return true; }
-
- private:
-  const std::vector<std::string> grouped_;
 };
 
 // Where the keys under the append-only prefix live: a column family of their own (see
@@ -309,32 +316,13 @@ class RocksDbKvStore final : public KvStore {
 
 }  // namespace
 
-std::string_view MemtableFamily(std::string_view key, const std::vector<std::string>& grouped) {
-  for (const auto& family : grouped) {
-    if (!family.empty() && key.starts_with(family)) {
-      const size_t owner_end = key.find_first_of(std::string_view("/\0", 2), family.size());
-      return key.substr(0, owner_end == std::string_view::npos ? family.size() : owner_end + 1);
-    }
-  }
-  size_t end = 1;
-  if (key.size() > 4 && key[3] == '/') {
-    const size_t second = key.find('/', 4);
-    end = second == std::string_view::npos ? 4 : second + 1;
-  } else if (!key.empty() && key[0] == 's') {
-    const size_t type = key.find('_');
-    end = type == std::string_view::npos || type > 16 ? 1 : type + 1;
-  }
-  return key.substr(0, end);
-}
-
 Result<std::unique_ptr<KvStore>> OpenRocksDb(const std::string& dir,
                                             const RocksDbOptions& options) {
   rocksdb::Options opts;
   opts.create_if_missing = true;
   opts.IncreaseParallelism(2);
   opts.write_buffer_size = options.write_buffer_bytes;
-  opts.memtable_insert_with_hint_prefix_extractor =
-      std::make_shared<KeyFamily>(options.grouped_families);
+  opts.memtable_insert_with_hint_prefix_extractor = std::make_shared<KeyFamily>();
   if (options.memtable_bloom_ratio > 0) {
     opts.memtable_prefix_bloom_size_ratio = options.memtable_bloom_ratio;
     opts.memtable_whole_key_filtering = true;

@@ -185,16 +185,6 @@ INSTANTIATE_TEST_SUITE_P(
                   EXPECT_TRUE(kv.ok()) << kv.message();
                   return std::move(kv).value();
                 }},
-        // Keys of grouped families get an insert hint per owner (MemtableFamily); the random
-        // keys below fall in these with and without an owner's separator.
-        Factory{"rocksdb_grouped_families",
-                [](const std::string& dir) {
-                  RocksDbOptions options;
-                  options.grouped_families = {"a/", "c", "p"};
-                  auto kv = OpenRocksDb(dir, options);
-                  EXPECT_TRUE(kv.ok()) << kv.message();
-                  return std::move(kv).value();
-                }},
         Factory{"rocksdb_one_family",
                 [](const std::string& dir) { return OpenRocksDbWithAppendOnly(dir, ""); }},
         Factory{"rocksdb_append_only_p",
@@ -430,27 +420,6 @@ TEST(FaultInjectionKvStore, FailedWriteChangesNothing) {
   EXPECT_EQ(kv.Get("a", &v), errc::not_found);
   EXPECT_FALSE(kv.Write(a, true));
   EXPECT_FALSE(kv.Get("a", &v));
-}
-
-TEST(MemtableFamily, NamesTheFamilyAndTheOwnerOfAGroupedOne) {
-  using namespace std::literals;
-  const std::vector<std::string> grouped = {"ord/by-shopper/", "cat/hold/"};
-  const auto family = [&](std::string_view key) { return std::string(MemtableFamily(key, grouped)); };
-  EXPECT_EQ(family("ord/o/ord_1"), "ord/o/");
-  EXPECT_EQ(family("cat/sku/sku_1"), "cat/sku/");
-  EXPECT_EQ(family("ord/x"), "ord/");  // No second '/'.
-  EXPECT_EQ(family("sord_1\0\0\0\0\0\0\0\1"sv), "sord_");
-  EXPECT_EQ(family("s0123456789abcdefgh_1"), "s");  // No type: the first byte.
-  EXPECT_EQ(family("b\0\0\0\0\0\0\0\1"sv), "b");
-  EXPECT_EQ(family(""), "");
-  // A grouped family's keys go by owner, whatever bytes follow (a big-endian time may hold '/').
-  EXPECT_EQ(family("ord/by-shopper/u1/\0\0/\x05ord_1"sv), "ord/by-shopper/u1/");
-  EXPECT_EQ(family("cat/hold/u1\0sku_1"sv), "cat/hold/u1\0"s);
-  EXPECT_EQ(family("ord/by-shopper/u1"), "ord/by-shopper/");  // No owner's end: the family.
-  EXPECT_EQ(family("ord/by-seller/s1/x"), "ord/by-seller/");  // Not grouped here.
-  for (const std::string key : {"ord/by-shopper/u1/x", "cat/hold/", "x", "sord_"}) {
-    EXPECT_TRUE(key.starts_with(family(key))) << key;
-  }
 }
 
 TEST(PrefixEnd, IncrementsLastByteAndCarries) {

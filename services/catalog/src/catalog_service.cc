@@ -50,8 +50,6 @@ std::string NewTraceCode() {
   return code;
 }
 
-// The memtable keeps an insert hint per shopper for these (storage::RocksDbOptions::
-// grouped_families names "cat/hold/").
 std::string HoldKey(std::string_view shopper, std::string_view sku) {
   std::string k = "cat/hold/" + std::string(shopper);
   k.push_back('\0');

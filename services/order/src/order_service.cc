@@ -17,8 +17,6 @@ constexpr std::string_view kDuePrefix = "ord/due/";
 
 std::string OrderKey(std::string_view id) { return "ord/o/" + std::string(id); }
 
-// "ord/by-<kind>/<owner>/<micros><order>": an owner's listing. The store's memtable keeps an
-// insert hint per owner for these (storage::RocksDbOptions::grouped_families names them).
 std::string IndexKey(std::string_view kind, std::string_view owner, int64_t micros,
                      std::string_view id) {
   std::string k = "ord/by-" + std::string(kind) + "/" + std::string(owner) + "/";

@@ -144,22 +144,7 @@ struct RocksDbOptions {
   // keeps every key in the default family (and ignores the other, so a store must always be
   // opened with the same prefix).
   std::string append_only_prefix = "b";
-  // Key families whose keys go on with an owner — up to the next '/' or '\0' — and then grow in
-  // place within it: a listing index ("ord/by-shopper/<shopper>/<time><order>", built in
-  // services/order), a shopper's holds ("cat/hold/<shopper>\0<sku>", services/catalog). The
-  // memtable keeps an insert hint per family (`MemtableFamily`); these get one per owner, so a
-  // shopper's next order is placed from where that shopper's last one went rather than from
-  // wherever the last shopper's did — the skip list's search from the top, with its cache misses,
-  // was half the store writer's time. RocksDB keeps the hints of a memtable in a hash map of its
-  // own until the memtable is flushed: at most one entry per key it holds.
-  std::vector<std::string> grouped_families = {"ord/by-shopper/", "ord/by-seller/", "cat/hold/"};
 };
-
-// The family of `key` that the RocksDB memtable keeps an insert hint for (a prefix of `key`):
-// "ord/o/…" → "ord/o/", "cat/sku/…" → "cat/sku/", an event-store key by its first byte (and a
-// stream index key by its stream's type: "sord_…" → "sord_"), a key of a `grouped` family by its
-// owner ("ord/by-shopper/u1/…" → "ord/by-shopper/u1/").
-std::string_view MemtableFamily(std::string_view key, const std::vector<std::string>& grouped);
 
 // Opens (creating if needed) a RocksDB database in `dir`.
 Result<std::unique_ptr<KvStore>> OpenRocksDb(const std::string& dir,
