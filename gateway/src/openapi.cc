@@ -229,7 +229,7 @@ std::string_view Router::OpenApiDocument() {
       "parameters": [
         {"name": "shopper_id", "in": "query", "schema": {"type": "string"}},
         {"name": "seller_id", "in": "query", "schema": {"type": "string"}},
-        {"name": "status", "in": "query", "schema": {"type": "string"}},
+        {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["pending", "rejected", "pending_payment", "paid", "cancelled", "completed"]}, "description": "only orders in this status (the order's, not a sub-order's)"},
         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
         {"name": "cursor", "in": "query", "schema": {"type": "string"}, "description": "next_cursor of the previous page"}],
       "responses": {"200": {"description": "A page", "content": {"application/json": {"schema": {"type": "object", "properties": {

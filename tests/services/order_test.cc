@@ -777,6 +777,70 @@ TEST(Orders, ListsByShopperAndSellerWithCursorPagination) {
   EXPECT_EQ(list({"", seller.id, "", "", 20}).orders.size(), 6u);
   auto bad = testing::Await<order::OrderPage>([&](auto d) { p.orders->List({"", "", "", "", 5}, d); });
   EXPECT_EQ(bad.error(), svc_errc::invalid_argument);
+  // "shipped" is a sub-order's status: the answer says which statuses there are.
+  auto shipped = testing::Await<order::OrderPage>(
+      [&](auto d) { p.orders->List({"shp_1", "", "shipped", "", 5}, d); });
+  EXPECT_EQ(shipped.error(), svc_errc::invalid_argument);
+  EXPECT_NE(shipped.message().find("give one of pending, pending_payment, paid"), std::string::npos);
+}
+
+// Listing by a status past payment reads the status index; a store whose orders were recorded
+// before it gets its entries when the order service starts.
+TEST(Orders, StatusIndexIsBuiltForOrdersRecordedBeforeIt) {
+  events::ManualClock clock;
+  storage::MemoryKvStore kv;
+  std::string seller_id;
+  std::vector<std::string> ids;
+  {
+    InProcess p(&kv, &clock);
+    auto seller = p.Seller();
+    seller_id = seller.id;
+    auto product = p.Product(seller.id, 100, 100);
+    for (int i = 0; i < 4; ++i) {
+      clock.Advance(1000);
+      ids.push_back(p.Order("shp_1", {{product.sku_ids[0], 1}})->id);
+    }
+    ASSERT_TRUE(p.Do([&](auto d) { p.orders->Pay(ids[0], Shopper("shp_1"), d); }).ok());
+    ASSERT_TRUE(p.Do([&](auto d) { p.orders->Pay(ids[2], Shopper("shp_1"), d); }).ok());
+    ASSERT_TRUE(p.Do([&](auto d) { p.orders->Cancel(ids[1], Shopper("shp_1"), d); }).ok());
+  }
+  const auto index_keys = [&] {
+    std::vector<std::string> keys;
+    EXPECT_FALSE(kv.Scan("ord/st-", storage::PrefixEnd("ord/st-"), [&](std::string_view k, std::string_view) {
+      keys.emplace_back(k);
+      return true;
+    }));
+    return keys;
+  };
+  // Paid twice and cancelled once, each listed by the shopper and the seller; and the marker.
+  auto keys = index_keys();
+  EXPECT_EQ(keys.size(), 7u);
+  storage::WriteBatch forget;  // As a store from before the index.
+  for (const auto& k : keys) forget.Delete(k);
+  ASSERT_FALSE(kv.Write(forget, true));
+
+  InProcess p(&kv, &clock);
+  EXPECT_EQ(index_keys(), keys);
+  auto list = [&](order::ListQuery q) {
+    std::vector<std::string> listed;
+    for (int page = 0; page < 10; ++page) {
+      auto r = testing::Await<order::OrderPage>([&](auto d) { p.orders->List(q, d); }).value();
+      for (const auto& o : r.orders) listed.push_back(o.id);
+      if (r.next_cursor.empty()) break;
+      q.cursor = r.next_cursor;
+    }
+    return listed;
+  };
+  const std::vector<std::string> paid = {ids[2], ids[0]};  // Newest first, a page each.
+  EXPECT_EQ(list({"shp_1", "", "paid", "", 1}), paid);
+  EXPECT_EQ(list({"", seller_id, "paid", "", 1}), paid);
+  EXPECT_EQ(list({"shp_1", "", "cancelled", "", 5}), std::vector<std::string>{ids[1]});
+  EXPECT_EQ(list({"shp_1", "", "pending_payment", "", 5}), std::vector<std::string>{ids[3]});
+  // Moving on moves the entry: the paid order, confirmed, leaves "paid" for "completed".
+  ASSERT_TRUE(p.Do([&](auto d) { p.orders->Ship(ids[0], "", "顺丰", "SF1", SellerActor(seller_id), d); }).ok());
+  ASSERT_TRUE(p.Do([&](auto d) { p.orders->Confirm(ids[0], "", Shopper("shp_1"), d); }).ok());
+  EXPECT_EQ(list({"shp_1", "", "paid", "", 5}), std::vector<std::string>{ids[2]});
+  EXPECT_EQ(list({"", seller_id, "completed", "", 5}), std::vector<std::string>{ids[0]});
 }
 
 TEST(Orders, RestartFinishesOrdersInFlight) {

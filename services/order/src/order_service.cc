@@ -1,6 +1,7 @@
 #include "pavilion/order/order_service.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <mutex>
 #include <set>
@@ -23,6 +24,45 @@ std::string IndexKey(std::string_view kind, std::string_view owner, int64_t micr
   events::PutFixed64BE(k, static_cast<uint64_t>(micros));
   k.append(id);
   return k;
+}
+
+// The statuses an order leaves within the payment timeout ("pending", "pending_payment") are
+// found by scanning the owner's listing from its newest entry; every later one is indexed by
+// status too, so a seller's paid orders to ship page as fast as the whole listing.
+bool StatusIndexed(std::string_view status) {
+  return !status.empty() && status != "pending" && status != "pending_payment";
+}
+
+// "ord/st-<kind>/<owner>/<status>/": an owner's orders in one status, keyed as in IndexKey.
+std::string StatusPrefix(std::string_view kind, std::string_view owner, std::string_view status) {
+  std::string k = "ord/st-";
+  k.append(kind).append("/").append(owner).append("/").append(status).append("/");
+  return k;
+}
+
+std::string StatusKey(std::string_view kind, std::string_view owner, std::string_view status,
+                      int64_t micros, std::string_view id) {
+  std::string k = StatusPrefix(kind, owner, status);
+  events::PutFixed64BE(k, static_cast<uint64_t>(micros));
+  k.append(id);
+  return k;
+}
+
+// Written once every order recorded before the status index has its entries.
+constexpr std::string_view kStatusIndexBuilt = "ord/st-built";
+
+// Who lists the order: its shopper and, once it is split into sub-orders, every seller whose
+// line it holds and every distributor whose listing sold one (as Decide indexes them).
+template <typename Fn>
+void ForEachOwner(const Order& o, Fn fn) {
+  fn("shopper", o.shopper_id);
+  if (o.sub_orders.empty()) return;
+  std::set<std::string_view> sellers;
+  for (const auto& l : o.lines) {
+    if (!l.seller_id.empty()) sellers.insert(l.seller_id);
+    for (const auto& c : l.distribution.commissions) sellers.insert(c.seller_id);
+  }
+  for (std::string_view seller : sellers) fn("seller", seller);
 }
 
 // "ord/due/<when>/<kind>/<order>[/<sub>]": a timeout to apply at `when`.
@@ -77,6 +117,7 @@ class OrderService::Impl final : public events::Processor {
     Order order;
     int inflight = 0;  // Commits of it not yet durable.
     bool recorded = false;  // The store has (or a commit in flight writes) an ord/o record of it.
+    std::string indexed_status;  // The status its status index entries (ord/st-) name.
     std::vector<std::function<void(Result<Order>)>> waiters;  // Placements awaiting the outcome.
   };
 
@@ -86,7 +127,9 @@ class OrderService::Impl final : public events::Processor {
       : store_(store),
         worker_(worker),
         options_(options),
-        payments_(payments ? payments : &builtin_) {}
+        payments_(payments ? payments : &builtin_) {
+    BuildStatusIndex();
+  }
 
   std::string_view name() const override { return "order"; }
   events::EventStore& store() { return store_; }
@@ -268,10 +311,20 @@ class OrderService::Impl final : public events::Processor {
     if (q.shopper_id.empty() == q.seller_id.empty()) {
       return {svc_errc::invalid_argument, "give exactly one of shopper_id and seller_id"};
     }
+    static const std::set<std::string, std::less<>> kStatuses = {
+        "pending", "rejected", "pending_payment", "paid", "cancelled", "completed"};
+    if (!q.status.empty() && !kStatuses.contains(q.status)) {
+      return {svc_errc::invalid_argument,
+              "status: give one of pending, pending_payment, paid, completed, cancelled, rejected "
+              "(an order's status; shipped and delivered are its sub-orders')"};
+    }
     const int limit = std::clamp(q.limit, 1, 100);
-    const std::string prefix = q.shopper_id.empty()
-                                   ? "ord/by-seller/" + q.seller_id + "/"
-                                   : "ord/by-shopper/" + q.shopper_id + "/";
+    const std::string_view kind = q.shopper_id.empty() ? "seller" : "shopper";
+    const std::string& owner = q.shopper_id.empty() ? q.seller_id : q.shopper_id;
+    // Both indexes key an entry the same way after their prefix: time, then the order's id.
+    const std::string prefix = StatusIndexed(q.status)
+                                   ? StatusPrefix(kind, owner, q.status)
+                                   : "ord/by-" + std::string(kind) + "/" + owner + "/";
     std::string end = storage::PrefixEnd(prefix);
     if (!q.cursor.empty()) {
       // The cursor is the hex of the last index key shown: continue just before it.
@@ -627,6 +680,40 @@ class OrderService::Impl final : public events::Processor {
     return true;
   }
 
+  // A store whose orders were recorded before the status index gets its entries once, here,
+  // before the service handles anything: every record names its status. A failure leaves the
+  // marker unwritten, so the next start tries again.
+  void BuildStatusIndex() {
+    std::string built;
+    if (!store_.kv().Get(kStatusIndexBuilt, &built)) return;
+    storage::WriteBatch wb;
+    bool failed = false;
+    const std::string prefix = OrderKey("");
+    auto ec = store_.kv().Scan(prefix, storage::PrefixEnd(prefix),
+                               [&](std::string_view key, std::string_view bytes) {
+      auto o = events::Decode<Order>(bytes);
+      if (!o.ok()) {
+        std::fprintf(stderr, "order: %.*s is unreadable; not in the status index\n",
+                     static_cast<int>(key.size()), key.data());
+        return true;
+      }
+      if (StatusIndexed(o->status)) {
+        ForEachOwner(*o, [&](std::string_view kind, std::string_view owner) {
+          wb.Put(StatusKey(kind, owner, o->status, o->created_micros, o->id), "");
+        });
+      }
+      if (wb.size() >= 4096) {
+        failed = failed || static_cast<bool>(store_.kv().Write(wb, /*sync=*/false));
+        wb.Clear();
+      }
+      return !failed;
+    });
+    wb.Put(kStatusIndexBuilt, "1");
+    if (ec || failed || store_.kv().Write(wb, /*sync=*/true)) {
+      std::fprintf(stderr, "order: building the status index failed; it is retried at the next start\n");
+    }
+  }
+
   // ---- Timeouts ----
 
   // Applies the timeouts due by the clock's now, `timeouts_per_pass` at a time: a full pass
@@ -772,6 +859,7 @@ class OrderService::Impl final : public events::Processor {
     if (!stored.ok()) return nullptr;
     Entry& entry = orders_[id];
     entry.recorded = recorded;
+    entry.indexed_status = stored->status;  // A recorded status is indexed (BuildStatusIndex).
     return &(entry.order = std::move(stored).value());
   }
 
@@ -807,6 +895,19 @@ class OrderService::Impl final : public events::Processor {
       tx.state().Put(OrderKey(id), events::Encode(entry.order));
     } else if (entry.recorded) {
       tx.state().Delete(OrderKey(id));
+    }
+    if (const Order& o = entry.order; o.status != entry.indexed_status) {
+      if (StatusIndexed(entry.indexed_status) || StatusIndexed(o.status)) {
+        ForEachOwner(o, [&](std::string_view kind, std::string_view owner) {
+          if (StatusIndexed(entry.indexed_status)) {
+            tx.state().Delete(StatusKey(kind, owner, entry.indexed_status, o.created_micros, id));
+          }
+          if (StatusIndexed(o.status)) {
+            tx.state().Put(StatusKey(kind, owner, o.status, o.created_micros, id), "");
+          }
+        });
+      }
+      entry.indexed_status = o.status;
     }
     entry.recorded = record;
     Track(id, entry, tx);
