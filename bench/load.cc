@@ -480,6 +480,9 @@ int main(int argc, char** argv) {
   if (o.rate < 0) Die("--rate takes requests a second");
   if (o.tick_us < 1) Die("--tick-us takes microseconds, at least 1");
   requests_left = o.requests;
+  if (o.mode != "orders" && o.mode != "healthz") {
+    Die("--mode takes orders or healthz (a flash sale is --mode orders --hot-stock N)");
+  }
   if (o.mode == "orders" && o.token.empty()) Die("--token (the operator token) is required");
   Setup setup = Prepare(o);
 
