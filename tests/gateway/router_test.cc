@@ -314,6 +314,15 @@ TEST_F(RouterTest, LifecycleOverHttp) {
   EXPECT_NE(mine.body.find(id), std::string::npos);
   EXPECT_EQ(Call("GET", "/v1/orders?seller_id=sel_x", "", alice).status, 403);
   EXPECT_EQ(Call("GET", "/v1/orders?limit=0", "", alice).status, 422);
+  // Received, then refunded: completed, and listed under that status only.
+  EXPECT_EQ(Field(got.body, "status"), "completed");
+  auto completed = Call("GET", "/v1/orders?status=completed", "", alice);
+  EXPECT_EQ(completed.status, 200);
+  EXPECT_NE(completed.body.find(id), std::string::npos);
+  EXPECT_EQ(Call("GET", "/v1/orders?status=paid", "", alice).body.find(id), std::string::npos);
+  auto typo = Call("GET", "/v1/orders?status=shipped", "", alice);
+  EXPECT_EQ(typo.status, 422);
+  EXPECT_NE(typo.body.find("give one of pending, pending_payment, paid"), std::string::npos) << typo.body;
 }
 
 TEST_F(RouterTest, PaymentNotificationsNeedAValidSignature) {
