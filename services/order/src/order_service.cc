@@ -1,6 +1,7 @@
 #include "pavilion/order/order_service.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <map>
 #include <mutex>
@@ -686,8 +687,10 @@ class OrderService::Impl final : public events::Processor {
   void BuildStatusIndex() {
     std::string built;
     if (!store_.kv().Get(kStatusIndexBuilt, &built)) return;
+    const auto started = std::chrono::steady_clock::now();
     storage::WriteBatch wb;
     bool failed = false;
+    size_t indexed = 0;
     const std::string prefix = OrderKey("");
     auto ec = store_.kv().Scan(prefix, storage::PrefixEnd(prefix),
                                [&](std::string_view key, std::string_view bytes) {
@@ -701,6 +704,7 @@ class OrderService::Impl final : public events::Processor {
         ForEachOwner(*o, [&](std::string_view kind, std::string_view owner) {
           wb.Put(StatusKey(kind, owner, o->status, o->created_micros, o->id), "");
         });
+        ++indexed;
       }
       if (wb.size() >= 4096) {
         failed = failed || static_cast<bool>(store_.kv().Write(wb, /*sync=*/false));
@@ -711,6 +715,10 @@ class OrderService::Impl final : public events::Processor {
     wb.Put(kStatusIndexBuilt, "1");
     if (ec || failed || store_.kv().Write(wb, /*sync=*/true)) {
       std::fprintf(stderr, "order: building the status index failed; it is retried at the next start\n");
+    } else if (indexed > 0) {
+      const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+      std::fprintf(stderr, "order: status index built for %zu orders recorded before it (%.1f s)\n",
+                   indexed, took.count());
     }
   }
 
