@@ -229,7 +229,7 @@ std::string_view Router::OpenApiDocument() {
       "parameters": [
         {"name": "shopper_id", "in": "query", "schema": {"type": "string"}},
         {"name": "seller_id", "in": "query", "schema": {"type": "string"}},
-        {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["pending", "rejected", "pending_payment", "paid", "cancelled", "completed"]}, "description": "only orders in this status (the order's, not a sub-order's)"},
+        {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["pending", "rejected", "pending_payment", "paid", "shipped", "delivered", "cancelled", "completed"]}, "description": "only orders in this status: by shopper_id the order's (pending, pending_payment, paid, completed, cancelled, rejected), by seller_id a sub-order's the seller sees (pending_payment, paid, shipped, delivered, completed, cancelled); 422 otherwise"},
         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
         {"name": "cursor", "in": "query", "schema": {"type": "string"}, "description": "next_cursor of the previous page"}],
       "responses": {"200": {"description": "A page", "content": {"application/json": {"schema": {"type": "object", "properties": {

@@ -812,11 +812,16 @@ TEST(Orders, StatusIndexIsBuiltForOrdersRecordedBeforeIt) {
     }));
     return keys;
   };
-  // Paid twice and cancelled once, each listed by the shopper and the seller; and the marker.
+  // Paid twice and cancelled once, each listed by the shopper and by the seller (by its
+  // sub-orders' statuses, the same here); and the marker.
   auto keys = index_keys();
   EXPECT_EQ(keys.size(), 7u);
-  storage::WriteBatch forget;  // As a store from before the index.
+  // As a store from before the index, or from the first one (its marker, and a seller's entry by
+  // the order's status where the seller's sub-order is in another).
+  storage::WriteBatch forget;
   for (const auto& k : keys) forget.Delete(k);
+  forget.Put("ord/st-built", "1");
+  forget.Put("ord/st-seller/" + seller_id + "/paid/00000000" + ids[1], "");
   ASSERT_FALSE(kv.Write(forget, true));
 
   InProcess p(&kv, &clock);
@@ -836,11 +841,25 @@ TEST(Orders, StatusIndexIsBuiltForOrdersRecordedBeforeIt) {
   EXPECT_EQ(list({"", seller_id, "paid", "", 1}), paid);
   EXPECT_EQ(list({"shp_1", "", "cancelled", "", 5}), std::vector<std::string>{ids[1]});
   EXPECT_EQ(list({"shp_1", "", "pending_payment", "", 5}), std::vector<std::string>{ids[3]});
-  // Moving on moves the entry: the paid order, confirmed, leaves "paid" for "completed".
+  // Moving on moves the entries: shipped, the order is still paid to its shopper and shipped to
+  // its seller (who lists by its sub-order); confirmed, it is completed to both.
   ASSERT_TRUE(p.Do([&](auto d) { p.orders->Ship(ids[0], "", "顺丰", "SF1", SellerActor(seller_id), d); }).ok());
+  EXPECT_EQ(list({"shp_1", "", "paid", "", 5}), paid);
+  EXPECT_EQ(list({"", seller_id, "paid", "", 5}), std::vector<std::string>{ids[2]});
+  EXPECT_EQ(list({"", seller_id, "shipped", "", 5}), std::vector<std::string>{ids[0]});
   ASSERT_TRUE(p.Do([&](auto d) { p.orders->Confirm(ids[0], "", Shopper("shp_1"), d); }).ok());
   EXPECT_EQ(list({"shp_1", "", "paid", "", 5}), std::vector<std::string>{ids[2]});
+  EXPECT_EQ(list({"shp_1", "", "completed", "", 5}), std::vector<std::string>{ids[0]});
+  EXPECT_EQ(list({"", seller_id, "shipped", "", 5}), std::vector<std::string>{});
   EXPECT_EQ(list({"", seller_id, "completed", "", 5}), std::vector<std::string>{ids[0]});
+  // A shopper's orders have no "shipped" status; a seller's sub-orders no "rejected".
+  auto shopper_shipped = testing::Await<order::OrderPage>(
+      [&](auto d) { p.orders->List({"shp_1", "", "shipped", "", 5}, d); });
+  EXPECT_EQ(shopper_shipped.error(), svc_errc::invalid_argument);
+  auto seller_rejected = testing::Await<order::OrderPage>(
+      [&](auto d) { p.orders->List({"", seller_id, "rejected", "", 5}, d); });
+  EXPECT_EQ(seller_rejected.error(), svc_errc::invalid_argument);
+  EXPECT_NE(seller_rejected.message().find("shipped, delivered"), std::string::npos);
 }
 
 TEST(Orders, RestartFinishesOrdersInFlight) {

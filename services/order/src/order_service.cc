@@ -49,21 +49,37 @@ std::string StatusKey(std::string_view kind, std::string_view owner, std::string
   return k;
 }
 
-// Written once every order recorded before the status index has its entries.
-constexpr std::string_view kStatusIndexBuilt = "ord/st-built";
+// Written once every order recorded before the status index has its entries (the second
+// marker: the first index keyed a seller's entries by the order's status, not its sub-orders').
+constexpr std::string_view kStatusIndexBuilt = "ord/st-built-2";
+constexpr std::string_view kStatusIndexBuiltBefore = "ord/st-built";
 
-// Who lists the order: its shopper and, once it is split into sub-orders, every seller whose
-// line it holds and every distributor whose listing sold one (as Decide indexes them).
-template <typename Fn>
-void ForEachOwner(const Order& o, Fn fn) {
-  fn("shopper", o.shopper_id);
-  if (o.sub_orders.empty()) return;
-  std::set<std::string_view> sellers;
-  for (const auto& l : o.lines) {
-    if (!l.seller_id.empty()) sellers.insert(l.seller_id);
-    for (const auto& c : l.distribution.commissions) sellers.insert(c.seller_id);
+// The statuses sellers list by, one per sub-order, as they were indexed last.
+std::vector<std::string> SubStatuses(const Order& o) {
+  std::vector<std::string> out;
+  out.reserve(o.sub_orders.size());
+  for (const auto& sub : o.sub_orders) out.push_back(sub.status);
+  return out;
+}
+
+// A seller's entries: (seller, status) for each sub-order in a status `StatusIndexed` names,
+// `statuses` giving the sub-orders' statuses. A sub-order is listed by its seller and by every
+// distributor whose listing sold one of its lines (what ViewFor shows them).
+using SellerStatuses = std::set<std::pair<std::string, std::string>>;  // (seller, status)
+SellerStatuses SellerEntries(const Order& o, const std::vector<std::string>& statuses) {
+  SellerStatuses out;
+  for (size_t i = 0; i < o.sub_orders.size() && i < statuses.size(); ++i) {
+    if (!StatusIndexed(statuses[i])) continue;
+    const SubOrder& sub = o.sub_orders[i];
+    out.emplace(sub.seller_id, statuses[i]);
+    for (uint32_t line : sub.lines) {
+      if (line >= o.lines.size()) continue;
+      for (const auto& c : o.lines[line].distribution.commissions) {
+        out.emplace(c.seller_id, statuses[i]);
+      }
+    }
   }
-  for (std::string_view seller : sellers) fn("seller", seller);
+  return out;
 }
 
 // "ord/due/<when>/<kind>/<order>[/<sub>]": a timeout to apply at `when`.
@@ -118,7 +134,8 @@ class OrderService::Impl final : public events::Processor {
     Order order;
     int inflight = 0;  // Commits of it not yet durable.
     bool recorded = false;  // The store has (or a commit in flight writes) an ord/o record of it.
-    std::string indexed_status;  // The status its status index entries (ord/st-) name.
+    std::string indexed_status;  // The status its shopper's status index entry (ord/st-) names.
+    std::vector<std::string> indexed_subs;  // Its sub-orders' statuses its sellers' entries name.
     std::vector<std::function<void(Result<Order>)>> waiters;  // Placements awaiting the outcome.
   };
 
@@ -312,15 +329,22 @@ class OrderService::Impl final : public events::Processor {
     if (q.shopper_id.empty() == q.seller_id.empty()) {
       return {svc_errc::invalid_argument, "give exactly one of shopper_id and seller_id"};
     }
-    static const std::set<std::string, std::less<>> kStatuses = {
+    // A shopper's listing filters on the order's status, a seller's on its sub-orders'.
+    static const std::set<std::string, std::less<>> kOrderStatuses = {
         "pending", "rejected", "pending_payment", "paid", "cancelled", "completed"};
-    if (!q.status.empty() && !kStatuses.contains(q.status)) {
+    static const std::set<std::string, std::less<>> kSubStatuses = {
+        "pending_payment", "paid", "shipped", "delivered", "completed", "cancelled"};
+    const bool by_seller = q.shopper_id.empty();
+    if (!q.status.empty() && !(by_seller ? kSubStatuses : kOrderStatuses).contains(q.status)) {
       return {svc_errc::invalid_argument,
-              "status: give one of pending, pending_payment, paid, completed, cancelled, rejected "
-              "(an order's status; shipped and delivered are its sub-orders')"};
+              by_seller ? "status: give one of pending_payment, paid, shipped, delivered, "
+                          "completed, cancelled (a seller lists by its sub-orders' status)"
+                        : "status: give one of pending, pending_payment, paid, completed, "
+                          "cancelled, rejected (an order's status; shipped and delivered are its "
+                          "sub-orders', which a seller's listing filters on)"};
     }
     const int limit = std::clamp(q.limit, 1, 100);
-    const std::string_view kind = q.shopper_id.empty() ? "seller" : "shopper";
+    const std::string_view kind = by_seller ? "seller" : "shopper";
     const std::string& owner = q.shopper_id.empty() ? q.seller_id : q.shopper_id;
     // Both indexes key an entry the same way after their prefix: time, then the order's id.
     const std::string prefix = StatusIndexed(q.status)
@@ -346,10 +370,15 @@ class OrderService::Impl final : public events::Processor {
       }
       last_key.assign(k);
       auto o = Load(std::string(k.substr(prefix.size() + 8)));
-      if (o.ok() && (q.status.empty() || o->status == q.status)) {
-        page.orders.push_back(q.seller_id.empty()
-                                  ? std::move(o).value()
-                                  : ViewFor(std::move(o).value(), Actor{"seller", q.seller_id}));
+      if (!o.ok()) return true;
+      if (!by_seller) {
+        if (q.status.empty() || o->status == q.status) page.orders.push_back(std::move(o).value());
+        return true;
+      }
+      Order view = ViewFor(std::move(o).value(), Actor{"seller", q.seller_id});
+      const auto in_status = [&](const SubOrder& sub) { return sub.status == q.status; };
+      if (q.status.empty() || std::ranges::any_of(view.sub_orders, in_status)) {
+        page.orders.push_back(std::move(view));
       }
       return true;
     });
@@ -691,6 +720,19 @@ class OrderService::Impl final : public events::Processor {
     storage::WriteBatch wb;
     bool failed = false;
     size_t indexed = 0;
+    // The first index's sellers' entries go (its shoppers' are the same): rebuilt below.
+    const std::string sellers = "ord/st-seller/";
+    auto cleared = store_.kv().Scan(sellers, storage::PrefixEnd(sellers),
+                                    [&](std::string_view key, std::string_view) {
+      wb.Delete(key);
+      if (wb.size() >= 4096) {
+        failed = failed || static_cast<bool>(store_.kv().Write(wb, /*sync=*/false));
+        wb.Clear();
+      }
+      return !failed;
+    });
+    failed = failed || static_cast<bool>(cleared);
+    wb.Delete(kStatusIndexBuiltBefore);
     const std::string prefix = OrderKey("");
     auto ec = store_.kv().Scan(prefix, storage::PrefixEnd(prefix),
                                [&](std::string_view key, std::string_view bytes) {
@@ -701,10 +743,11 @@ class OrderService::Impl final : public events::Processor {
         return true;
       }
       if (StatusIndexed(o->status)) {
-        ForEachOwner(*o, [&](std::string_view kind, std::string_view owner) {
-          wb.Put(StatusKey(kind, owner, o->status, o->created_micros, o->id), "");
-        });
+        wb.Put(StatusKey("shopper", o->shopper_id, o->status, o->created_micros, o->id), "");
         ++indexed;
+      }
+      for (const auto& [seller, status] : SellerEntries(*o, SubStatuses(*o))) {
+        wb.Put(StatusKey("seller", seller, status, o->created_micros, o->id), "");
       }
       if (wb.size() >= 4096) {
         failed = failed || static_cast<bool>(store_.kv().Write(wb, /*sync=*/false));
@@ -867,7 +910,8 @@ class OrderService::Impl final : public events::Processor {
     if (!stored.ok()) return nullptr;
     Entry& entry = orders_[id];
     entry.recorded = recorded;
-    entry.indexed_status = stored->status;  // A recorded status is indexed (BuildStatusIndex).
+    entry.indexed_status = stored->status;  // Recorded statuses are indexed (BuildStatusIndex).
+    entry.indexed_subs = SubStatuses(*stored);
     return &(entry.order = std::move(stored).value());
   }
 
@@ -904,21 +948,46 @@ class OrderService::Impl final : public events::Processor {
     } else if (entry.recorded) {
       tx.state().Delete(OrderKey(id));
     }
-    if (const Order& o = entry.order; o.status != entry.indexed_status) {
-      if (StatusIndexed(entry.indexed_status) || StatusIndexed(o.status)) {
-        ForEachOwner(o, [&](std::string_view kind, std::string_view owner) {
-          if (StatusIndexed(entry.indexed_status)) {
-            tx.state().Delete(StatusKey(kind, owner, entry.indexed_status, o.created_micros, id));
-          }
-          if (StatusIndexed(o.status)) {
-            tx.state().Put(StatusKey(kind, owner, o.status, o.created_micros, id), "");
-          }
-        });
+    IndexStatuses(id, entry, tx);
+    entry.recorded = record;
+    Track(id, entry, tx);
+  }
+
+  // Moves the order's status index entries with the statuses it has now: the shopper's by the
+  // order's status, the sellers' by their sub-orders'. Nothing is done (nor allocated) unless a
+  // status that is indexed is left or entered: placing an order changes none.
+  void IndexStatuses(const std::string& id, Entry& entry, events::Transaction& tx) {
+    const Order& o = entry.order;
+    if (o.status != entry.indexed_status) {
+      if (StatusIndexed(entry.indexed_status)) {
+        tx.state().Delete(
+            StatusKey("shopper", o.shopper_id, entry.indexed_status, o.created_micros, id));
+      }
+      if (StatusIndexed(o.status)) {
+        tx.state().Put(StatusKey("shopper", o.shopper_id, o.status, o.created_micros, id), "");
       }
       entry.indexed_status = o.status;
     }
-    entry.recorded = record;
-    Track(id, entry, tx);
+    bool moved = false;
+    for (size_t i = 0; i < o.sub_orders.size() && !moved; ++i) {
+      const std::string& was = i < entry.indexed_subs.size() ? entry.indexed_subs[i] : "";
+      const std::string& is = o.sub_orders[i].status;
+      moved = was != is && (StatusIndexed(was) || StatusIndexed(is));
+    }
+    if (!moved) return;
+    std::vector<std::string> now = SubStatuses(o);
+    const auto before = SellerEntries(o, entry.indexed_subs), after = SellerEntries(o, now);
+    for (const auto& [seller, status] : before) {
+      if (!after.contains({seller, status})) {
+        tx.state().Delete(StatusKey("seller", seller, status, o.created_micros, id));
+      }
+    }
+    for (const auto& [seller, status] : after) {
+      if (!before.contains({seller, status})) {
+        tx.state().Put(StatusKey("seller", seller, status, o.created_micros, id), "");
+      }
+    }
+    entry.indexed_subs = std::move(now);
   }
 
   // Counts the transaction as a commit of the order (`entry`) in flight until it is durable.
