@@ -1,7 +1,6 @@
 #include "pavilion/order/order_service.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <map>
 #include <mutex>
@@ -716,7 +715,7 @@ class OrderService::Impl final : public events::Processor {
   void BuildStatusIndex() {
     std::string built;
     if (!store_.kv().Get(kStatusIndexBuilt, &built)) return;
-    const auto started = std::chrono::steady_clock::now();
+    const int64_t started = store_.clock().MonotonicMicros();
     storage::WriteBatch wb;
     bool failed = false;
     size_t indexed = 0;
@@ -759,9 +758,9 @@ class OrderService::Impl final : public events::Processor {
     if (ec || failed || store_.kv().Write(wb, /*sync=*/true)) {
       std::fprintf(stderr, "order: building the status index failed; it is retried at the next start\n");
     } else if (indexed > 0) {
-      const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+      const double took = static_cast<double>(store_.clock().MonotonicMicros() - started) / 1e6;
       std::fprintf(stderr, "order: status index built for %zu orders recorded before it (%.1f s)\n",
-                   indexed, took.count());
+                   indexed, took);
     }
   }
 
