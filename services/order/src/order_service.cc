@@ -719,15 +719,17 @@ class OrderService::Impl final : public events::Processor {
     storage::WriteBatch wb;
     bool failed = false;
     size_t indexed = 0;
+    const auto write_when_full = [&] {
+      if (wb.size() < 4096) return;
+      failed = failed || static_cast<bool>(store_.kv().Write(wb, /*sync=*/false));
+      wb.Clear();
+    };
     // The first index's sellers' entries go (its shoppers' are the same): rebuilt below.
     const std::string sellers = "ord/st-seller/";
     auto cleared = store_.kv().Scan(sellers, storage::PrefixEnd(sellers),
                                     [&](std::string_view key, std::string_view) {
       wb.Delete(key);
-      if (wb.size() >= 4096) {
-        failed = failed || static_cast<bool>(store_.kv().Write(wb, /*sync=*/false));
-        wb.Clear();
-      }
+      write_when_full();
       return !failed;
     });
     failed = failed || static_cast<bool>(cleared);
@@ -748,10 +750,7 @@ class OrderService::Impl final : public events::Processor {
       for (const auto& [seller, status] : SellerEntries(*o, SubStatuses(*o))) {
         wb.Put(StatusKey("seller", seller, status, o->created_micros, o->id), "");
       }
-      if (wb.size() >= 4096) {
-        failed = failed || static_cast<bool>(store_.kv().Write(wb, /*sync=*/false));
-        wb.Clear();
-      }
+      write_when_full();
       return !failed;
     });
     wb.Put(kStatusIndexBuilt, "1");
