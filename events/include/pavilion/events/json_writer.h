@@ -73,7 +73,7 @@ class JsonWriter {
       while (i + 8 <= s.size() && !AnyToEscape(s.data() + i)) i += 8;
       if (i == s.size()) break;
       const char c = s[i];
-      if (static_cast<unsigned char>(c) >= 0x20 && c != '"' && c != '\\') continue;
+      if (!NeedsEscape(c)) continue;
       out.append(s.data() + plain, i - plain);
       plain = i + 1;
       switch (c) {
@@ -111,10 +111,14 @@ class JsonWriter {
     }
     if (i == s.size()) return true;
     if (s.size() >= 8) return !AnyToEscape(s.data() + s.size() - 8);  // The last eight again.
-    for (; i < s.size(); ++i) {
-      if (static_cast<unsigned char>(s[i]) < 0x20 || s[i] == '"' || s[i] == '\\') return false;
+    for (char c : s) {  // Under eight bytes.
+      if (NeedsEscape(c)) return false;
     }
     return true;
+  }
+
+  static bool NeedsEscape(char c) {
+    return static_cast<unsigned char>(c) < 0x20 || c == '"' || c == '\\';
   }
 
   JsonWriter& Open(char c) {
