@@ -416,20 +416,25 @@ class Walk {
       EXPECT_EQ(Listed({shopper, "", "", "", 7}), ids) << shopper;
     }
     for (const auto& [seller, ids] : by_seller) EXPECT_EQ(Listed({"", seller, "", "", 9}), ids);
-    // The status index holds exactly one entry per order past payment and per owner listing it
-    // (an entry left behind by a status change would only be filtered out of the pages).
+    // The status index holds exactly the entries it should — the shopper's by the order's status
+    // past payment, each seller's by the statuses past payment of the sub-orders it sees — and
+    // no more (an entry left behind by a status change would only be filtered out of the pages).
     std::set<std::string> want_index, index;
-    for (const auto& [id, status] : status_of) {
-      if (status == "pending_payment") continue;
-      want_index.insert("shopper " + Snapshot(id)->shopper_id + " " + status + " " + id);
-    }
-    for (const auto& [seller_order, statuses] : sub_status_of) {
-      for (const auto& status : statuses) {
+    for (const auto& [shopper, ids] : by_shopper) {
+      for (const auto& id : ids) {
+        const std::string& status = status_of[id];
         if (status == "pending_payment") continue;
-        want_index.insert("seller " + seller_order.first + " " + status + " " + seller_order.second);
+        want_index.insert("shopper " + shopper + " " + status + " " + id);
       }
     }
-    ASSERT_FALSE(kv_->Scan("ord/st-", storage::PrefixEnd("ord/st-"), [&](std::string_view k, std::string_view) {
+    for (const auto& [seller_order, statuses] : sub_status_of) {
+      const auto& [seller, id] = seller_order;
+      for (const auto& status : statuses) {
+        if (status == "pending_payment") continue;
+        want_index.insert("seller " + seller + " " + status + " " + id);
+      }
+    }
+    const auto read_entry = [&](std::string_view k, std::string_view) {
       if (k == "ord/st-built-2") return true;
       std::string_view rest = k.substr(7);  // <kind>/<owner>/<status>/<time, 8 bytes><order>
       std::string entry;
@@ -440,7 +445,8 @@ class Walk {
       }
       index.insert(entry + std::string(rest.substr(8)));
       return true;
-    }));
+    };
+    ASSERT_FALSE(kv_->Scan("ord/st-", storage::PrefixEnd("ord/st-"), read_entry));
     EXPECT_EQ(index, want_index);
     // Statuses past payment come from the status index (ord/st-), kept as orders move on.
     const auto in_status = [&](const std::set<std::string>& ids, const std::string& status) {

@@ -18,12 +18,30 @@ constexpr std::string_view kDuePrefix = "ord/due/";
 
 std::string OrderKey(std::string_view id) { return "ord/o/" + std::string(id); }
 
-std::string IndexKey(std::string_view kind, std::string_view owner, int64_t micros,
-                     std::string_view id) {
-  std::string k = "ord/by-" + std::string(kind) + "/" + std::string(owner) + "/";
+// "ord/by-<kind>/<owner>/": an owner's listing, newest last.
+std::string ListingPrefix(std::string_view kind, std::string_view owner) {
+  std::string k = "ord/by-";
+  k.append(kind).append("/").append(owner).append("/");
+  return k;
+}
+
+// "ord/st-<kind>/<owner>/<status>/": an owner's orders in one status.
+std::string StatusPrefix(std::string_view kind, std::string_view owner, std::string_view status) {
+  std::string k = "ord/st-";
+  k.append(kind).append("/").append(owner).append("/").append(status).append("/");
+  return k;
+}
+
+// An order's entry in either index: the prefix, the time it was placed, its id.
+std::string IndexEntry(std::string k, int64_t micros, std::string_view id) {
   events::PutFixed64BE(k, static_cast<uint64_t>(micros));
   k.append(id);
   return k;
+}
+
+std::string IndexKey(std::string_view kind, std::string_view owner, int64_t micros,
+                     std::string_view id) {
+  return IndexEntry(ListingPrefix(kind, owner), micros, id);
 }
 
 // The statuses an order leaves within the payment timeout ("pending", "pending_payment") are
@@ -33,48 +51,59 @@ bool StatusIndexed(std::string_view status) {
   return !status.empty() && status != "pending" && status != "pending_payment";
 }
 
-// "ord/st-<kind>/<owner>/<status>/": an owner's orders in one status, keyed as in IndexKey.
-std::string StatusPrefix(std::string_view kind, std::string_view owner, std::string_view status) {
-  std::string k = "ord/st-";
-  k.append(kind).append("/").append(owner).append("/").append(status).append("/");
-  return k;
-}
-
-std::string StatusKey(std::string_view kind, std::string_view owner, std::string_view status,
-                      int64_t micros, std::string_view id) {
-  std::string k = StatusPrefix(kind, owner, status);
-  events::PutFixed64BE(k, static_cast<uint64_t>(micros));
-  k.append(id);
-  return k;
-}
-
 // Written once every order recorded before the status index has its entries (the second
 // marker: the first index keyed a seller's entries by the order's status, not its sub-orders').
 constexpr std::string_view kStatusIndexBuilt = "ord/st-built-2";
 constexpr std::string_view kStatusIndexBuiltBefore = "ord/st-built";
 
-// The statuses sellers list by, one per sub-order, as they were indexed last.
-std::vector<std::string> SubStatuses(const Order& o) {
-  std::vector<std::string> out;
-  out.reserve(o.sub_orders.size());
-  for (const auto& sub : o.sub_orders) out.push_back(sub.status);
+// The statuses an order is indexed by: its own (for its shopper), then one per sub-order (for
+// the sellers who see it).
+struct IndexedStatuses {
+  std::string order;
+  std::vector<std::string> subs;
+};
+
+IndexedStatuses StatusesOf(const Order& o) {
+  IndexedStatuses out{o.status, {}};
+  out.subs.reserve(o.sub_orders.size());
+  for (const auto& sub : o.sub_orders) out.subs.push_back(sub.status);
   return out;
 }
 
-// A seller's entries: (seller, status) for each sub-order in a status `StatusIndexed` names,
-// `statuses` giving the sub-orders' statuses. A sub-order is listed by its seller and by every
-// distributor whose listing sold one of its lines (what ViewFor shows them).
-using SellerStatuses = std::set<std::pair<std::string, std::string>>;  // (seller, status)
-SellerStatuses SellerEntries(const Order& o, const std::vector<std::string>& statuses) {
-  SellerStatuses out;
-  for (size_t i = 0; i < o.sub_orders.size() && i < statuses.size(); ++i) {
-    if (!StatusIndexed(statuses[i])) continue;
+// Whether `now` has a status `StatusIndexed` names that `before` had not, or the other way: an
+// order that changes none (placing one) moves no entry. Allocates nothing.
+bool IndexedStatusMoved(const Order& now, const IndexedStatuses& before) {
+  const auto moved = [](std::string_view was, std::string_view is) {
+    return was != is && (StatusIndexed(was) || StatusIndexed(is));
+  };
+  if (moved(before.order, now.status)) return true;
+  for (size_t i = 0; i < now.sub_orders.size(); ++i) {
+    if (moved(i < before.subs.size() ? std::string_view(before.subs[i]) : std::string_view(),
+              now.sub_orders[i].status)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The status index keys of order `o` when its statuses are `statuses`: its shopper's by the
+// order's status; for each sub-order, its seller's and those of the distributors whose listings
+// sold one of its lines (whom ViewFor shows it), by the sub-order's status.
+std::set<std::string> StatusEntries(const Order& o, const IndexedStatuses& statuses) {
+  std::set<std::string> out;
+  const auto add = [&](std::string_view kind, std::string_view owner, std::string_view status) {
+    out.insert(IndexEntry(StatusPrefix(kind, owner, status), o.created_micros, o.id));
+  };
+  if (StatusIndexed(statuses.order)) add("shopper", o.shopper_id, statuses.order);
+  for (size_t i = 0; i < o.sub_orders.size() && i < statuses.subs.size(); ++i) {
+    const std::string& status = statuses.subs[i];
+    if (!StatusIndexed(status)) continue;
     const SubOrder& sub = o.sub_orders[i];
-    out.emplace(sub.seller_id, statuses[i]);
+    add("seller", sub.seller_id, status);
     for (uint32_t line : sub.lines) {
       if (line >= o.lines.size()) continue;
       for (const auto& c : o.lines[line].distribution.commissions) {
-        out.emplace(c.seller_id, statuses[i]);
+        add("seller", c.seller_id, status);
       }
     }
   }
@@ -133,8 +162,7 @@ class OrderService::Impl final : public events::Processor {
     Order order;
     int inflight = 0;  // Commits of it not yet durable.
     bool recorded = false;  // The store has (or a commit in flight writes) an ord/o record of it.
-    std::string indexed_status;  // The status its shopper's status index entry (ord/st-) names.
-    std::vector<std::string> indexed_subs;  // Its sub-orders' statuses its sellers' entries name.
+    IndexedStatuses indexed;  // The statuses its status index entries (ord/st-) name.
     std::vector<std::function<void(Result<Order>)>> waiters;  // Placements awaiting the outcome.
   };
 
@@ -346,9 +374,8 @@ class OrderService::Impl final : public events::Processor {
     const std::string_view kind = by_seller ? "seller" : "shopper";
     const std::string& owner = q.shopper_id.empty() ? q.seller_id : q.shopper_id;
     // Both indexes key an entry the same way after their prefix: time, then the order's id.
-    const std::string prefix = StatusIndexed(q.status)
-                                   ? StatusPrefix(kind, owner, q.status)
-                                   : "ord/by-" + std::string(kind) + "/" + owner + "/";
+    const std::string prefix = StatusIndexed(q.status) ? StatusPrefix(kind, owner, q.status)
+                                                       : ListingPrefix(kind, owner);
     std::string end = storage::PrefixEnd(prefix);
     if (!q.cursor.empty()) {
       // The cursor is the hex of the last index key shown: continue just before it.
@@ -743,13 +770,9 @@ class OrderService::Impl final : public events::Processor {
                      static_cast<int>(key.size()), key.data());
         return true;
       }
-      if (StatusIndexed(o->status)) {
-        wb.Put(StatusKey("shopper", o->shopper_id, o->status, o->created_micros, o->id), "");
-        ++indexed;
-      }
-      for (const auto& [seller, status] : SellerEntries(*o, SubStatuses(*o))) {
-        wb.Put(StatusKey("seller", seller, status, o->created_micros, o->id), "");
-      }
+      const auto entries = StatusEntries(*o, StatusesOf(*o));
+      for (const auto& entry : entries) wb.Put(entry, "");
+      indexed += entries.empty() ? 0 : 1;
       write_when_full();
       return !failed;
     });
@@ -908,8 +931,7 @@ class OrderService::Impl final : public events::Processor {
     if (!stored.ok()) return nullptr;
     Entry& entry = orders_[id];
     entry.recorded = recorded;
-    entry.indexed_status = stored->status;  // Recorded statuses are indexed (BuildStatusIndex).
-    entry.indexed_subs = SubStatuses(*stored);
+    entry.indexed = StatusesOf(*stored);  // Recorded statuses are indexed (BuildStatusIndex).
     return &(entry.order = std::move(stored).value());
   }
 
@@ -946,46 +968,25 @@ class OrderService::Impl final : public events::Processor {
     } else if (entry.recorded) {
       tx.state().Delete(OrderKey(id));
     }
-    IndexStatuses(id, entry, tx);
+    IndexStatuses(entry, tx);
     entry.recorded = record;
     Track(id, entry, tx);
   }
 
-  // Moves the order's status index entries with the statuses it has now: the shopper's by the
-  // order's status, the sellers' by their sub-orders'. Nothing is done (nor allocated) unless a
-  // status that is indexed is left or entered: placing an order changes none.
-  void IndexStatuses(const std::string& id, Entry& entry, events::Transaction& tx) {
-    const Order& o = entry.order;
-    if (o.status != entry.indexed_status) {
-      if (StatusIndexed(entry.indexed_status)) {
-        tx.state().Delete(
-            StatusKey("shopper", o.shopper_id, entry.indexed_status, o.created_micros, id));
-      }
-      if (StatusIndexed(o.status)) {
-        tx.state().Put(StatusKey("shopper", o.shopper_id, o.status, o.created_micros, id), "");
-      }
-      entry.indexed_status = o.status;
+  // Moves the order's status index entries with the statuses it has now, in the transaction
+  // that records them.
+  void IndexStatuses(Entry& entry, events::Transaction& tx) {
+    if (!IndexedStatusMoved(entry.order, entry.indexed)) return;
+    IndexedStatuses now = StatusesOf(entry.order);
+    const auto before = StatusEntries(entry.order, entry.indexed);
+    const auto after = StatusEntries(entry.order, now);
+    for (const auto& key : before) {
+      if (!after.contains(key)) tx.state().Delete(key);
     }
-    bool moved = false;
-    for (size_t i = 0; i < o.sub_orders.size() && !moved; ++i) {
-      const std::string& was = i < entry.indexed_subs.size() ? entry.indexed_subs[i] : "";
-      const std::string& is = o.sub_orders[i].status;
-      moved = was != is && (StatusIndexed(was) || StatusIndexed(is));
+    for (const auto& key : after) {
+      if (!before.contains(key)) tx.state().Put(key, "");
     }
-    if (!moved) return;
-    std::vector<std::string> now = SubStatuses(o);
-    const auto before = SellerEntries(o, entry.indexed_subs), after = SellerEntries(o, now);
-    for (const auto& [seller, status] : before) {
-      if (!after.contains({seller, status})) {
-        tx.state().Delete(StatusKey("seller", seller, status, o.created_micros, id));
-      }
-    }
-    for (const auto& [seller, status] : after) {
-      if (!before.contains({seller, status})) {
-        tx.state().Put(StatusKey("seller", seller, status, o.created_micros, id), "");
-      }
-    }
-    entry.indexed_subs = std::move(now);
+    entry.indexed = std::move(now);
   }
 
   // Counts the transaction as a commit of the order (`entry`) in flight until it is durable.
