@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <future>
+#include <mutex>
 #include <thread>
 
 #include "../support/in_process.h"
@@ -256,6 +257,90 @@ TEST(Orders, ATickWorksOffEveryDueTimeoutInPasses) {
     return false;
   }));
   EXPECT_EQ(left, "");  // Every timeout applied and gone.
+}
+
+// Remembers where each scan of the due timeouts began.
+class DueScanKvStore final : public storage::KvStore {
+ public:
+  std::error_code Get(std::string_view key, std::string* value) override {
+    return inner_.Get(key, value);
+  }
+  std::error_code Write(const storage::WriteBatch& batch, bool sync) override {
+    return inner_.Write(batch, sync);
+  }
+  std::error_code Sync() override { return inner_.Sync(); }
+  std::error_code Scan(std::string_view begin, std::string_view end,
+                       const storage::ScanFn& fn) override {
+    if (begin.substr(0, 8) == "ord/due/") {
+      std::lock_guard lock(mu_);
+      begins_.emplace_back(begin);
+    }
+    return inner_.Scan(begin, end, fn);
+  }
+  std::error_code ScanReverse(std::string_view begin, std::string_view end,
+                              const storage::ScanFn& fn) override {
+    return inner_.ScanReverse(begin, end, fn);
+  }
+  std::string last_begin() {
+    std::lock_guard lock(mu_);
+    return begins_.empty() ? "" : begins_.back();
+  }
+
+ private:
+  storage::MemoryKvStore inner_;
+  std::mutex mu_;
+  std::vector<std::string> begins_;
+};
+
+std::string DueAt(int64_t micros) {
+  std::string k = "ord/due/";
+  events::PutFixed64BE(k, static_cast<uint64_t>(micros));
+  return k;
+}
+
+// A sweep starts where the last one ended: the timeouts it applied are deleted keys, which
+// RocksDB keeps as tombstones until compaction, and a scan from the first due key would step
+// over all of them at every tick. A timeout set below that start (already due when it is set)
+// still applies.
+TEST(Orders, ASweepStartsWhereTheLastEndedAndAppliesTimeoutsSetBelowIt) {
+  events::ManualClock clock;
+  DueScanKvStore kv;
+  testing::InProcessOptions opts;
+  opts.orders.payment_timeout_micros = 30 * kMinute;
+  opts.orders.auto_confirm_micros = 0;  // A shipped sub-order's confirmation is due at once.
+  InProcess p(&kv, &clock, opts);
+  auto seller = p.Seller();
+  auto product = p.Product(seller.id, 500, 100);
+  auto unpaid = p.Order("shp_1", {{product.sku_ids[0], 2}});
+  auto paid = p.Paid("shp_2", {{product.sku_ids[0], 1}});
+  ASSERT_EQ(paid->status, "paid");
+  clock.Advance(31 * kMinute);
+  const int64_t first = clock.NowMicros();
+  p.orders->Tick();
+  p.Settle();
+  EXPECT_EQ(kv.last_begin(), "ord/due/");  // The first sweep since start: from the first key.
+  ASSERT_EQ(p.Get(unpaid->id)->status, "cancelled");
+  clock.Advance(kMinute);
+  p.orders->Tick();
+  p.Settle();
+  EXPECT_EQ(kv.last_begin(), DueAt(first + 1));  // Past the cancelled order's timeout.
+
+  // Shipped with no auto-confirm delay: due now, below where the next sweep would start.
+  auto shipped = p.Do([&](auto d) {
+    p.orders->Ship(paid->id, "", "EMS", "E1", SellerActor(seller.id), d);
+  });
+  ASSERT_TRUE(shipped.ok()) << shipped.message();
+  p.Settle();
+  p.orders->Tick();
+  p.Settle();
+  EXPECT_EQ(p.Get(paid->id)->sub_orders[0].status, "completed");
+  EXPECT_EQ(p.Get(paid->id)->status, "completed");
+  std::string left;
+  EXPECT_FALSE(kv.Scan("ord/due/", "ord/due0", [&](std::string_view k, std::string_view) {
+    left.assign(k);
+    return false;
+  }));
+  EXPECT_EQ(left, "");
 }
 
 // shp_1's order of 2 units (10.00 yuan) of a product with `stock` units, cancelled when its

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
@@ -514,8 +515,7 @@ class OrderService::Impl final : public events::Processor {
     s.carrier = carrier;
     s.tracking_no = tracking;
     s.shipped_micros = store_.clock().NowMicros();
-    tx.state().Put(DueKey(s.shipped_micros + options_.auto_confirm_micros, "confirm", o.id, s.id),
-                   "");
+    PutDue(DueKey(s.shipped_micros + options_.auto_confirm_micros, "confirm", o.id, s.id), tx);
     tx.EmitAs(schema::SubOrderChanged::kShipped, o.id, events::kAnyVersion,
             schema::SubOrderChanged{o.id, s.id, s.seller_id, carrier, tracking, false});
     return true;
@@ -793,7 +793,26 @@ class OrderService::Impl final : public events::Processor {
   // the worker has, so a backlog — a flash sale's unpaid orders — drains as fast as the worker
   // can instead of one pass a second. An order a timeout does not change (paid before its
   // deadline) only loses its timeout: no record written, no time changed.
-  void Tick() { TickFrom(std::string(kDuePrefix), store_.clock().NowMicros()); }
+  //
+  // A sweep starts where the last one ended, not at the first due key: an applied timeout's key
+  // is deleted, and RocksDB keeps the deletion as a tombstone until compaction, so a scan from
+  // the start of "ord/due/" would step over every timeout applied since — hundreds of thousands
+  // of them half an hour after a flash sale, in one task on the worker. A tick while a sweep is
+  // still in passes leaves it to that sweep (the next tick goes on from where it ends).
+  void Tick() {
+    if (sweeping_) return;
+    sweeping_ = true;
+    written_below_.reset();
+    TickFrom(sweep_from_, store_.clock().NowMicros());
+  }
+
+  // Every due key is written through here, on the worker: one below where the next sweep starts
+  // (a timeout already due when it is set) moves that start back to it.
+  void PutDue(std::string key, events::Transaction& tx) {
+    if (key < sweep_from_) sweep_from_ = key;
+    if (sweeping_ && (!written_below_ || key < *written_below_)) written_below_ = key;
+    tx.state().Put(std::move(key), "");
+  }
 
   void TickFrom(const std::string& from, int64_t now) {
     std::string end(kDuePrefix);
@@ -839,7 +858,12 @@ class OrderService::Impl final : public events::Processor {
     }
     if (due.size() == per_pass) {
       worker_.Post([this, next = due.back() + '\0', now] { TickFrom(next, now); });
+      return;
     }
+    // Every key below `end` has been applied (its deletion durable or on its way), except any
+    // written below it while the sweep was in passes.
+    sweeping_ = false;
+    sweep_from_ = written_below_ ? std::min(end, *written_below_) : end;
   }
 
  private:
@@ -1100,7 +1124,7 @@ class OrderService::Impl final : public events::Processor {
       reserved.lines.push_back(PricedLine(order, i));
     }
     ApplyReserved(order, reserved);
-    tx.state().Put(DueKey(order.pay_deadline_micros, "pay", order.id), "");
+    PutDue(DueKey(order.pay_deadline_micros, "pay", order.id), tx);
     tx.Emit(order.id, events::kAnyVersion, reserved);
   }
 
@@ -1212,6 +1236,11 @@ class OrderService::Impl final : public events::Processor {
   std::mutex durable_mu_;
   std::vector<std::pair<std::string, std::error_code>> durable_, applying_;
   std::unordered_set<std::string> handled_due_;
+  // Where the next sweep of due timeouts starts (see Tick); the lowest key written during a
+  // sweep in passes.
+  std::string sweep_from_ = std::string(kDuePrefix);
+  std::optional<std::string> written_below_;
+  bool sweeping_ = false;
 };
 
 OrderService::OrderService(events::EventStore& store, OrderOptions options,
