@@ -6,7 +6,8 @@
 # then at half the 256-connection rate on a fixed schedule (open loop, for the latency at half
 # load, second by second as well), then HTTP/1.1-pipelined (64 connections, 16 and 32 in flight on each), then the flash
 # sale; last, on fresh servers, 16 connections × 64 in flight, 25,000, 20,000 and 15,000 orders
-# a second open loop over 256 connections, and 25,000 a second over 16 connections.
+# a second open loop over 256 connections, 25,000 a second over 16 connections, and 15,000 a
+# second over 16 connections with every order cancelled unpaid a second after it is placed.
 # Every pavilion-load run ends with how busy the machine was.
 # Usage: bench/run.sh [seconds per load run, default 10]
 # FLASH_SECONDS (default 40) bounds the flash sale; SOAK_ORDERS adds a sustained run of that many
@@ -42,10 +43,10 @@ dirs=("$data")
 pid=
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "${dirs[@]}"' EXIT
 token=bench-operator-token
-# Starts `pavilion serve` on the empty data directory $1; sets pid and port.
+# Starts `pavilion serve` on the empty data directory $1 (more flags after it); sets pid and port.
 start_server() {
   PAVILION_OPERATOR_TOKEN=$token "$bin" serve --data-dir "$1" --listen 127.0.0.1:0 --no-demo \
-    --durability sync > "$1/serve.log" 2>&1 &
+    --durability sync "${@:2}" > "$1/serve.log" 2>&1 &
   pid=$!
   for _ in $(seq 100); do
     grep -q "listening on" "$1/serve.log" 2>/dev/null && break
@@ -112,13 +113,26 @@ fi
 # same way, to show where the tail stays within 10 ms (each run's `machine` line says how busy
 # the two cores were: the tail grows with that); last, 25,000 a second over the goal's own 16
 # connections, each sending together what fell due in the last 2 ms (`--tick-us 2000`; a
-# request's latency still counts from its scheduled time).
+# request's latency still counts from its scheduled time). Then the same 16 connections at 15,000
+# a second with every order left unpaid and a 1 s payment timeout: each order is cancelled a
+# second after it is placed, as the unpaid orders of a flash sale are half an hour after it, and
+# the placements share the server with those cancellations.
 stop_server
-for step in pipelined "256 25000" "256 20000" "256 15000" "16 25000"; do
+for step in pipelined "256 25000" "256 20000" "256 15000" "16 25000" unpaid; do
   fresh=$(mktemp -d)
   dirs+=("$fresh")
-  start_server "$fresh"
-  if [ "$step" = pipelined ]; then
+  if [ "$step" = unpaid ]; then
+    start_server "$fresh" --payment-timeout-s 1
+  else
+    start_server "$fresh"
+  fi
+  if [ "$step" = unpaid ]; then
+    echo "== a fresh server, payment timeout 1 s: 3 s at full load, then 15000 orders a second over 16 connections, 2 ms ticks, each cancelled a second later"
+    "$load" --target 127.0.0.1:$port --token $token --mode orders --skus 1000 --connections 16 \
+      --pipeline 64 --shoppers 5120 --duration 3 > /dev/null
+    "$load" --target 127.0.0.1:$port --token $token --mode orders --skus 1000 --connections 16 \
+      --shoppers 5120 --rate 15000 --tick-us 2000 --duration "$secs" --timeline 1
+  elif [ "$step" = pipelined ]; then
     echo "== a fresh server: 16 connections, 64 requests in flight on each"
     "$load" --target 127.0.0.1:$port --mode healthz --connections 16 --pipeline 64 --duration "$secs"
     "$load" --target 127.0.0.1:$port --token $token --mode orders --skus 1000 --connections 16 \
