@@ -344,6 +344,7 @@ class SourceImpl final : public EventSource {
       processor_.Handle(*env, tx);
       tx.MergeInto(all);
     }
+    processor_.AfterBatch(all);
     // As in EmbeddedSource: a batch without effects need not move the stored offsets.
     since_commit_ += batch.size();
     if (all.empty() && since_commit_ < kCheckpointEvery) return;

@@ -119,6 +119,7 @@ void EmbeddedSource::Pump() {
     processor_.Handle(*env, tx);
     tx.MergeInto(all);
   }
+  if (!buffer_.empty()) processor_.AfterBatch(all);
   if (!buffer_.empty() && (!all.empty() || cursor - checkpointed_ >= kCheckpointEvery)) {
     std::string value;
     PutFixed64BE(value, cursor);

@@ -98,6 +98,55 @@ TEST(EmbeddedSource, DeliversEachEventOnceAndEmits) {
   EXPECT_FALSE((*tocks)[0].causation_id.empty());
 }
 
+// Writes, once per batch, how many events the batch held: in the batch's own transaction, which
+// also carries the checkpoint.
+class BatchCounter final : public Processor {
+ public:
+  std::string_view name() const override { return "batches"; }
+  void Handle(const Envelope&, Transaction&) override { ++in_batch_; }
+  void AfterBatch(Transaction& batch) override {
+    batch.state().Put("batch/" + std::to_string(++batches_), std::to_string(in_batch_));
+    in_batch_ = 0;
+    std::lock_guard lock(mu_);
+    done_ = batches_;
+    cv_.notify_all();
+  }
+  void WaitForBatches(int n) {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return done_ >= n; });
+  }
+
+ private:
+  int batches_ = 0, in_batch_ = 0;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int done_ = 0;
+};
+
+TEST(EmbeddedSource, AfterBatchWritesWithTheBatchAndItsCheckpoint) {
+  ManualClock clock;
+  storage::MemoryKvStore kv;
+  auto store = EventStore::Open(kv, clock).value();
+  AppendRequest many;
+  for (int i = 0; i < 300; ++i) many.events.push_back(NewEvent{"ticks", kAnyVersion, "tick", "", "", "", 1});
+  ASSERT_TRUE(store->AppendAndWait(std::move(many)).ok());
+  Worker worker("test");
+  BatchCounter processor;
+  EmbeddedSource source(*store, worker, processor);
+  source.Start();
+  processor.WaitForBatches(2);  // A pump takes at most 256 events.
+  source.Stop();
+  worker.Stop();
+  ASSERT_TRUE(store->AppendAndWait(AppendRequest{}).ok());
+  std::string first, second, checkpoint;
+  ASSERT_FALSE(kv.Get("batch/1", &first));
+  ASSERT_FALSE(kv.Get("batch/2", &second));
+  EXPECT_EQ(first, "256");
+  EXPECT_EQ(second, "44");
+  ASSERT_FALSE(kv.Get(EmbeddedSource::CheckpointKey("batches"), &checkpoint));
+  EXPECT_EQ(GetFixed64BE(checkpoint), 300u);
+}
+
 TEST(EmbeddedSource, RestartResumesAfterCheckpointWithoutDoubleCounting) {
   ManualClock clock;
   storage::MemoryKvStore kv;

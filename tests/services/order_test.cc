@@ -2,6 +2,7 @@
 
 #include <future>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "../support/in_process.h"
@@ -257,6 +258,103 @@ TEST(Orders, ATickWorksOffEveryDueTimeoutInPasses) {
     return false;
   }));
   EXPECT_EQ(left, "");  // Every timeout applied and gone.
+}
+
+// The orders one batch of the catalog's answers leaves waiting for payment share one timeout key,
+// written with their answers; the sweep cancels those still unpaid in one transaction and leaves
+// the paid ones as they are. A store from before batches has a key per order: still applied.
+TEST(Orders, OrdersAnsweredInOneBatchShareOnePaymentTimeout) {
+  events::ManualClock clock;
+  storage::MemoryKvStore kv;
+  testing::InProcessOptions opts;
+  opts.orders.payment_timeout_micros = 30 * kMinute;
+  opts.orders.timeouts_per_pass = 3;  // A batch's key is taken whole, whatever it names.
+  InProcess p(&kv, &clock, opts);
+  auto seller = p.Seller();
+  auto product = p.Product(seller.id, 500, 100);
+  const std::string sku = product.sku_ids[0];
+  // The order service stops reading the catalog's answers while ten orders are placed, then
+  // reads them all in one batch.
+  p.sources[1]->Stop();
+  std::vector<std::promise<Result<order::Order>>> answers(10);
+  for (int i = 0; i < 10; ++i) {
+    p.orders->Place({"shp_" + std::to_string(i), {{sku, 1}}, ""},
+                    [&answers, i](Result<order::Order> r) { answers[i].set_value(std::move(r)); });
+  }
+  for (int i = 0; i < 5000 && p.Sku(product.id).reserved < 10; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(p.Sku(product.id).reserved, 10);
+  p.sources[1] = std::make_unique<events::EmbeddedSource>(*p.store, p.orders->worker(),
+                                                          p.orders->processor());
+  p.sources[1]->Start();
+  std::set<std::string> ids;
+  for (auto& a : answers) {
+    auto o = a.get_future().get();
+    ASSERT_TRUE(o.ok()) << o.message();
+    ASSERT_EQ(o->status, "pending_payment");
+    ids.insert(o->id);
+  }
+  p.Settle();
+  auto due = [&] {
+    std::vector<std::pair<std::string, std::string>> out;
+    EXPECT_FALSE(kv.Scan("ord/due/", "ord/due0", [&](std::string_view k, std::string_view v) {
+      out.emplace_back(k, v);
+      return true;
+    }));
+    return out;
+  };
+  auto keys = due();
+  ASSERT_EQ(keys.size(), 1u);
+  EXPECT_NE(keys[0].first.find("/pays/"), std::string::npos);
+  auto listed = events::Decode<std::vector<std::string>>(keys[0].second);
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(std::set<std::string>(listed->begin(), listed->end()), ids);
+  EXPECT_EQ(listed->size(), 10u);
+  std::set<std::string> paid;
+  for (const auto& id : ids) {
+    if (paid.size() == 3) break;
+    auto o = p.Get(id);
+    auto r = p.Do([&](auto d) { p.orders->Pay(id, Shopper(o->shopper_id), d); });
+    ASSERT_TRUE(r.ok()) << r.message();
+    paid.insert(id);
+  }
+  clock.Advance(29 * kMinute);
+  p.orders->Tick();
+  p.Settle();
+  EXPECT_EQ(due().size(), 1u);  // Not due yet.
+  clock.Advance(2 * kMinute);
+  p.orders->Tick();
+  p.Settle();
+  for (const auto& id : ids) {
+    auto o = p.Get(id);
+    EXPECT_EQ(o->status, paid.count(id) ? "paid" : "cancelled") << id;
+    if (!paid.count(id)) {
+      EXPECT_EQ(History(p, id).back(), "order.cancelled");
+    }
+  }
+  EXPECT_TRUE(due().empty());
+  EXPECT_EQ(p.Sku(product.id).stock, 97);
+  EXPECT_EQ(p.Sku(product.id).reserved, 0);
+  EXPECT_EQ(p.Sku(product.id).sold, 3);
+
+  // A payment timeout as a store from before batches has it: one key per order.
+  auto old = p.Order("shp_old", {{sku, 2}});
+  ASSERT_EQ(old->status, "pending_payment");
+  p.Settle();
+  keys = due();
+  ASSERT_EQ(keys.size(), 1u);
+  storage::WriteBatch wb;
+  wb.Delete(keys[0].first);
+  std::string per_order = keys[0].first.substr(0, keys[0].first.find("/pays/")) + "/pay/" + old->id;
+  wb.Put(per_order, "");
+  ASSERT_FALSE(kv.Write(wb, true));
+  clock.Advance(31 * kMinute);
+  p.orders->Tick();
+  p.Settle();
+  EXPECT_EQ(p.Get(old->id)->status, "cancelled");
+  EXPECT_TRUE(due().empty());
+  EXPECT_EQ(p.Sku(product.id).stock, 97);
 }
 
 // Remembers where each scan of the due timeouts began.

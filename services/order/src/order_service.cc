@@ -121,6 +121,32 @@ std::string DueKey(int64_t when, std::string_view kind, std::string_view order_i
   return k;
 }
 
+// The kind of a due key that names a batch of orders in its value (see AfterBatch); "pay" keys
+// name one order each (stores from before batches have them).
+constexpr std::string_view kBatchPay = "pays";
+
+struct DueTarget {
+  std::string_view kind, order_id, sub_id;
+};
+DueTarget ParseDueKey(std::string_view key) {
+  DueTarget t;
+  std::string_view rest = key.substr(std::min(key.size(), kDuePrefix.size() + 9));
+  const size_t slash = rest.find('/');
+  t.kind = rest.substr(0, slash);
+  if (slash == std::string_view::npos) return t;
+  rest.remove_prefix(slash + 1);
+  const size_t sub = rest.find('/');
+  t.order_id = rest.substr(0, sub);
+  if (sub != std::string_view::npos) t.sub_id = rest.substr(sub + 1);
+  return t;
+}
+
+// How many orders a batch's due key names (its value is the encoded list of their ids).
+size_t BatchSize(std::string_view value) {
+  uint64_t n = 0;
+  return events::Reader(value).Varint(&n) ? static_cast<size_t>(n) : 0;
+}
+
 uint64_t RequestHash(const PlaceOrderInput& in) {
   std::string canon;
   for (const auto& item : in.items) {
@@ -515,7 +541,7 @@ class OrderService::Impl final : public events::Processor {
     s.carrier = carrier;
     s.tracking_no = tracking;
     s.shipped_micros = store_.clock().NowMicros();
-    PutDue(DueKey(s.shipped_micros + options_.auto_confirm_micros, "confirm", o.id, s.id), tx);
+    PutDue(DueKey(s.shipped_micros + options_.auto_confirm_micros, "confirm", o.id, s.id), "", tx);
     tx.EmitAs(schema::SubOrderChanged::kShipped, o.id, events::kAnyVersion,
             schema::SubOrderChanged{o.id, s.id, s.seller_id, carrier, tracking, false});
     return true;
@@ -808,43 +834,43 @@ class OrderService::Impl final : public events::Processor {
 
   // Every due key is written through here, on the worker: one below where the next sweep starts
   // (a timeout already due when it is set) moves that start back to it.
-  void PutDue(std::string key, events::Transaction& tx) {
+  void PutDue(std::string key, std::string value, events::Transaction& tx) {
     if (key < sweep_from_) sweep_from_ = key;
     if (sweeping_ && (!written_below_ || key < *written_below_)) written_below_ = key;
-    tx.state().Put(std::move(key), "");
+    tx.state().Put(std::move(key), std::move(value));
   }
 
   void TickFrom(const std::string& from, int64_t now) {
     std::string end(kDuePrefix);
     events::PutFixed64BE(end, static_cast<uint64_t>(now) + 1);
     const size_t per_pass = std::max<size_t>(1, options_.timeouts_per_pass);
-    std::vector<std::string> due;
-    (void)store_.kv().Scan(from, end, [&](std::string_view k, std::string_view) {
-      due.emplace_back(k);
-      return due.size() < per_pass;
+    std::vector<std::pair<std::string, std::string>> due;  // Keys and values.
+    size_t timeouts = 0;  // A batch's key counts the orders it names.
+    (void)store_.kv().Scan(from, end, [&](std::string_view k, std::string_view v) {
+      due.emplace_back(k, v);
+      timeouts += ParseDueKey(k).kind == kBatchPay ? std::max<size_t>(1, BatchSize(v)) : 1;
+      return timeouts < per_pass;
     });
-    for (const auto& key : due) {
+    for (const auto& [key, value] : due) {
       if (handled_due_.count(key)) continue;  // Its deletion is not durable yet.
-      std::string_view rest = std::string_view(key).substr(kDuePrefix.size() + 9);
-      auto slash = rest.find('/');
-      std::string kind(rest.substr(0, slash));
-      std::string target(rest.substr(slash + 1));
-      std::string order_id = target.substr(0, target.find('/'));
-      std::string sub_id = target.find('/') == std::string::npos ? "" : target.substr(target.find('/') + 1);
+      const DueTarget target = ParseDueKey(key);
+      if (target.kind == kBatchPay) {
+        CancelUnpaidBatch(key, value, now);
+        continue;
+      }
+      std::string order_id(target.order_id);
       events::Transaction tx;
       tx.set_correlation_id(order_id);
       tx.state().Delete(key);
-      handled_due_.insert(key);
-      tx.OnDurable([this, key](std::error_code) {
-        worker_.Post([this, key] { handled_due_.erase(key); });
-      });
+      MarkHandled(key, tx);
       bool changed = false;
       if (Order* o = Find(order_id)) {
-        if (kind == "pay" && o->status == "pending_payment") {
+        if (target.kind == "pay" && o->status == "pending_payment") {
           CancelUnpaid(*o, "payment_timeout", tx);
           changed = true;
-        } else if (kind == "confirm") {
-          auto confirmed = Confirm(*o, sub_id, Actor{"operator", ""}, /*automatic=*/true, tx);
+        } else if (target.kind == "confirm") {
+          auto confirmed = Confirm(*o, std::string(target.sub_id), Actor{"operator", ""},
+                                   /*automatic=*/true, tx);
           changed = confirmed.ok() && *confirmed;
         }
         if (changed) o->updated_micros = now;
@@ -856,14 +882,63 @@ class OrderService::Impl final : public events::Processor {
         Release(order_id);
       }
     }
-    if (due.size() == per_pass) {
-      worker_.Post([this, next = due.back() + '\0', now] { TickFrom(next, now); });
+    if (timeouts >= per_pass) {
+      worker_.Post([this, next = due.back().first + '\0', now] { TickFrom(next, now); });
       return;
     }
     // Every key below `end` has been applied (its deletion durable or on its way), except any
     // written below it while the sweep was in passes.
     sweeping_ = false;
     sweep_from_ = written_below_ ? std::min(end, *written_below_) : end;
+  }
+
+  // The payment timeouts of the orders one batch of the catalog's answers left waiting for
+  // payment (see AfterBatch): those still unpaid are cancelled, all in one transaction with the
+  // key's deletion.
+  void CancelUnpaidBatch(const std::string& key, std::string_view ids, int64_t now) {
+    events::Transaction all;
+    all.state().Delete(key);
+    MarkHandled(key, all);
+    auto listed = events::Decode<std::vector<std::string>>(ids);
+    if (!listed.ok()) {
+      std::fprintf(stderr, "pavilion: order: payment timeouts under a corrupt key, dropped\n");
+    }
+    for (const std::string& order_id : listed.ok() ? *listed : std::vector<std::string>{}) {
+      Order* o = Find(order_id);
+      if (o == nullptr) continue;
+      if (o->status != "pending_payment") {
+        Release(order_id);
+        continue;
+      }
+      events::Transaction tx;
+      tx.set_correlation_id(order_id);
+      CancelUnpaid(*o, "payment_timeout", tx);
+      o->updated_micros = now;
+      Stage(order_id, tx);
+      tx.MergeInto(all);
+    }
+    all.Commit(store_, /*fatal_on_error=*/true);
+  }
+
+  // A due key taken by this sweep: skipped by any scan that finds it before its deletion is
+  // durable.
+  void MarkHandled(const std::string& key, events::Transaction& tx) {
+    handled_due_.insert(key);
+    tx.OnDurable([this, key](std::error_code) {
+      worker_.Post([this, key] { handled_due_.erase(key); });
+    });
+  }
+
+  // ---- Processor: once per batch of the catalog's answers ----
+
+  // The orders the batch left waiting for payment get one timeout key, due at the latest of
+  // their deadlines (they lie within the batch's few milliseconds), in the batch's one
+  // transaction: one key per batch where there was one per order.
+  void AfterBatch(events::Transaction& batch) override {
+    if (unpaid_.empty()) return;
+    PutDue(DueKey(unpaid_deadline_, kBatchPay, unpaid_.front()), events::Encode(unpaid_), batch);
+    unpaid_.clear();
+    unpaid_deadline_ = 0;
   }
 
  private:
@@ -1124,7 +1199,8 @@ class OrderService::Impl final : public events::Processor {
       reserved.lines.push_back(PricedLine(order, i));
     }
     ApplyReserved(order, reserved);
-    PutDue(DueKey(order.pay_deadline_micros, "pay", order.id), tx);
+    unpaid_.push_back(order.id);  // Its payment timeout: see AfterBatch.
+    unpaid_deadline_ = std::max(unpaid_deadline_, order.pay_deadline_micros);
     tx.Emit(order.id, events::kAnyVersion, reserved);
   }
 
@@ -1241,6 +1317,10 @@ class OrderService::Impl final : public events::Processor {
   std::string sweep_from_ = std::string(kDuePrefix);
   std::optional<std::string> written_below_;
   bool sweeping_ = false;
+  // The orders the batch of the catalog's answers being handled left waiting for payment, and
+  // the latest of their deadlines (see AfterBatch).
+  std::vector<std::string> unpaid_;
+  int64_t unpaid_deadline_ = 0;
 };
 
 OrderService::OrderService(events::EventStore& store, OrderOptions options,

@@ -96,6 +96,10 @@ class Processor {
   // Called on the worker before each batch of events, when no transaction is open: the moment a
   // processor may drop caches of what it has written.
   virtual void BeforeBatch() {}
+  // Called on the worker after each batch of events is handled, with the transaction that
+  // carries all of their effects (and then the checkpoint): for what a processor writes once per
+  // batch rather than once per event, atomically with the events' effects.
+  virtual void AfterBatch(Transaction& batch) { (void)batch; }
 };
 
 // A processor's handlers by event type. One table answers both event_types() and Handle's
