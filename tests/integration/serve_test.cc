@@ -294,6 +294,44 @@ TEST(Integration, EndToEndOnKafka) {
   EndToEnd(server);
 }
 
+// The running server applies payment timeouts by itself (its tick, the batch's timeout key):
+// orders left unpaid are cancelled and their stock comes back, on both transports.
+void UnpaidOrdersAreCancelled(const std::vector<std::string>& layout) {
+  pavilion::testing::TempDir dir;
+  Pavilion server(dir.str(), WithLayout({"--no-demo", "--payment-timeout-s", "1"}, layout));
+  ASSERT_NE(server.port(), 0);
+  HttpClient c = server.Client();
+  Shop shop = MakeShop(c, 10);
+  std::string shopper = NewShopper(c);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    auto r = c.Post("/v1/orders", OrderBody(shop.sku_id, 2), shopper);
+    ASSERT_EQ(Str(r.body, {"status"}), "pending_payment") << r.body;
+    ids.push_back(Str(r.body, {"id"}));
+  }
+  for (const auto& id : ids) {
+    std::string body;
+    EXPECT_TRUE(Eventually([&] {
+      body = c.Get("/v1/orders/" + id, shopper).body;
+      return Str(body, {"status"}) == "cancelled";
+    })) << body;
+    EXPECT_EQ(Str(body, {"cancel_reason"}), "payment_timeout") << body;
+  }
+  std::string product;
+  EXPECT_TRUE(Eventually([&] {
+    product = c.Get("/v1/products/" + shop.product_id).body;
+    return SkuField(product, "stock") == 10 && SkuField(product, "reserved") == 0;
+  })) << product;
+}
+
+TEST(Integration, UnpaidOrdersAreCancelledOnTheEmbeddedLog) { UnpaidOrdersAreCancelled({}); }
+
+TEST(Integration, UnpaidOrdersAreCancelledOnKafka) {
+  KafkaMock kafka;
+  ASSERT_FALSE(kafka.bootstrap().empty());
+  UnpaidOrdersAreCancelled({"--kafka", kafka.bootstrap()});
+}
+
 TEST(Integration, KafkaRestartAppliesNothingTwice) {
   KafkaMock kafka;
   ASSERT_FALSE(kafka.bootstrap().empty());
