@@ -261,9 +261,10 @@ TEST(Orders, ATickWorksOffEveryDueTimeoutInPasses) {
 }
 
 // The orders one batch of the catalog's answers leaves waiting for payment share one timeout key,
-// written with their answers; the sweep cancels those still unpaid in one transaction and leaves
-// the paid ones as they are. A store from before batches has a key per order: still applied.
-TEST(Orders, OrdersAnsweredInOneBatchShareOnePaymentTimeout) {
+// and one entry in their seller's listing, written with their answers; the listing pages through
+// the entry; the sweep cancels those still unpaid in one transaction and leaves the paid ones as
+// they are. A store from before batches has a timeout key per order: still applied.
+TEST(Orders, OrdersAnsweredInOneBatchShareOnePaymentTimeoutAndSellerEntry) {
   events::ManualClock clock;
   storage::MemoryKvStore kv;
   testing::InProcessOptions opts;
@@ -304,6 +305,46 @@ TEST(Orders, OrdersAnsweredInOneBatchShareOnePaymentTimeout) {
     }));
     return out;
   };
+  // The seller's listing has one entry for the batch, its orders newest first (all placed at
+  // the same instant here: by id, as entries of their own would list them), paged through it.
+  const std::string listing = "ord/by-seller/" + seller.id + "/";
+  int entries = 0;
+  EXPECT_FALSE(kv.Scan(listing, storage::PrefixEnd(listing), [&](std::string_view, std::string_view) {
+    ++entries;
+    return true;
+  }));
+  EXPECT_EQ(entries, 1);
+  const std::vector<std::string> newest_first(ids.rbegin(), ids.rend());
+  // Every order of the seller's listing, `limit` a page; `inside` when every cursor points
+  // inside an entry.
+  const auto paged = [&](int limit, bool inside) {
+    std::vector<std::string> out;
+    order::ListQuery q{"", seller.id, "", "", limit};
+    for (int page = 0; page < 20; ++page) {
+      auto r = events::Await<order::OrderPage>([&](auto done) { p.orders->List(q, done); });
+      EXPECT_TRUE(r.ok()) << r.message();
+      if (!r.ok()) break;
+      for (const auto& o : r->orders) out.push_back(o.id);
+      if (r->next_cursor.empty()) break;
+      if (inside) {
+        EXPECT_NE(r->next_cursor.find('.'), std::string::npos);
+      }
+      q.cursor = r->next_cursor;
+    }
+    return out;
+  };
+  for (int limit : {3, 5, 10, 20}) {
+    EXPECT_EQ(paged(limit, true), newest_first) << limit;
+    order::ListQuery q{"", seller.id, "", "zz.1", limit};
+    EXPECT_EQ(events::Await<order::OrderPage>([&](auto done) { p.orders->List(q, done); }).error(),
+              svc_errc::invalid_argument);
+  }
+  auto pending = events::Await<order::OrderPage>([&](auto done) {
+    p.orders->List({"", seller.id, "pending_payment", "", 100}, done);
+  });
+  ASSERT_TRUE(pending.ok());
+  EXPECT_EQ(pending->orders.size(), 10u);
+
   auto keys = due();
   ASSERT_EQ(keys.size(), 1u);
   EXPECT_NE(keys[0].first.find("/pays/"), std::string::npos);
@@ -355,6 +396,10 @@ TEST(Orders, OrdersAnsweredInOneBatchShareOnePaymentTimeout) {
   EXPECT_EQ(p.Get(old->id)->status, "cancelled");
   EXPECT_TRUE(due().empty());
   EXPECT_EQ(p.Sku(product.id).stock, 97);
+  // Pages across an entry of one order and the batch's entry: the later order first.
+  std::vector<std::string> want{old->id};
+  want.insert(want.end(), newest_first.begin(), newest_first.end());
+  EXPECT_EQ(paged(4, false), want);
 }
 
 // Remembers where each scan of the due timeouts began.

@@ -1,6 +1,7 @@
 #include "pavilion/order/order_service.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <map>
 #include <mutex>
@@ -404,39 +405,59 @@ class OrderService::Impl final : public events::Processor {
     const std::string prefix = StatusIndexed(q.status) ? StatusPrefix(kind, owner, q.status)
                                                        : ListingPrefix(kind, owner);
     std::string end = storage::PrefixEnd(prefix);
+    // The cursor is the hex of the last index key shown, and after a dot how many of the orders
+    // its entry lists were shown, if the page ended inside an entry (a seller's entry for a batch
+    // lists several; see AfterBatch).
+    size_t skip = 0;
     if (!q.cursor.empty()) {
-      // The cursor is the hex of the last index key shown: continue just before it.
+      const std::string_view cursor = q.cursor;
+      const size_t dot = cursor.find('.');
       std::string raw;
-      if (!events::HexDecode(q.cursor, &raw) || raw.compare(0, prefix.size(), prefix) != 0) {
-        return {svc_errc::invalid_argument, "cursor: pass back next_cursor from the last page"};
+      bool ok = events::HexDecode(cursor.substr(0, dot), &raw) &&
+                raw.compare(0, prefix.size(), prefix) == 0;
+      if (ok && dot != std::string_view::npos) {
+        const std::string_view n = cursor.substr(dot + 1);
+        const auto parsed = std::from_chars(n.data(), n.data() + n.size(), skip);
+        ok = !n.empty() && parsed.ec == std::errc{} && parsed.ptr == n.data() + n.size();
       }
-      end = raw;
+      if (!ok) return {svc_errc::invalid_argument, "cursor: pass back next_cursor from the last page"};
+      // Inside an entry: from that entry on; otherwise from the one before it.
+      end = dot != std::string_view::npos ? raw + '\0' : raw;
     }
     OrderPage page;
-    std::string last_key;
     int scanned = 0;
-    bool more = false;
-    auto ec = store_.kv().ScanReverse(prefix, end, [&](std::string_view k, std::string_view) {
-      if (static_cast<int>(page.orders.size()) == limit || ++scanned > 10'000) {
-        more = true;
-        return false;
+    std::string done_key;  // The last entry whose orders were all gone through.
+    auto ec = store_.kv().ScanReverse(prefix, end, [&](std::string_view k, std::string_view v) {
+      std::vector<std::string> ids;
+      if (v.empty()) {
+        ids.emplace_back(k.substr(prefix.size() + 8));
+      } else if (auto listed = events::Decode<std::vector<std::string>>(v); listed.ok()) {
+        ids = std::move(listed).value();
       }
-      last_key.assign(k);
-      auto o = Load(std::string(k.substr(prefix.size() + 8)));
-      if (!o.ok()) return true;
-      if (!by_seller) {
-        if (q.status.empty() || o->status == q.status) page.orders.push_back(std::move(o).value());
-        return true;
+      for (size_t i = std::exchange(skip, 0); i < ids.size(); ++i) {
+        if (static_cast<int>(page.orders.size()) == limit || ++scanned > 10'000) {
+          // Before this entry, or inside it after the orders already gone through.
+          page.next_cursor = i == 0 && !done_key.empty()
+                                 ? events::HexEncode(done_key)
+                                 : events::HexEncode(k) + "." + std::to_string(i);
+          return false;
+        }
+        auto o = Load(ids[i]);
+        if (!o.ok()) continue;
+        if (!by_seller) {
+          if (q.status.empty() || o->status == q.status) page.orders.push_back(std::move(o).value());
+          continue;
+        }
+        Order view = ViewFor(std::move(o).value(), Actor{"seller", q.seller_id});
+        const auto in_status = [&](const SubOrder& sub) { return sub.status == q.status; };
+        if (q.status.empty() || std::ranges::any_of(view.sub_orders, in_status)) {
+          page.orders.push_back(std::move(view));
+        }
       }
-      Order view = ViewFor(std::move(o).value(), Actor{"seller", q.seller_id});
-      const auto in_status = [&](const SubOrder& sub) { return sub.status == q.status; };
-      if (q.status.empty() || std::ranges::any_of(view.sub_orders, in_status)) {
-        page.orders.push_back(std::move(view));
-      }
+      done_key.assign(k);
       return true;
     });
     if (ec) return {svc_errc::internal, "reading the order index failed"};
-    if (more) page.next_cursor = events::HexEncode(last_key);
     return page;
   }
 
@@ -934,11 +955,35 @@ class OrderService::Impl final : public events::Processor {
   // The orders the batch left waiting for payment get one timeout key, due at the latest of
   // their deadlines (they lie within the batch's few milliseconds), in the batch's one
   // transaction: one key per batch where there was one per order.
+  //
+  // Each seller's listing gets one entry for the orders of the batch it sees: an order alone is
+  // keyed as ever (its time and id, no value); several share the key of the newest of them, and
+  // the value lists them newest first (see List). One key per seller per batch where there was
+  // one per order.
   void AfterBatch(events::Transaction& batch) override {
+    for (auto& [seller, orders] : seller_batch_) {
+      std::sort(orders.begin(), orders.end(), std::greater<>());
+      const auto& [newest_micros, newest_id] = orders.front();
+      std::string key = IndexKey("seller", seller, newest_micros, newest_id);
+      if (orders.size() == 1) {
+        batch.state().Put(std::move(key), "");
+        continue;
+      }
+      std::vector<std::string> ids;
+      ids.reserve(orders.size());
+      for (auto& entry : orders) ids.push_back(std::move(entry.second));
+      batch.state().Put(std::move(key), events::Encode(ids));
+    }
+    seller_batch_.clear();
     if (unpaid_.empty()) return;
     PutDue(DueKey(unpaid_deadline_, kBatchPay, unpaid_.front()), events::Encode(unpaid_), batch);
     unpaid_.clear();
     unpaid_deadline_ = 0;
+  }
+
+  // Lists a just-reserved order for a seller who sees it (see AfterBatch).
+  void ListForSeller(const std::string& seller, const Order& order) {
+    seller_batch_[seller].emplace_back(order.created_micros, order.id);
   }
 
  private:
@@ -1186,12 +1231,12 @@ class OrderService::Impl final : public events::Processor {
       if (fresh) {
         reserved.sub_orders.push_back(
             {order.id + "-s" + std::to_string(reserved.sub_orders.size() + 1), l.seller_id, Fen(0)});
-        tx.state().Put(IndexKey("seller", l.seller_id, order.created_micros, order.id), "");
+        ListForSeller(l.seller_id, order);
       }
       // The distributors whose listings sold this line see the order too (read only).
       for (const auto& c : l.distribution.commissions) {
         if (by_seller.count(c.seller_id) == 0 && distributors.insert(c.seller_id).second) {
-          tx.state().Put(IndexKey("seller", c.seller_id, order.created_micros, order.id), "");
+          ListForSeller(c.seller_id, order);
         }
       }
       reserved.sub_orders[it->second].total += l.amount;
@@ -1321,6 +1366,8 @@ class OrderService::Impl final : public events::Processor {
   // the latest of their deadlines (see AfterBatch).
   std::vector<std::string> unpaid_;
   int64_t unpaid_deadline_ = 0;
+  // The orders the batch lists for each seller: (placed at, id).
+  std::unordered_map<std::string, std::vector<std::pair<int64_t, std::string>>> seller_batch_;
 };
 
 OrderService::OrderService(events::EventStore& store, OrderOptions options,
