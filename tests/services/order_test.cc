@@ -282,8 +282,15 @@ TEST(Orders, OrdersAnsweredInOneBatchShareOnePaymentTimeoutAndSellerEntry) {
     p.orders->Place({"shp_" + std::to_string(i), {{sku, 1}}, ""},
                     [&answers, i](Result<order::Order> r) { answers[i].set_value(std::move(r)); });
   }
-  for (int i = 0; i < 5000 && p.Sku(product.id).reserved < 10; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  // Until the catalog has answered all ten (InProcess::Settle would wait for the stopped source
+  // too): the placements appended, written, handled by the catalog, its answers written.
+  for (int round = 0; round < 1000 && p.Sku(product.id).reserved < 10; ++round) {
+    for (auto* worker : {&p.orders->worker(), &p.catalog->worker()}) {
+      std::promise<void> ran;
+      worker->Post([&ran] { ran.set_value(); });
+      ran.get_future().wait();
+    }
+    ASSERT_TRUE(p.store->AppendAndWait(events::AppendRequest{}).ok());
   }
   ASSERT_EQ(p.Sku(product.id).reserved, 10);
   p.sources[1] = std::make_unique<events::EmbeddedSource>(*p.store, p.orders->worker(),
