@@ -310,15 +310,13 @@ void EventStore::WriterLoop() {
   std::vector<Pending> group;
   for (;;) {
     group.clear();
-    std::shared_ptr<const Listeners> listeners;
     {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // Stopping and drained.
       TakeGroup(group);
-      listeners = write_listeners_;
     }
-    WriteGroup(group, *listeners);
+    WriteGroup(group);
   }
 }
 
@@ -345,17 +343,15 @@ void EventStore::WriteQueued(bool all) {
   std::vector<Pending> group;
   for (;;) {
     group.clear();
-    std::shared_ptr<const Listeners> listeners;
     bool more = false;
     {
       std::lock_guard lock(mu_);
       TakeGroup(group);
       more = !queue_.empty();
       write_posted_ = more && !all;  // Posted below, after this group.
-      listeners = write_listeners_;
     }
     if (group.empty()) return;
-    WriteGroup(group, *listeners);
+    WriteGroup(group);
     if (!more) return;
     if (!all) {
       writing.unlock();  // PostWrite writes here if the worker has stopped.
@@ -364,7 +360,7 @@ void EventStore::WriteQueued(bool all) {
   }
 }
 
-void EventStore::WriteGroup(std::vector<Pending>& group, const Listeners& listeners) {
+void EventStore::WriteGroup(std::vector<Pending>& group) {
   std::vector<std::error_code> outcomes;
   std::vector<AppendResult> results;
   auto& overlay = overlay_;
@@ -475,8 +471,16 @@ void EventStore::WriteGroup(std::vector<Pending>& group, const Listeners& listen
     HandOver(Written{std::move(group), std::move(outcomes), std::move(results), committed.size(),
                      written_, !write_ec && !wb.empty(), !write_ec});
     // After the hand-over: a listener that sees this head knows the group waits for its sync.
+    // The listeners as they are now, after the head moved: one added while the group was being
+    // written either saw the new head when it looked or is called here (a source started then
+    // missed the group until the next write).
     if (wrote_events) {
-      for (const auto& l : listeners) l(written_);
+      std::shared_ptr<const Listeners> listeners;
+      {
+        std::lock_guard lock(mu_);
+        listeners = write_listeners_;
+      }
+      for (const auto& l : *listeners) l(written_);
     }
   }
 }

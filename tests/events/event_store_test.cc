@@ -2,10 +2,13 @@
 
 #include <atomic>
 #include <future>
+#include <mutex>
+#include <condition_variable>
 #include <set>
 #include <thread>
 
 #include "../support/gated_sync_kv_store.h"
+#include "../support/gated_write_kv_store.h"
 #include "../support/temp_dir.h"
 #include "pavilion/events/event_store.h"
 #include "pavilion/storage/fault_injection_kv_store.h"
@@ -270,6 +273,26 @@ TEST_P(EventStoreTest, SingleVersionsReadFromMemoryOrAnyBlock) {
     store.reset();
     store = Open(kv_);
   }
+}
+
+// A write listener added while a group is being written hears of that group: a source started
+// then (it looks at the written head once, then waits for its listener) would otherwise miss
+// the group's events until the next write.
+TEST_P(EventStoreTest, AWriteListenerAddedWhileAGroupIsWrittenHearsOfIt) {
+  testing::GatedWriteKvStore kv;
+  auto store = Open(kv);
+  kv.Set(false);
+  std::promise<void> appended;
+  store->Append(Req({Ev("s", kAnyVersion)}),
+                [&](std::error_code, const AppendResult&) { appended.set_value(); });
+  ASSERT_TRUE(kv.AwaitWaiting());  // The writer took the group and is writing it.
+  testing::HeadWatch watch;
+  Listening listening = store->AddWriteListener(watch.Listener());
+  EXPECT_EQ(store->written_head(), 0u);  // A source starting now would find nothing to read.
+  kv.Set(true);
+  EXPECT_TRUE(watch.AwaitAtLeast(1));
+  appended.get_future().wait();
+  listening.Close();
 }
 
 // Logs from before blocks kept one "e"+position key per event; opening folds them into blocks

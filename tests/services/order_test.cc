@@ -293,6 +293,7 @@ TEST(Orders, OrdersAnsweredInOneBatchShareOnePaymentTimeoutAndSellerEntry) {
     ASSERT_TRUE(p.store->AppendAndWait(events::AppendRequest{}).ok());
   }
   ASSERT_EQ(p.Sku(product.id).reserved, 10);
+  ASSERT_TRUE(p.store->AppendAndWait(events::AppendRequest{}).ok());  // Its answers written.
   p.sources[1] = std::make_unique<events::EmbeddedSource>(*p.store, p.orders->worker(),
                                                           p.orders->processor());
   p.sources[1]->Start();

@@ -8,6 +8,7 @@
 #include <future>
 #include <mutex>
 
+#include "../support/gated_write_kv_store.h"
 #include "../support/in_process.h"
 #include "pavilion/catalog/pack.h"
 #include "pavilion/catalog/pack_file.h"
@@ -312,45 +313,10 @@ TEST(PackRows, RowsPreparedBeforeAnImportOfTheSameIdsAreNotCreatedTwice) {
   }
 }
 
-// A store whose writes wait while the gate is shut: what an import wrote is then queued, not
-// durable.
-class GatedKvStore final : public storage::KvStore {
- public:
-  std::error_code Get(std::string_view key, std::string* value) override {
-    return inner_.Get(key, value);
-  }
-  std::error_code Write(const storage::WriteBatch& batch, bool sync) override {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return open_; });
-    return inner_.Write(batch, sync);
-  }
-  std::error_code Sync() override { return inner_.Sync(); }
-  std::error_code Scan(std::string_view begin, std::string_view end, const storage::ScanFn& fn) override {
-    return inner_.Scan(begin, end, fn);
-  }
-  std::error_code ScanReverse(std::string_view begin, std::string_view end,
-                              const storage::ScanFn& fn) override {
-    return inner_.ScanReverse(begin, end, fn);
-  }
-  void Set(bool open) {
-    {
-      std::lock_guard lock(mu_);
-      open_ = open;
-    }
-    cv_.notify_all();
-  }
-
- private:
-  storage::MemoryKvStore inner_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool open_ = true;
-};
-
 TEST(PackRows, ImportedProductsAreReadBeforeTheirWriteIsDurable) {
   // An import does not cache the products it creates: a read that misses while they are still
   // queued for the store waits for them instead of answering "no such product".
-  GatedKvStore kv;
+  testing::GatedWriteKvStore kv;
   testing::InProcess p(&kv);
   const catalog::Seller seller = p.Seller();
   std::vector<catalog::PackRow> rows = NumberedRows("gate-", "闸门小米 ", 20);

@@ -213,7 +213,7 @@ class EventStore {
   // Moves the queue's next group (within the batch limits) into `group`; with mu_ held.
   void TakeGroup(std::vector<Pending>& group);
   // Writes a group, hands it to the sync thread and tells the write listeners.
-  void WriteGroup(std::vector<Pending>& group, const Listeners& listeners);
+  void WriteGroup(std::vector<Pending>& group);
   // With options_.writer: posts WriteQueued to it, or runs it here if that worker has stopped.
   void PostWrite();
   // With options_.writer: writes one group of what is queued (all of it when `all`).
