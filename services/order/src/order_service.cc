@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <map>
 #include <mutex>
-#include <optional>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
@@ -88,9 +87,19 @@ bool IndexedStatusMoved(const Order& now, const IndexedStatuses& before) {
   return false;
 }
 
+// Calls fn(seller) for every seller who sees sub-order `sub` of `o`: its own, and the
+// distributors whose listings sold one of its lines (whom ViewFor shows it). One may come twice.
+template <typename Fn>
+void ForEachViewer(const Order& o, const SubOrder& sub, Fn fn) {
+  fn(sub.seller_id);
+  for (uint32_t line : sub.lines) {
+    if (line >= o.lines.size()) continue;
+    for (const auto& c : o.lines[line].distribution.commissions) fn(c.seller_id);
+  }
+}
+
 // The status index keys of order `o` when its statuses are `statuses`: its shopper's by the
-// order's status; for each sub-order, its seller's and those of the distributors whose listings
-// sold one of its lines (whom ViewFor shows it), by the sub-order's status.
+// order's status; for each sub-order, those of the sellers who see it, by the sub-order's status.
 std::set<std::string> StatusEntries(const Order& o, const IndexedStatuses& statuses) {
   std::set<std::string> out;
   const auto add = [&](std::string_view kind, std::string_view owner, std::string_view status) {
@@ -100,14 +109,7 @@ std::set<std::string> StatusEntries(const Order& o, const IndexedStatuses& statu
   for (size_t i = 0; i < o.sub_orders.size() && i < statuses.subs.size(); ++i) {
     const std::string& status = statuses.subs[i];
     if (!StatusIndexed(status)) continue;
-    const SubOrder& sub = o.sub_orders[i];
-    add("seller", sub.seller_id, status);
-    for (uint32_t line : sub.lines) {
-      if (line >= o.lines.size()) continue;
-      for (const auto& c : o.lines[line].distribution.commissions) {
-        add("seller", c.seller_id, status);
-      }
-    }
+    ForEachViewer(o, o.sub_orders[i], [&](std::string_view seller) { add("seller", seller, status); });
   }
   return out;
 }
@@ -849,21 +851,29 @@ class OrderService::Impl final : public events::Processor {
   void Tick() {
     if (sweeping_) return;
     sweeping_ = true;
-    written_below_.reset();
-    TickFrom(sweep_from_, store_.clock().NowMicros());
+    const int64_t now = store_.clock().NowMicros();
+    // The next sweep starts past this one's end, unless a key is written below that meanwhile.
+    const std::string from = std::exchange(sweep_from_, DueEnd(now));
+    TickFrom(from, now);
   }
 
   // Every due key is written through here, on the worker: one below where the next sweep starts
-  // (a timeout already due when it is set) moves that start back to it.
+  // (a timeout already due when it is set, or one written behind a sweep in passes) moves that
+  // start back to it.
   void PutDue(std::string key, std::string value, events::Transaction& tx) {
     if (key < sweep_from_) sweep_from_ = key;
-    if (sweeping_ && (!written_below_ || key < *written_below_)) written_below_ = key;
     tx.state().Put(std::move(key), std::move(value));
   }
 
-  void TickFrom(const std::string& from, int64_t now) {
+  // Just past the due keys of `now`.
+  static std::string DueEnd(int64_t now) {
     std::string end(kDuePrefix);
     events::PutFixed64BE(end, static_cast<uint64_t>(now) + 1);
+    return end;
+  }
+
+  void TickFrom(const std::string& from, int64_t now) {
+    const std::string end = DueEnd(now);
     const size_t per_pass = std::max<size_t>(1, options_.timeouts_per_pass);
     std::vector<std::pair<std::string, std::string>> due;  // Keys and values.
     size_t timeouts = 0;  // A batch's key counts the orders it names.
@@ -875,8 +885,16 @@ class OrderService::Impl final : public events::Processor {
     for (const auto& [key, value] : due) {
       if (handled_due_.count(key)) continue;  // Its deletion is not durable yet.
       const DueTarget target = ParseDueKey(key);
-      if (target.kind == kBatchPay) {
-        CancelUnpaidBatch(key, value, now);
+      if (target.kind == kBatchPay || target.kind == "pay") {
+        std::vector<std::string> ids;
+        if (target.kind == "pay") {
+          ids.emplace_back(target.order_id);
+        } else if (auto listed = events::Decode<std::vector<std::string>>(value); listed.ok()) {
+          ids = std::move(listed).value();
+        } else {
+          std::fprintf(stderr, "pavilion: order: payment timeouts under a corrupt key, dropped\n");
+        }
+        ApplyPaymentTimeout(key, ids, now);
         continue;
       }
       std::string order_id(target.order_id);
@@ -885,15 +903,10 @@ class OrderService::Impl final : public events::Processor {
       tx.state().Delete(key);
       MarkHandled(key, tx);
       bool changed = false;
-      if (Order* o = Find(order_id)) {
-        if (target.kind == "pay" && o->status == "pending_payment") {
-          CancelUnpaid(*o, "payment_timeout", tx);
-          changed = true;
-        } else if (target.kind == "confirm") {
-          auto confirmed = Confirm(*o, std::string(target.sub_id), Actor{"operator", ""},
-                                   /*automatic=*/true, tx);
-          changed = confirmed.ok() && *confirmed;
-        }
+      if (Order* o = Find(order_id); o != nullptr && target.kind == "confirm") {
+        auto confirmed = Confirm(*o, std::string(target.sub_id), Actor{"operator", ""},
+                                 /*automatic=*/true, tx);
+        changed = confirmed.ok() && *confirmed;
         if (changed) o->updated_micros = now;
       }
       if (changed) {
@@ -907,24 +920,18 @@ class OrderService::Impl final : public events::Processor {
       worker_.Post([this, next = due.back().first + '\0', now] { TickFrom(next, now); });
       return;
     }
-    // Every key below `end` has been applied (its deletion durable or on its way), except any
-    // written below it while the sweep was in passes.
     sweeping_ = false;
-    sweep_from_ = written_below_ ? std::min(end, *written_below_) : end;
   }
 
-  // The payment timeouts of the orders one batch of the catalog's answers left waiting for
-  // payment (see AfterBatch): those still unpaid are cancelled, all in one transaction with the
-  // key's deletion.
-  void CancelUnpaidBatch(const std::string& key, std::string_view ids, int64_t now) {
+  // The payment timeout under `key` (of one batch's orders, see AfterBatch, or of one order in
+  // a store from before batches): the orders still unpaid are cancelled, all in one transaction
+  // with the key's deletion.
+  void ApplyPaymentTimeout(const std::string& key, const std::vector<std::string>& ids,
+                           int64_t now) {
     events::Transaction all;
     all.state().Delete(key);
     MarkHandled(key, all);
-    auto listed = events::Decode<std::vector<std::string>>(ids);
-    if (!listed.ok()) {
-      std::fprintf(stderr, "pavilion: order: payment timeouts under a corrupt key, dropped\n");
-    }
-    for (const std::string& order_id : listed.ok() ? *listed : std::vector<std::string>{}) {
+    for (const std::string& order_id : ids) {
       Order* o = Find(order_id);
       if (o == nullptr) continue;
       if (o->status != "pending_payment") {
@@ -981,10 +988,6 @@ class OrderService::Impl final : public events::Processor {
     unpaid_deadline_ = 0;
   }
 
-  // Lists a just-reserved order for a seller who sees it (see AfterBatch).
-  void ListForSeller(const std::string& seller, const Order& order) {
-    seller_batch_[seller].emplace_back(order.created_micros, order.id);
-  }
 
  private:
   static Result<Order> IdempotencyConflict() {
@@ -1216,7 +1219,6 @@ class OrderService::Impl final : public events::Processor {
     }
     // Split by seller, in the order sellers first appear.
     std::map<std::string, size_t> by_seller;
-    std::set<std::string> distributors;
     schema::OrderReserved reserved{order.id,
                                    order.shopper_id,
                                    Fen(0),
@@ -1231,20 +1233,22 @@ class OrderService::Impl final : public events::Processor {
       if (fresh) {
         reserved.sub_orders.push_back(
             {order.id + "-s" + std::to_string(reserved.sub_orders.size() + 1), l.seller_id, Fen(0)});
-        ListForSeller(l.seller_id, order);
-      }
-      // The distributors whose listings sold this line see the order too (read only).
-      for (const auto& c : l.distribution.commissions) {
-        if (by_seller.count(c.seller_id) == 0 && distributors.insert(c.seller_id).second) {
-          ListForSeller(c.seller_id, order);
-        }
       }
       reserved.sub_orders[it->second].total += l.amount;
       reserved.total += l.amount;
       reserved.lines.push_back(PricedLine(order, i));
     }
     ApplyReserved(order, reserved);
-    unpaid_.push_back(order.id);  // Its payment timeout: see AfterBatch.
+    // Listed for every seller who sees it (the distributors read only), once each; and its
+    // payment timeout: see AfterBatch.
+    std::set<std::string_view> sellers;
+    for (const SubOrder& sub : order.sub_orders) {
+      ForEachViewer(order, sub, [&](std::string_view seller) { sellers.insert(seller); });
+    }
+    for (std::string_view seller : sellers) {
+      seller_batch_[std::string(seller)].emplace_back(order.created_micros, order.id);
+    }
+    unpaid_.push_back(order.id);
     unpaid_deadline_ = std::max(unpaid_deadline_, order.pay_deadline_micros);
     tx.Emit(order.id, events::kAnyVersion, reserved);
   }
@@ -1357,10 +1361,8 @@ class OrderService::Impl final : public events::Processor {
   std::mutex durable_mu_;
   std::vector<std::pair<std::string, std::error_code>> durable_, applying_;
   std::unordered_set<std::string> handled_due_;
-  // Where the next sweep of due timeouts starts (see Tick); the lowest key written during a
-  // sweep in passes.
+  // Where the next sweep of due timeouts starts (see Tick).
   std::string sweep_from_ = std::string(kDuePrefix);
-  std::optional<std::string> written_below_;
   bool sweeping_ = false;
   // The orders the batch of the catalog's answers being handled left waiting for payment, and
   // the latest of their deadlines (see AfterBatch).
