@@ -321,6 +321,14 @@ Result<std::unique_ptr<KvStore>> OpenRocksDb(const std::string& dir,
   rocksdb::Options opts;
   opts.create_if_missing = true;
   opts.IncreaseParallelism(2);
+  if (options.background_low_cpu_priority) {
+    for (auto pool : {rocksdb::Env::Priority::LOW, rocksdb::Env::Priority::HIGH}) {
+      if (auto s = opts.env->LowerThreadPoolCPUPriority(pool, rocksdb::CpuPriority::kLow);
+          !s.ok()) {
+        return FromStatus(s);
+      }
+    }
+  }
   opts.write_buffer_size = options.write_buffer_bytes;
   opts.memtable_insert_with_hint_prefix_extractor = std::make_shared<KeyFamily>();
   if (options.memtable_bloom_ratio > 0) {

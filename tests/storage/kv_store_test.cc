@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <functional>
 #include <map>
 #include <memory>
@@ -391,6 +393,41 @@ TEST(RocksDbKvStore, SpaceOfOverwrittenDataIsReclaimed) {
     ASSERT_FALSE((*kv)->Get("key/0", &v));
     EXPECT_EQ(v.substr(0, 2), "59");
   }
+}
+
+// RocksDB's flush ("rocksdb:high") and compaction ("rocksdb:low") threads take the lowest CPU
+// priority (RocksDbOptions::background_low_cpu_priority). A thread lowers its own when it takes a
+// job, so the store is made to flush and compact: 20 MB through memtables of 256 KiB, at most
+// four of them, cannot be written without flushes finishing, nor ~80 level-0 files made without
+// compactions (writes stop at 36). Each pool must then have a thread at nice 19 (the pools are
+// the process's: other tests' stores may have added threads).
+TEST(RocksDbKvStore, FlushesAndCompactionsRunAtTheLowestCpuPriority) {
+  pavilion::testing::TempDir dir;
+  RocksDbOptions options;
+  options.write_buffer_bytes = 256u << 10;
+  auto kv = OpenRocksDb(dir.str(), options);
+  ASSERT_TRUE(kv.ok()) << kv.message();
+  const std::string value(1000, 'v');
+  for (int round = 0; round < 20; ++round) {
+    WriteBatch wb;
+    for (int k = 0; k < 1000; ++k) wb.Put("key/" + std::to_string(round * 1000 + k), value);
+    ASSERT_FALSE((*kv)->Write(wb, false));
+  }
+  std::set<std::string> at_nice_19;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm_file(task.path() / "comm");
+    std::string comm;
+    std::getline(comm_file, comm);
+    std::ifstream stat_file(task.path() / "stat");
+    const std::string stat((std::istreambuf_iterator<char>(stat_file)), {});
+    // After the name in parentheses: state, then 15 more fields, then nice.
+    std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+    std::string field;
+    for (int i = 0; i < 17; ++i) fields >> field;
+    if (field == "19") at_nice_19.insert(comm);
+  }
+  EXPECT_TRUE(at_nice_19.count("rocksdb:high")) << "no flush thread runs at nice 19";
+  EXPECT_TRUE(at_nice_19.count("rocksdb:low")) << "no compaction thread runs at nice 19";
 }
 
 TEST(FaultInjectionKvStore, CrashDropsOnlyUnsyncedBatches) {

@@ -133,6 +133,14 @@ struct RocksDbOptions {
   // (past that they go at once).
   int64_t delete_bytes_per_sec = 256 << 20;
   uint64_t delete_chunk_bytes = 4u << 20;
+  // RocksDB's flush and compaction threads run at the lowest CPU priority (nice 19), so that on
+  // a busy machine they take the time the request path leaves rather than delaying it: at
+  // 25,000 orders a second over 256 connections (the two cores ~87 % busy) the p99 was 21–32 ms
+  // against 35–64 ms in four pairs, and full load's throughput did not change (bench/RESULTS.md,
+  // 2026-11-24 session 18). They are never starved: when writes wait for a flush, the threads
+  // that would have run are idle. RocksDB's thread pools are the process's, so this holds for
+  // every store the process opens once one has asked for it.
+  bool background_low_cpu_priority = true;
   // Keys that start with this prefix are written in increasing order and never changed: the
   // event store's log blocks ("b" + position, big-endian). They are kept in a column family of
   // their own, so their files never overlap and compaction moves them down the levels instead
