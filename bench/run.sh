@@ -134,9 +134,11 @@ for step in pipelined "256 25000" "256 20000" "256 15000" "16 25000" unpaid; do
       --shoppers 5120 --rate 15000 --tick-us 2000 --duration "$secs" --timeline 1
   elif [ "$step" = pipelined ]; then
     echo "== a fresh server: 16 connections, 64 requests in flight on each"
+    # 5,120 shoppers: one per connection could hold only 16 × 1,000 SKUs × 100 units (the hold
+    # cap) unpaid, and past 1.6 million orders the rest would be refused.
     "$load" --target 127.0.0.1:$port --mode healthz --connections 16 --pipeline 64 --duration "$secs"
     "$load" --target 127.0.0.1:$port --token $token --mode orders --skus 1000 --connections 16 \
-      --pipeline 64 --duration "$secs"
+      --pipeline 64 --shoppers 5120 --duration "$secs"
   else
     read -r conns rate <<< "$step"
     # Over the goal's 16 connections the full load keeps 64 in flight on each, and the open loop
