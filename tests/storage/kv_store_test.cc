@@ -2,12 +2,13 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <random>
 #include <set>
+#include <sstream>
 
 #include <poll.h>
 #include <sys/inotify.h>
