@@ -144,10 +144,18 @@ DueTarget ParseDueKey(std::string_view key) {
   return t;
 }
 
-// How many orders a batch's due key names (its value is the encoded list of their ids).
-size_t BatchSize(std::string_view value) {
-  uint64_t n = 0;
-  return events::Reader(value).Varint(&n) ? static_cast<size_t>(n) : 0;
+// The orders a key names, a listing entry or a payment timeout: the one in the key itself
+// (`own_id`) when its value is empty, else those its value lists (a batch's, see AfterBatch).
+// An error when that list is corrupt.
+Result<std::vector<std::string>> NamedOrders(std::string_view own_id, std::string_view value) {
+  if (value.empty()) return std::vector<std::string>{std::string(own_id)};
+  return events::Decode<std::vector<std::string>>(value);
+}
+
+// How many orders a key names (see NamedOrders), without decoding them: the list's length.
+size_t NamedCount(std::string_view value) {
+  uint64_t n = 1;
+  return value.empty() || events::Reader(value).Varint(&n) ? std::max<size_t>(1, n) : 1;
 }
 
 uint64_t RequestHash(const PlaceOrderInput& in) {
@@ -430,12 +438,9 @@ class OrderService::Impl final : public events::Processor {
     int scanned = 0;
     std::string done_key;  // The last entry whose orders were all gone through.
     auto ec = store_.kv().ScanReverse(prefix, end, [&](std::string_view k, std::string_view v) {
-      std::vector<std::string> ids;
-      if (v.empty()) {
-        ids.emplace_back(k.substr(prefix.size() + 8));
-      } else if (auto listed = events::Decode<std::vector<std::string>>(v); listed.ok()) {
-        ids = std::move(listed).value();
-      }
+      auto named = NamedOrders(k.substr(prefix.size() + 8), v);
+      const std::vector<std::string> ids = named.ok() ? std::move(named).value()
+                                                      : std::vector<std::string>{};
       for (size_t i = std::exchange(skip, 0); i < ids.size(); ++i) {
         if (static_cast<int>(page.orders.size()) == limit || ++scanned > 10'000) {
           // Before this entry, or inside it after the orders already gone through.
@@ -879,22 +884,18 @@ class OrderService::Impl final : public events::Processor {
     size_t timeouts = 0;  // A batch's key counts the orders it names.
     (void)store_.kv().Scan(from, end, [&](std::string_view k, std::string_view v) {
       due.emplace_back(k, v);
-      timeouts += ParseDueKey(k).kind == kBatchPay ? std::max<size_t>(1, BatchSize(v)) : 1;
+      timeouts += NamedCount(v);
       return timeouts < per_pass;
     });
     for (const auto& [key, value] : due) {
       if (handled_due_.count(key)) continue;  // Its deletion is not durable yet.
       const DueTarget target = ParseDueKey(key);
       if (target.kind == kBatchPay || target.kind == "pay") {
-        std::vector<std::string> ids;
-        if (target.kind == "pay") {
-          ids.emplace_back(target.order_id);
-        } else if (auto listed = events::Decode<std::vector<std::string>>(value); listed.ok()) {
-          ids = std::move(listed).value();
-        } else {
+        auto ids = NamedOrders(target.order_id, value);
+        if (!ids.ok()) {
           std::fprintf(stderr, "pavilion: order: payment timeouts under a corrupt key, dropped\n");
         }
-        ApplyPaymentTimeout(key, ids, now);
+        ApplyPaymentTimeout(key, ids.ok() ? *ids : std::vector<std::string>{}, now);
         continue;
       }
       std::string order_id(target.order_id);
