@@ -285,11 +285,7 @@ TEST(Orders, OrdersAnsweredInOneBatchShareOnePaymentTimeoutAndSellerEntry) {
   // Until the catalog has answered all ten (InProcess::Settle would wait for the stopped source
   // too): the placements appended, written, handled by the catalog, its answers written.
   for (int round = 0; round < 1000 && p.Sku(product.id).reserved < 10; ++round) {
-    for (auto* worker : {&p.orders->worker(), &p.catalog->worker()}) {
-      std::promise<void> ran;
-      worker->Post([&ran] { ran.set_value(); });
-      ran.get_future().wait();
-    }
+    for (auto* worker : {&p.orders->worker(), &p.catalog->worker()}) testing::RoundTrip(*worker);
     ASSERT_TRUE(p.store->AppendAndWait(events::AppendRequest{}).ok());
   }
   ASSERT_EQ(p.Sku(product.id).reserved, 10);
@@ -1270,9 +1266,7 @@ TEST(Orders, RecordOfSomeLinesGoesWhenTheOrderIsReserved) {
     bool idle = false;
     do {
       idle = source.lag() == 0 && orders.worker().queued() == 0;
-      std::promise<void> ran;
-      orders.worker().Post([&ran] { ran.set_value(); });
-      ran.get_future().wait();
+      testing::RoundTrip(orders.worker());
       ASSERT_TRUE(store->AppendAndWait({}).ok());  // Writes what the handlers queued.
     } while (!idle && events::SystemClock::Instance().MonotonicMicros() < deadline);
   };

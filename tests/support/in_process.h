@@ -15,6 +15,7 @@
 #include "pavilion/catalog/catalog_service.h"
 #include "pavilion/events/event_store.h"
 #include "pavilion/events/processor.h"
+#include "pavilion/events/worker.h"
 #include "pavilion/order/order_service.h"
 #include "pavilion/settlement/settlement_service.h"
 #include "pavilion/storage/memory_kv_store.h"
@@ -23,6 +24,13 @@ namespace pavilion::testing {
 
 // Calls an async service method and waits for its answer.
 using events::Await;
+
+// Returns once every task posted to `worker` before the call has run.
+inline void RoundTrip(events::Worker& worker) {
+  std::promise<void> ran;
+  worker.Post([&ran] { ran.set_value(); });
+  ran.get_future().wait();
+}
 
 // A product of category "other" (no SC licence needed) with the given SKUs.
 inline catalog::ProductInput ProductIn(std::string seller_id, std::string title,
@@ -127,9 +135,7 @@ class InProcess {
           settlement->worker().queued() == 0) {
         // One more round trip through each worker so in-flight tasks finish.
         for (auto* w : {&catalog->worker(), &orders->worker(), &settlement->worker()}) {
-          std::promise<void> p;
-          w->Post([&p] { p.set_value(); });
-          p.get_future().wait();
+          RoundTrip(*w);
         }
         // Commits the workers queued are written in order: an empty append flushes them.
         (void)store->AppendAndWait(events::AppendRequest{});
