@@ -1242,12 +1242,13 @@ class OrderService::Impl final : public events::Processor {
     ApplyReserved(order, reserved);
     // Listed for every seller who sees it (the distributors read only), once each; and its
     // payment timeout: see AfterBatch.
-    std::set<std::string_view> sellers;
     for (const SubOrder& sub : order.sub_orders) {
-      ForEachViewer(order, sub, [&](std::string_view seller) { sellers.insert(seller); });
-    }
-    for (std::string_view seller : sellers) {
-      seller_batch_[std::string(seller)].emplace_back(order.created_micros, order.id);
+      ForEachViewer(order, sub, [&](std::string_view seller) {
+        auto& listed = seller_batch_[std::string(seller)];
+        if (listed.empty() || listed.back().second != order.id) {
+          listed.emplace_back(order.created_micros, order.id);
+        }
+      });
     }
     unpaid_.push_back(order.id);
     unpaid_deadline_ = std::max(unpaid_deadline_, order.pay_deadline_micros);
