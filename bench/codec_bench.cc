@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "pavilion/events/envelope.h"
-#include "pavilion/events/json_writer.h"
+#include "pavilion/base/json_writer.h"
 #include "pavilion/events/schema.h"
 
 namespace pavilion::events {

@@ -382,7 +382,7 @@ void EventStore::WriteGroup(std::vector<Pending>& group) {
           break;
         }
         uint64_t current = 0;
-        const size_t hash = PackedStringMap::Hash(e.stream_id);
+        const size_t hash = base::PackedStringMap::Hash(e.stream_id);
         if (const uint64_t* staged = overlay.Find(e.stream_id, hash)) {
           current = *staged;
         } else if (e.expected_version == kFreshStream) {

@@ -13,7 +13,7 @@
 
 #include "pavilion/catalog/pack.h"
 #include "pavilion/catalog/pack_file.h"
-#include "pavilion/events/json_writer.h"
+#include "pavilion/base/json_writer.h"
 #include "qr.h"
 #include "signature.h"
 
@@ -21,7 +21,7 @@ namespace pavilion::gateway {
 namespace {
 
 namespace od = simdjson::ondemand;
-using events::JsonWriter;
+using base::JsonWriter;
 using events::svc_errc;
 
 constexpr size_t kMaxIdempotencyKey = 128;

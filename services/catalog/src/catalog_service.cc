@@ -11,7 +11,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "pavilion/events/packed_string_map.h"
+#include "pavilion/base/packed_string_map.h"
 #include "search_index.h"
 
 namespace pavilion::catalog {
@@ -773,7 +773,7 @@ class CatalogService::Impl final : public events::Processor {
       updated.skus.push_back(schema::SkuSpec{sku->id, sku->spec, sku->price, sku->stock, ""});
     }
     tx.state().Put(ProductKey(p->id), events::Encode(*p));
-    tx.EmitAs("product.updated", p->id, events::kAnyVersion, updated);
+    tx.EmitAs(schema::ProductCreated::kUpdated, p->id, events::kAnyVersion, updated);
     std::vector<int64_t> prices;
     for (const auto& id : p->sku_ids) {
       if (const Sku* sku = LoadSku(id)) prices.push_back(sku->price.value());
@@ -1007,7 +1007,7 @@ class CatalogService::Impl final : public events::Processor {
     if (created) {
       tx.Emit(listing.id, events::kFreshStream, event);
     } else {
-      tx.EmitAs("product.updated", listing.id, events::kAnyVersion, event);
+      tx.EmitAs(schema::ProductCreated::kUpdated, listing.id, events::kAnyVersion, event);
     }
     index_.Put(listing, std::move(prices));
     SyncListingsOf(listing, tx);
@@ -1370,7 +1370,7 @@ class CatalogService::Impl final : public events::Processor {
   };
   static Hold HoldOf(const std::string& shopper, const std::string& sku) {
     std::string key = HoldKey(shopper, sku);
-    const size_t hash = events::PackedStringMap::Hash(key);
+    const size_t hash = base::PackedStringMap::Hash(key);
     return {std::move(key), hash};
   }
 
@@ -1409,7 +1409,7 @@ class CatalogService::Impl final : public events::Processor {
   CatalogOptions options_;
   std::unordered_map<std::string, Seller> sellers_;
   std::unordered_map<std::string, Sku> skus_;
-  events::PackedStringMap holds_;  // Units each (shopper, SKU) holds unpaid; 0 for none.
+  base::PackedStringMap holds_;  // Units each (shopper, SKU) holds unpaid; 0 for none.
   std::unordered_set<std::string> codes_;  // Trace codes handed out by this process.
   std::unordered_set<std::string> images_;  // Refs of stored images (a cache).
   std::unordered_map<std::string, Product> products_;

@@ -2,7 +2,7 @@
 
 #include <simdjson.h>
 
-#include "pavilion/events/json_writer.h"
+#include "pavilion/base/json_writer.h"
 
 namespace pavilion::catalog {
 namespace {
@@ -171,7 +171,7 @@ ParsedPack ParseNdjsonPack(std::string_view text, size_t max_rows, int first_row
 
 std::string PackRowJson(const PackRow& row) {
   const ProductInput& p = row.product;
-  events::JsonWriter w;
+  base::JsonWriter w;
   w.BeginObject().Field("outer_id", row.outer_id).Field("title", p.title);
   w.Field("brand", p.brand).Field("category", p.category).Field("place_code", p.place_code);
   if (p.floor_price_fen >= 0) w.Field("floor_price_fen", p.floor_price_fen);

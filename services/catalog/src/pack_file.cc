@@ -12,7 +12,7 @@
 #include <unordered_set>
 
 #include "pavilion/catalog/pack.h"
-#include "pavilion/events/json_writer.h"
+#include "pavilion/base/json_writer.h"
 
 namespace pavilion::catalog {
 namespace {
@@ -580,7 +580,7 @@ Result<std::string> ExportPackFile(CatalogService& catalog, const std::string& s
     }
   }
   if (native) {
-    events::JsonWriter m;
+    base::JsonWriter m;
     m.BeginObject().Field("format", "pavilion-pack").Field("version", 1);
     m.Field("seller_id", seller_id).Field("products", "products.ndjson").EndObject();
     std::string ndjson;

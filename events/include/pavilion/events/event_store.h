@@ -36,7 +36,7 @@
 
 #include "pavilion/events/clock.h"
 #include "pavilion/events/envelope.h"
-#include "pavilion/events/histogram.h"
+#include "pavilion/base/histogram.h"
 #include "pavilion/events/stream_versions.h"
 #include "pavilion/events/worker.h"
 #include "pavilion/storage/kv_store.h"
@@ -179,8 +179,8 @@ class EventStore {
   uint64_t batches_written() const { return batches_written_.load(std::memory_order_relaxed); }
   // How long each sync took (the WAL's fdatasync with RocksDB), and each append from Append()
   // to its answer (queue, write, sync): the disk's share of a request's latency.
-  const LatencyHistogram& sync_latency() const { return sync_latency_; }
-  const LatencyHistogram& append_latency() const { return append_latency_; }
+  const base::LatencyHistogram& sync_latency() const { return sync_latency_; }
+  const base::LatencyHistogram& append_latency() const { return append_latency_; }
   // Groups written and waiting for the sync thread (not counting those it is syncing).
   size_t groups_awaiting_sync() const {
     std::lock_guard lock(sync_mu_);
@@ -248,7 +248,7 @@ class EventStore {
   // writer_mu_ (uncontended unless that worker has stopped).
   std::mutex writer_mu_;
   bool write_posted_ = false;  // With options_.writer: a WriteQueued is posted, not yet taking (mu_).
-  PackedStringMap overlay_;  // The versions one append gives its streams, until it succeeds.
+  base::PackedStringMap overlay_;  // The versions one append gives its streams, until it succeeds.
   std::string scratch_;
   std::vector<std::shared_ptr<const Envelope>> committed_;
   uint64_t next_position_ = 1;
@@ -280,7 +280,7 @@ class EventStore {
   std::atomic<uint64_t> written_head_{0};
   std::atomic<uint64_t> events_appended_{0};
   std::atomic<uint64_t> batches_written_{0};
-  LatencyHistogram sync_latency_, append_latency_;
+  base::LatencyHistogram sync_latency_, append_latency_;
   std::thread writer_;
   std::thread syncer_;
 };

@@ -143,8 +143,11 @@ struct ProductDetails {
   bool operator==(const ProductDetails&) const = default;
 };
 
+// product.created, and product.updated (the product's whole content after an edit, an import's
+// update, or a change carried from a supplier to a listing).
 struct ProductCreated {
   static constexpr std::string_view kType = "product.created";
+  static constexpr std::string_view kUpdated = "product.updated";
   std::string product_id, seller_id, title, place_code;
   std::vector<SkuSpec> skus;
   std::string brand, category;

@@ -16,7 +16,7 @@
 #include <string_view>
 #include <vector>
 
-#include "pavilion/events/packed_string_map.h"
+#include "pavilion/base/packed_string_map.h"
 
 namespace pavilion::events {
 
@@ -35,7 +35,7 @@ class StreamVersionCache {
 
  private:
   const size_t per_generation_;
-  PackedStringMap young_, old_;
+  base::PackedStringMap young_, old_;
 };
 
 }  // namespace pavilion::events

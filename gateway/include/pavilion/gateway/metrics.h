@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "pavilion/events/histogram.h"
+#include "pavilion/base/histogram.h"
 
 namespace pavilion::gateway {
 
@@ -23,7 +23,7 @@ class Metrics {
  private:
   struct Route {
     std::atomic<uint64_t> by_class[6] = {};  // 1xx..5xx, index = status / 100
-    events::LatencyHistogram latency;
+    base::LatencyHistogram latency;
   };
   std::vector<std::string> names_;
   std::unique_ptr<Route[]> routes_;

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-namespace pavilion::events {
+namespace pavilion::base {
 
 class JsonWriter {
  public:
@@ -153,4 +153,4 @@ class JsonWriter {
   bool after_key_ = false;
 };
 
-}  // namespace pavilion::events
+}  // namespace pavilion::base

@@ -1,8 +1,8 @@
-#include "pavilion/events/histogram.h"
+#include "pavilion/base/histogram.h"
 
 #include <algorithm>
 
-namespace pavilion::events {
+namespace pavilion::base {
 
 void LatencyHistogram::Observe(int64_t micros) {
   micros = std::max<int64_t>(micros, 0);
@@ -39,4 +39,4 @@ void LatencyHistogram::Render(std::string& out, std::string_view name,
   out += prefix + "_count" + braces + " " + std::to_string(cumulative) + "\n";
 }
 
-}  // namespace pavilion::events
+}  // namespace pavilion::base

@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-namespace pavilion::events {
+namespace pavilion::base {
 
 class PackedStringMap {
  public:
@@ -50,4 +50,4 @@ class PackedStringMap {
   std::string keys_;
 };
 
-}  // namespace pavilion::events
+}  // namespace pavilion::base

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-namespace pavilion::events {
+namespace pavilion::base {
 
 class LatencyHistogram {
  public:
@@ -28,4 +28,4 @@ class LatencyHistogram {
   std::atomic<uint64_t> sum_micros_{0};
 };
 
-}  // namespace pavilion::events
+}  // namespace pavilion::base

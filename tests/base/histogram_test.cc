@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
-#include "pavilion/events/histogram.h"
+#include "pavilion/base/histogram.h"
 
-namespace pavilion::events {
+namespace pavilion::base {
 namespace {
 
 TEST(LatencyHistogram, CountsIntoCumulativeBucketsInSeconds) {
@@ -30,4 +30,4 @@ TEST(LatencyHistogram, CountsIntoCumulativeBucketsInSeconds) {
 }
 
 }  // namespace
-}  // namespace pavilion::events
+}  // namespace pavilion::base

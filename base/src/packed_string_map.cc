@@ -1,10 +1,10 @@
-#include "pavilion/events/packed_string_map.h"
+#include "pavilion/base/packed_string_map.h"
 
 #include <algorithm>
 #include <functional>
 #include <stdexcept>
 
-namespace pavilion::events {
+namespace pavilion::base {
 
 size_t PackedStringMap::Hash(std::string_view key) {
   return std::hash<std::string_view>{}(key);
@@ -70,4 +70,4 @@ void PackedStringMap::Reserve(size_t n) {
   used_.reserve(n);
 }
 
-}  // namespace pavilion::events
+}  // namespace pavilion::base
