@@ -11,6 +11,8 @@
 namespace pavilion::events {
 namespace {
 
+using base::JsonWriter;
+
 Envelope SampleEnvelope() {
   Envelope e;
   e.event_id = NewId("ev");
