@@ -191,7 +191,7 @@ class Driver {
         latencies_us_.push_back(static_cast<uint32_t>(us.count()));
         if (!r.ok()) {
           ++errors_;
-        } else if (r->status == "pending_payment") {
+        } else if (r->status == order::OrderStatus::kPendingPayment) {
           ++placed_;
         } else {
           ++rejected_;

@@ -137,12 +137,21 @@ bool Reader::Varint(uint64_t* v) {
   return false;
 }
 
-void Reader::operator()(std::string& s) {
+bool Reader::Bytes(std::string_view* out) {
   uint64_t n = 0;
-  if (!Varint(&n)) return;
-  if (n > in_.size()) return Fail();
-  s.assign(in_.data(), n);
+  if (!Varint(&n)) return false;
+  if (n > in_.size()) {
+    Fail();
+    return false;
+  }
+  *out = in_.substr(0, n);
   in_.remove_prefix(n);
+  return true;
+}
+
+void Reader::operator()(std::string& s) {
+  std::string_view bytes;
+  if (Bytes(&bytes)) s.assign(bytes);
 }
 
 }  // namespace pavilion::events

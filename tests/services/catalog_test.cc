@@ -67,7 +67,7 @@ TEST(Catalog, ConcurrentOrdersNeverOversell) {
       for (int i = 0; i < 20; ++i) {
         auto o = p.Order("shp_" + std::to_string(t), {{sku, 1}});
         ASSERT_TRUE(o.ok());
-        (o->status == "pending_payment" ? confirmed : rejected)++;
+        (ToString(o->status) == "pending_payment" ? confirmed : rejected)++;
       }
     });
   }
@@ -98,14 +98,14 @@ TEST(Catalog, StockMovesWriteNoSkuRecordTheirEventsCarryTheStock) {
     sku_id = product.sku_ids[0];
     p.Settle();
     ASSERT_FALSE(kv.Get("cat/sku/" + sku_id, &created));
-    for (int i = 0; i < 3; ++i) ASSERT_EQ(p.Paid("shp_a", {{sku_id, 1}})->status, "paid");
+    for (int i = 0; i < 3; ++i) ASSERT_EQ(ToString(p.Paid("shp_a", {{sku_id, 1}})->status), "paid");
     for (int i = 0; i < 2; ++i) {
       auto o = p.Order("shp_b", {{sku_id, 1}});
-      ASSERT_EQ(o->status, "pending_payment");
-      ASSERT_TRUE(p.Do([&](auto done) { p.orders->Cancel(o->id, {"shopper", "shp_b"}, done); }).ok());
+      ASSERT_EQ(ToString(o->status), "pending_payment");
+      ASSERT_TRUE(p.Do([&](auto done) { p.orders->Cancel(o->id, {Role::kShopper, "shp_b"}, done); }).ok());
     }
-    ASSERT_EQ(p.Order("shp_c", {{sku_id, 4}})->status, "pending_payment");
-    ASSERT_EQ(p.Order("shp_d", {{sku_id, 50}})->status, "rejected");  // The last event: a rejection.
+    ASSERT_EQ(ToString(p.Order("shp_c", {{sku_id, 4}})->status), "pending_payment");
+    ASSERT_EQ(ToString(p.Order("shp_d", {{sku_id, 50}})->status), "rejected");  // The last event: a rejection.
     p.Settle();
     EXPECT_EQ(numbers(p.Sku(product_id)), (std::vector<int64_t>{13, 4, 3}));
     std::string now;
@@ -135,7 +135,7 @@ TEST(Catalog, StockMovesWriteNoSkuRecordTheirEventsCarryTheStock) {
   {
     InProcess p(&kv, &clock);  // The record the update wrote, nothing after it.
     EXPECT_EQ(numbers(p.Sku(product_id)), (std::vector<int64_t>{30, 4, 3}));
-    ASSERT_EQ(p.Order("shp_e", {{sku_id, 2}})->status, "pending_payment");
+    ASSERT_EQ(ToString(p.Order("shp_e", {{sku_id, 2}})->status), "pending_payment");
     p.Settle();
   }
   InProcess p(&kv, &clock);  // The record, then one event past it.
@@ -198,7 +198,7 @@ TEST(Catalog, SkuRecordsFromBeforeStreamVersionsAreTheStock) {
   {
     InProcess p(&kv, &clock);
     EXPECT_EQ(numbers(p.Sku(product_id)), (std::vector<int64_t>{17, 2, 1}));
-    ASSERT_EQ(p.Order("shp_b", {{sku_id, 3}})->status, "pending_payment");
+    ASSERT_EQ(ToString(p.Order("shp_b", {{sku_id, 3}})->status), "pending_payment");
     p.Settle();
     EXPECT_EQ(numbers(p.Sku(product_id)), (std::vector<int64_t>{14, 5, 1}));
     auto last = p.store->ReadLast(sku_id);
@@ -209,7 +209,7 @@ TEST(Catalog, SkuRecordsFromBeforeStreamVersionsAreTheStock) {
   // The record is still the older one; the move since carries the stock.
   InProcess p(&kv, &clock);
   EXPECT_EQ(numbers(p.Sku(product_id)), (std::vector<int64_t>{14, 5, 1}));
-  ASSERT_EQ(p.Order("shp_c", {{sku_id, 1}})->status, "pending_payment");
+  ASSERT_EQ(ToString(p.Order("shp_c", {{sku_id, 1}})->status), "pending_payment");
   p.Settle();
   EXPECT_EQ(numbers(p.Sku(product_id)), (std::vector<int64_t>{13, 6, 1}));
 }
@@ -527,7 +527,7 @@ TEST(Packs, ImportAppliesValidRowsAndReimportChangesNothing) {
   EXPECT_EQ(page->products[0].skus[0].price, Fen(4800));
   // Stock already held by orders stays theirs when the pack sets what is available.
   auto o = p.Order("shp_1", {{page->products[0].skus[0].id, 5}});
-  ASSERT_EQ(o->status, "pending_payment");
+  ASSERT_EQ(ToString(o->status), "pending_payment");
   changed.replace(changed.find("\"stock\":50"), 10, "\"stock\":70");
   EXPECT_EQ(import(changed).updated, 1);
   auto sku = p.Sku(page->products[0].id);

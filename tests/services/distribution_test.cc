@@ -67,7 +67,7 @@ TEST(Distribution, ListingsShareStockNeverOversellAndRememberTheMargins) {
 
   // One stock behind three prices: 4 through D1, 6 direct, then nothing is left for anyone.
   auto via_d1 = c.p->Order("shp_a", {{l1.skus[0].id, 4}});
-  ASSERT_EQ(via_d1->status, "pending_payment");
+  ASSERT_EQ(ToString(via_d1->status), "pending_payment");
   const auto& line = via_d1->lines[0];
   EXPECT_EQ(line.seller_id, c.supplier.id);  // The supplier ships.
   EXPECT_EQ(line.unit_price, Fen(3588));
@@ -75,19 +75,19 @@ TEST(Distribution, ListingsShareStockNeverOversellAndRememberTheMargins) {
   EXPECT_EQ(line.distribution.supply_price, Fen(2990));
   ASSERT_EQ(line.distribution.commissions.size(), 1u);
   EXPECT_EQ(line.distribution.commissions[0].unit, Fen(598));
-  ASSERT_EQ(c.p->Order("shp_b", {{c.product.skus[0].id, 6}})->status, "pending_payment");
+  ASSERT_EQ(ToString(c.p->Order("shp_b", {{c.product.skus[0].id, 6}})->status), "pending_payment");
   EXPECT_EQ(c.Get(l2.id).skus[0].stock, 0);
-  EXPECT_EQ(c.p->Order("shp_c", {{l1.skus[0].id, 1}})->status, "rejected");
-  EXPECT_EQ(c.p->Order("shp_d", {{l2.skus[0].id, 1}})->status, "rejected");
+  EXPECT_EQ(ToString(c.p->Order("shp_c", {{l1.skus[0].id, 1}})->status), "rejected");
+  EXPECT_EQ(ToString(c.p->Order("shp_d", {{l2.skus[0].id, 1}})->status), "rejected");
 
   // Cancelling D1's order gives the 4 units back to everyone.
   ASSERT_TRUE(c.p->Do([&](auto done) {
-                   c.p->orders->Cancel(via_d1->id, {"shopper", "shp_a"}, done);
+                   c.p->orders->Cancel(via_d1->id, {Role::kShopper, "shp_a"}, done);
                  }).ok());
   c.p->Settle();  // The catalog releases the units when it handles order.cancelled.
   EXPECT_EQ(c.Get(c.product.id).skus[0].stock, 4);
   auto via_d2 = c.p->Order("shp_e", {{l2.skus[0].id, 2}});
-  ASSERT_EQ(via_d2->status, "pending_payment");
+  ASSERT_EQ(ToString(via_d2->status), "pending_payment");
   const auto& d = via_d2->lines[0].distribution;
   EXPECT_EQ(d.listing_seller_id, c.d2.id);
   ASSERT_EQ(d.commissions.size(), 2u);
@@ -116,17 +116,17 @@ TEST(Distribution, ListingsShareStockNeverOversellAndRememberTheMargins) {
   std::sort(expected.begin(), expected.end());
   EXPECT_EQ(d1_orders, expected);
   auto seen = Await<order::Order>(
-      [&](auto done) { c.p->orders->Get(via_d2->id, {"seller", c.d1.id}, done); });
+      [&](auto done) { c.p->orders->Get(via_d2->id, {Role::kSeller, c.d1.id}, done); });
   ASSERT_TRUE(seen.ok());
   EXPECT_EQ(seen->sub_orders.size(), 1u);
   EXPECT_EQ(seen->sub_orders[0].seller_id, c.supplier.id);
   EXPECT_EQ(seen->total, Fen(2 * 3947));
   auto ship = c.p->Do([&](auto done) {
-    c.p->orders->Ship(via_d2->id, "", "EMS", "E1", {"seller", c.d1.id}, done);
+    c.p->orders->Ship(via_d2->id, "", "EMS", "E1", {Role::kSeller, c.d1.id}, done);
   });
   EXPECT_EQ(ship.error(), svc_errc::not_found);  // Only the supplier ships.
   auto stranger = Await<order::Order>(
-      [&](auto done) { c.p->orders->Get(via_d2->id, {"seller", "sel_other"}, done); });
+      [&](auto done) { c.p->orders->Get(via_d2->id, {Role::kSeller, "sel_other"}, done); });
   EXPECT_EQ(stranger.error(), svc_errc::not_found);
 }
 
@@ -222,7 +222,7 @@ TEST(Distribution, TinyCachesChangeNoAnswer) {
       for (int i = 0; i < 20; ++i) {
         const std::string sku = i % 2 ? listed_sku : product.skus[0].id;
         auto o = p.Order("shp_" + std::to_string(t * 100 + i % 5), {{sku, 1}});
-        (o.ok() && o->status == "pending_payment" ? placed : rejected)++;
+        (o.ok() && ToString(o->status) == "pending_payment" ? placed : rejected)++;
       }
     });
   }

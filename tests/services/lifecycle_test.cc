@@ -216,9 +216,9 @@ class Walk {
     const std::string id = live_.empty() || Uniform(0, 4) == 0 ? Any(orders_) : Any(live_);
     auto o = Snapshot(id);
     if (!o) return;
-    if (o->status == "rejected" || o->status == "completed") live_.erase(id);
-    const order::Actor shopper{"shopper", o->shopper_id};
-    const order::Actor op{"operator", ""};
+    if (ToString(o->status) == "rejected" || ToString(o->status) == "completed") live_.erase(id);
+    const order::Actor shopper{Role::kShopper, o->shopper_id};
+    const order::Actor op{Role::kOperator, ""};
     // A sub-order, or now and then none: the only one, or for a refund the whole order.
     const std::string sub =
         o->sub_orders.empty() || Uniform(0, 3) == 0
@@ -229,11 +229,11 @@ class Walk {
     enum Kind { kPay, kNotify, kCancel, kShip, kDeliver, kConfirm, kRefund, kDecide, kKinds };
     Kind kind = static_cast<Kind>(Uniform(0, kKinds - 1));
     if (Uniform(0, 3) != 0) {
-      if (o->status == "pending_payment") {
+      if (ToString(o->status) == "pending_payment") {
         kind = static_cast<Kind>(Uniform(kPay, kCancel));
-      } else if (o->status == "cancelled") {
+      } else if (ToString(o->status) == "cancelled") {
         kind = kNotify;  // A late payment.
-      } else if (o->status == "paid") {
+      } else if (ToString(o->status) == "paid") {
         kind = static_cast<Kind>(Uniform(kShip, kDecide));
       }
     }
@@ -313,22 +313,22 @@ class Walk {
         for (uint32_t line : sub.lines) {
           for (const auto& c : o->lines[line].distribution.commissions) sees.insert(c.seller_id);
         }
-        for (const auto& seller : sees) sub_status_of[{seller, id}].insert(sub.status);
+        for (const auto& seller : sees) sub_status_of[{seller, id}].insert(std::string(ToString(sub.status)));
       }
-      status_of[id] = o->status;
+      status_of[id] = ToString(o->status);
       static const std::set<std::string> kStatuses = {"rejected", "pending_payment", "paid",
                                                       "cancelled", "completed"};
-      EXPECT_TRUE(kStatuses.count(o->status)) << id << " is " << o->status;
-      const bool is_paid = o->status == "paid" || o->status == "completed";
+      EXPECT_TRUE(kStatuses.count(std::string(ToString(o->status)))) << id << " is " << ToString(o->status);
+      const bool is_paid = ToString(o->status) == "paid" || ToString(o->status) == "completed";
       int64_t applied = 0;
       for (const auto& pay : o->payments) {
-        if (pay.outcome == "applied") applied += pay.amount.value();
-        EXPECT_NE(pay.outcome, "pending_reinstate")
+        if (ToString(pay.outcome) == "applied") applied += pay.amount.value();
+        EXPECT_NE(ToString(pay.outcome), "pending_reinstate")
             << id << " still waits for the catalog" << History(id);
       }
-      EXPECT_EQ(applied, is_paid ? o->total.value() : 0) << id << " " << o->status;
+      EXPECT_EQ(applied, is_paid ? o->total.value() : 0) << id << " " << ToString(o->status);
       for (const auto& line : o->lines) {
-        if (line.status != "reserved") continue;
+        if (ToString(line.status) != "reserved") continue;
         const std::string& base = base_of_[line.sku_id];
         const auto& d = line.distribution;
         if (!d.listing_seller_id.empty()) {
@@ -337,11 +337,11 @@ class Walk {
           for (const auto& c : d.commissions) {
             parts += c.unit;
             // The distributor follows the order (as its sellers do: a rejected one has none).
-            if (o->status != "rejected") by_seller[c.seller_id].insert(id);
+            if (ToString(o->status) != "rejected") by_seller[c.seller_id].insert(id);
           }
           EXPECT_EQ(parts, line.unit_price) << id << " line " << line.sku_id;
         }
-        if (o->status == "pending_payment") {
+        if (ToString(o->status) == "pending_payment") {
           reserved[base] += line.quantity;
           held[{o->shopper_id, base}] += line.quantity;
         } else if (is_paid) {
@@ -354,13 +354,13 @@ class Walk {
         EXPECT_LE(s.refunded, s.total) << id << " " << s.id;
         Fen paid_back;
         for (const auto& r : o->refunds) {
-          if (r.sub_id == s.id && r.status == "refunded") paid_back += r.amount;
+          if (r.sub_id == s.id && ToString(r.status) == "refunded") paid_back += r.amount;
         }
         EXPECT_EQ(s.refunded, paid_back) << id << " " << s.id;
       }
       std::vector<int64_t> covered(o->lines.size(), 0);  // Units each line's refunds cover.
       for (const auto& r : o->refunds) {
-        if (r.status == "rejected") continue;
+        if (ToString(r.status) == "rejected") continue;
         for (const auto& item : r.items) {
           if (item.line < covered.size()) covered[item.line] += item.quantity;
         }
@@ -369,8 +369,8 @@ class Walk {
         EXPECT_LE(covered[i], o->lines[i].quantity) << id << " line " << i << " refunded twice";
       }
       for (const auto& r : o->refunds) {
-        if (r.status != "refunded") continue;
-        EXPECT_TRUE(is_paid) << id << " refunded while " << o->status;
+        if (ToString(r.status) != "refunded") continue;
+        EXPECT_TRUE(is_paid) << id << " refunded while " << ToString(o->status);
         refunded_amount += r.amount.value();
         for (const auto& item : r.items) {
           refunded_units += item.quantity;  // Paid back: the sale is undone, goods back or not.
@@ -484,10 +484,10 @@ class Walk {
       for (const auto& o : r->orders) {
         EXPECT_TRUE(ids.insert(o.id).second) << o.id << " listed twice";
         if (!query.status.empty() && query.seller_id.empty()) {
-          EXPECT_EQ(o.status, query.status);
+          EXPECT_EQ(ToString(o.status), query.status);
         } else if (!query.status.empty()) {
           EXPECT_TRUE(std::any_of(o.sub_orders.begin(), o.sub_orders.end(),
-                                  [&](const auto& sub) { return sub.status == query.status; }))
+                                  [&](const auto& sub) { return ToString(sub.status) == query.status; }))
               << o.id << " listed under " << query.status;
         }
       }

@@ -349,7 +349,7 @@ TEST(PackRows, ImportedProductsAreReadBeforeTheirWriteIsDurable) {
   // And the SKUs take orders at once.
   auto order = p.Order("shopper-1", {{page->products[0].skus[0].id, 2}});
   ASSERT_TRUE(order.ok()) << order.message();
-  EXPECT_EQ(order->status, "pending_payment");
+  EXPECT_EQ(ToString(order->status), "pending_payment");
 }
 
 TEST(PackArchive, UnsafeArchivesAreRefusedWhole) {

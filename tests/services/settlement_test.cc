@@ -25,8 +25,8 @@ TEST(Settlement, TotalsPerSellerAndPlace) {
   auto tea = p.Product(guzhang.id, 16800, 100);
   ASSERT_TRUE(p.Paid("a", {{millet.sku_ids[0], 2}, {tea.sku_ids[0], 1}}).ok());
   ASSERT_TRUE(p.Paid("b", {{millet.sku_ids[0], 1}}).ok());
-  ASSERT_EQ(p.Order("c", {{millet.sku_ids[0], 1000}})->status, "rejected");
-  ASSERT_EQ(p.Order("d", {{millet.sku_ids[0], 1}})->status, "pending_payment");  // Not paid.
+  ASSERT_EQ(ToString(p.Order("c", {{millet.sku_ids[0], 1000}})->status), "rejected");
+  ASSERT_EQ(ToString(p.Order("d", {{millet.sku_ids[0], 1}})->status), "pending_payment");  // Not paid.
   p.Settle();
   auto places = Sales(p, "place");
   ASSERT_EQ(places.size(), 2u);
@@ -52,11 +52,11 @@ TEST(Settlement, RefundsComeOffTheDayTheyArePaidBack) {
   ASSERT_TRUE(o.ok());
   auto asked = p.Do([&](auto done) {
     p.orders->RequestRefund({o->id, "", {{product.sku_ids[0], 1}}, -1, true, "broken"},
-                            {"shopper", "shp_1"}, done);
+                            {Role::kShopper, "shp_1"}, done);
   });
   ASSERT_TRUE(asked.ok()) << asked.message();
   ASSERT_TRUE(p.Do([&](auto done) {
-                 p.orders->DecideRefund(asked->refunds[0].id, true, "", {"seller", seller.id}, done);
+                 p.orders->DecideRefund(asked->refunds[0].id, true, "", {Role::kSeller, seller.id}, done);
                }).ok());
   p.Settle();
   auto rows = Sales(p, "seller");

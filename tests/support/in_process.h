@@ -104,9 +104,9 @@ class InProcess {
   Result<order::Order> Paid(const std::string& shopper,
                             std::vector<events::schema::OrderItem> items) {
     auto o = Order(shopper, std::move(items));
-    if (!o.ok() || o->status != "pending_payment") return o;
+    if (!o.ok() || o->status != order::OrderStatus::kPendingPayment) return o;
     return Await<order::Order>(
-        [&](auto done) { orders->Pay(o->id, {"shopper", shopper}, done); });
+        [&](auto done) { orders->Pay(o->id, {Role::kShopper, shopper}, done); });
   }
 
   // Runs a lifecycle command and waits for its answer.
@@ -116,7 +116,7 @@ class InProcess {
   }
 
   Result<order::Order> Get(const std::string& id) {
-    return Await<order::Order>([&](auto done) { orders->Get(id, {"operator", ""}, done); });
+    return Await<order::Order>([&](auto done) { orders->Get(id, {Role::kOperator, ""}, done); });
   }
 
   catalog::Sku Sku(const std::string& product_id) {

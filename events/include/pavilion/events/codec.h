@@ -11,6 +11,7 @@
 // Neither is thread-safe; use one per thread.
 #pragma once
 
+#include <concepts>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -84,6 +85,15 @@ AddedField<T> Added(T& value) {
   return {value};
 }
 
+// An enum with `ToString(E)` and `Parse(std::string_view, E*)` beside it (found by ADL) is
+// stored as its name: a record written while the field was a string reads the same, and a name
+// this build does not know is corrupt input, not a wrong value.
+template <typename E>
+concept NamedEnum = std::is_enum_v<E> && requires(E e, std::string_view name) {
+  { ToString(e) } -> std::convertible_to<std::string_view>;
+  { Parse(name, &e) } -> std::same_as<bool>;
+};
+
 class Writer {
  public:
   explicit Writer(std::string& out) : out_(out) {}
@@ -92,6 +102,12 @@ class Writer {
     out_.append(s);
   }
   void operator()(bool b) { out_.push_back(b ? 1 : 0); }
+  template <NamedEnum E>
+  void operator()(E e) {
+    const std::string_view name = ToString(e);
+    PutVarint(out_, name.size());
+    out_.append(name);
+  }
   template <typename T>
     requires std::is_integral_v<T>
   void operator()(T v) {
@@ -133,6 +149,11 @@ class Reader {
 
   bool Varint(uint64_t* v);
   void operator()(std::string& s);
+  template <NamedEnum E>
+  void operator()(E& e) {
+    std::string_view name;
+    if (Bytes(&name) && !Parse(name, &e)) Fail();
+  }
   void operator()(bool& b) {
     uint64_t v = 0;
     if (Varint(&v) && v > 1) Fail();
@@ -174,6 +195,9 @@ class Reader {
   }
 
  private:
+  // A length-prefixed run of bytes, viewed in place.
+  bool Bytes(std::string_view* out);
+
   std::string_view in_;
   bool ok_ = true;
 };

@@ -3,22 +3,19 @@
 // Place() writes order.placed; the catalog answers each line (stock.reserved / stock.rejected).
 // When every line is reserved the order is split into one sub-order per seller and waits for
 // payment (order.reserved, status pending_payment); otherwise it is rejected with each line's
-// reason (order.rejected). Then:
-//
-//   order:      pending_payment ─pay→ paid ─(all sub-orders done)→ completed
-//               pending_payment ─cancel / payment timeout→ cancelled
-//   sub-order:  paid ─ship→ shipped ─deliver→ delivered ─confirm→ completed
-//               (shipped or delivered ─N days→ completed automatically)
-//   refund:     requested ─approve→ approved ─→ refunded   |   requested ─reject→ rejected
+// reason (order.rejected). Then it moves through the states order.h draws: paid, shipped per
+// sub-order, delivered, completed, refunded; or cancelled while unpaid.
 //
 // A payment arriving after an automatic cancel takes the stock again if it is there (the order
 // becomes paid) and otherwise records the money as owed back (payment.refund_due): a payment is
 // never lost and stock never oversold. Payments are idempotent by provider transaction id.
 // Timeouts are driven by Tick(), which reads the injected Clock: nothing here sleeps.
 //
-// State lives under "ord/" in the store, written in the same batch as the events; every command
-// for one order runs on the order worker, so an order has exactly one writer. That worker is a
-// lane of the store's writer worker when it has one (EventStore::writer_worker()).
+// State lives under "ord/" in the store (src/keys.h), written in the same batch as the events;
+// every command for one order runs on the order worker, so an order has exactly one writer. That
+// worker is a lane of the store's writer worker when it has one (EventStore::writer_worker()).
+// The parts: the rules (src/lifecycle.h, pure), the orders ahead of the store (order_store.h),
+// the status index, timeouts and listings, wired by this class.
 //
 // Reads: stock.reserved, stock.rejected, stock.reinstated.
 // Writes: order.placed, order.reserved, order.rejected, order.paid, order.cancelled,
@@ -36,6 +33,7 @@
 #include "pavilion/events/event_store.h"
 #include "pavilion/events/processor.h"
 #include "pavilion/events/schema.h"
+#include "pavilion/order/order.h"
 
 namespace pavilion::order {
 
@@ -45,94 +43,12 @@ struct PlaceOrderInput {
   std::string idempotency_key;  // Optional.
 };
 
-struct OrderLine {
-  std::string sku_id, product_id, seller_id, place_code;
-  int64_t quantity = 0;
-  Fen unit_price, amount;
-  std::string status = "pending";  // pending | reserved | rejected
-  std::string reason;              // unknown_sku | insufficient_stock | hold_limit
-  events::schema::Distribution distribution;  // Sold through a distributor's listing.
-  template <class V>
-  void Fields(V& v) {
-    v(sku_id), v(product_id), v(seller_id), v(place_code), v(quantity), v(unit_price), v(amount),
-        v(status), v(reason), v(distribution);
-  }
-};
-
-struct SubOrder {
-  std::string id, seller_id;
-  std::string status;  // pending_payment | paid | shipped | delivered | completed | cancelled
-  Fen total, refunded;
-  std::vector<uint32_t> lines;
-  std::string carrier, tracking_no;
-  int64_t shipped_micros = 0, delivered_micros = 0, completed_micros = 0;
-  template <class V>
-  void Fields(V& v) {
-    v(id), v(seller_id), v(status), v(total), v(refunded), v(lines), v(carrier), v(tracking_no),
-        v(shipped_micros), v(delivered_micros), v(completed_micros);
-  }
-};
-
-struct Payment {
-  std::string provider, txn_id;
-  Fen amount;
-  int64_t micros = 0;
-  std::string outcome;  // applied | refund_due | pending_reinstate
-  template <class V>
-  void Fields(V& v) {
-    v(provider), v(txn_id), v(amount), v(micros), v(outcome);
-  }
-};
-
-struct Refund {
-  std::string id, sub_id, status;  // requested | approved | rejected | refunded
-  Fen amount;
-  bool with_return = false;
-  std::vector<events::schema::LineRef> items;
-  std::string reason, reject_reason;
-  int64_t requested_micros = 0, decided_micros = 0;
-  template <class V>
-  void Fields(V& v) {
-    v(id), v(sub_id), v(status), v(amount), v(with_return), v(items), v(reason), v(reject_reason),
-        v(requested_micros), v(decided_micros);
-  }
-};
-
-struct Order {
-  std::string id, shopper_id;
-  // pending (being reserved) | rejected | pending_payment | paid | cancelled | completed
-  std::string status = "pending";
-  Fen total;
-  int64_t created_micros = 0, updated_micros = 0, pay_deadline_micros = 0;
-  std::string idempotency_key;
-  uint64_t request_hash = 0;
-  std::string cancel_reason;
-  std::vector<OrderLine> lines;
-  std::vector<SubOrder> sub_orders;
-  std::vector<Payment> payments;
-  std::vector<Refund> refunds;
-  template <class V>
-  void Fields(V& v) {
-    v(id), v(shopper_id), v(status), v(total), v(created_micros), v(updated_micros),
-        v(pay_deadline_micros), v(idempotency_key), v(request_hash), v(cancel_reason), v(lines),
-        v(sub_orders), v(payments), v(refunds);
-  }
-  // Placement is decided: the answer to POST /v1/orders can be sent.
-  bool placed() const { return status != "pending"; }
-};
-
 struct OrderOptions {
-  int64_t payment_timeout_micros = 30ll * 60 * 1'000'000;        // 30 minutes
-  int64_t auto_confirm_micros = 10ll * 24 * 3600 * 1'000'000;    // 10 days after shipping
-  int64_t after_sale_micros = 15ll * 24 * 3600 * 1'000'000;      // 15 days after completion
+  int64_t payment_timeout_micros = 30ll * 60 * 1'000'000;      // 30 minutes
+  int64_t auto_confirm_micros = 10ll * 24 * 3600 * 1'000'000;  // 10 days after shipping
+  int64_t after_sale_micros = 15ll * 24 * 3600 * 1'000'000;    // 15 days after completion
   // Timeouts applied per task on the order worker; a full pass queues the next (see Tick).
   size_t timeouts_per_pass = 10'000;
-};
-
-// Who asks: a shopper (its id), a seller (its id) or the operator.
-struct Actor {
-  std::string role;  // operator | seller | shopper
-  std::string id;
 };
 
 struct PaymentNotice {
@@ -211,8 +127,8 @@ class OrderService {
                     std::function<void(Result<Order>)> done);
 
   // Applies the timeouts due at the clock's now: unpaid orders are cancelled, shipped
-  // sub-orders past the auto-confirm delay are completed. The server calls it every second; a
-  // backlog is worked off in passes of OrderOptions::timeouts_per_pass, one task each.
+  // sub-orders past the auto-confirm delay are completed. `pavilion serve` calls it every
+  // 100 ms; a backlog is worked off in passes of OrderOptions::timeouts_per_pass, one task each.
   void Tick();
 
   events::Processor& processor();

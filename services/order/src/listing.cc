@@ -1,0 +1,129 @@
+#include "listing.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include "keys.h"
+#include "lifecycle.h"
+
+namespace pavilion::order {
+namespace {
+
+using events::svc_errc;
+
+constexpr int kMaxScanned = 10'000;
+
+}  // namespace
+
+Result<OrderPage> Listing::List(const ListQuery& q) {
+  if (q.shopper_id.empty() == q.seller_id.empty()) {
+    return {svc_errc::invalid_argument, "give exactly one of shopper_id and seller_id"};
+  }
+  // A shopper's listing filters on the order's status, a seller's on its sub-orders'.
+  const bool by_seller = q.shopper_id.empty();
+  OrderStatus order_status{};
+  SubOrderStatus sub_status{};
+  bool indexed = false;
+  if (!q.status.empty()) {
+    const bool known = by_seller ? Parse(q.status, &sub_status) : Parse(q.status, &order_status);
+    if (!known) {
+      return {svc_errc::invalid_argument,
+              by_seller ? "status: give one of pending_payment, paid, shipped, delivered, "
+                          "completed, cancelled (a seller lists by its sub-orders' status)"
+                        : "status: give one of pending, pending_payment, paid, completed, "
+                          "cancelled, rejected (an order's status; shipped and delivered are its "
+                          "sub-orders', which a seller's listing filters on)"};
+    }
+    indexed = by_seller ? StatusIndexed(sub_status) : StatusIndexed(order_status);
+  }
+  const int limit = std::clamp(q.limit, 1, 100);
+  const std::string_view kind = by_seller ? "seller" : "shopper";
+  const std::string& owner = q.shopper_id.empty() ? q.seller_id : q.shopper_id;
+  // Both indexes key an entry the same way after their prefix: time, then the order's id.
+  const std::string prefix =
+      indexed ? StatusPrefix(kind, owner, q.status) : ListingPrefix(kind, owner);
+  std::string end = storage::PrefixEnd(prefix);
+  size_t skip = 0;
+  if (!q.cursor.empty()) {
+    const std::string_view cursor = q.cursor;
+    const size_t dot = cursor.find('.');
+    std::string raw;
+    bool ok = events::HexDecode(cursor.substr(0, dot), &raw) &&
+              raw.compare(0, prefix.size(), prefix) == 0;
+    if (ok && dot != std::string_view::npos) {
+      const std::string_view n = cursor.substr(dot + 1);
+      const auto parsed = std::from_chars(n.data(), n.data() + n.size(), skip);
+      ok = !n.empty() && parsed.ec == std::errc{} && parsed.ptr == n.data() + n.size();
+    }
+    if (!ok)
+      return {svc_errc::invalid_argument, "cursor: pass back next_cursor from the last page"};
+    // Inside an entry: from that entry on; otherwise from the one before it.
+    end = dot != std::string_view::npos ? raw + '\0' : raw;
+  }
+  const Actor seller{Role::kSeller, q.seller_id};
+  OrderPage page;
+  int scanned = 0;
+  std::string done_key;  // The last entry whose orders were all gone through.
+  auto ec =
+      orders_.events().kv().ScanReverse(prefix, end, [&](std::string_view k, std::string_view v) {
+        auto named = NamedOrders(k.substr(prefix.size() + 8), v);
+        const std::vector<std::string> ids =
+            named.ok() ? std::move(named).value() : std::vector<std::string>{};
+        for (size_t i = std::exchange(skip, 0); i < ids.size(); ++i) {
+          if (static_cast<int>(page.orders.size()) == limit || ++scanned > kMaxScanned) {
+            // Before this entry, or inside it after the orders already gone through.
+            page.next_cursor = i == 0 && !done_key.empty()
+                                   ? events::HexEncode(done_key)
+                                   : events::HexEncode(k) + "." + std::to_string(i);
+            return false;
+          }
+          auto o = orders_.Load(ids[i]);
+          if (!o.ok()) continue;
+          if (!by_seller) {
+            if (q.status.empty() || o->status == order_status) {
+              page.orders.push_back(std::move(o).value());
+            }
+            continue;
+          }
+          Order view = ViewFor(std::move(o).value(), seller);
+          const auto in_status = [&](const SubOrder& sub) { return sub.status == sub_status; };
+          if (q.status.empty() || std::ranges::any_of(view.sub_orders, in_status)) {
+            page.orders.push_back(std::move(view));
+          }
+        }
+        done_key.assign(k);
+        return true;
+      });
+  if (ec) return {svc_errc::internal, "reading the order index failed"};
+  return page;
+}
+
+void Listing::Listed(const Order& o) {
+  for (const SubOrder& sub : o.sub_orders) {
+    ForEachViewer(o, sub, [&](std::string_view seller) {
+      auto& listed = seller_batch_[std::string(seller)];
+      if (listed.empty() || listed.back().second != o.id) {
+        listed.emplace_back(o.created_micros, o.id);
+      }
+    });
+  }
+}
+
+void Listing::AfterBatch(events::Transaction& batch) {
+  for (auto& [seller, orders] : seller_batch_) {
+    std::sort(orders.begin(), orders.end(), std::greater<>());
+    const auto& [newest_micros, newest_id] = orders.front();
+    std::string key = IndexKey("seller", seller, newest_micros, newest_id);
+    if (orders.size() == 1) {
+      batch.state().Put(std::move(key), "");
+      continue;
+    }
+    std::vector<std::string> ids;
+    ids.reserve(orders.size());
+    for (auto& entry : orders) ids.push_back(std::move(entry.second));
+    batch.state().Put(std::move(key), events::Encode(ids));
+  }
+  seller_batch_.clear();
+}
+
+}  // namespace pavilion::order

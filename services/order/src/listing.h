@@ -1,0 +1,42 @@
+// Listing: an owner's orders, newest first, a page at a time — and the sellers' listing entries
+// a batch of the catalog's answers writes.
+//
+// A shopper's listing (ord/by-shopper/…) has one entry per order, written by Place. A seller's
+// (ord/by-seller/…) has one entry per batch of the catalog's answers: the orders of the batch it
+// sees share the key of the newest of them, the value listing them newest first (an entry of one
+// order has no value). A page may end inside such an entry; its cursor is then the entry's key
+// in hex and, after a dot, how many of its orders were gone through. A filter on a status past
+// payment reads the status index instead (status_index.h); on pending or pending_payment it
+// scans the listing from its newest entry. A page scans at most 10,000 orders.
+//
+// Threads: the order worker only.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "order_store.h"
+#include "pavilion/order/order_service.h"
+
+namespace pavilion::order {
+
+class Listing {
+ public:
+  explicit Listing(OrderStore& orders) : orders_(orders) {}
+
+  Result<OrderPage> List(const ListQuery& q);
+  // Order `o` was just reserved: every seller who sees it lists it with the batch (AfterBatch).
+  void Listed(const Order& o);
+  // Writes each seller's entry for the orders of the batch it sees.
+  void AfterBatch(events::Transaction& batch);
+
+ private:
+  OrderStore& orders_;
+  // The orders the batch lists for each seller: (placed at, id).
+  std::unordered_map<std::string, std::vector<std::pair<int64_t, std::string>>> seller_batch_;
+};
+
+}  // namespace pavilion::order
