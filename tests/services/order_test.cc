@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <future>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -28,7 +29,23 @@ std::vector<std::string> History(InProcess& p, const std::string& id) {
   return types;
 }
 
-TEST(Orders, PlacedOrderWaitsForPaymentWithPricesAndTotal) {
+// Every order test: a manual clock and an in-memory store it may run the services on
+// (Start), so timeouts are tested by advancing the clock, never by sleeping.
+class Orders : public ::testing::Test {
+ protected:
+  InProcess& Start(testing::InProcessOptions opts = {}) {
+    running_ = std::make_unique<InProcess>(&kv, &clock, opts);
+    return *running_;
+  }
+
+  events::ManualClock clock;
+  storage::MemoryKvStore kv;
+
+ private:
+  std::unique_ptr<InProcess> running_;
+};
+
+TEST_F(Orders, PlacedOrderWaitsForPaymentWithPricesAndTotal) {
   InProcess p;
   auto seller = p.Seller();
   auto a = p.Product(seller.id, 2990, 10);
@@ -45,7 +62,7 @@ TEST(Orders, PlacedOrderWaitsForPaymentWithPricesAndTotal) {
   EXPECT_EQ(History(p, o->id), (std::vector<std::string>{"order.placed", "order.reserved"}));
 }
 
-TEST(Orders, CheckoutSplitsIntoOneSubOrderPerSeller) {
+TEST_F(Orders, CheckoutSplitsIntoOneSubOrderPerSeller) {
   InProcess p;
   auto qin = p.Seller("140430");
   auto guzhang = p.Seller("433126", "poor_household");
@@ -61,9 +78,8 @@ TEST(Orders, CheckoutSplitsIntoOneSubOrderPerSeller) {
   EXPECT_EQ(o->sub_orders[1].total, Fen(16800));
   // Each sub-order ships and completes on its own.
   ASSERT_TRUE(p.Do([&](auto d) { p.orders->Pay(o->id, Shopper("shp_1"), d); }).ok());
-  auto shipped = p.Do([&](auto d) {
-    p.orders->Ship(o->id, "", "顺丰", "SF1001", SellerActor(guzhang.id), d);
-  });
+  auto shipped = p.Do(
+      [&](auto d) { p.orders->Ship(o->id, "", "顺丰", "SF1001", SellerActor(guzhang.id), d); });
   ASSERT_TRUE(shipped.ok()) << shipped.message();
   EXPECT_EQ(ToString(shipped->sub_orders[1].status), "shipped");
   EXPECT_EQ(ToString(shipped->sub_orders[0].status), "paid");
@@ -78,74 +94,9 @@ TEST(Orders, CheckoutSplitsIntoOneSubOrderPerSeller) {
   EXPECT_EQ(ToString(confirmed->status), "paid");  // The other sub-order is still open.
 }
 
-// Every command against every order state: the legal ones move it, the others get 409.
-TEST(Orders, StateMachineTable) {
-  struct Row {
-    const char* command;
-    const char* from;
-    bool allowed;
-  };
-  const std::vector<Row> table = {
-      {"pay", "pending_payment", true},   {"pay", "paid", false},
-      {"pay", "cancelled", false},        {"cancel", "pending_payment", true},
-      {"cancel", "paid", false},          {"cancel", "shipped", false},
-      {"ship", "pending_payment", false}, {"ship", "paid", true},
-      {"ship", "cancelled", false},       {"deliver", "paid", false},
-      {"deliver", "shipped", true},       {"confirm", "paid", false},
-      {"confirm", "shipped", true},       {"confirm", "delivered", true},
-      {"deliver", "completed", false},    {"cancel", "completed", false},
-  };
-  for (const auto& row : table) {
-    SCOPED_TRACE(std::string(row.command) + " from " + row.from);
-    InProcess p;
-    auto seller = p.Seller();
-    auto product = p.Product(seller.id, 500, 10);
-    auto o = p.Order("shp_1", {{product.sku_ids[0], 1}});
-    ASSERT_TRUE(o.ok());
-    const std::string id = o->id;
-    auto pay = [&] { return p.Do([&](auto d) { p.orders->Pay(id, Shopper("shp_1"), d); }); };
-    auto cancel = [&] { return p.Do([&](auto d) { p.orders->Cancel(id, Shopper("shp_1"), d); }); };
-    auto ship = [&] {
-      return p.Do([&](auto d) { p.orders->Ship(id, "", "EMS", "E1", SellerActor(seller.id), d); });
-    };
-    auto deliver = [&] {
-      return p.Do([&](auto d) { p.orders->Deliver(id, "", SellerActor(seller.id), d); });
-    };
-    auto confirm = [&] {
-      return p.Do([&](auto d) { p.orders->Confirm(id, "", Shopper("shp_1"), d); });
-    };
-    std::string from = row.from;
-    if (from == "cancelled") {
-      ASSERT_TRUE(cancel().ok());
-    }
-    if (from != "pending_payment" && from != "cancelled") {
-      ASSERT_TRUE(pay().ok());
-    }
-    if (from == "shipped" || from == "delivered" || from == "completed") {
-      ASSERT_TRUE(ship().ok());
-    }
-    if (from == "delivered") {
-      ASSERT_TRUE(deliver().ok());
-    }
-    if (from == "completed") {
-      ASSERT_TRUE(confirm().ok());
-    }
-    std::string cmd = row.command;
-    auto r = cmd == "pay"       ? pay()
-             : cmd == "cancel"  ? cancel()
-             : cmd == "ship"    ? ship()
-             : cmd == "deliver" ? deliver()
-                                : confirm();
-    if (row.allowed) {
-      EXPECT_TRUE(r.ok()) << r.message();
-    } else {
-      EXPECT_EQ(r.error(), svc_errc::conflict) << r.message();
-      EXPECT_NE(r.message().find(" is "), std::string::npos) << "names the current state";
-    }
-  }
-}
+// The state machine table runs against the rules themselves: order_lifecycle_test.cc.
 
-TEST(Orders, CommandsAreIdempotent) {
+TEST_F(Orders, CommandsAreIdempotent) {
   InProcess p;
   auto seller = p.Seller();
   auto product = p.Product(seller.id, 500, 10);
@@ -169,7 +120,7 @@ TEST(Orders, CommandsAreIdempotent) {
   EXPECT_EQ(s.reserved, 0);
 }
 
-TEST(Orders, CancelReleasesStock) {
+TEST_F(Orders, CancelReleasesStock) {
   InProcess p;
   auto seller = p.Seller();
   auto product = p.Product(seller.id, 500, 10);
@@ -185,12 +136,10 @@ TEST(Orders, CancelReleasesStock) {
   EXPECT_EQ(s.reserved, 0);
 }
 
-TEST(Orders, UnpaidOrderIsCancelledAtTheTimeoutAndStockComesBack) {
-  events::ManualClock clock;
-  storage::MemoryKvStore kv;
+TEST_F(Orders, UnpaidOrderIsCancelledAtTheTimeoutAndStockComesBack) {
   testing::InProcessOptions opts;
   opts.orders.payment_timeout_micros = 30 * kMinute;
-  InProcess p(&kv, &clock, opts);
+  InProcess& p = Start(opts);
   auto seller = p.Seller();
   auto product = p.Product(seller.id, 500, 5);
   auto o = p.Order("shp_1", {{product.sku_ids[0], 5}});
@@ -214,13 +163,11 @@ TEST(Orders, UnpaidOrderIsCancelledAtTheTimeoutAndStockComesBack) {
 
 // A backlog of due timeouts is worked off in passes (here 3 at a time) queued one behind the
 // other, all from one Tick; an order paid before its deadline only loses its timeout.
-TEST(Orders, ATickWorksOffEveryDueTimeoutInPasses) {
-  events::ManualClock clock;
-  storage::MemoryKvStore kv;
+TEST_F(Orders, ATickWorksOffEveryDueTimeoutInPasses) {
   testing::InProcessOptions opts;
   opts.orders.payment_timeout_micros = 30 * kMinute;
   opts.orders.timeouts_per_pass = 3;
-  InProcess p(&kv, &clock, opts);
+  InProcess& p = Start(opts);
   auto seller = p.Seller();
   auto product = p.Product(seller.id, 500, 100);
   std::vector<std::string> unpaid;
@@ -264,13 +211,11 @@ TEST(Orders, ATickWorksOffEveryDueTimeoutInPasses) {
 // and one entry in their seller's listing, written with their answers; the listing pages through
 // the entry; the sweep cancels those still unpaid in one transaction and leaves the paid ones as
 // they are. A store from before batches has a timeout key per order: still applied.
-TEST(Orders, OrdersAnsweredInOneBatchShareOnePaymentTimeoutAndSellerEntry) {
-  events::ManualClock clock;
-  storage::MemoryKvStore kv;
+TEST_F(Orders, OrdersAnsweredInOneBatchShareOnePaymentTimeoutAndSellerEntry) {
   testing::InProcessOptions opts;
   opts.orders.payment_timeout_micros = 30 * kMinute;
   opts.orders.timeouts_per_pass = 3;  // A batch's key is taken whole, whatever it names.
-  InProcess p(&kv, &clock, opts);
+  InProcess& p = Start(opts);
   auto seller = p.Seller();
   auto product = p.Product(seller.id, 500, 100);
   const std::string sku = product.sku_ids[0];
@@ -290,8 +235,8 @@ TEST(Orders, OrdersAnsweredInOneBatchShareOnePaymentTimeoutAndSellerEntry) {
   }
   ASSERT_EQ(p.Sku(product.id).reserved, 10);
   ASSERT_TRUE(p.store->AppendAndWait(events::AppendRequest{}).ok());  // Its answers written.
-  p.sources[1] = std::make_unique<events::EmbeddedSource>(*p.store, p.orders->worker(),
-                                                          p.orders->processor());
+  p.sources[1] =
+      std::make_unique<events::EmbeddedSource>(*p.store, p.orders->worker(), p.orders->processor());
   p.sources[1]->Start();
   std::set<std::string> ids;
   for (auto& a : answers) {
@@ -313,10 +258,11 @@ TEST(Orders, OrdersAnsweredInOneBatchShareOnePaymentTimeoutAndSellerEntry) {
   // the same instant here: by id, as entries of their own would list them), paged through it.
   const std::string listing = "ord/by-seller/" + seller.id + "/";
   int entries = 0;
-  EXPECT_FALSE(kv.Scan(listing, storage::PrefixEnd(listing), [&](std::string_view, std::string_view) {
-    ++entries;
-    return true;
-  }));
+  EXPECT_FALSE(
+      kv.Scan(listing, storage::PrefixEnd(listing), [&](std::string_view, std::string_view) {
+        ++entries;
+        return true;
+      }));
   EXPECT_EQ(entries, 1);
   const std::vector<std::string> newest_first(ids.rbegin(), ids.rend());
   // Every order of the seller's listing, `limit` a page; `inside` when every cursor points
@@ -449,8 +395,7 @@ std::string DueAt(int64_t micros) {
 // RocksDB keeps as tombstones until compaction, and a scan from the first due key would step
 // over all of them at every tick. A timeout set below that start (already due when it is set)
 // still applies.
-TEST(Orders, ASweepStartsWhereTheLastEndedAndAppliesTimeoutsSetBelowIt) {
-  events::ManualClock clock;
+TEST_F(Orders, ASweepStartsWhereTheLastEndedAndAppliesTimeoutsSetBelowIt) {
   DueScanKvStore kv;
   testing::InProcessOptions opts;
   opts.orders.payment_timeout_micros = 30 * kMinute;
@@ -473,9 +418,8 @@ TEST(Orders, ASweepStartsWhereTheLastEndedAndAppliesTimeoutsSetBelowIt) {
   EXPECT_EQ(kv.last_begin(), DueAt(first + 1));  // Past the cancelled order's timeout.
 
   // Shipped with no auto-confirm delay: due now, below where the next sweep would start.
-  auto shipped = p.Do([&](auto d) {
-    p.orders->Ship(paid->id, "", "EMS", "E1", SellerActor(seller.id), d);
-  });
+  auto shipped =
+      p.Do([&](auto d) { p.orders->Ship(paid->id, "", "EMS", "E1", SellerActor(seller.id), d); });
   ASSERT_TRUE(shipped.ok()) << shipped.message();
   p.Settle();
   p.orders->Tick();
@@ -492,7 +436,7 @@ TEST(Orders, ASweepStartsWhereTheLastEndedAndAppliesTimeoutsSetBelowIt) {
 
 // shp_1's order of 2 units (10.00 yuan) of a product with `stock` units, cancelled when its
 // payment deadline passed; payments for it then arrive late.
-class LatePayment : public ::testing::Test {
+class LatePayment : public Orders {
  protected:
   void CancelUnpaid(int64_t stock) {
     product = p.Product(seller.id, 500, stock);
@@ -513,9 +457,7 @@ class LatePayment : public ::testing::Test {
     return p.Get(late.id).value();
   }
 
-  events::ManualClock clock;
-  storage::MemoryKvStore kv;
-  InProcess p{&kv, &clock};
+  InProcess& p = Start();
   catalog::Seller seller = p.Seller();
   catalog::Product product;
   std::string sku;
@@ -578,31 +520,37 @@ TEST_F(LatePayment, EveryOneIsAnsweredAndBuysStockThatCameBack) {
   EXPECT_EQ(p.Sku(product.id).sold, 2);
 }
 
-TEST(Orders, PaymentNotificationsAreIdempotent) {
+TEST_F(Orders, PaymentNotificationsAreIdempotent) {
   InProcess p;
   auto seller = p.Seller();
   auto product = p.Product(seller.id, 500, 5);
   auto o = p.Order("shp_1", {{product.sku_ids[0], 1}});
   for (int i = 0; i < 3; ++i) {
-    auto r = p.Do([&](auto d) { p.orders->PaymentReceived({o->id, "wechat", "wx-7", Fen(500)}, d); });
+    auto r = p.Do([&](auto d) {
+      p.orders->PaymentReceived({o->id, "wechat", "wx-7", Fen(500)}, d);
+    });
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(ToString(r->status), "paid");
     EXPECT_EQ(r->payments.size(), 1u);
   }
   // Another payment for a paid order is owed back, not lost.
-  auto twice = p.Do([&](auto d) { p.orders->PaymentReceived({o->id, "wechat", "wx-8", Fen(500)}, d); });
+  auto twice = p.Do([&](auto d) {
+    p.orders->PaymentReceived({o->id, "wechat", "wx-8", Fen(500)}, d);
+  });
   ASSERT_EQ(twice->payments.size(), 2u);
   EXPECT_EQ(ToString(twice->payments[1].outcome), "refund_due");
   // A wrong amount never pays an order.
   auto other = p.Order("shp_1", {{product.sku_ids[0], 1}});
-  auto wrong = p.Do([&](auto d) { p.orders->PaymentReceived({other->id, "wechat", "wx-9", Fen(1)}, d); });
+  auto wrong = p.Do([&](auto d) {
+    p.orders->PaymentReceived({other->id, "wechat", "wx-9", Fen(1)}, d);
+  });
   EXPECT_EQ(ToString(wrong->status), "pending_payment");
   EXPECT_EQ(ToString(wrong->payments[0].outcome), "refund_due");
   p.Settle();
   EXPECT_EQ(p.Sku(product.id).sold, 1);
 }
 
-TEST(Orders, ConcurrentPayAndCancelLeaveOneOutcome) {
+TEST_F(Orders, ConcurrentPayAndCancelLeaveOneOutcome) {
   for (int round = 0; round < 20; ++round) {
     InProcess p;
     auto seller = p.Seller();
@@ -610,9 +558,8 @@ TEST(Orders, ConcurrentPayAndCancelLeaveOneOutcome) {
     auto o = p.Order("shp_1", {{product.sku_ids[0], 1}});
     Result<order::Order> paid = svc_errc::internal, cancelled = svc_errc::internal;
     std::thread a([&] { paid = p.Do([&](auto d) { p.orders->Pay(o->id, Shopper("shp_1"), d); }); });
-    std::thread b([&] {
-      cancelled = p.Do([&](auto d) { p.orders->Cancel(o->id, Shopper("shp_1"), d); });
-    });
+    std::thread b(
+        [&] { cancelled = p.Do([&](auto d) { p.orders->Cancel(o->id, Shopper("shp_1"), d); }); });
     a.join();
     b.join();
     EXPECT_NE(paid.ok(), cancelled.ok());  // Exactly one wins; the other gets 409.
@@ -623,10 +570,8 @@ TEST(Orders, ConcurrentPayAndCancelLeaveOneOutcome) {
   }
 }
 
-TEST(Orders, ShippedOrdersAreConfirmedAutomatically) {
-  events::ManualClock clock;
-  storage::MemoryKvStore kv;
-  InProcess p(&kv, &clock);
+TEST_F(Orders, ShippedOrdersAreConfirmedAutomatically) {
+  InProcess& p = Start();
   auto seller = p.Seller();
   auto product = p.Product(seller.id, 500, 5);
   auto o = p.Paid("shp_1", {{product.sku_ids[0], 1}});
@@ -645,12 +590,10 @@ TEST(Orders, ShippedOrdersAreConfirmedAutomatically) {
   EXPECT_EQ(ToString(done->status), "completed");
 }
 
-TEST(Orders, RefundWithReturnRestocksAndClosesAfterTheWindow) {
-  events::ManualClock clock;
-  storage::MemoryKvStore kv;
+TEST_F(Orders, RefundWithReturnRestocksAndClosesAfterTheWindow) {
   testing::InProcessOptions opts;
   opts.orders.after_sale_micros = 7 * kDay;
-  InProcess p(&kv, &clock, opts);
+  InProcess& p = Start(opts);
   auto seller = p.Seller();
   auto product = p.Product(seller.id, 1000, 10);
   auto o = p.Paid("shp_1", {{product.sku_ids[0], 4}});
@@ -660,7 +603,8 @@ TEST(Orders, RefundWithReturnRestocksAndClosesAfterTheWindow) {
   ASSERT_TRUE(p.Do([&](auto d) { p.orders->Confirm(o->id, "", Shopper("shp_1"), d); }).ok());
   // More than was bought is refused.
   auto too_much = p.Do([&](auto d) {
-    p.orders->RequestRefund({o->id, "", {{product.sku_ids[0], 5}}, -1, true, ""}, Shopper("shp_1"), d);
+    p.orders->RequestRefund({o->id, "", {{product.sku_ids[0], 5}}, -1, true, ""}, Shopper("shp_1"),
+                            d);
   });
   EXPECT_EQ(too_much.error(), svc_errc::invalid_argument);
   auto asked = p.Do([&](auto d) {
@@ -672,9 +616,11 @@ TEST(Orders, RefundWithReturnRestocksAndClosesAfterTheWindow) {
   EXPECT_EQ(asked->refunds[0].amount, Fen(2000));
   // The shopper cannot approve its own refund; the seller can.
   std::string rid = asked->refunds[0].id;
-  EXPECT_EQ(p.Do([&](auto d) { p.orders->DecideRefund(rid, true, "", Shopper("shp_1"), d); }).error(),
-            svc_errc::forbidden);
-  auto approved = p.Do([&](auto d) { p.orders->DecideRefund(rid, true, "", SellerActor(seller.id), d); });
+  EXPECT_EQ(
+      p.Do([&](auto d) { p.orders->DecideRefund(rid, true, "", Shopper("shp_1"), d); }).error(),
+      svc_errc::forbidden);
+  auto approved =
+      p.Do([&](auto d) { p.orders->DecideRefund(rid, true, "", SellerActor(seller.id), d); });
   ASSERT_TRUE(approved.ok()) << approved.message();
   EXPECT_EQ(ToString(approved->refunds[0].status), "refunded");
   EXPECT_EQ(approved->sub_orders[0].refunded, Fen(2000));
@@ -785,15 +731,16 @@ TEST_F(Refunds, UnitsRefundedBeforeShippingGoBackToStockOnce) {
   auto s = p.Sku(product.id);
   EXPECT_EQ(s.stock, 10);
   EXPECT_EQ(s.sold, 0);
-  auto sales = events::Await<std::vector<settlement::SalesRow>>(
-      [&](auto done) { p.settlement->Sales({"seller", "", "", false}, done); });
+  auto sales = events::Await<std::vector<settlement::SalesRow>>([&](auto done) {
+    p.settlement->Sales({"seller", "", "", false}, done);
+  });
   ASSERT_TRUE(sales.ok());
   ASSERT_EQ(sales->size(), 1u);
   EXPECT_EQ((*sales)[0].totals.units, 0);
   EXPECT_EQ((*sales)[0].totals.amount, Fen(0));
 }
 
-TEST(Orders, SellersSeeOnlyTheirSubOrders) {
+TEST_F(Orders, SellersSeeOnlyTheirSubOrders) {
   InProcess p;
   auto qin = p.Seller("140430");
   auto guzhang = p.Seller("433126");
@@ -810,13 +757,14 @@ TEST(Orders, SellersSeeOnlyTheirSubOrders) {
   EXPECT_EQ(ToString(seen->lines[0].status), "hidden");
   EXPECT_EQ(seen->lines[0].sku_id, "");
   EXPECT_TRUE(seen->payments.empty());
-  auto listed = testing::Await<order::OrderPage>(
-      [&](auto d) { p.orders->List({"", qin.id, "", "", 10}, d); });
+  auto listed = testing::Await<order::OrderPage>([&](auto d) {
+    p.orders->List({"", qin.id, "", "", 10}, d);
+  });
   ASSERT_EQ(listed->orders.size(), 1u);
   EXPECT_EQ(listed->orders[0].total, Fen(2990));
 }
 
-TEST(Orders, WholeOrderRefundCoversEverySubOrder) {
+TEST_F(Orders, WholeOrderRefundCoversEverySubOrder) {
   InProcess p;
   auto qin = p.Seller("140430");
   auto guzhang = p.Seller("433126");
@@ -831,8 +779,8 @@ TEST(Orders, WholeOrderRefundCoversEverySubOrder) {
   EXPECT_EQ(asked->refunds[0].amount, Fen(2990));
   EXPECT_EQ(asked->refunds[1].amount, Fen(16800));
   // Each seller decides its own.
-  for (const auto& [refund, seller] : {std::pair{asked->refunds[0].id, qin.id},
-                                       std::pair{asked->refunds[1].id, guzhang.id}}) {
+  for (const auto& [refund, seller] :
+       {std::pair{asked->refunds[0].id, qin.id}, std::pair{asked->refunds[1].id, guzhang.id}}) {
     ASSERT_TRUE(p.Do([&](auto d) {
                    p.orders->DecideRefund(refund, true, "", SellerActor(seller), d);
                  }).ok());
@@ -843,7 +791,7 @@ TEST(Orders, WholeOrderRefundCoversEverySubOrder) {
   EXPECT_EQ(ToString(done->sub_orders[1].status), "cancelled");
 }
 
-TEST(Orders, ConcurrentRefundDecisionsHaveOneOutcome) {
+TEST_F(Orders, ConcurrentRefundDecisionsHaveOneOutcome) {
   for (int round = 0; round < 10; ++round) {
     InProcess p;
     auto seller = p.Seller();
@@ -860,7 +808,8 @@ TEST(Orders, ConcurrentRefundDecisionsHaveOneOutcome) {
       approve = p.Do([&](auto d) { p.orders->DecideRefund(rid, true, "", kOperator, d); });
     });
     std::thread b([&] {
-      reject = p.Do([&](auto d) { p.orders->DecideRefund(rid, false, "no", SellerActor(seller.id), d); });
+      reject = p.Do(
+          [&](auto d) { p.orders->DecideRefund(rid, false, "no", SellerActor(seller.id), d); });
     });
     a.join();
     b.join();
@@ -872,7 +821,7 @@ TEST(Orders, ConcurrentRefundDecisionsHaveOneOutcome) {
   }
 }
 
-TEST(Orders, FullRefundBeforeShippingCancelsTheSubOrder) {
+TEST_F(Orders, FullRefundBeforeShippingCancelsTheSubOrder) {
   InProcess p;
   auto seller = p.Seller();
   auto product = p.Product(seller.id, 700, 5);
@@ -881,9 +830,8 @@ TEST(Orders, FullRefundBeforeShippingCancelsTheSubOrder) {
     p.orders->RequestRefund({o->id, "", {}, -1, false, "不想要了"}, Shopper("shp_1"), d);
   });
   ASSERT_TRUE(asked.ok());
-  auto done = p.Do([&](auto d) {
-    p.orders->DecideRefund(asked->refunds[0].id, true, "", kOperator, d);
-  });
+  auto done =
+      p.Do([&](auto d) { p.orders->DecideRefund(asked->refunds[0].id, true, "", kOperator, d); });
   EXPECT_EQ(ToString(done->sub_orders[0].status), "cancelled");
   EXPECT_EQ(ToString(done->status), "completed");
   p.Settle();
@@ -891,12 +839,12 @@ TEST(Orders, FullRefundBeforeShippingCancelsTheSubOrder) {
   EXPECT_EQ(s.stock, 5);
   EXPECT_EQ(s.sold, 0);
   EXPECT_EQ(p.Do([&](auto d) {
-              p.orders->Ship(o->id, "", "EMS", "E", SellerActor(seller.id), d);
-            }).error(),
+               p.orders->Ship(o->id, "", "EMS", "E", SellerActor(seller.id), d);
+             }).error(),
             svc_errc::conflict);
 }
 
-TEST(Orders, HoldCapStopsOneShopperFromLockingStock) {
+TEST_F(Orders, HoldCapStopsOneShopperFromLockingStock) {
   testing::InProcessOptions opts;
   opts.catalog.hold_cap = 3;
   InProcess p(nullptr, nullptr, opts);
@@ -916,7 +864,7 @@ TEST(Orders, HoldCapStopsOneShopperFromLockingStock) {
   EXPECT_EQ(ToString(p.Order("hoarder", {{sku, 1}})->status), "pending_payment");
 }
 
-TEST(Orders, RejectedOrderGivesReasonsAndReleasesWhatItReserved) {
+TEST_F(Orders, RejectedOrderGivesReasonsAndReleasesWhatItReserved) {
   InProcess p;
   auto seller = p.Seller();
   auto plenty = p.Product(seller.id, 100, 10);
@@ -933,7 +881,7 @@ TEST(Orders, RejectedOrderGivesReasonsAndReleasesWhatItReserved) {
   EXPECT_EQ(s.reserved, 0);
 }
 
-TEST(Orders, InvalidOrdersWriteNothing) {
+TEST_F(Orders, InvalidOrdersWriteNothing) {
   InProcess p;
   uint64_t head = p.store->head();
   EXPECT_EQ(p.Order("shp_1", {}).error(), svc_errc::invalid_argument);
@@ -943,7 +891,7 @@ TEST(Orders, InvalidOrdersWriteNothing) {
   EXPECT_EQ(p.store->head(), head);
 }
 
-TEST(Orders, IdempotencyKeyReturnsTheSameOrderAndRefusesAnotherBody) {
+TEST_F(Orders, IdempotencyKeyReturnsTheSameOrderAndRefusesAnotherBody) {
   InProcess p;
   auto seller = p.Seller();
   auto product = p.Product(seller.id, 500, 10);
@@ -959,7 +907,7 @@ TEST(Orders, IdempotencyKeyReturnsTheSameOrderAndRefusesAnotherBody) {
   EXPECT_NE(other->id, first->id);
 }
 
-TEST(Orders, ConcurrentRetriesWithOneKeyMakeOneOrder) {
+TEST_F(Orders, ConcurrentRetriesWithOneKeyMakeOneOrder) {
   InProcess p;
   auto seller = p.Seller();
   auto product = p.Product(seller.id, 500, 100);
@@ -977,10 +925,8 @@ TEST(Orders, ConcurrentRetriesWithOneKeyMakeOneOrder) {
   EXPECT_EQ(p.Sku(product.id).stock, 99);
 }
 
-TEST(Orders, ListsByShopperAndSellerWithCursorPagination) {
-  events::ManualClock clock;
-  storage::MemoryKvStore kv;
-  InProcess p(&kv, &clock);
+TEST_F(Orders, ListsByShopperAndSellerWithCursorPagination) {
+  InProcess& p = Start();
   auto seller = p.Seller();
   auto product = p.Product(seller.id, 100, 100);
   std::vector<std::string> ids;
@@ -1007,20 +953,22 @@ TEST(Orders, ListsByShopperAndSellerWithCursorPagination) {
   ASSERT_EQ(paid.orders.size(), 1u);
   EXPECT_EQ(paid.orders[0].id, ids[1]);
   EXPECT_EQ(list({"", seller.id, "", "", 20}).orders.size(), 6u);
-  auto bad = testing::Await<order::OrderPage>([&](auto d) { p.orders->List({"", "", "", "", 5}, d); });
+  auto bad = testing::Await<order::OrderPage>([&](auto d) {
+    p.orders->List({"", "", "", "", 5}, d);
+  });
   EXPECT_EQ(bad.error(), svc_errc::invalid_argument);
   // "shipped" is a sub-order's status: the answer says which statuses there are.
-  auto shipped = testing::Await<order::OrderPage>(
-      [&](auto d) { p.orders->List({"shp_1", "", "shipped", "", 5}, d); });
+  auto shipped = testing::Await<order::OrderPage>([&](auto d) {
+    p.orders->List({"shp_1", "", "shipped", "", 5}, d);
+  });
   EXPECT_EQ(shipped.error(), svc_errc::invalid_argument);
-  EXPECT_NE(shipped.message().find("give one of pending, pending_payment, paid"), std::string::npos);
+  EXPECT_NE(shipped.message().find("give one of pending, pending_payment, paid"),
+            std::string::npos);
 }
 
 // Listing by a status past payment reads the status index; a store whose orders were recorded
 // before it gets its entries when the order service starts.
-TEST(Orders, StatusIndexIsBuiltForOrdersRecordedBeforeIt) {
-  events::ManualClock clock;
-  storage::MemoryKvStore kv;
+TEST_F(Orders, StatusIndexIsBuiltForOrdersRecordedBeforeIt) {
   std::string seller_id;
   std::vector<std::string> ids;
   {
@@ -1038,10 +986,11 @@ TEST(Orders, StatusIndexIsBuiltForOrdersRecordedBeforeIt) {
   }
   const auto index_keys = [&] {
     std::vector<std::string> keys;
-    EXPECT_FALSE(kv.Scan("ord/st-", storage::PrefixEnd("ord/st-"), [&](std::string_view k, std::string_view) {
-      keys.emplace_back(k);
-      return true;
-    }));
+    EXPECT_FALSE(kv.Scan("ord/st-", storage::PrefixEnd("ord/st-"),
+                         [&](std::string_view k, std::string_view) {
+                           keys.emplace_back(k);
+                           return true;
+                         }));
     return keys;
   };
   // Paid twice and cancelled once, each listed by the shopper and by the seller (by its
@@ -1075,7 +1024,9 @@ TEST(Orders, StatusIndexIsBuiltForOrdersRecordedBeforeIt) {
   EXPECT_EQ(list({"shp_1", "", "pending_payment", "", 5}), std::vector<std::string>{ids[3]});
   // Moving on moves the entries: shipped, the order is still paid to its shopper and shipped to
   // its seller (who lists by its sub-order); confirmed, it is completed to both.
-  ASSERT_TRUE(p.Do([&](auto d) { p.orders->Ship(ids[0], "", "顺丰", "SF1", SellerActor(seller_id), d); }).ok());
+  ASSERT_TRUE(p.Do([&](auto d) {
+                 p.orders->Ship(ids[0], "", "顺丰", "SF1", SellerActor(seller_id), d);
+               }).ok());
   EXPECT_EQ(list({"shp_1", "", "paid", "", 5}), paid);
   EXPECT_EQ(list({"", seller_id, "paid", "", 5}), std::vector<std::string>{ids[2]});
   EXPECT_EQ(list({"", seller_id, "shipped", "", 5}), std::vector<std::string>{ids[0]});
@@ -1085,18 +1036,18 @@ TEST(Orders, StatusIndexIsBuiltForOrdersRecordedBeforeIt) {
   EXPECT_EQ(list({"", seller_id, "shipped", "", 5}), std::vector<std::string>{});
   EXPECT_EQ(list({"", seller_id, "completed", "", 5}), std::vector<std::string>{ids[0]});
   // A shopper's orders have no "shipped" status; a seller's sub-orders no "rejected".
-  auto shopper_shipped = testing::Await<order::OrderPage>(
-      [&](auto d) { p.orders->List({"shp_1", "", "shipped", "", 5}, d); });
+  auto shopper_shipped = testing::Await<order::OrderPage>([&](auto d) {
+    p.orders->List({"shp_1", "", "shipped", "", 5}, d);
+  });
   EXPECT_EQ(shopper_shipped.error(), svc_errc::invalid_argument);
-  auto seller_rejected = testing::Await<order::OrderPage>(
-      [&](auto d) { p.orders->List({"", seller_id, "rejected", "", 5}, d); });
+  auto seller_rejected = testing::Await<order::OrderPage>([&](auto d) {
+    p.orders->List({"", seller_id, "rejected", "", 5}, d);
+  });
   EXPECT_EQ(seller_rejected.error(), svc_errc::invalid_argument);
   EXPECT_NE(seller_rejected.message().find("shipped, delivered"), std::string::npos);
 }
 
-TEST(Orders, RestartFinishesOrdersInFlight) {
-  storage::MemoryKvStore kv;
-  events::ManualClock clock;
+TEST_F(Orders, RestartFinishesOrdersInFlight) {
   const std::string order_id = "ord_inflight";
   std::string product_id, sku_id;
   {
@@ -1110,8 +1061,8 @@ TEST(Orders, RestartFinishesOrdersInFlight) {
     auto store = events::EventStore::Open(kv, clock).value();
     events::AppendRequest r;
     r.events.push_back({order_id, events::kNoStream, std::string(schema::OrderPlaced::kType),
-                        events::Encode(schema::OrderPlaced{order_id, "shp_1", {{sku_id, 2}}}),
-                        "", "", 1});
+                        events::Encode(schema::OrderPlaced{order_id, "shp_1", {{sku_id, 2}}}), "",
+                        "", 1});
     // What Place writes with the event: the shopper's index entry, no record of the order.
     ASSERT_TRUE(store->AppendAndWait(std::move(r)).ok());
   }
@@ -1123,9 +1074,7 @@ TEST(Orders, RestartFinishesOrdersInFlight) {
   EXPECT_EQ(p.Sku(product_id).stock, 3);
 }
 
-TEST(Orders, PlacedOrderIsItsEventUntilTheCatalogAnswers) {
-  storage::MemoryKvStore kv;
-  events::ManualClock clock;
+TEST_F(Orders, PlacedOrderIsItsEventUntilTheCatalogAnswers) {
   std::string product_id, sku_id, id;
   {
     InProcess p(&kv, &clock);
@@ -1152,8 +1101,9 @@ TEST(Orders, PlacedOrderIsItsEventUntilTheCatalogAnswers) {
     EXPECT_EQ(got->lines[0].quantity, 2);
     std::string record;
     EXPECT_EQ(kv.Get("ord/o/" + id, &record), storage::errc::not_found);  // Only the event.
-    auto listed = testing::Await<order::OrderPage>(
-        [&](auto d) { orders.List({"shp_1", "", "", "", 10}, d); });
+    auto listed = testing::Await<order::OrderPage>([&](auto d) {
+      orders.List({"shp_1", "", "", "", 10}, d);
+    });
     ASSERT_TRUE(listed.ok());
     ASSERT_EQ(listed->orders.size(), 1u);
     EXPECT_EQ(listed->orders[0].id, id);
@@ -1174,9 +1124,7 @@ TEST(Orders, PlacedOrderIsItsEventUntilTheCatalogAnswers) {
 // A reserved order is its two events (order.placed, order.reserved) until it next changes: no
 // record is written, and what is read back — after a restart too — is exactly the order the
 // placement answered with. The first change writes the record.
-TEST(Orders, ReservedOrderIsItsEventsUntilItNextChanges) {
-  storage::MemoryKvStore kv;
-  events::ManualClock clock;
+TEST_F(Orders, ReservedOrderIsItsEventsUntilItNextChanges) {
   clock.Set(1'700'000'000'000'000);
   auto record = [&](const std::string& id) {
     std::string bytes;
@@ -1193,7 +1141,8 @@ TEST(Orders, ReservedOrderIsItsEventsUntilItNextChanges) {
     auto tea = p.Product(guzhang.id, 16800, 10);
     auto vinegar = p.Product(qin.id, 1890, 10);
     clock.Advance(1234);
-    auto o = p.Order("shp_1", {{millet.sku_ids[0], 1}, {tea.sku_ids[0], 1}, {vinegar.sku_ids[0], 2}});
+    auto o =
+        p.Order("shp_1", {{millet.sku_ids[0], 1}, {tea.sku_ids[0], 1}, {vinegar.sku_ids[0], 2}});
     ASSERT_TRUE(o.ok()) << o.message();
     ASSERT_EQ(ToString(o->status), "pending_payment");
     ASSERT_EQ(o->sub_orders.size(), 2u);
@@ -1214,13 +1163,15 @@ TEST(Orders, ReservedOrderIsItsEventsUntilItNextChanges) {
     auto got = p.Get(id);
     ASSERT_TRUE(got.ok()) << got.message();
     EXPECT_EQ(events::Encode(*got), answered);
-    auto listed = testing::Await<order::OrderPage>(
-        [&](auto d) { p.orders->List({"shp_1", "", "pending_payment", "", 10}, d); });
+    auto listed = testing::Await<order::OrderPage>([&](auto d) {
+      p.orders->List({"shp_1", "", "pending_payment", "", 10}, d);
+    });
     ASSERT_TRUE(listed.ok());
     ASSERT_EQ(listed->orders.size(), 1u);
     EXPECT_EQ(events::Encode(listed->orders[0]), answered);
-    auto mine = testing::Await<order::OrderPage>(
-        [&](auto d) { p.orders->List({"", qin_id, "", "", 10}, d); });
+    auto mine = testing::Await<order::OrderPage>([&](auto d) {
+      p.orders->List({"", qin_id, "", "", 10}, d);
+    });
     ASSERT_TRUE(mine.ok());
     ASSERT_EQ(mine->orders.size(), 1u);
     EXPECT_EQ(mine->orders[0].sub_orders.size(), 1u);
@@ -1234,26 +1185,25 @@ TEST(Orders, ReservedOrderIsItsEventsUntilItNextChanges) {
   }
   InProcess p(&kv, &clock);
   EXPECT_EQ(events::Encode(p.Get(id).value()), answered);
-  EXPECT_EQ(History(p, id), (std::vector<std::string>{"order.placed", "order.reserved", "order.paid"}));
+  EXPECT_EQ(History(p, id),
+            (std::vector<std::string>{"order.placed", "order.reserved", "order.paid"}));
 }
 
 // The catalog's answers to one order's lines may reach the order service in two batches: the
 // first writes a record of the lines answered so far, the decision removes it again.
-TEST(Orders, RecordOfSomeLinesGoesWhenTheOrderIsReserved) {
-  storage::MemoryKvStore kv;
-  events::ManualClock clock;
+TEST_F(Orders, RecordOfSomeLinesGoesWhenTheOrderIsReserved) {
   auto store = events::EventStore::Open(kv, clock).value();
   order::OrderService orders(*store, {});
   events::EmbeddedSource source(*store, orders.worker(), orders.processor());
   source.Start();
-  const std::string id = orders.Place({"shp_1", {{"sku_a", 1}, {"sku_b", 2}}, ""},
-                                      [](Result<order::Order>) {});
+  const std::string id =
+      orders.Place({"shp_1", {{"sku_a", 1}, {"sku_b", 2}}, ""}, [](Result<order::Order>) {});
   auto answer = [&](uint32_t line, std::string sku, std::string seller, int64_t price) {
     events::AppendRequest request;
     request.events.push_back(
         {sku, events::kAnyVersion, std::string(schema::StockReserved::kType),
-         events::Encode(schema::StockReserved{id, line, sku, "prd_" + sku, seller, "140430",
-                                              line + 1, Fen(price), 5, {}}),
+         events::Encode(schema::StockReserved{
+             id, line, sku, "prd_" + sku, seller, "140430", line + 1, Fen(price), 5, {}}),
          id, "", 1});
     ASSERT_TRUE(store->AppendAndWait(std::move(request)).ok());
   };

@@ -65,6 +65,8 @@ class Transaction {
   void set_correlation_id(std::string id) { correlation_id_ = std::move(id); }
 
   bool empty() const { return request_.events.empty() && request_.state.empty(); }
+  // The events emitted so far, in order (tests of pure rules read them).
+  const std::vector<NewEvent>& events() const { return request_.events; }
   // Moves this transaction's contents into `into`, for committing several together.
   void MergeInto(Transaction& into);
   // Appends the transaction; `fatal_on_error` aborts the process if it fails, because a
