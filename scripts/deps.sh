@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config ccache git ca-certificates
   librocksdb-dev librdkafka-dev libsimdjson-dev libboost-dev libssl-dev libqrencode-dev zlib1g-dev libarchive-dev libjemalloc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  curl procps
+  curl procps clang-format
 )
 
 missing=()

@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
+scripts/format.sh --check
 build_dir=build
 if [ "${PAVILION_SANITIZE:-}" = "1" ]; then
   build_dir=build-asan
