@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "lifecycle.h"
+#include "../../services/order/src/lifecycle.h"
 
 namespace pavilion::order {
 namespace {

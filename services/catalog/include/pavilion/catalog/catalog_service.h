@@ -32,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "pavilion/catalog/kinds.h"
 #include "pavilion/events/event_store.h"
 #include "pavilion/events/processor.h"
 #include "pavilion/events/schema.h"
@@ -60,9 +61,9 @@ struct SkuInput {
 struct ProductInput {
   std::string seller_id, title;
   std::vector<SkuInput> skus;
-  std::string brand;             // A regional public brand (沁州黄, 滋味永川) or the seller's own.
+  std::string brand;  // A regional public brand (沁州黄, 滋味永川) or the seller's own.
   std::string category = "other";  // See Categories().
-  std::string place_code;        // Origin, any level; default: the seller's place.
+  std::string place_code;          // Origin, any level; default: the seller's place.
   std::vector<events::schema::Certification> certifications;
   int64_t floor_price_fen = -1;  // Protective price; -1: none (poor households: lowest SKU).
   events::schema::ProductDetails details;  // Subtitle, description, images, 参数, weight, barcode.
@@ -73,7 +74,7 @@ struct PreparedProduct;  // A row's product made ready off the catalog's thread 
 struct PackRow {
   int row = 0;
   std::string outer_id;
-  ProductInput product;  // seller_id is filled by the importer.
+  ProductInput product;                       // seller_id is filled by the importer.
   std::shared_ptr<PreparedProduct> prepared;  // Set by CatalogService::PrepareRows, or null.
 };
 
@@ -136,7 +137,7 @@ struct Product {
   std::string source_product_id;
   int64_t level = 0;
   int64_t markup_percent = 0, markup_fen = 0;
-  std::vector<Sku> skus;      // Filled by queries, not stored.
+  std::vector<Sku> skus;  // Filled by queries, not stored.
   template <class V>
   void Fields(V& v) {
     v(id), v(seller_id), v(title), v(place_code), v(created_micros), v(sku_ids), v(brand),
@@ -177,9 +178,9 @@ struct ProductQuery {
   std::string seller_id;
   bool in_stock = false;
   int64_t min_price_fen = -1, max_price_fen = -1;  // Some SKU priced within.
-  std::string brand, category, certification;  // certification: a type valid today
+  std::string brand, category, certification;      // certification: a type valid today
   bool poverty_zone = false;
-  std::string sort = "newest";                     // newest | price_asc | price_desc
+  std::string sort = "newest";  // newest | price_asc | price_desc
   std::string cursor;
   int limit = 20;
 };
@@ -189,8 +190,8 @@ struct ProductPage {
   std::string next_cursor;
 };
 
-// The accepted supplier types (DOMAIN.md): 建档立卡贫困户, 合作社, 家庭农场, 龙头企业, 个体网商,
-// 村级服务站, and other enterprises.
+// The accepted supplier types as strings (SupplierType in kinds.h), in the order messages list
+// them; CertificationTypes() likewise lists CertificationKind's strings.
 const std::vector<std::string>& SupplierTypes();
 
 inline constexpr size_t kMaxImageBytes = 8 << 20;

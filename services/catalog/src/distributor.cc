@@ -1,0 +1,182 @@
+#include "distributor.h"
+
+#include <stdexcept>
+
+#include "distribution_rules.h"
+#include "keys.h"
+#include "product_store.h"
+
+namespace pavilion::catalog {
+
+using events::svc_errc;
+namespace schema = events::schema;
+
+Distributor::Distributor(events::EventStore& store, ProductStore& products)
+    : store_(store), products_(products) {
+  const std::string_view prefix = keys::kListingsOfPrefix;
+  auto ec = store_.kv().Scan(
+      prefix, storage::PrefixEnd(prefix), [&](std::string_view k, std::string_view) {
+        auto rest = k.substr(prefix.size());
+        size_t nul = rest.find('\0');
+        listings_of_[std::string(rest.substr(0, nul))].emplace_back(rest.substr(nul + 1));
+        return true;
+      });
+  if (ec) throw std::runtime_error("catalog: cannot read the listings: " + ec.message());
+}
+
+Result<DistributeReport> Distributor::Distribute(const DistributeInput& in,
+                                                 events::Transaction& tx) {
+  if (auto bad = CheckMarkup(in)) return *bad;
+  const Seller* distributor = products_.LoadSeller(in.distributor_id);
+  if (!distributor) return {svc_errc::not_found, "distributor_id: no seller " + in.distributor_id};
+  const std::string distributor_id = distributor->id;
+  if (!products_.LoadSeller(in.supplier_id)) {
+    return {svc_errc::not_found, "supplier_id: no seller " + in.supplier_id};
+  }
+  std::vector<std::string> ids = in.product_ids;
+  if (in.supplier_id != distributor_id && ids.empty()) {
+    ids = products_.index().ProductsOf(in.supplier_id);  // The supplier's whole pack.
+  }
+  if (auto bad = CheckDistribute(in, ids.size())) return *bad;
+  DistributeReport report;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const int row = static_cast<int>(i) + 1;
+    const Product* found = products_.LoadProduct(ids[i]);
+    if (found == nullptr || found->seller_id != in.supplier_id) {
+      report.errors.push_back(
+          {row, "product_ids[" + std::to_string(i) + "]: the supplier has no product " + ids[i]});
+      continue;
+    }
+    const Product source = *found;
+    const std::string root = source.level == 1 ? RootSeller(source) : std::string();
+    if (auto bad = CheckDistributable(source, root, distributor_id, i); !bad.empty()) {
+      report.errors.push_back({row, std::move(bad)});
+      continue;
+    }
+    std::string listing_id = Listing(distributor_id, source.id);
+    if (!listing_id.empty()) {
+      Product* listing = products_.LoadProduct(listing_id);
+      if (listing == nullptr) return {svc_errc::internal, "listing " + listing_id + " is missing"};
+      const bool same =
+          listing->markup_percent == in.markup_percent && listing->markup_fen == in.markup_fen;
+      listing->markup_percent = in.markup_percent;
+      listing->markup_fen = in.markup_fen;
+      if (same) {
+        ++report.unchanged;
+      } else {
+        SyncListing(*listing, source, tx);
+        ++report.updated;
+      }
+      report.listing_ids.push_back(listing_id);
+      continue;
+    }
+    Product listing;
+    listing.id = events::NewId("prd");
+    listing.seller_id = distributor_id;
+    listing.created_micros = store_.clock().NowMicros();
+    listing.source_product_id = source.id;
+    listing.level = source.level + 1;
+    listing.markup_percent = in.markup_percent;
+    listing.markup_fen = in.markup_fen;
+    Product& stored = products_.CacheProduct(listing);
+    SyncListing(stored, source, tx, /*created=*/true);
+    listings_[keys::Listing(distributor_id, source.id)] = listing.id;
+    tx.state().Put(keys::Listing(distributor_id, source.id), listing.id);
+    tx.state().Put(keys::ListingsOf(source.id, listing.id), "");
+    listings_of_[source.id].push_back(listing.id);
+    report.listing_ids.push_back(listing.id);
+    ++report.created;
+  }
+  return report;
+}
+
+void Distributor::SyncListing(Product& listing, const Product& source, events::Transaction& tx,
+                              bool created) {
+  listing.title = source.title;
+  listing.place_code = source.place_code;
+  listing.brand = source.brand;
+  listing.category = source.category;
+  listing.certifications = source.certifications;
+  listing.floor_price = source.floor_price;  // The supplier's floor binds every reseller.
+  listing.poverty_zone = source.poverty_zone;
+  listing.details = source.details;
+  schema::ProductCreated event{listing.id,
+                               listing.seller_id,
+                               listing.title,
+                               listing.place_code,
+                               {},
+                               listing.brand,
+                               listing.category,
+                               listing.certifications,
+                               listing.floor_price,
+                               listing.poverty_zone,
+                               listing.details,
+                               listing.source_product_id};
+  std::vector<int64_t> prices;
+  for (const auto& source_sku_id : source.sku_ids) {
+    const Sku* from = products_.LoadSku(source_sku_id);
+    if (from == nullptr) continue;
+    Sku* mine = nullptr;
+    for (const auto& id : listing.sku_ids) {
+      Sku* candidate = products_.LoadSku(id);
+      if (candidate && candidate->source_sku_id == source_sku_id) mine = candidate;
+    }
+    if (mine == nullptr) {
+      Sku fresh{events::NewId("sku"),
+                listing.id,
+                listing.seller_id,
+                listing.place_code,
+                from->spec,
+                from->price,
+                0,
+                0,
+                0,
+                source_sku_id,
+                0};
+      listing.sku_ids.push_back(fresh.id);
+      mine = &products_.CacheSku(std::move(fresh));
+    }
+    mine->spec = from->spec;
+    mine->place_code = source.place_code;
+    mine->price = ListingPrice(from->price, listing);
+    tx.state().Put(keys::Sku(mine->id), events::Encode(*mine));
+    event.skus.push_back(
+        schema::SkuSpec{mine->id, mine->spec, mine->price, 0, mine->source_sku_id});
+    prices.push_back(mine->price.value());
+  }
+  tx.state().Put(keys::Product(listing.id), events::Encode(listing));
+  if (created) {
+    tx.Emit(listing.id, events::kFreshStream, event);
+  } else {
+    tx.EmitAs(schema::ProductCreated::kUpdated, listing.id, events::kAnyVersion, event);
+  }
+  products_.index().Put(listing, std::move(prices));
+  SyncListingsOf(listing, tx);
+}
+
+void Distributor::SyncListingsOf(const Product& source, events::Transaction& tx) {
+  auto it = listings_of_.find(source.id);
+  if (it == listings_of_.end()) return;
+  const std::vector<std::string> listings = it->second;  // SyncListing may add to the map.
+  for (const auto& id : listings) {
+    if (Product* listing = products_.LoadProduct(id)) SyncListing(*listing, source, tx);
+  }
+}
+
+std::string Distributor::Listing(const std::string& distributor, const std::string& source) {
+  std::string key = keys::Listing(distributor, source);
+  if (auto it = listings_.find(key); it != listings_.end()) return it->second;
+  std::string id;
+  if (store_.kv().Get(key, &id)) return {};
+  return listings_[key] = id;
+}
+
+std::string Distributor::RootSeller(const Product& p) {
+  const Product* at = &p;
+  for (int hops = 0; at && at->level > 0 && hops < 2; ++hops) {
+    at = products_.LoadProduct(at->source_product_id);
+  }
+  return at ? at->seller_id : "";
+}
+
+}  // namespace pavilion::catalog

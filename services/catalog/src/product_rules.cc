@@ -1,0 +1,264 @@
+#include "product_rules.h"
+
+#include <algorithm>
+
+namespace pavilion::catalog {
+namespace {
+
+using events::svc_errc;
+namespace schema = events::schema;
+
+std::string JoinedList(auto all) {
+  std::string list;
+  for (auto v : all) list += (list.empty() ? "" : ", ") + std::string(ToString(v));
+  return list;
+}
+
+}  // namespace
+
+std::string_view ImageType(std::string_view b) {
+  auto starts = [&](std::string_view magic, size_t at = 0) {
+    return b.size() >= at + magic.size() && b.substr(at, magic.size()) == magic;
+  };
+  if (starts("\xFF\xD8\xFF")) return "jpg";
+  if (starts("\x89PNG\r\n\x1A\n")) return "png";
+  if (starts("GIF87a") || starts("GIF89a")) return "gif";
+  if (starts("RIFF") && starts("WEBP", 8)) return "webp";
+  return {};
+}
+
+const std::vector<Category>& Categories() {
+  static const std::vector<Category> kCategories = {
+      {"grain", "粮食加工品 grain products", true},
+      {"tea", "茶叶 tea", true},
+      {"condiment", "调味品 condiments", true},
+      {"honey", "蜂产品 bee products", true},
+      {"nuts", "炒货坚果 roasted nuts and seeds", true},
+      {"processed_food", "其他加工食品", true},
+      {"fruit", "新鲜水果 fresh fruit", false},
+      {"vegetable", "蔬菜 vegetables", false},
+      {"eggs", "鲜蛋 eggs", false},
+      {"livestock", "畜禽 livestock", false},
+      {"herbs", "中药材 medicinal herbs", false},
+      {"handicraft", "手工艺品 handicrafts", false},
+      {"other", "其他 other", false}};
+  return kCategories;
+}
+
+const std::vector<std::string>& CertificationTypes() {
+  static const std::vector<std::string> kTypes = [] {
+    std::vector<std::string> types;
+    for (auto k : AllCertificationKinds()) types.emplace_back(ToString(k));
+    return types;
+  }();
+  return kTypes;
+}
+
+const std::vector<std::string>& SupplierTypes() {
+  static const std::vector<std::string> kTypes = [] {
+    std::vector<std::string> types;
+    for (auto t : AllSupplierTypes()) types.emplace_back(ToString(t));
+    return types;
+  }();
+  return kTypes;
+}
+
+bool CertificationValid(const schema::Certification& c, const std::string& day) {
+  return (c.valid_from.empty() || c.valid_from <= day) && (c.valid_to.empty() || day <= c.valid_to);
+}
+
+bool ValidPlaceCode(std::string_view code) {
+  if (code.size() != 6 && code.size() != 9 && code.size() != 12) return false;
+  return std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+Result<SupplierType> CheckSeller(const SellerInput& in) {
+  if (!ValidText(in.name, 200)) {
+    return {svc_errc::invalid_argument, "name: give the seller's name (1 to 200 bytes)"};
+  }
+  if (!ValidPlaceCode(in.place_code)) {
+    return {svc_errc::invalid_argument,
+            "place_code: use an administrative-division code of 6, 9 or 12 digits, e.g. "
+            "\"140430\" for 沁县"};
+  }
+  auto type = ParseSupplierType(in.supplier_type);
+  if (!type) {
+    return {svc_errc::invalid_argument,
+            "supplier_type: use one of " + JoinedList(AllSupplierTypes())};
+  }
+  return *type;
+}
+
+bool InPovertyZone(const Seller& seller) {
+  return ParseSupplierType(seller.supplier_type) == SupplierType::kPoorHousehold;
+}
+
+std::string CheckDetails(const schema::ProductDetails& d) {
+  if (d.subtitle.size() > 300) return "subtitle: at most 300 bytes";
+  if (d.description.size() > 100'000) return "description: at most 100000 bytes";
+  if (d.images.size() > kMaxImagesPerProduct) return "images: at most 20 images";
+  for (size_t i = 0; i < d.images.size(); ++i) {
+    if (IsUrl(d.images[i]) && d.images[i].size() > 1000) {
+      return "images[" + std::to_string(i) + "]: URLs are at most 1000 bytes";
+    }
+  }
+  if (d.params.size() > 100) return "params: at most 100 parameters";
+  for (size_t i = 0; i < d.params.size(); ++i) {
+    if (!ValidText(d.params[i].name, 60) || d.params[i].value.size() > 500) {
+      return "params[" + std::to_string(i) +
+             "]: give a name (1 to 60 bytes) and a value (at most 500 bytes)";
+    }
+  }
+  if (d.weight_grams < 0 || d.weight_grams > 100'000'000) {
+    return "weight_grams: give grams between 0 and 100000000";
+  }
+  if (d.barcode.size() > 32) return "barcode: at most 32 characters";
+  return {};
+}
+
+Result<Fen> CheckProduct(const ProductInput& in, const Seller& seller, int64_t now_micros) {
+  if (!ValidText(in.title, 300)) {
+    return {svc_errc::invalid_argument, "title: give a title of 1 to 300 bytes"};
+  }
+  if (in.skus.empty() || in.skus.size() > kMaxSkusPerProduct) {
+    return {svc_errc::invalid_argument, "skus: give 1 to 200 SKUs"};
+  }
+  for (size_t i = 0; i < in.skus.size(); ++i) {
+    const auto& s = in.skus[i];
+    std::string at = "skus[" + std::to_string(i) + "].";
+    if (!ValidText(s.spec, 100)) {
+      return {svc_errc::invalid_argument, at + "spec: give a spec such as \"500g\""};
+    }
+    if (s.price.value() <= 0 || s.price.value() > kMaxPriceFen) {
+      return {svc_errc::invalid_argument,
+              at + "price_fen: give a price in fen between 1 and 10000000000"};
+    }
+    if (s.stock < 0 || s.stock > kMaxStock) {
+      return {svc_errc::invalid_argument, at + "stock: give a stock between 0 and 1000000000"};
+    }
+  }
+  const auto& cats = Categories();
+  auto cat = std::find_if(cats.begin(), cats.end(),
+                          [&](const Category& c) { return c.code == in.category; });
+  if (cat == cats.end()) {
+    std::string list;
+    for (const auto& c : cats) list += (list.empty() ? "" : ", ") + c.code;
+    return {svc_errc::invalid_argument, "category: use one of " + list};
+  }
+  if (in.brand.size() > 100) return {svc_errc::invalid_argument, "brand: at most 100 bytes"};
+  if (!in.place_code.empty() && !ValidPlaceCode(in.place_code)) {
+    return {svc_errc::invalid_argument, "place_code: use a 6, 9 or 12-digit division code"};
+  }
+  const std::string today =
+      in.certifications.empty() ? std::string() : events::BusinessDay(now_micros);
+  bool has_sc = false;
+  for (size_t i = 0; i < in.certifications.size(); ++i) {
+    const auto& c = in.certifications[i];
+    std::string at = "certifications[" + std::to_string(i) + "].";
+    auto kind = ParseCertificationKind(c.type);
+    if (!kind) {
+      return {svc_errc::invalid_argument,
+              at + "type: use pollution_free, green_food, organic, geographic_indication, "
+                   "sc_licence or iso"};
+    }
+    if (!ValidText(c.number, 100)) return {svc_errc::invalid_argument, at + "number: required"};
+    if ((!c.valid_from.empty() && !events::IsDay(c.valid_from)) ||
+        (!c.valid_to.empty() && !events::IsDay(c.valid_to))) {
+      return {svc_errc::invalid_argument, at + "valid_from/valid_to: use YYYY-MM-DD"};
+    }
+    has_sc = has_sc || (*kind == CertificationKind::kScLicence && CertificationValid(c, today));
+  }
+  if (cat->needs_sc && !has_sc) {
+    return {svc_errc::invalid_argument,
+            "certifications: category " + cat->code +
+                " is processed food and needs an SC licence (sc_licence) valid today"};
+  }
+  if (auto bad = CheckDetails(in.details); !bad.empty()) {
+    return {svc_errc::invalid_argument, std::move(bad)};
+  }
+  const bool poverty = InPovertyZone(seller);
+  Fen lowest(INT64_MAX);
+  for (const auto& s : in.skus) lowest = std::min(lowest, s.price);
+  Fen floor = in.floor_price_fen >= 0 ? Fen(in.floor_price_fen) : poverty ? lowest : Fen(0);
+  if (lowest < floor) {
+    return {svc_errc::invalid_argument,
+            "skus: no price may be below the protective floor price of " +
+                std::to_string(floor.value()) + " fen"};
+  }
+  return floor;
+}
+
+void ApplySellerDefaults(ProductInput& in, const Seller& seller) {
+  if (in.place_code.empty()) in.place_code = seller.place_code;
+  if (in.floor_price_fen < 0 && InPovertyZone(seller) && !in.skus.empty()) {
+    Fen lowest(INT64_MAX);
+    for (const auto& sku : in.skus) lowest = std::min(lowest, sku.price);
+    in.floor_price_fen = lowest.value();
+  }
+}
+
+uint64_t ContentHash(const ProductInput& in) {
+  std::string c;
+  c.reserve(256 + in.title.size() + in.details.description.size());
+  auto field = [&c](std::string_view f, char separator = '\x1f') {
+    c.append(f);
+    c.push_back(separator);
+  };
+  for (const auto* f : {&in.title, &in.brand, &in.category, &in.place_code}) field(*f);
+  c += std::to_string(in.floor_price_fen);
+  for (const auto& cert : in.certifications) {
+    c.push_back('\x1e');
+    for (const auto* f : {&cert.type, &cert.number, &cert.issuer, &cert.valid_from}) field(*f);
+    c.append(cert.valid_to);
+  }
+  c.push_back('\x1c');
+  events::Writer details(c);
+  details(in.details);
+  for (const auto& sku : in.skus) {
+    c.push_back('\x1d');
+    field(sku.spec);
+    field(std::to_string(sku.price.value()));
+    c.append(std::to_string(sku.stock));
+  }
+  return events::Fingerprint64(c);
+}
+
+Result<std::string_view> CheckImage(std::string_view bytes) {
+  std::string_view type = ImageType(bytes);
+  if (type.empty()) {
+    return {svc_errc::invalid_argument, "image: send a JPEG, PNG, GIF or WebP image"};
+  }
+  if (bytes.size() > kMaxImageBytes) return {svc_errc::invalid_argument, "image: at most 8 MiB"};
+  return type;
+}
+
+std::optional<Error> CheckTraceRecord(const schema::TraceRecord& r) {
+  auto invalid = [](std::string message) {
+    return Error{make_error_code(svc_errc::invalid_argument), std::move(message)};
+  };
+  if (!ValidText(r.production_base, 200)) {
+    return invalid("production_base: name the production base (1 to 200 bytes)");
+  }
+  for (const auto& [field, value] :
+       {std::pair{"harvest_date", &r.harvest_date}, std::pair{"packing_date", &r.packing_date}}) {
+    if (!value->empty() && !events::IsDay(*value)) {
+      return invalid(std::string(field) + ": use YYYY-MM-DD");
+    }
+  }
+  if (!r.harvest_date.empty() && !r.packing_date.empty() && r.packing_date < r.harvest_date) {
+    return invalid("packing_date: cannot be before harvest_date");
+  }
+  if (r.farming.size() > 100) return invalid("farming: at most 100 steps");
+  for (size_t i = 0; i < r.farming.size(); ++i) {
+    if (!events::IsDay(r.farming[i].date) || !ValidText(r.farming[i].operation, 200)) {
+      return invalid("farming[" + std::to_string(i) +
+                     "]: give a date (YYYY-MM-DD) and an operation");
+    }
+  }
+  for (const auto* text : {&r.soil_water_inspection, &r.inspection_report}) {
+    if (text->size() > 2000) return invalid("inspection texts: at most 2000 bytes each");
+  }
+  return std::nullopt;
+}
+
+}  // namespace pavilion::catalog

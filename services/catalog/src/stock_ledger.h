@@ -1,0 +1,70 @@
+// StockLedger: the catalog's processor side, which moves every SKU's stock in answer to the
+// order service's events — order.placed (stock.reserved / stock.rejected), order.paid
+// (stock.sold), order.rejected and order.cancelled (stock.released), order.reinstate_requested
+// (stock.reinstated, all lines or none), refund.completed with returned goods (stock.restocked).
+// stock_rules.h decides each move; this class finds the SKUs (ProductStore), keeps the units each
+// shopper holds unpaid (for CatalogOptions::hold_cap), and writes the once-only records that make
+// a redelivered event move nothing: a reservation per order line ("cat/res/…"), and the answered
+// reinstatements and restocks. Each stock event is emitted on the SKU's stream at the version
+// after the one the catalog knows, carrying the three numbers it leaves.
+//
+// Owned by the catalog worker; not thread-safe. `worker` runs the clean-up of once-only keys
+// after their batch is durable.
+#pragma once
+
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "pavilion/base/packed_string_map.h"
+#include "pavilion/catalog/catalog_service.h"
+
+namespace pavilion::catalog {
+
+class ProductStore;
+
+class StockLedger {
+ public:
+  StockLedger(events::EventStore& store, events::Worker& worker, ProductStore& products,
+              const CatalogOptions& options);
+
+  void Reserve(const events::schema::OrderPlaced& order, events::Transaction& tx);
+  void Release(const std::string& order_id, const std::string& shopper,
+               const std::vector<events::schema::LineRef>& lines, events::Transaction& tx);
+  void Sell(const events::schema::OrderPaid& paid, events::Transaction& tx);
+  void Reinstate(const events::schema::ReinstateRequested& req, const std::string& event_id,
+                 events::Transaction& tx);
+  void Restock(const events::schema::RefundChanged& refund, events::Transaction& tx);
+
+  // Holds are counted against CatalogOptions::cache_limit; the caller makes writes durable first.
+  size_t cached() const { return holds_.size(); }
+  void DropCache() { holds_.Clear(); }
+
+ private:
+  // A hold's key, built and hashed once for the check and the count.
+  struct Hold {
+    std::string key;
+    size_t hash;
+  };
+  static Hold HoldOf(const std::string& shopper, const std::string& sku);
+  int64_t Held(const Hold& hold);
+  void AddHold(const std::string& shopper, const std::string& sku, int64_t delta,
+               events::Transaction& tx);
+  void AddHold(Hold hold, int64_t delta, events::Transaction& tx);
+
+  template <typename E>
+  void EmitStock(std::string_view type, Sku& sku, E event, events::Transaction& tx);
+  bool TakeReservation(const std::string& order_id, uint32_t line, events::Transaction& tx);
+  bool Answered(const std::string& done_key);
+  void Consumed(const std::string& key, events::Transaction& tx);
+
+  events::EventStore& store_;
+  events::Worker& worker_;
+  ProductStore& products_;
+  const int64_t hold_cap_;
+  base::PackedStringMap holds_;  // Units each (shopper, SKU) holds unpaid; 0 for none.
+  // Once-only records consumed by a batch that is not yet durable (the store still shows them).
+  std::unordered_set<std::string> consumed_;
+};
+
+}  // namespace pavilion::catalog

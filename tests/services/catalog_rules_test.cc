@@ -1,0 +1,336 @@
+// The catalog's pure decisions, tested directly: no store, no clock, no worker. What a seller may
+// register and list (product_rules), how stock moves (stock_rules), what distribution allows
+// (distribution_rules), and the kinds' strings on the wire (kinds.h).
+#include <gtest/gtest.h>
+
+#include "../../services/catalog/src/distribution_rules.h"
+#include "../../services/catalog/src/product_rules.h"
+#include "../../services/catalog/src/stock_rules.h"
+#include "pavilion/catalog/kinds.h"
+
+namespace pavilion::catalog {
+namespace {
+
+using events::svc_errc;
+namespace schema = events::schema;
+
+// 2026-03-01 12:00 in China Standard Time.
+constexpr int64_t kNow = 1'772'337'600'000'000;
+
+Seller SellerOf(std::string supplier_type) {
+  return Seller{"sel_1", "沁县合作社", "140430", std::move(supplier_type), 0};
+}
+
+ProductInput Millet() {
+  ProductInput in;
+  in.seller_id = "sel_1";
+  in.title = "沁州黄小米";
+  in.skus = {{"500g", Fen(2990), 10}, {"2.5kg", Fen(12800), 5}};
+  return in;
+}
+
+schema::Certification Sc(std::string from, std::string to) {
+  return {"sc_licence", "SC10114043000012", "长治市市场监督管理局", std::move(from), std::move(to)};
+}
+
+Sku SkuWith(int64_t stock, int64_t reserved = 0, int64_t sold = 0) {
+  Sku s;
+  s.id = "sku_1";
+  s.stock = stock;
+  s.reserved = reserved;
+  s.sold = sold;
+  return s;
+}
+
+TEST(CatalogKinds, EveryKindRoundTripsThroughItsWireString) {
+  for (auto t : AllSupplierTypes()) EXPECT_EQ(ParseSupplierType(ToString(t)), t);
+  for (auto k : AllCertificationKinds()) EXPECT_EQ(ParseCertificationKind(ToString(k)), k);
+  for (auto r : {StockRejection::kUnknownSku, StockRejection::kInsufficientStock,
+                 StockRejection::kHoldLimit}) {
+    EXPECT_EQ(ParseStockRejection(ToString(r)), r);
+  }
+  EXPECT_EQ(ToString(SupplierType::kPoorHousehold), "poor_household");
+  EXPECT_EQ(ToString(CertificationKind::kScLicence), "sc_licence");
+  EXPECT_EQ(ToString(StockRejection::kInsufficientStock), "insufficient_stock");
+  EXPECT_EQ(ParseSupplierType("pirate"), std::nullopt);
+  EXPECT_EQ(ParseCertificationKind("SC_LICENCE"), std::nullopt);
+  EXPECT_EQ(ParseStockRejection(""), std::nullopt);
+  // The public lists are the enums' strings, in order.
+  ASSERT_EQ(SupplierTypes().size(), AllSupplierTypes().size());
+  EXPECT_EQ(SupplierTypes().front(), "poor_household");
+  EXPECT_EQ(SupplierTypes().back(), "enterprise");
+  ASSERT_EQ(CertificationTypes().size(), AllCertificationKinds().size());
+  EXPECT_EQ(CertificationTypes()[4], "sc_licence");
+}
+
+TEST(CatalogRules, CheckSellerNamesTheFieldToFix) {
+  auto ok = CheckSeller({"古丈茶农", "433126", "poor_household"});
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(*ok, SupplierType::kPoorHousehold);
+  auto bad_place = CheckSeller({"n", "14043", "cooperative"});
+  EXPECT_EQ(bad_place.error(), svc_errc::invalid_argument);
+  EXPECT_NE(bad_place.message().find("place_code"), std::string::npos);
+  auto bad_type = CheckSeller({"n", "140430", "pirate"});
+  EXPECT_EQ(bad_type.error(), svc_errc::invalid_argument);
+  EXPECT_NE(bad_type.message().find("supplier_type: use one of poor_household, cooperative"),
+            std::string::npos);
+  EXPECT_NE(CheckSeller({"", "140430", "cooperative"}).message().find("name"), std::string::npos);
+  EXPECT_TRUE(CheckSeller({"n", "140430001", "cooperative"}).ok());     // A town.
+  EXPECT_TRUE(CheckSeller({"n", "140430001002", "cooperative"}).ok());  // A village.
+  EXPECT_FALSE(CheckSeller({"n", "14043a", "cooperative"}).ok());
+}
+
+TEST(CatalogRules, CheckProductRefusesEachBadFieldByName) {
+  const Seller seller = SellerOf("cooperative");
+  ASSERT_TRUE(CheckProduct(Millet(), seller, kNow).ok());
+  auto expect_refused = [&](ProductInput in, std::string_view field) {
+    auto r = CheckProduct(in, seller, kNow);
+    EXPECT_EQ(r.error(), svc_errc::invalid_argument) << field;
+    EXPECT_EQ(r.message().rfind(field, 0), 0u) << r.message();
+  };
+  auto in = Millet();
+  in.title.clear();
+  expect_refused(in, "title");
+  in = Millet();
+  in.skus.clear();
+  expect_refused(in, "skus");
+  in = Millet();
+  in.skus.resize(kMaxSkusPerProduct + 1, {"x", Fen(1), 0});
+  expect_refused(in, "skus");
+  in = Millet();
+  in.skus[1].spec.clear();
+  expect_refused(in, "skus[1].spec");
+  in = Millet();
+  in.skus[0].price = Fen(0);
+  expect_refused(in, "skus[0].price_fen");
+  in = Millet();
+  in.skus[0].price = Fen(kMaxPriceFen + 1);
+  expect_refused(in, "skus[0].price_fen");
+  in = Millet();
+  in.skus[0].stock = -1;
+  expect_refused(in, "skus[0].stock");
+  in = Millet();
+  in.category = "gadgets";
+  expect_refused(in, "category: use one of grain");
+  in = Millet();
+  in.brand = std::string(101, 'b');
+  expect_refused(in, "brand");
+  in = Millet();
+  in.place_code = "1404";
+  expect_refused(in, "place_code");
+  in = Millet();
+  in.certifications = {{"halal", "1", "", "", ""}};
+  expect_refused(in, "certifications[0].type");
+  in = Millet();
+  in.certifications = {{"organic", "", "", "", ""}};
+  expect_refused(in, "certifications[0].number");
+  in = Millet();
+  in.certifications = {Sc("2026-13-01", "")};
+  expect_refused(in, "certifications[0].valid_from/valid_to");
+  in = Millet();
+  in.details.barcode = std::string(33, '6');
+  expect_refused(in, "barcode");
+}
+
+TEST(CatalogRules, ProcessedFoodNeedsAnScLicenceValidThatDay) {
+  const Seller seller = SellerOf("cooperative");
+  auto in = Millet();
+  in.category = "grain";
+  auto none = CheckProduct(in, seller, kNow);
+  EXPECT_EQ(none.error(), svc_errc::invalid_argument);
+  EXPECT_NE(none.message().find("SC licence"), std::string::npos);
+  in.certifications = {Sc("2025-01-01", "2026-02-28")};  // Expired the day before.
+  EXPECT_FALSE(CheckProduct(in, seller, kNow).ok());
+  in.certifications = {Sc("2026-03-02", "")};  // Not yet in force.
+  EXPECT_FALSE(CheckProduct(in, seller, kNow).ok());
+  in.certifications = {Sc("2026-03-01", "2026-03-01")};  // Inclusive on both ends.
+  EXPECT_TRUE(CheckProduct(in, seller, kNow).ok());
+  in.certifications = {{"organic", "OF-1", "", "", ""}};  // Another kind does not count.
+  EXPECT_FALSE(CheckProduct(in, seller, kNow).ok());
+  in.category = "fruit";  // Fresh produce needs none.
+  in.certifications.clear();
+  EXPECT_TRUE(CheckProduct(in, seller, kNow).ok());
+}
+
+TEST(CatalogRules, APoorHouseholdsLowestPriceIsItsFloor) {
+  auto in = Millet();
+  auto coop = CheckProduct(in, SellerOf("cooperative"), kNow);
+  ASSERT_TRUE(coop.ok());
+  EXPECT_EQ(*coop, Fen(0));
+  auto poor = CheckProduct(in, SellerOf("poor_household"), kNow);
+  ASSERT_TRUE(poor.ok());
+  EXPECT_EQ(*poor, Fen(2990));
+  in.floor_price_fen = 3000;  // Above the cheapest SKU.
+  auto under = CheckProduct(in, SellerOf("poor_household"), kNow);
+  EXPECT_EQ(under.error(), svc_errc::invalid_argument);
+  EXPECT_NE(under.message().find("protective floor price of 3000 fen"), std::string::npos);
+  EXPECT_TRUE(InPovertyZone(SellerOf("poor_household")));
+  EXPECT_FALSE(InPovertyZone(SellerOf("cooperative")));
+}
+
+TEST(CatalogRules, SellerDefaultsAreWhatTheContentHashSees) {
+  const Seller poor = SellerOf("poor_household");
+  auto in = Millet();
+  const uint64_t before = ContentHash(in);
+  ApplySellerDefaults(in, poor);
+  EXPECT_EQ(in.place_code, "140430");
+  EXPECT_EQ(in.floor_price_fen, 2990);
+  EXPECT_NE(ContentHash(in), before);
+  auto again = Millet();
+  ApplySellerDefaults(again, poor);
+  EXPECT_EQ(ContentHash(again), ContentHash(in));  // Equal content, equal hash.
+  again.skus[0].stock = 11;
+  EXPECT_NE(ContentHash(again), ContentHash(in));  // A row's stock is content.
+  auto own_place = Millet();
+  own_place.place_code = "140430001";
+  ApplySellerDefaults(own_place, SellerOf("cooperative"));
+  EXPECT_EQ(own_place.place_code, "140430001");
+  EXPECT_EQ(own_place.floor_price_fen, -1);
+}
+
+TEST(CatalogRules, DetailsAndImagesAreCheckedForForm) {
+  schema::ProductDetails d;
+  EXPECT_EQ(CheckDetails(d), "");
+  d.images = {"https://example.com/" + std::string(1000, 'a')};
+  EXPECT_EQ(CheckDetails(d).rfind("images[0]", 0), 0u);
+  d.images = {"not-stored.jpg"};  // Whether it is stored is not a rule's question.
+  EXPECT_EQ(CheckDetails(d), "");
+  d.params = {{"", "500g"}};
+  EXPECT_EQ(CheckDetails(d).rfind("params[0]", 0), 0u);
+  d.params.clear();
+  d.weight_grams = -1;
+  EXPECT_EQ(CheckDetails(d).rfind("weight_grams", 0), 0u);
+
+  EXPECT_EQ(*CheckImage("\xFF\xD8\xFF\xE0 jpeg"), "jpg");
+  EXPECT_EQ(*CheckImage("\x89PNG\r\n\x1A\n..."), "png");
+  EXPECT_EQ(*CheckImage(std::string_view("RIFF\0\0\0\0WEBPVP8 ", 16)), "webp");
+  EXPECT_EQ(CheckImage("%PDF-1.7").error(), svc_errc::invalid_argument);
+  std::string huge(kMaxImageBytes + 1, '\0');
+  huge.replace(0, 6, "GIF89a");
+  EXPECT_EQ(CheckImage(huge).message(), "image: at most 8 MiB");
+  EXPECT_TRUE(IsUrl("http://a") && IsUrl("https://a") && !IsUrl("ftp://a"));
+}
+
+TEST(CatalogRules, TraceRecordsNeedABaseAndOrderedDates) {
+  schema::TraceRecord r;
+  auto no_base = CheckTraceRecord(r);
+  ASSERT_TRUE(no_base.has_value());
+  EXPECT_EQ(no_base->code, svc_errc::invalid_argument);
+  EXPECT_EQ(no_base->message.rfind("production_base", 0), 0u);
+  r.production_base = "沁县次村乡基地";
+  EXPECT_FALSE(CheckTraceRecord(r).has_value());
+  r.harvest_date = "2025-10-02";
+  r.packing_date = "2025-10-01";
+  ASSERT_TRUE(CheckTraceRecord(r).has_value());
+  EXPECT_EQ(CheckTraceRecord(r)->message, "packing_date: cannot be before harvest_date");
+  r.packing_date = "2025-10-20";
+  EXPECT_FALSE(CheckTraceRecord(r).has_value());
+  r.farming = {{"2025-05-01", ""}};
+  EXPECT_EQ(CheckTraceRecord(r)->message.rfind("farming[0]", 0), 0u);
+  r.farming.clear();
+  r.inspection_report = std::string(2001, 'x');
+  EXPECT_TRUE(CheckTraceRecord(r).has_value());
+}
+
+TEST(StockRules, AReservationNeedsAKnownSkuAndEnoughStock) {
+  Sku sku = SkuWith(5);
+  EXPECT_EQ(CheckReserve(nullptr, 1), StockRejection::kUnknownSku);
+  EXPECT_EQ(CheckReserve(&sku, 6), StockRejection::kInsufficientStock);
+  EXPECT_EQ(CheckReserve(&sku, 0), StockRejection::kInsufficientStock);
+  EXPECT_EQ(CheckReserve(&sku, -3), StockRejection::kInsufficientStock);
+  EXPECT_EQ(CheckReserve(&sku, 5), std::nullopt);
+  EXPECT_FALSE(OverHoldCap(/*held=*/100, /*quantity=*/100, /*cap=*/0));  // No cap.
+  EXPECT_FALSE(OverHoldCap(2, 3, 5));
+  EXPECT_TRUE(OverHoldCap(3, 3, 5));
+  EXPECT_EQ(HeldAfter(2, -5), 0);
+  EXPECT_EQ(HeldAfter(2, 3), 5);
+}
+
+TEST(StockRules, EveryMoveKeepsTheUnitsAccountedFor) {
+  Sku sku = SkuWith(10);
+  Reserve(sku, 4);
+  EXPECT_EQ(sku.stock, 6);
+  EXPECT_EQ(sku.reserved, 4);
+  Release(sku, 1);
+  EXPECT_EQ(sku.stock, 7);
+  EXPECT_EQ(sku.reserved, 3);
+  Sell(sku, 3);
+  EXPECT_EQ(sku.reserved, 0);
+  EXPECT_EQ(sku.sold, 3);
+  EXPECT_TRUE(CanTake(&sku, 7));
+  EXPECT_FALSE(CanTake(&sku, 8));
+  EXPECT_FALSE(CanTake(nullptr, 0));
+  SellFromStock(sku, 2);
+  EXPECT_EQ(sku.stock, 5);
+  EXPECT_EQ(sku.sold, 5);
+  EXPECT_EQ(sku.stock + sku.reserved + sku.sold, 10);
+  EXPECT_EQ(Restock(sku, 8), 5);  // Never more than were sold.
+  EXPECT_EQ(sku.stock, 10);
+  EXPECT_EQ(sku.sold, 0);
+
+  schema::StockReserved reserved;
+  SetLevels(sku, reserved);
+  EXPECT_EQ(reserved.levels(), (schema::StockLevels{10, 0, 0}));
+  schema::StockRejected rejected;
+  SetLevels(sku, rejected);
+  EXPECT_EQ(rejected.available, 10);
+}
+
+TEST(StockRules, AChainDividesThePriceFromTheSupplierOut) {
+  Sku supplier = SkuWith(3), first = SkuWith(0), second = SkuWith(0);
+  supplier.seller_id = "sel_supplier";
+  supplier.price = Fen(1000);
+  first.seller_id = "sel_first";
+  first.price = Fen(1100);
+  second.seller_id = "sel_second";
+  second.price = Fen(1250);
+  EXPECT_TRUE(DistributionOf(SkuChain{{&supplier}, 1}).commissions.empty());
+  EXPECT_EQ(SkuChain{}.stock(), nullptr);
+  const SkuChain chain{{&second, &first, &supplier}, 3};
+  EXPECT_EQ(chain.stock(), &supplier);
+  auto d = DistributionOf(chain);
+  EXPECT_EQ(d.listing_seller_id, "sel_second");
+  EXPECT_EQ(d.supply_price, Fen(1000));
+  ASSERT_EQ(d.commissions.size(), 2u);
+  EXPECT_EQ(d.commissions[0].seller_id, "sel_first");
+  EXPECT_EQ(d.commissions[0].unit, Fen(100));
+  EXPECT_EQ(d.commissions[1].seller_id, "sel_second");
+  EXPECT_EQ(d.commissions[1].unit, Fen(150));
+}
+
+TEST(DistributionRules, MarkupsRoundUpAndChainsStopAtTwoLevels) {
+  EXPECT_EQ(MarkedUp(Fen(999), 10, 0), Fen(1099));  // 1098.9 rounds up.
+  EXPECT_EQ(MarkedUp(Fen(1000), 0, 50), Fen(1050));
+  EXPECT_EQ(MarkedUp(Fen(kMaxPriceFen), 1000, 100'000'000), Fen(kMaxPriceFen * 11 + 100'000'000));
+  Product listing;
+  listing.markup_percent = 0;
+  listing.floor_price = Fen(1200);
+  EXPECT_EQ(ListingPrice(Fen(1000), listing), Fen(1200));  // The supplier's floor binds.
+
+  DistributeInput in{"sel_d", "sel_s", {}, 10, 0};
+  EXPECT_FALSE(CheckMarkup(in).has_value());
+  EXPECT_FALSE(CheckDistribute(in, kMaxDistribute).has_value());
+  EXPECT_EQ(CheckDistribute(in, kMaxDistribute + 1)->message.rfind("product_ids", 0), 0u);
+  in.markup_percent = 1001;
+  EXPECT_EQ(CheckMarkup(in)->message.rfind("markup_percent", 0), 0u);
+  in.markup_percent = 0;
+  in.markup_fen = -1;
+  EXPECT_EQ(CheckMarkup(in)->code, svc_errc::invalid_argument);
+  in.markup_fen = 0;
+  in.supplier_id = "sel_d";
+  EXPECT_EQ(CheckDistribute(in, 1)->message.rfind("supplier_id", 0), 0u);
+
+  Product source;
+  source.id = "prd_1";
+  EXPECT_EQ(CheckDistributable(source, "", "sel_d", 0), "");
+  source.level = 1;
+  EXPECT_EQ(CheckDistributable(source, "sel_s", "sel_d", 0), "");
+  EXPECT_EQ(CheckDistributable(source, "sel_d", "sel_d", 2),
+            "product_ids[2]: prd_1 resells your own product");
+  source.level = 2;
+  EXPECT_NE(CheckDistributable(source, "sel_s", "sel_d", 0).find("at most two levels"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace pavilion::catalog
