@@ -570,6 +570,126 @@ TEST_F(RouterTest, OneClickDistribution) {
   EXPECT_NE(order.body.find(R"("unit_fen":598})"), std::string::npos);
 }
 
+// Query parameters holding a day must name one that exists: 2026-02-30 is no day.
+TEST_F(RouterTest, ImpossibleDatesInTheQueryAreRefused) {
+  auto feb30 = Call("GET", "/v1/stats/sales?from=2026-02-30", "", "op");
+  EXPECT_EQ(feb30.status, 422) << feb30.body;
+  EXPECT_EQ(ErrorCode(feb30), "invalid_field");
+  EXPECT_NE(feb30.body.find("from: "), std::string::npos) << feb30.body;
+  EXPECT_NE(feb30.body.find("YYYY-MM-DD"), std::string::npos) << feb30.body;
+  auto not_leap = Call("GET", "/v1/stats/sales?to=2025-02-29", "", "op");
+  EXPECT_EQ(not_leap.status, 422) << not_leap.body;
+  EXPECT_NE(not_leap.body.find("to: "), std::string::npos) << not_leap.body;
+  auto month = Call("GET", "/v1/stats/sales?group_by=place&to=2026-13-01", "", "op");
+  EXPECT_EQ(month.status, 422);
+  EXPECT_NE(month.body.find("to: "), std::string::npos) << month.body;
+  EXPECT_EQ(Call("GET", "/v1/stats/sales?from=2026-04-31", "", "op").status, 422);
+  EXPECT_EQ(Call("GET", "/v1/stats/sales?from=26-1-1", "", "op").status, 422);
+  // Days that exist, leap days included, are served.
+  EXPECT_EQ(Call("GET", "/v1/stats/sales?from=2024-02-29&to=2026-12-31", "", "op").status, 200);
+  EXPECT_EQ(Call("GET", "/v1/stats/sales?from=2000-02-29&by_day=1", "", "op").status, 200);
+}
+
+// A query parameter a route does not take is refused, naming it and the ones the route takes,
+// on every route; the caller is authenticated first.
+TEST_F(RouterTest, UnknownQueryParametersAreRefused) {
+  auto colour = Call("GET", "/v1/products?in_stock=1&colour=red");
+  EXPECT_EQ(colour.status, 422) << colour.body;
+  EXPECT_EQ(ErrorCode(colour), "unknown_parameter");
+  EXPECT_NE(colour.body.find("colour: "), std::string::npos) << colour.body;
+  EXPECT_NE(colour.body.find("q, place_code, seller_id"), std::string::npos) << colour.body;
+  auto [seller_token, sku] = SellerWithSku(5);
+  auto alice = Shopper();
+  const uint64_t head = p_.store->head();
+  auto debug = Call("POST", "/v1/orders?debug=1",
+                    R"({"items":[{"sku_id":")" + sku + R"(","quantity":1}]})", alice);
+  EXPECT_EQ(debug.status, 422) << debug.body;
+  EXPECT_EQ(ErrorCode(debug), "unknown_parameter");
+  EXPECT_NE(debug.body.find("debug: "), std::string::npos) << debug.body;
+  EXPECT_NE(debug.body.find("takes none"), std::string::npos) << debug.body;
+  EXPECT_EQ(p_.store->head(), head);  // Refused before anything was written.
+  auto page = Call("GET", "/v1/orders?page=2", "", alice);
+  EXPECT_EQ(page.status, 422);
+  EXPECT_NE(page.body.find("shopper_id, seller_id, status, limit, cursor"), std::string::npos)
+      << page.body;
+  EXPECT_EQ(Call("GET", "/v1/stats/sales?group=seller", "", "op").status, 422);
+  EXPECT_EQ(Call("GET", "/v1/packs?fmt=native", "", seller_token).status, 422);
+  EXPECT_EQ(Call("GET", "/healthz?verbose").status, 422);
+  EXPECT_EQ(Call("GET", "/trace/NOPE?lang=en").status, 422);
+  EXPECT_EQ(Call("GET", "/v1/orders?page=2").status, 401);  // Who asks comes first.
+  // The parameters a route does take still work, encoded or not.
+  EXPECT_EQ(Call("GET", "/v1/orders?limit=5&cursor=", "", alice).status, 200);
+  EXPECT_EQ(Call("GET", "/v1/products?%71=x").status, 200);  // %71 is q.
+}
+
+// Bytes sent as a zip that are none get told so (and what to send), not about CSV columns.
+TEST_F(RouterTest, GarbageSentAsAZipIsNoReadableZip) {
+  auto s = Call("POST", "/v1/sellers", R"({"name":"次村村服务站","place_code":"140430"})", "op");
+  std::string token = Field(s.body, "token");
+  for (const char* type : {"application/zip", "application/x-zip-compressed"}) {
+    auto r = Call("POST", "/v1/packs", "this is no zip at all,\n1,2,3\n", token, "", type);
+    EXPECT_EQ(r.status, 422) << type << " " << r.body;
+    EXPECT_EQ(ErrorCode(r), "invalid_pack") << r.body;
+    EXPECT_NE(r.body.find("not a readable zip"), std::string::npos) << r.body;
+    EXPECT_NE(r.body.find("application/x-ndjson"), std::string::npos) << r.body;
+  }
+  auto gz = Call("POST", "/v1/packs", "plain text", token, "", "application/gzip");
+  EXPECT_EQ(gz.status, 422);
+  EXPECT_NE(gz.body.find("not a readable gzip"), std::string::npos) << gz.body;
+  auto empty = Call("POST", "/v1/packs", "", token, "", "application/zip");
+  EXPECT_EQ(empty.status, 422);
+  EXPECT_NE(empty.body.find("not a readable zip"), std::string::npos) << empty.body;
+  // Something that starts like a zip but is none is refused by the pack reader, as an archive.
+  auto truncated = Call("POST", "/v1/packs", "PK\x03\x04 and then nothing", token, "",
+                        "application/zip");
+  EXPECT_EQ(truncated.status, 422);
+  EXPECT_EQ(ErrorCode(truncated), "invalid_pack");
+  EXPECT_EQ(truncated.body.find("csv"), std::string::npos) << truncated.body;
+}
+
+// Once an order is split into sub-orders, a line shows its sub-order's status: after payment a
+// line is no longer "reserved" but paid, then shipped…; after a cancel it is cancelled.
+TEST_F(RouterTest, AnOrderLineShowsItsSubOrdersStatus) {
+  auto [seller_token, sku] = SellerWithSku(10);
+  auto alice = Shopper();
+  const std::string items = R"({"items":[{"sku_id":")" + sku + R"(","quantity":1}]})";
+  auto line_status = [](const std::string& json) {
+    simdjson::dom::parser parser;
+    std::string_view v;
+    if (parser.parse(json)["lines"].at(0)["status"].get(v)) return std::string("?");
+    return std::string(v);
+  };
+  auto placed = Call("POST", "/v1/orders", items, alice);
+  ASSERT_EQ(placed.status, 201) << placed.body;
+  EXPECT_EQ(line_status(placed.body), "pending_payment") << placed.body;
+  // The line keeps what the reservation told: its product, seller and price.
+  EXPECT_NE(placed.body.find(R"("unit_price_fen":2990)"), std::string::npos) << placed.body;
+  const std::string id = Field(placed.body, "id");
+  auto paid = Call("POST", "/v1/orders/" + id + "/pay", "", alice);
+  ASSERT_EQ(paid.status, 200) << paid.body;
+  EXPECT_EQ(line_status(paid.body), "paid") << paid.body;
+  EXPECT_EQ(line_status(Call("GET", "/v1/orders/" + id, "", alice).body), "paid");
+  auto shipped = Call("POST", "/v1/orders/" + id + "/ship",
+                      R"({"carrier":"EMS","tracking_no":"E1"})", seller_token);
+  EXPECT_EQ(line_status(shipped.body), "shipped") << shipped.body;
+  auto listed = Call("GET", "/v1/orders?limit=1", "", alice);
+  simdjson::dom::parser parser;
+  std::string_view listed_status;
+  ASSERT_FALSE(parser.parse(listed.body)["orders"].at(0)["lines"].at(0)["status"].get(
+      listed_status))
+      << listed.body;
+  EXPECT_EQ(listed_status, "shipped");
+  auto other = Call("POST", "/v1/orders", items, alice);
+  auto cancelled = Call("POST", "/v1/orders/" + Field(other.body, "id") + "/cancel", "", alice);
+  ASSERT_EQ(cancelled.status, 200) << cancelled.body;
+  EXPECT_EQ(line_status(cancelled.body), "cancelled") << cancelled.body;
+  // A rejected order was never split: its lines show the stock's answer.
+  auto rejected = Call("POST", "/v1/orders", R"({"items":[{"sku_id":")" + sku +
+                                                 R"(","quantity":1000}]})",
+                       alice);
+  EXPECT_EQ(line_status(rejected.body), "rejected") << rejected.body;
+}
+
 TEST_F(RouterTest, MetricsCountRequestsAndEvents) {
   Call("GET", "/healthz");
   auto m = Call("GET", "/metrics");
