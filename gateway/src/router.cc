@@ -132,7 +132,7 @@ Roles RoleOf(std::string_view role) {
 
 // The caller, admitted for one of `roles`; or the error to answer.
 std::optional<Principal> Authenticate(Identity& identity, const HttpRequest& req, Roles roles,
-                                      HttpResponse* error) {
+                                      std::optional<HttpResponse>* error) {
   std::string_view auth = req.authorization;
   constexpr std::string_view kBearer = "Bearer ";
   if (auth.substr(0, kBearer.size()) != kBearer) {
@@ -218,9 +218,9 @@ class Router::Impl {
     const Route& route = table[index];
     std::optional<Principal> who;
     if (route.roles != kPublic) {
-      HttpResponse error;
+      std::optional<HttpResponse> error;  // Built only on failure: no allocation otherwise.
       who = Authenticate(cx_.identity, req, route.roles, &error);
-      if (!who) return observed(std::move(error));
+      if (!who) return observed(std::move(*error));
     }
     const Query query = Query::Of(target);
     if (const std::string* unknown = query.FirstUnknown(route.query)) {
