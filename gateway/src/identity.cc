@@ -13,7 +13,6 @@ namespace {
 
 constexpr std::string_view kOperatorFlag = "auth/operator";
 
-
 std::string TokenKey(std::string_view token) { return "auth/t/" + Identity::Sha256Hex(token); }
 
 }  // namespace

@@ -29,8 +29,7 @@ void Metrics::Render(std::string& out) const {
   for (size_t i = 0; i < names_.size(); ++i) {
     const Route& r = routes_[i];
     if (r.latency.count() == 0) continue;
-    r.latency.Render(out, "pavilion_http_request_duration_seconds",
-                     "route=\"" + names_[i] + "\"");
+    r.latency.Render(out, "pavilion_http_request_duration_seconds", "route=\"" + names_[i] + "\"");
   }
 }
 

@@ -1,5 +1,6 @@
-// The OpenAPI 3 document served at GET /v1/openapi.json. A test checks that every route of the
-// router appears here with its method.
+// The OpenAPI 3 document served at GET /v1/openapi.json. Tests check it against the code: every
+// route of the router's table appears here with its method and exactly its query parameters, and
+// the Error schema lists exactly the codes of errors.h.
 #include "pavilion/gateway/router.h"
 
 namespace pavilion::gateway {
@@ -10,13 +11,15 @@ std::string_view Router::OpenApiDocument() {
   "info": {
     "title": "Pavilion",
     "version": "0.1.0",
-    "description": "Event-sourced marketplace core for county special pavilions. Money is always integer fen. Errors are {\"error\": {\"code\", \"message\"}}."
+    "description": "Event-sourced marketplace core for county special pavilions. Money is always integer fen. Errors are {\"error\": {\"code\", \"message\"}}: the code is stable, the message says what to fix and starts with the field or parameter at fault. Every route refuses a query parameter it does not list here with 422 unknown_parameter."
   },
   "components": {
     "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
     "schemas": {
       "Error": {"type": "object", "properties": {"error": {"type": "object", "properties": {
-        "code": {"type": "string", "example": "invalid_field"},
+        "code": {"type": "string", "example": "invalid_field",
+          "enum": ["malformed_json", "invalid_header", "unauthorized", "bad_signature", "forbidden", "not_found", "method_not_allowed", "conflict", "payload_too_large", "unsupported_media_type", "invalid_field", "unknown_parameter", "invalid_pack", "busy", "internal", "timed_out"],
+          "description": "400 malformed_json: the body is not the JSON object asked for. 400 invalid_header: a header is wrong (Idempotency-Key too long). 401 unauthorized: no valid bearer token. 401 bad_signature: a payment notification's signature does not match. 403 forbidden: the caller's role or identity may not do this. 404 not_found: no such route or resource. 405 method_not_allowed: the path exists, the method does not. 409 conflict: the resource's state does not allow it (the message names the state), or an Idempotency-Key reused with another body. 413 payload_too_large: the body is over the limit. 415 unsupported_media_type: the Content-Type is not one the route reads. 422 invalid_field: a body field or query parameter has a wrong type or value (a day that does not exist, a limit out of range). 422 unknown_parameter: a query parameter the route does not take; the message lists those it takes. 422 invalid_pack: a data pack that cannot be read (not the archive its type says, unsafe entries, too large). 429 busy: two packs are being imported or exported already; try again shortly. 500 internal: the server failed; nothing was half-written. 504 timed_out: a service did not answer in time."},
         "message": {"type": "string"}}, "required": ["code", "message"]}}},
       "SellerInput": {"type": "object", "required": ["name", "place_code"], "properties": {
         "name": {"type": "string", "maxLength": 200},
@@ -90,7 +93,8 @@ std::string_view Router::OpenApiDocument() {
         "pay_deadline_micros": {"type": "integer"},
         "lines": {"type": "array", "items": {"type": "object", "properties": {
           "sku_id": {"type": "string"}, "quantity": {"type": "integer"},
-          "status": {"type": "string", "enum": ["pending", "reserved", "rejected"]},
+          "status": {"type": "string", "enum": ["pending", "reserved", "rejected", "pending_payment", "paid", "shipped", "delivered", "completed", "cancelled"],
+            "description": "While the order is being placed, or when it was rejected, the stock's answer to the line: pending, reserved or rejected. Once the order is split into sub-orders, the status of the line's sub-order, which moves on with payment, shipping and cancellation (a line of a paid order is paid, not reserved)."},
           "reason": {"type": "string", "enum": ["unknown_sku", "insufficient_stock", "hold_limit"]},
           "product_id": {"type": "string"}, "seller_id": {"type": "string"}, "place_code": {"type": "string"},
           "unit_price_fen": {"type": "integer"}, "amount_fen": {"type": "integer"},
@@ -260,7 +264,7 @@ std::string_view Router::OpenApiDocument() {
       "responses": {"200": {"description": "application/x-ndjson, one product per line; or application/zip"}, "403": {"$ref": "#/components/responses/Error"},
         "422": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"},
         "404": {"$ref": "#/components/responses/Error"}}},
-      "post": {"summary": "Import a product data pack (数据包): a native pack (zip of manifest.json, products.ndjson and images/), a 淘宝助理 pack (zip of X.csv and X/*.tbi images, optionally mapping.tsv), a bare NDJSON or a Taobao CSV (UTF-16LE, UTF-8 or GBK). Rows are keyed by the seller's outer_id (商家编码). Valid rows are created or updated (changed content only), unchanged rows write nothing, invalid rows are reported with their row and change nothing; rows are applied in atomic pieces of 2,000, so no row is ever half-applied. Archives with unsafe names, links, too many entries or too many bytes are refused (422 invalid_pack). A row's stock sets the SKU's available stock.",
+      "post": {"summary": "Import a product data pack (数据包): a native pack (zip of manifest.json, products.ndjson and images/), a 淘宝助理 pack (zip of X.csv and X/*.tbi images, optionally mapping.tsv), a bare NDJSON or a Taobao CSV (UTF-16LE, UTF-8 or GBK). Rows are keyed by the seller's outer_id (商家编码). Valid rows are created or updated (changed content only), unchanged rows write nothing, invalid rows are reported with their row and change nothing; rows are applied in atomic pieces of 2,000, so no row is ever half-applied. Archives with unsafe names, links, too many entries or too many bytes are refused (422 invalid_pack), as is a body that is not the archive its Content-Type says. A row's stock sets the SKU's available stock.",
       "security": [{"bearer": []}],
       "parameters": [{"name": "seller_id", "in": "query", "schema": {"type": "string"}, "description": "Required for the operator"}],
       "requestBody": {"required": true, "content": {"application/x-ndjson": {"schema": {"type": "string",
@@ -342,8 +346,8 @@ std::string_view Router::OpenApiDocument() {
       "security": [{"bearer": []}],
       "parameters": [
         {"name": "group_by", "in": "query", "schema": {"type": "string", "enum": ["seller", "place"], "default": "seller"}},
-        {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}, "description": "First business day (UTC+8), inclusive"},
-        {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}, "description": "Last business day, inclusive"},
+        {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}, "description": "First business day (UTC+8), inclusive, as YYYY-MM-DD; a day that does not exist (2026-02-30) gets 422 invalid_field"},
+        {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}, "description": "Last business day, inclusive, as YYYY-MM-DD"},
         {"name": "by_day", "in": "query", "schema": {"type": "boolean"}, "description": "One row per key and day"}],
       "responses": {"200": {"description": "Totals", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SalesStats"}}}},
         "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"},

@@ -21,8 +21,8 @@ void Chunk(std::string& png, const char type[4], const std::string& data) {
   std::string body(type, 4);
   body += data;
   png += body;
-  Be32(png, static_cast<uint32_t>(
-                crc32(0, reinterpret_cast<const Bytef*>(body.data()), static_cast<uInt>(body.size()))));
+  Be32(png, static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(body.data()),
+                                        static_cast<uInt>(body.size()))));
 }
 
 }  // namespace

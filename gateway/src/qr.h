@@ -11,8 +11,8 @@
 namespace pavilion::gateway {
 
 struct QrMatrix {
-  int width = 0;                 // Modules per side, without the quiet zone.
-  std::vector<bool> dark;        // width * width, row by row.
+  int width = 0;           // Modules per side, without the quiet zone.
+  std::vector<bool> dark;  // width * width, row by row.
   bool at(int x, int y) const { return dark[static_cast<size_t>(y * width + x)]; }
 };
 

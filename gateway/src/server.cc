@@ -1,23 +1,24 @@
-#include <utility>  // Before Asio: Boost 1.74 with GCC 12 needs it for awaitable.hpp.
-
 #include "pavilion/gateway/server.h"
 
+#include <atomic>
 #include <boost/asio/dispatch.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <atomic>
 #include <cstdio>
 #include <map>
 #include <optional>
 #include <thread>
+#include <utility>  // Boost 1.74 with GCC 12 needs it before Asio; server.h includes it first.
 #include <vector>
+
+#include "errors.h"
 
 namespace pavilion::gateway {
 namespace {
@@ -97,7 +98,8 @@ class Session : public std::enable_shared_from_this<Session> {
     reading_ = true;
     parser_.emplace();
     // The header is checked against the largest limit; OnHeader applies the route's own.
-    parser_->body_limit(std::max<size_t>({options_.body_limit, options_.pack_body_limit, 8u << 20}));
+    parser_->body_limit(
+        std::max<size_t>({options_.body_limit, options_.pack_body_limit, 8u << 20}));
     http::async_read_header(socket_, buffer_, *parser_,
                             beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
   }
@@ -130,9 +132,10 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec) return OnRead(ec, 0);
     auto beast_target = parser_->get().target();
     std::string_view target(beast_target.data(), beast_target.size());
-    limit_ = target.substr(0, 9) == "/v1/packs"    ? std::max(options_.body_limit, options_.pack_body_limit)
-             : target.substr(0, 10) == "/v1/images" ? std::max<size_t>(options_.body_limit, 8u << 20)
-                                                   : options_.body_limit;
+    limit_ =
+        target.substr(0, 9) == "/v1/packs" ? std::max(options_.body_limit, options_.pack_body_limit)
+        : target.substr(0, 10) == "/v1/images" ? std::max<size_t>(options_.body_limit, 8u << 20)
+                                               : options_.body_limit;
     parser_->body_limit(limit_);  // Chunked bodies.
     if (auto length = parser_->content_length(); length && *length > limit_) {
       return OnRead(http::error::body_limit, 0);
@@ -154,12 +157,9 @@ class Session : public std::enable_shared_from_this<Session> {
       const uint64_t seq = next_seq_++;
       ++in_flight_;
       return Answer(seq, 11, false,
-                    HttpResponse{413, "application/json",
-                                 R"({"error":{"code":"payload_too_large","message":"the body is )"
-                                 R"(larger than the server accepts; send at most )" +
-                                     std::to_string(limit_) + R"( bytes"}})",
-                                 {},
-                                 {}});
+                    ErrorResponse(kPayloadTooLarge,
+                                  "the body is larger than the server accepts; send at most " +
+                                      std::to_string(limit_) + " bytes"));
     }
     if (ec) {
       closing_ = true;
@@ -179,13 +179,13 @@ class Session : public std::enable_shared_from_this<Session> {
     req.body = std::move(msg.body());
     const uint64_t seq = next_seq_++;
     ++in_flight_;
-    router_.Handle(std::move(req), [self = shared_from_this(), seq, version,
-                                    keep_alive](HttpResponse r) {
-      asio::post(self->socket_.get_executor(), [self, seq, version, keep_alive,
-                                                r = std::move(r)]() mutable {
-        self->Answer(seq, version, keep_alive, std::move(r));
-      });
-    });
+    router_.Handle(std::move(req),
+                   [self = shared_from_this(), seq, version, keep_alive](HttpResponse r) {
+                     asio::post(self->socket_.get_executor(),
+                                [self, seq, version, keep_alive, r = std::move(r)]() mutable {
+                                  self->Answer(seq, version, keep_alive, std::move(r));
+                                });
+                   });
     Read();
   }
 
@@ -241,7 +241,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // Once closing and everything in progress is answered and written: half-close.
   bool MaybeClose() {
-    if (!closing_ || in_flight_ > 0 || writing_ || write_scheduled_ || !out_.empty()) return closing_;
+    if (!closing_ || in_flight_ > 0 || writing_ || write_scheduled_ || !out_.empty())
+      return closing_;
     beast::error_code ec;
     socket_.shutdown(tcp::socket::shutdown_send, ec);
     return true;
@@ -285,8 +286,9 @@ class Server::Impl {
     if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
     if (!ec) acceptor_.bind(endpoint, ec);
     if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) return pavilion::Error{ec, "listen on " + host + ":" + std::to_string(port) + ": " +
-                                           ec.message()};
+    if (ec)
+      return pavilion::Error{
+          ec, "listen on " + host + ":" + std::to_string(port) + ": " + ec.message()};
     Accept();
     return acceptor_.local_endpoint().port();
   }

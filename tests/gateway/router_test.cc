@@ -1,15 +1,18 @@
+#include "pavilion/gateway/router.h"
+
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
 #include <fstream>
 #include <future>
 #include <mutex>
+#include <set>
 
+#include "../../gateway/src/errors.h"
+#include "../../gateway/src/signature.h"
 #include "../support/in_process.h"
 #include "../support/metrics.h"
 #include "pavilion/gateway/identity.h"
-#include "pavilion/gateway/router.h"
-#include "../../gateway/src/signature.h"
 
 namespace pavilion::gateway {
 namespace {
@@ -47,9 +50,13 @@ class RouterTest : public ::testing::Test {
   HttpResponse Call(std::string method, std::string target, std::string body = "",
                     std::string token = "", std::string key = "",
                     std::string content_type = "application/json") {
-    HttpRequest req{std::move(method), std::move(target),
-                    token.empty() ? "" : "Bearer " + token, std::move(content_type),
-                    std::move(key), std::move(body), ""};
+    HttpRequest req{std::move(method),
+                    std::move(target),
+                    token.empty() ? "" : "Bearer " + token,
+                    std::move(content_type),
+                    std::move(key),
+                    std::move(body),
+                    ""};
     std::promise<HttpResponse> done;
     auto f = done.get_future();
     router_.Handle(std::move(req), [&done](HttpResponse r) { done.set_value(std::move(r)); });
@@ -75,9 +82,9 @@ class RouterTest : public ::testing::Test {
 
   // A seller with a product; returns {seller token, sku id}.
   std::pair<std::string, std::string> SellerWithSku(int64_t stock = 10) {
-    auto s = Call("POST", "/v1/sellers",
-                  R"({"name":"沁县合作社","place_code":"140430","supplier_type":"cooperative"})",
-                  "op");
+    auto s =
+        Call("POST", "/v1/sellers",
+             R"({"name":"沁县合作社","place_code":"140430","supplier_type":"cooperative"})", "op");
     EXPECT_EQ(s.status, 201) << s.body;
     std::string token = Field(s.body, "token");
     auto p = Call("POST", "/v1/products",
@@ -112,6 +119,54 @@ TEST_F(RouterTest, OpenApiListsEveryRoute) {
     EXPECT_FALSE(doc["paths"][route.pattern][method].get(op))
         << route.method << " " << route.pattern << " is not in the OpenAPI document";
   }
+}
+
+// The route table is the one source of each route's query parameters: the OpenAPI document
+// lists exactly those, no more, no fewer.
+TEST_F(RouterTest, OpenApiListsEachRoutesQueryParameters) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  ASSERT_FALSE(parser.parse(std::string(Router::OpenApiDocument())).get(doc));
+  for (const auto& route : Router::Routes()) {
+    std::string method = route.method;
+    for (auto& c : method) c = static_cast<char>(std::tolower(c));
+    std::set<std::string> documented;
+    simdjson::dom::array params;
+    if (!doc["paths"][route.pattern][method]["parameters"].get(params)) {
+      for (auto p : params) {
+        std::string_view in, name;
+        if (p["in"].get(in) || in != "query") continue;  // Path, header, or a $ref (paths).
+        ASSERT_FALSE(p["name"].get(name));
+        documented.insert(std::string(name));
+      }
+    }
+    const std::set<std::string> taken(route.query.begin(), route.query.end());
+    EXPECT_EQ(documented, taken) << route.method << " " << route.pattern;
+  }
+}
+
+// Every stable error code the gateway answers is in the OpenAPI Error schema and in the
+// gateway's README, and nothing else is.
+TEST_F(RouterTest, EveryErrorCodeIsDocumented) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  ASSERT_FALSE(parser.parse(std::string(Router::OpenApiDocument())).get(doc));
+  simdjson::dom::array listed;
+  ASSERT_FALSE(
+      doc["components"]["schemas"]["Error"]["properties"]["error"]["properties"]["code"]["enum"]
+          .get(listed));
+  std::set<std::string> in_openapi, in_code;
+  for (auto c : listed) in_openapi.insert(std::string(std::string_view(c)));
+  std::ifstream in(std::string(PAVILION_TEST_DATA) + "/../../gateway/README.md");
+  const std::string readme(std::istreambuf_iterator<char>(in), {});
+  ASSERT_FALSE(readme.empty());
+  for (const auto& e : kErrorCodes) {
+    in_code.insert(std::string(e.code));
+    EXPECT_NE(readme.find("`" + std::string(e.code) + "` (" + std::to_string(e.status) + ")"),
+              std::string::npos)
+        << e.code << " is not in gateway/README.md as `" << e.code << "` (" << e.status << ")";
+  }
+  EXPECT_EQ(in_openapi, in_code);
 }
 
 TEST_F(RouterTest, HealthAndUnknownRoutes) {
@@ -177,8 +232,8 @@ TEST_F(RouterTest, SellersChangeOnlyTheirOwnProducts) {
 TEST_F(RouterTest, OrderFlowAndVisibility) {
   auto [seller_token, sku] = SellerWithSku(5);
   auto alice = Shopper(), bob = Shopper();
-  auto placed = Call("POST", "/v1/orders",
-                     R"({"items":[{"sku_id":")" + sku + R"(","quantity":2}]})", alice);
+  auto placed =
+      Call("POST", "/v1/orders", R"({"items":[{"sku_id":")" + sku + R"(","quantity":2}]})", alice);
   ASSERT_EQ(placed.status, 201) << placed.body;
   EXPECT_EQ(Field(placed.body, "status"), "pending_payment");
   EXPECT_NE(placed.body.find(R"("total_fen":5980)"), std::string::npos);
@@ -193,8 +248,8 @@ TEST_F(RouterTest, OrderFlowAndVisibility) {
                  alice)
                 .status,
             403);
-  auto rejected = Call("POST", "/v1/orders",
-                       R"({"items":[{"sku_id":")" + sku + R"(","quantity":4}]})", bob);
+  auto rejected =
+      Call("POST", "/v1/orders", R"({"items":[{"sku_id":")" + sku + R"(","quantity":4}]})", bob);
   EXPECT_EQ(Field(rejected.body, "status"), "rejected");
   EXPECT_NE(rejected.body.find("insufficient_stock"), std::string::npos);
   EXPECT_EQ(Call("POST", "/v1/orders/" + id + "/pay", "", alice).status, 200);
@@ -273,8 +328,8 @@ TEST_F(RouterTest, OrderAnswersPendingWhenTheWaitRunsOut) {
 TEST_F(RouterTest, LifecycleOverHttp) {
   auto [seller_token, sku] = SellerWithSku(10);
   auto alice = Shopper();
-  auto placed = Call("POST", "/v1/orders", R"({"items":[{"sku_id":")" + sku + R"(","quantity":2}]})",
-                     alice);
+  auto placed =
+      Call("POST", "/v1/orders", R"({"items":[{"sku_id":")" + sku + R"(","quantity":2}]})", alice);
   std::string id = Field(placed.body, "id");
   // Shipping before payment is a conflict that names the current state.
   auto early = Call("POST", "/v1/orders/" + id + "/ship", R"({"carrier":"EMS","tracking_no":"E1"})",
@@ -292,9 +347,10 @@ TEST_F(RouterTest, LifecycleOverHttp) {
   ASSERT_EQ(shipped.status, 200) << shipped.body;
   EXPECT_NE(shipped.body.find(R"("tracking_no":"E1")"), std::string::npos);
   EXPECT_EQ(Call("POST", "/v1/orders/" + id + "/confirm", "", alice).status, 200);
-  auto refund = Call("POST", "/v1/orders/" + id + "/refunds",
-                     R"({"items":[{"sku_id":")" + sku + R"(","quantity":1}],"with_return":true,"reason":"坏了"})",
-                     alice);
+  auto refund = Call(
+      "POST", "/v1/orders/" + id + "/refunds",
+      R"({"items":[{"sku_id":")" + sku + R"(","quantity":1}],"with_return":true,"reason":"坏了"})",
+      alice);
   ASSERT_EQ(refund.status, 201) << refund.body;
   simdjson::dom::parser parser;
   std::string_view refund_id;
@@ -322,14 +378,15 @@ TEST_F(RouterTest, LifecycleOverHttp) {
   EXPECT_EQ(Call("GET", "/v1/orders?status=paid", "", alice).body.find(id), std::string::npos);
   auto typo = Call("GET", "/v1/orders?status=shipped", "", alice);
   EXPECT_EQ(typo.status, 422);
-  EXPECT_NE(typo.body.find("give one of pending, pending_payment, paid"), std::string::npos) << typo.body;
+  EXPECT_NE(typo.body.find("give one of pending, pending_payment, paid"), std::string::npos)
+      << typo.body;
 }
 
 TEST_F(RouterTest, PaymentNotificationsNeedAValidSignature) {
   auto [seller_token, sku] = SellerWithSku(10);
   auto alice = Shopper();
-  auto placed = Call("POST", "/v1/orders", R"({"items":[{"sku_id":")" + sku + R"(","quantity":1}]})",
-                     alice);
+  auto placed =
+      Call("POST", "/v1/orders", R"({"items":[{"sku_id":")" + sku + R"(","quantity":1}]})", alice);
   std::string body = R"({"order_id":")" + Field(placed.body, "id") +
                      R"(","txn_id":"wx-1","amount_fen":2990,"provider":"wechat"})";
   auto notify = [&](const std::string& signature) {
@@ -354,8 +411,9 @@ TEST_F(RouterTest, PaymentNotificationsNeedAValidSignature) {
 TEST_F(RouterTest, TraceCodesServeJsonQrAndAPage) {
   auto s = Call("POST", "/v1/sellers", R"({"name":"古丈茶农<b>","place_code":"433126"})", "op");
   std::string token = Field(s.body, "token");
-  auto p = Call("POST", "/v1/products",
-                R"({"title":"古丈毛尖","skus":[{"spec":"100g","price_fen":16800,"stock":5}]})", token);
+  auto p =
+      Call("POST", "/v1/products",
+           R"({"title":"古丈毛尖","skus":[{"spec":"100g","price_fen":16800,"stock":5}]})", token);
   std::string product = Field(p.body, "id");
   auto bad = Call("POST", "/v1/products/" + product + "/batches",
                   R"({"production_base":"x","harvest_date":"2026-13-01"})", token);
@@ -411,20 +469,23 @@ TEST_F(RouterTest, BrowseProducts) {
   ASSERT_EQ(tea.status, 201) << tea.body;
   EXPECT_NE(tea.body.find(R"("claims":["sc_licence"])"), std::string::npos) << tea.body;
   EXPECT_NE(tea.body.find(R"("valid":false)"), std::string::npos);
-  auto no_sc = Call("POST", "/v1/products",
-                    R"({"title":"x","category":"tea","skus":[{"spec":"1","price_fen":1,"stock":1}]})",
-                    token);
+  auto no_sc = Call(
+      "POST", "/v1/products",
+      R"({"title":"x","category":"tea","skus":[{"spec":"1","price_fen":1,"stock":1}]})", token);
   EXPECT_EQ(no_sc.status, 422);
-  auto found = Call("GET", "/v1/products?brand=%E5%85%AD%E5%AE%89%E7%93%9C%E7%89%87&certification=sc_licence");
+  auto found = Call(
+      "GET", "/v1/products?brand=%E5%85%AD%E5%AE%89%E7%93%9C%E7%89%87&certification=sc_licence");
   EXPECT_NE(found.body.find("六安瓜片"), std::string::npos);
-  EXPECT_EQ(Call("GET", "/v1/products?certification=organic").body.find("六安瓜片"), std::string::npos);
+  EXPECT_EQ(Call("GET", "/v1/products?certification=organic").body.find("六安瓜片"),
+            std::string::npos);
 }
 
 TEST_F(RouterTest, ImportsNdjsonPacks) {
   auto s = Call("POST", "/v1/sellers", R"({"name":"次村村服务站","place_code":"140430"})", "op");
   std::string token = Field(s.body, "token");
   const std::string pack =
-      "{\"outer_id\":\"A\",\"title\":\"沁县南瓜籽\",\"skus\":[{\"spec\":\"500g\",\"price_fen\":2680,\"stock\":9}]}\n"
+      "{\"outer_id\":\"A\",\"title\":\"沁县南瓜籽\",\"skus\":[{\"spec\":\"500g\",\"price_fen\":"
+      "2680,\"stock\":9}]}\n"
       "{\"outer_id\":\"B\",\"title\":5}\n";
   EXPECT_EQ(Call("POST", "/v1/packs", pack, token).status, 415);
   auto r = Call("POST", "/v1/packs", pack, token, "", "application/x-ndjson");
@@ -435,11 +496,13 @@ TEST_F(RouterTest, ImportsNdjsonPacks) {
   auto again = Call("POST", "/v1/packs", pack, token, "", "application/x-ndjson");
   EXPECT_NE(again.body.find(R"("unchanged":1)"), std::string::npos);
   // A product made through the API, then the export: importing it changes nothing.
-  ASSERT_EQ(Call("POST", "/v1/products",
-                 R"({"title":"沁县核桃仁","brand":"沁州黄","skus":[{"spec":"250g","price_fen":3580,"stock":7}]})",
-                 token)
-                .status,
-            201);
+  ASSERT_EQ(
+      Call(
+          "POST", "/v1/products",
+          R"({"title":"沁县核桃仁","brand":"沁州黄","skus":[{"spec":"250g","price_fen":3580,"stock":7}]})",
+          token)
+          .status,
+      201);
   auto exported = Call("GET", "/v1/packs", "", token);
   ASSERT_EQ(exported.status, 200);
   EXPECT_EQ(exported.content_type, "application/x-ndjson");
@@ -468,11 +531,13 @@ TEST_F(RouterTest, ZippedPacksImagesAndProductEdits) {
   EXPECT_NE(r.body.find(R"("rows":4,"created":2,"updated":0,"unchanged":0,"rejected":2)"),
             std::string::npos)
       << r.body;
-  auto unsafe = Call("POST", "/v1/packs", ReadFixture("traversal.zip"), token, "", "application/zip");
+  auto unsafe =
+      Call("POST", "/v1/packs", ReadFixture("traversal.zip"), token, "", "application/zip");
   EXPECT_EQ(unsafe.status, 422);
   EXPECT_EQ(ErrorCode(unsafe), "invalid_pack");
   EXPECT_NE(unsafe.body.find("climb out"), std::string::npos);
-  auto taobao = Call("POST", "/v1/packs", ReadFixture("taobao_utf16.zip"), token, "", "application/zip");
+  auto taobao =
+      Call("POST", "/v1/packs", ReadFixture("taobao_utf16.zip"), token, "", "application/zip");
   EXPECT_NE(taobao.body.find(R"("rejected":4)"), std::string::npos) << taobao.body;
 
   // The product's images are served by their ref.
@@ -492,15 +557,16 @@ TEST_F(RouterTest, ZippedPacksImagesAndProductEdits) {
   EXPECT_EQ(Call("GET", "/v1/images/nothing.png").status, 404);
   auto upload = Call("POST", "/v1/images", ReadFixture("native.zip"), token, "", "image/jpeg");
   EXPECT_EQ(upload.status, 422);  // A zip is no image.
-  auto jpeg = Call("POST", "/v1/images", std::string("\xFF\xD8\xFF\xE0 tiny"), token, "", "image/jpeg");
+  auto jpeg =
+      Call("POST", "/v1/images", std::string("\xFF\xD8\xFF\xE0 tiny"), token, "", "image/jpeg");
   ASSERT_EQ(jpeg.status, 201) << jpeg.body;
   EXPECT_EQ(Call("GET", Field(jpeg.body, "url")).body, "\xFF\xD8\xFF\xE0 tiny");
 
   // Edits: the owner may, another seller may not.
   const std::string edit =
       R"({"title":"古丈毛尖 新茶","category":"tea","certifications":[{"type":"sc_licence","number":"SC1","valid_to":"2099-12-31"}],)"
-      R"("skus":[{"spec":"250g罐装","price_fen":13800,"stock":90}],"images":[")" + Field(jpeg.body, "ref") +
-      R"("],"params":[{"name":"产地","value":"古丈"}]})";
+      R"("skus":[{"spec":"250g罐装","price_fen":13800,"stock":90}],"images":[")" +
+      Field(jpeg.body, "ref") + R"("],"params":[{"name":"产地","value":"古丈"}]})";
   auto other = Call("POST", "/v1/sellers",
                     R"({"name":"别家","place_code":"140430","supplier_type":"cooperative"})", "op");
   auto denied = Call("PUT", "/v1/products/" + product, edit, Field(other.body, "token"));
@@ -509,7 +575,9 @@ TEST_F(RouterTest, ZippedPacksImagesAndProductEdits) {
   ASSERT_EQ(edited.status, 200) << edited.body;
   EXPECT_NE(edited.body.find(R"("title":"古丈毛尖 新茶")"), std::string::npos);
   EXPECT_NE(edited.body.find(R"("params":[{"name":"产地","value":"古丈"}])"), std::string::npos);
-  auto bad = Call("PUT", "/v1/products/" + product, R"({"title":"x","skus":[{"spec":"a","price_fen":1,"stock":1}],"images":["no.jpg"]})", token);
+  auto bad = Call(
+      "PUT", "/v1/products/" + product,
+      R"({"title":"x","skus":[{"spec":"a","price_fen":1,"stock":1}],"images":["no.jpg"]})", token);
   EXPECT_EQ(bad.status, 422);
   EXPECT_NE(bad.body.find("images[0]"), std::string::npos);
 
@@ -529,10 +597,12 @@ TEST_F(RouterTest, ZippedPacksImagesAndProductEdits) {
 }
 
 TEST_F(RouterTest, OneClickDistribution) {
-  auto supplier = Call("POST", "/v1/sellers",
-                       R"({"name":"沁县合作社","place_code":"140430","supplier_type":"cooperative"})", "op");
-  auto reseller = Call("POST", "/v1/sellers",
-                       R"({"name":"网店","place_code":"140430","supplier_type":"individual"})", "op");
+  auto supplier =
+      Call("POST", "/v1/sellers",
+           R"({"name":"沁县合作社","place_code":"140430","supplier_type":"cooperative"})", "op");
+  auto reseller =
+      Call("POST", "/v1/sellers",
+           R"({"name":"网店","place_code":"140430","supplier_type":"individual"})", "op");
   const std::string supplier_id = Field(supplier.body, "id"), token = Field(reseller.body, "token");
   ASSERT_EQ(Call("POST", "/v1/products",
                  R"({"title":"沁州黄小米","skus":[{"spec":"500g","price_fen":2990,"stock":5}]})",
@@ -559,15 +629,136 @@ TEST_F(RouterTest, OneClickDistribution) {
                  R"({"title":"x","skus":[{"spec":"500g","price_fen":1,"stock":1}]})", token)
                 .status,
             409);
-  auto order = Call("POST", "/v1/orders",
-                    R"({"items":[{"sku_id":")" + std::string(sku) + R"(","quantity":2}]})", Shopper());
+  auto order =
+      Call("POST", "/v1/orders",
+           R"({"items":[{"sku_id":")" + std::string(sku) + R"(","quantity":2}]})", Shopper());
   ASSERT_EQ(order.status, 201) << order.body;
   EXPECT_NE(order.body.find(R"("seller_id":")" + supplier_id), std::string::npos);
-  EXPECT_NE(order.body.find(R"("distribution":{"listing_seller_id":")" + Field(reseller.body, "id") +
-                            R"(","supply_unit_price_fen":2990,"commissions":[{"seller_id":")"),
-            std::string::npos)
+  EXPECT_NE(
+      order.body.find(R"("distribution":{"listing_seller_id":")" + Field(reseller.body, "id") +
+                      R"(","supply_unit_price_fen":2990,"commissions":[{"seller_id":")"),
+      std::string::npos)
       << order.body;
   EXPECT_NE(order.body.find(R"("unit_fen":598})"), std::string::npos);
+}
+
+// Query parameters holding a day must name one that exists: 2026-02-30 is no day.
+TEST_F(RouterTest, ImpossibleDatesInTheQueryAreRefused) {
+  auto feb30 = Call("GET", "/v1/stats/sales?from=2026-02-30", "", "op");
+  EXPECT_EQ(feb30.status, 422) << feb30.body;
+  EXPECT_EQ(ErrorCode(feb30), "invalid_field");
+  EXPECT_NE(feb30.body.find("from: "), std::string::npos) << feb30.body;
+  EXPECT_NE(feb30.body.find("YYYY-MM-DD"), std::string::npos) << feb30.body;
+  auto not_leap = Call("GET", "/v1/stats/sales?to=2025-02-29", "", "op");
+  EXPECT_EQ(not_leap.status, 422) << not_leap.body;
+  EXPECT_NE(not_leap.body.find("to: "), std::string::npos) << not_leap.body;
+  auto month = Call("GET", "/v1/stats/sales?group_by=place&to=2026-13-01", "", "op");
+  EXPECT_EQ(month.status, 422);
+  EXPECT_NE(month.body.find("to: "), std::string::npos) << month.body;
+  EXPECT_EQ(Call("GET", "/v1/stats/sales?from=2026-04-31", "", "op").status, 422);
+  EXPECT_EQ(Call("GET", "/v1/stats/sales?from=26-1-1", "", "op").status, 422);
+  // Days that exist, leap days included, are served.
+  EXPECT_EQ(Call("GET", "/v1/stats/sales?from=2024-02-29&to=2026-12-31", "", "op").status, 200);
+  EXPECT_EQ(Call("GET", "/v1/stats/sales?from=2000-02-29&by_day=1", "", "op").status, 200);
+}
+
+// A query parameter a route does not take is refused, naming it and the ones the route takes,
+// on every route; the caller is authenticated first.
+TEST_F(RouterTest, UnknownQueryParametersAreRefused) {
+  auto colour = Call("GET", "/v1/products?in_stock=1&colour=red");
+  EXPECT_EQ(colour.status, 422) << colour.body;
+  EXPECT_EQ(ErrorCode(colour), "unknown_parameter");
+  EXPECT_NE(colour.body.find("colour: "), std::string::npos) << colour.body;
+  EXPECT_NE(colour.body.find("q, place_code, seller_id"), std::string::npos) << colour.body;
+  auto [seller_token, sku] = SellerWithSku(5);
+  auto alice = Shopper();
+  const uint64_t head = p_.store->head();
+  auto debug = Call("POST", "/v1/orders?debug=1",
+                    R"({"items":[{"sku_id":")" + sku + R"(","quantity":1}]})", alice);
+  EXPECT_EQ(debug.status, 422) << debug.body;
+  EXPECT_EQ(ErrorCode(debug), "unknown_parameter");
+  EXPECT_NE(debug.body.find("debug: "), std::string::npos) << debug.body;
+  EXPECT_NE(debug.body.find("takes none"), std::string::npos) << debug.body;
+  EXPECT_EQ(p_.store->head(), head);  // Refused before anything was written.
+  auto page = Call("GET", "/v1/orders?page=2", "", alice);
+  EXPECT_EQ(page.status, 422);
+  EXPECT_NE(page.body.find("shopper_id, seller_id, status, limit, cursor"), std::string::npos)
+      << page.body;
+  EXPECT_EQ(Call("GET", "/v1/stats/sales?group=seller", "", "op").status, 422);
+  EXPECT_EQ(Call("GET", "/v1/packs?fmt=native", "", seller_token).status, 422);
+  EXPECT_EQ(Call("GET", "/healthz?verbose").status, 422);
+  EXPECT_EQ(Call("GET", "/trace/NOPE?lang=en").status, 422);
+  EXPECT_EQ(Call("GET", "/v1/orders?page=2").status, 401);  // Who asks comes first.
+  // The parameters a route does take still work, encoded or not.
+  EXPECT_EQ(Call("GET", "/v1/orders?limit=5&cursor=", "", alice).status, 200);
+  EXPECT_EQ(Call("GET", "/v1/products?%71=x").status, 200);  // %71 is q.
+}
+
+// Bytes sent as a zip that are none get told so (and what to send), not about CSV columns.
+TEST_F(RouterTest, GarbageSentAsAZipIsNoReadableZip) {
+  auto s = Call("POST", "/v1/sellers", R"({"name":"次村村服务站","place_code":"140430"})", "op");
+  std::string token = Field(s.body, "token");
+  for (const char* type : {"application/zip", "application/x-zip-compressed"}) {
+    auto r = Call("POST", "/v1/packs", "this is no zip at all,\n1,2,3\n", token, "", type);
+    EXPECT_EQ(r.status, 422) << type << " " << r.body;
+    EXPECT_EQ(ErrorCode(r), "invalid_pack") << r.body;
+    EXPECT_NE(r.body.find("not a readable zip"), std::string::npos) << r.body;
+    EXPECT_NE(r.body.find("application/x-ndjson"), std::string::npos) << r.body;
+  }
+  auto gz = Call("POST", "/v1/packs", "plain text", token, "", "application/gzip");
+  EXPECT_EQ(gz.status, 422);
+  EXPECT_NE(gz.body.find("not a readable gzip"), std::string::npos) << gz.body;
+  auto empty = Call("POST", "/v1/packs", "", token, "", "application/zip");
+  EXPECT_EQ(empty.status, 422);
+  EXPECT_NE(empty.body.find("not a readable zip"), std::string::npos) << empty.body;
+  // Something that starts like a zip but is none is refused by the pack reader, as an archive.
+  auto truncated =
+      Call("POST", "/v1/packs", "PK\x03\x04 and then nothing", token, "", "application/zip");
+  EXPECT_EQ(truncated.status, 422);
+  EXPECT_EQ(ErrorCode(truncated), "invalid_pack");
+  EXPECT_EQ(truncated.body.find("csv"), std::string::npos) << truncated.body;
+}
+
+// Once an order is split into sub-orders, a line shows its sub-order's status: after payment a
+// line is no longer "reserved" but paid, then shipped…; after a cancel it is cancelled.
+TEST_F(RouterTest, AnOrderLineShowsItsSubOrdersStatus) {
+  auto [seller_token, sku] = SellerWithSku(10);
+  auto alice = Shopper();
+  const std::string items = R"({"items":[{"sku_id":")" + sku + R"(","quantity":1}]})";
+  auto line_status = [](const std::string& json) {
+    simdjson::dom::parser parser;
+    std::string_view v;
+    if (parser.parse(json)["lines"].at(0)["status"].get(v)) return std::string("?");
+    return std::string(v);
+  };
+  auto placed = Call("POST", "/v1/orders", items, alice);
+  ASSERT_EQ(placed.status, 201) << placed.body;
+  EXPECT_EQ(line_status(placed.body), "pending_payment") << placed.body;
+  // The line keeps what the reservation told: its product, seller and price.
+  EXPECT_NE(placed.body.find(R"("unit_price_fen":2990)"), std::string::npos) << placed.body;
+  const std::string id = Field(placed.body, "id");
+  auto paid = Call("POST", "/v1/orders/" + id + "/pay", "", alice);
+  ASSERT_EQ(paid.status, 200) << paid.body;
+  EXPECT_EQ(line_status(paid.body), "paid") << paid.body;
+  EXPECT_EQ(line_status(Call("GET", "/v1/orders/" + id, "", alice).body), "paid");
+  auto shipped = Call("POST", "/v1/orders/" + id + "/ship",
+                      R"({"carrier":"EMS","tracking_no":"E1"})", seller_token);
+  EXPECT_EQ(line_status(shipped.body), "shipped") << shipped.body;
+  auto listed = Call("GET", "/v1/orders?limit=1", "", alice);
+  simdjson::dom::parser parser;
+  std::string_view listed_status;
+  ASSERT_FALSE(
+      parser.parse(listed.body)["orders"].at(0)["lines"].at(0)["status"].get(listed_status))
+      << listed.body;
+  EXPECT_EQ(listed_status, "shipped");
+  auto other = Call("POST", "/v1/orders", items, alice);
+  auto cancelled = Call("POST", "/v1/orders/" + Field(other.body, "id") + "/cancel", "", alice);
+  ASSERT_EQ(cancelled.status, 200) << cancelled.body;
+  EXPECT_EQ(line_status(cancelled.body), "cancelled") << cancelled.body;
+  // A rejected order was never split: its lines show the stock's answer.
+  auto rejected = Call("POST", "/v1/orders",
+                       R"({"items":[{"sku_id":")" + sku + R"(","quantity":1000}]})", alice);
+  EXPECT_EQ(line_status(rejected.body), "rejected") << rejected.body;
 }
 
 TEST_F(RouterTest, MetricsCountRequestsAndEvents) {
@@ -577,8 +768,10 @@ TEST_F(RouterTest, MetricsCountRequestsAndEvents) {
   EXPECT_NE(m.body.find(R"(pavilion_http_requests_total{route="GET /healthz",code="2xx"} 1)"),
             std::string::npos);
   EXPECT_NE(m.body.find("pavilion_events_appended_total"), std::string::npos);
-  EXPECT_NE(m.body.find(R"(pavilion_http_request_duration_seconds_bucket{route="GET /healthz",le="+Inf"} 1)"),
-            std::string::npos);
+  EXPECT_NE(
+      m.body.find(
+          R"(pavilion_http_request_duration_seconds_bucket{route="GET /healthz",le="+Inf"} 1)"),
+      std::string::npos);
   EXPECT_NE(m.body.find(R"(pavilion_http_request_duration_seconds_count{route="GET /healthz"} 1)"),
             std::string::npos);
 }
@@ -602,9 +795,9 @@ TEST_F(RouterTest, MetricsShowTheStoresSyncAndAppendLatency) {
   const std::string after = Call("GET", "/metrics").body;
   EXPECT_EQ(count(after, "pavilion_store_sync_seconds_count"), syncs + 1);
   EXPECT_EQ(count(after, "pavilion_store_append_seconds_count"), appends + 1);
-  EXPECT_NE(after.find(R"(pavilion_store_sync_seconds_bucket{le="+Inf"} )" +
-                       std::to_string(syncs + 1)),
-            std::string::npos);
+  EXPECT_NE(
+      after.find(R"(pavilion_store_sync_seconds_bucket{le="+Inf"} )" + std::to_string(syncs + 1)),
+      std::string::npos);
 }
 
 }  // namespace

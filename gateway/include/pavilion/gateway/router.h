@@ -1,9 +1,13 @@
 // Router: the HTTP API as a plain function from request to response, testable without sockets.
 //
-// Handle() authenticates the bearer token, parses the JSON body with simdjson (rejecting
-// malformed JSON, wrong types and bad values with 400/415/422 before any event is written),
-// calls a service and answers through `respond` exactly once, on whatever thread the service
-// answered on. Every error body is {"error": {"code": "...", "message": "..."}}.
+// Handle() finds the route, authenticates the bearer token for the roles the route admits,
+// refuses query parameters the route does not take (422 unknown_parameter), parses the JSON body
+// with simdjson (rejecting malformed JSON, wrong types and bad values with 400/415/422 before
+// any event is written), calls a service and answers through `respond` exactly once, on whatever
+// thread the service answered on. Every error body is {"error": {"code": "...", "message":
+// "..."}}, its code one of the list in src/errors.h. The route table (src/router.cc) is the one
+// source of each route's method, path, roles and query parameters; Routes() exposes it, and a
+// test checks it against OpenApiDocument() (src/openapi.cc).
 // Thread-safe: Handle may be called from many threads at once.
 #pragma once
 
@@ -71,7 +75,8 @@ struct RouterOptions {
 
 struct RouteInfo {
   std::string method;
-  std::string pattern;  // e.g. "/v1/products/{id}"
+  std::string pattern;             // e.g. "/v1/products/{id}"
+  std::vector<std::string> query;  // The query parameters it takes.
 };
 
 struct Services {

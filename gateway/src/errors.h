@@ -1,0 +1,55 @@
+// Errors: every stable error code the gateway answers, with its HTTP status, and the one way an
+// error becomes a response.
+//
+// A client sees {"error": {"code": "...", "message": "..."}}: the code is stable and meant for
+// programs, the message says what to fix and starts with the field or parameter at fault. A code
+// is added here, to the OpenAPI document's Error schema and to gateway/README.md together; a
+// test checks the three agree. Everything here is immutable: thread-safe.
+#pragma once
+
+#include <string_view>
+
+#include "pavilion/base/result.h"
+#include "pavilion/gateway/router.h"
+
+namespace pavilion::gateway {
+
+struct ErrorCode {
+  int status;
+  std::string_view code;
+};
+
+inline constexpr ErrorCode kMalformedJson{400, "malformed_json"};
+inline constexpr ErrorCode kInvalidHeader{400, "invalid_header"};
+inline constexpr ErrorCode kUnauthorized{401, "unauthorized"};
+inline constexpr ErrorCode kBadSignature{401, "bad_signature"};
+inline constexpr ErrorCode kForbidden{403, "forbidden"};
+inline constexpr ErrorCode kNotFound{404, "not_found"};
+inline constexpr ErrorCode kMethodNotAllowed{405, "method_not_allowed"};
+inline constexpr ErrorCode kConflict{409, "conflict"};
+inline constexpr ErrorCode kPayloadTooLarge{413, "payload_too_large"};
+inline constexpr ErrorCode kUnsupportedMediaType{415, "unsupported_media_type"};
+inline constexpr ErrorCode kInvalidField{422, "invalid_field"};
+inline constexpr ErrorCode kUnknownParameter{422, "unknown_parameter"};
+inline constexpr ErrorCode kInvalidPack{422, "invalid_pack"};
+inline constexpr ErrorCode kBusy{429, "busy"};
+inline constexpr ErrorCode kInternal{500, "internal"};
+inline constexpr ErrorCode kTimedOut{504, "timed_out"};
+
+inline constexpr ErrorCode kErrorCodes[] = {
+    kMalformedJson,    kInvalidHeader,
+    kUnauthorized,     kBadSignature,
+    kForbidden,        kNotFound,
+    kMethodNotAllowed, kConflict,
+    kPayloadTooLarge,  kUnsupportedMediaType,
+    kInvalidField,     kUnknownParameter,
+    kInvalidPack,      kBusy,
+    kInternal,         kTimedOut,
+};
+
+HttpResponse ErrorResponse(const ErrorCode& error, std::string_view message);
+
+// A service's typed error (events::svc_errc) as the answer a client gets.
+HttpResponse FromServiceError(const pavilion::Error& e);
+
+}  // namespace pavilion::gateway

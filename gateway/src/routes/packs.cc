@@ -1,0 +1,111 @@
+// Product data packs (数据包): POST /v1/packs imports one, GET /v1/packs exports a seller's
+// catalogue as one (docs/packs.md). Both block on archives and the catalog piece by piece, so
+// they run as BlockingJobs, off the HTTP and service threads.
+#include <memory>
+
+#include "../views.h"
+#include "pavilion/catalog/pack.h"
+#include "pavilion/catalog/pack_file.h"
+#include "routes.h"
+
+namespace pavilion::gateway::routes {
+namespace {
+
+// The pack reader sniffs the content rather than trusting the type: bytes sent as an archive that
+// are none would be read as a Taobao CSV, and the answer would talk about CSV columns. So a body
+// declared an archive must start like one (a zip's "PK", a gzip's magic: either is read whatever
+// the type said, as before).
+std::optional<HttpResponse> CheckArchive(std::string_view type, std::string_view body) {
+  std::string_view magic = body.substr(0, 2);
+  if (magic == "PK" || magic == "\x1F\x8B") return std::nullopt;
+  if (type == "application/gzip") {
+    return ErrorResponse(kInvalidPack,
+                         "the body is not a readable gzip archive; send the pack's .tar.gz "
+                         "file itself, or a zipped pack as application/zip");
+  }
+  return ErrorResponse(kInvalidPack,
+                       "the body is not a readable zip archive; send the pack's .zip file "
+                       "itself (a native or 淘宝助理 pack), or bare NDJSON as "
+                       "application/x-ndjson, or a Taobao CSV as text/csv");
+}
+
+}  // namespace
+
+// A zipped native or 淘宝助理 pack, a bare NDJSON or a Taobao CSV.
+void ImportPack(Context& cx, const Request& r, Respond respond) {
+  std::string_view ct = r.http.content_type;
+  ct = ct.substr(0, ct.find(';'));
+  if (ct != "application/x-ndjson" && ct != "application/zip" && ct != "text/csv" &&
+      ct != "application/x-zip-compressed" && ct != "application/gzip") {
+    return respond(ErrorResponse(kUnsupportedMediaType,
+                                 "send a pack as application/zip (native or 淘宝助理), "
+                                 "application/x-ndjson or text/csv"));
+  }
+  std::string seller_id = r.query.Get("seller_id");
+  if (auto denied = ActFor(*r.who, "seller", "seller_id", seller_id)) {
+    return respond(std::move(*denied));
+  }
+  if (ct == "application/zip" || ct == "application/x-zip-compressed" || ct == "application/gzip") {
+    if (auto bad = CheckArchive(ct, r.http.body)) return respond(std::move(*bad));
+  }
+  auto pack = catalog::PackFile::OpenBytes(r.http.body);
+  if (!pack.ok()) return respond(ErrorResponse(kInvalidPack, pack.message()));
+  cx.jobs.Run(respond, [&cx, seller_id,
+                        pack = std::shared_ptr<catalog::PackFile>(std::move(pack).value())]() {
+    auto report = catalog::ImportPackFile(cx.s.catalog, *pack, seller_id);
+    if (!report.ok()) {
+      return report.error() == events::svc_errc::invalid_argument
+                 ? ErrorResponse(kInvalidPack, report.message())
+                 : FromServiceError(report.error_detail());
+    }
+    base::JsonWriter w;
+    w.BeginObject().Field("rows", report->rows).Field("created", report->created);
+    w.Field("updated", report->updated).Field("unchanged", report->unchanged);
+    w.Field("rejected", static_cast<int>(report->errors.size()));
+    w.Key("errors").BeginArray();
+    for (const auto& e : report->errors) {
+      w.BeginObject().Field("row", e.row).Field("message", e.message).EndObject();
+    }
+    w.EndArray().EndObject();
+    return JsonResponse(200, w.Take());
+  });
+}
+
+// format=ndjson (default), native (zip with images) or taobao (淘宝助理 zip).
+void ExportPack(Context& cx, const Request& r, Respond respond) {
+  std::string seller_id = r.query.Get("seller_id");
+  if (auto denied = ActFor(*r.who, "seller", "seller_id", seller_id)) {
+    return respond(std::move(*denied));
+  }
+  std::string format = r.query.Has("format") ? r.query.Get("format") : "ndjson";
+  if (format == "native" || format == "taobao") {
+    return cx.jobs.Run(respond, [&cx, seller_id, format] {
+      auto zip = catalog::ExportPackFile(
+          cx.s.catalog, seller_id,
+          format == "native" ? catalog::PackFormat::kNative : catalog::PackFormat::kTaobao);
+      if (!zip.ok()) return FromServiceError(zip.error_detail());
+      HttpResponse out;
+      out.content_type = "application/zip";
+      out.headers.emplace_back("Content-Disposition",
+                               "attachment; filename=\"" + seller_id +
+                                   (format == "native" ? ".pack.zip\"" : ".taobao.zip\""));
+      out.body = std::move(zip).value();
+      return out;
+    });
+  }
+  if (format != "ndjson") {
+    return respond(ErrorResponse(kInvalidField, "format: use ndjson, native or taobao"));
+  }
+  cx.s.catalog.ExportPack(seller_id, [respond](Result<std::vector<catalog::PackRow>> rows) {
+    if (!rows.ok()) return respond(FromServiceError(rows.error_detail()));
+    HttpResponse out;
+    out.content_type = "application/x-ndjson";
+    for (const auto& row : *rows) {
+      out.body += catalog::PackRowJson(row);
+      out.body += '\n';
+    }
+    respond(std::move(out));
+  });
+}
+
+}  // namespace pavilion::gateway::routes

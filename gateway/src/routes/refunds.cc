@@ -1,0 +1,63 @@
+// Refunds: the shopper (or the operator) asks for one on an order; the sub-order's seller (or the
+// operator) approves or rejects it by the refund's own id.
+#include "routes.h"
+
+namespace pavilion::gateway::routes {
+namespace {
+
+void DecideRefund(Context& cx, const Request& r, Respond respond, bool approve) {
+  std::string reason;
+  if (!ReadOptionalStrings(r.http, respond, {{"reason", &reason}})) return;
+  cx.s.orders.DecideRefund(r.params[0], approve, reason, ActorOf(*r.who),
+                           OrderAnswer(std::move(respond)));
+}
+
+}  // namespace
+
+void RequestRefund(Context& cx, const Request& r, Respond respond) {
+  order::RefundInput in;
+  in.order_id = r.params[0];
+  if (!r.http.body.empty()) {
+    Body body;
+    bool ok = body.Object(r.http, [&](std::string_view key, od::value& v) {
+      if (key == "sub_order_id") return body.String(v, in.sub_id, 100);
+      if (key == "reason") return body.String(v, in.reason, 500);
+      if (key == "amount_fen") return body.Int(v, in.amount_fen);
+      if (key == "with_return") {
+        if (v.get_bool().get(in.with_return)) {
+          return body.Fail(kInvalidField, "with_return: expected true or false");
+        }
+        return true;
+      }
+      if (key != "items") return true;
+      return body.Array(v, [&](size_t i, od::value& item) {
+        events::schema::OrderItem line;
+        std::string where = "items[" + std::to_string(i) + "].";
+        bool fields_ok = body.NestedObject(item, where, [&](std::string_view k, od::value& fv) {
+          if (k == "sku_id") return body.String(fv, line.sku_id, 64);
+          if (k == "quantity") return body.Int(fv, line.quantity);
+          return true;
+        });
+        if (!fields_ok) return false;
+        if (line.sku_id.empty()) return body.Missing(where + "sku_id");
+        in.items.push_back(std::move(line));
+        return true;
+      });
+    });
+    if (!ok) return respond(body.TakeError());
+    if (in.amount_fen < -1) {
+      return respond(ErrorResponse(kInvalidField, "amount_fen: must be positive"));
+    }
+  }
+  cx.s.orders.RequestRefund(std::move(in), ActorOf(*r.who), OrderAnswer(std::move(respond), 201));
+}
+
+void ApproveRefund(Context& cx, const Request& r, Respond respond) {
+  DecideRefund(cx, r, std::move(respond), true);
+}
+
+void RejectRefund(Context& cx, const Request& r, Respond respond) {
+  DecideRefund(cx, r, std::move(respond), false);
+}
+
+}  // namespace pavilion::gateway::routes

@@ -1,0 +1,119 @@
+// Routes: what a handler is given, and every handler, by resource. The route table in
+// router.cc names, for each method and path, the roles it admits, the query parameters it takes
+// and its handler; by the time a handler runs, the caller has been authenticated for one of
+// those roles and the query holds only parameters the route declares.
+//
+// A handler is a plain function: it reads the request, calls a service and answers through
+// `respond` exactly once, on whatever thread the service answers on. It keeps nothing of the
+// Request after it returns (copy what a callback needs). The Context is the router's and
+// outlives every call; handlers may be called from many threads at once.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "../blocking_jobs.h"
+#include "../body.h"
+#include "../order_waits.h"
+#include "pavilion/gateway/identity.h"
+#include "pavilion/gateway/metrics.h"
+#include "pavilion/gateway/router.h"
+
+namespace pavilion::gateway {
+
+// What every handler shares: the services and the router's own parts.
+struct Context {
+  Context(Services services, Identity& identity, Timers& timers, RouterOptions options,
+          std::vector<std::string> route_names)
+      : s(services),
+        identity(identity),
+        options(std::move(options)),
+        metrics(std::move(route_names)),
+        order_waits(std::make_shared<OrderWaits>(timers, this->options.order_wait_ms)) {}
+
+  // Today's business day (YYYY-MM-DD, UTC+8), from the store's clock.
+  std::string Today() const;
+
+  Services s;
+  Identity& identity;
+  RouterOptions options;
+  Metrics metrics;
+  std::function<void(std::string&)> metrics_hook;
+  std::shared_ptr<OrderWaits> order_waits;  // Shared with its armed sweep.
+  BlockingJobs jobs;  // Last: destroyed first, waiting for the jobs that use the rest.
+};
+
+struct Request {
+  const HttpRequest& http;
+  const std::vector<std::string>& params;  // Path parameters in pattern order: {id}, {code}…
+  const Query& query;                      // Only parameters the route declares.
+  const Principal* who;                    // The caller; null on public routes.
+};
+
+using Handler = void (*)(Context& cx, const Request& r, Respond respond);
+
+// Whom a request acts for: a seller or shopper only for itself (the field may be left out), the
+// operator for anyone it names. Returns the error to send, if any. (In router.cc, with the rest
+// of authentication.)
+std::optional<HttpResponse> ActFor(const Principal& who, std::string_view role,
+                                   std::string_view field, std::string& id);
+
+namespace routes {
+
+// system.cc
+void Health(Context& cx, const Request& r, Respond respond);
+void GetMetrics(Context& cx, const Request& r, Respond respond);
+void OpenApi(Context& cx, const Request& r, Respond respond);
+// sellers.cc
+void CreateSeller(Context& cx, const Request& r, Respond respond);
+void GetSeller(Context& cx, const Request& r, Respond respond);
+// shoppers.cc
+void CreateShopper(Context& cx, const Request& r, Respond respond);
+// products.cc
+void CreateProduct(Context& cx, const Request& r, Respond respond);
+void ListProducts(Context& cx, const Request& r, Respond respond);
+void GetProduct(Context& cx, const Request& r, Respond respond);
+void UpdateProduct(Context& cx, const Request& r, Respond respond);
+// distributions.cc
+void Distribute(Context& cx, const Request& r, Respond respond);
+// images.cc
+void UploadImage(Context& cx, const Request& r, Respond respond);
+void GetImage(Context& cx, const Request& r, Respond respond);
+// trace.cc: batches and the trace records, QR codes and pages they publish
+void RegisterBatch(Context& cx, const Request& r, Respond respond);
+void GetTrace(Context& cx, const Request& r, Respond respond);
+void TraceQrSvg(Context& cx, const Request& r, Respond respond);
+void TraceQrPng(Context& cx, const Request& r, Respond respond);
+void TracePage(Context& cx, const Request& r, Respond respond);
+// packs.cc
+void ImportPack(Context& cx, const Request& r, Respond respond);
+void ExportPack(Context& cx, const Request& r, Respond respond);
+// orders.cc
+void CreateOrder(Context& cx, const Request& r, Respond respond);
+void ListOrders(Context& cx, const Request& r, Respond respond);
+void GetOrder(Context& cx, const Request& r, Respond respond);
+void PayOrder(Context& cx, const Request& r, Respond respond);
+void CancelOrder(Context& cx, const Request& r, Respond respond);
+void ShipOrder(Context& cx, const Request& r, Respond respond);
+void DeliverOrder(Context& cx, const Request& r, Respond respond);
+void ConfirmOrder(Context& cx, const Request& r, Respond respond);
+// Shared by the handlers of orders, refunds and payments: the caller as the order service
+// knows it, and the callback that answers a command with the order (rendered by whoever writes
+// the answer) or its error.
+order::Actor ActorOf(const Principal& who);
+std::function<void(Result<order::Order>)> OrderAnswer(Respond respond, int status = 200);
+// refunds.cc
+void RequestRefund(Context& cx, const Request& r, Respond respond);
+void ApproveRefund(Context& cx, const Request& r, Respond respond);
+void RejectRefund(Context& cx, const Request& r, Respond respond);
+// payments.cc
+void PaymentNotify(Context& cx, const Request& r, Respond respond);
+// stats.cc
+void SalesStats(Context& cx, const Request& r, Respond respond);
+
+}  // namespace routes
+}  // namespace pavilion::gateway

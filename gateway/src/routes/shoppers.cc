@@ -1,0 +1,28 @@
+// POST /v1/shoppers: anyone registers as a shopper and gets its token.
+#include "../views.h"
+#include "pavilion/base/json_writer.h"
+#include "routes.h"
+
+namespace pavilion::gateway::routes {
+
+void CreateShopper(Context& cx, const Request& r, Respond respond) {
+  std::string name;
+  if (!r.http.body.empty()) {
+    Body body;
+    bool ok = body.Object(r.http, [&](std::string_view key, od::value& v) {
+      if (key == "name") return body.String(v, name, 200);
+      return true;
+    });
+    if (!ok) return respond(body.TakeError());
+  }
+  std::string id = events::NewId("shp");
+  auto token = cx.identity.Issue("shopper", id);
+  if (!token.ok()) {
+    return respond(ErrorResponse(kInternal, "could not store the shopper's token"));
+  }
+  base::JsonWriter w;
+  w.BeginObject().Field("id", id).Field("name", name).Field("token", *token).EndObject();
+  respond(JsonResponse(201, w.Take()));
+}
+
+}  // namespace pavilion::gateway::routes

@@ -1,0 +1,195 @@
+#include "views.h"
+
+#include <array>
+
+namespace pavilion::gateway {
+namespace {
+
+using base::JsonWriter;
+
+void WriteSku(JsonWriter& w, const catalog::Sku& s) {
+  w.BeginObject();
+  w.Field("id", s.id).Field("spec", s.spec).Field("price_fen", s.price.value());
+  w.Field("stock", s.stock).Field("reserved", s.reserved).Field("sold", s.sold);
+  if (!s.source_sku_id.empty()) w.Field("source_sku_id", s.source_sku_id);
+  w.EndObject();
+}
+
+bool IsUrlRef(std::string_view image) { return image.find("://") != std::string_view::npos; }
+
+void WriteTraceRecord(JsonWriter& w, const events::schema::TraceRecord& r) {
+  w.BeginObject().Field("production_base", r.production_base);
+  w.Key("farming").BeginArray();
+  for (const auto& step : r.farming) {
+    w.BeginObject().Field("date", step.date).Field("operation", step.operation).EndObject();
+  }
+  w.EndArray();
+  w.Field("soil_water_inspection", r.soil_water_inspection);
+  w.Field("harvest_date", r.harvest_date).Field("packing_date", r.packing_date);
+  w.Field("inspection_report", r.inspection_report).EndObject();
+}
+
+}  // namespace
+
+HttpResponse JsonResponse(int status, std::string body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+std::string ProductJson(const catalog::Product& p, const std::string& today) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Field("id", p.id).Field("seller_id", p.seller_id).Field("title", p.title);
+  w.Field("place_code", p.place_code).Field("created_micros", p.created_micros);
+  w.Field("brand", p.brand).Field("category", p.category);
+  w.Field("poverty_zone", p.poverty_zone).Field("floor_price_fen", p.floor_price.value());
+  w.Key("claims").BeginArray();
+  for (const auto& c : p.certifications) {
+    if (catalog::CertificationValid(c, today)) w.String(c.type);
+  }
+  w.EndArray().Key("certifications").BeginArray();
+  for (const auto& c : p.certifications) {
+    w.BeginObject().Field("type", c.type).Field("number", c.number).Field("issuer", c.issuer);
+    w.Field("valid_from", c.valid_from).Field("valid_to", c.valid_to);
+    w.Field("valid", catalog::CertificationValid(c, today)).EndObject();
+  }
+  w.EndArray();
+  const auto& d = p.details;
+  w.Field("subtitle", d.subtitle).Field("description", d.description);
+  w.Key("images").BeginArray();
+  for (const auto& image : d.images) w.String(IsUrlRef(image) ? image : "/v1/images/" + image);
+  w.EndArray().Key("params").BeginArray();
+  for (const auto& param : d.params) {
+    w.BeginObject().Field("name", param.name).Field("value", param.value).EndObject();
+  }
+  w.EndArray();
+  w.Field("weight_grams", d.weight_grams).Field("barcode", d.barcode);
+  if (p.level > 0) {
+    w.Key("listing").BeginObject().Field("source_product_id", p.source_product_id);
+    w.Field("level", p.level).Field("markup_percent", p.markup_percent);
+    w.Field("markup_fen", p.markup_fen).EndObject();
+  }
+  w.Key("skus").BeginArray();
+  for (const auto& s : p.skus) WriteSku(w, s);
+  w.EndArray().EndObject();
+  return w.Take();
+}
+
+std::string SellerJson(const catalog::Seller& s, const std::string* token) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Field("id", s.id).Field("name", s.name).Field("place_code", s.place_code);
+  w.Field("supplier_type", s.supplier_type).Field("created_micros", s.created_micros);
+  if (token) w.Field("token", *token);
+  w.EndObject();
+  return w.Take();
+}
+
+void WriteOrder(JsonWriter& w, const order::Order& o) {
+  // A line's own status is the stock's answer to it (pending, reserved, rejected) and stays
+  // "reserved" for good once the stock is held. Once the order is split into sub-orders a client
+  // wants to know where the goods are, so a line shows its sub-order's status instead (paid,
+  // shipped, …, cancelled): line and sub-order never disagree. Placement caps the lines, so the
+  // index fits on the stack.
+  std::array<const std::string*, order::kMaxOrderLines> sub_status{};
+  for (const auto& s : o.sub_orders) {
+    for (uint32_t i : s.lines) {
+      if (i < sub_status.size()) sub_status[i] = &s.status;
+    }
+  }
+  w.BeginObject();
+  w.Field("id", o.id).Field("shopper_id", o.shopper_id).Field("status", o.status);
+  if (!o.cancel_reason.empty()) w.Field("cancel_reason", o.cancel_reason);
+  w.Field("total_fen", o.total.value());
+  w.Field("created_micros", o.created_micros).Field("updated_micros", o.updated_micros);
+  if (o.pay_deadline_micros) w.Field("pay_deadline_micros", o.pay_deadline_micros);
+  w.Key("lines").BeginArray();
+  for (size_t i = 0; i < o.lines.size(); ++i) {
+    const auto& l = o.lines[i];
+    const std::string* sub = i < sub_status.size() ? sub_status[i] : nullptr;
+    w.BeginObject();
+    w.Field("sku_id", l.sku_id).Field("quantity", l.quantity);
+    w.Field("status", sub != nullptr ? *sub : l.status);
+    if (l.status == "reserved") {
+      w.Field("product_id", l.product_id).Field("seller_id", l.seller_id);
+      w.Field("place_code", l.place_code);
+      w.Field("unit_price_fen", l.unit_price.value()).Field("amount_fen", l.amount.value());
+    }
+    if (!l.reason.empty()) w.Field("reason", l.reason);
+    if (const auto& d = l.distribution; !d.listing_seller_id.empty()) {
+      w.Key("distribution").BeginObject().Field("listing_seller_id", d.listing_seller_id);
+      w.Field("supply_unit_price_fen", d.supply_price.value()).Key("commissions").BeginArray();
+      for (const auto& c : d.commissions) {
+        w.BeginObject().Field("seller_id", c.seller_id).Field("unit_fen", c.unit.value());
+        w.EndObject();
+      }
+      w.EndArray().EndObject();
+    }
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("sub_orders").BeginArray();
+  for (const auto& s : o.sub_orders) {
+    w.BeginObject().Field("id", s.id).Field("seller_id", s.seller_id).Field("status", s.status);
+    w.Field("total_fen", s.total.value()).Field("refunded_fen", s.refunded.value());
+    w.Key("lines").BeginArray();
+    for (uint32_t i : s.lines) w.Int(i);
+    w.EndArray();
+    if (!s.carrier.empty()) w.Field("carrier", s.carrier).Field("tracking_no", s.tracking_no);
+    if (s.shipped_micros) w.Field("shipped_micros", s.shipped_micros);
+    if (s.delivered_micros) w.Field("delivered_micros", s.delivered_micros);
+    if (s.completed_micros) w.Field("completed_micros", s.completed_micros);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("payments").BeginArray();
+  for (const auto& p : o.payments) {
+    w.BeginObject().Field("provider", p.provider).Field("txn_id", p.txn_id);
+    w.Field("amount_fen", p.amount.value()).Field("outcome", p.outcome);
+    w.Field("micros", p.micros).EndObject();
+  }
+  w.EndArray();
+  w.Key("refunds").BeginArray();
+  for (const auto& r : o.refunds) {
+    w.BeginObject().Field("id", r.id).Field("sub_order_id", r.sub_id).Field("status", r.status);
+    w.Field("amount_fen", r.amount.value()).Field("with_return", r.with_return);
+    if (!r.reason.empty()) w.Field("reason", r.reason);
+    if (!r.reject_reason.empty()) w.Field("reject_reason", r.reject_reason);
+    w.Key("items").BeginArray();
+    for (const auto& it : r.items) {
+      w.BeginObject().Field("sku_id", it.sku_id).Field("quantity", it.quantity).EndObject();
+    }
+    w.EndArray().EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+}
+
+std::string OrderJson(const order::Order& o) {
+  JsonWriter w(1024);
+  WriteOrder(w, o);
+  return w.Take();
+}
+
+HttpResponse OrderResponse(int status, order::Order o) {
+  HttpResponse r;
+  r.status = status;
+  r.render = [o = std::move(o)] { return OrderJson(o); };
+  return r;
+}
+
+void WriteBatch(JsonWriter& w, const catalog::Batch& b, std::string_view public_url) {
+  w.BeginObject().Field("id", b.id).Field("product_id", b.product_id);
+  w.Field("seller_id", b.seller_id).Field("trace_code", b.trace_code);
+  w.Field("trace_url", std::string(public_url) + "/trace/" + b.trace_code);
+  w.Field("qr_svg", "/v1/trace/" + b.trace_code + "/qr.svg");
+  w.Field("qr_png", "/v1/trace/" + b.trace_code + "/qr.png");
+  w.Field("created_micros", b.created_micros);
+  w.Key("record");
+  WriteTraceRecord(w, b.record);
+  w.EndObject();
+}
+
+}  // namespace pavilion::gateway
