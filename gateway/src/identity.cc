@@ -32,7 +32,7 @@ std::string Identity::RandomToken() {
   return "pv_" + events::HexEncode({reinterpret_cast<const char*>(bytes), sizeof bytes});
 }
 
-Result<std::string> Identity::Issue(const std::string& role, const std::string& subject) {
+Result<std::string> Identity::Issue(Role role, const std::string& subject) {
   std::string token = RandomToken();
   if (auto ec = Register(token, Principal{role, subject})) return ec;
   return token;
@@ -40,8 +40,9 @@ Result<std::string> Identity::Issue(const std::string& role, const std::string& 
 
 std::error_code Identity::Register(const std::string& token, const Principal& who) {
   storage::WriteBatch wb;
-  wb.Put(TokenKey(token), who.role + "\n" + who.subject);
-  if (who.role == "operator") wb.Put(kOperatorFlag, "1");
+  // Stored by name: "<role>\n<subject>".
+  wb.Put(TokenKey(token), std::string(ToString(who.role)) + "\n" + who.subject);
+  if (who.role == Role::kOperator) wb.Put(kOperatorFlag, "1");
   return kv_.Write(wb, true);
 }
 
@@ -57,7 +58,9 @@ std::optional<Principal> Identity::Authenticate(std::string_view token) {
   if (kv_.Get(key, &value)) return std::nullopt;
   auto nl = value.find('\n');
   if (nl == std::string::npos) return std::nullopt;
-  Principal p{value.substr(0, nl), value.substr(nl + 1)};
+  Principal p;
+  if (!Parse(std::string_view(value).substr(0, nl), &p.role)) return std::nullopt;
+  p.subject = value.substr(nl + 1);
   std::unique_lock lock(mu_);
   if (cache_.size() > 100'000) cache_.clear();
   cache_.emplace(std::string(token), p);

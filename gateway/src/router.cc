@@ -123,10 +123,15 @@ bool Match(const std::vector<std::string>& pattern, const std::vector<std::strin
   return true;
 }
 
-Roles RoleOf(std::string_view role) {
-  if (role == "operator") return kOperator;
-  if (role == "seller") return kSeller;
-  if (role == "shopper") return kShopper;
+Roles RoleOf(Role role) {
+  switch (role) {
+    case Role::kOperator:
+      return kOperator;
+    case Role::kSeller:
+      return kSeller;
+    case Role::kShopper:
+      return kShopper;
+  }
   return kPublic;
 }
 
@@ -165,13 +170,13 @@ std::string UnknownParameter(const Route& route, const std::string& name) {
 
 }  // namespace
 
-std::optional<HttpResponse> ActFor(const Principal& who, std::string_view role,
-                                   std::string_view field, std::string& id) {
+std::optional<HttpResponse> ActFor(const Principal& who, Role role, std::string_view field,
+                                   std::string& id) {
   if (who.role == role) {
     if (id.empty()) id = who.subject;
     if (id != who.subject) {
-      return ErrorResponse(
-          kForbidden, std::string(field) + ": a " + std::string(role) + " may act only for itself");
+      return ErrorResponse(kForbidden, std::string(field) + ": a " + std::string(ToString(role)) +
+                                           " may act only for itself");
     }
   } else if (id.empty()) {
     return ErrorResponse(kInvalidField, std::string(field) + ": required for the operator");

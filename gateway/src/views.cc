@@ -93,14 +93,14 @@ void WriteOrder(JsonWriter& w, const order::Order& o) {
   // wants to know where the goods are, so a line shows its sub-order's status instead (paid,
   // shipped, …, cancelled): line and sub-order never disagree. Placement caps the lines, so the
   // index fits on the stack.
-  std::array<const std::string*, order::kMaxOrderLines> sub_status{};
+  std::array<const order::SubOrderStatus*, order::kMaxOrderLines> sub_status{};
   for (const auto& s : o.sub_orders) {
     for (uint32_t i : s.lines) {
       if (i < sub_status.size()) sub_status[i] = &s.status;
     }
   }
   w.BeginObject();
-  w.Field("id", o.id).Field("shopper_id", o.shopper_id).Field("status", o.status);
+  w.Field("id", o.id).Field("shopper_id", o.shopper_id).Field("status", ToString(o.status));
   if (!o.cancel_reason.empty()) w.Field("cancel_reason", o.cancel_reason);
   w.Field("total_fen", o.total.value());
   w.Field("created_micros", o.created_micros).Field("updated_micros", o.updated_micros);
@@ -108,11 +108,11 @@ void WriteOrder(JsonWriter& w, const order::Order& o) {
   w.Key("lines").BeginArray();
   for (size_t i = 0; i < o.lines.size(); ++i) {
     const auto& l = o.lines[i];
-    const std::string* sub = i < sub_status.size() ? sub_status[i] : nullptr;
+    const order::SubOrderStatus* sub = i < sub_status.size() ? sub_status[i] : nullptr;
     w.BeginObject();
     w.Field("sku_id", l.sku_id).Field("quantity", l.quantity);
-    w.Field("status", sub != nullptr ? *sub : l.status);
-    if (l.status == "reserved") {
+    w.Field("status", sub != nullptr ? ToString(*sub) : ToString(l.status));
+    if (l.status == order::LineStatus::kReserved) {
       w.Field("product_id", l.product_id).Field("seller_id", l.seller_id);
       w.Field("place_code", l.place_code);
       w.Field("unit_price_fen", l.unit_price.value()).Field("amount_fen", l.amount.value());
@@ -132,7 +132,10 @@ void WriteOrder(JsonWriter& w, const order::Order& o) {
   w.EndArray();
   w.Key("sub_orders").BeginArray();
   for (const auto& s : o.sub_orders) {
-    w.BeginObject().Field("id", s.id).Field("seller_id", s.seller_id).Field("status", s.status);
+    w.BeginObject()
+        .Field("id", s.id)
+        .Field("seller_id", s.seller_id)
+        .Field("status", ToString(s.status));
     w.Field("total_fen", s.total.value()).Field("refunded_fen", s.refunded.value());
     w.Key("lines").BeginArray();
     for (uint32_t i : s.lines) w.Int(i);
@@ -147,13 +150,16 @@ void WriteOrder(JsonWriter& w, const order::Order& o) {
   w.Key("payments").BeginArray();
   for (const auto& p : o.payments) {
     w.BeginObject().Field("provider", p.provider).Field("txn_id", p.txn_id);
-    w.Field("amount_fen", p.amount.value()).Field("outcome", p.outcome);
+    w.Field("amount_fen", p.amount.value()).Field("outcome", ToString(p.outcome));
     w.Field("micros", p.micros).EndObject();
   }
   w.EndArray();
   w.Key("refunds").BeginArray();
   for (const auto& r : o.refunds) {
-    w.BeginObject().Field("id", r.id).Field("sub_order_id", r.sub_id).Field("status", r.status);
+    w.BeginObject()
+        .Field("id", r.id)
+        .Field("sub_order_id", r.sub_id)
+        .Field("status", ToString(r.status));
     w.Field("amount_fen", r.amount.value()).Field("with_return", r.with_return);
     if (!r.reason.empty()) w.Field("reason", r.reason);
     if (!r.reject_reason.empty()) w.Field("reject_reason", r.reject_reason);

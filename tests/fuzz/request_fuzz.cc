@@ -22,7 +22,7 @@ class NoTimers final : public gateway::Timers {
 struct World {
   World() : identity(p.kv()), router({*p.catalog, *p.orders, *p.settlement, *p.store}, identity,
                                      timers) {
-    (void)identity.Register("op", gateway::Principal{"operator", ""});
+    (void)identity.Register("op", gateway::Principal{Role::kOperator, ""});
   }
   testing::InProcess p;
   gateway::Identity identity;

@@ -44,7 +44,7 @@ class RouterTest : public ::testing::Test {
       : identity_(p_.kv()),
         router_(Services{*p_.catalog, *p_.orders, *p_.settlement, *p_.store}, identity_, timers_,
                 RouterOptions{5'000, "notify-secret"}) {
-    EXPECT_FALSE(identity_.Register("op", Principal{"operator", ""}));
+    EXPECT_FALSE(identity_.Register("op", Principal{Role::kOperator, ""}));
   }
 
   HttpResponse Call(std::string method, std::string target, std::string body = "",

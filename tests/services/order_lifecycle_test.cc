@@ -156,13 +156,21 @@ TEST_F(OrderRules, StateMachineTable) {
     auto deliver = [&] { return Deliver(o, "", kSeller, d); };
     auto confirm = [&] { return Confirm(o, "", kShopper, /*automatic=*/false, d); };
     const std::string from = row.from;
-    if (from == "cancelled") ASSERT_TRUE(cancel().ok());
-    if (from != "pending_payment" && from != "cancelled") ASSERT_TRUE(pay().ok());
+    if (from == "cancelled") {
+      ASSERT_TRUE(cancel().ok());
+    }
+    if (from != "pending_payment" && from != "cancelled") {
+      ASSERT_TRUE(pay().ok());
+    }
     if (from == "shipped" || from == "delivered" || from == "completed") {
       ASSERT_TRUE(ship().ok());
     }
-    if (from == "delivered") ASSERT_TRUE(deliver().ok());
-    if (from == "completed") ASSERT_TRUE(confirm().ok());
+    if (from == "delivered") {
+      ASSERT_TRUE(deliver().ok());
+    }
+    if (from == "completed") {
+      ASSERT_TRUE(confirm().ok());
+    }
     const std::string cmd = row.command;
     const std::string before = events::Encode(o);
     auto r = cmd == "pay"       ? pay()

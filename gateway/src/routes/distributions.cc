@@ -26,7 +26,7 @@ void Distribute(Context& cx, const Request& r, Respond respond) {
     body.Missing("supplier_id");
     return respond(body.TakeError());
   }
-  if (auto denied = ActFor(*r.who, "seller", "distributor_id", in.distributor_id)) {
+  if (auto denied = ActFor(*r.who, Role::kSeller, "distributor_id", in.distributor_id)) {
     return respond(std::move(*denied));
   }
   cx.s.catalog.Distribute(std::move(in), [respond](Result<catalog::DistributeReport> report) {

@@ -55,7 +55,7 @@ void CreateOrder(Context& cx, const Request& r, Respond respond) {
   });
   if (!ok) return respond(body.TakeError());
   if (!has_items) return respond(ErrorResponse(kInvalidField, "items: required"));
-  if (auto denied = ActFor(*r.who, "shopper", "shopper_id", in.shopper_id)) {
+  if (auto denied = ActFor(*r.who, Role::kShopper, "shopper_id", in.shopper_id)) {
     return respond(std::move(*denied));
   }
   if (r.http.idempotency_key.size() > kMaxIdempotencyKey) {
@@ -108,18 +108,18 @@ void ListOrders(Context& cx, const Request& r, Respond respond) {
     query.limit = limit;
   }
   const Principal& who = *r.who;
-  if (who.role == "shopper") {
+  if (who.role == Role::kShopper) {
     if (!query.seller_id.empty()) {
       return respond(ErrorResponse(kForbidden, "seller_id: not yours"));
     }
-    if (auto denied = ActFor(who, "shopper", "shopper_id", query.shopper_id)) {
+    if (auto denied = ActFor(who, Role::kShopper, "shopper_id", query.shopper_id)) {
       return respond(std::move(*denied));
     }
-  } else if (who.role == "seller") {
+  } else if (who.role == Role::kSeller) {
     if (!query.shopper_id.empty()) {
       return respond(ErrorResponse(kForbidden, "shopper_id: not yours"));
     }
-    if (auto denied = ActFor(who, "seller", "seller_id", query.seller_id)) {
+    if (auto denied = ActFor(who, Role::kSeller, "seller_id", query.seller_id)) {
       return respond(std::move(*denied));
     }
   }

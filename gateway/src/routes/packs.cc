@@ -42,7 +42,7 @@ void ImportPack(Context& cx, const Request& r, Respond respond) {
                                  "application/x-ndjson or text/csv"));
   }
   std::string seller_id = r.query.Get("seller_id");
-  if (auto denied = ActFor(*r.who, "seller", "seller_id", seller_id)) {
+  if (auto denied = ActFor(*r.who, Role::kSeller, "seller_id", seller_id)) {
     return respond(std::move(*denied));
   }
   if (ct == "application/zip" || ct == "application/x-zip-compressed" || ct == "application/gzip") {
@@ -74,7 +74,7 @@ void ImportPack(Context& cx, const Request& r, Respond respond) {
 // format=ndjson (default), native (zip with images) or taobao (淘宝助理 zip).
 void ExportPack(Context& cx, const Request& r, Respond respond) {
   std::string seller_id = r.query.Get("seller_id");
-  if (auto denied = ActFor(*r.who, "seller", "seller_id", seller_id)) {
+  if (auto denied = ActFor(*r.who, Role::kSeller, "seller_id", seller_id)) {
     return respond(std::move(*denied));
   }
   std::string format = r.query.Has("format") ? r.query.Get("format") : "ndjson";

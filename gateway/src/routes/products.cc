@@ -94,7 +94,7 @@ void CreateProduct(Context& cx, const Request& r, Respond respond) {
   catalog::ProductInput in;
   Body body;
   if (!ReadProduct(r.http, body, in)) return respond(body.TakeError());
-  if (auto denied = ActFor(*r.who, "seller", "seller_id", in.seller_id)) {
+  if (auto denied = ActFor(*r.who, Role::kSeller, "seller_id", in.seller_id)) {
     return respond(std::move(*denied));
   }
   cx.s.catalog.CreateProduct(std::move(in),
@@ -109,7 +109,7 @@ void UpdateProduct(Context& cx, const Request& r, Respond respond) {
   catalog::ProductInput in;
   Body body;
   if (!ReadProduct(r.http, body, in)) return respond(body.TakeError());
-  std::string acting = r.who->role == "seller" ? r.who->subject : "";
+  std::string acting = r.who->role == Role::kSeller ? r.who->subject : "";
   cx.s.catalog.UpdateProduct(r.params[0], std::move(in), std::move(acting),
                              [respond, today = cx.Today()](Result<catalog::Product> p) {
                                if (!p.ok()) return respond(FromServiceError(p.error_detail()));

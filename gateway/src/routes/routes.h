@@ -59,8 +59,8 @@ using Handler = void (*)(Context& cx, const Request& r, Respond respond);
 // Whom a request acts for: a seller or shopper only for itself (the field may be left out), the
 // operator for anyone it names. Returns the error to send, if any. (In router.cc, with the rest
 // of authentication.)
-std::optional<HttpResponse> ActFor(const Principal& who, std::string_view role,
-                                   std::string_view field, std::string& id);
+std::optional<HttpResponse> ActFor(const Principal& who, Role role, std::string_view field,
+                                   std::string& id);
 
 namespace routes {
 

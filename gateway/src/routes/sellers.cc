@@ -17,7 +17,7 @@ void CreateSeller(Context& cx, const Request& r, Respond respond) {
   if (in.supplier_type.empty()) in.supplier_type = "enterprise";
   cx.s.catalog.RegisterSeller(in, [&cx, respond](Result<catalog::Seller> s) {
     if (!s.ok()) return respond(FromServiceError(s.error_detail()));
-    auto token = cx.identity.Issue("seller", s->id);
+    auto token = cx.identity.Issue(Role::kSeller, s->id);
     if (!token.ok()) {
       return respond(ErrorResponse(kInternal, "could not store the seller's token"));
     }

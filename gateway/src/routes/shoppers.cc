@@ -16,7 +16,7 @@ void CreateShopper(Context& cx, const Request& r, Respond respond) {
     if (!ok) return respond(body.TakeError());
   }
   std::string id = events::NewId("shp");
-  auto token = cx.identity.Issue("shopper", id);
+  auto token = cx.identity.Issue(Role::kShopper, id);
   if (!token.ok()) {
     return respond(ErrorResponse(kInternal, "could not store the shopper's token"));
   }

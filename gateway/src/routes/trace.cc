@@ -53,7 +53,7 @@ void TraceQr(Context& cx, const std::string& code, Respond respond, bool png) {
 void RegisterBatch(Context& cx, const Request& r, Respond respond) {
   catalog::BatchInput in;
   in.product_id = r.params[0];
-  if (r.who->role == "seller") in.acting_seller_id = r.who->subject;
+  if (r.who->role == Role::kSeller) in.acting_seller_id = r.who->subject;
   auto& rec = in.record;
   Body body;
   bool ok = body.Object(r.http, [&](std::string_view key, od::value& v) {

@@ -10,12 +10,13 @@
 #include <string>
 #include <unordered_map>
 
+#include "pavilion/base/role.h"
 #include "pavilion/storage/kv_store.h"
 
 namespace pavilion::gateway {
 
 struct Principal {
-  std::string role;     // operator | seller | shopper
+  Role role = Role::kShopper;
   std::string subject;  // The seller's or shopper's id; empty for the operator.
 };
 
@@ -24,7 +25,7 @@ class Identity {
   explicit Identity(storage::KvStore& kv) : kv_(kv) {}
 
   // Issues a new token for (role, subject).
-  Result<std::string> Issue(const std::string& role, const std::string& subject);
+  Result<std::string> Issue(Role role, const std::string& subject);
   // Registers a token chosen by the caller (PAVILION_OPERATOR_TOKEN).
   std::error_code Register(const std::string& token, const Principal& who);
   std::optional<Principal> Authenticate(std::string_view token);
