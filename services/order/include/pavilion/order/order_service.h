@@ -20,7 +20,8 @@
 // for one order runs on the order worker, so an order has exactly one writer. That worker is a
 // lane of the store's writer worker when it has one (EventStore::writer_worker()).
 //
-// Reads: stock.reserved, stock.rejected, stock.reinstated.
+// Reads: stock.reserved, stock.rejected, stock.reinstated, and an order without a record from
+// its own order.placed or order.reserved.
 // Writes: order.placed, order.reserved, order.rejected, order.paid, order.cancelled,
 // order.reinstate_requested, payment.refund_due, suborder.shipped, suborder.delivered,
 // suborder.completed, refund.requested, refund.approved, refund.rejected, refund.completed.
