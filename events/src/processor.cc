@@ -14,16 +14,14 @@ void Transaction::MergeInto(Transaction& into) {
 }
 
 void Transaction::Commit(EventStore& store, bool fatal_on_error) {
-  store.Append(std::move(request_),
-               [callbacks = std::move(on_durable_), fatal_on_error](std::error_code ec,
-                                                                   const AppendResult&) {
-                 if (ec && fatal_on_error) {
-                   std::fprintf(stderr, "pavilion: fatal: processor commit failed: %s\n",
-                                ec.message().c_str());
-                   std::abort();
-                 }
-                 for (const auto& f : callbacks) f(ec);
-               });
+  store.Append(std::move(request_), [callbacks = std::move(on_durable_), fatal_on_error](
+                                        std::error_code ec, const AppendResult&) {
+    if (ec && fatal_on_error) {
+      std::fprintf(stderr, "pavilion: fatal: processor commit failed: %s\n", ec.message().c_str());
+      std::abort();
+    }
+    for (const auto& f : callbacks) f(ec);
+  });
   request_ = AppendRequest{};
   on_durable_.clear();
 }
@@ -95,16 +93,16 @@ void EmbeddedSource::Schedule() {
 }
 
 void EmbeddedSource::Pump() {
-  // A pump commits every 256 events, not every 4,096: the store writes one part while the
-  // processor handles the next (about +5 % orders/s; bench/RESULTS.md, 2026-11-23 session 5).
+  // A pump commits every 256 events rather than a few thousand: the store writes one part while
+  // the processor handles the next.
   constexpr size_t kMaxEvents = 256;
   buffer_.clear();
   uint64_t cursor = cursor_.load();
   if (!store_.ReadRecent(cursor + 1, kMaxEvents, &buffer_, Upto::kWritten)) {
     std::vector<Envelope> from_disk;
     if (auto ec = store_.ReadAll(cursor + 1, kMaxEvents, &from_disk, Upto::kWritten)) {
-      std::fprintf(stderr, "pavilion: fatal: reading the log for %s: %s\n",
-                   checkpoint_key_.c_str(), ec.message().c_str());
+      std::fprintf(stderr, "pavilion: fatal: reading the log for %s: %s\n", checkpoint_key_.c_str(),
+                   ec.message().c_str());
       std::abort();
     }
     for (auto& e : from_disk) buffer_.push_back(std::make_shared<const Envelope>(std::move(e)));

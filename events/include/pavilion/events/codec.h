@@ -18,6 +18,7 @@
 #include <string_view>
 #include <system_error>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "pavilion/storage/status.h"
@@ -26,12 +27,12 @@ namespace pavilion::events {
 
 enum class errc {
   ok = 0,
-  corrupt_event,      // decoding failed: truncated, bad checksum, bad magic
+  corrupt_event,       // decoding failed: truncated, bad checksum, bad magic
   unsupported_schema,  // a schema version this build does not know
-  version_conflict,   // optimistic concurrency: the stream moved on
-  invalid_event,      // an event that can never be appended (bad stream id, empty type)
-  store_failed,       // the underlying KvStore failed
-  shut_down,          // the store or worker is stopping
+  version_conflict,    // optimistic concurrency: the stream moved on
+  invalid_event,       // an event that can never be appended (bad stream id, empty type)
+  store_failed,        // the underlying KvStore failed
+  shut_down,           // the store or worker is stopping
 };
 
 const std::error_category& events_category() noexcept;
@@ -109,7 +110,7 @@ class Writer {
     out_.append(name);
   }
   template <typename T>
-    requires std::is_integral_v<T>
+  requires std::is_integral_v<T>
   void operator()(T v) {
     if constexpr (std::is_signed_v<T>) {
       // Zig-zag so small negative numbers stay small.
@@ -128,11 +129,14 @@ class Writer {
   void operator()(AddedField<T> field) {
     (*this)(field.value);
   }
+  // A named field (the contract's payloads name theirs): the name is not encoded.
   template <typename T>
-    requires requires(T& t, Writer& w) { t.Fields(w); }
-  void operator()(const T& value) {
-    const_cast<T&>(value).Fields(*this);
+  void operator()(std::string_view /*name*/, T&& value) {
+    (*this)(std::forward<T>(value));
   }
+  template <typename T>
+  requires requires(T& t, Writer& w) { t.Fields(w); }
+  void operator()(const T& value) { const_cast<T&>(value).Fields(*this); }
 
  private:
   std::string& out_;
@@ -160,7 +164,7 @@ class Reader {
     b = v != 0;
   }
   template <typename T>
-    requires std::is_integral_v<T>
+  requires std::is_integral_v<T>
   void operator()(T& v) {
     uint64_t raw = 0;
     if (!Varint(&raw)) return;
@@ -189,10 +193,12 @@ class Reader {
     if (ok_ && !in_.empty()) (*this)(field.value);
   }
   template <typename T>
-    requires requires(T& t, Reader& r) { t.Fields(r); }
-  void operator()(T& value) {
-    value.Fields(*this);
+  void operator()(std::string_view /*name*/, T&& value) {
+    (*this)(std::forward<T>(value));
   }
+  template <typename T>
+  requires requires(T& t, Reader& r) { t.Fields(r); }
+  void operator()(T& value) { value.Fields(*this); }
 
  private:
   // A length-prefixed run of bytes, viewed in place.

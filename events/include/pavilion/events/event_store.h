@@ -34,9 +34,9 @@
 #include <thread>
 #include <vector>
 
+#include "pavilion/base/histogram.h"
 #include "pavilion/events/clock.h"
 #include "pavilion/events/envelope.h"
-#include "pavilion/base/histogram.h"
 #include "pavilion/events/stream_versions.h"
 #include "pavilion/events/worker.h"
 #include "pavilion/storage/kv_store.h"
@@ -203,9 +203,9 @@ class EventStore {
     std::vector<std::error_code> outcomes;
     std::vector<AppendResult> results;
     uint64_t events = 0;  // Events it wrote.
-    uint64_t head = 0;  // The last position written with this group and those before it.
-    bool wrote = false;  // It wrote something that needs a sync.
-    bool ok = false;     // Its write succeeded (or it had nothing to write).
+    uint64_t head = 0;    // The last position written with this group and those before it.
+    bool wrote = false;   // It wrote something that needs a sync.
+    bool ok = false;      // Its write succeeded (or it had nothing to write).
   };
 
   EventStore(storage::KvStore& kv, const Clock& clock, EventStoreOptions options);
@@ -247,7 +247,8 @@ class EventStore {
   // Writer state: touched by the writer thread, or with options_.writer by WriteQueued under
   // writer_mu_ (uncontended unless that worker has stopped).
   std::mutex writer_mu_;
-  bool write_posted_ = false;  // With options_.writer: a WriteQueued is posted, not yet taking (mu_).
+  // With options_.writer: a WriteQueued is posted, not yet taking (mu_).
+  bool write_posted_ = false;
   base::PackedStringMap overlay_;  // The versions one append gives its streams, until it succeeds.
   std::string scratch_;
   std::vector<std::shared_ptr<const Envelope>> committed_;
@@ -260,11 +261,11 @@ class EventStore {
 
   // Written groups waiting for the sync thread, oldest first.
   mutable std::mutex sync_mu_;
-  std::condition_variable sync_cv_;   // Something to sync, or the writer is done.
-  std::condition_variable room_cv_;   // The sync thread took groups.
+  std::condition_variable sync_cv_;  // Something to sync, or the writer is done.
+  std::condition_variable room_cv_;  // The sync thread took groups.
   std::deque<Written> unsynced_;
   bool writer_done_ = false;
-  std::atomic<bool> broken_{false};   // A sync failed: every append from then on fails.
+  std::atomic<bool> broken_{false};  // A sync failed: every append from then on fails.
 
   // The most recent written events, oldest first; recent_.front() is at recent_first_.
   mutable std::mutex recent_mu_;
@@ -285,9 +286,9 @@ class EventStore {
   std::thread syncer_;
 };
 
-// `pavilion serve`'s default layout: a Worker ("services") that runs the store's writer (it sets
-// options.writer) and, as lanes, the services opened on that store. Keep it until the store and
-// the services are gone.
+// `pavilion serve --service-threads shared`: a Worker ("services") that runs the store's writer
+// (it sets options.writer) and, as lanes, the services opened on that store. Keep it until the
+// store and the services are gone.
 std::unique_ptr<Worker> ShareWriterThread(EventStoreOptions& options);
 
 }  // namespace pavilion::events

@@ -1,9 +1,16 @@
 // The event contract between services: every event type, its payload, and the money type.
 //
-// Services never include each other's headers; this file is all they share. Each payload has a
-// `kType` (the envelope's type string, never renamed once released) and a Fields() visitor for
-// the binary codec. Adding a field at the end is a compatible change only with a schema version
-// bump (kMaxSchemaVersion in envelope.h) and a decoder that accepts both.
+// Services never include each other's headers; this file is all they share. Each event type is
+// declared once, beside the payload it carries: a payload's `kType`, or for a payload several
+// types share (ProductCreated, StockReleased, SubOrderChanged, RefundChanged) one constant per
+// type. A type string is never renamed once released. `kEventTypes` at the end lists every
+// type with its stream and its payload's fields; docs/events.md documents the same list (writer,
+// readers, what each field means) and tests/events/contract_test.cc keeps the two in step.
+//
+// Each payload names its fields in its Fields() visitor, `v("order_id", order_id)`: the binary
+// codec (codec.h) ignores the names, FieldNames<T>() collects them. Adding a field at the end
+// (`v("x", Added(x))`) is a compatible change; a field a reader must tell apart from its
+// default also raises the payload's kSchemaVersion (kMaxSchemaVersion in envelope.h).
 #pragma once
 
 #include <compare>
@@ -11,6 +18,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include "pavilion/events/codec.h"
@@ -69,7 +77,8 @@ struct SellerRegistered {
   std::string seller_id, name, place_code, supplier_type;
   template <class V>
   void Fields(V& v) {
-    v(seller_id), v(name), v(place_code), v(supplier_type);
+    v("seller_id", seller_id), v("name", name), v("place_code", place_code),
+        v("supplier_type", supplier_type);
   }
 };
 
@@ -80,7 +89,8 @@ struct SkuSpec {
   std::string source_sku_id;  // A distributor's listing: the SKU whose stock it sells.
   template <class V>
   void Fields(V& v) {
-    v(sku_id), v(spec), v(price), v(stock), v(source_sku_id);
+    v("sku_id", sku_id), v("spec", spec), v("price", price), v("stock", stock),
+        v("source_sku_id", source_sku_id);
   }
 };
 
@@ -90,7 +100,7 @@ struct Commission {
   Fen unit;
   template <class V>
   void Fields(V& v) {
-    v(seller_id), v(unit);
+    v("seller_id", seller_id), v("unit", unit);
   }
   bool operator==(const Commission&) const = default;
 };
@@ -104,7 +114,8 @@ struct Distribution {
   std::vector<Commission> commissions;  // Supplier side first.
   template <class V>
   void Fields(V& v) {
-    v(listing_seller_id), v(supply_price), v(commissions);
+    v("listing_seller_id", listing_seller_id), v("supply_price", supply_price),
+        v("commissions", commissions);
   }
 };
 
@@ -114,7 +125,8 @@ struct Certification {
   std::string type, number, issuer, valid_from, valid_to;  // Dates YYYY-MM-DD, inclusive.
   template <class V>
   void Fields(V& v) {
-    v(type), v(number), v(issuer), v(valid_from), v(valid_to);
+    v("type", type), v("number", number), v("issuer", issuer), v("valid_from", valid_from),
+        v("valid_to", valid_to);
   }
   bool operator==(const Certification&) const = default;
 };
@@ -123,7 +135,7 @@ struct Param {
   std::string name, value;  // 参数: "净含量" "500g", "保质期" "12个月".
   template <class V>
   void Fields(V& v) {
-    v(name), v(value);
+    v("name", name), v("value", value);
   }
   bool operator==(const Param&) const = default;
 };
@@ -138,7 +150,8 @@ struct ProductDetails {
   std::string barcode;
   template <class V>
   void Fields(V& v) {
-    v(subtitle), v(description), v(images), v(params), v(weight_grams), v(barcode);
+    v("subtitle", subtitle), v("description", description), v("images", images),
+        v("params", params), v("weight_grams", weight_grams), v("barcode", barcode);
   }
   bool operator==(const ProductDetails&) const = default;
 };
@@ -158,8 +171,11 @@ struct ProductCreated {
   std::string source_product_id;  // A distributor's listing: the product it resells.
   template <class V>
   void Fields(V& v) {
-    v(product_id), v(seller_id), v(title), v(place_code), v(skus), v(brand), v(category),
-        v(certifications), v(floor_price), v(poverty_zone), v(details), v(source_product_id);
+    v("product_id", product_id), v("seller_id", seller_id), v("title", title),
+        v("place_code", place_code), v("skus", skus), v("brand", brand), v("category", category),
+        v("certifications", certifications), v("floor_price", floor_price),
+        v("poverty_zone", poverty_zone), v("details", details),
+        v("source_product_id", source_product_id);
   }
 };
 
@@ -168,7 +184,7 @@ struct OrderItem {
   int64_t quantity = 0;
   template <class V>
   void Fields(V& v) {
-    v(sku_id), v(quantity);
+    v("sku_id", sku_id), v("quantity", quantity);
   }
 };
 
@@ -178,7 +194,7 @@ struct OrderPlaced {
   std::vector<OrderItem> items;
   template <class V>
   void Fields(V& v) {
-    v(order_id), v(shopper_id), v(items);
+    v("order_id", order_id), v("shopper_id", shopper_id), v("items", items);
   }
 };
 
@@ -209,9 +225,10 @@ struct StockReserved {
   StockLevels levels() const { return {stock_after, reserved_after, sold_after}; }
   template <class V>
   void Fields(V& v) {
-    v(order_id), v(line), v(sku_id), v(product_id), v(seller_id), v(place_code), v(quantity),
-        v(unit_price), v(stock_after), v(distribution), v(Added(reserved_after)),
-        v(Added(sold_after));
+    v("order_id", order_id), v("line", line), v("sku_id", sku_id), v("product_id", product_id),
+        v("seller_id", seller_id), v("place_code", place_code), v("quantity", quantity),
+        v("unit_price", unit_price), v("stock_after", stock_after), v("distribution", distribution),
+        v("reserved_after", Added(reserved_after)), v("sold_after", Added(sold_after));
   }
 };
 
@@ -230,8 +247,9 @@ struct StockRejected {
   StockLevels levels() const { return {available, reserved_after, sold_after}; }
   template <class V>
   void Fields(V& v) {
-    v(order_id), v(line), v(sku_id), v(quantity), v(reason), v(available),
-        v(Added(reserved_after)), v(Added(sold_after));
+    v("order_id", order_id), v("line", line), v("sku_id", sku_id), v("quantity", quantity),
+        v("reason", reason), v("available", available), v("reserved_after", Added(reserved_after)),
+        v("sold_after", Added(sold_after));
   }
 };
 
@@ -250,8 +268,9 @@ struct StockReleased {
   StockLevels levels() const { return {stock_after, reserved_after, sold_after}; }
   template <class V>
   void Fields(V& v) {
-    v(order_id), v(line), v(sku_id), v(quantity), v(stock_after), v(Added(reserved_after)),
-        v(Added(sold_after));
+    v("order_id", order_id), v("line", line), v("sku_id", sku_id), v("quantity", quantity),
+        v("stock_after", stock_after), v("reserved_after", Added(reserved_after)),
+        v("sold_after", Added(sold_after));
   }
 };
 
@@ -269,8 +288,9 @@ struct StockSold {
   StockLevels levels() const { return {stock_after, reserved_after, sold_after}; }
   template <class V>
   void Fields(V& v) {
-    v(order_id), v(line), v(sku_id), v(quantity), v(from_stock), v(stock_after),
-        v(reserved_after), v(sold_after);
+    v("order_id", order_id), v("line", line), v("sku_id", sku_id), v("quantity", quantity),
+        v("from_stock", from_stock), v("stock_after", stock_after),
+        v("reserved_after", reserved_after), v("sold_after", sold_after);
   }
 };
 
@@ -283,8 +303,9 @@ struct PricedLine {
   Distribution distribution;
   template <class V>
   void Fields(V& v) {
-    v(line), v(sku_id), v(product_id), v(seller_id), v(place_code), v(quantity), v(unit_price),
-        v(amount), v(distribution);
+    v("line", line), v("sku_id", sku_id), v("product_id", product_id), v("seller_id", seller_id),
+        v("place_code", place_code), v("quantity", quantity), v("unit_price", unit_price),
+        v("amount", amount), v("distribution", distribution);
   }
 };
 
@@ -293,7 +314,7 @@ struct SubOrderInfo {
   Fen total;
   template <class V>
   void Fields(V& v) {
-    v(sub_id), v(seller_id), v(total);
+    v("sub_id", sub_id), v("seller_id", seller_id), v("total", total);
   }
 };
 
@@ -311,8 +332,9 @@ struct OrderReserved {
   int64_t placed_micros = 0, reserved_micros = 0;
   template <class V>
   void Fields(V& v) {
-    v(order_id), v(shopper_id), v(total), v(lines), v(sub_orders), v(pay_deadline_micros),
-        v(Added(placed_micros)), v(Added(reserved_micros));
+    v("order_id", order_id), v("shopper_id", shopper_id), v("total", total), v("lines", lines),
+        v("sub_orders", sub_orders), v("pay_deadline_micros", pay_deadline_micros),
+        v("placed_micros", Added(placed_micros)), v("reserved_micros", Added(reserved_micros));
   }
 };
 
@@ -323,7 +345,7 @@ struct LineRef {
   std::string reason;
   template <class V>
   void Fields(V& v) {
-    v(line), v(sku_id), v(quantity), v(reason);
+    v("line", line), v("sku_id", sku_id), v("quantity", quantity), v("reason", reason);
   }
 };
 
@@ -334,7 +356,8 @@ struct OrderRejected {
   std::vector<LineRef> release;   // The lines that had been reserved and must be released.
   template <class V>
   void Fields(V& v) {
-    v(order_id), v(shopper_id), v(rejected), v(release);
+    v("order_id", order_id), v("shopper_id", shopper_id), v("rejected", rejected),
+        v("release", release);
   }
 };
 
@@ -347,7 +370,8 @@ struct OrderPaid {
   bool late = false;  // Paid after an automatic cancel; the stock was taken again.
   template <class V>
   void Fields(V& v) {
-    v(order_id), v(shopper_id), v(provider), v(txn_id), v(amount), v(lines), v(late);
+    v("order_id", order_id), v("shopper_id", shopper_id), v("provider", provider),
+        v("txn_id", txn_id), v("amount", amount), v("lines", lines), v("late", late);
   }
 };
 
@@ -358,7 +382,8 @@ struct OrderCancelled {
   std::vector<LineRef> release;
   template <class V>
   void Fields(V& v) {
-    v(order_id), v(shopper_id), v(reason), v(release);
+    v("order_id", order_id), v("shopper_id", shopper_id), v("reason", reason),
+        v("release", release);
   }
 };
 
@@ -370,7 +395,8 @@ struct RefundDue {
   Fen amount;
   template <class V>
   void Fields(V& v) {
-    v(order_id), v(shopper_id), v(provider), v(txn_id), v(reason), v(amount);
+    v("order_id", order_id), v("shopper_id", shopper_id), v("provider", provider),
+        v("txn_id", txn_id), v("reason", reason), v("amount", amount);
   }
 };
 
@@ -381,7 +407,7 @@ struct ReinstateRequested {
   std::vector<LineRef> lines;
   template <class V>
   void Fields(V& v) {
-    v(order_id), v(shopper_id), v(lines);
+    v("order_id", order_id), v("shopper_id", shopper_id), v("lines", lines);
   }
 };
 
@@ -393,7 +419,7 @@ struct StockReinstated {
   std::string reason;
   template <class V>
   void Fields(V& v) {
-    v(order_id), v(ok), v(reason);
+    v("order_id", order_id), v("ok", ok), v("reason", reason);
   }
 };
 
@@ -406,7 +432,8 @@ struct SubOrderChanged {
   bool automatic = false;
   template <class V>
   void Fields(V& v) {
-    v(order_id), v(sub_id), v(seller_id), v(carrier), v(tracking_no), v(automatic);
+    v("order_id", order_id), v("sub_id", sub_id), v("seller_id", seller_id), v("carrier", carrier),
+        v("tracking_no", tracking_no), v("automatic", automatic);
   }
 };
 
@@ -422,8 +449,9 @@ struct RefundChanged {
   std::vector<LineRef> items;  // Returned units (restocked on completion when with_return).
   template <class V>
   void Fields(V& v) {
-    v(order_id), v(refund_id), v(sub_id), v(seller_id), v(place_code), v(reason), v(amount),
-        v(with_return), v(items);
+    v("order_id", order_id), v("refund_id", refund_id), v("sub_id", sub_id),
+        v("seller_id", seller_id), v("place_code", place_code), v("reason", reason),
+        v("amount", amount), v("with_return", with_return), v("items", items);
   }
 };
 
@@ -432,7 +460,7 @@ struct FarmingStep {
   std::string date, operation;  // e.g. "2026-05-12", "施有机肥"
   template <class V>
   void Fields(V& v) {
-    v(date), v(operation);
+    v("date", date), v("operation", operation);
   }
 };
 
@@ -444,8 +472,9 @@ struct TraceRecord {
   std::string inspection_report;  // 检测报告: number, lab, result
   template <class V>
   void Fields(V& v) {
-    v(production_base), v(farming), v(soil_water_inspection), v(harvest_date), v(packing_date),
-        v(inspection_report);
+    v("production_base", production_base), v("farming", farming),
+        v("soil_water_inspection", soil_water_inspection), v("harvest_date", harvest_date),
+        v("packing_date", packing_date), v("inspection_report", inspection_report);
   }
 };
 
@@ -455,8 +484,68 @@ struct BatchRegistered {
   TraceRecord record;
   template <class V>
   void Fields(V& v) {
-    v(batch_id), v(product_id), v(seller_id), v(trace_code), v(record);
+    v("batch_id", batch_id), v("product_id", product_id), v("seller_id", seller_id),
+        v("trace_code", trace_code), v("record", record);
   }
+};
+
+// The names a type's Fields() gives its fields, in encoding order: the contract's field lists,
+// which docs/events.md documents. Only the type's own fields, not those of the parts it holds.
+class FieldNameCollector {
+ public:
+  template <typename T>
+  void operator()(std::string_view name, T&& /*value*/) {
+    names_.push_back(name);
+  }
+  std::vector<std::string_view> Take() { return std::move(names_); }
+
+ private:
+  std::vector<std::string_view> names_;
+};
+template <typename T>
+std::vector<std::string_view> FieldNames() {
+  T value{};
+  FieldNameCollector names;
+  value.Fields(names);
+  return names.Take();
+}
+
+// One event type of the contract: its envelope type, the streams it is appended to, and its
+// payload's field names.
+struct EventType {
+  std::string_view type;
+  std::string_view stream;
+  std::vector<std::string_view> (*fields)();
+};
+
+// Every event type, each once. docs/events.md documents each (with its writer and readers), and
+// tests/events/contract_test.cc fails when the two disagree: a type added here is documented
+// before it ships.
+inline constexpr EventType kEventTypes[] = {
+    {SellerRegistered::kType, "seller id", FieldNames<SellerRegistered>},
+    {ProductCreated::kType, "product id", FieldNames<ProductCreated>},
+    {ProductCreated::kUpdated, "product id", FieldNames<ProductCreated>},
+    {BatchRegistered::kType, "batch id", FieldNames<BatchRegistered>},
+    {OrderPlaced::kType, "order id", FieldNames<OrderPlaced>},
+    {StockReserved::kType, "stock SKU id", FieldNames<StockReserved>},
+    {StockRejected::kType, "stock SKU id, or sku_unknown", FieldNames<StockRejected>},
+    {OrderReserved::kType, "order id", FieldNames<OrderReserved>},
+    {OrderRejected::kType, "order id", FieldNames<OrderRejected>},
+    {OrderPaid::kType, "order id", FieldNames<OrderPaid>},
+    {StockSold::kType, "stock SKU id", FieldNames<StockSold>},
+    {OrderCancelled::kType, "order id", FieldNames<OrderCancelled>},
+    {StockReleased::kType, "stock SKU id", FieldNames<StockReleased>},
+    {ReinstateRequested::kType, "order id", FieldNames<ReinstateRequested>},
+    {StockReinstated::kType, "<order id>-stock", FieldNames<StockReinstated>},
+    {RefundDue::kType, "order id", FieldNames<RefundDue>},
+    {SubOrderChanged::kShipped, "order id", FieldNames<SubOrderChanged>},
+    {SubOrderChanged::kDelivered, "order id", FieldNames<SubOrderChanged>},
+    {SubOrderChanged::kCompleted, "order id", FieldNames<SubOrderChanged>},
+    {RefundChanged::kRequested, "order id", FieldNames<RefundChanged>},
+    {RefundChanged::kApproved, "order id", FieldNames<RefundChanged>},
+    {RefundChanged::kRejected, "order id", FieldNames<RefundChanged>},
+    {RefundChanged::kCompleted, "order id", FieldNames<RefundChanged>},
+    {StockReleased::kRestocked, "stock SKU id", FieldNames<StockReleased>},
 };
 
 }  // namespace pavilion::events::schema

@@ -3,10 +3,9 @@
 // `per_generation` streams each: a lookup that finds a stream in the old generation copies it
 // into the young one, and a full young one becomes the old at the next Turn() (the old is
 // dropped), so streams written all the time (SKUs) stay while memory is bounded. Every new order
-// adds a stream, so the cache fills in seconds whatever the bound: a small one (a few MiB, not
-// the ≈ 100 MiB a million ids take), and two generations, because clearing it all made the
-// writer reload every SKU's version at once (a point lookup and a short scan each) every few
-// seconds. Not thread-safe.
+// adds a stream, so the cache fills quickly whatever the bound; the bound keeps it small, and
+// two generations (not one cleared when full) keep the hot streams, so the writer never reloads
+// every SKU's version from the store at once. Not thread-safe.
 #pragma once
 
 #include <cstddef>

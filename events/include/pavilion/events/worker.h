@@ -6,10 +6,11 @@
 //
 // A Worker may also be a lane of another (its host): its tasks then run on the host's thread, in
 // order among themselves and with the host's other tasks. Services that share one thread keep a
-// lane each, so each still has its own name and its own stop. `pavilion serve` runs the three
-// services and the event store's writer (EventStoreOptions::writer) on one host: an order's
-// placement, reservation and answer then pass from one to the next as tasks on that thread,
-// without waking another.
+// lane each, so each still has its own name and its own stop. `pavilion serve
+// --service-threads shared` runs the three services and the event store's writer
+// (EventStoreOptions::writer) on one host: an order's placement, reservation and answer then
+// pass from one to the next as tasks on that thread, without waking another. The default is a
+// thread each, which scales with cores under heavy load.
 #pragma once
 
 #include <condition_variable>

@@ -20,9 +20,9 @@
 // the seller who ships, and carries how the price divides (schema::Distribution).
 //
 // Reads: order.placed, order.rejected, order.cancelled, order.paid, order.reinstate_requested,
-// refund.completed. Writes: seller.registered, product.created, product.updated,
-// batch.registered, stock.reserved, stock.rejected, stock.released, stock.sold,
-// stock.reinstated, stock.restocked.
+// refund.completed, and a SKU's stock from the last event on its stream. Writes:
+// seller.registered, product.created, product.updated, batch.registered, stock.reserved,
+// stock.rejected, stock.released, stock.sold, stock.reinstated, stock.restocked.
 // Thread-safety: every public method may be called from any thread; callbacks run on the
 // catalog worker or the store's sync thread and must not block.
 #pragma once

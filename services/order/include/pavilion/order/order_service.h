@@ -17,7 +17,8 @@
 // The parts: the rules (src/lifecycle.h, pure), the orders ahead of the store (order_store.h),
 // the status index, timeouts and listings, wired by this class.
 //
-// Reads: stock.reserved, stock.rejected, stock.reinstated.
+// Reads: stock.reserved, stock.rejected, stock.reinstated, and an order without a record from
+// its own order.placed or order.reserved.
 // Writes: order.placed, order.reserved, order.rejected, order.paid, order.cancelled,
 // order.reinstate_requested, payment.refund_due, suborder.shipped, suborder.delivered,
 // suborder.completed, refund.requested, refund.approved, refund.rejected, refund.completed.
