@@ -35,7 +35,7 @@ class WriteBatch {
   }
   // Takes strings the caller has no further use for (a record just encoded) without copying.
   template <typename K, typename V>
-    requires std::same_as<K, std::string> && std::same_as<V, std::string>
+  requires std::same_as<K, std::string> && std::same_as<V, std::string>
   void Put(K&& key, V&& value) {
     bytes_ += key.size() + value.size();
     ops_.push_back(Op{Kind::kPut, std::move(key), std::move(value)});
@@ -152,6 +152,6 @@ struct RocksDbOptions {
 
 // Opens (creating if needed) a RocksDB database in `dir`.
 Result<std::unique_ptr<KvStore>> OpenRocksDb(const std::string& dir,
-                                            const RocksDbOptions& options = {});
+                                             const RocksDbOptions& options = {});
 
 }  // namespace pavilion::storage
