@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages Pavilion needs to build, run, test and benchmark.
+# Installs the Debian 12 packages Pavilion needs to build, run, test and benchmark (jq: the
+# walkthrough script; wrk: bench/wrk_orders.sh).
 # Skips what is installed; uses sudo when not root. Safe to run again.
 set -euo pipefail
 
@@ -7,7 +8,7 @@ packages=(
   build-essential cmake ninja-build pkg-config ccache git ca-certificates
   librocksdb-dev librdkafka-dev libsimdjson-dev libboost-dev libssl-dev libqrencode-dev zlib1g-dev libarchive-dev libjemalloc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  curl procps clang-format
+  curl jq procps wrk clang-format
 )
 
 missing=()

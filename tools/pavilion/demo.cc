@@ -35,33 +35,58 @@ events::schema::Certification Cert(const char* type, const char* number, const c
   return {type, number, issuer, "2020-01-01", "2099-12-31"};
 }
 
-
 }  // namespace
 
 Result<DemoPavilion> LoadDemoPavilion(catalog::CatalogService& catalog) {
   const std::vector<DemoSeller> sellers = {
-      {"沁州黄小米合作社", "140430", "cooperative",
-       {{"沁州黄小米 (地理标志)", {{"500g", 2990, 500}, {"2.5kg 礼盒", 12800, 120}}, "grain", "沁州黄",
+      {"沁州黄小米合作社",
+       "140430",
+       "cooperative",
+       {{"沁州黄小米 (地理标志)",
+         {{"500g", 2990, 500}, {"2.5kg 礼盒", 12800, 120}},
+         "grain",
+         "沁州黄",
          {Sc("SC10114043000011"), Cert("geographic_indication", "AGI00123", "农业农村部")},
          "沁县沁州黄镇次村村谷子基地"},
         {"沁州黄米醋", {{"500ml", 1890, 300}}, "condiment", "沁州黄", {Sc("SC10314043000022")}}}},
-      {"次村村电商服务站", "140430", "village_station",
+      {"次村村电商服务站",
+       "140430",
+       "village_station",
        {{"沁县核桃仁", {{"250g", 3580, 200}}, "nuts", "", {Sc("SC11914043000033")}},
         {"沁县土鸡蛋", {{"30枚", 4500, 150}}, "eggs"}}},
-      {"古丈县茶农张大姐 (建档立卡贫困户)", "433126", "poor_household",
-       {{"古丈毛尖 有机绿茶", {{"100g", 16800, 80}, {"250g 礼盒", 38800, 30}}, "tea", "古丈毛尖",
+      {"古丈县茶农张大姐 (建档立卡贫困户)",
+       "433126",
+       "poor_household",
+       {{"古丈毛尖 有机绿茶",
+         {{"100g", 16800, 80}, {"250g 礼盒", 38800, 30}},
+         "tea",
+         "古丈毛尖",
          {Sc("SC11443312600044"), Cert("organic", "ORG-2024-0871", "中绿华夏有机食品认证中心")},
          "古丈县古阳镇有机茶园"},
         {"古丈八月瓜", {{"3斤装", 5800, 60}}, "fruit"}}},
-      {"周至猕猴桃家庭农场", "610124", "family_farm",
-       {{"周至猕猴桃 徐香", {{"5斤装", 4990, 400}, {"10斤装", 8990, 200}}, "fruit", "周至猕猴桃",
+      {"周至猕猴桃家庭农场",
+       "610124",
+       "family_farm",
+       {{"周至猕猴桃 徐香",
+         {{"5斤装", 4990, 400}, {"10斤装", 8990, 200}},
+         "fruit",
+         "周至猕猴桃",
          {Cert("geographic_indication", "AGI00456", "农业农村部")}}}},
-      {"临潼石榴龙头企业", "610115", "leading_enterprise",
-       {{"临潼石榴 净皮甜", {{"8个装", 5990, 300}}, "fruit", "临潼石榴",
+      {"临潼石榴龙头企业",
+       "610115",
+       "leading_enterprise",
+       {{"临潼石榴 净皮甜",
+         {{"8个装", 5990, 300}},
+         "fruit",
+         "临潼石榴",
          {Cert("green_food", "LB-18-2101610115", "中国绿色食品发展中心")}}}},
-      {"六安瓜片茶业", "341524", "enterprise",
+      {"六安瓜片茶业",
+       "341524",
+       "enterprise",
        {{"六安瓜片 明前", {{"125g", 19800, 100}}, "tea", "六安瓜片", {Sc("SC11434152400055")}}}},
-      {"霍山石斛专业合作社", "341525", "cooperative",
+      {"霍山石斛专业合作社",
+       "341525",
+       "cooperative",
        {{"霍山石斛 枫斗", {{"50g", 68000, 40}}, "herbs", "霍山石斛"}}},
   };
   DemoPavilion demo;
@@ -72,6 +97,7 @@ Result<DemoPavilion> LoadDemoPavilion(catalog::CatalogService& catalog) {
     });
     if (!seller.ok()) return seller.error_detail();
     seller_ids.push_back(seller->id);
+    demo.sellers.push_back({seller->id, s.name});
     for (const auto& p : s.products) {
       catalog::ProductInput in;
       in.seller_id = seller->id;
@@ -81,8 +107,8 @@ Result<DemoPavilion> LoadDemoPavilion(catalog::CatalogService& catalog) {
       in.certifications = p.certifications;
       in.details.params = {{"产地", s.name}};
       for (const auto& k : p.skus) in.skus.push_back({k.spec, Fen(k.price_fen), k.stock});
-      auto product =
-          events::Await<catalog::Product>([&](auto done) { catalog.CreateProduct(std::move(in), done); });
+      auto product = events::Await<catalog::Product>(
+          [&](auto done) { catalog.CreateProduct(std::move(in), done); });
       if (!product.ok()) return product.error_detail();
       demo.skus += static_cast<int>(product->skus.size());
       if (p.production_base == nullptr) continue;

@@ -1,22 +1,22 @@
 // pavilion: the one binary. `serve` runs the gateway and the three services on the embedded log
 // or on Kafka; `kafka-mock` runs librdkafka's mock cluster for tests and local trials.
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <iterator>
-#include <fstream>
 #include <map>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "demo.h"
+#include "pavilion/catalog/catalog_service.h"
 #include "pavilion/catalog/pack.h"
 #include "pavilion/catalog/pack_file.h"
-#include "pavilion/catalog/catalog_service.h"
 #include "pavilion/events/event_store.h"
 #include "pavilion/events/kafka_transport.h"
 #include "pavilion/gateway/identity.h"
@@ -131,8 +131,8 @@ std::string OperatorToken(gateway::Identity& identity, const std::filesystem::pa
     std::ofstream out(file);
     out << *token << "\n";
   }
-  std::filesystem::permissions(file, std::filesystem::perms::owner_read |
-                                         std::filesystem::perms::owner_write);
+  std::filesystem::permissions(
+      file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   return *token;
 }
 
@@ -146,8 +146,8 @@ std::string Secret(const char* env_name, const std::filesystem::path& file) {
     std::ofstream out(file);
     out << value << "\n";
   }
-  std::filesystem::permissions(file, std::filesystem::perms::owner_read |
-                                         std::filesystem::perms::owner_write);
+  std::filesystem::permissions(
+      file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   return value;
 }
 
@@ -224,12 +224,20 @@ int Serve(std::map<std::string, std::string> flags) {
   std::string token = OperatorToken(identity, data_dir);
 
   std::vector<std::string> demo_traces;
+  std::vector<std::string> demo_sellers;  // "id token name", printed once the server listens.
   if (fresh && !flags.count("no-demo")) {
     auto demo = tools::LoadDemoPavilion(*catalog);
     if (!demo.ok()) Die("loading the demo pavilion failed: " + demo.message());
     std::printf("pavilion: loaded the demo pavilion (%d SKUs, %d distributor listings)\n",
                 demo->skus, demo->listings);
     demo_traces = demo->trace_codes;
+    // Each demo seller's token, shown once as POST /v1/sellers shows it, so a newcomer can act as
+    // a seller and not only as the operator.
+    for (const auto& seller : demo->sellers) {
+      auto seller_token = identity.Issue("seller", seller.id);
+      if (!seller_token.ok()) Die("cannot store a demo seller's token");
+      demo_sellers.push_back(seller.id + " " + *seller_token + " " + seller.name);
+    }
   }
 
   gateway::ServerOptions sopts;
@@ -244,8 +252,7 @@ int Serve(std::map<std::string, std::string> flags) {
 
   gateway::Server server(sopts);
   auto router = std::make_unique<gateway::Router>(
-      gateway::Services{*catalog, *orders, *settlement, **store}, identity, server.timers(),
-      ropts);
+      gateway::Services{*catalog, *orders, *settlement, **store}, identity, server.timers(), ropts);
   router->SetMetricsHook([&sources, &relay, &store, &server](std::string& out) {
     out += "# TYPE pavilion_http_connections gauge\npavilion_http_connections " +
            std::to_string(server.open_connections()) + "\n";
@@ -268,6 +275,9 @@ int Serve(std::map<std::string, std::string> flags) {
   std::printf("pavilion: listening on http://%s:%u (%s transport, durability %s)\n", host.c_str(),
               static_cast<unsigned>(*bound), relay ? "kafka" : "embedded", durability.c_str());
   std::printf("pavilion: operator token: %s\n", token.c_str());
+  for (const auto& seller : demo_sellers) {
+    std::printf("pavilion: demo seller (id token name): %s\n", seller.c_str());
+  }
   for (const auto& code : demo_traces) {
     std::printf("pavilion: demo trace page: %s/trace/%s\n", public_url.c_str(), code.c_str());
   }
@@ -275,8 +285,8 @@ int Serve(std::map<std::string, std::string> flags) {
 
   // Timeouts (unpaid cancel, auto-confirm) are applied every 100 ms from the injected clock: a
   // tick with nothing due costs one short scan, and the orders a flash sale left unpaid are
-  // cancelled in tenth-of-a-second bursts rather than a second's worth at once (p99 of the
-  // orders placed meanwhile ~110 against ~400 ms; bench/RESULTS.md, session 17).
+  // cancelled in tenth-of-a-second bursts rather than a second's worth at once, which would
+  // hold back the orders placed meanwhile (bench/RESULTS.md).
   constexpr int64_t kTickMillis = 100;
   std::function<void()> tick = [&] {
     orders->Tick();
@@ -303,8 +313,10 @@ std::unique_ptr<events::EventStore> OpenOffline(std::map<std::string, std::strin
   const std::filesystem::path data_dir = flags.count("data-dir") ? flags["data-dir"] : "data";
   auto kv = storage::OpenRocksDb((data_dir / "db").string());
   if (!kv.ok()) {
-    Die("cannot open " + data_dir.string() + " (is `pavilion serve` running on it? stop it, or "
-        "use POST/GET /v1/packs): " + kv.message());
+    Die("cannot open " + data_dir.string() +
+        " (is `pavilion serve` running on it? stop it, or "
+        "use POST/GET /v1/packs): " +
+        kv.message());
   }
   *kv_out = std::move(kv).value();
   auto store = events::EventStore::Open(**kv_out, events::SystemClock::Instance());

@@ -35,7 +35,7 @@ class WriteBatch {
   }
   // Takes strings the caller has no further use for (a record just encoded) without copying.
   template <typename K, typename V>
-    requires std::same_as<K, std::string> && std::same_as<V, std::string>
+  requires std::same_as<K, std::string> && std::same_as<V, std::string>
   void Put(K&& key, V&& value) {
     bytes_ += key.size() + value.size();
     ops_.push_back(Op{Kind::kPut, std::move(key), std::move(value)});
@@ -115,39 +115,34 @@ class KvStore {
 std::string PrefixEnd(std::string_view prefix);
 
 struct RocksDbOptions {
+  // The block cache, which holds index and filter blocks too (level 0's pinned). With at most
+  // four memtables of `write_buffer_bytes` per column family, it bounds the store's memory
+  // whatever its size.
   size_t block_cache_bytes = 256u << 20;
   size_t write_buffer_bytes = 64u << 20;
   // A bloom filter over each memtable's whole keys, this share of its size (RocksDB's
-  // memtable_prefix_bloom_size_ratio), lets a lookup of an absent key skip the skip list. Off by
-  // default: every insert then costs a cache miss in the filter, and the writer, which inserts
-  // ten keys per order, is the order path's busiest thread — 14.6–14.7 µs per order without it
-  // against 16.8–17.2 µs with 0.05 (48,000 → 52,000 orders/s in pavilion-order-bench), while
-  // the lookups it saves cost the catalog's 淘宝助理 import about 2 % (bench/RESULTS.md,
-  // 2026-11-24).
+  // memtable_prefix_bloom_size_ratio), lets a lookup of an absent key skip the skip list. It
+  // trades a cache miss on every insert — paid by the event store's writer, the order path's
+  // busiest thread — for faster lookups of absent keys, which only imports make. Default 0: off.
   double memtable_bloom_ratio = 0;
   // Files that flushes and compactions leave behind are deleted in the background at this rate,
   // in chunks of `delete_chunk_bytes` (truncated step by step), not unlinked whole at once:
-  // freeing tens of megabytes in one go (a discard, on a file system mounted with it) held the
-  // disk long enough to make the log's next sync — and every order waiting on it — 10–30 ms
-  // late. 0 deletes at once. Files waiting for deletion stay under a quarter of the store's size
+  // freeing tens of megabytes in one go (a discard, on a file system mounted with it) can hold
+  // the disk long enough to make the log's next sync — and every order waiting on it — late.
+  // 0 deletes at once. Files waiting for deletion stay under a quarter of the store's size
   // (past that they go at once).
   int64_t delete_bytes_per_sec = 256 << 20;
   uint64_t delete_chunk_bytes = 4u << 20;
   // RocksDB's flush and compaction threads run at the lowest CPU priority (nice 19), so that on
-  // a busy machine they take the time the request path leaves rather than delaying it: at
-  // 25,000 orders a second over 256 connections (the two cores ~87 % busy) the p99 was 21–32 ms
-  // against 35–64 ms in four pairs, and full load's throughput did not change (bench/RESULTS.md,
-  // 2026-11-24 session 18). The server cannot starve them: when writes wait for a flush, the
-  // threads that would have run instead are idle (8 million orders at 16 × 64, then 10 million
-  // at 256 × 1, the machine saturated: no write slowdown or stop, ibid.). RocksDB's thread pools are the process's, so this holds for
-  // every store the process opens once one has asked for it.
+  // a busy machine they take the time the request path leaves rather than delaying it. The
+  // server cannot starve them: when writes wait for a flush, the threads that would have run
+  // instead are idle. RocksDB's thread pools are the process's, so this holds for every store
+  // the process opens once one has asked for it. Default on.
   bool background_low_cpu_priority = true;
   // Keys that start with this prefix are written in increasing order and never changed: the
   // event store's log blocks ("b" + position, big-endian). They are kept in a column family of
   // their own, so their files never overlap and compaction moves them down the levels instead
-  // of rewriting them with the projections' keys (about half of the bytes an order writes):
-  // flush and compaction took 9.0 → 5.2 µs of CPU per order in pavilion-order-bench and
-  // 12.0 → 7.0 behind HTTP (bench/RESULTS.md, 2026-11-24, session 12).
+  // of rewriting them with the projections' keys, saving flush and compaction CPU per order.
   // The one WAL still makes a batch that spans both atomic. A store written before keeps its
   // blocks in the default family until it is opened with this: they are moved then. Empty
   // keeps every key in the default family (and ignores the other, so a store must always be
@@ -157,6 +152,6 @@ struct RocksDbOptions {
 
 // Opens (creating if needed) a RocksDB database in `dir`.
 Result<std::unique_ptr<KvStore>> OpenRocksDb(const std::string& dir,
-                                            const RocksDbOptions& options = {});
+                                             const RocksDbOptions& options = {});
 
 }  // namespace pavilion::storage

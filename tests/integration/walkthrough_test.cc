@@ -1,0 +1,119 @@
+// The README's walkthrough, run as a newcomer would: scripts/walkthrough.sh against a fresh
+// `pavilion serve` (ephemeral 127.0.0.1 port, temp data dir). The script checks every answer
+// itself; this test asserts it exits 0. Also checks that a demo pavilion's seller tokens are
+// printed and work, so the demo's sellers can be driven as sellers.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "../support/child_process.h"
+#include "../support/http_client.h"
+#include "../support/temp_dir.h"
+
+namespace pavilion {
+namespace {
+
+using testing::ChildProcess;
+using testing::HttpClient;
+using testing::TempDir;
+using namespace std::chrono_literals;
+
+constexpr const char* kOperator = "walkthrough-operator-token";
+
+// `pavilion serve` on an ephemeral port, as serve_test.cc starts it; stopped with SIGTERM.
+class Server {
+ public:
+  Server(const std::string& data_dir, std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv = {PAVILION_BIN, "serve",    "--data-dir",
+                                     data_dir,     "--listen", "127.0.0.1:0"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    proc_ = std::make_unique<ChildProcess>(
+        argv, std::map<std::string, std::string>{{"PAVILION_OPERATOR_TOKEN", kOperator}});
+    auto line = proc_->WaitForLine("listening on http://", 60s);
+    if (!line) return;
+    auto colon = line->find(':', line->find("http://") + 7);
+    port_ = static_cast<uint16_t>(std::stoi(line->substr(colon + 1)));
+  }
+  ~Server() {
+    proc_->Kill(SIGTERM);
+    proc_->Wait(30s);
+  }
+
+  uint16_t port() const { return port_; }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  ChildProcess& process() { return *proc_; }
+
+ private:
+  std::unique_ptr<ChildProcess> proc_;
+  uint16_t port_ = 0;
+};
+
+TEST(Walkthrough, ScriptRunsAgainstAFreshServer) {
+  TempDir dir;
+  Server server(dir.str(), {"--no-demo"});
+  ASSERT_NE(server.port(), 0) << "the server did not start";
+  // stderr joins stdout so a failing step's message lands in the assertion.
+  ChildProcess script({"/bin/bash", "-c", "exec /bin/bash \"$0\" \"$@\" 2>&1", PAVILION_WALKTHROUGH,
+                       server.url(), kOperator});
+  ASSERT_TRUE(script.started());
+  while (script.ReadLine(120s)) {
+  }
+  const int status = script.Wait(10s);
+  ASSERT_TRUE(WIFEXITED(status)) << script.output();
+  EXPECT_EQ(WEXITSTATUS(status), 0) << script.output();
+  EXPECT_NE(script.output().find("walkthrough: ok"), std::string::npos) << script.output();
+}
+
+// Runs twice on the same server: every step makes its own seller and shopper, so the second
+// run finds what it expects too.
+TEST(Walkthrough, ScriptRunsTwiceOnTheDemoPavilion) {
+  TempDir dir;
+  Server server(dir.str());
+  ASSERT_NE(server.port(), 0) << "the server did not start";
+  for (int run = 0; run < 2; ++run) {
+    ChildProcess script({"/bin/bash", "-c", "exec /bin/bash \"$0\" \"$@\" 2>&1",
+                         PAVILION_WALKTHROUGH, server.url(), kOperator});
+    while (script.ReadLine(120s)) {
+    }
+    const int status = script.Wait(10s);
+    ASSERT_TRUE(WIFEXITED(status)) << script.output();
+    EXPECT_EQ(WEXITSTATUS(status), 0) << "run " << run << ": " << script.output();
+  }
+}
+
+TEST(Walkthrough, DemoPrintsEachSellersToken) {
+  TempDir dir;
+  Server server(dir.str());
+  ASSERT_NE(server.port(), 0) << "the server did not start";
+  // The seller lines come after "listening on", before the demo's trace pages.
+  ASSERT_TRUE(server.process().WaitForLine("demo trace page", 10s)) << server.process().output();
+  const std::string& out = server.process().output();
+  std::istringstream lines(out);
+  std::string line;
+  int sellers = 0;
+  HttpClient client("127.0.0.1", server.port());
+  const std::string marker = "demo seller (id token name): ";
+  while (std::getline(lines, line)) {
+    auto at = line.find(marker);
+    if (at == std::string::npos) continue;
+    std::istringstream fields(line.substr(at + marker.size()));
+    std::string id, token;
+    fields >> id >> token;
+    ++sellers;
+    // A seller's own listing answers only to that seller (or the operator).
+    auto own = client.Get("/v1/orders?seller_id=" + id, token);
+    EXPECT_EQ(own.status, 200) << line << " " << own.body;
+  }
+  EXPECT_EQ(sellers, 7) << out;
+}
+
+}  // namespace
+}  // namespace pavilion
