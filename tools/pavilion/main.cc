@@ -234,7 +234,7 @@ int Serve(std::map<std::string, std::string> flags) {
     // Each demo seller's token, shown once as POST /v1/sellers shows it, so a newcomer can act as
     // a seller and not only as the operator.
     for (const auto& seller : demo->sellers) {
-      auto seller_token = identity.Issue("seller", seller.id);
+      auto seller_token = identity.Issue(Role::kSeller, seller.id);
       if (!seller_token.ok()) Die("cannot store a demo seller's token");
       demo_sellers.push_back(seller.id + " " + *seller_token + " " + seller.name);
     }
