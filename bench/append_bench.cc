@@ -83,11 +83,7 @@ void BM_AppendPipelined(benchmark::State& state) {
       static_cast<double>(db.store->events_appended()) /
       static_cast<double>(std::max<uint64_t>(1, db.store->batches_written()));
 }
-BENCHMARK(BM_AppendPipelined)
-    ->Args({256, 1})
-    ->Args({4096, 1})
-    ->Args({4096, 0})
-    ->UseRealTime();
+BENCHMARK(BM_AppendPipelined)->Args({256, 1})->Args({4096, 1})->Args({4096, 0})->UseRealTime();
 
 }  // namespace
 }  // namespace pavilion::events

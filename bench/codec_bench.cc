@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "pavilion/events/envelope.h"
 #include "pavilion/base/json_writer.h"
+#include "pavilion/events/envelope.h"
 #include "pavilion/events/schema.h"
 
 namespace pavilion::events {
@@ -24,8 +24,16 @@ Envelope SampleEnvelope() {
   e.time_micros = 1795365000000000;
   e.correlation_id = NewId("ord");
   e.causation_id = NewId("ev");
-  e.payload = Encode(schema::StockReserved{e.correlation_id, 0, e.stream_id, NewId("prd"),
-                                           NewId("sel"), "140430", 2, Fen(2990), 97, {}});
+  e.payload = Encode(schema::StockReserved{e.correlation_id,
+                                           0,
+                                           e.stream_id,
+                                           NewId("prd"),
+                                           NewId("sel"),
+                                           "140430",
+                                           2,
+                                           Fen(2990),
+                                           97,
+                                           {}});
   return e;
 }
 
@@ -64,10 +72,17 @@ BENCHMARK(BM_OrderPlacedRoundTrip)->Arg(1)->Arg(10);
 // The strings of an order's answer (ids, statuses, a place code) and a product's title and
 // description: what every JSON answer escapes.
 void BM_JsonEscape(benchmark::State& state) {
-  const std::vector<std::string> strings = {
-      NewId("ord"), NewId("shp"), "pending_payment", NewId("sku"), "reserved", NewId("prd"),
-      NewId("sel"), "140430", NewId("ord") + "-s1", "沁州黄小米 500g 山西长治特产 新米",
-      "产地直发，当季新米。\n每袋500克，真空包装。"};
+  const std::vector<std::string> strings = {NewId("ord"),
+                                            NewId("shp"),
+                                            "pending_payment",
+                                            NewId("sku"),
+                                            "reserved",
+                                            NewId("prd"),
+                                            NewId("sel"),
+                                            "140430",
+                                            NewId("ord") + "-s1",
+                                            "沁州黄小米 500g 山西长治特产 新米",
+                                            "产地直发，当季新米。\n每袋500克，真空包装。"};
   size_t bytes = 0;
   for (const auto& s : strings) bytes += s.size();
   std::string out;

@@ -24,18 +24,17 @@
 // Besides throughput and latency it prints how busy the machine was over the run (all cores,
 // from /proc/stat) and the CPU time that cost per request: with the load generator on the same
 // machine, a tail that grows while the machine is nearly busy is queueing, not a stall.
-#include <utility>
-
 #include <simdjson.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
@@ -46,7 +45,7 @@
 #include <memory>
 #include <string>
 #include <thread>
-#include <unistd.h>
+#include <utility>
 #include <vector>
 
 namespace asio = boost::asio;
@@ -119,9 +118,9 @@ struct Setup {
 Setup Prepare(const Options& o) {
   Setup s;
   if (o.mode != "orders") return s;
-  auto seller = Call(o, http::verb::post, "/v1/sellers",
-                     R"({"name":"压测合作社","place_code":"140430","supplier_type":"cooperative"})",
-                     o.token);
+  auto seller =
+      Call(o, http::verb::post, "/v1/sellers",
+           R"({"name":"压测合作社","place_code":"140430","supplier_type":"cooperative"})", o.token);
   if (seller.result_int() != 201) Die("cannot create a seller: " + seller.body());
   std::string seller_id = JsonString(seller.body(), "id");
   int remaining = o.hot_stock > 0 ? 1 : o.skus;
@@ -161,30 +160,29 @@ class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(asio::io_context& ioc, const Options& o, const Setup& s, int index,
              Clock::time_point deadline, Stats& stats)
-      : stream_(ioc), o_(o), s_(s), index_(index), deadline_(deadline),
-        stats_(stats) {}
+      : stream_(ioc), o_(o), s_(s), index_(index), deadline_(deadline), stats_(stats) {}
 
   void Start(const tcp::resolver::results_type& endpoints) {
-    stream_.async_connect(endpoints, [self = shared_from_this()](beast::error_code ec,
-                                                                  const tcp::endpoint&) {
-      if (ec) {
-        ++self->stats_.errors;
-        self->next_at_ = self->deadline_;  // Nothing to send.
-        self->connecting_ = false;
-        return;
-      }
-      self->stream_.socket().set_option(tcp::no_delay(true));
-      self->connecting_ = false;
-      if (self->o_.rate > 0) {
-        // Connection c sends at start + (c + k·N) / rate: together, `rate` a second, evenly.
-        self->period_ = std::chrono::duration_cast<Clock::duration>(
-            std::chrono::duration<double>(self->o_.connections / self->o_.rate));
-        self->next_at_ = Clock::now() + self->period_ * self->index_ / self->o_.connections;
-        self->SendDue(Clock::now());
-      } else {
-        self->Fill();
-      }
-    });
+    stream_.async_connect(
+        endpoints, [self = shared_from_this()](beast::error_code ec, const tcp::endpoint&) {
+          if (ec) {
+            ++self->stats_.errors;
+            self->next_at_ = self->deadline_;  // Nothing to send.
+            self->connecting_ = false;
+            return;
+          }
+          self->stream_.socket().set_option(tcp::no_delay(true));
+          self->connecting_ = false;
+          if (self->o_.rate > 0) {
+            // Connection c sends at start + (c + k·N) / rate: together, `rate` a second, evenly.
+            self->period_ = std::chrono::duration_cast<Clock::duration>(
+                std::chrono::duration<double>(self->o_.connections / self->o_.rate));
+            self->next_at_ = Clock::now() + self->period_ * self->index_ / self->o_.connections;
+            self->SendDue(Clock::now());
+          } else {
+            self->Fill();
+          }
+        });
   }
 
   // Open loop (the thread's Ticker calls it): queues every request whose time has come by `now`,
@@ -243,7 +241,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (o_.mode == "orders") {
       const std::string& sku = s_.sku_ids[(next_ * 7919 + index_) % s_.sku_ids.size()];
       // Connection c speaks for shoppers c, c + N, c + 2N, ... in turn.
-      size_t shoppers_here = (s_.shopper_tokens.size() - index_ + o_.connections - 1) / o_.connections;
+      size_t shoppers_here =
+          (s_.shopper_tokens.size() - index_ + o_.connections - 1) / o_.connections;
       size_t shopper = index_ + (next_ % shoppers_here) * o_.connections;
       const size_t body_size = sizeof R"({"items":[{"sku_id":"","quantity":1}]})" - 1 + sku.size();
       out.append("POST /v1/orders HTTP/1.1\r\nHost: ").append(o_.host);
@@ -343,8 +342,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   beast::tcp_stream stream_;
-  bool connecting_ = true;  // --rate: not yet connected (nor failed to).
-  Clock::duration period_{};  // --rate: this connection's time between requests.
+  bool connecting_ = true;     // --rate: not yet connected (nor failed to).
+  Clock::duration period_{};   // --rate: this connection's time between requests.
   Clock::time_point next_at_;  // --rate: when the next request is due.
   const Options& o_;
   const Setup& s_;
@@ -498,7 +497,8 @@ int main(int argc, char** argv) {
     auto endpoints = resolver.resolve(o.host, o.port);
     std::shared_ptr<Ticker> ticker;
     if (o.rate > 0) {
-      ticker = std::make_shared<Ticker>(*iocs.back(), std::chrono::microseconds(o.tick_us), deadline);
+      ticker =
+          std::make_shared<Ticker>(*iocs.back(), std::chrono::microseconds(o.tick_us), deadline);
     }
     for (int c = t; c < o.connections; c += o.threads) {
       auto connection = std::make_shared<Connection>(*iocs.back(), o, setup, c, deadline, stats[t]);
@@ -532,10 +532,11 @@ int main(int argc, char** argv) {
   };
   double rps = static_cast<double>(all.latencies_us.size()) / elapsed;
   std::printf(
-      "mode=%s connections=%d pipeline=%d requests=%zu seconds=%.2f rps=%.0f p50_ms=%.3f p99_ms=%.3f "
+      "mode=%s connections=%d pipeline=%d requests=%zu seconds=%.2f rps=%.0f p50_ms=%.3f "
+      "p99_ms=%.3f "
       "p999_ms=%.3f placed=%llu rejected=%llu pending=%llu other=%llu errors=%llu\n",
-      o.mode.c_str(), o.connections, o.pipeline, all.latencies_us.size(), elapsed, rps, pct(0.50), pct(0.99),
-      pct(0.999), static_cast<unsigned long long>(all.confirmed),
+      o.mode.c_str(), o.connections, o.pipeline, all.latencies_us.size(), elapsed, rps, pct(0.50),
+      pct(0.99), pct(0.999), static_cast<unsigned long long>(all.confirmed),
       static_cast<unsigned long long>(all.rejected), static_cast<unsigned long long>(all.pending),
       static_cast<unsigned long long>(all.other), static_cast<unsigned long long>(all.errors));
   if (o.rate > 0) std::printf("open_loop rate=%.0f (scheduled requests a second)\n", o.rate);

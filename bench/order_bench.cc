@@ -10,6 +10,8 @@
 // OrderService::Place for `--seconds`. Reports orders/s, the outcome counts, and latency
 // percentiles from Place to its answer. Comparing this with pavilion-load against the server
 // separates what the HTTP exchange costs from what the order itself costs.
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -23,8 +25,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <unistd.h>
 
 #include "pavilion/catalog/catalog_service.h"
 #include "pavilion/events/clock.h"
@@ -299,8 +299,9 @@ int main(int argc, char** argv) {
     double total = 0;
     for (const auto& [name, after] : cpu_after) {
       auto before = cpu_before.find(name);
-      const double us = static_cast<double>(after - (before == cpu_before.end() ? 0 : before->second)) *
-                        us_per_tick / static_cast<double>(std::max<size_t>(answered, 1));
+      const double us =
+          static_cast<double>(after - (before == cpu_before.end() ? 0 : before->second)) *
+          us_per_tick / static_cast<double>(std::max<size_t>(answered, 1));
       total += us;
       if (us > 0) std::printf("  %-20s %7.1f us\n", name.c_str(), us);
     }

@@ -21,8 +21,8 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <sstream>
 #include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -40,8 +40,8 @@ using namespace pavilion;
 using Clock = std::chrono::steady_clock;
 
 const char* const kPlaces[] = {"沁县", "古丈", "永川", "武乡", "襄垣", "平顺", "黎城", "壶关"};
-const char* const kGoods[] = {"小米", "毛尖", "秀芽", "核桃", "红枣", "土鸡蛋", "蜂蜜", "香菇",
-                              "木耳", "黄花菜", "花椒", "南瓜籽", "荞麦", "莜面", "党参", "连翘"};
+const char* const kGoods[] = {"小米", "毛尖",   "秀芽", "核桃",   "红枣", "土鸡蛋", "蜂蜜", "香菇",
+                              "木耳", "黄花菜", "花椒", "南瓜籽", "荞麦", "莜面",   "党参", "连翘"};
 const char* const kSpecs[] = {"250g", "500g", "1kg", "2.5kg礼盒", "5kg", "散装", "罐装", "袋装"};
 
 std::string Title(size_t i) {
@@ -132,8 +132,8 @@ void WriteNativePack(const std::string& path, size_t products, size_t per_produc
     archive_entry_set_pathname(e, name.c_str());
     archive_entry_set_filetype(e, AE_IFREG);
     archive_entry_set_perm(e, 0644);
-    archive_entry_set_size(e, static_cast<la_int64_t>(
-                                  file.empty() ? text.size() : std::filesystem::file_size(file)));
+    archive_entry_set_size(
+        e, static_cast<la_int64_t>(file.empty() ? text.size() : std::filesystem::file_size(file)));
     archive_write_header(a, e);
     if (file.empty()) {
       archive_write_data(a, text.data(), text.size());
@@ -199,11 +199,16 @@ int main(int argc, char** argv) {
   size_t skus = 1'000'000, per_product = 4, csv_rows = 100'000, queries = 10'000;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i], value = argv[i + 1];
-    if (flag == "--dir") dir = value;
-    else if (flag == "--skus") skus = std::stoul(value);
-    else if (flag == "--skus-per-product") per_product = std::stoul(value);
-    else if (flag == "--csv-rows") csv_rows = std::stoul(value);
-    else if (flag == "--queries") queries = std::stoul(value);
+    if (flag == "--dir")
+      dir = value;
+    else if (flag == "--skus")
+      skus = std::stoul(value);
+    else if (flag == "--skus-per-product")
+      per_product = std::stoul(value);
+    else if (flag == "--csv-rows")
+      csv_rows = std::stoul(value);
+    else if (flag == "--queries")
+      queries = std::stoul(value);
   }
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
@@ -211,9 +216,10 @@ int main(int argc, char** argv) {
   auto t0 = Clock::now();
   WriteNativePack(pack, skus / per_product, per_product);
   WriteTaobaoCsv(csv, csv_rows);
-  std::printf("generated %zu SKUs (%zu per product, %.1f MB zip) and %zu CSV rows (%.1f MB) in %.1f s\n",
-              skus, per_product, std::filesystem::file_size(pack) / 1e6, csv_rows,
-              std::filesystem::file_size(csv) / 1e6, Seconds(t0));
+  std::printf(
+      "generated %zu SKUs (%zu per product, %.1f MB zip) and %zu CSV rows (%.1f MB) in %.1f s\n",
+      skus, per_product, std::filesystem::file_size(pack) / 1e6, csv_rows,
+      std::filesystem::file_size(csv) / 1e6, Seconds(t0));
   const int64_t rss_before = PeakRssKib();
 
   auto kv = storage::OpenRocksDb(dir + "/db");
@@ -226,12 +232,12 @@ int main(int argc, char** argv) {
   });
 
   auto native = Import(catalog, pack, seller->id);
-  std::printf("native pack: %d rows, %d created, %zu errors, %.2f s: %.0f SKUs/s (%.0f products/s); "
-              "%.2f CPU s (%s); peak RSS %.0f MiB (%.0f MiB before the import)\n",
-              native.report.rows, native.report.created, native.report.errors.size(),
-              native.seconds, skus / native.seconds, native.report.rows / native.seconds,
-              native.cpu_seconds, native.threads.c_str(),
-              PeakRssKib() / 1024.0, rss_before / 1024.0);
+  std::printf(
+      "native pack: %d rows, %d created, %zu errors, %.2f s: %.0f SKUs/s (%.0f products/s); "
+      "%.2f CPU s (%s); peak RSS %.0f MiB (%.0f MiB before the import)\n",
+      native.report.rows, native.report.created, native.report.errors.size(), native.seconds,
+      skus / native.seconds, native.report.rows / native.seconds, native.cpu_seconds,
+      native.threads.c_str(), PeakRssKib() / 1024.0, rss_before / 1024.0);
   auto taobao = Import(catalog, csv, seller->id);
   std::printf("taobao csv: %d rows, %d created, %zu errors, %.2f s: %.0f rows/s; %.2f CPU s (%s)\n",
               taobao.report.rows, taobao.report.created, taobao.report.errors.size(),
@@ -248,10 +254,19 @@ int main(int argc, char** argv) {
   for (size_t i = 0; i < queries; ++i) {
     catalog::ProductQuery q;
     switch (i % 4) {
-      case 0: q.q = kGoods[rng() % 16]; break;
-      case 1: q.q = std::string(kPlaces[rng() % 8]) + kGoods[rng() % 16]; break;
-      case 2: q.q = kGoods[rng() % 16]; q.sort = "price_asc"; break;
-      default: q.q = std::string(kPlaces[rng() % 8]) + " " + kGoods[rng() % 16]; q.in_stock = true;
+      case 0:
+        q.q = kGoods[rng() % 16];
+        break;
+      case 1:
+        q.q = std::string(kPlaces[rng() % 8]) + kGoods[rng() % 16];
+        break;
+      case 2:
+        q.q = kGoods[rng() % 16];
+        q.sort = "price_asc";
+        break;
+      default:
+        q.q = std::string(kPlaces[rng() % 8]) + " " + kGoods[rng() % 16];
+        q.in_stock = true;
     }
     auto start = Clock::now();
     auto page = events::Await<catalog::ProductPage>(
@@ -268,8 +283,9 @@ int main(int argc, char** argv) {
   };
   const double p50 = pct(micros, 0.50), p99 = pct(micros, 0.99);
   const double max = micros.empty() ? 0.0 : micros.back();
-  std::printf("search over %zu SKUs: %zu queries, %zu results, p50 %.0f us, p99 %.0f us, max %.0f us\n",
-              skus + 2 * csv_rows, queries, hits, p50, p99, max);
+  std::printf(
+      "search over %zu SKUs: %zu queries, %zu results, p50 %.0f us, p99 %.0f us, max %.0f us\n",
+      skus + 2 * csv_rows, queries, hits, p50, p99, max);
   for (int k = 0; k < 4; ++k) {
     std::printf("  %-22s p50 %.0f us, p99 %.0f us\n", kKinds[k], pct(by_kind[k], 0.5),
                 pct(by_kind[k], 0.99));

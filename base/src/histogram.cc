@@ -6,9 +6,9 @@ namespace pavilion::base {
 
 void LatencyHistogram::Observe(int64_t micros) {
   micros = std::max<int64_t>(micros, 0);
-  const size_t b = static_cast<size_t>(
-      std::lower_bound(kBucketsMicros.begin(), kBucketsMicros.end(), micros) -
-      kBucketsMicros.begin());
+  const size_t b =
+      static_cast<size_t>(std::lower_bound(kBucketsMicros.begin(), kBucketsMicros.end(), micros) -
+                          kBucketsMicros.begin());
   buckets_[b].fetch_add(1, std::memory_order_relaxed);
   sum_micros_.fetch_add(static_cast<uint64_t>(micros), std::memory_order_relaxed);
 }

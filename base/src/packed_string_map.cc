@@ -6,9 +6,7 @@
 
 namespace pavilion::base {
 
-size_t PackedStringMap::Hash(std::string_view key) {
-  return std::hash<std::string_view>{}(key);
-}
+size_t PackedStringMap::Hash(std::string_view key) { return std::hash<std::string_view>{}(key); }
 
 size_t PackedStringMap::Probe(std::string_view key, size_t hash) const {
   const size_t mask = slots_.size() - 1;

@@ -85,8 +85,7 @@ class RelayImpl final : public KafkaRelay {
     if (!Set(conf.get(), "bootstrap.servers", options_.bootstrap_servers, &err) ||
         !Set(conf.get(), "client.id", options_.client_id + "-relay", &err) ||
         !Set(conf.get(), "enable.idempotence", "true", &err) ||
-        !Set(conf.get(), "acks", "all", &err) ||
-        !Set(conf.get(), "linger.ms", "1", &err) ||
+        !Set(conf.get(), "acks", "all", &err) || !Set(conf.get(), "linger.ms", "1", &err) ||
         !Set(conf.get(), "message.timeout.ms", "0", &err) ||
         !Set(conf.get(), "partitioner", "murmur2_random", &err)) {
       return KafkaError(err);
@@ -112,8 +111,8 @@ class RelayImpl final : public KafkaRelay {
 
  private:
   static void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* msg, void* opaque) {
-    static_cast<RelayImpl*>(opaque)->Delivered(
-        reinterpret_cast<uintptr_t>(msg->_private), msg->err);
+    static_cast<RelayImpl*>(opaque)->Delivered(reinterpret_cast<uintptr_t>(msg->_private),
+                                               msg->err);
   }
 
   // Runs on the relay thread (inside rd_kafka_poll).
@@ -164,7 +163,8 @@ class RelayImpl final : public KafkaRelay {
           rd_kafka_resp_err_t err = rd_kafka_producev(
               rk_, RD_KAFKA_V_TOPIC(options_.topic.c_str()),
               RD_KAFKA_V_KEY(env.stream_id.data(), env.stream_id.size()),
-              RD_KAFKA_V_VALUE(bytes.data(), bytes.size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+              RD_KAFKA_V_VALUE(bytes.data(), bytes.size()),
+              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
               RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<uintptr_t>(env.position))),
               RD_KAFKA_V_END);
           if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) break;
@@ -241,7 +241,8 @@ class SourceImpl final : public EventSource {
     for (int p = 0; p < *partitions; ++p) {
       std::string value;
       int64_t offset = RD_KAFKA_OFFSET_BEGINNING;
-      if (!store_.kv().Get(OffsetKey(p), &value)) offset = static_cast<int64_t>(GetFixed64BE(value));
+      if (!store_.kv().Get(OffsetKey(p), &value))
+        offset = static_cast<int64_t>(GetFixed64BE(value));
       next_offsets_[p] = offset;
       rd_kafka_topic_partition_list_add(list, options_.topic.c_str(), p)->offset = offset;
     }
@@ -403,8 +404,8 @@ class MockImpl final : public KafkaMockCluster {
     conf.release();
     cluster_ = rd_kafka_mock_cluster_new(rk_, brokers);
     if (cluster_ == nullptr) return KafkaError("could not start the mock cluster");
-    if (rd_kafka_mock_topic_create(cluster_, topic.c_str(), partitions,
-                                   std::min(brokers, 3)) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (rd_kafka_mock_topic_create(cluster_, topic.c_str(), partitions, std::min(brokers, 3)) !=
+        RD_KAFKA_RESP_ERR_NO_ERROR) {
       return KafkaError("could not create topic " + topic);
     }
     return true;

@@ -11,13 +11,20 @@ class Category final : public std::error_category {
   const char* name() const noexcept override { return "pavilion.events"; }
   std::string message(int ev) const override {
     switch (static_cast<errc>(ev)) {
-      case errc::ok: return "ok";
-      case errc::corrupt_event: return "event bytes are corrupt or truncated";
-      case errc::unsupported_schema: return "event schema version is not supported";
-      case errc::version_conflict: return "stream version conflict";
-      case errc::invalid_event: return "event is invalid";
-      case errc::store_failed: return "event store write failed";
-      case errc::shut_down: return "shutting down";
+      case errc::ok:
+        return "ok";
+      case errc::corrupt_event:
+        return "event bytes are corrupt or truncated";
+      case errc::unsupported_schema:
+        return "event schema version is not supported";
+      case errc::version_conflict:
+        return "stream version conflict";
+      case errc::invalid_event:
+        return "event is invalid";
+      case errc::store_failed:
+        return "event store write failed";
+      case errc::shut_down:
+        return "shutting down";
     }
     return "unknown events error";
   }
@@ -41,7 +48,9 @@ const std::error_category& events_category() noexcept {
   return category;
 }
 
-std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), events_category()}; }
+std::error_code make_error_code(errc e) noexcept {
+  return {static_cast<int>(e), events_category()};
+}
 
 uint64_t GetFixed64BE(std::string_view in) {
   uint64_t v = 0;

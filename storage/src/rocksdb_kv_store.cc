@@ -161,8 +161,9 @@ class RocksDbKvStore final : public KvStore {
     wb.Clear();
     ordered.reserve(batch.size());
     for (const auto& op : batch.ops()) ordered.push_back(&op);
-    std::stable_sort(ordered.begin(), ordered.end(),
-                     [](const WriteBatch::Op* a, const WriteBatch::Op* b) { return a->key < b->key; });
+    std::stable_sort(
+        ordered.begin(), ordered.end(),
+        [](const WriteBatch::Op* a, const WriteBatch::Op* b) { return a->key < b->key; });
     for (size_t i = 0; i < ordered.size(); ++i) {
       const WriteBatch::Op* op = ordered[i];
       // Of several operations on one key only the last decides what the batch leaves, so only
@@ -178,7 +179,8 @@ class RocksDbKvStore final : public KvStore {
     wo.sync = sync;
     auto ec = FromStatus(db_->Write(wo, &wb));
     if (wb.GetDataSize() > kKeptBatchBytes) wb = rocksdb::WriteBatch();  // Past that, let go.
-    if (ordered.capacity() > kKeptBatchBytes / 64) std::vector<const WriteBatch::Op*>().swap(ordered);
+    if (ordered.capacity() > kKeptBatchBytes / 64)
+      std::vector<const WriteBatch::Op*>().swap(ordered);
     return ec;
   }
 
@@ -317,7 +319,7 @@ class RocksDbKvStore final : public KvStore {
 }  // namespace
 
 Result<std::unique_ptr<KvStore>> OpenRocksDb(const std::string& dir,
-                                            const RocksDbOptions& options) {
+                                             const RocksDbOptions& options) {
   rocksdb::Options opts;
   opts.create_if_missing = true;
   opts.IncreaseParallelism(2);

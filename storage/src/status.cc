@@ -10,12 +10,18 @@ class Category final : public std::error_category {
   const char* name() const noexcept override { return "pavilion.storage"; }
   std::string message(int ev) const override {
     switch (static_cast<errc>(ev)) {
-      case errc::ok: return "ok";
-      case errc::not_found: return "key not found";
-      case errc::io_error: return "storage I/O error";
-      case errc::corruption: return "stored data is corrupt";
-      case errc::injected_fault: return "injected fault";
-      case errc::invalid_argument: return "invalid argument";
+      case errc::ok:
+        return "ok";
+      case errc::not_found:
+        return "key not found";
+      case errc::io_error:
+        return "storage I/O error";
+      case errc::corruption:
+        return "stored data is corrupt";
+      case errc::injected_fault:
+        return "injected fault";
+      case errc::invalid_argument:
+        return "invalid argument";
     }
     return "unknown storage error";
   }
@@ -32,8 +38,8 @@ std::error_code make_error_code(errc e) noexcept {
   return {static_cast<int>(e), storage_category()};
 }
 
-void KvStore::MultiGet(const std::vector<std::string_view>& keys,
-                       std::vector<std::string>* values, std::vector<std::error_code>* results) {
+void KvStore::MultiGet(const std::vector<std::string_view>& keys, std::vector<std::string>* values,
+                       std::vector<std::error_code>* results) {
   values->assign(keys.size(), {});
   results->assign(keys.size(), {});
   for (size_t i = 0; i < keys.size(); ++i) (*results)[i] = Get(keys[i], &(*values)[i]);

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "pavilion/base/histogram.h"
+
+#include <gtest/gtest.h>
 
 namespace pavilion::base {
 namespace {
@@ -15,7 +15,8 @@ TEST(LatencyHistogram, CountsIntoCumulativeBucketsInSeconds) {
   EXPECT_EQ(h.count(), 5u);
   std::string out;
   h.Render(out, "x_seconds", "route=\"r\"");
-  EXPECT_NE(out.find("x_seconds_bucket{route=\"r\",le=\"0.000100\"} 2\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("x_seconds_bucket{route=\"r\",le=\"0.000100\"} 2\n"), std::string::npos)
+      << out;
   EXPECT_NE(out.find("x_seconds_bucket{route=\"r\",le=\"0.000250\"} 3\n"), std::string::npos);
   EXPECT_NE(out.find("x_seconds_bucket{route=\"r\",le=\"0.005000\"} 3\n"), std::string::npos);
   EXPECT_NE(out.find("x_seconds_bucket{route=\"r\",le=\"0.010000\"} 4\n"), std::string::npos);

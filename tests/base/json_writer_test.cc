@@ -1,9 +1,9 @@
+#include "pavilion/base/json_writer.h"
+
 #include <gtest/gtest.h>
 
 #include <random>
 #include <string>
-
-#include "pavilion/base/json_writer.h"
 
 namespace pavilion::base {
 namespace {
@@ -34,13 +34,19 @@ TEST(JsonWriter, EscapeAgreesWithTheByteByByteRule) {
     std::string out;
     char buf[8];
     for (char c : s) {
-      if (c == '"') out += "\\\"";
-      else if (c == '\\') out += "\\\\";
-      else if (c == '\n') out += "\\n";
-      else if (c == '\r') out += "\\r";
-      else if (c == '\t') out += "\\t";
+      if (c == '"')
+        out += "\\\"";
+      else if (c == '\\')
+        out += "\\\\";
+      else if (c == '\n')
+        out += "\\n";
+      else if (c == '\r')
+        out += "\\r";
+      else if (c == '\t')
+        out += "\\t";
       else if (static_cast<unsigned char>(c) < 0x20) {
-        std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+        std::snprintf(buf, sizeof buf, "\\u%04x",
+                      static_cast<unsigned>(static_cast<unsigned char>(c)));
         out += buf;
       } else {
         out += c;
@@ -48,15 +54,18 @@ TEST(JsonWriter, EscapeAgreesWithTheByteByByteRule) {
     }
     return out;
   };
-  const std::string alphabet = std::string("\0\x01\x1f\x20\x21\x22\x23\x5b\x5c\x5d\x7f\x80\xe6\xb2\x81\xff"
-                                           "\n\r\tab", 22);
+  const std::string alphabet = std::string(
+      "\0\x01\x1f\x20\x21\x22\x23\x5b\x5c\x5d\x7f\x80\xe6\xb2\x81\xff"
+      "\n\r\tab",
+      22);
   std::mt19937_64 rng(7);
   for (size_t length = 0; length <= 40; ++length) {
     for (int round = 0; round < 200; ++round) {
       std::string s(length, 'x');
       const int density = round % 4;  // 0: none to escape; 3: mostly.
       for (auto& c : s) {
-        if (density > 0 && rng() % 4 < static_cast<uint64_t>(density)) c = alphabet[rng() % alphabet.size()];
+        if (density > 0 && rng() % 4 < static_cast<uint64_t>(density))
+          c = alphabet[rng() % alphabet.size()];
       }
       std::string out = "prefix";
       JsonWriter::Escape(s, out);

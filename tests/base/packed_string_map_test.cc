@@ -1,10 +1,10 @@
+#include "pavilion/base/packed_string_map.h"
+
 #include <gtest/gtest.h>
 
 #include <map>
 #include <random>
 #include <string>
-
-#include "pavilion/base/packed_string_map.h"
 
 namespace pavilion::base {
 namespace {
@@ -27,7 +27,7 @@ TEST(PackedStringMap, FindsWhatWasSetAndForgetsOnClear) {
     EXPECT_EQ(Get(t, "ord_" + std::to_string(i)), i == 7 ? 70u : uint64_t(i));
   }
   EXPECT_EQ(Get(t, "ord_1000"), UINT64_MAX);
-  EXPECT_EQ(Get(t, "ord_"), UINT64_MAX);   // A prefix of a key is another key.
+  EXPECT_EQ(Get(t, "ord_"), UINT64_MAX);  // A prefix of a key is another key.
   EXPECT_EQ(Get(t, "ord_10x"), UINT64_MAX);
   std::vector<std::string> order;
   t.ForEach([&](std::string_view s, size_t, uint64_t) { order.emplace_back(s); });

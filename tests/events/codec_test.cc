@@ -1,12 +1,13 @@
+#include "pavilion/events/codec.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <random>
 #include <set>
 
-#include "pavilion/events/codec.h"
-#include "pavilion/events/envelope.h"
 #include "pavilion/events/clock.h"
+#include "pavilion/events/envelope.h"
 #include "pavilion/events/schema.h"
 
 namespace pavilion::events {

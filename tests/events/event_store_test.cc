@@ -1,16 +1,17 @@
+#include "pavilion/events/event_store.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <future>
 #include <mutex>
-#include <condition_variable>
 #include <set>
 #include <thread>
 
 #include "../support/gated_sync_kv_store.h"
 #include "../support/gated_write_kv_store.h"
 #include "../support/temp_dir.h"
-#include "pavilion/events/event_store.h"
 #include "pavilion/storage/fault_injection_kv_store.h"
 #include "pavilion/storage/memory_kv_store.h"
 
@@ -176,7 +177,8 @@ TEST_P(EventStoreTest, GroupCommitCoalescesAndPositionsHaveNoGaps) {
 TEST_P(EventStoreTest, EventsInBlocksReadFromAnyPosition) {
   auto store = Open(kv_);
   std::vector<NewEvent> big;
-  for (int i = 0; i < 600; ++i) big.push_back(Ev(i % 2 ? "odd" : "even", kAnyVersion, std::to_string(i)));
+  for (int i = 0; i < 600; ++i)
+    big.push_back(Ev(i % 2 ? "odd" : "even", kAnyVersion, std::to_string(i)));
   ASSERT_TRUE(store->AppendAndWait(Req(std::move(big))).ok());
   ASSERT_TRUE(store->AppendAndWait(Req({Ev("odd", kAnyVersion, "600")})).ok());
   int blocks = 0;
@@ -212,7 +214,8 @@ TEST_P(EventStoreTest, EventsInBlocksReadFromAnyPosition) {
 TEST_P(EventStoreTest, SingleVersionsReadFromMemoryOrAnyBlock) {
   auto store = Open(kv_);
   std::vector<NewEvent> big;
-  for (int i = 0; i < 600; ++i) big.push_back(Ev(i % 3 ? "many" : "few", kAnyVersion, std::to_string(i)));
+  for (int i = 0; i < 600; ++i)
+    big.push_back(Ev(i % 3 ? "many" : "few", kAnyVersion, std::to_string(i)));
   ASSERT_TRUE(store->AppendAndWait(Req(std::move(big))).ok());
   auto payloads = [](const std::string& stream) {
     std::vector<std::string> out;  // Version v at out[v - 1].
@@ -381,17 +384,16 @@ TEST_P(EventStoreTest, VersionCacheKeepsStreamsBeingWrittenAndReloadsTheRest) {
   for (uint64_t i = 0; i < 20; ++i) {
     // Three new streams per round: the cache turns over every other round.
     const std::string n = std::to_string(i);
-    auto r = store->AppendAndWait(Req({Ev("fresh-a" + n, kFreshStream),
-                                       Ev("fresh-b" + n, kFreshStream),
-                                       Ev("fresh-c" + n, kFreshStream), Ev("hot", i + 1)}));
+    auto r =
+        store->AppendAndWait(Req({Ev("fresh-a" + n, kFreshStream), Ev("fresh-b" + n, kFreshStream),
+                                  Ev("fresh-c" + n, kFreshStream), Ev("hot", i + 1)}));
     ASSERT_TRUE(r.ok()) << "round " << i;
     EXPECT_EQ(r->versions.back(), i + 2);
   }
   EXPECT_EQ(kv.reads(), reads_before);  // The hot stream never left the cache.
   // "cold" and the first fresh streams left it; their versions come back from the store.
   EXPECT_EQ(store->AppendAndWait(Req({Ev("cold", kNoStream)})).error(), errc::version_conflict);
-  EXPECT_EQ(store->AppendAndWait(Req({Ev("fresh-a0", kNoStream)})).error(),
-            errc::version_conflict);
+  EXPECT_EQ(store->AppendAndWait(Req({Ev("fresh-a0", kNoStream)})).error(), errc::version_conflict);
   EXPECT_GT(kv.reads(), reads_before);
   auto cold = store->AppendAndWait(Req({Ev("cold", 1)}));
   ASSERT_TRUE(cold.ok());
@@ -404,7 +406,8 @@ TEST_P(EventStoreTest, SyncedAppendsSurviveACrash) {
   storage::FaultInjectionKvStore kv;
   {
     auto store = Open(kv, /*sync=*/true);
-    for (int i = 0; i < 50; ++i) ASSERT_TRUE(store->AppendAndWait(Req({Ev("a", kAnyVersion)})).ok());
+    for (int i = 0; i < 50; ++i)
+      ASSERT_TRUE(store->AppendAndWait(Req({Ev("a", kAnyVersion)})).ok());
   }
   kv.DropUnsyncedWrites();
   auto store = Open(kv);
@@ -558,10 +561,9 @@ TEST_F(EventStoreOnAWorker, AppendsOfTasksOnTheWriterWorkerShareOneWrite) {
   const uint64_t batches_before = store->batches_written();
   writer.Post([&] {
     for (int i = 0; i < 3; ++i) {
-      store->Append(Req({Ev("s", kAnyVersion)}), [&answers, i](std::error_code ec,
-                                                               const AppendResult&) {
-        answers[i].set_value(ec);
-      });
+      store->Append(
+          Req({Ev("s", kAnyVersion)}),
+          [&answers, i](std::error_code ec, const AppendResult&) { answers[i].set_value(ec); });
     }
   });
   for (auto& a : answers) EXPECT_FALSE(a.get_future().get());
@@ -604,10 +606,9 @@ TEST_F(EventStoreOnAWorker, WhatAGroupLeavesQueuedIsWrittenNext) {
   std::vector<std::promise<std::error_code>> answers(5);
   writer.Post([&] {
     for (size_t i = 0; i < answers.size(); ++i) {
-      store->Append(Req({Ev("s", kAnyVersion)}),
-                    [&answers, i](std::error_code ec, const AppendResult&) {
-                      answers[i].set_value(ec);
-                    });
+      store->Append(
+          Req({Ev("s", kAnyVersion)}),
+          [&answers, i](std::error_code ec, const AppendResult&) { answers[i].set_value(ec); });
     }
   });
   for (auto& a : answers) {
@@ -661,9 +662,8 @@ TEST_F(EventStoreOnAWorker, QueuedAppendsLandWhenTheStoreClosesOrTheWorkerStops)
   std::promise<void> gate;
   writer.Post([f = gate.get_future().share()] { f.wait(); });  // The worker is busy.
   std::promise<std::error_code> answered;
-  store->Append(Req({Ev("a", kNoStream)}), [&](std::error_code ec, const AppendResult&) {
-    answered.set_value(ec);
-  });
+  store->Append(Req({Ev("a", kNoStream)}),
+                [&](std::error_code ec, const AppendResult&) { answered.set_value(ec); });
   std::thread closer([&] { store.reset(); });
   gate.set_value();
   closer.join();
@@ -712,7 +712,9 @@ TEST(StoreListeners, ClosingWaitsForACallInProgressAndStopsTheRest) {
     closed.get();
     EXPECT_FALSE(running.load());
     EXPECT_FALSE(appended.get_future().get());
-    ASSERT_TRUE(store->AppendAndWait(AppendRequest{{NewEvent{"s", kAnyVersion, "t", "", "", "", 1}}, {}}).ok());
+    ASSERT_TRUE(
+        store->AppendAndWait(AppendRequest{{NewEvent{"s", kAnyVersion, "t", "", "", "", 1}}, {}})
+            .ok());
     EXPECT_EQ(calls.load(), 1);  // Closed: not called for the second append.
   }
 }

@@ -1,3 +1,5 @@
+#include "pavilion/events/processor.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -10,7 +12,6 @@
 #include <vector>
 
 #include "../support/gated_sync_kv_store.h"
-#include "pavilion/events/processor.h"
 #include "pavilion/storage/fault_injection_kv_store.h"
 #include "pavilion/storage/memory_kv_store.h"
 
@@ -128,7 +129,8 @@ TEST(EmbeddedSource, AfterBatchWritesWithTheBatchAndItsCheckpoint) {
   storage::MemoryKvStore kv;
   auto store = EventStore::Open(kv, clock).value();
   AppendRequest many;
-  for (int i = 0; i < 300; ++i) many.events.push_back(NewEvent{"ticks", kAnyVersion, "tick", "", "", "", 1});
+  for (int i = 0; i < 300; ++i)
+    many.events.push_back(NewEvent{"ticks", kAnyVersion, "tick", "", "", "", 1});
   ASSERT_TRUE(store->AppendAndWait(std::move(many)).ok());
   Worker worker("test");
   BatchCounter processor;
@@ -198,7 +200,8 @@ TEST(EmbeddedSource, HandlesWrittenEventsWhileTheirSyncIsUnderWay) {
   EmbeddedSource source(*store, worker, counter);
   source.Start();
   AppendRequest ticks;
-  for (int i = 0; i < 10; ++i) ticks.events.push_back(NewEvent{"ticks", kAnyVersion, "tick", "", "", "", 1});
+  for (int i = 0; i < 10; ++i)
+    ticks.events.push_back(NewEvent{"ticks", kAnyVersion, "tick", "", "", "", 1});
   std::promise<std::error_code> appended;
   store->Append(std::move(ticks),
                 [&](std::error_code ec, const AppendResult&) { appended.set_value(ec); });
@@ -234,8 +237,8 @@ TEST(Handlers, OneTableGivesTheTypesAndTheDispatch) {
       .On<schema::RefundChanged>(schema::RefundChanged::kCompleted,
                                  [&](const schema::RefundChanged& r, const Envelope& e,
                                      Transaction&) { calls.push_back(e.type + " " + r.order_id); });
-  EXPECT_EQ(handlers.types(),
-            (std::vector<std::string>{"order.paid", std::string(schema::RefundChanged::kCompleted)}));
+  EXPECT_EQ(handlers.types(), (std::vector<std::string>{
+                                  "order.paid", std::string(schema::RefundChanged::kCompleted)}));
   Transaction tx;
   Envelope e;
   e.type = "order.paid";

@@ -1,8 +1,8 @@
+#include "pavilion/events/stream_versions.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
-
-#include "pavilion/events/stream_versions.h"
 
 namespace pavilion::events {
 namespace {
@@ -19,7 +19,7 @@ TEST(StreamVersionCache, KeepsTwoGenerationsAndWhatIsReadFromTheOld) {
   set("d", 4);  // Over the bound between turns: all kept until the next Turn().
   EXPECT_EQ(c.size(), 4u);
   EXPECT_EQ(find("a"), 1u);
-  c.Turn();  // {a, b, c, d} become the old generation.
+  c.Turn();                  // {a, b, c, d} become the old generation.
   EXPECT_EQ(find("a"), 1u);  // Found in the old: copied into the young.
   set("e", 5);
   set("f", 6);

@@ -16,8 +16,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   limits.max_csv_bytes = 1 << 20;
   limits.max_image_bytes = 1 << 20;
   limits.max_line_bytes = 64 << 10;
-  auto file = catalog::PackFile::OpenBytes(std::string(reinterpret_cast<const char*>(data), size),
-                                           limits);
+  auto file =
+      catalog::PackFile::OpenBytes(std::string(reinterpret_cast<const char*>(data), size), limits);
   if (!file.ok()) return 0;
   size_t images = 0;
   (void)(*file)->ForEachImage([&](const std::string&, std::string bytes) {

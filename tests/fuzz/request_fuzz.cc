@@ -20,8 +20,9 @@ class NoTimers final : public gateway::Timers {
 };
 
 struct World {
-  World() : identity(p.kv()), router({*p.catalog, *p.orders, *p.settlement, *p.store}, identity,
-                                     timers) {
+  World()
+      : identity(p.kv()),
+        router({*p.catalog, *p.orders, *p.settlement, *p.store}, identity, timers) {
     (void)identity.Register("op", gateway::Principal{Role::kOperator, ""});
   }
   testing::InProcess p;
@@ -37,13 +38,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const char* kTargets[] = {"/v1/orders", "/v1/products", "/v1/sellers", "/v1/shoppers"};
   if (size == 0) return 0;
   std::string body(reinterpret_cast<const char*>(data) + 1, size - 1);
-  gateway::HttpRequest req{"POST", kTargets[data[0] % 4], "Bearer op", "application/json", "",
-                           body, ""};
+  gateway::HttpRequest req{"POST", kTargets[data[0] % 4], "Bearer op", "application/json", "", body,
+                           ""};
   std::promise<gateway::HttpResponse> done;
   auto f = done.get_future();
-  world->router.Handle(std::move(req), [&done](gateway::HttpResponse r) {
-    done.set_value(std::move(r));
-  });
+  world->router.Handle(std::move(req),
+                       [&done](gateway::HttpResponse r) { done.set_value(std::move(r)); });
   // Orders wait for their outcome, which the in-memory services deliver promptly.
   auto r = f.get();
   if (r.status < 200 || r.status > 599 || r.Body().empty()) __builtin_trap();

@@ -8,17 +8,16 @@
 #include <signal.h>
 #include <simdjson.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-#include <sys/wait.h>
-
 #include <atomic>
+#include <chrono>
 #include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <chrono>
 #include <thread>
 
 #include "../support/child_process.h"
@@ -94,11 +93,11 @@ class KafkaMock {
 class Pavilion {
  public:
   Pavilion(const std::string& data_dir, std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv = {PAVILION_BIN, "serve", "--data-dir", data_dir,
-                                     "--listen", "127.0.0.1:0"};
+    std::vector<std::string> argv = {PAVILION_BIN, "serve",    "--data-dir",
+                                     data_dir,     "--listen", "127.0.0.1:0"};
     for (auto& a : extra) argv.push_back(a);
-    proc_ = std::make_unique<ChildProcess>(argv, std::map<std::string, std::string>{
-                                                     {"PAVILION_OPERATOR_TOKEN", kOperator}});
+    proc_ = std::make_unique<ChildProcess>(
+        argv, std::map<std::string, std::string>{{"PAVILION_OPERATOR_TOKEN", kOperator}});
     auto line = proc_->WaitForLine("listening on http://", 60s);
     if (!line) return;
     auto colon = line->find(':', line->find("http://") + 7);
@@ -146,9 +145,10 @@ struct Shop {
 
 Shop MakeShop(HttpClient& c, int64_t stock) {
   Shop shop;
-  auto s = c.Post("/v1/sellers",
-                  R"({"name":"沁州黄小米合作社","place_code":"140430","supplier_type":"cooperative"})",
-                  kOperator);
+  auto s =
+      c.Post("/v1/sellers",
+             R"({"name":"沁州黄小米合作社","place_code":"140430","supplier_type":"cooperative"})",
+             kOperator);
   EXPECT_EQ(s.status, 201) << s.body << s.error;
   shop.seller_id = Str(s.body, {"id"});
   shop.seller_token = Str(s.body, {"token"});
@@ -207,13 +207,15 @@ void EndToEnd(Pavilion& server) {
   Shop shop = MakeShop(c, 10);
   std::string shopper = NewShopper(c);
 
-  auto placed = c.Post("/v1/orders", OrderBody(shop.sku_id, 3), shopper, {{"Idempotency-Key", "e2e-1"}});
+  auto placed =
+      c.Post("/v1/orders", OrderBody(shop.sku_id, 3), shopper, {{"Idempotency-Key", "e2e-1"}});
   ASSERT_EQ(placed.status, 201) << placed.body;
   EXPECT_EQ(Str(placed.body, {"status"}), "pending_payment");
   EXPECT_EQ(Int(placed.body, {"total_fen"}), 3 * 2990);
   std::string id = Str(placed.body, {"id"});
 
-  auto retry = c.Post("/v1/orders", OrderBody(shop.sku_id, 3), shopper, {{"Idempotency-Key", "e2e-1"}});
+  auto retry =
+      c.Post("/v1/orders", OrderBody(shop.sku_id, 3), shopper, {{"Idempotency-Key", "e2e-1"}});
   EXPECT_EQ(Str(retry.body, {"id"}), id);
   EXPECT_EQ(c.Post("/v1/orders", OrderBody(shop.sku_id, 1), shopper, {{"Idempotency-Key", "e2e-1"}})
                 .status,
@@ -269,7 +271,8 @@ void EndToEnd(Pavilion& server) {
   EXPECT_GE(figure("pavilion_store_flushes_running"), 0);
   EXPECT_GE(figure("pavilion_store_compactions_running"), 0);
   EXPECT_GT(figure("pavilion_store_block_cache_bytes"), 0);
-  EXPECT_NE(metrics.find("# TYPE pavilion_store_write_slowdowns_total counter\n"), std::string::npos);
+  EXPECT_NE(metrics.find("# TYPE pavilion_store_write_slowdowns_total counter\n"),
+            std::string::npos);
   EXPECT_NE(metrics.find("# TYPE pavilion_store_sst_bytes gauge\n"), std::string::npos);
 }
 
@@ -528,9 +531,9 @@ void CrashKeepsEveryAcknowledgedLifecycleCommand(const std::vector<std::string>&
            sales_units == bought;
   };
   EXPECT_TRUE(Eventually(tally)) << undecided << " undecided; reserved " << reserved << " held "
-                                 << held << ", sold " << sold << " bought " << bought
-                                 << "; sales " << sales_fen << " fen, " << sales_units
-                                 << " units, paid " << paid_fen << " fen";
+                                 << held << ", sold " << sold << " bought " << bought << "; sales "
+                                 << sales_fen << " fen, " << sales_units << " units, paid "
+                                 << paid_fen << " fen";
   EXPECT_GT(held + bought, 0);
   EXPECT_EQ(stock + reserved + sold, kStock);
 }
@@ -648,10 +651,11 @@ TEST(Integration, PackImportFromTheCommandLine) {
     std::ofstream out(pack);
     out << R"({"outer_id":"NG-1","title":"沁县南瓜籽","category":"other","skus":[{"spec":"500g","price_fen":2680,"stock":40}]})"
         << "\n"
-        << R"({"outer_id":"NG-2","title":"","skus":[]})" << "\n";
+        << R"({"outer_id":"NG-2","title":"","skus":[]})"
+        << "\n";
   }
-  ChildProcess import({PAVILION_BIN, "pack", "import", pack, "--seller", seller_id, "--data-dir",
-                       dir.str()});
+  ChildProcess import(
+      {PAVILION_BIN, "pack", "import", pack, "--seller", seller_id, "--data-dir", dir.str()});
   auto report = import.ReadLine(60s);
   ASSERT_TRUE(report);
   EXPECT_EQ(*report, "rows=2 created=1 updated=0 unchanged=0 rejected=1");
@@ -819,11 +823,10 @@ TEST(Integration, PipelinedRequestsAreAnsweredInRequestOrder) {
            "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
            "\r\n" + connection + "\r\n" + body;
   };
-  const std::string requests = post(OrderBody(shop.sku_id, 2), "") +
-                               "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" +
-                               post(OrderBody(shop.sku_id, 500), "") +
-                               "GET /v1/no-such-thing HTTP/1.1\r\nHost: x\r\n\r\n" +
-                               post(OrderBody(shop.sku_id, 1), "Connection: close\r\n");
+  const std::string requests =
+      post(OrderBody(shop.sku_id, 2), "") + "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" +
+      post(OrderBody(shop.sku_id, 500), "") + "GET /v1/no-such-thing HTTP/1.1\r\nHost: x\r\n\r\n" +
+      post(OrderBody(shop.sku_id, 1), "Connection: close\r\n");
   int fd = RawConnect(server.port());
   ASSERT_GE(fd, 0);
   ASSERT_EQ(write(fd, requests.data(), requests.size()), static_cast<ssize_t>(requests.size()));
@@ -846,7 +849,8 @@ TEST(Integration, PipelinedRequestsAreAnsweredInRequestOrder) {
   // More than the server takes in at once (64 per connection): it stops reading at the depth and
   // resumes as answers go out; every request is answered, in order.
   std::string many;
-  for (int i = 0; i < 299; ++i) many += "GET /v1/orders/ord_" + std::to_string(i) + " HTTP/1.1\r\nHost: x\r\n\r\n";
+  for (int i = 0; i < 299; ++i)
+    many += "GET /v1/orders/ord_" + std::to_string(i) + " HTTP/1.1\r\nHost: x\r\n\r\n";
   many += "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
   fd = RawConnect(server.port());
   ASSERT_GE(fd, 0);
@@ -868,8 +872,9 @@ TEST(Integration, ClosedConnectionsLeaveNothingBehind) {
     int fd = RawConnect(server.port());
     ASSERT_GE(fd, 0);
     // Half the clients ask the server to close, half close themselves after the answer.
-    const std::string request = i % 2 ? "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-                                      : "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    const std::string request =
+        i % 2 ? "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+              : "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
     ASSERT_EQ(write(fd, request.data(), request.size()), static_cast<ssize_t>(request.size()));
     if (i % 2) {
       EXPECT_EQ(ReadResponses(fd).size(), 1u);
@@ -882,7 +887,9 @@ TEST(Integration, ClosedConnectionsLeaveNothingBehind) {
   // Only the connection asking remains, well before the read timeout could have closed the rest.
   HttpClient c = server.Client();
   EXPECT_TRUE(Eventually(
-      [&] { return c.Get("/metrics").body.find("pavilion_http_connections 1\n") != std::string::npos; },
+      [&] {
+        return c.Get("/metrics").body.find("pavilion_http_connections 1\n") != std::string::npos;
+      },
       5'000));
 }
 

@@ -13,19 +13,23 @@ using testing::InProcess;
 
 TEST(Catalog, RegisterSellerValidatesEveryField) {
   InProcess p;
-  auto bad_place = Await<catalog::Seller>(
-      [&](auto done) { p.catalog->RegisterSeller({"n", "14043", "cooperative"}, done); });
+  auto bad_place = Await<catalog::Seller>([&](auto done) {
+    p.catalog->RegisterSeller({"n", "14043", "cooperative"}, done);
+  });
   EXPECT_EQ(bad_place.error(), svc_errc::invalid_argument);
   EXPECT_NE(bad_place.message().find("place_code"), std::string::npos);
-  auto bad_type = Await<catalog::Seller>(
-      [&](auto done) { p.catalog->RegisterSeller({"n", "140430", "pirate"}, done); });
+  auto bad_type = Await<catalog::Seller>([&](auto done) {
+    p.catalog->RegisterSeller({"n", "140430", "pirate"}, done);
+  });
   EXPECT_NE(bad_type.message().find("supplier_type"), std::string::npos);
-  auto no_name = Await<catalog::Seller>(
-      [&](auto done) { p.catalog->RegisterSeller({"", "140430", "cooperative"}, done); });
+  auto no_name = Await<catalog::Seller>([&](auto done) {
+    p.catalog->RegisterSeller({"", "140430", "cooperative"}, done);
+  });
   EXPECT_NE(no_name.message().find("name"), std::string::npos);
   EXPECT_EQ(p.store->head(), 0u);  // Nothing was written.
-  auto ok = Await<catalog::Seller>(
-      [&](auto done) { p.catalog->RegisterSeller({"古丈茶农", "433126", "poor_household"}, done); });
+  auto ok = Await<catalog::Seller>([&](auto done) {
+    p.catalog->RegisterSeller({"古丈茶农", "433126", "poor_household"}, done);
+  });
   ASSERT_TRUE(ok.ok());
   auto events = p.store->ReadStream(ok->id);
   ASSERT_EQ(events->size(), 1u);
@@ -102,10 +106,13 @@ TEST(Catalog, StockMovesWriteNoSkuRecordTheirEventsCarryTheStock) {
     for (int i = 0; i < 2; ++i) {
       auto o = p.Order("shp_b", {{sku_id, 1}});
       ASSERT_EQ(ToString(o->status), "pending_payment");
-      ASSERT_TRUE(p.Do([&](auto done) { p.orders->Cancel(o->id, {Role::kShopper, "shp_b"}, done); }).ok());
+      ASSERT_TRUE(p.Do([&](auto done) {
+                     p.orders->Cancel(o->id, {Role::kShopper, "shp_b"}, done);
+                   }).ok());
     }
     ASSERT_EQ(ToString(p.Order("shp_c", {{sku_id, 4}})->status), "pending_payment");
-    ASSERT_EQ(ToString(p.Order("shp_d", {{sku_id, 50}})->status), "rejected");  // The last event: a rejection.
+    ASSERT_EQ(ToString(p.Order("shp_d", {{sku_id, 50}})->status),
+              "rejected");  // The last event: a rejection.
     p.Settle();
     EXPECT_EQ(numbers(p.Sku(product_id)), (std::vector<int64_t>{13, 4, 3}));
     std::string now;
@@ -120,8 +127,9 @@ TEST(Catalog, StockMovesWriteNoSkuRecordTheirEventsCarryTheStock) {
     InProcess p(&kv, &clock);
     EXPECT_EQ(numbers(p.Sku(product_id)), (std::vector<int64_t>{13, 4, 3}));
     auto updated = Await<catalog::Product>([&](auto done) {
-      p.catalog->UpdateProduct(product_id, testing::ProductIn(seller_id, "沁州黄小米", {{"500g", Fen(100), 30}}),
-                               seller_id, done);
+      p.catalog->UpdateProduct(
+          product_id, testing::ProductIn(seller_id, "沁州黄小米", {{"500g", Fen(100), 30}}),
+          seller_id, done);
     });
     ASSERT_TRUE(updated.ok()) << updated.message();
     EXPECT_EQ(numbers(p.Sku(product_id)), (std::vector<int64_t>{30, 4, 3}));
@@ -176,8 +184,8 @@ TEST(Catalog, SkuRecordsFromBeforeStreamVersionsAreTheStock) {
       r.sku_id = sku_id;
       r.quantity = 1;
       r.stock_after = 19 - i;
-      moves.push_back({sku_id, events::kAnyVersion, std::string(r.kType), events::Encode(r), "",
-                       "", 1});
+      moves.push_back(
+          {sku_id, events::kAnyVersion, std::string(r.kType), events::Encode(r), "", "", 1});
     }
     ASSERT_TRUE(p.store->AppendAndWait({std::move(moves), {}}).ok());
   }
@@ -190,7 +198,7 @@ TEST(Catalog, SkuRecordsFromBeforeStreamVersionsAreTheStock) {
   const catalog::Sku& c = *current;
   storage::WriteBatch old;  // The record that older Pavilion rewrote with each move.
   old.Put("cat/sku/" + sku_id, events::Encode(OldSku{c.id, c.product_id, c.seller_id, c.place_code,
-                                                      c.spec, c.price, 17, 2, 1, ""}));
+                                                     c.spec, c.price, 17, 2, 1, ""}));
   ASSERT_FALSE(kv.Write(old, true));
   auto numbers = [](const catalog::Sku& s) {
     return std::vector<int64_t>{s.stock, s.reserved, s.sold};
@@ -236,23 +244,26 @@ TEST(Catalog, BatchesGetTraceCodesAndOnlyTheirSellerRegistersThem) {
   auto seller = p.Seller();
   auto other = p.Seller("433126");
   auto product = p.Product(seller.id, 2990, 10);
-  auto batch = testing::Await<catalog::Batch>(
-      [&](auto d) { p.catalog->RegisterBatch({product.id, seller.id, Record()}, d); });
+  auto batch = testing::Await<catalog::Batch>([&](auto d) {
+    p.catalog->RegisterBatch({product.id, seller.id, Record()}, d);
+  });
   ASSERT_TRUE(batch.ok()) << batch.message();
   EXPECT_EQ(batch->trace_code.size(), 10u);
-  auto trace = testing::Await<catalog::Trace>(
-      [&](auto d) { p.catalog->GetTrace(batch->trace_code, d); });
+  auto trace =
+      testing::Await<catalog::Trace>([&](auto d) { p.catalog->GetTrace(batch->trace_code, d); });
   ASSERT_TRUE(trace.ok());
   EXPECT_EQ(trace->product.title, "沁州黄小米");
   EXPECT_EQ(trace->seller.id, seller.id);
   EXPECT_EQ(trace->batch.record.farming.size(), 2u);
-  auto foreign = testing::Await<catalog::Batch>(
-      [&](auto d) { p.catalog->RegisterBatch({product.id, other.id, Record()}, d); });
+  auto foreign = testing::Await<catalog::Batch>([&](auto d) {
+    p.catalog->RegisterBatch({product.id, other.id, Record()}, d);
+  });
   EXPECT_EQ(foreign.error(), events::svc_errc::forbidden);
   auto bad = Record();
   bad.packing_date = "2026-09-01";
-  auto backwards = testing::Await<catalog::Batch>(
-      [&](auto d) { p.catalog->RegisterBatch({product.id, "", bad}, d); });
+  auto backwards = testing::Await<catalog::Batch>([&](auto d) {
+    p.catalog->RegisterBatch({product.id, "", bad}, d);
+  });
   EXPECT_NE(backwards.message().find("packing_date"), std::string::npos);
   EXPECT_EQ(testing::Await<catalog::Trace>([&](auto d) { p.catalog->GetTrace("NOPE", d); }).error(),
             events::svc_errc::not_found);
@@ -270,10 +281,12 @@ TEST(Catalog, BrowseAndSearchWithFiltersSortAndCursor) {
   testing::InProcess p(&kv, &clock);
   auto qin = p.Seller("140430");
   auto guzhang = p.Seller("433126");
-  auto make = [&](const std::string& seller, const std::string& title, int64_t price, int64_t stock) {
+  auto make = [&](const std::string& seller, const std::string& title, int64_t price,
+                  int64_t stock) {
     clock.Advance(1000);
     return testing::Await<catalog::Product>([&](auto d) {
-             p.catalog->CreateProduct(testing::ProductIn(seller, title, {{"500g", Fen(price), stock}}), d);
+             p.catalog->CreateProduct(
+                 testing::ProductIn(seller, title, {{"500g", Fen(price), stock}}), d);
            })
         .value();
   };
@@ -315,8 +328,9 @@ TEST(Catalog, BrowseAndSearchWithFiltersSortAndCursor) {
   EXPECT_EQ(list(paged).first, (std::vector<std::string>{millet.id}));
   catalog::ProductQuery bad;
   bad.sort = "random";
-  EXPECT_EQ(testing::Await<catalog::ProductPage>([&](auto d) { p.catalog->ListProducts(bad, d); })
-                .error(),
+  EXPECT_EQ(testing::Await<catalog::ProductPage>([&](auto d) {
+              p.catalog->ListProducts(bad, d);
+            }).error(),
             events::svc_errc::invalid_argument);
 }
 
@@ -358,7 +372,8 @@ TEST(Catalog, ProcessedFoodNeedsAValidScLicence) {
   catalog::ProductQuery organic;
   organic.certification = "organic";
   auto list = [&] {
-    return testing::Await<catalog::ProductPage>([&](auto d) { p.catalog->ListProducts(organic, d); })
+    return testing::Await<catalog::ProductPage>(
+               [&](auto d) { p.catalog->ListProducts(organic, d); })
         ->products.size();
   };
   EXPECT_EQ(list(), 1u);
@@ -371,18 +386,20 @@ TEST(Catalog, ProcessedFoodNeedsAValidScLicence) {
 TEST(Catalog, PoorHouseholdProductsCarryAFloorPrice) {
   testing::InProcess p;
   auto household = p.Seller("433126", "poor_household");
-  auto in = testing::ProductIn(household.id, "古丈八月瓜", {{"3斤", Fen(5800), 10}, {"5斤", Fen(8800), 5}});
+  auto in = testing::ProductIn(household.id, "古丈八月瓜",
+                               {{"3斤", Fen(5800), 10}, {"5斤", Fen(8800), 5}});
   in.category = "fruit";
   auto product = testing::Await<catalog::Product>([&](auto d) { p.catalog->CreateProduct(in, d); });
   ASSERT_TRUE(product.ok());
   EXPECT_TRUE(product->poverty_zone);
   EXPECT_EQ(product->floor_price, Fen(5800));  // The lowest price it was listed at.
-  in.floor_price_fen = 6000;                    // A protective price above a SKU: refused.
+  in.floor_price_fen = 6000;                   // A protective price above a SKU: refused.
   auto under = testing::Await<catalog::Product>([&](auto d) { p.catalog->CreateProduct(in, d); });
   EXPECT_NE(under.message().find("floor price"), std::string::npos);
   catalog::ProductQuery zone;
   zone.poverty_zone = true;
-  auto page = testing::Await<catalog::ProductPage>([&](auto d) { p.catalog->ListProducts(zone, d); });
+  auto page =
+      testing::Await<catalog::ProductPage>([&](auto d) { p.catalog->ListProducts(zone, d); });
   ASSERT_EQ(page->products.size(), 1u);
   EXPECT_EQ(page->products[0].id, product->id);
 }
@@ -412,10 +429,12 @@ TEST(Catalog, SearchFindsEveryMatchPagesThemAndSurvivesARestart) {
     for (int i = 0; i < 40; ++i) {
       clock.Advance(1000);
       std::string title = (i % 4 == 3 ? "古丈毛尖 " : "沁州黄小米 ") + std::to_string(i);
-      auto made = testing::Await<catalog::Product>([&](auto d) {
-                    p.catalog->CreateProduct(
-                        testing::ProductIn(seller.id, title, {{"500g", Fen(1000 + (i * 37) % 500), i % 5}}), d);
-                  }).value();
+      auto made =
+          testing::Await<catalog::Product>([&](auto d) {
+            p.catalog->CreateProduct(
+                testing::ProductIn(seller.id, title, {{"500g", Fen(1000 + (i * 37) % 500), i % 5}}),
+                d);
+          }).value();
       if (i % 4 != 3) millets.insert(millets.begin(), made.id);
     }
     EXPECT_EQ(list(p, millet), millets);  // All 30, newest first, over 5 pages.
@@ -436,9 +455,9 @@ TEST(Catalog, SearchFindsEveryMatchPagesThemAndSurvivesARestart) {
     // A renamed product is found by its new title only.
     renamed = millets.back();
     auto in = testing::ProductIn(seller.id, "沁县红枣", {{"500g", Fen(999), 1}});
-    ASSERT_TRUE(testing::Await<catalog::Product>(
-                    [&](auto d) { p.catalog->UpdateProduct(renamed, in, seller.id, d); })
-                    .ok());
+    ASSERT_TRUE(testing::Await<catalog::Product>([&](auto d) {
+                  p.catalog->UpdateProduct(renamed, in, seller.id, d);
+                }).ok());
     millets.pop_back();
     EXPECT_EQ(list(p, millet), millets);
     catalog::ProductQuery dates;
@@ -453,9 +472,9 @@ TEST(Catalog, SearchFindsEveryMatchPagesThemAndSurvivesARestart) {
   EXPECT_EQ(list(again, dates), std::vector<std::string>{renamed});
   catalog::ProductQuery bad_cursor = millet;
   bad_cursor.cursor = "zz";
-  EXPECT_EQ(testing::Await<catalog::ProductPage>(
-                [&](auto d) { again.catalog->ListProducts(bad_cursor, d); })
-                .error(),
+  EXPECT_EQ(testing::Await<catalog::ProductPage>([&](auto d) {
+              again.catalog->ListProducts(bad_cursor, d);
+            }).error(),
             events::svc_errc::invalid_argument);
 }
 
@@ -492,7 +511,8 @@ TEST(Packs, ParserReportsEveryBadRowWithItsField) {
   auto missing = catalog::ParseNdjsonPack(R"({"title":"x","skus":[]})");
   ASSERT_EQ(missing.errors.size(), 1u);
   EXPECT_EQ(missing.errors[0].message, "outer_id: required");
-  EXPECT_EQ(catalog::ParseNdjsonPack("{}\n{}\n{}", 2).errors.back().message, "pack: more than 2 rows");
+  EXPECT_EQ(catalog::ParseNdjsonPack("{}\n{}\n{}", 2).errors.back().message,
+            "pack: more than 2 rows");
 }
 
 TEST(Packs, ImportAppliesValidRowsAndReimportChangesNothing) {
@@ -522,7 +542,8 @@ TEST(Packs, ImportAppliesValidRowsAndReimportChangesNothing) {
   EXPECT_EQ(third.unchanged, 1);
   catalog::ProductQuery eggs;
   eggs.q = "鸡蛋";
-  auto page = testing::Await<catalog::ProductPage>([&](auto d) { p.catalog->ListProducts(eggs, d); });
+  auto page =
+      testing::Await<catalog::ProductPage>([&](auto d) { p.catalog->ListProducts(eggs, d); });
   ASSERT_EQ(page->products.size(), 1u);
   EXPECT_EQ(page->products[0].skus[0].price, Fen(4800));
   // Stock already held by orders stays theirs when the pack sets what is available.

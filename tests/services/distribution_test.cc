@@ -22,12 +22,13 @@ struct Chain {
   catalog::Seller supplier = p->Seller("140430", "cooperative");
   catalog::Seller d1 = p->Seller("140430", "individual");
   catalog::Seller d2 = p->Seller("433126", "village_station");
-  catalog::Product product = Await<catalog::Product>([&](auto done) {
-                               p->catalog->CreateProduct(
-                                   testing::ProductIn(supplier.id, "沁州黄小米",
-                                                      {{"500g", Fen(2990), 10}, {"1kg", Fen(5600), 3}}),
-                                   done);
-                             }).value();
+  catalog::Product product =
+      Await<catalog::Product>([&](auto done) {
+        p->catalog->CreateProduct(
+            testing::ProductIn(supplier.id, "沁州黄小米",
+                               {{"500g", Fen(2990), 10}, {"1kg", Fen(5600), 3}}),
+            done);
+      }).value();
 
   Result<catalog::DistributeReport> Distribute(const std::string& distributor,
                                                const std::string& from,
@@ -54,7 +55,7 @@ TEST(Distribution, ListingsShareStockNeverOversellAndRememberTheMargins) {
   ASSERT_EQ(l1.skus.size(), 2u);
   EXPECT_EQ(l1.skus[0].price, Fen(3588));  // ceil(2990 × 1.2)
   EXPECT_EQ(l1.skus[1].price, Fen(6720));
-  EXPECT_EQ(l1.skus[0].stock, 10);          // The supplier's stock.
+  EXPECT_EQ(l1.skus[0].stock, 10);  // The supplier's stock.
   EXPECT_EQ(l1.skus[0].source_sku_id, c.product.skus[0].id);
 
   // Second level: D2 resells D1's listing with 10 % more.
@@ -83,7 +84,8 @@ TEST(Distribution, ListingsShareStockNeverOversellAndRememberTheMargins) {
   // Cancelling D1's order gives the 4 units back to everyone.
   ASSERT_TRUE(c.p->Do([&](auto done) {
                    c.p->orders->Cancel(via_d1->id, {Role::kShopper, "shp_a"}, done);
-                 }).ok());
+                 })
+                  .ok());
   c.p->Settle();  // The catalog releases the units when it handles order.cancelled.
   EXPECT_EQ(c.Get(c.product.id).skus[0].stock, 4);
   auto via_d2 = c.p->Order("shp_e", {{l2.skus[0].id, 2}});
@@ -103,8 +105,9 @@ TEST(Distribution, ListingsShareStockNeverOversellAndRememberTheMargins) {
   // Distributors follow the orders their listings sold (read only); the supplier ships them.
   auto listed = [&](const std::string& seller) {
     std::vector<std::string> ids;
-    auto page = Await<order::OrderPage>(
-        [&](auto done) { c.p->orders->List({"", seller, "", "", 20}, done); });
+    auto page = Await<order::OrderPage>([&](auto done) {
+      c.p->orders->List({"", seller, "", "", 20}, done);
+    });
     for (const auto& o : page->orders) ids.push_back(o.id);
     return ids;
   };
@@ -115,8 +118,9 @@ TEST(Distribution, ListingsShareStockNeverOversellAndRememberTheMargins) {
   auto expected = std::vector<std::string>{via_d2->id, via_d1->id};
   std::sort(expected.begin(), expected.end());
   EXPECT_EQ(d1_orders, expected);
-  auto seen = Await<order::Order>(
-      [&](auto done) { c.p->orders->Get(via_d2->id, {Role::kSeller, c.d1.id}, done); });
+  auto seen = Await<order::Order>([&](auto done) {
+    c.p->orders->Get(via_d2->id, {Role::kSeller, c.d1.id}, done);
+  });
   ASSERT_TRUE(seen.ok());
   EXPECT_EQ(seen->sub_orders.size(), 1u);
   EXPECT_EQ(seen->sub_orders[0].seller_id, c.supplier.id);
@@ -125,8 +129,9 @@ TEST(Distribution, ListingsShareStockNeverOversellAndRememberTheMargins) {
     c.p->orders->Ship(via_d2->id, "", "EMS", "E1", {Role::kSeller, c.d1.id}, done);
   });
   EXPECT_EQ(ship.error(), svc_errc::not_found);  // Only the supplier ships.
-  auto stranger = Await<order::Order>(
-      [&](auto done) { c.p->orders->Get(via_d2->id, {Role::kSeller, "sel_other"}, done); });
+  auto stranger = Await<order::Order>([&](auto done) {
+    c.p->orders->Get(via_d2->id, {Role::kSeller, "sel_other"}, done);
+  });
   EXPECT_EQ(stranger.error(), svc_errc::not_found);
 }
 
@@ -172,9 +177,8 @@ TEST(Distribution, SupplierChangesReachEveryListingAlsoAfterARestart) {
     std::vector<catalog::SkuInput> skus = {{"500g", Fen(price), 10}, {"1kg", Fen(5600), 3}};
     skus.insert(skus.end(), extra.begin(), extra.end());
     auto in = testing::ProductIn(c.supplier.id, "沁州黄小米 新米", skus);
-    return Await<catalog::Product>([&](auto done) {
-      c.p->catalog->UpdateProduct(c.product.id, in, c.supplier.id, done);
-    });
+    return Await<catalog::Product>(
+        [&](auto done) { c.p->catalog->UpdateProduct(c.product.id, in, c.supplier.id, done); });
   };
   ASSERT_TRUE(update(3190).ok());
   EXPECT_EQ(c.Get(l1).skus[0].price, Fen(4147));  // ceil(3190 × 1.3)
@@ -247,9 +251,9 @@ TEST(Distribution, TinyCachesChangeNoAnswer) {
   catalog::ProductQuery q;
   q.q = "红枣";
   q.limit = 100;
-  EXPECT_EQ(Await<catalog::ProductPage>([&](auto d) { p.catalog->ListProducts(q, d); })
-                ->products.size(),
-            30u);
+  EXPECT_EQ(
+      Await<catalog::ProductPage>([&](auto d) { p.catalog->ListProducts(q, d); })->products.size(),
+      30u);
 }
 
 }  // namespace

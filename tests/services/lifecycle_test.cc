@@ -313,12 +313,14 @@ class Walk {
         for (uint32_t line : sub.lines) {
           for (const auto& c : o->lines[line].distribution.commissions) sees.insert(c.seller_id);
         }
-        for (const auto& seller : sees) sub_status_of[{seller, id}].insert(std::string(ToString(sub.status)));
+        for (const auto& seller : sees)
+          sub_status_of[{seller, id}].insert(std::string(ToString(sub.status)));
       }
       status_of[id] = ToString(o->status);
       static const std::set<std::string> kStatuses = {"rejected", "pending_payment", "paid",
                                                       "cancelled", "completed"};
-      EXPECT_TRUE(kStatuses.count(std::string(ToString(o->status)))) << id << " is " << ToString(o->status);
+      EXPECT_TRUE(kStatuses.count(std::string(ToString(o->status))))
+          << id << " is " << ToString(o->status);
       const bool is_paid = ToString(o->status) == "paid" || ToString(o->status) == "completed";
       int64_t applied = 0;
       for (const auto& pay : o->payments) {
@@ -486,8 +488,9 @@ class Walk {
         if (!query.status.empty() && query.seller_id.empty()) {
           EXPECT_EQ(ToString(o.status), query.status);
         } else if (!query.status.empty()) {
-          EXPECT_TRUE(std::any_of(o.sub_orders.begin(), o.sub_orders.end(),
-                                  [&](const auto& sub) { return ToString(sub.status) == query.status; }))
+          EXPECT_TRUE(
+              std::any_of(o.sub_orders.begin(), o.sub_orders.end(),
+                          [&](const auto& sub) { return ToString(sub.status) == query.status; }))
               << o.id << " listed under " << query.status;
         }
       }

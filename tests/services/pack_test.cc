@@ -1,6 +1,8 @@
 // Golden tests of the pack formats against the fixtures in tests/data/packs (made by
 // make_fixtures.py there): the native zip, a 淘宝助理 zip in UTF-16LE and a bare GBK CSV, per-row
 // errors, idempotent re-import, export round trips, and archives that attack the importer.
+#include "pavilion/catalog/pack.h"
+
 #include <gtest/gtest.h>
 
 #include <condition_variable>
@@ -10,7 +12,6 @@
 
 #include "../support/gated_write_kv_store.h"
 #include "../support/in_process.h"
-#include "pavilion/catalog/pack.h"
 #include "pavilion/catalog/pack_file.h"
 #include "pavilion/catalog/taobao_csv.h"
 
@@ -20,7 +21,9 @@ namespace {
 using catalog::PackFile;
 using testing::Await;
 
-std::string Fixture(const std::string& name) { return std::string(PAVILION_TEST_DATA) + "/packs/" + name; }
+std::string Fixture(const std::string& name) {
+  return std::string(PAVILION_TEST_DATA) + "/packs/" + name;
+}
 
 std::string ReadAll(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -229,7 +232,7 @@ TEST(PackRows, PreparedRowsImportLikeUnpreparedOnes) {
       out[i].product.title = prefix + " 小米 " + std::to_string(i);
       out[i].product.skus = {{"500g", Fen(1990 + i), 10}, {"1kg", Fen(3500), 5}};
     }
-    out[1].product.skus[0].price = Fen(0);         // invalid
+    out[1].product.skus[0].price = Fen(0);           // invalid
     out[2].product.details.images = {"absent.jpg"};  // names an image that is not stored
     return out;
   };
@@ -249,7 +252,8 @@ TEST(PackRows, PreparedRowsImportLikeUnpreparedOnes) {
     EXPECT_EQ(r->errors[0].row, 2);
     EXPECT_NE(r->errors[0].message.find("skus[0].price_fen"), std::string::npos);
     EXPECT_EQ(r->errors[1].row, 3);
-    EXPECT_NE(r->errors[1].message.find("images[0]: no stored image absent.jpg"), std::string::npos);
+    EXPECT_NE(r->errors[1].message.find("images[0]: no stored image absent.jpg"),
+              std::string::npos);
   }
   auto a = t.ByTitle("plain 小米 0"), b = t.ByTitle("ready 小米 0");
   for (const auto* p : {&a, &b}) {
@@ -354,11 +358,11 @@ TEST(PackRows, ImportedProductsAreReadBeforeTheirWriteIsDurable) {
 
 TEST(PackArchive, UnsafeArchivesAreRefusedWhole) {
   Importer t;
-  for (const auto& [file, why] : std::vector<std::pair<std::string, std::string>>{
-           {"traversal.zip", "climb out"},
-           {"absolute.zip", "absolute"},
-           {"symlink.zip", "links"},
-           {"version2.zip", "version 2"}}) {
+  for (const auto& [file, why] :
+       std::vector<std::pair<std::string, std::string>>{{"traversal.zip", "climb out"},
+                                                        {"absolute.zip", "absolute"},
+                                                        {"symlink.zip", "links"},
+                                                        {"version2.zip", "version 2"}}) {
     auto r = t.ImportPath(file);
     ASSERT_FALSE(r.ok()) << file;
     EXPECT_EQ(r.error(), events::svc_errc::invalid_argument);
@@ -431,14 +435,16 @@ TEST(TaobaoCsv, DecodingAndParsingRules) {
   // 米 (U+7C73), é (U+00E9) and 𝄞 (U+1D11E, a surrogate pair), in both byte orders.
   EXPECT_EQ(*catalog::DecodeCsvText(std::string("\xFF\xFE\x73\x7C\xE9\x00\x34\xD8\x1E\xDD", 10)),
             "米é𝄞");
-  EXPECT_EQ(*catalog::DecodeCsvText(std::string("\xFE\xFF\x7C\x73\x00\xE9\xD8\x34\xDD\x1E", 10), &enc),
-            "米é𝄞");
+  EXPECT_EQ(
+      *catalog::DecodeCsvText(std::string("\xFE\xFF\x7C\x73\x00\xE9\xD8\x34\xDD\x1E", 10), &enc),
+      "米é𝄞");
   EXPECT_EQ(enc, "UTF-16BE");
   auto lone = catalog::DecodeCsvText(std::string("\xFF\xFEv\0\x34\xD8v\0", 8));  // high, no low
-  EXPECT_NE(lone.message().find("byte 2 is not valid UTF-16LE"), std::string::npos) << lone.message();
-  EXPECT_FALSE(catalog::DecodeCsvText(std::string("\xFF\xFEv\0v", 5)).ok());  // odd length
+  EXPECT_NE(lone.message().find("byte 2 is not valid UTF-16LE"), std::string::npos)
+      << lone.message();
+  EXPECT_FALSE(catalog::DecodeCsvText(std::string("\xFF\xFEv\0v", 5)).ok());      // odd length
   EXPECT_FALSE(catalog::DecodeCsvText(std::string("\xFF\xFE\x1E\xDD", 4)).ok());  // low alone
-  EXPECT_EQ(*catalog::DecodeCsvText("\xC3\xD7", &enc), "米");  // GBK
+  EXPECT_EQ(*catalog::DecodeCsvText("\xC3\xD7", &enc), "米");                     // GBK
   EXPECT_FALSE(catalog::DecodeCsvText("\xEF\xBB\xBF\xFF").ok());
   auto mapping = catalog::TaobaoMapping::Default();
   EXPECT_FALSE(mapping.Merge("category\t1").ok());
@@ -461,7 +467,7 @@ TEST(TaobaoCsv, LargeUtf16IsDecodedInHalvesLikeWhole) {
   const size_t units = (5u << 20) / 2;
   std::string body(units * 2, '\0');
   for (size_t i = 0; i < units; ++i) body[2 * i] = 'a';
-  const size_t mid = body.size() / 4 * 2;  // Where the halves would meet.
+  const size_t mid = body.size() / 4 * 2;        // Where the halves would meet.
   body.replace(mid - 2, 4, "\x34\xD8\x1E\xDD");  // 𝄞: its low unit right at the middle.
   auto text = catalog::DecodeCsvText("\xFF\xFE" + body);
   ASSERT_TRUE(text.ok()) << text.message();
@@ -481,7 +487,8 @@ TEST(Products, SellersEditOnlyTheirOwn) {
   auto owner = p.Seller();
   auto other = p.Seller("433126");
   auto product = p.Product(owner.id, 2990, 10);
-  auto in = testing::ProductIn(owner.id, "沁州黄小米 新米", {{"500g", Fen(3290), 8}, {"1kg", Fen(5990), 4}});
+  auto in = testing::ProductIn(owner.id, "沁州黄小米 新米",
+                               {{"500g", Fen(3290), 8}, {"1kg", Fen(5990), 4}});
   in.details.subtitle = "当季新米";
   auto denied = Await<catalog::Product>(
       [&](auto d) { p.catalog->UpdateProduct(product.id, in, other.id, d); });
@@ -504,8 +511,8 @@ TEST(Products, SellersEditOnlyTheirOwn) {
   auto history = p.store->ReadStream(product.id);
   EXPECT_EQ(history->back().type, "product.updated");
   // The operator (no acting seller) may edit any product.
-  auto by_operator = Await<catalog::Product>(
-      [&](auto d) { p.catalog->UpdateProduct(product.id, in, "", d); });
+  auto by_operator =
+      Await<catalog::Product>([&](auto d) { p.catalog->UpdateProduct(product.id, in, "", d); });
   EXPECT_TRUE(by_operator.ok());
 }
 

@@ -1,10 +1,10 @@
 // The search index's two ways of answering a price-sorted query — sorting the candidates, or
 // walking every document in price order — must give the same pages, also after products change.
+#include "../../services/catalog/src/search_index.h"
+
 #include <gtest/gtest.h>
 
 #include <random>
-
-#include "../../services/catalog/src/search_index.h"
 
 namespace pavilion::catalog {
 namespace {
@@ -16,7 +16,8 @@ void Fill(SearchIndex& index, std::mt19937& rng, int count, int round) {
     Product p;
     p.id = "prd_" + std::to_string(rng() % 4500);  // Some ids come again: updates.
     p.seller_id = "sel_" + std::to_string(i % 3);
-    p.title = std::string(kWords[rng() % 5]) + " " + kWords[rng() % 5] + " " + std::to_string(round);
+    p.title =
+        std::string(kWords[rng() % 5]) + " " + kWords[rng() % 5] + " " + std::to_string(round);
     p.place_code = i % 2 ? "140430" : "433126";
     index.Put(p, {static_cast<int64_t>(100 + rng() % 50), static_cast<int64_t>(200 + rng() % 900)});
   }

@@ -12,8 +12,7 @@ std::vector<settlement::SalesRow> Sales(InProcess& p, std::string group_by, bool
   settlement::SalesQuery q;
   q.group_by = std::move(group_by);
   q.by_day = by_day;
-  return Await<std::vector<settlement::SalesRow>>(
-             [&](auto done) { p.settlement->Sales(q, done); })
+  return Await<std::vector<settlement::SalesRow>>([&](auto done) { p.settlement->Sales(q, done); })
       .value();
 }
 
@@ -26,7 +25,8 @@ TEST(Settlement, TotalsPerSellerAndPlace) {
   ASSERT_TRUE(p.Paid("a", {{millet.sku_ids[0], 2}, {tea.sku_ids[0], 1}}).ok());
   ASSERT_TRUE(p.Paid("b", {{millet.sku_ids[0], 1}}).ok());
   ASSERT_EQ(ToString(p.Order("c", {{millet.sku_ids[0], 1000}})->status), "rejected");
-  ASSERT_EQ(ToString(p.Order("d", {{millet.sku_ids[0], 1}})->status), "pending_payment");  // Not paid.
+  ASSERT_EQ(ToString(p.Order("d", {{millet.sku_ids[0], 1}})->status),
+            "pending_payment");  // Not paid.
   p.Settle();
   auto places = Sales(p, "place");
   ASSERT_EQ(places.size(), 2u);
@@ -55,9 +55,10 @@ TEST(Settlement, RefundsComeOffTheDayTheyArePaidBack) {
                             {Role::kShopper, "shp_1"}, done);
   });
   ASSERT_TRUE(asked.ok()) << asked.message();
-  ASSERT_TRUE(p.Do([&](auto done) {
-                 p.orders->DecideRefund(asked->refunds[0].id, true, "", {Role::kSeller, seller.id}, done);
-               }).ok());
+  ASSERT_TRUE(
+      p.Do([&](auto done) {
+         p.orders->DecideRefund(asked->refunds[0].id, true, "", {Role::kSeller, seller.id}, done);
+       }).ok());
   p.Settle();
   auto rows = Sales(p, "seller");
   ASSERT_EQ(rows.size(), 1u);

@@ -1,4 +1,9 @@
+#include "pavilion/storage/kv_store.h"
+
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/inotify.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -10,13 +15,8 @@
 #include <set>
 #include <sstream>
 
-#include <poll.h>
-#include <sys/inotify.h>
-#include <unistd.h>
-
 #include "../support/temp_dir.h"
 #include "pavilion/storage/fault_injection_kv_store.h"
-#include "pavilion/storage/kv_store.h"
 #include "pavilion/storage/memory_kv_store.h"
 
 namespace pavilion::storage {
@@ -172,7 +172,8 @@ INSTANTIATE_TEST_SUITE_P(
     All, KvStoreTest,
     ::testing::Values(
         Factory{"memory", [](const std::string&) { return std::make_unique<MemoryKvStore>(); }},
-        Factory{"fault", [](const std::string&) { return std::make_unique<FaultInjectionKvStore>(); }},
+        Factory{"fault",
+                [](const std::string&) { return std::make_unique<FaultInjectionKvStore>(); }},
         Factory{"rocksdb",
                 [](const std::string& dir) {
                   auto kv = OpenRocksDb(dir);
@@ -266,7 +267,7 @@ TEST(RocksDbKvStore, AnInterruptedMoveIsFinishedByTheNextOpen) {
     for (int i = from; i < to; ++i) wb.Put("b" + std::to_string(100000 + i), std::to_string(i));
     ASSERT_FALSE(kv->Write(wb, true));
   };
-  write("", 0, 500);    // The old layout: all in the default family.
+  write("", 0, 500);      // The old layout: all in the default family.
   write("b", 500, 1000);  // Opening with the prefix moves those, and writes these to its family.
   write("", 1000, 1500);  // As a move that stopped after its first batch would leave them.
   auto kv = OpenRocksDbWithAppendOnly(dir.str(), "b");

@@ -1,5 +1,3 @@
-#include <utility>
-
 #include "http_client.h"
 
 #include <boost/asio/connect.hpp>
@@ -7,6 +5,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <utility>
 
 namespace pavilion::testing {
 
@@ -34,9 +33,8 @@ class HttpClient::Impl {
   }
 
  private:
-  ClientResponse Once(const std::string& method, const std::string& target,
-                      const std::string& body, const std::string& token,
-                      const std::map<std::string, std::string>& headers) {
+  ClientResponse Once(const std::string& method, const std::string& target, const std::string& body,
+                      const std::string& token, const std::map<std::string, std::string>& headers) {
     ClientResponse out;
     beast::error_code ec;
     if (!connected_) {

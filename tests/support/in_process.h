@@ -8,8 +8,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <future>
-#include <thread>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "pavilion/catalog/catalog_service.h"
@@ -61,10 +61,10 @@ class InProcess {
     catalog = std::make_unique<catalog::CatalogService>(*store, options.catalog);
     orders = std::make_unique<order::OrderService>(*store, options.orders);
     settlement = std::make_unique<settlement::SettlementService>(*store);
-    sources.push_back(std::make_unique<events::EmbeddedSource>(*store, catalog->worker(),
-                                                               catalog->processor()));
-    sources.push_back(std::make_unique<events::EmbeddedSource>(*store, orders->worker(),
-                                                               orders->processor()));
+    sources.push_back(
+        std::make_unique<events::EmbeddedSource>(*store, catalog->worker(), catalog->processor()));
+    sources.push_back(
+        std::make_unique<events::EmbeddedSource>(*store, orders->worker(), orders->processor()));
     sources.push_back(std::make_unique<events::EmbeddedSource>(*store, settlement->worker(),
                                                                settlement->processor()));
     for (auto& s : sources) s->Start();
@@ -82,19 +82,20 @@ class InProcess {
   catalog::Seller Seller(std::string place = "140430", std::string type = "cooperative") {
     return Await<catalog::Seller>([&](auto done) {
              catalog->RegisterSeller({"沁州黄合作社", place, type}, done);
-           }).value();
+           })
+        .value();
   }
 
   catalog::Product Product(const std::string& seller_id, int64_t price, int64_t stock) {
     return Await<catalog::Product>([&](auto done) {
-             catalog->CreateProduct(ProductIn(seller_id, "沁州黄小米", {{"500g", Fen(price), stock}}),
-                                    done);
-           }).value();
+             catalog->CreateProduct(
+                 ProductIn(seller_id, "沁州黄小米", {{"500g", Fen(price), stock}}), done);
+           })
+        .value();
   }
 
   Result<order::Order> Order(const std::string& shopper,
-                             std::vector<events::schema::OrderItem> items,
-                             std::string key = "") {
+                             std::vector<events::schema::OrderItem> items, std::string key = "") {
     return Await<order::Order>([&](auto done) {
       orders->Place({shopper, std::move(items), std::move(key)}, done);
     });
@@ -105,8 +106,9 @@ class InProcess {
                             std::vector<events::schema::OrderItem> items) {
     auto o = Order(shopper, std::move(items));
     if (!o.ok() || o->status != order::OrderStatus::kPendingPayment) return o;
-    return Await<order::Order>(
-        [&](auto done) { orders->Pay(o->id, {Role::kShopper, shopper}, done); });
+    return Await<order::Order>([&](auto done) {
+      orders->Pay(o->id, {Role::kShopper, shopper}, done);
+    });
   }
 
   // Runs a lifecycle command and waits for its answer.

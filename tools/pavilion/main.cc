@@ -115,7 +115,8 @@ int64_t IntFlag(std::map<std::string, std::string>& flags, const std::string& na
 
 std::string OperatorToken(gateway::Identity& identity, const std::filesystem::path& data_dir) {
   if (const char* env = std::getenv("PAVILION_OPERATOR_TOKEN"); env && *env) {
-    if (identity.Register(env, gateway::Principal{Role::kOperator, ""})) Die("cannot store the token");
+    if (identity.Register(env, gateway::Principal{Role::kOperator, ""}))
+      Die("cannot store the token");
     return "(from PAVILION_OPERATOR_TOKEN)";
   }
   auto file = data_dir / "operator-token";

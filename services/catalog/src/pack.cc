@@ -56,8 +56,7 @@ class Row {
 // Reads each object of an array field with `fn`, which returns false on the first bad field; the
 // first problem (of this field or an earlier one) stays in `*error`.
 template <typename Fn>
-void EachObject(bool present, dom::array items, std::string_view field, std::string* error,
-                Fn fn) {
+void EachObject(bool present, dom::array items, std::string_view field, std::string* error, Fn fn) {
   if (!present) return;
   size_t i = 0;
   for (auto it = items.begin(); error->empty() && it != items.end(); ++it, ++i) {
@@ -109,14 +108,14 @@ ParsedPack ParseNdjsonPack(std::string_view text, size_t max_rows, int first_row
     dom::array skus, certs, images, params;
     bool has_skus = false, has_certs = false, has_images = false, has_params = false;
     auto& d = p.details;
-    bool ok = r.Str("outer_id", &out.outer_id, 64, true) && r.Str("title", &p.title, 300, true) &&
-              r.Str("brand", &p.brand, 100) && r.Str("category", &p.category, 40) &&
-              r.Str("place_code", &p.place_code, 12) &&
-              r.Int("floor_price_fen", &p.floor_price_fen) && r.Array("skus", &skus, &has_skus) &&
-              r.Array("certifications", &certs, &has_certs) &&
-              r.Str("subtitle", &d.subtitle, 300) && r.Str("description", &d.description, 100'000) &&
-              r.Array("images", &images, &has_images) && r.Array("params", &params, &has_params) &&
-              r.Int("weight_grams", &d.weight_grams) && r.Str("barcode", &d.barcode, 32);
+    bool ok =
+        r.Str("outer_id", &out.outer_id, 64, true) && r.Str("title", &p.title, 300, true) &&
+        r.Str("brand", &p.brand, 100) && r.Str("category", &p.category, 40) &&
+        r.Str("place_code", &p.place_code, 12) && r.Int("floor_price_fen", &p.floor_price_fen) &&
+        r.Array("skus", &skus, &has_skus) && r.Array("certifications", &certs, &has_certs) &&
+        r.Str("subtitle", &d.subtitle, 300) && r.Str("description", &d.description, 100'000) &&
+        r.Array("images", &images, &has_images) && r.Array("params", &params, &has_params) &&
+        r.Int("weight_grams", &d.weight_grams) && r.Str("barcode", &d.barcode, 32);
     if (ok && out.outer_id.empty()) ok = r.Fail("outer_id", "required");
     // The first problem of the line is reported: its row and field.
     std::string error = ok ? "" : r.error();

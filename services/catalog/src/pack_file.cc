@@ -11,8 +11,8 @@
 #include <optional>
 #include <unordered_set>
 
-#include "pavilion/catalog/pack.h"
 #include "pavilion/base/json_writer.h"
+#include "pavilion/catalog/pack.h"
 
 namespace pavilion::catalog {
 namespace {
@@ -34,7 +34,8 @@ std::string BadName(std::string_view name) {
   if (name.find('\\') != std::string_view::npos) return "backslashes are not allowed";
   if (name.size() > 1 && name[1] == ':') return "drive letters are not allowed";
   for (char c : name) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) return "control characters are not allowed";
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F)
+      return "control characters are not allowed";
   }
   std::string_view rest = name;
   while (!rest.empty()) {
@@ -74,8 +75,8 @@ class PackFile::Impl {
     if (!archived_) {
       // A bare products.ndjson or X.csv: the NDJSON starts with an object.
       size_t first = head.find_first_not_of(" \t\r\n");
-      kind_ = first != std::string::npos && head[first] == '{' ? PackKind::kNative
-                                                                 : PackKind::kTaobao;
+      kind_ =
+          first != std::string::npos && head[first] == '{' ? PackKind::kNative : PackKind::kTaobao;
       return true;
     }
     return ListEntries();
@@ -138,7 +139,8 @@ class PackFile::Impl {
       cut = pending_.size();
       *done = true;
     }
-    ParsedPack piece = ParseNdjsonPack(std::string_view(pending_).substr(0, cut), SIZE_MAX, next_row_);
+    ParsedPack piece =
+        ParseNdjsonPack(std::string_view(pending_).substr(0, cut), SIZE_MAX, next_row_);
     next_row_ += static_cast<int>(std::count(pending_.begin(), pending_.begin() + cut, '\n'));
     pending_.erase(0, cut);
     if (*done) CloseStream();
@@ -236,7 +238,8 @@ class PackFile::Impl {
       }
       if (type == AE_IFDIR) continue;
       std::string_view base = std::string_view(name).substr(Dir(name).size());
-      if (base == "manifest.json" && (manifest_name.empty() || name.size() < manifest_name.size())) {
+      if (base == "manifest.json" &&
+          (manifest_name.empty() || name.size() < manifest_name.size())) {
         manifest_name = name;
         auto bytes = ReadEntry(a, name, kMaxManifestBytes);
         if (!bytes.ok()) {
@@ -261,7 +264,8 @@ class PackFile::Impl {
       names.push_back(std::move(name));
     }
     if (error.empty() && rc != ARCHIVE_EOF && rc != ARCHIVE_OK) {
-      error = std::string("pack: ") + (archive_error_string(a) ? archive_error_string(a) : "unreadable");
+      error = std::string("pack: ") +
+              (archive_error_string(a) ? archive_error_string(a) : "unreadable");
     }
     archive_read_free(a);
     if (!error.empty()) return Invalid(std::move(error));
@@ -290,7 +294,8 @@ class PackFile::Impl {
         images_.insert(name);
       }
     }
-    if (!has_products) return Invalid("pack: manifest.json names " + products_entry_ + ", which is missing");
+    if (!has_products)
+      return Invalid("pack: manifest.json names " + products_entry_ + ", which is missing");
     return true;
   }
 
@@ -490,7 +495,8 @@ Result<ImportReport> ImportPackFile(CatalogService& catalog, PackFile& file,
     valid.reserve(piece->rows.size());
     for (auto& row : piece->rows) {
       if (!seen.insert(row.outer_id).second) {
-        total.errors.push_back({row.row, "outer_id: " + row.outer_id + " appears twice in the pack"});
+        total.errors.push_back(
+            {row.row, "outer_id: " + row.outer_id + " appears twice in the pack"});
         continue;
       }
       for (auto& image : row.product.details.images) {
@@ -535,9 +541,9 @@ class ZipWriter {
     archive_entry_set_filetype(e, AE_IFREG);
     archive_entry_set_perm(e, 0644);
     archive_entry_set_size(e, static_cast<la_int64_t>(bytes.size()));
-    bool ok = archive_write_header(a_, e) == ARCHIVE_OK &&
-              archive_write_data(a_, bytes.data(), bytes.size()) ==
-                  static_cast<la_ssize_t>(bytes.size());
+    bool ok =
+        archive_write_header(a_, e) == ARCHIVE_OK &&
+        archive_write_data(a_, bytes.data(), bytes.size()) == static_cast<la_ssize_t>(bytes.size());
     archive_entry_free(e);
     return ok;
   }

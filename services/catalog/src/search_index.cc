@@ -116,7 +116,8 @@ void SearchIndex::WalkByPrice(bool ascending, const std::function<bool(uint32_t)
   if (changed_.size() > 4096 || changed_.size() > by_price_.size()) {  // Sort everything again.
     by_price_.clear();
     by_price_.reserve(docs_.size());
-    for (uint32_t doc = 0; doc < docs_.size(); ++doc) by_price_.emplace_back(docs_[doc].min_price, doc);
+    for (uint32_t doc = 0; doc < docs_.size(); ++doc)
+      by_price_.emplace_back(docs_[doc].min_price, doc);
     std::sort(by_price_.begin(), by_price_.end());
     for (uint32_t doc : changed_) is_changed_[doc] = false;
     changed_.clear();
@@ -232,9 +233,7 @@ Result<SearchIndex::Hits> SearchIndex::Query(
   }
   const size_t n = all ? docs_.size() : candidates.size();
   auto doc_at = [&](size_t i) { return all ? static_cast<uint32_t>(i) : candidates[i]; };
-  auto wanted = [&](uint32_t doc) {
-    return !q.in_stock || in_stock(docs_[doc].id);
-  };
+  auto wanted = [&](uint32_t doc) { return !q.in_stock || in_stock(docs_[doc].id); };
 
   Hits hits;
   if (q.sort == "newest") {  // Newest first: documents are numbered in creation order.

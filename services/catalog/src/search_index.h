@@ -77,7 +77,7 @@ class SearchIndex {
   mutable std::vector<std::pair<int64_t, uint32_t>> by_price_;
   mutable std::vector<uint32_t> changed_;
   mutable std::vector<bool> is_changed_;
-  std::unordered_map<std::string, uint32_t> doc_of_;  // product id → doc
+  std::unordered_map<std::string, uint32_t> doc_of_;                  // product id → doc
   std::unordered_map<std::string, std::vector<uint32_t>> by_seller_;  // seller → docs, ascending
   // gram → docs, ascending. A gram is at most two UTF-8 characters (≤ 8 bytes, never NUL), so
   // its bytes packed into a word name it exactly (GramKey).

@@ -82,8 +82,9 @@ Result<std::string> Utf16ToUtf8(std::string_view bytes, size_t base = 0) {
   const char* name = kBigEndian ? "UTF-16BE" : "UTF-16LE";
   auto unit = [&](size_t at) { return Utf16Unit<kBigEndian>(bytes, at); };
   auto fail = [&](size_t at) -> Result<std::string> {
-    return {svc_errc::invalid_argument, "csv: byte " + std::to_string(base + at) + " is not valid " +
-                                            name + "; save the file as UTF-16LE, UTF-8 or GBK"};
+    return {svc_errc::invalid_argument, "csv: byte " + std::to_string(base + at) +
+                                            " is not valid " + name +
+                                            "; save the file as UTF-16LE, UTF-8 or GBK"};
   };
   // At most three bytes of UTF-8 per two bytes of UTF-16 (a surrogate pair, four bytes, makes
   // four): written through a pointer, the string sized once and cut to what was written.
@@ -273,7 +274,8 @@ Result<std::string> DecodeCsvText(std::string_view bytes, std::string* encoding)
   } else if (bytes.substr(0, 3) == "\xEF\xBB\xBF") {
     found = "UTF-8";
     bytes.remove_prefix(3);
-    if (!ValidUtf8(bytes)) return {svc_errc::invalid_argument, "csv: not valid UTF-8 after its BOM"};
+    if (!ValidUtf8(bytes))
+      return {svc_errc::invalid_argument, "csv: not valid UTF-8 after its BOM"};
     text = std::string(bytes);
   } else if (ValidUtf8(bytes)) {
     found = "UTF-8";
@@ -306,11 +308,10 @@ Result<TaobaoCsvReader> TaobaoCsvReader::Open(std::string_view text, const Taoba
             "csv line 1: a 淘宝助理 CSV starts with a line \"version 1.00\""};
   }
   std::string_view keys_line = take_line();
-  const char delim =
-      std::count(keys_line.begin(), keys_line.end(), '\t') >=
-              std::count(keys_line.begin(), keys_line.end(), ',')
-          ? '\t'
-          : ',';
+  const char delim = std::count(keys_line.begin(), keys_line.end(), '\t') >=
+                             std::count(keys_line.begin(), keys_line.end(), ',')
+                         ? '\t'
+                         : ',';
   TaobaoCsvReader reader(text, mapping, delim, 3, {});
   // The key line is itself a record (keys may be quoted).
   reader.rest_ = keys_line;
@@ -387,7 +388,8 @@ bool TaobaoCsvReader::NextRecord(std::vector<std::string>* fields, int* first_li
       ++i;
     } else {
       size_t j = i + 1;
-      while (j < size && data[j] != delim_ && data[j] != '\n' && data[j] != '\r' && data[j] != '"') {
+      while (j < size && data[j] != delim_ && data[j] != '\n' && data[j] != '\r' &&
+             data[j] != '"') {
         ++j;
       }
       field->append(data + i, j - i);
@@ -410,14 +412,30 @@ ParsedPack TaobaoCsvReader::Next(size_t max_rows) {
   std::string error;
   // Column positions, looked up once per call; a row's fields are then read by index.
   enum Col : size_t {
-    kOuterId, kTitle, kPrice, kNum, kCid, kSubtitle, kDescription, kBarcode, kItemWeight,
-    kPicture, kInputCustomCpv, kPropAlias, kCateProps, kInputPids, kInputValues, kSkuProps,
-    kFoodparame, kColumnsRead
+    kOuterId,
+    kTitle,
+    kPrice,
+    kNum,
+    kCid,
+    kSubtitle,
+    kDescription,
+    kBarcode,
+    kItemWeight,
+    kPicture,
+    kInputCustomCpv,
+    kPropAlias,
+    kCateProps,
+    kInputPids,
+    kInputValues,
+    kSkuProps,
+    kFoodparame,
+    kColumnsRead
   };
   static constexpr const char* kKeys[kColumnsRead] = {
-      "outer_id", "title",     "price",     "num",       "cid",         "subtitle",
-      "description", "barcode", "item_weight", "picture", "input_custom_cpv", "propAlias",
-      "cateProps", "inputPids", "inputValues", "skuProps", "foodparame"};
+      "outer_id",         "title",       "price",     "num",         "cid",
+      "subtitle",         "description", "barcode",   "item_weight", "picture",
+      "input_custom_cpv", "propAlias",   "cateProps", "inputPids",   "inputValues",
+      "skuProps",         "foodparame"};
   std::array<size_t, kColumnsRead> at;
   for (size_t k = 0; k < kColumnsRead; ++k) {
     auto it = column_.find(kKeys[k]);
@@ -557,22 +575,54 @@ namespace {
 
 // The columns 淘宝助理 writes, with their labels; we fill the ones we know.
 constexpr std::pair<const char*, const char*> kColumns[] = {
-    {"title", "宝贝名称"},        {"cid", "宝贝类目"},          {"seller_cids", "店铺类目"},
-    {"stuff_status", "新旧程度"}, {"location_state", "省"},     {"location_city", "城市"},
-    {"item_type", "出售方式"},    {"price", "宝贝价格"},        {"auction_increment", "加价幅度"},
-    {"num", "宝贝数量"},          {"valid_thru", "有效期"},     {"freight_payer", "运费承担"},
-    {"post_fee", "平邮"},         {"ems_fee", "EMS"},           {"express_fee", "快递"},
-    {"has_invoice", "发票"},      {"has_warranty", "保修"},     {"approve_status", "放入仓库"},
-    {"has_showcase", "橱窗推荐"}, {"list_time", "开始时间"},    {"description", "宝贝描述"},
-    {"cateProps", "宝贝属性"},    {"postage_id", "邮费模版ID"}, {"has_discount", "会员打折"},
-    {"modified", "修改时间"},     {"upload_fail_msg", "上传状态"}, {"picture_status", "图片状态"},
-    {"auction_point", "返点比例"}, {"picture", "新图片"},       {"video", "视频"},
-    {"skuProps", "销售属性组合"}, {"inputPids", "用户输入ID串"}, {"inputValues", "用户输入名-值对"},
-    {"outer_id", "商家编码"},     {"propAlias", "销售属性别名"}, {"auto_fill", "代充类型"},
-    {"num_id", "数字ID"},         {"local_cid", "本地ID"},      {"navigation_type", "宝贝分类"},
-    {"user_name", "账户名称"},    {"syncStatus", "宝贝状态"},   {"is_lighting_consigment", "闪电发货"},
-    {"is_xinpin", "新品"},        {"foodparame", "食品专项"},   {"item_weight", "物流重量"},
-    {"barcode", "商品条形码"},    {"subtitle", "宝贝卖点"},     {"input_custom_cpv", "自定义属性值"},
+    {"title", "宝贝名称"},
+    {"cid", "宝贝类目"},
+    {"seller_cids", "店铺类目"},
+    {"stuff_status", "新旧程度"},
+    {"location_state", "省"},
+    {"location_city", "城市"},
+    {"item_type", "出售方式"},
+    {"price", "宝贝价格"},
+    {"auction_increment", "加价幅度"},
+    {"num", "宝贝数量"},
+    {"valid_thru", "有效期"},
+    {"freight_payer", "运费承担"},
+    {"post_fee", "平邮"},
+    {"ems_fee", "EMS"},
+    {"express_fee", "快递"},
+    {"has_invoice", "发票"},
+    {"has_warranty", "保修"},
+    {"approve_status", "放入仓库"},
+    {"has_showcase", "橱窗推荐"},
+    {"list_time", "开始时间"},
+    {"description", "宝贝描述"},
+    {"cateProps", "宝贝属性"},
+    {"postage_id", "邮费模版ID"},
+    {"has_discount", "会员打折"},
+    {"modified", "修改时间"},
+    {"upload_fail_msg", "上传状态"},
+    {"picture_status", "图片状态"},
+    {"auction_point", "返点比例"},
+    {"picture", "新图片"},
+    {"video", "视频"},
+    {"skuProps", "销售属性组合"},
+    {"inputPids", "用户输入ID串"},
+    {"inputValues", "用户输入名-值对"},
+    {"outer_id", "商家编码"},
+    {"propAlias", "销售属性别名"},
+    {"auto_fill", "代充类型"},
+    {"num_id", "数字ID"},
+    {"local_cid", "本地ID"},
+    {"navigation_type", "宝贝分类"},
+    {"user_name", "账户名称"},
+    {"syncStatus", "宝贝状态"},
+    {"is_lighting_consigment", "闪电发货"},
+    {"is_xinpin", "新品"},
+    {"foodparame", "食品专项"},
+    {"item_weight", "物流重量"},
+    {"barcode", "商品条形码"},
+    {"subtitle", "宝贝卖点"},
+    {"input_custom_cpv", "自定义属性值"},
 };
 
 std::string Yuan(int64_t fen) {
@@ -622,8 +672,8 @@ std::string WriteTaobaoCsv(const std::vector<PackRow>& rows, const TaobaoMapping
       lowest = std::min(lowest, sku.price.value());
       total += sku.stock;
       std::string vid = "-" + std::to_string(1001 + i);
-      v["skuProps"] += Yuan(sku.price.value()) + ":" + std::to_string(sku.stock) + "::1627207:" +
-                       vid + ";";
+      v["skuProps"] +=
+          Yuan(sku.price.value()) + ":" + std::to_string(sku.stock) + "::1627207:" + vid + ";";
       v["input_custom_cpv"] += "1627207:" + vid + ":" + sku.spec + ";";
     }
     v["price"] = Yuan(lowest == INT64_MAX ? 0 : lowest);

@@ -19,7 +19,6 @@ std::string RowKey(std::string_view dimension, std::string_view day, std::string
   return k;
 }
 
-
 }  // namespace
 
 class SettlementService::Impl final : public events::Processor {
@@ -137,10 +136,11 @@ void SettlementService::Sales(SalesQuery query,
 
 std::error_code SettlementService::Reset(storage::KvStore& kv) {
   storage::WriteBatch wb;
-  auto ec = kv.Scan(kPrefix, storage::PrefixEnd(kPrefix), [&](std::string_view k, std::string_view) {
-    wb.Delete(k);
-    return true;
-  });
+  auto ec =
+      kv.Scan(kPrefix, storage::PrefixEnd(kPrefix), [&](std::string_view k, std::string_view) {
+        wb.Delete(k);
+        return true;
+      });
   if (ec) return ec;
   wb.Delete(events::EmbeddedSource::CheckpointKey("settlement"));
   return kv.Write(wb, true);

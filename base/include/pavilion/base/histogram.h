@@ -14,8 +14,8 @@ class LatencyHistogram {
  public:
   // Upper bounds, in microseconds; a last bucket takes the rest.
   static constexpr std::array<int64_t, 13> kBucketsMicros = {
-      100, 250, 500, 1'000, 2'500, 5'000, 10'000, 25'000, 50'000, 100'000, 250'000, 1'000'000,
-      5'000'000};
+      100,    250,    500,     1'000,   2'500,     5'000,    10'000,
+      25'000, 50'000, 100'000, 250'000, 1'000'000, 5'000'000};
 
   void Observe(int64_t micros);
   uint64_t count() const;

@@ -77,11 +77,21 @@ class JsonWriter {
       out.append(s.data() + plain, i - plain);
       plain = i + 1;
       switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
+        case '"':
+          out += "\\\"";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
         default:
           out += "\\u00";
           out.push_back(kHex[(c >> 4) & 0xf]);
@@ -111,7 +121,7 @@ class JsonWriter {
     }
     if (i == s.size()) return true;
     if (s.size() >= 8) return !AnyToEscape(s.data() + s.size() - 8);  // The last eight again.
-    for (char c : s) {  // Under eight bytes.
+    for (char c : s) {                                                // Under eight bytes.
       if (NeedsEscape(c)) return false;
     }
     return true;

@@ -26,7 +26,7 @@ class [[nodiscard]] Result {
  public:
   Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
   Result(std::error_code ec) : v_(Error{ec, ec.message()}) { assert(ec); }  // NOLINT
-  Result(Error e) : v_(std::move(e)) { assert(std::get<1>(v_).code); }       // NOLINT
+  Result(Error e) : v_(std::move(e)) { assert(std::get<1>(v_).code); }      // NOLINT
   template <typename E, typename = std::enable_if_t<std::is_error_code_enum_v<E>>>
   Result(E e) : Result(std::error_code(make_error_code(e))) {}  // NOLINT
   template <typename E, typename = std::enable_if_t<std::is_error_code_enum_v<E>>>

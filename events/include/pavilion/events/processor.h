@@ -35,8 +35,8 @@ class Transaction {
       : correlation_id_(cause.correlation_id.empty() ? cause.event_id : cause.correlation_id),
         causation_id_(cause.event_id) {}
 
-  void Emit(std::string stream_id, uint64_t expected_version, std::string type,
-            std::string payload, uint32_t schema_version = 1) {
+  void Emit(std::string stream_id, uint64_t expected_version, std::string type, std::string payload,
+            uint32_t schema_version = 1) {
     request_.events.push_back(NewEvent{std::move(stream_id), expected_version, std::move(type),
                                        std::move(payload), correlation_id_, causation_id_,
                                        schema_version});
@@ -112,10 +112,11 @@ class Handlers {
  public:
   template <typename Payload, typename Fn>
   Handlers& On(std::string_view type, Fn fn) {
-    entries_.push_back({std::string(type), [fn = std::move(fn)](const Envelope& e, Transaction& tx) {
-                          auto payload = Decode<Payload>(e.payload);
-                          if (payload.ok()) fn(*payload, e, tx);
-                        }});
+    entries_.push_back(
+        {std::string(type), [fn = std::move(fn)](const Envelope& e, Transaction& tx) {
+           auto payload = Decode<Payload>(e.payload);
+           if (payload.ok()) fn(*payload, e, tx);
+         }});
     return *this;
   }
   // For a payload's own type (Payload::kType).

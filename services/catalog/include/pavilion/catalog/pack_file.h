@@ -29,7 +29,7 @@ struct PackLimits {
   uint64_t max_products_bytes = 2ull << 30;  // products.ndjson
   uint64_t max_csv_bytes = 512ull << 20;     // X.csv (decoded in memory)
   size_t max_image_bytes = kMaxImageBytes;
-  size_t max_line_bytes = 1 << 20;           // One NDJSON row.
+  size_t max_line_bytes = 1 << 20;  // One NDJSON row.
   size_t max_rows = 1'000'000;
 };
 

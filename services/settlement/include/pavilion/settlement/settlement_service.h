@@ -7,9 +7,10 @@
 // the processor's checkpoint, so a restart neither counts an order twice nor misses one; deleting
 // the rows and the checkpoint rebuilds an identical projection from the log.
 //
-// Reads: order.paid, refund.completed. Writes: no events (yet: settlement of money comes with delivery).
-// Thread-safety: public methods may be called from any thread; callbacks run on the settlement
-// worker (a lane of the store's writer worker when it has one: EventStore::writer_worker()).
+// Reads: order.paid, refund.completed. Writes: no events (yet: settlement of money comes with
+// delivery). Thread-safety: public methods may be called from any thread; callbacks run on the
+// settlement worker (a lane of the store's writer worker when it has one:
+// EventStore::writer_worker()).
 #pragma once
 
 #include <functional>
