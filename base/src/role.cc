@@ -1,27 +1,15 @@
 #include "pavilion/base/role.h"
 
+#include "pavilion/base/enum_names.h"
+
 namespace pavilion {
+namespace {
 
-std::string_view ToString(Role role) {
-  switch (role) {
-    case Role::kOperator:
-      return "operator";
-    case Role::kSeller:
-      return "seller";
-    case Role::kShopper:
-      return "shopper";
-  }
-  return "unknown";
-}
+constexpr EnumNames<Role, 3> kRoles({"operator", "seller", "shopper"});
 
-bool Parse(std::string_view name, Role* role) {
-  for (Role r : {Role::kOperator, Role::kSeller, Role::kShopper}) {
-    if (ToString(r) == name) {
-      *role = r;
-      return true;
-    }
-  }
-  return false;
-}
+}  // namespace
+
+std::string_view ToString(Role role) { return kRoles.Name(role); }
+bool Parse(std::string_view name, Role* role) { return kRoles.Parse(name, role); }
 
 }  // namespace pavilion

@@ -81,16 +81,17 @@ Result<SupplierType> CheckSeller(const SellerInput& in) {
             "place_code: use an administrative-division code of 6, 9 or 12 digits, e.g. "
             "\"140430\" for 沁县"};
   }
-  auto type = ParseSupplierType(in.supplier_type);
-  if (!type) {
+  SupplierType type{};
+  if (!Parse(in.supplier_type, &type)) {
     return {svc_errc::invalid_argument,
             "supplier_type: use one of " + JoinedList(AllSupplierTypes())};
   }
-  return *type;
+  return type;
 }
 
 bool InPovertyZone(const Seller& seller) {
-  return ParseSupplierType(seller.supplier_type) == SupplierType::kPoorHousehold;
+  SupplierType type{};
+  return Parse(seller.supplier_type, &type) && type == SupplierType::kPoorHousehold;
 }
 
 std::string CheckDetails(const schema::ProductDetails& d) {
@@ -155,8 +156,8 @@ Result<Fen> CheckProduct(const ProductInput& in, const Seller& seller, int64_t n
   for (size_t i = 0; i < in.certifications.size(); ++i) {
     const auto& c = in.certifications[i];
     std::string at = "certifications[" + std::to_string(i) + "].";
-    auto kind = ParseCertificationKind(c.type);
-    if (!kind) {
+    CertificationKind kind{};
+    if (!Parse(c.type, &kind)) {
       return {svc_errc::invalid_argument,
               at + "type: use pollution_free, green_food, organic, geographic_indication, "
                    "sc_licence or iso"};
@@ -166,7 +167,7 @@ Result<Fen> CheckProduct(const ProductInput& in, const Seller& seller, int64_t n
         (!c.valid_to.empty() && !events::IsDay(c.valid_to))) {
       return {svc_errc::invalid_argument, at + "valid_from/valid_to: use YYYY-MM-DD"};
     }
-    has_sc = has_sc || (*kind == CertificationKind::kScLicence && CertificationValid(c, today));
+    has_sc = has_sc || (kind == CertificationKind::kScLicence && CertificationValid(c, today));
   }
   if (cat->needs_sc && !has_sc) {
     return {svc_errc::invalid_argument,

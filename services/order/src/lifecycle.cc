@@ -490,8 +490,7 @@ Result<bool> RequestRefund(Order& o, const RefundInput& in, const Actor& who, De
     return SubConflict(s, "the after-sale window has closed");
   }
   for (const auto& r : o.refunds) {
-    if (r.sub_id == s.id &&
-        (r.status == RefundStatus::kRequested || r.status == RefundStatus::kApproved)) {
+    if (r.sub_id == s.id && r.status == RefundStatus::kRequested) {
       return Fail(svc_errc::conflict, "refund " + r.id + " for this sub-order is open");
     }
   }

@@ -2,9 +2,8 @@
 // a key costs no allocation of its own, a lookup touches one slot and one key, and Clear() takes
 // time in proportion to the entries, not the capacity, and frees nothing: the event store's
 // writer stages stream versions in one for every append and caches them in two; the catalog
-// counts its holds in one (a quarter of a million strings in a node map took 45 ms of the
-// services' thread to free when its caches were trimmed, and 30 ms to rehash as it grew). Not
-// thread-safe.
+// counts its holds in one (a node map of as many strings took the services' thread tens of
+// milliseconds to free when the caches were trimmed, and to rehash as it grew). Not thread-safe.
 #pragma once
 
 #include <cstddef>

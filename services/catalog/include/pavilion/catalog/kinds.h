@@ -3,7 +3,6 @@
 // the wire and the stored form); code inside decides on these enums. Plain values, thread-safe.
 #pragma once
 
-#include <optional>
 #include <span>
 #include <string_view>
 
@@ -21,7 +20,8 @@ enum class SupplierType {
   kEnterprise,
 };
 std::string_view ToString(SupplierType t);
-std::optional<SupplierType> ParseSupplierType(std::string_view s);
+// Each Parse is false when `name` names no value; `*out` is then unchanged.
+bool Parse(std::string_view name, SupplierType* out);
 // Every supplier type, in the order error messages list them.
 std::span<const SupplierType> AllSupplierTypes();
 
@@ -36,7 +36,7 @@ enum class CertificationKind {
   kIso,
 };
 std::string_view ToString(CertificationKind k);
-std::optional<CertificationKind> ParseCertificationKind(std::string_view s);
+bool Parse(std::string_view name, CertificationKind* out);
 std::span<const CertificationKind> AllCertificationKinds();
 
 // Why an order line got stock.rejected (the event's `reason`) or a late payment no stock.
@@ -46,6 +46,6 @@ enum class StockRejection {
   kHoldLimit,          // The shopper would hold more than CatalogOptions::hold_cap unpaid.
 };
 std::string_view ToString(StockRejection r);
-std::optional<StockRejection> ParseStockRejection(std::string_view s);
+bool Parse(std::string_view name, StockRejection* out);
 
 }  // namespace pavilion::catalog

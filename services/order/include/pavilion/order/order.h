@@ -7,6 +7,7 @@
 //               (shipped or delivered ─N days→ completed automatically; refunded in full while
 //               paid → cancelled)
 //   refund:     requested ─approve→ refunded   |   requested ─reject→ rejected
+//               (refund.approved and refund.completed are emitted together on approval)
 //
 // Statuses are enums with one ToString/Parse each; their names are what JSON shows and what a
 // stored record holds (events/codec.h stores a named enum by its name). Plain values: as
@@ -50,7 +51,6 @@ enum class LineStatus {
 
 enum class RefundStatus {
   kRequested,
-  kApproved,  // Only inside an approval: a stored refund is requested, rejected or refunded.
   kRejected,
   kRefunded,
 };
