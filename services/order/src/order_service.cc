@@ -149,6 +149,7 @@ class OrderService::Impl final : public events::Processor {
     if (auto payable = CheckPay(o, who); !payable.ok()) return payable;
     auto txn = payments_->Charge(o.id, o.total);
     if (!txn.ok()) return txn.error_detail();
+    d.now = store_.clock().NowMicros();  // The payment's time is when the provider answered.
     return ApplyPayment(o, Payment{payments_->name(), *txn, o.total, 0, {}}, d);
   }
 
@@ -165,6 +166,7 @@ class OrderService::Impl final : public events::Processor {
     const Payment* paid = AppliedPayment(o);
     auto refunded = payments_->Refund(paid ? paid->txn_id : "", r->amount);
     if (!refunded.ok()) return refunded.error_detail();
+    d.now = store_.clock().NowMicros();
     ApproveRefund(o, *r, d);
     return true;
   }

@@ -70,7 +70,8 @@ void Timeouts::TickFrom(const std::string& from, int64_t now) {
     MarkHandled(key, tx);
     bool changed = false;
     if (Order* o = orders_.Find(order_id); o != nullptr && target.kind == kConfirm) {
-      Decision d{now, options_, tx};
+      // Completed when the sweep gets to it: the after-sale window counts from then.
+      Decision d{orders_.events().clock().NowMicros(), options_, tx};
       auto confirmed = Confirm(*o, std::string(target.sub_id), Actor{Role::kOperator, ""},
                                /*automatic=*/true, d);
       changed = confirmed.ok() && *confirmed;
