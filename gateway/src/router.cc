@@ -22,8 +22,11 @@ struct Route {
   std::string method;
   std::string pattern;
   Roles roles;
-  std::vector<std::string_view> query;  // The query parameters it takes; any other gets 422.
+  std::vector<std::string_view> query;  // The query parameters it takes; any other gets 422,
   Handler handler;
+  // unless the route ignores what it does not take: the pages and images a QR code or a shared
+  // link opens, where messaging apps append their own (`?from=singlemessage`).
+  bool ignores_unknown_query = false;
 };
 
 // A route with its pattern split at '/', as paths are matched.
@@ -69,14 +72,14 @@ const std::vector<TableRoute>& Table() {
         {"PUT", "/v1/products/{id}", kSellers, {}, &UpdateProduct},
         {"POST", "/v1/images", kSellers, {}, &UploadImage},
         {"POST", "/v1/distributions", kSellers, {}, &Distribute},
-        {"GET", "/v1/images/{ref}", kPublic, {}, &GetImage},
+        {"GET", "/v1/images/{ref}", kPublic, {}, &GetImage, true},
         {"POST", "/v1/products/{id}/batches", kSellers, {}, &RegisterBatch},
         {"POST", "/v1/packs", kSellers, {"seller_id"}, &ImportPack},
         {"GET", "/v1/packs", kSellers, {"seller_id", "format"}, &ExportPack},
         {"GET", "/v1/trace/{code}", kPublic, {}, &GetTrace},
-        {"GET", "/v1/trace/{code}/qr.svg", kPublic, {}, &TraceQrSvg},
-        {"GET", "/v1/trace/{code}/qr.png", kPublic, {}, &TraceQrPng},
-        {"GET", "/trace/{code}", kPublic, {}, &TracePage},
+        {"GET", "/v1/trace/{code}/qr.svg", kPublic, {}, &TraceQrSvg, true},
+        {"GET", "/v1/trace/{code}/qr.png", kPublic, {}, &TraceQrPng, true},
+        {"GET", "/trace/{code}", kPublic, {}, &TracePage, true},
         {"POST", "/v1/orders", kShoppers, {}, &CreateOrder},
         {"GET",
          "/v1/orders",
@@ -228,7 +231,9 @@ class Router::Impl {
       if (!who) return observed(std::move(*error));
     }
     const Query query = Query::Of(target);
-    if (const std::string* unknown = query.FirstUnknown(route.query)) {
+    const std::string* unknown =
+        route.ignores_unknown_query ? nullptr : query.FirstUnknown(route.query);
+    if (unknown != nullptr) {
       return observed(ErrorResponse(kUnknownParameter, UnknownParameter(route, *unknown)));
     }
     route.handler(cx_, Request{req, params, query, who ? &*who : nullptr}, std::move(observed));

@@ -1,5 +1,6 @@
 #include "views.h"
 
+#include <algorithm>
 #include <array>
 
 namespace pavilion::gateway {
@@ -87,18 +88,21 @@ std::string SellerJson(const catalog::Seller& s, const std::string* token) {
   return w.Take();
 }
 
-void WriteOrder(JsonWriter& w, const order::Order& o) {
-  // A line's own status is the stock's answer to it (pending, reserved, rejected) and stays
-  // "reserved" for good once the stock is held. Once the order is split into sub-orders a client
-  // wants to know where the goods are, so a line shows its sub-order's status instead (paid,
-  // shipped, …, cancelled): line and sub-order never disagree. Placement caps the lines, so the
-  // index fits on the stack.
-  std::array<const order::SubOrderStatus*, order::kMaxOrderLines> sub_status{};
+// A line's own status is the stock's answer to it (pending, reserved, rejected) and stays
+// "reserved" for good once the stock is held. Once the order is split into sub-orders a client
+// wants to know where the goods are, so a reserved line shows its sub-order's status instead
+// (paid, shipped, …, cancelled): line and sub-order never disagree. A line hidden from a seller
+// stays "hidden", though its sub-order is one the seller follows.
+static std::string_view LineStatusName(const order::Order& o, const order::OrderLine& l,
+                                       uint32_t i) {
+  if (l.status != order::LineStatus::kReserved) return ToString(l.status);
   for (const auto& s : o.sub_orders) {
-    for (uint32_t i : s.lines) {
-      if (i < sub_status.size()) sub_status[i] = &s.status;
-    }
+    if (std::find(s.lines.begin(), s.lines.end(), i) != s.lines.end()) return ToString(s.status);
   }
+  return ToString(l.status);  // Not split yet.
+}
+
+void WriteOrder(JsonWriter& w, const order::Order& o) {
   w.BeginObject();
   w.Field("id", o.id).Field("shopper_id", o.shopper_id).Field("status", ToString(o.status));
   if (!o.cancel_reason.empty()) w.Field("cancel_reason", o.cancel_reason);
@@ -108,10 +112,9 @@ void WriteOrder(JsonWriter& w, const order::Order& o) {
   w.Key("lines").BeginArray();
   for (size_t i = 0; i < o.lines.size(); ++i) {
     const auto& l = o.lines[i];
-    const order::SubOrderStatus* sub = i < sub_status.size() ? sub_status[i] : nullptr;
     w.BeginObject();
     w.Field("sku_id", l.sku_id).Field("quantity", l.quantity);
-    w.Field("status", sub != nullptr ? ToString(*sub) : ToString(l.status));
+    w.Field("status", LineStatusName(o, l, static_cast<uint32_t>(i)));
     if (l.status == order::LineStatus::kReserved) {
       w.Field("product_id", l.product_id).Field("seller_id", l.seller_id);
       w.Field("place_code", l.place_code);

@@ -446,6 +446,11 @@ TEST_F(RouterTest, TraceCodesServeJsonQrAndAPage) {
   EXPECT_NE(page.body.find("古丈茶农&lt;b&gt;"), std::string::npos);  // Escaped.
   EXPECT_EQ(Call("GET", "/trace/NOPE").status, 404);
   EXPECT_EQ(Call("GET", "/v1/trace/NOPE/qr.png").status, 404);
+  // Opened from a shared link, with the parameters a messaging app appends.
+  auto shared = Call("GET", "/trace/" + code + "?from=singlemessage&isappinstalled=0");
+  EXPECT_EQ(shared.status, 200);
+  EXPECT_EQ(shared.body, page.body);
+  EXPECT_EQ(Call("GET", "/v1/trace/" + code + "/qr.svg?from=groupmessage").status, 200);
 }
 
 TEST_F(RouterTest, BrowseProducts) {
@@ -642,6 +647,51 @@ TEST_F(RouterTest, OneClickDistribution) {
   EXPECT_NE(order.body.find(R"("unit_fen":598})"), std::string::npos);
 }
 
+// A distributor follows the supplier's sub-order that ships what its listing sold; the other
+// lines of that sub-order (the supplier's own sales) stay hidden from it, whatever the
+// sub-order's status.
+TEST_F(RouterTest, ADistributorSeesOnlyTheLinesItsListingSold) {
+  auto supplier =
+      Call("POST", "/v1/sellers",
+           R"({"name":"沁县合作社","place_code":"140430","supplier_type":"cooperative"})", "op");
+  auto reseller =
+      Call("POST", "/v1/sellers",
+           R"({"name":"网店","place_code":"140430","supplier_type":"individual"})", "op");
+  const std::string supplier_id = Field(supplier.body, "id"), token = Field(reseller.body, "token");
+  auto millet =
+      Call("POST", "/v1/products",
+           R"({"title":"沁州黄小米","skus":[{"spec":"500g","price_fen":2990,"stock":5}]})",
+           Field(supplier.body, "token"));
+  ASSERT_EQ(millet.status, 201) << millet.body;
+  simdjson::dom::parser parser;
+  std::string_view own_sku;
+  ASSERT_FALSE(parser.parse(millet.body)["skus"].at(0)["id"].get(own_sku));
+  const std::string own(own_sku);
+  auto r = Call("POST", "/v1/distributions",
+                R"({"supplier_id":")" + supplier_id + R"(","markup_percent":20})", token);
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::string_view listing_id;
+  ASSERT_FALSE(parser.parse(r.body)["listing_ids"].at(0).get(listing_id));
+  auto listing = Call("GET", "/v1/products/" + std::string(listing_id));
+  std::string_view listed_sku;
+  ASSERT_FALSE(parser.parse(listing.body)["skus"].at(0)["id"].get(listed_sku));
+  const std::string shopper = Shopper();
+  auto order = Call("POST", "/v1/orders",
+                    R"({"items":[{"sku_id":")" + own + R"(","quantity":1},{"sku_id":")" +
+                        std::string(listed_sku) + R"(","quantity":1}]})",
+                    shopper);
+  ASSERT_EQ(order.status, 201) << order.body;
+  const std::string id = Field(order.body, "id");
+  ASSERT_EQ(Call("POST", "/v1/orders/" + id + "/pay", "", shopper).status, 200);
+  auto seen = Call("GET", "/v1/orders/" + id, "", token);
+  ASSERT_EQ(seen.status, 200) << seen.body;
+  std::string_view first, second;
+  ASSERT_FALSE(parser.parse(seen.body)["lines"].at(0)["status"].get(first)) << seen.body;
+  ASSERT_FALSE(parser.parse(seen.body)["lines"].at(1)["status"].get(second)) << seen.body;
+  EXPECT_EQ(first, "hidden") << seen.body;  // The supplier's own sale.
+  EXPECT_EQ(second, "paid") << seen.body;   // What the listing sold: its sub-order's status.
+}
+
 // Query parameters holding a day must name one that exists: 2026-02-30 is no day.
 TEST_F(RouterTest, ImpossibleDatesInTheQueryAreRefused) {
   auto feb30 = Call("GET", "/v1/stats/sales?from=2026-02-30", "", "op");
@@ -687,7 +737,9 @@ TEST_F(RouterTest, UnknownQueryParametersAreRefused) {
   EXPECT_EQ(Call("GET", "/v1/stats/sales?group=seller", "", "op").status, 422);
   EXPECT_EQ(Call("GET", "/v1/packs?fmt=native", "", seller_token).status, 422);
   EXPECT_EQ(Call("GET", "/healthz?verbose").status, 422);
-  EXPECT_EQ(Call("GET", "/trace/NOPE?lang=en").status, 422);
+  // The pages and images a QR code or a shared link opens ignore what messaging apps append.
+  EXPECT_EQ(Call("GET", "/trace/NOPE?from=singlemessage").status, 404);
+  EXPECT_EQ(Call("GET", "/v1/images/nope?from=timeline").status, 404);
   EXPECT_EQ(Call("GET", "/v1/orders?page=2").status, 401);  // Who asks comes first.
   // The parameters a route does take still work, encoded or not.
   EXPECT_EQ(Call("GET", "/v1/orders?limit=5&cursor=", "", alice).status, 200);
