@@ -23,6 +23,7 @@
 #include "../support/child_process.h"
 #include "../support/http_client.h"
 #include "../support/metrics.h"
+#include "../support/serve_process.h"
 #include "../support/temp_dir.h"
 #include "pavilion/events/clock.h"
 
@@ -90,35 +91,11 @@ class KafkaMock {
   std::string bootstrap_;
 };
 
-class Pavilion {
+// The server under test, with this file's operator token.
+class Pavilion : public testing::ServeProcess {
  public:
-  Pavilion(const std::string& data_dir, std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv = {PAVILION_BIN, "serve",    "--data-dir",
-                                     data_dir,     "--listen", "127.0.0.1:0"};
-    for (auto& a : extra) argv.push_back(a);
-    proc_ = std::make_unique<ChildProcess>(
-        argv, std::map<std::string, std::string>{{"PAVILION_OPERATOR_TOKEN", kOperator}});
-    auto line = proc_->WaitForLine("listening on http://", 60s);
-    if (!line) return;
-    auto colon = line->find(':', line->find("http://") + 7);
-    port_ = static_cast<uint16_t>(std::stoi(line->substr(colon + 1)));
-  }
-  ~Pavilion() { Stop(SIGTERM); }
-
-  void Stop(int signal) {
-    if (!proc_) return;
-    proc_->Kill(signal);
-    proc_->Wait(30s);
-    proc_.reset();
-  }
-
-  uint16_t port() const { return port_; }
-  HttpClient Client() const { return HttpClient("127.0.0.1", port_); }
-  ChildProcess& process() { return *proc_; }
-
- private:
-  std::unique_ptr<ChildProcess> proc_;
-  uint16_t port_ = 0;
+  Pavilion(const std::string& data_dir, std::vector<std::string> extra = {})
+      : ServeProcess(PAVILION_BIN, data_dir, kOperator, std::move(extra)) {}
 };
 
 // Kills the server with SIGKILL, from a thread of its own, once `count` reaches `at` (or fails the

@@ -16,6 +16,7 @@
 
 #include "../support/child_process.h"
 #include "../support/http_client.h"
+#include "../support/serve_process.h"
 #include "../support/temp_dir.h"
 
 namespace pavilion {
@@ -28,32 +29,11 @@ using namespace std::chrono_literals;
 
 constexpr const char* kOperator = "walkthrough-operator-token";
 
-// `pavilion serve` on an ephemeral port, as serve_test.cc starts it; stopped with SIGTERM.
-class Server {
+// The server under test, with this file's operator token.
+class Server : public testing::ServeProcess {
  public:
-  Server(const std::string& data_dir, std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv = {PAVILION_BIN, "serve",    "--data-dir",
-                                     data_dir,     "--listen", "127.0.0.1:0"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    proc_ = std::make_unique<ChildProcess>(
-        argv, std::map<std::string, std::string>{{"PAVILION_OPERATOR_TOKEN", kOperator}});
-    auto line = proc_->WaitForLine("listening on http://", 60s);
-    if (!line) return;
-    auto colon = line->find(':', line->find("http://") + 7);
-    port_ = static_cast<uint16_t>(std::stoi(line->substr(colon + 1)));
-  }
-  ~Server() {
-    proc_->Kill(SIGTERM);
-    proc_->Wait(30s);
-  }
-
-  uint16_t port() const { return port_; }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  ChildProcess& process() { return *proc_; }
-
- private:
-  std::unique_ptr<ChildProcess> proc_;
-  uint16_t port_ = 0;
+  Server(const std::string& data_dir, std::vector<std::string> extra = {})
+      : ServeProcess(PAVILION_BIN, data_dir, kOperator, std::move(extra)) {}
 };
 
 TEST(Walkthrough, ScriptRunsAgainstAFreshServer) {
