@@ -11,7 +11,7 @@ std::string_view Router::OpenApiDocument() {
   "info": {
     "title": "Pavilion",
     "version": "0.1.0",
-    "description": "Event-sourced marketplace core for county special pavilions. Money is always integer fen. Errors are {\"error\": {\"code\", \"message\"}}: the code is stable, the message says what to fix and starts with the field or parameter at fault. Every route refuses a query parameter it does not list here with 422 unknown_parameter."
+    "description": "Event-sourced marketplace core for county special pavilions. Money is always integer fen. Errors are {\"error\": {\"code\", \"message\"}}: the code is stable, the message says what to fix and starts with the field or parameter at fault. Every route refuses a query parameter it does not list here with 422 unknown_parameter, but the trace page, QR codes and images, which shared links open with parameters messaging apps append: those ignore what they do not take."
   },
   "components": {
     "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
