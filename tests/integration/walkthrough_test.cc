@@ -52,6 +52,30 @@ TEST(Walkthrough, ScriptRunsAgainstAFreshServer) {
   EXPECT_NE(script.output().find("walkthrough: ok"), std::string::npos) << script.output();
 }
 
+// The README's "A first order" block, run as it stands (bash, every command checked) against a
+// fresh server: what a newcomer copies works.
+TEST(Walkthrough, TheReadmeBlockRunsAgainstAFreshServer) {
+  TempDir dir;
+  Server server(dir.str(), {"--no-demo"});
+  ASSERT_NE(server.port(), 0) << "the server did not start";
+  // The first ```sh block after the heading, then a line saying it got to the end.
+  const std::string run =
+      "set -euo pipefail; block=$(awk '/^## A first order/ {f = 1} "
+      "f && /^```sh/ {g = 1; next} g && /^```/ {exit} g' \"$0\"); "
+      "[ -n \"$block\" ] || { echo 'no sh block under A first order'; exit 1; }; "
+      "eval \"$block\" > /dev/null; echo 'readme block: ok'";
+  ChildProcess block(
+      {"/bin/bash", "-c", "exec /bin/bash -c \"$0\" \"$1\" 2>&1", run, PAVILION_README},
+      {{"BASE", server.url()}, {"PAVILION_OPERATOR_TOKEN", kOperator}});
+  ASSERT_TRUE(block.started());
+  while (block.ReadLine(120s)) {
+  }
+  const int status = block.Wait(10s);
+  ASSERT_TRUE(WIFEXITED(status)) << block.output();
+  EXPECT_EQ(WEXITSTATUS(status), 0) << block.output();
+  EXPECT_NE(block.output().find("readme block: ok"), std::string::npos) << block.output();
+}
+
 // Runs twice on the same server: every step makes its own seller and shopper, so the second
 // run finds what it expects too.
 TEST(Walkthrough, ScriptRunsTwiceOnTheDemoPavilion) {
