@@ -22,6 +22,7 @@ using Names = std::vector<std::string>;
 // docs/events.md, read as the sections this test checks.
 struct EventsDoc {
   std::map<std::string, std::string> streams;  // Type → stream, from the table.
+  std::map<std::string, std::string> writers;  // Type → the service that writes it.
   std::vector<std::string> table_types;        // In table order, duplicates kept.
   std::map<std::string, Names> fields;         // Type or part → field names.
   std::vector<std::string> section_types;      // Types of the payload headings, duplicates kept.
@@ -77,10 +78,11 @@ EventsDoc ParseDoc(const std::string& text) {
         cells.push_back(Trim(rest.substr(0, bar)));
         rest.remove_prefix(bar + 1);
       }
-      if (cells.size() < 2) continue;
+      if (cells.size() < 3) continue;
       const std::string type = WithoutBackticks(cells[0]);
       doc.table_types.push_back(type);
       doc.streams[type] = WithoutBackticks(cells[1]);
+      doc.writers[type] = WithoutBackticks(cells[2]);
     } else if ((section == "Payloads" || section == "Parts") && line.rfind("### ", 0) == 0) {
       heading_keys = Quoted(line.substr(0, line.find(" — ")));
       if (section == "Payloads") {
@@ -123,6 +125,7 @@ TEST(ContractTest, EveryTypeInCodeIsDocumented) {
       ADD_FAILURE() << type << " is not in docs/events.md's table";
     } else {
       EXPECT_EQ(stream->second, t.stream) << type << ": the stream differs";
+      EXPECT_EQ(Doc().writers.at(type), t.writer) << type << ": the writer differs";
     }
     auto fields = Doc().fields.find(type);
     if (fields == Doc().fields.end()) {

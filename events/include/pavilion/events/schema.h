@@ -515,6 +515,7 @@ std::vector<std::string_view> FieldNames() {
 struct EventType {
   std::string_view type;
   std::string_view stream;
+  std::string_view writer;  // The one service that appends it.
   std::vector<std::string_view> (*fields)();
 };
 
@@ -522,30 +523,30 @@ struct EventType {
 // tests/events/contract_test.cc fails when the two disagree: a type added here is documented
 // before it ships.
 inline constexpr EventType kEventTypes[] = {
-    {SellerRegistered::kType, "seller id", FieldNames<SellerRegistered>},
-    {ProductCreated::kType, "product id", FieldNames<ProductCreated>},
-    {ProductCreated::kUpdated, "product id", FieldNames<ProductCreated>},
-    {BatchRegistered::kType, "batch id", FieldNames<BatchRegistered>},
-    {OrderPlaced::kType, "order id", FieldNames<OrderPlaced>},
-    {StockReserved::kType, "stock SKU id", FieldNames<StockReserved>},
-    {StockRejected::kType, "stock SKU id, or sku_unknown", FieldNames<StockRejected>},
-    {OrderReserved::kType, "order id", FieldNames<OrderReserved>},
-    {OrderRejected::kType, "order id", FieldNames<OrderRejected>},
-    {OrderPaid::kType, "order id", FieldNames<OrderPaid>},
-    {StockSold::kType, "stock SKU id", FieldNames<StockSold>},
-    {OrderCancelled::kType, "order id", FieldNames<OrderCancelled>},
-    {StockReleased::kType, "stock SKU id", FieldNames<StockReleased>},
-    {ReinstateRequested::kType, "order id", FieldNames<ReinstateRequested>},
-    {StockReinstated::kType, "<order id>-stock", FieldNames<StockReinstated>},
-    {RefundDue::kType, "order id", FieldNames<RefundDue>},
-    {SubOrderChanged::kShipped, "order id", FieldNames<SubOrderChanged>},
-    {SubOrderChanged::kDelivered, "order id", FieldNames<SubOrderChanged>},
-    {SubOrderChanged::kCompleted, "order id", FieldNames<SubOrderChanged>},
-    {RefundChanged::kRequested, "order id", FieldNames<RefundChanged>},
-    {RefundChanged::kApproved, "order id", FieldNames<RefundChanged>},
-    {RefundChanged::kRejected, "order id", FieldNames<RefundChanged>},
-    {RefundChanged::kCompleted, "order id", FieldNames<RefundChanged>},
-    {StockReleased::kRestocked, "stock SKU id", FieldNames<StockReleased>},
+    {SellerRegistered::kType, "seller id", "catalog", FieldNames<SellerRegistered>},
+    {ProductCreated::kType, "product id", "catalog", FieldNames<ProductCreated>},
+    {ProductCreated::kUpdated, "product id", "catalog", FieldNames<ProductCreated>},
+    {BatchRegistered::kType, "batch id", "catalog", FieldNames<BatchRegistered>},
+    {OrderPlaced::kType, "order id", "order", FieldNames<OrderPlaced>},
+    {StockReserved::kType, "stock SKU id", "catalog", FieldNames<StockReserved>},
+    {StockRejected::kType, "stock SKU id, or sku_unknown", "catalog", FieldNames<StockRejected>},
+    {OrderReserved::kType, "order id", "order", FieldNames<OrderReserved>},
+    {OrderRejected::kType, "order id", "order", FieldNames<OrderRejected>},
+    {OrderPaid::kType, "order id", "order", FieldNames<OrderPaid>},
+    {StockSold::kType, "stock SKU id", "catalog", FieldNames<StockSold>},
+    {OrderCancelled::kType, "order id", "order", FieldNames<OrderCancelled>},
+    {StockReleased::kType, "stock SKU id", "catalog", FieldNames<StockReleased>},
+    {ReinstateRequested::kType, "order id", "order", FieldNames<ReinstateRequested>},
+    {StockReinstated::kType, "<order id>-stock", "catalog", FieldNames<StockReinstated>},
+    {RefundDue::kType, "order id", "order", FieldNames<RefundDue>},
+    {SubOrderChanged::kShipped, "order id", "order", FieldNames<SubOrderChanged>},
+    {SubOrderChanged::kDelivered, "order id", "order", FieldNames<SubOrderChanged>},
+    {SubOrderChanged::kCompleted, "order id", "order", FieldNames<SubOrderChanged>},
+    {RefundChanged::kRequested, "order id", "order", FieldNames<RefundChanged>},
+    {RefundChanged::kApproved, "order id", "order", FieldNames<RefundChanged>},
+    {RefundChanged::kRejected, "order id", "order", FieldNames<RefundChanged>},
+    {RefundChanged::kCompleted, "order id", "order", FieldNames<RefundChanged>},
+    {StockReleased::kRestocked, "stock SKU id", "catalog", FieldNames<StockReleased>},
 };
 
 }  // namespace pavilion::events::schema
