@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include "pavilion/events/clock.h"
+
 namespace pavilion::gateway {
 
 bool Body::Object(const HttpRequest& req, const FieldFn& fn) {
@@ -153,22 +155,9 @@ std::optional<int64_t> Query::Int(std::string_view name, int64_t min, int64_t ma
   return v;
 }
 
-bool IsCalendarDay(std::string_view d) {
-  if (d.size() != 10 || d[4] != '-' || d[7] != '-') return false;
-  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
-    if (d[i] < '0' || d[i] > '9') return false;
-  }
-  const int year = (d[0] - '0') * 1000 + (d[1] - '0') * 100 + (d[2] - '0') * 10 + (d[3] - '0');
-  const int month = (d[5] - '0') * 10 + (d[6] - '0'), day = (d[8] - '0') * 10 + (d[9] - '0');
-  if (month < 1 || month > 12 || day < 1) return false;
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-  return day <= kDays[month - 1] + (month == 2 && leap ? 1 : 0);
-}
-
 bool Query::Day(std::string_view name, std::string* out, std::string* error) const {
   const std::string& text = Get(name);
-  if (!text.empty() && !IsCalendarDay(text)) {
+  if (!text.empty() && !events::IsDay(text)) {
     *error = std::string(name) + ": " + text +
              " is not a day; give a date as YYYY-MM-DD, e.g. 2026-02-28";
     return false;

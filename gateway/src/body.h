@@ -103,7 +103,4 @@ class Query {
   std::map<std::string, std::string, std::less<>> params_;
 };
 
-// Whether `day` (YYYY-MM-DD) names a day that exists in the Gregorian calendar.
-bool IsCalendarDay(std::string_view day);
-
 }  // namespace pavilion::gateway

@@ -174,6 +174,22 @@ TEST(Ids, AreUniqueAndPrefixed) {
   EXPECT_EQ(ids.begin()->substr(0, 4), "ord_");
 }
 
+TEST(IsDay, NamesOnlyDaysOfTheCalendar) {
+  EXPECT_TRUE(IsDay("2026-02-28"));
+  EXPECT_TRUE(IsDay("2024-02-29"));  // A leap year.
+  EXPECT_TRUE(IsDay("2000-02-29"));  // Divisible by 400.
+  EXPECT_TRUE(IsDay("2026-12-31"));
+  EXPECT_FALSE(IsDay("2026-02-30"));
+  EXPECT_FALSE(IsDay("2025-02-29"));
+  EXPECT_FALSE(IsDay("1900-02-29"));  // Divisible by 100, not 400.
+  EXPECT_FALSE(IsDay("2026-04-31"));
+  EXPECT_FALSE(IsDay("2026-13-01"));
+  EXPECT_FALSE(IsDay("2026-00-10"));
+  EXPECT_FALSE(IsDay("2026-01-00"));
+  EXPECT_FALSE(IsDay("2026-1-01"));
+  EXPECT_FALSE(IsDay("2026/01/01"));
+}
+
 TEST(BusinessDay, UsesChinaStandardTime) {
   // 2026-11-22 16:30 UTC is 2026-11-23 00:30 in Beijing.
   EXPECT_EQ(BusinessDay(1795365000ll * 1'000'000), "2026-11-23");

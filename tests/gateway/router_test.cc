@@ -418,6 +418,11 @@ TEST_F(RouterTest, TraceCodesServeJsonQrAndAPage) {
   auto bad = Call("POST", "/v1/products/" + product + "/batches",
                   R"({"production_base":"x","harvest_date":"2026-13-01"})", token);
   EXPECT_EQ(bad.status, 422);
+  // Body fields hold days of the calendar too: a harvest on 30 February is refused, naming it.
+  auto feb30 = Call("POST", "/v1/products/" + product + "/batches",
+                    R"({"production_base":"x","harvest_date":"2026-02-30"})", token);
+  EXPECT_EQ(feb30.status, 422) << feb30.body;
+  EXPECT_NE(feb30.body.find("harvest_date"), std::string::npos) << feb30.body;
   auto b = Call("POST", "/v1/products/" + product + "/batches",
                 R"({"production_base":"古阳镇茶园","harvest_date":"2026-04-01",
                     "farming":[{"date":"2026-03-20","operation":"人工除草"}],

@@ -42,7 +42,7 @@ class ManualClock final : public Clock {
 
 // "YYYY-MM-DD" of a timestamp in China Standard Time (UTC+8), the business day of a pavilion.
 std::string BusinessDay(int64_t micros_since_epoch);
-// Whether `day` is a date written YYYY-MM-DD (month 01–12, day 01–31).
+// Whether `day` is a day of the calendar written YYYY-MM-DD: 2024-02-29 is, 2026-02-30 is not.
 bool IsDay(std::string_view day);
 
 }  // namespace pavilion::events
