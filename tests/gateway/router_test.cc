@@ -99,6 +99,14 @@ class RouterTest : public ::testing::Test {
   }
 
   std::string Shopper() { return Field(Call("POST", "/v1/shoppers", "{}").body, "token"); }
+  // A cooperative that supplies and an individual shop that resells, registered by the operator.
+  std::pair<HttpResponse, HttpResponse> SupplierAndReseller() {
+    return {
+        Call("POST", "/v1/sellers",
+             R"({"name":"沁县合作社","place_code":"140430","supplier_type":"cooperative"})", "op"),
+        Call("POST", "/v1/sellers",
+             R"({"name":"网店","place_code":"140430","supplier_type":"individual"})", "op")};
+  }
 
   testing::InProcess p_;
   Identity identity_;
@@ -607,12 +615,7 @@ TEST_F(RouterTest, ZippedPacksImagesAndProductEdits) {
 }
 
 TEST_F(RouterTest, OneClickDistribution) {
-  auto supplier =
-      Call("POST", "/v1/sellers",
-           R"({"name":"沁县合作社","place_code":"140430","supplier_type":"cooperative"})", "op");
-  auto reseller =
-      Call("POST", "/v1/sellers",
-           R"({"name":"网店","place_code":"140430","supplier_type":"individual"})", "op");
+  auto [supplier, reseller] = SupplierAndReseller();
   const std::string supplier_id = Field(supplier.body, "id"), token = Field(reseller.body, "token");
   ASSERT_EQ(Call("POST", "/v1/products",
                  R"({"title":"沁州黄小米","skus":[{"spec":"500g","price_fen":2990,"stock":5}]})",
@@ -656,12 +659,7 @@ TEST_F(RouterTest, OneClickDistribution) {
 // lines of that sub-order (the supplier's own sales) stay hidden from it, whatever the
 // sub-order's status.
 TEST_F(RouterTest, ADistributorSeesOnlyTheLinesItsListingSold) {
-  auto supplier =
-      Call("POST", "/v1/sellers",
-           R"({"name":"沁县合作社","place_code":"140430","supplier_type":"cooperative"})", "op");
-  auto reseller =
-      Call("POST", "/v1/sellers",
-           R"({"name":"网店","place_code":"140430","supplier_type":"individual"})", "op");
+  auto [supplier, reseller] = SupplierAndReseller();
   const std::string supplier_id = Field(supplier.body, "id"), token = Field(reseller.body, "token");
   auto millet =
       Call("POST", "/v1/products",

@@ -36,17 +36,28 @@ class Server : public testing::ServeProcess {
       : ServeProcess(PAVILION_BIN, data_dir, kOperator, std::move(extra)) {}
 };
 
+// The walkthrough script against `url`; stderr joins stdout so a failing step's message lands in
+// the assertion.
+std::vector<std::string> WalkthroughCommand(const std::string& url) {
+  return {"/bin/bash",          "-c", "exec /bin/bash \"$0\" \"$@\" 2>&1",
+          PAVILION_WALKTHROUGH, url,  kOperator};
+}
+
+// Reads the child's output to its end (two minutes at most between lines) and reaps it: its exit
+// status as from waitpid.
+int RunToEnd(ChildProcess& child) {
+  while (child.ReadLine(120s)) {
+  }
+  return child.Wait(10s);
+}
+
 TEST(Walkthrough, ScriptRunsAgainstAFreshServer) {
   TempDir dir;
   Server server(dir.str(), {"--no-demo"});
   ASSERT_NE(server.port(), 0) << "the server did not start";
-  // stderr joins stdout so a failing step's message lands in the assertion.
-  ChildProcess script({"/bin/bash", "-c", "exec /bin/bash \"$0\" \"$@\" 2>&1", PAVILION_WALKTHROUGH,
-                       server.url(), kOperator});
+  ChildProcess script(WalkthroughCommand(server.url()));
   ASSERT_TRUE(script.started());
-  while (script.ReadLine(120s)) {
-  }
-  const int status = script.Wait(10s);
+  const int status = RunToEnd(script);
   ASSERT_TRUE(WIFEXITED(status)) << script.output();
   EXPECT_EQ(WEXITSTATUS(status), 0) << script.output();
   EXPECT_NE(script.output().find("walkthrough: ok"), std::string::npos) << script.output();
@@ -68,9 +79,7 @@ TEST(Walkthrough, TheReadmeBlockRunsAgainstAFreshServer) {
       {"/bin/bash", "-c", "exec /bin/bash -c \"$0\" \"$1\" 2>&1", run, PAVILION_README},
       {{"BASE", server.url()}, {"PAVILION_OPERATOR_TOKEN", kOperator}});
   ASSERT_TRUE(block.started());
-  while (block.ReadLine(120s)) {
-  }
-  const int status = block.Wait(10s);
+  const int status = RunToEnd(block);
   ASSERT_TRUE(WIFEXITED(status)) << block.output();
   EXPECT_EQ(WEXITSTATUS(status), 0) << block.output();
   EXPECT_NE(block.output().find("readme block: ok"), std::string::npos) << block.output();
@@ -83,11 +92,8 @@ TEST(Walkthrough, ScriptRunsTwiceOnTheDemoPavilion) {
   Server server(dir.str());
   ASSERT_NE(server.port(), 0) << "the server did not start";
   for (int run = 0; run < 2; ++run) {
-    ChildProcess script({"/bin/bash", "-c", "exec /bin/bash \"$0\" \"$@\" 2>&1",
-                         PAVILION_WALKTHROUGH, server.url(), kOperator});
-    while (script.ReadLine(120s)) {
-    }
-    const int status = script.Wait(10s);
+    ChildProcess script(WalkthroughCommand(server.url()));
+    const int status = RunToEnd(script);
     ASSERT_TRUE(WIFEXITED(status)) << script.output();
     EXPECT_EQ(WEXITSTATUS(status), 0) << "run " << run << ": " << script.output();
   }
