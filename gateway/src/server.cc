@@ -81,6 +81,9 @@ class Session : public std::enable_shared_from_this<Session> {
         options_(options),
         open_(open) {
     open_.fetch_add(1, std::memory_order_relaxed);
+    beast::error_code ec;
+    const auto remote = socket_.remote_endpoint(ec);
+    if (!ec) peer_ = remote.address().to_string();
   }
   ~Session() { open_.fetch_sub(1, std::memory_order_relaxed); }
 
@@ -177,6 +180,7 @@ class Session : public std::enable_shared_from_this<Session> {
     req.idempotency_key = std::string(msg["Idempotency-Key"]);
     req.signature = std::string(msg["X-Pavilion-Signature"]);
     req.body = std::move(msg.body());
+    req.peer = peer_;
     const uint64_t seq = next_seq_++;
     ++in_flight_;
     router_.Handle(std::move(req),
@@ -263,6 +267,7 @@ class Session : public std::enable_shared_from_this<Session> {
   uint64_t next_seq_ = 0, next_to_write_ = 0;
   std::map<uint64_t, std::string> ready_;  // Answers waiting for an earlier one.
   std::string out_, writing_buf_;
+  std::string peer_;  // The client's address, read once.
 };
 
 }  // namespace

@@ -34,6 +34,7 @@ struct HttpRequest {
   std::string idempotency_key;
   std::string body;
   std::string signature;  // X-Pavilion-Signature, on payment notifications.
+  std::string peer;       // The client's IP address (no port), for limits per client address.
 };
 
 struct HttpResponse {
