@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <limits>
 #include <random>
 #include <set>
 
@@ -193,6 +194,17 @@ TEST(IsDay, NamesOnlyDaysOfTheCalendar) {
 TEST(BusinessDay, UsesChinaStandardTime) {
   // 2026-11-22 16:30 UTC is 2026-11-23 00:30 in Beijing.
   EXPECT_EQ(BusinessDay(1795365000ll * 1'000'000), "2026-11-23");
+}
+
+TEST(Fen, CheckedArithmeticRefusesWhatCannotBeRepresented) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  EXPECT_EQ(Fen(2).CheckedAdd(Fen(3)), Fen(5));
+  EXPECT_EQ(Fen(kMax).CheckedAdd(Fen(1)), std::nullopt);
+  EXPECT_EQ(Fen(-kMax).CheckedSub(Fen(2)), std::nullopt);
+  EXPECT_EQ(Fen(5).CheckedSub(Fen(7)), Fen(-2));
+  EXPECT_EQ(Fen(2990).CheckedMul(3), Fen(8970));
+  EXPECT_EQ(Fen(kMax / 2 + 1).CheckedMul(2), std::nullopt);
+  EXPECT_EQ(Fen(-1).CheckedMul(std::numeric_limits<int64_t>::min()), std::nullopt);
 }
 
 }  // namespace

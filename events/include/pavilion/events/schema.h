@@ -15,6 +15,7 @@
 
 #include <compare>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -37,6 +38,23 @@ class Fen {
   constexpr Fen& operator+=(Fen o) {
     fen_ += o.fen_;
     return *this;
+  }
+  // Checked arithmetic: nullopt when the result cannot be represented, so money is refused
+  // rather than wrapped. The operators above are for sums already known to fit.
+  constexpr std::optional<Fen> CheckedAdd(Fen o) const {
+    int64_t r;
+    if (__builtin_add_overflow(fen_, o.fen_, &r)) return std::nullopt;
+    return Fen(r);
+  }
+  constexpr std::optional<Fen> CheckedSub(Fen o) const {
+    int64_t r;
+    if (__builtin_sub_overflow(fen_, o.fen_, &r)) return std::nullopt;
+    return Fen(r);
+  }
+  constexpr std::optional<Fen> CheckedMul(int64_t n) const {
+    int64_t r;
+    if (__builtin_mul_overflow(fen_, n, &r)) return std::nullopt;
+    return Fen(r);
   }
   constexpr auto operator<=>(const Fen&) const = default;
   template <class V>
