@@ -7,7 +7,7 @@
 // thread the service answered on. Every error body is {"error": {"code": "...", "message":
 // "..."}}, its code one of the list in src/errors.h. The route table (src/router.cc) is the one
 // source of each route's method, path, roles and query parameters; Routes() exposes it, and a
-// test checks it against OpenApiDocument() (src/openapi.cc).
+// test checks it against OpenApiDocument() (src/openapi.cc, completed from this table).
 // Thread-safe: Handle may be called from many threads at once.
 #pragma once
 
