@@ -328,6 +328,7 @@ std::string_view HandWrittenOpenApi() {
         "409": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}}}},
     "/v1/refunds/{id}/approve": {"post": {"summary": "Approve a refund (the sub-order's seller or the operator); the money goes back and returned goods are restocked, as are refunded units of a sub-order not shipped yet", "security": [{"bearer": []}],
       "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+      "requestBody": {"required": false, "content": {"application/json": {"schema": {"type": "object", "properties": {"reason": {"type": "string"}}}}}},
       "responses": {"200": {"$ref": "#/components/responses/Order"}, "403": {"$ref": "#/components/responses/Error"},
         "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}},
     "/v1/refunds/{id}/reject": {"post": {"summary": "Reject a refund with a reason", "security": [{"bearer": []}],

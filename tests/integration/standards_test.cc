@@ -28,17 +28,17 @@ using testing::TempDir;
 constexpr const char* kRedoclyVersion = "1.34.20";
 constexpr const char* kToken = "standards-test-operator-token-0123456789abcdef";
 
-struct Run {
+struct Ran {
   int exit_code = -1;  // -1: did not end in time, or was killed.
   std::string output;  // stdout and stderr together.
 };
 
 // Runs `command` with /bin/sh, stderr with stdout, for at most `seconds`.
-Run Shell(const std::string& command, int seconds) {
+Ran Shell(const std::string& command, int seconds) {
   ChildProcess child({"/bin/sh", "-c", command + " 2>&1"});
   child.WaitForLine("\x01never\x01", std::chrono::seconds(seconds));  // Reads to EOF.
   const int status = child.Wait(std::chrono::seconds(30));
-  Run run;
+  Ran run;
   run.output = child.output();
   if (status != -1 && WIFEXITED(status)) run.exit_code = WEXITSTATUS(status);
   return run;
@@ -56,7 +56,7 @@ TEST(Standards, OpenApiPassesRedoclyLint) {
   const std::filesystem::path stamp = tools / (std::string("redocly-") + kRedoclyVersion);
   if (!std::filesystem::exists(redocly) || !std::filesystem::exists(stamp)) {
     std::filesystem::create_directories(tools);
-    const Run install =
+    const Ran install =
         Shell("npm install --prefix '" + tools.string() +
                   "' --no-audit --no-fund --no-save @redocly/cli@" + kRedoclyVersion,
               240);
@@ -74,7 +74,7 @@ TEST(Standards, OpenApiPassesRedoclyLint) {
   ASSERT_EQ(doc.status, 200);
   WriteFile(dir.path() / "openapi.json", doc.body);
   // No telemetry or update check: the test reaches nothing but the server it started.
-  const Run lint = Shell(
+  const Ran lint = Shell(
       "cd '" + dir.str() + "' && REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true '" +
           redocly.string() + "' lint --config '" PAVILION_SOURCE_DIR "/redocly.yaml' openapi.json",
       120);
@@ -87,7 +87,7 @@ TEST(Standards, OpenApiPassesRedoclyLint) {
 }
 
 TEST(Standards, MetricsPassPromtool) {
-  const Run version = Shell("promtool --version", 30);
+  const Ran version = Shell("promtool --version", 30);
   ASSERT_EQ(version.exit_code, 0) << "promtool not found: install Debian's prometheus package "
                                      "(scripts/deps.sh does)\n"
                                   << version.output;
@@ -103,7 +103,7 @@ TEST(Standards, MetricsPassPromtool) {
   auto page = client.Get("/metrics");
   ASSERT_EQ(page.status, 200);
   WriteFile(dir.path() / "metrics.txt", page.body);
-  const Run check =
+  const Ran check =
       Shell("promtool check metrics < '" + (dir.path() / "metrics.txt").string() + "'", 60);
   EXPECT_EQ(check.exit_code, 0) << check.output;
   EXPECT_EQ(check.output, "") << "promtool found problems:\n" << check.output;
