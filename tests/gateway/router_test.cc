@@ -8,9 +8,11 @@
 #include <mutex>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "../../gateway/src/errors.h"
 #include "../../gateway/src/signature.h"
+#include "../support/gated_write_kv_store.h"
 #include "../support/in_process.h"
 #include "../support/metrics.h"
 #include "pavilion/gateway/identity.h"
@@ -996,6 +998,91 @@ TEST_F(RouterTest, MetricsShowTheStoresSyncAndAppendLatency) {
   EXPECT_NE(
       after.find(R"(pavilion_store_sync_seconds_bucket{le="+Inf"} )" + std::to_string(syncs + 1)),
       std::string::npos);
+}
+
+// A pack is read on a blocking job's thread, never on the thread that handles the request (an
+// HTTP thread in the server): a pack the reader refuses is answered from the job, and /healthz
+// is answered while an import is in progress.
+TEST(RouterPacks, PacksAreReadOffTheRequestThreadAndHealthzAnswersMeanwhile) {
+  testing::GatedWriteKvStore kv;
+  testing::InProcess p(&kv);
+  Identity identity(p.kv());
+  FakeTimers timers;
+  Router router(Services{*p.catalog, *p.orders, *p.settlement, *p.store}, identity, timers,
+                RouterOptions{5'000, "notify-secret"});
+  ASSERT_FALSE(identity.Register("op", Principal{Role::kOperator, ""}));
+  struct Answer {
+    HttpResponse response;
+    std::thread::id thread;
+  };
+  auto send = [&](std::string method, std::string target, std::string body, std::string token,
+                  std::string type) {
+    auto done = std::make_shared<std::promise<Answer>>();
+    auto answered = done->get_future();
+    router.Handle(
+        HttpRequest{std::move(method), std::move(target), token.empty() ? "" : "Bearer " + token,
+                    std::move(type), "", std::move(body), ""},
+        [done](HttpResponse r) {
+          r.Body();
+          done->set_value({std::move(r), std::this_thread::get_id()});
+        });
+    return answered;
+  };
+  auto seller = send("POST", "/v1/sellers",
+                     R"({"name":"沁县合作社","place_code":"140430","supplier_type":"cooperative"})",
+                     "op", "application/json")
+                    .get();
+  ASSERT_EQ(seller.response.status, 201) << seller.response.body;
+  simdjson::dom::parser parser;
+  std::string_view token;
+  ASSERT_FALSE(parser.parse(seller.response.body)["token"].get(token));
+  const std::string seller_token(token);
+
+  // Refused by the reader: answered from the job's thread, not the one that sent it.
+  auto refused =
+      send("POST", "/v1/packs", "PK\x03\x04 and then nothing", seller_token, "application/zip")
+          .get();
+  EXPECT_EQ(refused.response.status, 422) << refused.response.body;
+  EXPECT_NE(refused.thread, std::this_thread::get_id());
+
+  // An import held at the store's gate is in progress; /healthz answers meanwhile.
+  kv.Set(false);
+  auto import = send(
+      "POST", "/v1/packs",
+      R"({"outer_id":"H-1","title":"沁州黄小米","skus":[{"spec":"500g","price_fen":2990,"stock":5}]})"
+      "\n",
+      seller_token, "application/x-ndjson");
+  ASSERT_TRUE(kv.AwaitWaiting());
+  auto health = send("GET", "/healthz", "", "", "").get();
+  EXPECT_EQ(health.response.status, 200);
+  EXPECT_EQ(import.wait_for(std::chrono::seconds(0)), std::future_status::timeout);
+  kv.Set(true);
+  auto imported = import.get();
+  EXPECT_EQ(imported.response.status, 200) << imported.response.body;
+  EXPECT_NE(imported.response.body.find("\"created\":1"), std::string::npos);
+}
+
+TEST_F(RouterTest, ControlCharactersAndNegativeFloorPricesAreRefusedByField) {
+  auto [token, sku] = SellerWithSku();
+  auto product = [&](const std::string& fields) {
+    return Call("POST", "/v1/products",
+                "{" + fields + R"(,"skus":[{"spec":"500g","price_fen":2990,"stock":1}]})", token);
+  };
+  auto nul = product(R"("title":"沁州黄\u0000小米")");
+  EXPECT_EQ(nul.status, 422) << nul.body;
+  EXPECT_NE(nul.body.find("title: contains the control character U+0000"), std::string::npos)
+      << nul.body;
+  auto floor = product(R"("title":"沁州黄小米","floor_price_fen":-5)");
+  EXPECT_EQ(floor.status, 422) << floor.body;
+  EXPECT_NE(floor.body.find("floor_price_fen: "), std::string::npos) << floor.body;
+  auto twice = Call("POST", "/v1/products",
+                    R"({"title":"小米","skus":[{"spec":"1kg","price_fen":1,"stock":1},)"
+                    R"({"spec":"1kg","price_fen":2,"stock":1}]})",
+                    token);
+  EXPECT_EQ(twice.status, 422) << twice.body;
+  EXPECT_NE(twice.body.find("skus[1].spec: "), std::string::npos) << twice.body;
+  auto lines = product(R"("title":"沁州黄小米","description":"<p>一</p>\n\t<p>二</p>")");
+  EXPECT_EQ(lines.status, 201) << lines.body;
 }
 
 }  // namespace
