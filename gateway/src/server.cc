@@ -68,6 +68,8 @@ class AsioTimers final : public Timers {
   asio::io_context& ioc_;
 };
 
+std::string_view View(beast::string_view s) { return {s.data(), s.size()}; }
+
 // What the answer to one request depends on besides the response itself.
 struct Exchange {
   unsigned version = 11;
@@ -107,7 +109,7 @@ bool AcceptsGzip(std::string_view header) {
     std::string_view name = one.substr(0, semi);
     while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
     while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
-    if (beast::iequals(name, "gzip") || name == "*") {
+    if (beast::iequals(beast::string_view(name.data(), name.size()), "gzip") || name == "*") {
       if (semi == std::string_view::npos) return true;
       std::string_view q = one.substr(semi + 1);
       while (!q.empty() && q.front() == ' ') q.remove_prefix(1);
@@ -296,9 +298,9 @@ class Session : public std::enable_shared_from_this<Session> {
     req.content_type = std::string(msg[http::field::content_type]);
     req.idempotency_key = std::string(msg["Idempotency-Key"]);
     req.signature = std::string(msg["X-Pavilion-Signature"]);
-    if (auto it = msg.find(http::field::origin); it != msg.end()) req.origin = it->value();
+    if (auto it = msg.find(http::field::origin); it != msg.end()) req.origin = View(it->value());
     if (auto it = msg.find(http::field::if_none_match); it != msg.end()) {
-      req.if_none_match = it->value();
+      req.if_none_match = View(it->value());
     }
     req.peer = peer_;
   }
@@ -369,16 +371,16 @@ class Session : public std::enable_shared_from_this<Session> {
       std::string_view seen(static_cast<const char*>(buffer_.data().data()), buffer_.size());
       const size_t eol = seen.find("\r\n");
       if (eol == std::string_view::npos || eol > kMaxTarget) return Refuse({}, TargetTooLong());
-      return Refuse({}, ErrorResponse(kHeadersTooLarge,
-                                      "the request's headers are larger than " +
-                                          std::to_string(kHeaderLimit) +
-                                          " bytes; send fewer or shorter headers"));
+      return Refuse({},
+                    ErrorResponse(kHeadersTooLarge, "the request's headers are larger than " +
+                                                        std::to_string(kHeaderLimit) +
+                                                        " bytes; send fewer or shorter headers"));
     }
     if (ec.category() == http::make_error_code(http::error::bad_target).category() &&
         ec != http::error::partial_message) {
-      return Refuse({}, ErrorResponse(kMalformedRequest,
-                                      std::string("the request is not valid HTTP/1.1 (") +
-                                          ec.message() + "); send a well-formed request"));
+      return Refuse(
+          {}, ErrorResponse(kMalformedRequest, std::string("the request is not valid HTTP/1.1 (") +
+                                                   ec.message() + "); send a well-formed request"));
     }
     if (ec) {
       fail(ec, "read");
@@ -388,7 +390,7 @@ class Session : public std::enable_shared_from_this<Session> {
     Exchange x = exchange_;
     if (!x.keep_alive) closing_ = true;  // Nothing after this request is read.
     if (auto it = msg.find(http::field::accept_encoding); it != msg.end()) {
-      x.gzip = AcceptsGzip(it->value());
+      x.gzip = AcceptsGzip(View(it->value()));
     }
     HttpRequest req;
     Fill(msg, req);
@@ -514,9 +516,9 @@ class Session : public std::enable_shared_from_this<Session> {
     lingering_ = true;
     beast::error_code ec;
     socket_.shutdown(tcp::socket::shutdown_send, ec);
-    linger_timer_.emplace(socket_.get_executor(),
-                          std::chrono::milliseconds(
-                              std::min(options_.linger_ms, options_.read_timeout_ms)));
+    linger_timer_.emplace(
+        socket_.get_executor(),
+        std::chrono::milliseconds(std::min(options_.linger_ms, options_.read_timeout_ms)));
     linger_timer_->async_wait([self = shared_from_this()](beast::error_code e) {
       if (!e) self->CloseNow();
     });
@@ -653,7 +655,8 @@ class Server::Impl {
         }
         s.set_option(tcp::no_delay(true), ec);
         const bool over = static_cast<size_t>(open_connections()) >= options_.max_connections;
-        auto session = std::make_shared<Session>(std::move(s), *router_, options_, counters_, !over);
+        auto session =
+            std::make_shared<Session>(std::move(s), *router_, options_, counters_, !over);
         if (over) {
           session->TurnAway();
         } else {
@@ -704,4 +707,3 @@ int64_t Server::queued_bytes() const { return impl_->queued_bytes(); }
 size_t Server::max_connections() const { return impl_->max_connections(); }
 
 }  // namespace pavilion::gateway
-

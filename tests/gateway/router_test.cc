@@ -941,9 +941,9 @@ TEST_F(HttpSemanticsTest, CorsAnswersOnlyTheConfiguredOrigins) {
   EXPECT_EQ(refused.status, 401);
   EXPECT_EQ(Header(refused, "Access-Control-Allow-Origin"), "https://shop.example");
   // Any other origin gets no CORS header at all.
-  for (const auto& r : {send("OPTIONS", "/v1/orders", "https://evil.example"),
-                        send("GET", "/healthz", "https://evil.example"),
-                        send("GET", "/healthz", "")}) {
+  for (const auto& r :
+       {send("OPTIONS", "/v1/orders", "https://evil.example"),
+        send("GET", "/healthz", "https://evil.example"), send("GET", "/healthz", "")}) {
     EXPECT_EQ(Header(r, "Access-Control-Allow-Origin"), "");
     EXPECT_EQ(Header(r, "Access-Control-Allow-Methods"), "");
   }
@@ -986,9 +986,9 @@ TEST_F(HttpSemanticsTest, EtagsAndNotModified) {
   again.method = "HEAD";
   again.if_none_match = tag;
   EXPECT_EQ(Send(again).status, 304);
-  auto edit = Call("PUT", "/v1/products/" + product,
-                   R"({"title":"沁州黄小米 新米","skus":[{"spec":"500g","price_fen":2990,"stock":10}]})",
-                   token);
+  auto edit = Call(
+      "PUT", "/v1/products/" + product,
+      R"({"title":"沁州黄小米 新米","skus":[{"spec":"500g","price_fen":2990,"stock":10}]})", token);
   ASSERT_EQ(edit.status, 200) << edit.body;
   again.method = "GET";
   auto changed = Send(again);
@@ -1006,8 +1006,8 @@ TEST_F(HttpSemanticsTest, EtagsAndNotModified) {
 
 // Media types compare without regard to case, with parameters (RFC 9110 §8.3.1).
 TEST_F(HttpSemanticsTest, MediaTypesCompareCaseInsensitively) {
-  auto r = Call("POST", "/v1/shoppers", R"({"name":"x"})", "", "",
-                "Application/JSON; charset=UTF-8");
+  auto r =
+      Call("POST", "/v1/shoppers", R"({"name":"x"})", "", "", "Application/JSON; charset=UTF-8");
   EXPECT_EQ(r.status, 201) << r.body;
   auto [token, sku] = SellerWithSku();
   auto image = Call("POST", "/v1/images", std::string("\x89PNG\r\n\x1a\n", 8) + "pixels", token, "",

@@ -9,8 +9,8 @@
 #include <future>
 #include <iterator>
 #include <map>
-#include <string_view>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -279,10 +279,11 @@ int Serve(std::map<std::string, std::string> flags) {
   router->SetMetricsHook([&sources, &relay, &store, &server](std::string& out) {
     out += "# TYPE pavilion_http_connections gauge\npavilion_http_connections " +
            std::to_string(server.open_connections()) + "\n";
-    out += "# HELP pavilion_http_queued_bytes Bytes of answers queued on connections, not yet "
-           "taken by their clients.\n# TYPE pavilion_http_queued_bytes gauge\n"
-           "pavilion_http_queued_bytes " +
-           std::to_string(server.queued_bytes()) + "\n";
+    out +=
+        "# HELP pavilion_http_queued_bytes Bytes of answers queued on connections, not yet "
+        "taken by their clients.\n# TYPE pavilion_http_queued_bytes gauge\n"
+        "pavilion_http_queued_bytes " +
+        std::to_string(server.queued_bytes()) + "\n";
     out += "# TYPE pavilion_projection_lag gauge\n";
     for (const auto& s : sources) {
       out += "pavilion_projection_lag{processor=\"" + std::string(s->processor_name()) + "\"} " +

@@ -38,10 +38,10 @@ struct HttpRequest {
   std::string content_type;
   std::string idempotency_key;
   std::string body;
-  std::string signature;  // X-Pavilion-Signature, on payment notifications.
-  std::string peer;       // The client's IP address (no port), for limits per client address.
-  std::string origin;     // Origin, for CORS; empty when the request carries none.
-  std::string if_none_match;
+  std::string signature;    // X-Pavilion-Signature, on payment notifications.
+  std::string peer;         // The client's IP address (no port), for limits per client address.
+  std::string origin = {};  // Origin, for CORS; empty when the request carries none.
+  std::string if_none_match = {};
 };
 
 struct HttpResponse {
@@ -81,7 +81,7 @@ struct RouterOptions {
   std::string public_url = "http://127.0.0.1:8080";
   // Origins (scheme://host[:port]) whose pages may call the API from a browser (CORS); "*" lets
   // any. Empty: no CORS headers at all.
-  std::vector<std::string> cors_origins;
+  std::vector<std::string> cors_origins = {};
 };
 
 // What a route reads as its body; it also picks the body limit the server applies.
