@@ -12,6 +12,7 @@
 #include <zlib.h>
 
 #include <fstream>
+#include <map>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -50,8 +51,15 @@ bool Eventually(Fn fn, int64_t timeout_ms = 20'000) {
   return fn();
 }
 
+// Bytes read past the answer last read, per socket: pipelined answers arrive together.
+std::map<int, std::string>& Pending() {
+  static std::map<int, std::string> pending;
+  return pending;
+}
+
 int Connect(uint16_t port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
+  Pending().erase(fd);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
@@ -92,7 +100,7 @@ struct Answer {
 // `to_close`, then reads until the server closes. Bounded by `timeout_ms` per read.
 Answer ReadAnswer(int fd, bool head_only = false, bool to_close = false, int timeout_ms = 10'000) {
   Answer a;
-  std::string got;
+  std::string& got = Pending()[fd];
   char buf[65536];
   auto more = [&]() {
     pollfd p{fd, POLLIN, 0};
@@ -117,6 +125,7 @@ Answer ReadAnswer(int fd, bool head_only = false, bool to_close = false, int tim
     if (!more()) break;
   }
   a.body = got.substr(end + 4, want);
+  got.erase(0, std::min(got.size(), end + 4 + want));
   if (to_close) {
     while (!a.closed && more()) {
     }
