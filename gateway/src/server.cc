@@ -322,7 +322,9 @@ class Session : public std::enable_shared_from_this<Session> {
     const auto length = parser_->content_length();
     const bool chunked = parser_->chunked();
     const bool has_body = chunked || (length && *length > 0);
-    const bool expect = has_body && beast::iequals(msg[http::field::expect], "100-continue");
+    // An HTTP/1.0 client does not know 100 Continue and must not be sent one (RFC 9110 §10.1.1).
+    const bool expect =
+        has_body && x.version >= 11 && beast::iequals(msg[http::field::expect], "100-continue");
     size_t limit = options_.body_limit;
     if (has_body && (expect || chunked || *length > limit || *length > buffer_.size())) {
       HttpRequest head;
@@ -519,8 +521,9 @@ class Session : public std::enable_shared_from_this<Session> {
     linger_timer_.emplace(
         socket_.get_executor(),
         std::chrono::milliseconds(std::min(options_.linger_ms, options_.read_timeout_ms)));
-    linger_timer_->async_wait([self = shared_from_this()](beast::error_code e) {
-      if (!e) self->CloseNow();
+    // Weakly held, as the idle timer: the drain's read keeps the session; the timer only ends it.
+    linger_timer_->async_wait([weak = weak_from_this()](beast::error_code e) {
+      if (auto self = weak.lock(); !e && self) self->CloseNow();
     });
     buffer_.clear();
     drain_.resize(16 * 1024);

@@ -39,7 +39,7 @@ struct HttpRequest {
   std::string idempotency_key;
   std::string body;
   std::string signature;    // X-Pavilion-Signature, on payment notifications.
-  std::string peer;         // The client's IP address (no port), for limits per client address.
+  std::string peer = {};    // The client's IP address (no port), for limits per client address.
   std::string origin = {};  // Origin, for CORS; empty when the request carries none.
   std::string if_none_match = {};
 };
