@@ -10,6 +10,7 @@
 #include <iterator>
 #include <map>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -50,6 +51,12 @@ constexpr const char* kUsage = R"(usage:
       --pack-body-limit BYTES largest pack upload to /v1/packs (default 268435456)
       --read-timeout-ms N     close a connection silent this long with nothing in progress
                               (checked once per timeout: after 1 to 2 of them; default 30000)
+      --max-connections N     connections served at once; past it a new one is answered 503
+                              with Retry-After and closed (default: the descriptor limit,
+                              RLIMIT_NOFILE, less 256 for the database; half of it when small)
+      --cors-origin ORIGIN    an origin (https://shop.example) whose pages may call the API
+                              from a browser; repeatable or a comma list; * for any (default:
+                              none, no CORS headers)
       --payment-timeout-s N   cancel an unpaid order after N seconds (default 1800)
       --auto-confirm-days N   confirm receipt N days after shipping (default 10)
       --after-sale-days N     refunds may be asked N days after completion (default 15)
@@ -95,6 +102,8 @@ std::map<std::string, std::string> ParseFlags(int argc, char** argv, int first,
     } else {
       Die("--" + name + " needs a value");
     }
+    // A repeatable flag gathers its values as one comma list.
+    if (name == "cors-origin" && flags.count(name)) value = flags[name] + "," + value;
     flags[name] = value;
   }
   return flags;
@@ -246,9 +255,22 @@ int Serve(std::map<std::string, std::string> flags) {
   sopts.body_limit = static_cast<size_t>(IntFlag(flags, "body-limit", 1 << 20));
   sopts.pack_body_limit = static_cast<size_t>(IntFlag(flags, "pack-body-limit", 256 << 20));
   sopts.read_timeout_ms = IntFlag(flags, "read-timeout-ms", 30'000);
+  sopts.max_connections = static_cast<size_t>(IntFlag(flags, "max-connections", 0));
+  if (flags.count("max-connections") && sopts.max_connections < 1) {
+    Die("--max-connections must be at least 1");
+  }
   if (sopts.threads < 1) Die("--threads must be at least 1");
   gateway::RouterOptions ropts;
   ropts.order_wait_ms = IntFlag(flags, "order-wait-ms", 5'000);
+  for (std::string_view list = flags.count("cors-origin") ? flags["cors-origin"] : "";
+       !list.empty();) {
+    const size_t comma = list.find(',');
+    std::string origin(list.substr(0, comma));
+    origin.erase(0, origin.find_first_not_of(' '));
+    origin.erase(origin.find_last_not_of(' ') + 1);
+    if (!origin.empty()) ropts.cors_origins.push_back(std::move(origin));
+    list = comma == std::string_view::npos ? "" : list.substr(comma + 1);
+  }
   ropts.payment_secret = Secret("PAVILION_PAYMENT_SECRET", data_dir / "payment-secret");
 
   gateway::Server server(sopts);
@@ -257,6 +279,9 @@ int Serve(std::map<std::string, std::string> flags) {
   router->SetMetricsHook([&sources, &relay, &store, &server](std::string& out) {
     gateway::AppendMetric(out, "pavilion_http_connections", "gauge", "HTTP connections open now.",
                           server.open_connections());
+    gateway::AppendMetric(out, "pavilion_http_queued_bytes", "gauge",
+                          "Bytes of answers queued on connections, not yet taken by their clients.",
+                          static_cast<int64_t>(server.queued_bytes()));
     gateway::DescribeMetric(out, "pavilion_projection_lag", "gauge",
                             "Events in the log a processor has not handled yet, by processor.");
     for (const auto& s : sources) {
