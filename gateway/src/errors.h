@@ -33,6 +33,7 @@ inline constexpr ErrorCode kInvalidField{422, "invalid_field"};
 inline constexpr ErrorCode kUnknownParameter{422, "unknown_parameter"};
 inline constexpr ErrorCode kInvalidPack{422, "invalid_pack"};
 inline constexpr ErrorCode kBusy{429, "busy"};
+inline constexpr ErrorCode kRateLimited{429, "rate_limited"};
 inline constexpr ErrorCode kInternal{500, "internal"};
 inline constexpr ErrorCode kTimedOut{504, "timed_out"};
 
@@ -44,10 +45,15 @@ inline constexpr ErrorCode kErrorCodes[] = {
     kPayloadTooLarge,  kUnsupportedMediaType,
     kInvalidField,     kUnknownParameter,
     kInvalidPack,      kBusy,
-    kInternal,         kTimedOut,
+    kRateLimited,      kInternal,
+    kTimedOut,
 };
 
 HttpResponse ErrorResponse(const ErrorCode& error, std::string_view message);
+
+// 429 rate_limited with Retry-After: `what` (the route) was asked too often from the client's
+// address; the message says when to try again.
+HttpResponse RateLimited(std::string_view what, int64_t retry_after_s);
 
 // A service's typed error (events::svc_errc) as the answer a client gets.
 HttpResponse FromServiceError(const pavilion::Error& e);

@@ -34,7 +34,7 @@ struct HttpRequest {
   std::string idempotency_key;
   std::string body;
   std::string signature;  // X-Pavilion-Signature, on payment notifications.
-  std::string peer;       // The client's IP address (no port), for limits per client address.
+  std::string peer = {};  // The client's IP address (no port), for limits per client address.
 };
 
 struct HttpResponse {
@@ -65,6 +65,11 @@ class Timers {
   virtual void After(int64_t millis, std::function<void()> fn) = 0;
 };
 
+struct RateLimit {
+  double per_second = 0;  // Sustained rate per client address; 0: no limit.
+  double burst = 0;       // What an address may do at once after a quiet spell.
+};
+
 struct RouterOptions {
   // How long POST /v1/orders waits for the order's outcome before answering 202 pending.
   int64_t order_wait_ms = 5'000;
@@ -72,6 +77,10 @@ struct RouterOptions {
   std::string payment_secret;
   // Where the public reaches this server; trace QR codes point at PUBLIC_URL/trace/CODE.
   std::string public_url = "http://127.0.0.1:8080";
+  // Per client address (HttpRequest::peer): shopper registrations and order placements (each
+  // holds stock unpaid). Off unless set; `pavilion serve` sets both.
+  RateLimit shopper_registrations = {};
+  RateLimit order_placements = {};
 };
 
 struct RouteInfo {
