@@ -875,10 +875,15 @@ TEST(Integration, ClosedConnectionsLeaveNothingBehind) {
 // The operator may do anything: a short token is refused at start-up, with a message saying so.
 TEST(Integration, AShortOperatorTokenIsRefusedAtStartUp) {
   pavilion::testing::TempDir dir;
-  testing::ChildProcess serve(
-      {PAVILION_BIN, "serve", "--data-dir", dir.str(), "--listen", "127.0.0.1:0", "--no-demo"},
-      {{"PAVILION_OPERATOR_TOKEN", "short-operator-token"}});
+  // Through bash, so the message on stderr is read with the output.
+  testing::ChildProcess serve({"/bin/bash", "-c",
+                               "exec \"$0\" serve --data-dir \"$1\" --listen 127.0.0.1:0 "
+                               "--no-demo 2>&1",
+                               PAVILION_BIN, dir.str()},
+                              {{"PAVILION_OPERATOR_TOKEN", "short-operator-token"}});
   ASSERT_TRUE(serve.started());
+  EXPECT_TRUE(serve.WaitForLine("at least 32 characters", std::chrono::seconds(60)))
+      << serve.output();
   const int status = serve.Wait(std::chrono::seconds(60));
   ASSERT_TRUE(WIFEXITED(status)) << serve.output();
   EXPECT_EQ(WEXITSTATUS(status), 2) << serve.output();
