@@ -36,24 +36,30 @@ inline constexpr ErrorCode kHeadersTooLarge{431, "headers_too_large"};
 inline constexpr ErrorCode kUnknownParameter{422, "unknown_parameter"};
 inline constexpr ErrorCode kInvalidPack{422, "invalid_pack"};
 inline constexpr ErrorCode kBusy{429, "busy"};
+inline constexpr ErrorCode kRateLimited{429, "rate_limited"};
 inline constexpr ErrorCode kInternal{500, "internal"};
 inline constexpr ErrorCode kTooManyConnections{503, "too_many_connections"};
 inline constexpr ErrorCode kTimedOut{504, "timed_out"};
 
 inline constexpr ErrorCode kErrorCodes[] = {
-    kMalformedJson,    kInvalidHeader,
-    kUnauthorized,     kBadSignature,
-    kForbidden,        kNotFound,
-    kMethodNotAllowed, kConflict,
-    kPayloadTooLarge,  kUnsupportedMediaType,
-    kInvalidField,     kUnknownParameter,
-    kInvalidPack,      kBusy,
-    kInternal,         kTimedOut,
-    kMalformedRequest, kTargetTooLong,
-    kHeadersTooLarge,  kTooManyConnections,
+    kMalformedJson,      kInvalidHeader,
+    kUnauthorized,       kBadSignature,
+    kForbidden,          kNotFound,
+    kMethodNotAllowed,   kConflict,
+    kPayloadTooLarge,    kUnsupportedMediaType,
+    kInvalidField,       kUnknownParameter,
+    kInvalidPack,        kBusy,
+    kRateLimited,        kInternal,
+    kTimedOut,           kMalformedRequest,
+    kTargetTooLong,      kHeadersTooLarge,
+    kTooManyConnections,
 };
 
 HttpResponse ErrorResponse(const ErrorCode& error, std::string_view message);
+
+// 429 rate_limited with Retry-After: `what` (the route) was asked too often from the client's
+// address; the message says when to try again.
+HttpResponse RateLimited(std::string_view what, int64_t retry_after_s);
 
 // A service's typed error (events::svc_errc) as the answer a client gets.
 HttpResponse FromServiceError(const pavilion::Error& e);

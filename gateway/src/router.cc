@@ -106,6 +106,8 @@ const std::vector<TableRoute>& Table() {
         {"POST", "/v1/refunds/{id}/reject", kSellers, {}, &RejectRefund},
         {"POST", "/v1/payments/notify", kPublic, {}, &PaymentNotify},
         {"GET", "/v1/stats/sales", kOperator, {"group_by", "from", "to", "by_day"}, &SalesStats},
+        {"POST", "/v1/tokens/rotate", kAnyone, {}, &RotateToken},
+        {"POST", "/v1/tokens/revoke", kAnyone, {}, &RevokeToken},
     };
     std::vector<TableRoute> t;
     for (const auto& r : rows) {
@@ -161,7 +163,9 @@ std::optional<Principal> Authenticate(Identity& identity, const HttpRequest& req
   }
   auto who = identity.Authenticate(auth.substr(kBearer.size()));
   if (!who) {
-    *error = ErrorResponse(kUnauthorized, "the bearer token is not valid");
+    *error = ErrorResponse(kUnauthorized,
+                           "the bearer token is not valid: unknown, revoked or expired (shopper "
+                           "tokens expire; rotate one in time with POST /v1/tokens/rotate)");
     return std::nullopt;
   }
   if ((RoleOf(who->role) & roles) == 0) {

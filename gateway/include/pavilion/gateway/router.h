@@ -7,12 +7,12 @@
 // thread the service answered on. Every error body is {"error": {"code": "...", "message":
 // "..."}}, its code one of the list in src/errors.h. The route table (src/router.cc) is the one
 // source of each route's method, path, roles and query parameters; Routes() exposes it, and a
-// test checks it against OpenApiDocument() (src/openapi.cc, completed from this table). The table also answers what HTTP
-// asks of every route: HEAD wherever GET is served, OPTIONS (with CORS preflight for the
-// configured origins), 405 with Allow, strong ETags and 304 on the cacheable reads; and
-// CheckHead() refuses from a request's head alone what would be refused anyway, so the server
-// need not read a body it will throw away.
-// Thread-safe: Handle may be called from many threads at once.
+// test checks it against OpenApiDocument() (src/openapi.cc, completed from this table). The table
+// also answers what HTTP asks of every route: HEAD wherever GET is served, OPTIONS (with CORS
+// preflight for the configured origins), 405 with Allow, strong ETags and 304 on the cacheable
+// reads; and CheckHead() refuses from a request's head alone what would be refused anyway, so the
+// server need not read a body it will throw away. Thread-safe: Handle may be called from many
+// threads at once.
 #pragma once
 
 #include <functional>
@@ -72,6 +72,11 @@ class Timers {
   virtual void After(int64_t millis, std::function<void()> fn) = 0;
 };
 
+struct RateLimit {
+  double per_second = 0;  // Sustained rate per client address; 0: no limit.
+  double burst = 0;       // What an address may do at once after a quiet spell.
+};
+
 struct RouterOptions {
   // How long POST /v1/orders waits for the order's outcome before answering 202 pending.
   int64_t order_wait_ms = 5'000;
@@ -82,6 +87,10 @@ struct RouterOptions {
   // Origins (scheme://host[:port]) whose pages may call the API from a browser (CORS); "*" lets
   // any. Empty: no CORS headers at all.
   std::vector<std::string> cors_origins = {};
+  // Per client address (HttpRequest::peer): shopper registrations and order placements (each
+  // holds stock unpaid). Off unless set; `pavilion serve` sets both.
+  RateLimit shopper_registrations = {};
+  RateLimit order_placements = {};
 };
 
 // What a route reads as its body; it also picks the body limit the server applies.
