@@ -190,19 +190,26 @@ std::string StrongETag(std::string_view body) {
 }
 
 // If-None-Match: "*" or a list of entity tags; weak ones (W/"…") compare by their tag alone, as
-// RFC 9110 §13.1.2 says for this header.
-bool ETagMatches(std::string_view header, std::string_view tag) {
+// RFC 9110 §13.1.2 says for this header. The server sends a gzip body's tag as `tag` with "-gz"
+// before its closing quote (server.cc), so a client that took the compressed answer matches by
+// that form. Returns the form matched, empty for none.
+std::string_view ETagMatch(std::string_view header, std::string_view tag) {
   while (!header.empty()) {
     const size_t comma = header.find(',');
     std::string_view one = header.substr(0, comma);
     while (!one.empty() && (one.front() == ' ' || one.front() == '\t')) one.remove_prefix(1);
     while (!one.empty() && (one.back() == ' ' || one.back() == '\t')) one.remove_suffix(1);
     if (one.substr(0, 2) == "W/") one.remove_prefix(2);
-    if (one == "*" || one == tag) return true;
+    if (one == "*" || one == tag) return tag;
+    const std::string_view stem = tag.substr(0, tag.size() - 1);  // Without the closing quote.
+    if (one.size() == tag.size() + 3 && one.substr(0, stem.size()) == stem &&
+        one.substr(stem.size()) == "-gz\"") {
+      return one;
+    }
     if (comma == std::string_view::npos) break;
     header.remove_prefix(comma + 1);
   }
-  return false;
+  return {};
 }
 
 std::string UnknownParameter(const Route& route, const std::string& name) {
@@ -388,9 +395,11 @@ class Router::Impl {
   // a request already holding it gets 304 and no body.
   static void Tag(HttpResponse& r, const std::string& if_none_match) {
     std::string tag = StrongETag(r.Body());
-    if (ETagMatches(if_none_match, tag)) {
+    // A 304 names the representation the client holds: the gzip one's tag when it matched that.
+    if (const std::string_view held = ETagMatch(if_none_match, tag); !held.empty()) {
       r.status = 304;
       r.body.clear();
+      if (held.data() != tag.data()) tag = std::string(held);
     }
     r.headers.emplace_back("ETag", std::move(tag));
   }

@@ -14,6 +14,7 @@
 
 #include "../../gateway/src/rate_limiter.h"
 #include "../../gateway/src/signature.h"
+#include "../support/fake_timers.h"
 #include "../support/in_process.h"
 #include "pavilion/gateway/identity.h"
 #include "pavilion/gateway/router.h"
@@ -21,17 +22,7 @@
 namespace pavilion::gateway {
 namespace {
 
-class FakeTimers final : public Timers {
- public:
-  void After(int64_t, std::function<void()> fn) override {
-    std::lock_guard lock(mu_);
-    pending_.push_back(std::move(fn));
-  }
-
- private:
-  std::mutex mu_;
-  std::vector<std::function<void()>> pending_;
-};
+using testing::FakeTimers;
 
 constexpr const char* kSecret = "notify-secret";
 

@@ -37,7 +37,7 @@ using testing::MetricValue;
 using testing::ServeProcess;
 using namespace std::chrono_literals;
 
-constexpr const char* kOperator = "http-test-operator-token";
+constexpr const char* kOperator = "http-test-operator-token-0123456789abcdef";
 
 ServeProcess Serve(const std::string& dir, std::vector<std::string> extra) {
   extra.push_back("--no-demo");
@@ -61,16 +61,8 @@ std::map<int, std::string>& Pending() {
 }
 
 int Connect(uint16_t port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  const int fd = testing::ConnectLoopback(port);
   Pending().erase(fd);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (fd >= 0 && connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    close(fd);
-    return -1;
-  }
   return fd;
 }
 
@@ -535,6 +527,49 @@ TEST(Http, EveryAnswerCarriesWhatClientsAndProxiesExpect) {
   EXPECT_EQ(page.status, 404);
   EXPECT_NE(page.Header("Content-Security-Policy").find("default-src 'none'"), std::string::npos)
       << page.head;
+  close(fd);
+}
+
+// A client that took the gzip answer holds the gzip form's ETag ("…-gz"); asking again with it
+// gets 304 naming that form, as a client that took the plain answer gets 304 with the plain one.
+TEST(Http, ConditionalRequestsMatchTheRepresentationTheClientHolds) {
+  testing::TempDir dir;
+  ServeProcess server(PAVILION_BIN, dir.str(), kOperator, {});  // With the demo pavilion.
+  ASSERT_NE(server.port(), 0);
+  int fd = Connect(server.port());
+  ASSERT_TRUE(SendAll(fd, "GET /v1/products?limit=50 HTTP/1.1\r\nHost: x\r\n\r\n"));
+  Answer list = ReadAnswer(fd);
+  ASSERT_EQ(list.status, 200) << list.body;
+  Answer zipped, plain;
+  std::string path;
+  for (size_t at = 0; (at = list.body.find("\"id\":\"prd_", at)) != std::string::npos;) {
+    at += 6;
+    path = "/v1/products/" + list.body.substr(at, list.body.find('"', at) - at);
+    ASSERT_TRUE(
+        SendAll(fd, "GET " + path + " HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n"));
+    zipped = ReadAnswer(fd);
+    if (zipped.Header("Content-Encoding") == "gzip") break;
+  }
+  ASSERT_EQ(zipped.Header("Content-Encoding"), "gzip") << "no demo product answer is over 1 KiB";
+  ASSERT_TRUE(SendAll(fd, "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n"));
+  plain = ReadAnswer(fd);
+  const std::string gz_tag = zipped.Header("ETag"), plain_tag = plain.Header("ETag");
+  ASSERT_FALSE(plain_tag.empty());
+  EXPECT_EQ(gz_tag, plain_tag.substr(0, plain_tag.size() - 1) + "-gz\"");
+  ASSERT_TRUE(SendAll(fd, "GET " + path + " HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n" +
+                              "If-None-Match: " + gz_tag + "\r\n\r\n"));
+  Answer again_zipped = ReadAnswer(fd);
+  EXPECT_EQ(again_zipped.status, 304) << again_zipped.head;
+  EXPECT_EQ(again_zipped.Header("ETag"), gz_tag);
+  EXPECT_TRUE(again_zipped.body.empty());
+  ASSERT_TRUE(SendAll(
+      fd, "GET " + path + " HTTP/1.1\r\nHost: x\r\nIf-None-Match: W/" + plain_tag + "\r\n\r\n"));
+  Answer again_plain = ReadAnswer(fd);
+  EXPECT_EQ(again_plain.status, 304) << again_plain.head;
+  EXPECT_EQ(again_plain.Header("ETag"), plain_tag);
+  ASSERT_TRUE(
+      SendAll(fd, "GET " + path + " HTTP/1.1\r\nHost: x\r\nIf-None-Match: \"other\"\r\n\r\n"));
+  EXPECT_EQ(ReadAnswer(fd).status, 200);
   close(fd);
 }
 

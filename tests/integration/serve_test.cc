@@ -681,20 +681,6 @@ TEST(Integration, PackImportFromTheCommandLine) {
   EXPECT_NE(r.body.find(R"("rows":5)"), std::string::npos) << r.body;
 }
 
-// A plain TCP connection to the server, for requests no well-behaved client sends: -1 on failure.
-int RawConnect(uint16_t port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (fd >= 0 && connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 TEST(Integration, BodyLimitAndReadTimeout) {
   pavilion::testing::TempDir dir;
   Pavilion server(dir.str(), {"--no-demo", "--body-limit", "1024", "--read-timeout-ms", "300"});
@@ -705,7 +691,7 @@ TEST(Integration, BodyLimitAndReadTimeout) {
   EXPECT_EQ(Str(big.body, {"error", "code"}), "payload_too_large");
 
   // A client that sends half a request and stops is disconnected after the read timeout.
-  int fd = RawConnect(server.port());
+  int fd = testing::ConnectLoopback(server.port());
   ASSERT_GE(fd, 0);
   const char partial[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n";
   ASSERT_GT(write(fd, partial, sizeof partial - 1), 0);
@@ -722,7 +708,7 @@ TEST(Integration, ReadTimeoutCountsFromTheLastAnswer) {
   pavilion::testing::TempDir dir;
   Pavilion server(dir.str(), {"--no-demo", "--read-timeout-ms", "300"});
   ASSERT_NE(server.port(), 0);
-  int fd = RawConnect(server.port());
+  int fd = testing::ConnectLoopback(server.port());
   ASSERT_GE(fd, 0);
   const std::string request = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
   // One request every 100 ms for 1.2 s: four read timeouts long, on one connection.
@@ -806,7 +792,7 @@ TEST(Integration, PipelinedRequestsAreAnsweredInRequestOrder) {
       post(OrderBody(shop.sku_id, 2), "") + "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" +
       post(OrderBody(shop.sku_id, 500), "") + "GET /v1/no-such-thing HTTP/1.1\r\nHost: x\r\n\r\n" +
       post(OrderBody(shop.sku_id, 1), "Connection: close\r\n");
-  int fd = RawConnect(server.port());
+  int fd = testing::ConnectLoopback(server.port());
   ASSERT_GE(fd, 0);
   ASSERT_EQ(write(fd, requests.data(), requests.size()), static_cast<ssize_t>(requests.size()));
   auto answers = ReadResponses(fd);  // Ends when the server closes after the fifth answer.
@@ -831,7 +817,7 @@ TEST(Integration, PipelinedRequestsAreAnsweredInRequestOrder) {
   for (int i = 0; i < 299; ++i)
     many += "GET /v1/orders/ord_" + std::to_string(i) + " HTTP/1.1\r\nHost: x\r\n\r\n";
   many += "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
-  fd = RawConnect(server.port());
+  fd = testing::ConnectLoopback(server.port());
   ASSERT_GE(fd, 0);
   ASSERT_EQ(write(fd, many.data(), many.size()), static_cast<ssize_t>(many.size()));
   answers = ReadResponses(fd);
@@ -848,7 +834,7 @@ TEST(Integration, ClosedConnectionsLeaveNothingBehind) {
   Pavilion server(dir.str(), {"--no-demo"});  // The read timeout stays at 30 s.
   ASSERT_NE(server.port(), 0);
   for (int i = 0; i < 20; ++i) {
-    int fd = RawConnect(server.port());
+    int fd = testing::ConnectLoopback(server.port());
     ASSERT_GE(fd, 0);
     // Half the clients ask the server to close, half close themselves after the answer.
     const std::string request =

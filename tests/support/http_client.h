@@ -9,6 +9,10 @@
 
 namespace pavilion::testing {
 
+// A plain TCP connection to 127.0.0.1:port, for requests no well-behaved client sends: the
+// socket, or -1 on failure.
+int ConnectLoopback(uint16_t port);
+
 struct ClientResponse {
   int status = 0;  // 0 when the request failed at the transport level.
   std::string body;
