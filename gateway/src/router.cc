@@ -247,12 +247,8 @@ class Router::Impl {
   void Handle(HttpRequest req, Respond respond) {
     const int64_t start = cx_.s.store.clock().MonotonicMicros();
     std::string_view target = req.target;
-    std::string_view path = target.substr(0, target.find('?'));
-    std::vector<std::string> segments = Split(path);
     const auto& table = Table();
-    std::vector<std::string> params;
-    bool path_matched = false;
-    const size_t index = Find(req.method, segments, &params, &path_matched);
+    auto [path, segments, params, path_matched, index] = Look(req);
     const std::string* origin = AllowedOrigin(req.origin);
     const bool etag = index < table.size() && table[index].etag;
     Respond observed = [this, index, start, origin, etag,
@@ -286,12 +282,8 @@ class Router::Impl {
   HeadCheck CheckHead(const HttpRequest& req, bool has_body) {
     HeadCheck out;
     std::string_view target = req.target;
-    std::string_view path = target.substr(0, target.find('?'));
-    std::vector<std::string> segments = Split(path);
     const auto& table = Table();
-    std::vector<std::string> params;
-    bool path_matched = false;
-    const size_t index = Find(req.method, segments, &params, &path_matched);
+    const auto [path, segments, params, path_matched, index] = Look(req);
     if (index == table.size()) {
       if (path_matched && req.method == "OPTIONS") return out;  // Handle answers it.
       out.refusal = NoRoute(req.method, path, segments, path_matched);
@@ -317,6 +309,23 @@ class Router::Impl {
   Context cx_;
 
  private:
+  // Where a request's target leads: its path, split; the route serving it (Table().size() when
+  // none) with its path parameters; whether any route has the path (405 rather than 404).
+  struct Lookup {
+    std::string_view path;
+    std::vector<std::string> segments;
+    std::vector<std::string> params;
+    bool path_matched = false;
+    size_t index = 0;
+  };
+  static Lookup Look(const HttpRequest& req) {
+    Lookup at;
+    at.path = std::string_view(req.target).substr(0, req.target.find('?'));
+    at.segments = Split(at.path);
+    at.index = Find(req.method, at.segments, &at.params, &at.path_matched);
+    return at;
+  }
+
   // The route serving `method` (HEAD is served by GET's) on `segments`, with its path
   // parameters in *params; Table().size() when none, *path_matched telling 405 from 404.
   static size_t Find(std::string_view method, const std::vector<std::string>& segments,

@@ -16,6 +16,7 @@
 #include "../../gateway/src/signature.h"
 #include "../support/fake_timers.h"
 #include "../support/in_process.h"
+#include "../support/router_sync.h"
 #include "pavilion/gateway/identity.h"
 #include "pavilion/gateway/router.h"
 
@@ -59,14 +60,7 @@ class Api {
     return Send(std::move(req));
   }
 
-  HttpResponse Send(HttpRequest req) {
-    std::promise<HttpResponse> done;
-    auto f = done.get_future();
-    router_.Handle(std::move(req), [&done](HttpResponse r) { done.set_value(std::move(r)); });
-    HttpResponse r = f.get();
-    r.Body();
-    return r;
-  }
+  HttpResponse Send(HttpRequest req) { return testing::AnswerOf(router_, std::move(req)); }
 
   HttpResponse Notify(const std::string& body) {
     HttpRequest req;

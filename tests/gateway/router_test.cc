@@ -16,6 +16,7 @@
 #include "../support/gated_write_kv_store.h"
 #include "../support/in_process.h"
 #include "../support/metrics.h"
+#include "../support/router_sync.h"
 #include "pavilion/gateway/identity.h"
 
 namespace pavilion::gateway {
@@ -1079,14 +1080,7 @@ std::string Header(const HttpResponse& r, std::string_view name) {
 
 class HttpSemanticsTest : public RouterTest {
  protected:
-  HttpResponse Send(HttpRequest req) {
-    std::promise<HttpResponse> done;
-    auto f = done.get_future();
-    router_.Handle(std::move(req), [&done](HttpResponse r) { done.set_value(std::move(r)); });
-    HttpResponse r = f.get();
-    r.Body();
-    return r;
-  }
+  HttpResponse Send(HttpRequest req) { return testing::AnswerOf(router_, std::move(req)); }
 };
 
 // HEAD is served wherever GET is, with the GET's answer (the server leaves out the body); before,
