@@ -4,6 +4,8 @@
 #include <set>
 #include <unordered_map>
 
+#include "ledger_book.h"
+
 namespace pavilion::settlement {
 namespace {
 
@@ -23,7 +25,8 @@ std::string RowKey(std::string_view dimension, std::string_view day, std::string
 
 class SettlementService::Impl final : public events::Processor {
  public:
-  explicit Impl(events::EventStore& store) : store_(store) {}
+  explicit Impl(events::EventStore& store) : store_(store), ledger_(store.kv()) {}
+  LedgerBook& ledger() { return ledger_; }
 
   std::string_view name() const override { return "settlement"; }
   events::EventStore& store() { return store_; }
@@ -44,6 +47,7 @@ class SettlementService::Impl final : public events::Processor {
               Add(day, "seller", line.seller_id, line.amount, line.quantity, sellers, tx);
               Add(day, "place", line.place_code, line.amount, line.quantity, places, tx);
             }
+            ledger_.Paid(paid, e.time_micros, tx);
           })
           // Refunds reduce the sales of the day they are paid back; orders are not uncounted.
           .On<schema::RefundChanged>(
@@ -56,7 +60,24 @@ class SettlementService::Impl final : public events::Processor {
                 std::set<std::string> none = {refund.seller_id, refund.place_code};
                 Add(day, "seller", refund.seller_id, Fen(0) - refund.amount, -units, none, tx);
                 Add(day, "place", refund.place_code, Fen(0) - refund.amount, -units, none, tx);
-              });
+                ledger_.Refunded(refund, e.time_micros, tx);
+              })
+          // The ledger's other inputs (ledger_book.h).
+          .On<schema::SubOrderChanged>(schema::SubOrderChanged::kCompleted,
+                                       [this](const auto& c, const auto& e, auto& tx) {
+                                         ledger_.Completed(c, e.time_micros, tx);
+                                       })
+          .On<schema::SubOrderChanged>(schema::SubOrderChanged::kAfterSaleClosed,
+                                       [this](const auto& c, const auto& e, auto& tx) {
+                                         ledger_.AfterSaleClosed(c, e.time_micros, tx);
+                                       })
+          .On<schema::ProductCreated>(
+              [this](const auto& p, const auto&, auto& tx) { ledger_.Product(p, tx); })
+          .On<schema::ProductCreated>(
+              schema::ProductCreated::kUpdated,
+              [this](const auto& p, const auto&, auto& tx) { ledger_.Product(p, tx); })
+          .On<schema::FeeRulesSet>(
+              [this](const auto& r, const auto&, auto& tx) { ledger_.FeeRulesSet(r, tx); });
 
   Result<std::vector<SalesRow>> Sales(const SalesQuery& q) {
     if (q.group_by != "seller" && q.group_by != "place") {
@@ -116,6 +137,7 @@ class SettlementService::Impl final : public events::Processor {
 
   events::EventStore& store_;
   std::unordered_map<std::string, SalesTotals> rows_;
+  LedgerBook ledger_;
 };
 
 SettlementService::SettlementService(events::EventStore& store)
@@ -132,6 +154,50 @@ events::Processor& SettlementService::processor() { return *impl_; }
 void SettlementService::Sales(SalesQuery query,
                               std::function<void(Result<std::vector<SalesRow>>)> done) {
   worker_.Post([this, q = std::move(query), done = std::move(done)] { done(impl_->Sales(q)); });
+}
+
+void SettlementService::Settlement(std::string order_id,
+                                   std::function<void(Result<OrderSettlement>)> done) {
+  worker_.Post([this, id = std::move(order_id), done = std::move(done)] {
+    done(impl_->ledger().Order(id));
+  });
+}
+
+void SettlementService::Balances(std::string party_id, std::function<void(PartyBalances)> done) {
+  worker_.Post([this, id = std::move(party_id), done = std::move(done)] {
+    done(impl_->ledger().Balances(id));
+  });
+}
+
+void SettlementService::Audit(std::function<void(Result<LedgerAudit>)> done) {
+  worker_.Post([this, done = std::move(done)] { done(impl_->ledger().Audit()); });
+}
+
+void SettlementService::SetFeeRules(FeeRulesInput rules, std::function<void(Result<bool>)> done) {
+  schema::FeeRulesSet e;
+  e.default_bps = rules.default_bps;
+  auto rates = [](const auto& in, std::vector<schema::FeeRate>& out, const char* field) {
+    for (const auto& [key, bps] : in) {
+      if (key.empty()) return std::string(field) + ": a key must not be empty";
+      if (bps > 10000) {
+        return std::string(field) + ": " + key + " must be 0 to 10000 basis points";
+      }
+      out.push_back({key, bps});
+    }
+    return std::string();
+  };
+  std::string bad = rules.default_bps > 10000 ? "default_bps: give 0 to 10000 basis points" : "";
+  if (bad.empty()) bad = rates(rules.by_category, e.by_category, "by_category");
+  if (bad.empty()) bad = rates(rules.by_seller, e.by_seller, "by_seller");
+  if (!bad.empty()) return done(Result<bool>(svc_errc::invalid_argument, bad));
+  events::AppendRequest req;
+  req.events.push_back(events::NewEvent{"settlement-fee-rules", events::kAnyVersion,
+                                        std::string(schema::FeeRulesSet::kType), events::Encode(e),
+                                        "", "", 1});
+  impl_->store().Append(std::move(req), [done](std::error_code ec, const events::AppendResult&) {
+    if (ec) return done(Result<bool>(svc_errc::internal, "could not store the fee rules"));
+    done(true);
+  });
 }
 
 std::error_code SettlementService::Reset(storage::KvStore& kv) {

@@ -21,6 +21,7 @@
 #include "pavilion/events/event_store.h"
 #include "pavilion/events/processor.h"
 #include "pavilion/events/schema.h"
+#include "pavilion/settlement/ledger_view.h"
 
 namespace pavilion::settlement {
 
@@ -52,6 +53,14 @@ class SettlementService {
   ~SettlementService();
 
   void Sales(SalesQuery query, std::function<void(Result<std::vector<SalesRow>>)> done);
+
+  // The ledger (services/settlement/README.md): an order's settlement (not_found before it is
+  // paid), a party's balances, the audit of the durable books.
+  void Settlement(std::string order_id, std::function<void(Result<OrderSettlement>)> done);
+  void Balances(std::string party_id, std::function<void(PartyBalances)> done);
+  void Audit(std::function<void(Result<LedgerAudit>)> done);
+  // Appends settlement.fee_rules_set; completions read after it settle at these rules.
+  void SetFeeRules(FeeRulesInput rules, std::function<void(Result<bool>)> done);
 
   events::Processor& processor();
   events::Worker& worker() { return worker_; }

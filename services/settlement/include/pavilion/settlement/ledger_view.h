@@ -1,0 +1,73 @@
+// What the settlement ledger shows: an order's settlement, a party's balances, the audit.
+//
+// Plain values copied out of the ledger on the settlement worker; safe to hand to any thread.
+// Every amount is integer fen. The ledger itself (accounts, transfers, posting rules) is private
+// to the service: services/settlement/README.md describes it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "pavilion/events/schema.h"
+
+namespace pavilion::settlement {
+
+// One party's share of one line: role supplier | distributor1 | distributor2 | platform, state
+// held | pending | payable | reversed (all of it taken back).
+struct ShareView {
+  std::string role, party, state;
+  Fen amount, reversed, clawed;  // clawed: of reversed, what the party owes (a receivable).
+  std::vector<std::string> transfer_ids;
+};
+
+struct LineSettlement {
+  uint32_t line = 0;
+  std::string sku_id, product_id, supplier_id, category;
+  bool poverty = false;
+  int64_t quantity = 0;
+  Fen paid, refunded;
+  uint32_t fee_bps = 0;
+  std::vector<ShareView> shares;
+};
+
+struct SubSettlement {
+  std::string sub_id, seller_id, state;  // held | pending | payable
+  std::vector<LineSettlement> lines;
+};
+
+struct OrderSettlement {
+  std::string order_id, shopper_id;
+  Fen paid, refunded, shares, held;
+  bool balanced = false;  // paid = refunded + shares + held.
+  std::vector<SubSettlement> sub_orders;
+  std::vector<std::string> transfer_ids;  // Every transfer of the order, in the order applied.
+};
+
+struct PartyBalances {
+  std::string party_id;
+  Fen pending, payable, in_transit, paid_out, receivable;
+};
+
+struct AccountKindTotals {
+  std::string kind;
+  int64_t accounts = 0;
+  Fen debits_posted, credits_posted, debits_pending, credits_pending;
+};
+
+struct LedgerAudit {
+  std::vector<AccountKindTotals> kinds;
+  Fen debits_posted, credits_posted, debits_pending, credits_pending;
+  bool balanced = false;
+  int64_t transfers = 0;
+  // Orders whose paid ≠ refunded + shares + held, and posting chains the ledger refused, since
+  // start: both 0 unless something is wrong.
+  int64_t order_violations = 0, refused_chains = 0;
+};
+
+struct FeeRulesInput {
+  uint32_t default_bps = 0;
+  std::vector<std::pair<std::string, uint32_t>> by_category, by_seller;
+};
+
+}  // namespace pavilion::settlement
