@@ -1,11 +1,13 @@
-// The OpenAPI 3 document served at GET /v1/openapi.json. Tests check it against the code: every
-// route of the router's table appears here with its method and exactly its query parameters, and
-// the Error schema lists exactly the codes of errors.h.
-#include "pavilion/gateway/router.h"
+// The hand-written part of the OpenAPI 3 document served at GET /v1/openapi.json; each route's
+// operationId, security and common error answers are added from the route table
+// (openapi_complete.cc) unless written here. Tests check it against the code: every route of the
+// router's table appears here with its method and exactly its query parameters, and the Error
+// schema lists exactly the codes of errors.h; `redocly lint` (redocly.yaml) passes it.
+#include "openapi.h"
 
 namespace pavilion::gateway {
 
-std::string_view Router::OpenApiDocument() {
+std::string_view HandWrittenOpenApi() {
   static constexpr std::string_view kDoc = R"JSON({
   "openapi": "3.0.3",
   "info": {
@@ -13,8 +15,10 @@ std::string_view Router::OpenApiDocument() {
     "version": "0.1.0",
     "description": "Event-sourced marketplace core for county special pavilions. Money is always integer fen. Errors are {\"error\": {\"code\", \"message\"}}: the code is stable, the message says what to fix and starts with the field or parameter at fault. Every route refuses a query parameter it does not list here with 422 unknown_parameter, but the trace page, QR codes and images, which shared links open with parameters messaging apps append: those ignore what they do not take."
   },
+  "servers": [{"url": "/", "description": "The server this document is read from"}],
   "components": {
-    "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+    "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "The token POST /v1/sellers or POST /v1/shoppers answered with, or the operator's"},
+      "paymentSignature": {"type": "apiKey", "in": "header", "name": "X-Pavilion-Signature", "description": "sha256=<hex HMAC-SHA256 of the raw body with the payment secret>"}},
     "schemas": {
       "Error": {"type": "object", "properties": {"error": {"type": "object", "properties": {
         "code": {"type": "string", "example": "invalid_field",
@@ -25,11 +29,11 @@ std::string_view Router::OpenApiDocument() {
         "name": {"type": "string", "maxLength": 200},
         "place_code": {"type": "string", "description": "Administrative-division code, 6, 9 or 12 digits", "example": "140430"},
         "supplier_type": {"type": "string", "enum": ["poor_household", "cooperative", "family_farm", "leading_enterprise", "individual", "village_station", "enterprise"], "default": "enterprise"}}},
-      "Seller": {"type": "object", "properties": {
+      "Seller": {"type": "object", "required": ["id", "name", "place_code", "supplier_type", "created_micros"], "properties": {
         "id": {"type": "string"}, "name": {"type": "string"}, "place_code": {"type": "string"},
         "supplier_type": {"type": "string"}, "created_micros": {"type": "integer"},
         "token": {"type": "string", "description": "Only in the answer to POST /v1/sellers"}}},
-      "Shopper": {"type": "object", "properties": {
+      "Shopper": {"type": "object", "required": ["id", "name", "token"], "properties": {
         "id": {"type": "string"}, "name": {"type": "string"}, "token": {"type": "string"}}},
       "SkuInput": {"type": "object", "required": ["spec", "price_fen", "stock"], "properties": {
         "spec": {"type": "string", "example": "500g"},
@@ -58,13 +62,13 @@ std::string_view Router::OpenApiDocument() {
         "skus": {"type": "array", "minItems": 1, "maxItems": 200, "items": {"$ref": "#/components/schemas/SkuInput"}}}},
       "Param": {"type": "object", "required": ["name", "value"], "properties": {
         "name": {"type": "string", "maxLength": 60, "example": "净含量"}, "value": {"type": "string", "maxLength": 500, "example": "500g"}}},
-      "Sku": {"type": "object", "properties": {
+      "Sku": {"type": "object", "required": ["id", "spec", "price_fen", "stock", "reserved", "sold"], "properties": {
         "id": {"type": "string"}, "spec": {"type": "string"}, "price_fen": {"type": "integer"},
         "stock": {"type": "integer", "description": "Units available to order"},
         "reserved": {"type": "integer", "description": "Units held by unpaid orders"},
         "sold": {"type": "integer", "description": "Units paid for"},
         "source_sku_id": {"type": "string", "description": "On a listing: the SKU whose stock it sells (stock shows that SKU's)"}}},
-      "Product": {"type": "object", "properties": {
+      "Product": {"type": "object", "required": ["id", "seller_id", "title", "place_code", "created_micros", "brand", "category", "poverty_zone", "floor_price_fen", "claims", "certifications", "subtitle", "description", "images", "params", "weight_grams", "barcode", "skus"], "properties": {
         "id": {"type": "string"}, "seller_id": {"type": "string"}, "title": {"type": "string"},
         "place_code": {"type": "string"}, "created_micros": {"type": "integer"},
         "brand": {"type": "string"}, "category": {"type": "string"},
@@ -76,7 +80,7 @@ std::string_view Router::OpenApiDocument() {
         "images": {"type": "array", "items": {"type": "string"}, "description": "URLs: /v1/images/{ref} for stored images"},
         "params": {"type": "array", "items": {"$ref": "#/components/schemas/Param"}},
         "weight_grams": {"type": "integer"}, "barcode": {"type": "string"},
-        "listing": {"type": "object", "description": "Only on a distributor's listing", "properties": {
+        "listing": {"type": "object", "description": "Only on a distributor's listing", "required": ["source_product_id", "level", "markup_percent", "markup_fen"], "properties": {
           "source_product_id": {"type": "string"}, "level": {"type": "integer", "enum": [1, 2]},
           "markup_percent": {"type": "integer"}, "markup_fen": {"type": "integer"}}},
         "skus": {"type": "array", "items": {"$ref": "#/components/schemas/Sku"}}}},
@@ -85,36 +89,36 @@ std::string_view Router::OpenApiDocument() {
         "items": {"type": "array", "minItems": 1, "maxItems": 100, "items": {"type": "object",
           "required": ["sku_id", "quantity"], "properties": {
             "sku_id": {"type": "string"}, "quantity": {"type": "integer", "minimum": 1, "maximum": 1000000}}}}}},
-      "Order": {"type": "object", "properties": {
+      "Order": {"type": "object", "required": ["id", "shopper_id", "status", "total_fen", "created_micros", "updated_micros", "lines", "sub_orders", "payments", "refunds"], "properties": {
         "id": {"type": "string"}, "shopper_id": {"type": "string"},
         "status": {"type": "string", "enum": ["pending", "rejected", "pending_payment", "paid", "cancelled", "completed"]},
         "cancel_reason": {"type": "string", "enum": ["shopper", "operator", "payment_timeout"]},
         "total_fen": {"type": "integer"}, "created_micros": {"type": "integer"}, "updated_micros": {"type": "integer"},
         "pay_deadline_micros": {"type": "integer"},
-        "lines": {"type": "array", "items": {"type": "object", "properties": {
+        "lines": {"type": "array", "items": {"type": "object", "required": ["sku_id", "quantity", "status"], "properties": {
           "sku_id": {"type": "string"}, "quantity": {"type": "integer"},
           "status": {"type": "string", "enum": ["pending", "reserved", "rejected", "pending_payment", "paid", "shipped", "delivered", "completed", "cancelled"],
             "description": "While the order is being placed, or when it was rejected, the stock's answer to the line: pending, reserved or rejected. Once the order is split into sub-orders, the status of the line's sub-order, which moves on with payment, shipping and cancellation (a line of a paid order is paid, not reserved)."},
           "reason": {"type": "string", "enum": ["unknown_sku", "insufficient_stock", "hold_limit"]},
           "product_id": {"type": "string"}, "seller_id": {"type": "string"}, "place_code": {"type": "string"},
           "unit_price_fen": {"type": "integer"}, "amount_fen": {"type": "integer"},
-          "distribution": {"type": "object", "description": "Bought through a distributor's listing: seller_id is the supplier, who ships; the unit price divides into the supply price and each distributor's margin", "properties": {
+          "distribution": {"type": "object", "description": "Bought through a distributor's listing: seller_id is the supplier, who ships; the unit price divides into the supply price and each distributor's margin", "required": ["listing_seller_id", "supply_unit_price_fen", "commissions"], "properties": {
             "listing_seller_id": {"type": "string"}, "supply_unit_price_fen": {"type": "integer"},
-            "commissions": {"type": "array", "items": {"type": "object", "properties": {"seller_id": {"type": "string"}, "unit_fen": {"type": "integer"}}}}}}}}},
-        "sub_orders": {"type": "array", "description": "One per seller; each is fulfilled on its own", "items": {"type": "object", "properties": {
+            "commissions": {"type": "array", "items": {"type": "object", "required": ["seller_id", "unit_fen"], "properties": {"seller_id": {"type": "string"}, "unit_fen": {"type": "integer"}}}}}}}}},
+        "sub_orders": {"type": "array", "description": "One per seller; each is fulfilled on its own", "items": {"type": "object", "required": ["id", "seller_id", "status", "total_fen", "refunded_fen", "lines"], "properties": {
           "id": {"type": "string"}, "seller_id": {"type": "string"},
           "status": {"type": "string", "enum": ["pending_payment", "paid", "shipped", "delivered", "completed", "cancelled"]},
           "total_fen": {"type": "integer"}, "refunded_fen": {"type": "integer"},
           "lines": {"type": "array", "items": {"type": "integer"}},
           "carrier": {"type": "string"}, "tracking_no": {"type": "string"},
           "shipped_micros": {"type": "integer"}, "delivered_micros": {"type": "integer"}, "completed_micros": {"type": "integer"}}}},
-        "payments": {"type": "array", "items": {"type": "object", "properties": {
+        "payments": {"type": "array", "items": {"type": "object", "required": ["provider", "txn_id", "amount_fen", "outcome", "micros"], "properties": {
           "provider": {"type": "string"}, "txn_id": {"type": "string"}, "amount_fen": {"type": "integer"},
           "outcome": {"type": "string", "enum": ["applied", "pending_reinstate", "refund_due"]}, "micros": {"type": "integer"}}}},
         "refunds": {"type": "array", "items": {"$ref": "#/components/schemas/Refund"}},
-        "history": {"type": "array", "description": "GET /v1/orders/{id} only: the order's events", "items": {"type": "object", "properties": {
+        "history": {"type": "array", "description": "GET /v1/orders/{id} only: the order's events", "items": {"type": "object", "required": ["type", "version", "time_micros", "event_id"], "properties": {
           "type": {"type": "string"}, "version": {"type": "integer"}, "time_micros": {"type": "integer"}, "event_id": {"type": "string"}}}}}},
-      "Refund": {"type": "object", "properties": {
+      "Refund": {"type": "object", "required": ["id", "sub_order_id", "status", "amount_fen", "with_return", "items"], "properties": {
         "id": {"type": "string"}, "sub_order_id": {"type": "string"},
         "status": {"type": "string", "enum": ["requested", "rejected", "refunded"]},
         "amount_fen": {"type": "integer"}, "with_return": {"type": "boolean"},
@@ -127,15 +131,15 @@ std::string_view Router::OpenApiDocument() {
         "soil_water_inspection": {"type": "string", "description": "土壤/水质检测"},
         "harvest_date": {"type": "string", "format": "date"}, "packing_date": {"type": "string", "format": "date"},
         "inspection_report": {"type": "string", "description": "检测报告"}}},
-      "Batch": {"type": "object", "properties": {
+      "Batch": {"type": "object", "required": ["id", "product_id", "seller_id", "trace_code", "trace_url", "qr_svg", "qr_png", "created_micros", "record"], "properties": {
         "id": {"type": "string"}, "product_id": {"type": "string"}, "seller_id": {"type": "string"},
         "trace_code": {"type": "string"}, "trace_url": {"type": "string"}, "qr_svg": {"type": "string"}, "qr_png": {"type": "string"},
         "created_micros": {"type": "integer"}, "record": {"$ref": "#/components/schemas/TraceRecord"}}},
       "SubOrderRef": {"type": "object", "properties": {
         "sub_order_id": {"type": "string", "description": "Needed when the order has several sub-orders and the caller is not their seller"}}},
-      "SalesStats": {"type": "object", "properties": {
+      "SalesStats": {"type": "object", "required": ["group_by", "total_amount_fen", "rows"], "properties": {
         "group_by": {"type": "string"}, "total_amount_fen": {"type": "integer"},
-        "rows": {"type": "array", "items": {"type": "object", "properties": {
+        "rows": {"type": "array", "items": {"type": "object", "required": ["amount_fen", "orders", "units"], "properties": {
           "seller_id": {"type": "string"}, "place_code": {"type": "string"}, "day": {"type": "string"},
           "amount_fen": {"type": "integer"}, "orders": {"type": "integer"}, "units": {"type": "integer"}}}}}}
     },
@@ -257,14 +261,14 @@ std::string_view Router::OpenApiDocument() {
       "responses": {"201": {"description": "The batch", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Batch"}}}},
         "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
         "422": {"$ref": "#/components/responses/Error"}}}},
-    "/v1/packs": {"get": {"summary": "Export a seller's catalogue as a pack POST /v1/packs takes back; importing it changes nothing. Formats (docs/packs.md): ndjson, native (zip: manifest.json, products.ndjson, images/), taobao (淘宝助理 zip: pavilion.csv in UTF-16LE, pavilion/*.tbi)",
+    "/v1/packs": {"get": {"summary": "Export a seller's catalogue as a pack POST /v1/packs takes back; importing it changes nothing. Formats (docs/packs.md): ndjson, native (zip: manifest.json, products.ndjson, images/), taobao (淘宝助理 zip: pavilion.csv in UTF-16LE, pavilion/*.tbi; a cell starting with =, +, -, @, tab or carriage return gets a leading single quote against formula injection, which importing drops again)",
       "security": [{"bearer": []}],
       "parameters": [{"name": "seller_id", "in": "query", "schema": {"type": "string"}, "description": "Required for the operator"},
         {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["ndjson", "native", "taobao"], "default": "ndjson"}}],
       "responses": {"200": {"description": "application/x-ndjson, one product per line; or application/zip"}, "403": {"$ref": "#/components/responses/Error"},
         "422": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"},
         "404": {"$ref": "#/components/responses/Error"}}},
-      "post": {"summary": "Import a product data pack (数据包): a native pack (zip of manifest.json, products.ndjson and images/), a 淘宝助理 pack (zip of X.csv and X/*.tbi images, optionally mapping.tsv), a bare NDJSON or a Taobao CSV (UTF-16LE, UTF-8 or GBK). Rows are keyed by the seller's outer_id (商家编码). Valid rows are created or updated (changed content only), unchanged rows write nothing, invalid rows are reported with their row and change nothing; rows are applied in atomic pieces of 2,000, so no row is ever half-applied. Archives with unsafe names, links, too many entries or too many bytes are refused (422 invalid_pack), as is a body that is not the archive its Content-Type says. A row's stock sets the SKU's available stock.",
+      "post": {"summary": "Import a product data pack (数据包): a native pack (zip of manifest.json, products.ndjson and images/), a 淘宝助理 pack (zip of X.csv and X/*.tbi images, optionally mapping.tsv), a bare NDJSON or a Taobao CSV (UTF-16LE, UTF-8 or GBK). Rows are keyed by the seller's outer_id (商家编码). Valid rows are created or updated (changed content only), unchanged rows write nothing, invalid rows are reported with their row and change nothing; rows are applied in atomic pieces of 2,000, so no row is ever half-applied. All or nothing: every row is read before anything is written, so a pack refused whole (422 invalid_pack) changes nothing and stores nothing. Refused whole: archives with unsafe names, links, encrypted or special entries, more than 100,000 entries, or that decompress past a limit (every byte decompressed counts, entries the importer does not use too): an image or any other file over 8 MiB, products.ndjson over 2 GiB, X.csv over 512 MiB, more than 4 GiB in all, or more than 100 times the archive's own size once past 16 MiB; an NDJSON line over 1 MiB; more than 1,000,000 rows; a body that is not the archive its Content-Type says. The message names the limit and what to send instead. Only images some row names are stored; the others are counted in the report (ignored_images). A row's stock sets the SKU's available stock. The pack is read on a blocking job, never on an HTTP thread.",
       "security": [{"bearer": []}],
       "parameters": [{"name": "seller_id", "in": "query", "schema": {"type": "string"}, "description": "Required for the operator"}],
       "requestBody": {"required": true, "content": {"application/x-ndjson": {"schema": {"type": "string",
@@ -274,7 +278,9 @@ std::string_view Router::OpenApiDocument() {
       "responses": {"200": {"description": "The import report", "content": {"application/json": {"schema": {"type": "object", "properties": {
           "rows": {"type": "integer"}, "created": {"type": "integer"}, "updated": {"type": "integer"}, "unchanged": {"type": "integer"},
           "rejected": {"type": "integer"}, "errors": {"type": "array", "items": {"type": "object", "properties": {
-            "row": {"type": "integer"}, "message": {"type": "string", "description": "Starts with the field"}}}}}}}}},
+            "row": {"type": "integer"}, "message": {"type": "string", "description": "Starts with the field"}}}},
+          "ignored_images": {"type": "integer", "description": "Images in the pack that no row names: not stored"},
+          "ignored_image_names": {"type": "array", "items": {"type": "string"}, "description": "The first 20 of them, sorted"}}}}}},
         "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"},
         "413": {"$ref": "#/components/responses/Error"}, "415": {"$ref": "#/components/responses/Error"},
         "422": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}}}},
@@ -287,7 +293,7 @@ std::string_view Router::OpenApiDocument() {
       "responses": {"200": {"description": "image/svg+xml"}, "404": {"$ref": "#/components/responses/Error"}}}},
     "/v1/trace/{code}/qr.png": {"get": {"summary": "The QR code of the trace page, PNG", "parameters": [{"$ref": "#/components/parameters/TraceCode"}],
       "responses": {"200": {"description": "image/png"}, "404": {"$ref": "#/components/responses/Error"}}}},
-    "/trace/{code}": {"get": {"summary": "The trace page a phone opens from the QR code (plain HTML)", "parameters": [{"$ref": "#/components/parameters/TraceCode"}],
+    "/trace/{code}": {"get": {"operationId": "getTracePage", "summary": "The trace page a phone opens from the QR code (plain HTML)", "parameters": [{"$ref": "#/components/parameters/TraceCode"}],
       "responses": {"200": {"description": "text/html"}, "404": {"description": "text/html"}}}},
     "/v1/orders/{id}/pay": {"post": {"summary": "Pay with the configured provider (the built-in one pays at once)", "security": [{"bearer": []}],
       "parameters": [{"$ref": "#/components/parameters/OrderId"}],
@@ -324,6 +330,7 @@ std::string_view Router::OpenApiDocument() {
         "409": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}}}},
     "/v1/refunds/{id}/approve": {"post": {"summary": "Approve a refund (the sub-order's seller or the operator); the money goes back and returned goods are restocked, as are refunded units of a sub-order not shipped yet", "security": [{"bearer": []}],
       "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+      "requestBody": {"required": false, "content": {"application/json": {"schema": {"type": "object", "properties": {"reason": {"type": "string"}}}}}},
       "responses": {"200": {"$ref": "#/components/responses/Order"}, "403": {"$ref": "#/components/responses/Error"},
         "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}},
     "/v1/refunds/{id}/reject": {"post": {"summary": "Reject a refund with a reason", "security": [{"bearer": []}],
@@ -332,7 +339,7 @@ std::string_view Router::OpenApiDocument() {
       "responses": {"200": {"$ref": "#/components/responses/Order"}, "403": {"$ref": "#/components/responses/Error"},
         "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}},
     "/v1/payments/notify": {"post": {"summary": "A payment provider's notification. Signed: X-Pavilion-Signature: sha256=<hex HMAC-SHA256 of the raw body with the payment secret>. Idempotent by (provider, txn_id). A payment after an automatic cancel takes the stock again if it is there; otherwise it is recorded as refund_due.",
-      "parameters": [{"name": "X-Pavilion-Signature", "in": "header", "required": true, "schema": {"type": "string"}}],
+      "security": [{"paymentSignature": []}],
       "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["order_id", "txn_id", "amount_fen"], "properties": {
         "order_id": {"type": "string"}, "txn_id": {"type": "string"}, "amount_fen": {"type": "integer"}, "provider": {"type": "string", "default": "builtin"}}}}}},
       "responses": {"200": {"$ref": "#/components/responses/Order"}, "401": {"$ref": "#/components/responses/Error"},

@@ -253,6 +253,8 @@ void Router::Handle(HttpRequest request, Respond respond) {
 
 void Router::SetPublicUrl(std::string url) { impl_->cx_.options.public_url = std::move(url); }
 
+void Router::CountResponse(int status) { impl_->cx_.metrics.CountResponse(status); }
+
 void Router::SetMetricsHook(std::function<void(std::string&)> hook) {
   impl_->cx_.metrics_hook = std::move(hook);
 }
@@ -261,7 +263,13 @@ const std::vector<RouteInfo>& Router::Routes() {
   static const std::vector<RouteInfo> routes = [] {
     std::vector<RouteInfo> out;
     for (const auto& r : Table()) {
-      out.push_back(RouteInfo{r.method, r.pattern, {r.query.begin(), r.query.end()}});
+      RouteInfo info{r.method, r.pattern, {r.query.begin(), r.query.end()}, {}, false};
+      for (auto [bit, name] : {std::pair{kOperator, "operator"}, std::pair{kSeller, "seller"},
+                               std::pair{kShopper, "shopper"}}) {
+        if (r.roles & bit) info.roles.emplace_back(name);
+      }
+      info.ignores_unknown_query = r.ignores_unknown_query;
+      out.push_back(std::move(info));
     }
     return out;
   }();

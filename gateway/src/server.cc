@@ -157,6 +157,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (ec == http::error::body_limit) {
       closing_ = true;
+      router_.CountResponse(413);
       const uint64_t seq = next_seq_++;
       ++in_flight_;
       return Answer(seq, 11, false,

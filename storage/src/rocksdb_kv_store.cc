@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <map>
+#include <tuple>
 
 #include "pavilion/storage/kv_store.h"
 
@@ -213,35 +214,45 @@ class RocksDbKvStore final : public KvStore {
     using P = rocksdb::DB::Properties;
     std::vector<StoreFigure> out;
     const auto number = [&](const char* name, rocksdb::ColumnFamilyHandle* family,
-                            const std::string& property, bool whole_store = false) {
+                            const std::string& property, std::string_view help,
+                            bool whole_store = false) {
       uint64_t value = 0;
       if (db_->GetIntProperty(family, property, &value)) {
-        out.push_back({name, whole_store ? "" : family->GetName(), value});
+        out.push_back({name, whole_store ? "" : family->GetName(), value, help});
       }
     };
     for (auto* family : families_) {
-      number("sst_bytes", family, P::kLiveSstFilesSize);
-      number("memtable_bytes", family, P::kCurSizeAllMemTables);
+      number("sst_bytes", family, P::kLiveSstFilesSize,
+             "Bytes in the live SST files of a column family.");
+      number("memtable_bytes", family, P::kCurSizeAllMemTables,
+             "Bytes in the memtables of a column family, flushed or not.");
       if (std::string files; db_->GetProperty(family, P::kNumFilesAtLevelPrefix + "0", &files)) {
-        out.push_back(
-            {"level0_files", family->GetName(), std::strtoull(files.c_str(), nullptr, 10)});
+        out.push_back({"level0_files", family->GetName(), std::strtoull(files.c_str(), nullptr, 10),
+                       "Level-0 files of a column family; many slow reads and stall writes."});
       }
-      number("pending_compaction_bytes", family, P::kEstimatePendingCompactionBytes);
+      number("pending_compaction_bytes", family, P::kEstimatePendingCompactionBytes,
+             "Bytes compaction has yet to rewrite in a column family (its debt).");
       std::map<std::string, std::string> stats;
       if (!db_->GetMapProperty(family, P::kCFStats, &stats)) continue;
-      for (const auto& [figure, key] :
-           {std::pair{"write_stops_total", "io_stalls.total_stop"},
-            std::pair{"write_slowdowns_total", "io_stalls.total_slowdown"}}) {
+      for (const auto& [figure, key, help] :
+           {std::tuple{"write_stops_total", "io_stalls.total_stop",
+                       "Times RocksDB stopped writes to a column family since the store opened."},
+            std::tuple{"write_slowdowns_total", "io_stalls.total_slowdown",
+                       "Times RocksDB slowed writes to a column family since the store opened."}}) {
         if (auto it = stats.find(key); it != stats.end()) {
           out.push_back({figure, family->GetName(),
-                         static_cast<uint64_t>(std::strtod(it->second.c_str(), nullptr))});
+                         static_cast<uint64_t>(std::strtod(it->second.c_str(), nullptr)), help});
         }
       }
     }
-    number("block_cache_bytes", families_[0], P::kBlockCacheUsage, /*whole_store=*/true);
-    number("write_stopped", families_[0], P::kIsWriteStopped, /*whole_store=*/true);
-    number("flushes_running", families_[0], P::kNumRunningFlushes, /*whole_store=*/true);
-    number("compactions_running", families_[0], P::kNumRunningCompactions, /*whole_store=*/true);
+    number("block_cache_bytes", families_[0], P::kBlockCacheUsage,
+           "Bytes the block cache holds (data, index and filter blocks).", /*whole_store=*/true);
+    number("write_stopped", families_[0], P::kIsWriteStopped,
+           "1 while RocksDB stops writes, 0 otherwise.", /*whole_store=*/true);
+    number("flushes_running", families_[0], P::kNumRunningFlushes, "Memtable flushes running now.",
+           /*whole_store=*/true);
+    number("compactions_running", families_[0], P::kNumRunningCompactions,
+           "Compactions running now.", /*whole_store=*/true);
     return out;
   }
 

@@ -7,9 +7,12 @@
 #include <future>
 #include <mutex>
 #include <set>
+#include <sstream>
+#include <thread>
 
 #include "../../gateway/src/errors.h"
 #include "../../gateway/src/signature.h"
+#include "../support/gated_write_kv_store.h"
 #include "../support/in_process.h"
 #include "../support/metrics.h"
 #include "pavilion/gateway/identity.h"
@@ -175,6 +178,148 @@ TEST_F(RouterTest, EveryErrorCodeIsDocumented) {
         << e.code << " is not in gateway/README.md as `" << e.code << "` (" << e.status << ")";
   }
   EXPECT_EQ(in_openapi, in_code);
+}
+
+// What the OpenAPI document must say of a route, whatever was written by hand: an operationId
+// (unique), its security (the bearer token for a route with roles, none or another scheme for a
+// public one) and the error answers every route of its kind can give.
+TEST_F(RouterTest, OpenApiGivesEachRouteItsIdSecurityAndStatuses) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  ASSERT_FALSE(parser.parse(std::string(Router::OpenApiDocument())).get(doc));
+  std::set<std::string> ids;
+  for (const auto& route : Router::Routes()) {
+    const std::string name = route.method + " " + route.pattern;
+    std::string method = route.method;
+    for (auto& c : method) c = static_cast<char>(std::tolower(c));
+    simdjson::dom::element op;
+    ASSERT_FALSE(doc["paths"][route.pattern][method].get(op)) << name << " is not documented";
+    std::string_view id;
+    EXPECT_FALSE(op["operationId"].get(id)) << name << " has no operationId";
+    EXPECT_FALSE(id.empty()) << name;
+    EXPECT_TRUE(ids.insert(std::string(id)).second) << name << ": operationId " << id << " twice";
+    simdjson::dom::array security;
+    ASSERT_FALSE(op["security"].get(security)) << name << " has no security";
+    bool bearer = false;
+    for (auto requirement : security) {
+      simdjson::dom::element unused;
+      if (!requirement["bearer"].get(unused)) bearer = true;
+    }
+    EXPECT_EQ(bearer, !route.roles.empty()) << name << ": bearer security iff the route has roles";
+    std::set<std::string> expected = {"405", "500"};
+    simdjson::dom::element body;
+    if (!op["requestBody"].get(body)) expected.insert({"400", "413", "415"});
+    if (!route.roles.empty()) expected.insert({"401", "403"});
+    if (route.pattern.find('{') != std::string::npos) expected.insert("404");
+    if (!route.ignores_unknown_query) expected.insert("422");
+    simdjson::dom::object responses;
+    ASSERT_FALSE(op["responses"].get(responses)) << name;
+    bool success = false;
+    std::set<std::string> listed;
+    for (auto [status, unused] : responses) {
+      listed.insert(std::string(status));
+      success |= status.starts_with('2');
+    }
+    EXPECT_TRUE(success) << name << " documents no success";
+    for (const auto& status : expected) {
+      EXPECT_TRUE(listed.count(status)) << name << " does not document " << status;
+    }
+  }
+}
+
+// Every status a route answered to hostile calls — no token, a token of a role it does not admit,
+// an unknown query parameter, an unknown id, a body that is not JSON, a body of another type, a
+// method its path does not serve — is among the route's documented responses: a route added
+// without documenting what it answers fails here.
+TEST_F(RouterTest, OpenApiDocumentsWhatEachRouteAnswers) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  ASSERT_FALSE(parser.parse(std::string(Router::OpenApiDocument())).get(doc));
+  const std::string shopper = Shopper();
+  const auto check = [&](const RouteInfo& route, const std::string& method, const HttpResponse& r,
+                         const std::string& what) {
+    std::string m = method;
+    for (auto& c : m) c = static_cast<char>(std::tolower(c));
+    simdjson::dom::element unused;
+    EXPECT_FALSE(doc["paths"][route.pattern][m]["responses"][std::to_string(r.status)].get(unused))
+        << method << " " << route.pattern << " answered " << r.status << " to " << what
+        << " but does not document it: " << r.body;
+  };
+  for (const auto& route : Router::Routes()) {
+    std::string path = route.pattern;
+    for (size_t open; (open = path.find('{')) != std::string::npos;) {
+      path.replace(open, path.find('}', open) - open + 1, "nope");
+    }
+    const bool body = route.method == "POST" || route.method == "PUT";
+    if (!route.roles.empty()) {
+      check(route, route.method, Call(route.method, path, "{}", ""), "no token");
+      check(route, route.method, Call(route.method, path, "{}", "not-a-token"), "a wrong token");
+      check(route, route.method, Call(route.method, path, "{}", shopper), "a shopper's token");
+    }
+    if (!route.ignores_unknown_query) {
+      check(route, route.method, Call(route.method, path + "?zz=1", "{}", "op"), "?zz=1");
+    }
+    if (body) {
+      check(route, route.method, Call(route.method, path, "{", "op"), "a body that is not JSON");
+      check(route, route.method, Call(route.method, path, "x", "op", "", "text/plain"),
+            "a text/plain body");
+    } else {
+      check(route, route.method, Call(route.method, path, "", "op"), "an unknown id");
+    }
+    // A method no route serves on this path gets 405, which each of the path's operations lists.
+    std::set<std::string> served;
+    for (const auto& other : Router::Routes()) {
+      if (other.pattern == route.pattern) served.insert(other.method);
+    }
+    for (const char* method : {"DELETE", "PATCH", "PUT", "POST", "GET"}) {
+      if (served.count(method)) continue;
+      const auto r = Call(method, path, "", "op");
+      EXPECT_EQ(r.status, 405) << method << " " << route.pattern;
+      check(route, route.method, r, method);
+      break;
+    }
+  }
+}
+
+TEST_F(RouterTest, MetricsCountAnswersByStatusCode) {
+  const std::string series200 = "pavilion_http_responses_total{code=\"200\"}";
+  const std::string series404 = "pavilion_http_responses_total{code=\"404\"}";
+  const std::string before = Call("GET", "/metrics").body;
+  EXPECT_EQ(Call("GET", "/healthz").status, 200);
+  EXPECT_EQ(Call("GET", "/healthz").status, 200);
+  EXPECT_EQ(Call("GET", "/no/such/route").status, 404);
+  router_.CountResponse(413);  // What the server answers itself, before any route.
+  const std::string after = Call("GET", "/metrics").body;
+  // The scrape before counts itself only once it is answered: after it, 200 rose by the two
+  // health checks and that scrape.
+  EXPECT_EQ(testing::MetricValue(after, series200),
+            std::max<int64_t>(testing::MetricValue(before, series200), 0) + 3);
+  EXPECT_EQ(testing::MetricValue(after, series404),
+            std::max<int64_t>(testing::MetricValue(before, series404), 0) + 1);
+  EXPECT_EQ(testing::MetricValue(after, "pavilion_http_responses_total{code=\"413\"}"), 1);
+  EXPECT_GT(testing::MetricValue(after, "process_open_fds"), 0);
+  EXPECT_GT(testing::MetricValue(after, "process_max_fds"), 0);
+  EXPECT_GT(testing::MetricValue(after, "process_resident_memory_bytes"), 0);
+  EXPECT_NE(after.find("\nprocess_cpu_seconds_total "), std::string::npos);
+  EXPECT_GT(testing::MetricValue(after, "process_start_time_seconds"), 1'600'000'000);
+  EXPECT_NE(after.find("\npavilion_build_info{version=\""), std::string::npos);
+  EXPECT_NE(after.find("\",compiler=\""), std::string::npos);
+  // Every series goes out under a HELP line.
+  std::set<std::string> helped;
+  for (size_t at = 0; (at = after.find("# HELP ", at)) != std::string::npos; ++at) {
+    helped.insert(after.substr(at + 7, after.find(' ', at + 7) - at - 7));
+  }
+  std::istringstream lines(after);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    std::string name = line.substr(0, line.find_first_of("{ "));
+    for (const char* suffix : {"_bucket", "_sum", "_count"}) {
+      if (name.ends_with(suffix) && !helped.count(name)) {
+        name.resize(name.size() - std::string_view(suffix).size());
+      }
+    }
+    EXPECT_TRUE(helped.count(name)) << name << " has no # HELP";
+  }
 }
 
 TEST_F(RouterTest, HealthAndUnknownRoutes) {
@@ -853,6 +998,91 @@ TEST_F(RouterTest, MetricsShowTheStoresSyncAndAppendLatency) {
   EXPECT_NE(
       after.find(R"(pavilion_store_sync_seconds_bucket{le="+Inf"} )" + std::to_string(syncs + 1)),
       std::string::npos);
+}
+
+// A pack is read on a blocking job's thread, never on the thread that handles the request (an
+// HTTP thread in the server): a pack the reader refuses is answered from the job, and /healthz
+// is answered while an import is in progress.
+TEST(RouterPacks, PacksAreReadOffTheRequestThreadAndHealthzAnswersMeanwhile) {
+  testing::GatedWriteKvStore kv;
+  testing::InProcess p(&kv);
+  Identity identity(p.kv());
+  FakeTimers timers;
+  Router router(Services{*p.catalog, *p.orders, *p.settlement, *p.store}, identity, timers,
+                RouterOptions{5'000, "notify-secret"});
+  ASSERT_FALSE(identity.Register("op", Principal{Role::kOperator, ""}));
+  struct Answer {
+    HttpResponse response;
+    std::thread::id thread;
+  };
+  auto send = [&](std::string method, std::string target, std::string body, std::string token,
+                  std::string type) {
+    auto done = std::make_shared<std::promise<Answer>>();
+    auto answered = done->get_future();
+    router.Handle(
+        HttpRequest{std::move(method), std::move(target), token.empty() ? "" : "Bearer " + token,
+                    std::move(type), "", std::move(body), ""},
+        [done](HttpResponse r) {
+          r.Body();
+          done->set_value({std::move(r), std::this_thread::get_id()});
+        });
+    return answered;
+  };
+  auto seller = send("POST", "/v1/sellers",
+                     R"({"name":"沁县合作社","place_code":"140430","supplier_type":"cooperative"})",
+                     "op", "application/json")
+                    .get();
+  ASSERT_EQ(seller.response.status, 201) << seller.response.body;
+  simdjson::dom::parser parser;
+  std::string_view token;
+  ASSERT_FALSE(parser.parse(seller.response.body)["token"].get(token));
+  const std::string seller_token(token);
+
+  // Refused by the reader: answered from the job's thread, not the one that sent it.
+  auto refused =
+      send("POST", "/v1/packs", "PK\x03\x04 and then nothing", seller_token, "application/zip")
+          .get();
+  EXPECT_EQ(refused.response.status, 422) << refused.response.body;
+  EXPECT_NE(refused.thread, std::this_thread::get_id());
+
+  // An import held at the store's gate is in progress; /healthz answers meanwhile.
+  kv.Set(false);
+  auto import = send(
+      "POST", "/v1/packs",
+      R"({"outer_id":"H-1","title":"沁州黄小米","skus":[{"spec":"500g","price_fen":2990,"stock":5}]})"
+      "\n",
+      seller_token, "application/x-ndjson");
+  ASSERT_TRUE(kv.AwaitWaiting());
+  auto health = send("GET", "/healthz", "", "", "").get();
+  EXPECT_EQ(health.response.status, 200);
+  EXPECT_EQ(import.wait_for(std::chrono::seconds(0)), std::future_status::timeout);
+  kv.Set(true);
+  auto imported = import.get();
+  EXPECT_EQ(imported.response.status, 200) << imported.response.body;
+  EXPECT_NE(imported.response.body.find("\"created\":1"), std::string::npos);
+}
+
+TEST_F(RouterTest, ControlCharactersAndNegativeFloorPricesAreRefusedByField) {
+  auto [token, sku] = SellerWithSku();
+  auto product = [&](const std::string& fields) {
+    return Call("POST", "/v1/products",
+                "{" + fields + R"(,"skus":[{"spec":"500g","price_fen":2990,"stock":1}]})", token);
+  };
+  auto nul = product(R"("title":"沁州黄\u0000小米")");
+  EXPECT_EQ(nul.status, 422) << nul.body;
+  EXPECT_NE(nul.body.find("title: contains the control character U+0000"), std::string::npos)
+      << nul.body;
+  auto floor = product(R"("title":"沁州黄小米","floor_price_fen":-5)");
+  EXPECT_EQ(floor.status, 422) << floor.body;
+  EXPECT_NE(floor.body.find("floor_price_fen: "), std::string::npos) << floor.body;
+  auto twice = Call("POST", "/v1/products",
+                    R"({"title":"小米","skus":[{"spec":"1kg","price_fen":1,"stock":1},)"
+                    R"({"spec":"1kg","price_fen":2,"stock":1}]})",
+                    token);
+  EXPECT_EQ(twice.status, 422) << twice.body;
+  EXPECT_NE(twice.body.find("skus[1].spec: "), std::string::npos) << twice.body;
+  auto lines = product(R"("title":"沁州黄小米","description":"<p>一</p>\n\t<p>二</p>")");
+  EXPECT_EQ(lines.status, 201) << lines.body;
 }
 
 }  // namespace

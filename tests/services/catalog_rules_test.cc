@@ -9,6 +9,7 @@
 #include "../../services/catalog/src/product_rules.h"
 #include "../../services/catalog/src/stock_rules.h"
 #include "pavilion/catalog/kinds.h"
+#include "pavilion/catalog/pack.h"
 
 namespace pavilion::catalog {
 namespace {
@@ -340,6 +341,93 @@ TEST(DistributionRules, MarkupsRoundUpAndChainsStopAtTwoLevels) {
   source.level = 2;
   EXPECT_NE(CheckDistributable(source, "sel_s", "sel_d", 0).find("at most two levels"),
             std::string::npos);
+}
+
+// Control characters are refused in every text field, naming the field; a description (and the
+// trace record's inspection texts) keep tabs and line breaks, but never a NUL.
+TEST(CatalogRules, ControlCharactersAreRefusedByField) {
+  const Seller seller = SellerOf("cooperative");
+  auto refused = [&](ProductInput in, std::string_view field) {
+    auto r = CheckProduct(in, seller, kNow);
+    EXPECT_EQ(r.error(), svc_errc::invalid_argument) << field;
+    EXPECT_EQ(r.message().rfind(std::string(field) + ": contains the control character", 0), 0u)
+        << r.message();
+  };
+  auto in = Millet();
+  in.title = std::string("沁州黄\0小米", sizeof("沁州黄\0小米") - 1);
+  refused(in, "title");
+  in.title = "沁州黄\n小米";
+  refused(in, "title");
+  in.title = "沁州黄\xC2\x85小米";  // U+0085, a C1 control (NEL)
+  refused(in, "title");
+  in = Millet();
+  in.brand = "沁州\x7F黄";
+  refused(in, "brand");
+  in = Millet();
+  in.skus[1].spec = "2.5\tkg";
+  refused(in, "skus[1].spec");
+  in = Millet();
+  in.details.subtitle = "新\r米";
+  refused(in, "subtitle");
+  in = Millet();
+  in.details.params = {{"产地", "沁县\x01"}};
+  refused(in, "params[0].value");
+  in = Millet();
+  in.certifications = {Sc("", "")};
+  in.certifications[0].issuer = "长治\x1B[31m";
+  refused(in, "certifications[0].issuer");
+  in = Millet();
+  in.details.description = "<p>高山云雾</p>\n\t<p>手工\r\n炒制</p>";
+  EXPECT_TRUE(CheckProduct(in, seller, kNow).ok());
+  in.details.description += std::string(1, '\0');
+  refused(in, "description");
+  in = Millet();
+  in.title = "沁州黄小米 é 𝄞";  // Ordinary non-ASCII is text.
+  EXPECT_TRUE(CheckProduct(in, seller, kNow).ok());
+
+  auto seller_in =
+      SellerInput{std::string("沁县\0合作社", sizeof("沁县\0合作社") - 1), "140430", "cooperative"};
+  EXPECT_EQ(CheckSeller(seller_in).message().rfind("name: contains the control character", 0), 0u);
+
+  schema::TraceRecord r;
+  r.production_base = std::string("次村村\0基地", sizeof("次村村\0基地") - 1);
+  EXPECT_EQ(CheckTraceRecord(r)->message.rfind("production_base: contains", 0), 0u);
+  r.production_base = "次村村基地";
+  r.inspection_report = "SX-2026-0931\n合格";
+  EXPECT_FALSE(CheckTraceRecord(r).has_value());
+  r.inspection_report += std::string(1, '\0');
+  EXPECT_EQ(CheckTraceRecord(r)->message.rfind("inspection_report: contains", 0), 0u);
+  r.inspection_report.clear();
+  r.farming = {{"2026-05-01", "播种\b"}};
+  EXPECT_EQ(CheckTraceRecord(r)->message.rfind("farming[0].operation: contains", 0), 0u);
+}
+
+// Two SKUs of one product cannot share a spec (edits and pack rows match SKUs by it), and a
+// negative floor price is refused rather than read as "none".
+TEST(CatalogRules, SpecsAreUniqueAndFloorPricesAreNotNegative) {
+  const Seller seller = SellerOf("cooperative");
+  auto in = Millet();
+  in.skus.push_back({"500g", Fen(3000), 1});
+  auto twice = CheckProduct(in, seller, kNow);
+  ASSERT_FALSE(twice.ok());
+  EXPECT_EQ(twice.message().rfind("skus[2].spec: \"500g\" is already the spec of skus[0]", 0), 0u)
+      << twice.message();
+  in = Millet();
+  in.floor_price_fen = -5;
+  auto negative = CheckProduct(in, seller, kNow);
+  ASSERT_FALSE(negative.ok());
+  EXPECT_EQ(negative.message().rfind("floor_price_fen: ", 0), 0u) << negative.message();
+  in.floor_price_fen = -1;  // The internal "none" (the field left out).
+  EXPECT_TRUE(CheckProduct(in, seller, kNow).ok());
+  in.floor_price_fen = 2990;
+  EXPECT_TRUE(CheckProduct(in, seller, kNow).ok());
+  // A pack row says "none" by leaving the field out: -5 there is refused too, by name.
+  auto pack = ParseNdjsonPack(
+      R"({"outer_id":"A","title":"t","floor_price_fen":-5,"skus":[{"spec":"1","price_fen":1,"stock":1}]})"
+      "\n",
+      10);
+  ASSERT_EQ(pack.errors.size(), 1u);
+  EXPECT_EQ(pack.errors[0].message.rfind("floor_price_fen: ", 0), 0u) << pack.errors[0].message;
 }
 
 }  // namespace

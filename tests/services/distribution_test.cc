@@ -258,3 +258,37 @@ TEST(Distribution, TinyCachesChangeNoAnswer) {
 
 }  // namespace
 }  // namespace pavilion
+
+namespace pavilion {
+namespace {
+
+// Trace records belong to the supplier: a distributor cannot register a batch on its listing
+// (it would appear as the producer), and neither can the operator; the supplier's own product
+// takes batches as before.
+TEST(Distribution, BatchesAreRegisteredOnTheSuppliersProductNeverOnAListing) {
+  Chain c;
+  auto one = c.Distribute(c.d1.id, c.supplier.id, {}, 20);
+  ASSERT_TRUE(one.ok()) << one.message();
+  const std::string listing = one->listing_ids[0];
+  events::schema::TraceRecord record;
+  record.production_base = "沁县次村村谷子基地";
+  const uint64_t head = c.p->store->head();
+  for (const std::string& acting : {c.d1.id, std::string()}) {
+    auto batch = Await<catalog::Batch>([&](auto done) {
+      c.p->catalog->RegisterBatch({listing, acting, record}, done);
+    });
+    ASSERT_FALSE(batch.ok()) << "acting as " << acting;
+    EXPECT_EQ(batch.error(), svc_errc::invalid_argument);
+    EXPECT_EQ(batch.message().rfind("product_id: ", 0), 0u) << batch.message();
+    EXPECT_NE(batch.message().find(c.product.id), std::string::npos) << batch.message();
+  }
+  EXPECT_EQ(c.p->store->head(), head);
+  auto own = Await<catalog::Batch>([&](auto done) {
+    c.p->catalog->RegisterBatch({c.product.id, c.supplier.id, record}, done);
+  });
+  ASSERT_TRUE(own.ok()) << own.message();
+  EXPECT_EQ(own->seller_id, c.supplier.id);
+}
+
+}  // namespace
+}  // namespace pavilion

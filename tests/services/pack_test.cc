@@ -3,9 +3,13 @@
 // errors, idempotent re-import, export round trips, and archives that attack the importer.
 #include "pavilion/catalog/pack.h"
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <gtest/gtest.h>
 
 #include <condition_variable>
+#include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <future>
 #include <mutex>
@@ -416,6 +420,276 @@ TEST(PackArchive, LargeNdjsonIsImportedInPieces) {
   ASSERT_EQ(r->errors.size(), 1u);  // A duplicate outer_id across pieces is still caught.
   EXPECT_EQ(r->errors[0].row, 5'001);
   EXPECT_NE(r->errors[0].message.find("appears twice"), std::string::npos);
+}
+
+// Archives built in the test, so that bombs need no big files in the repository.
+la_ssize_t AppendTo(archive*, void* out, const void* data, size_t n) {
+  static_cast<std::string*>(out)->append(static_cast<const char*>(data), n);
+  return static_cast<la_ssize_t>(n);
+}
+
+// One gzip member holding `data`; members concatenated are one gzip stream to a reader.
+std::string Gzip(std::string_view data) {
+  std::string out;
+  archive* a = archive_write_new();
+  archive_write_add_filter_gzip(a);
+  archive_write_set_format_raw(a);
+  archive_write_set_bytes_in_last_block(a, 1);  // No zero padding after the member.
+  archive_write_open(a, &out, nullptr, &AppendTo, nullptr);
+  archive_entry* e = archive_entry_new();
+  archive_entry_set_pathname(e, "data");
+  archive_entry_set_filetype(e, AE_IFREG);
+  archive_write_header(a, e);
+  archive_write_data(a, data.data(), data.size());
+  archive_entry_free(e);
+  archive_write_close(a);
+  archive_write_free(a);
+  return out;
+}
+
+// A ustar header declaring `size` bytes; the data (padded to 512) is the caller's to send.
+std::string TarHeader(const std::string& name, uint64_t size) {
+  std::string h(512, '\0');
+  std::memcpy(&h[0], name.data(), name.size());
+  std::snprintf(&h[100], 8, "%07o", 0644);
+  std::snprintf(&h[108], 8, "%07o", 0);
+  std::snprintf(&h[116], 8, "%07o", 0);
+  std::snprintf(&h[124], 12, "%011llo", static_cast<unsigned long long>(size));
+  std::snprintf(&h[136], 12, "%011o", 0);
+  std::memset(&h[148], ' ', 8);
+  h[156] = '0';
+  std::memcpy(&h[257],
+              "ustar\0"
+              "00",
+              8);
+  unsigned sum = 0;
+  for (unsigned char c : h) sum += c;
+  std::snprintf(&h[148], 8, "%06o", sum);
+  h[155] = ' ';
+  return h;
+}
+
+std::string TarFile(const std::string& name, std::string_view data) {
+  std::string out = TarHeader(name, data.size());
+  out.append(data);
+  out.append((512 - data.size() % 512) % 512, '\0');
+  return out;
+}
+
+constexpr std::string_view kManifest = R"({"format":"pavilion-pack","version":1})";
+
+// A tar.gz of a manifest, one product row and then `name` holding `size` zero bytes, written
+// as gzip members of 1 MiB each (about 1 KiB apiece): a 6 GiB entry costs 6 MB.
+std::string TarGzBomb(const std::string& name, uint64_t size) {
+  const std::string row =
+      R"({"outer_id":"B-1","title":"小米","skus":[{"spec":"1","price_fen":100,"stock":1}]})"
+      "\n";
+  std::string out = Gzip(TarFile("manifest.json", kManifest) + TarFile("products.ndjson", row) +
+                         TarHeader(name, size));
+  const std::string mib = Gzip(std::string(1 << 20, '\0'));
+  for (uint64_t left = size; left > 0; left -= std::min<uint64_t>(left, 1 << 20)) {
+    out += left >= (1 << 20) ? mib : Gzip(std::string(left, '\0'));
+  }
+  // The entry's padding, then the tar's end.
+  return out + Gzip(std::string((512 - size % 512) % 512 + 1024, '\0'));
+}
+
+// A zip of the given entries, in order.
+std::string Zip(const std::vector<std::pair<std::string, std::string>>& entries) {
+  std::string out;
+  archive* a = archive_write_new();
+  archive_write_set_format_zip(a);
+  archive_write_open(a, &out, nullptr, &AppendTo, nullptr);
+  for (const auto& [name, data] : entries) {
+    archive_entry* e = archive_entry_new();
+    archive_entry_set_pathname(e, name.c_str());
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_perm(e, 0644);
+    archive_entry_set_size(e, static_cast<la_int64_t>(data.size()));
+    archive_write_header(a, e);
+    archive_write_data(a, data.data(), data.size());
+    archive_entry_free(e);
+  }
+  archive_write_close(a);
+  archive_write_free(a);
+  return out;
+}
+
+// A PNG that differs by `n` (the bytes after the signature are not checked).
+std::string Png(int n) { return "\x89PNG\r\n\x1A\n" + std::string(64, 'a') + std::to_string(n); }
+
+size_t StoredImages(storage::KvStore& kv) {
+  size_t n = 0;
+  (void)kv.Scan("cat/img/", storage::PrefixEnd("cat/img/"),
+                [&](std::string_view, std::string_view) {
+                  ++n;
+                  return true;
+                });
+  return n;
+}
+
+TEST(PackArchive, EveryDecompressedByteCountsEvenInEntriesNobodyReads) {
+  // The issue's bomb: a 6 MB tar.gz with a 6 GiB entry the importer has no use for. Skipping it
+  // decompressed all 6 GiB uncounted; now it is read and counted, and stops at its limit.
+  const std::string bomb = TarGzBomb("padding.bin", 6ull << 30);
+  ASSERT_LT(bomb.size(), 8u << 20);
+  auto opened = PackFile::OpenBytes(bomb);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_NE(opened.message().find("padding.bin: larger than 8388608 bytes uncompressed"),
+            std::string::npos)
+      << opened.message();
+  EXPECT_NE(opened.message().find("leave out files the pack does not use"), std::string::npos);
+
+  // An entry that may be large (the products) stops at the compression ratio instead: here
+  // 10 times the archive, past the first MiB.
+  catalog::PackLimits ratio;
+  ratio.max_ratio = 10;
+  ratio.ratio_free_bytes = 1 << 20;
+  const std::string rows = TarGzBomb("more.ndjson", 256ull << 20);
+  auto expanded = PackFile::OpenBytes(rows, ratio);
+  ASSERT_FALSE(expanded.ok());
+  EXPECT_NE(expanded.message().find("expands to more than 10 times its " +
+                                    std::to_string(rows.size()) + " bytes"),
+            std::string::npos)
+      << expanded.message();
+  EXPECT_NE(expanded.message().find("compression-ratio limit"), std::string::npos);
+
+  // And in all: the total of one reading.
+  catalog::PackLimits total;
+  total.max_total_bytes = 4 << 20;
+  auto all = PackFile::OpenBytes(TarGzBomb("more.ndjson", 64ull << 20), total);
+  ASSERT_FALSE(all.ok());
+  EXPECT_NE(all.message().find("more than 4194304 bytes uncompressed; split it"), std::string::npos)
+      << all.message();
+
+  // A tar.gz within the limits imports as before.
+  Importer t;
+  auto small = t.Import(PackFile::OpenBytes(TarGzBomb("notes.txt", 1000)));
+  ASSERT_TRUE(small.ok()) << small.message();
+  EXPECT_EQ(small->created, 1);
+}
+
+TEST(PackArchive, ARefusedPackAppliesNothing) {
+  // 2,500 valid rows (more than one piece), images the rows name, then a 2 MiB line: the pack is
+  // refused, and nothing of it is visible or stored, not even the images.
+  Importer t;
+  std::string ndjson;
+  for (int i = 0; i < 2'500; ++i) {
+    ndjson += R"({"outer_id":"R-)" + std::to_string(i) + R"(","title":"整包小米 )" +
+              std::to_string(i) +
+              R"(","images":["a.png"],"skus":[{"spec":"1","price_fen":100,"stock":1}]})" + "\n";
+  }
+  ndjson += R"({"outer_id":"LONG","title":")" + std::string(2 << 20, 'x') + "\"}\n";
+  const uint64_t head = t.p.store->head();
+  for (const std::string& body : {ndjson, Zip({{"manifest.json", std::string(kManifest)},
+                                               {"images/a.png", Png(1)},
+                                               {"products.ndjson", ndjson}})}) {
+    auto r = t.Import(PackFile::OpenBytes(body));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error(), events::svc_errc::invalid_argument);
+    EXPECT_NE(r.message().find("line 2501: longer than 1048576 bytes"), std::string::npos)
+        << r.message();
+  }
+  EXPECT_EQ(t.p.store->head(), head);
+  catalog::ProductQuery query;
+  query.q = "整包小米";
+  auto page = Await<catalog::ProductPage>([&](auto d) { t.p.catalog->ListProducts(query, d); });
+  ASSERT_TRUE(page.ok());
+  EXPECT_TRUE(page->products.empty());
+  EXPECT_EQ(StoredImages(t.p.kv()), 0u);
+}
+
+TEST(PackArchive, OnlyImagesSomeRowNamesAreStored) {
+  Importer t;
+  std::vector<std::pair<std::string, std::string>> entries = {
+      {"manifest.json", std::string(kManifest)},
+      {"products.ndjson",
+       R"({"outer_id":"U-1","title":"图片小米","images":["used.png","images/also.png"],)"
+       R"("skus":[{"spec":"1","price_fen":100,"stock":1}]})"
+       "\n"},
+      {"images/used.png", Png(1)},
+      {"images/also.png", Png(2)}};
+  for (int i = 0; i < 30; ++i)
+    entries.push_back({"images/spare-" + std::to_string(100 + i) + ".png", Png(100 + i)});
+  auto r = t.Import(PackFile::OpenBytes(Zip(entries)));
+  ASSERT_TRUE(r.ok()) << r.message();
+  EXPECT_EQ(r->created, 1);
+  EXPECT_EQ(StoredImages(t.p.kv()), 2u);
+  EXPECT_EQ(r->ignored_images, 30);
+  ASSERT_EQ(r->ignored_image_names.size(), catalog::ImportReport::kMaxListedIgnoredImages);
+  EXPECT_EQ(r->ignored_image_names.front(), "spare-100.png");
+  EXPECT_EQ(r->ignored_image_names.back(), "spare-119.png");
+  EXPECT_EQ(t.ByTitle("图片小米").details.images.size(), 2u);
+}
+
+TEST(TaobaoCsv, FormulasAreNeutralisedAndTheExportReadsBackUnchanged) {
+  // Cells a spreadsheet would run (OWASP CSV injection) get a leading quote; reading our own
+  // export drops exactly that quote, so the text round-trips and the quotes never grow.
+  EXPECT_EQ(catalog::CsvCell("=HYPERLINK(\"http://x\")"), "'=HYPERLINK(\"http://x\")");
+  for (std::string text : {"=1+1", "+cmd|' /C calc'!A0", "-2+3", "@SUM(1)", "\tx", "\rx", "'=x",
+                           "''", "'", "'a", "plain", "", "1-2", "沁州黄"}) {
+    EXPECT_EQ(catalog::CsvCellText(catalog::CsvCell(text)), text) << text;
+  }
+  EXPECT_EQ(catalog::CsvCell("plain"), "plain");
+  EXPECT_EQ(catalog::CsvCell("'a"), "'a");
+  Importer t;
+  std::vector<catalog::PackRow> rows(1);
+  rows[0].row = 1;
+  rows[0].outer_id = "-1";
+  rows[0].product.title = "=HYPERLINK(\"http://evil.example\",\"点击\")";
+  rows[0].product.details.subtitle = "@SUM(A1:A9)";
+  rows[0].product.details.description = "+cmd|' /C calc'!A0";
+  rows[0].product.details.barcode = "'=already quoted";
+  rows[0].product.skus = {{"=2+5", Fen(100), 1}};
+  auto imported =
+      Await<catalog::ImportReport>([&](auto d) { t.p.catalog->ImportPack(t.seller.id, rows, d); });
+  ASSERT_TRUE(imported.ok() && imported->created == 1)
+      << imported.message() << (imported.ok() ? imported->errors.at(0).message : "");
+  auto first = catalog::ExportPackFile(*t.p.catalog, t.seller.id, catalog::PackFormat::kTaobao);
+  ASSERT_TRUE(first.ok()) << first.message();
+  auto csv_of = [](const std::string& zip) {
+    std::string text;
+    archive* a = archive_read_new();
+    archive_read_support_format_zip(a);
+    archive_read_open_memory(a, zip.data(), zip.size());
+    archive_entry* e = nullptr;
+    while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
+      if (std::string(archive_entry_pathname(e)) != "pavilion.csv") continue;
+      char buf[4096];
+      for (la_ssize_t n; (n = archive_read_data(a, buf, sizeof buf)) > 0;) text.append(buf, n);
+    }
+    archive_read_free(a);
+    return catalog::DecodeCsvText(text).value();
+  };
+  const std::string csv = csv_of(*first);
+  for (const char* cell :
+       {"\"'=HYPERLINK(", "\"'@SUM(A1:A9)\"", "\"'+cmd|", "\"''=already quoted\"", "\"'-1\""}) {
+    const size_t at = csv.find(cell);  // A whole cell: after a separator or a line break.
+    ASSERT_NE(at, std::string::npos) << cell << "\n" << csv;
+    EXPECT_TRUE(csv[at - 1] == '\t' || csv[at - 1] == '\n') << cell;
+  }
+  for (const char* raw :
+       {"\t=", "\t+", "\t-", "\t@", "\t\"=", "\t\"+", "\t\"-", "\t\"@", "\n=", "\n\"="}) {
+    EXPECT_EQ(csv.find(raw), std::string::npos) << raw;
+  }
+  auto again = t.Import(PackFile::OpenBytes(*first));
+  ASSERT_TRUE(again.ok()) << again.message();
+  EXPECT_TRUE(again->errors.empty()) << again->errors.at(0).message;
+  EXPECT_EQ(again->created, 0);
+  auto exported = Await<std::vector<catalog::PackRow>>(
+      [&](auto d) { t.p.catalog->ExportPack(t.seller.id, d); });
+  ASSERT_TRUE(exported.ok());
+  ASSERT_EQ(exported->size(), 1u);
+  const auto& back = (*exported)[0];
+  EXPECT_EQ(back.outer_id, "-1");
+  EXPECT_EQ(back.product.title, rows[0].product.title);
+  EXPECT_EQ(back.product.details.subtitle, "@SUM(A1:A9)");
+  EXPECT_EQ(back.product.details.description, "+cmd|' /C calc'!A0");
+  EXPECT_EQ(back.product.details.barcode, "'=already quoted");
+  EXPECT_EQ(back.product.skus.at(0).spec, "=2+5");
+  auto second = catalog::ExportPackFile(*t.p.catalog, t.seller.id, catalog::PackFormat::kTaobao);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(csv_of(*second), csv);  // No quote grew.
 }
 
 TEST(TaobaoCsv, DecodingAndParsingRules) {

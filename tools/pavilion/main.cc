@@ -255,16 +255,18 @@ int Serve(std::map<std::string, std::string> flags) {
   auto router = std::make_unique<gateway::Router>(
       gateway::Services{*catalog, *orders, *settlement, **store}, identity, server.timers(), ropts);
   router->SetMetricsHook([&sources, &relay, &store, &server](std::string& out) {
-    out += "# TYPE pavilion_http_connections gauge\npavilion_http_connections " +
-           std::to_string(server.open_connections()) + "\n";
-    out += "# TYPE pavilion_projection_lag gauge\n";
+    gateway::AppendMetric(out, "pavilion_http_connections", "gauge", "HTTP connections open now.",
+                          server.open_connections());
+    gateway::DescribeMetric(out, "pavilion_projection_lag", "gauge",
+                            "Events in the log a processor has not handled yet, by processor.");
     for (const auto& s : sources) {
       out += "pavilion_projection_lag{processor=\"" + std::string(s->processor_name()) + "\"} " +
              std::to_string(s->lag()) + "\n";
     }
     if (relay) {
-      out += "# TYPE pavilion_kafka_relay_lag gauge\npavilion_kafka_relay_lag " +
-             std::to_string((*store)->head() - relay->acknowledged()) + "\n";
+      gateway::AppendMetric(out, "pavilion_kafka_relay_lag", "gauge",
+                            "Events in the log Kafka has not acknowledged yet.",
+                            static_cast<int64_t>((*store)->head() - relay->acknowledged()));
     }
   });
   auto bound = server.Listen(*router, host, static_cast<uint16_t>(port));

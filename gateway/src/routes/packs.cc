@@ -48,11 +48,14 @@ void ImportPack(Context& cx, const Request& r, Respond respond) {
   if (ct == "application/zip" || ct == "application/x-zip-compressed" || ct == "application/gzip") {
     if (auto bad = CheckArchive(ct, r.http.body)) return respond(std::move(*bad));
   }
-  auto pack = catalog::PackFile::OpenBytes(r.http.body);
-  if (!pack.ok()) return respond(ErrorResponse(kInvalidPack, pack.message()));
-  cx.jobs.Run(respond, [&cx, seller_id,
-                        pack = std::shared_ptr<catalog::PackFile>(std::move(pack).value())]() {
-    auto report = catalog::ImportPackFile(cx.s.catalog, *pack, seller_id);
+  // Every byte of the pack is read on the job's thread, never this one: opening it already
+  // decompresses every entry (PackFile checks them all), which for a bomb is up to the limits.
+  // The router owns the request for this call and reads nothing of it after: the body moves.
+  auto body = std::make_shared<std::string>(std::move(const_cast<std::string&>(r.http.body)));
+  cx.jobs.Run(respond, [&cx, seller_id, body]() {
+    auto pack = catalog::PackFile::OpenBytes(std::move(*body));
+    if (!pack.ok()) return ErrorResponse(kInvalidPack, pack.message());
+    auto report = catalog::ImportPackFile(cx.s.catalog, **pack, seller_id);
     if (!report.ok()) {
       return report.error() == events::svc_errc::invalid_argument
                  ? ErrorResponse(kInvalidPack, report.message())
@@ -66,6 +69,9 @@ void ImportPack(Context& cx, const Request& r, Respond respond) {
     for (const auto& e : report->errors) {
       w.BeginObject().Field("row", e.row).Field("message", e.message).EndObject();
     }
+    w.EndArray();
+    w.Field("ignored_images", report->ignored_images).Key("ignored_image_names").BeginArray();
+    for (const auto& name : report->ignored_image_names) w.String(name);
     w.EndArray().EndObject();
     return JsonResponse(200, w.Take());
   });

@@ -13,7 +13,14 @@ bool ReadProduct(const HttpRequest& req, Body& body, catalog::ProductInput& in) 
     if (key == "brand") return body.String(v, in.brand, 100);
     if (key == "category") return body.String(v, in.category, 40);
     if (key == "place_code") return body.String(v, in.place_code, 12);
-    if (key == "floor_price_fen") return body.Int(v, in.floor_price_fen);
+    if (key == "floor_price_fen") {
+      // -1 is the catalog's "none": a body says none by leaving the field out.
+      if (!body.Int(v, in.floor_price_fen)) return false;
+      if (in.floor_price_fen >= 0) return true;
+      return body.Fail(kInvalidField,
+                       "floor_price_fen: give a price in fen between 0 and 10000000000, or leave "
+                       "it out for none");
+    }
     auto& d = in.details;
     if (key == "subtitle") return body.String(v, d.subtitle, 300);
     if (key == "description") return body.String(v, d.description, 100'000);

@@ -16,12 +16,14 @@ void GetMetrics(Context& cx, const Request&, Respond respond) {
   HttpResponse r;
   r.content_type = "text/plain; version=0.0.4";
   cx.metrics.Render(r.body);
-  r.body += "# TYPE pavilion_events_appended_total counter\npavilion_events_appended_total " +
-            std::to_string(store.events_appended()) + "\n";
-  r.body += "# TYPE pavilion_event_batches_total counter\npavilion_event_batches_total " +
-            std::to_string(store.batches_written()) + "\n";
-  r.body +=
-      "# TYPE pavilion_log_head gauge\npavilion_log_head " + std::to_string(store.head()) + "\n";
+  AppendMetric(r.body, "pavilion_events_appended_total", "counter",
+               "Events appended to the event store since the process started.",
+               static_cast<int64_t>(store.events_appended()));
+  AppendMetric(r.body, "pavilion_event_batches_total", "counter",
+               "Batches the event store wrote (one store write each) since the process started.",
+               static_cast<int64_t>(store.batches_written()));
+  AppendMetric(r.body, "pavilion_log_head", "gauge", "Position of the newest event in the log.",
+               static_cast<int64_t>(store.head()));
   r.body +=
       "# HELP pavilion_store_sync_seconds Time each sync of the event store (fdatasync "
       "of the RocksDB WAL) took.\n# TYPE pavilion_store_sync_seconds histogram\n";
@@ -32,14 +34,22 @@ void GetMetrics(Context& cx, const Request&, Respond respond) {
   store.append_latency().Render(r.body, "pavilion_store_append_seconds", "");
   // The storage engine's own figures (bytes on disk and in memory per column family, level-0
   // files, compaction debt, write stalls), each name's series under one TYPE line.
-  std::map<std::string, std::string> figures;
+  struct Series {
+    std::string_view help;
+    std::string samples;
+  };
+  std::map<std::string, Series> figures;
   for (const auto& f : store.kv().Figures()) {
     const std::string name = "pavilion_store_" + f.name;
-    figures[name] += name + (f.family.empty() ? "" : "{family=\"" + f.family + "\"}") + " " +
-                     std::to_string(f.value) + "\n";
+    Series& s = figures[name];
+    s.help = f.help;
+    s.samples += name + (f.family.empty() ? "" : "{family=\"" + f.family + "\"}") + " " +
+                 std::to_string(f.value) + "\n";
   }
   for (const auto& [name, series] : figures) {
-    r.body += "# TYPE " + name + (name.ends_with("_total") ? " counter\n" : " gauge\n") + series;
+    DescribeMetric(r.body, name, name.ends_with("_total") ? "counter" : "gauge",
+                   series.help.empty() ? "A figure of the storage engine." : series.help);
+    r.body += series.samples;
   }
   if (cx.metrics_hook) cx.metrics_hook(r.body);
   respond(std::move(r));

@@ -9,6 +9,9 @@ namespace {
 
 namespace dom = simdjson::dom;
 
+constexpr const char* kFloorPriceHint =
+    "give a price in fen between 0 and 10000000000, or leave it out for none";
+
 // Reads one field of an object into `out`; absent is fine unless `required`.
 class Row {
  public:
@@ -117,6 +120,10 @@ ParsedPack ParseNdjsonPack(std::string_view text, size_t max_rows, int first_row
         r.Array("images", &images, &has_images) && r.Array("params", &params, &has_params) &&
         r.Int("weight_grams", &d.weight_grams) && r.Str("barcode", &d.barcode, 32);
     if (ok && out.outer_id.empty()) ok = r.Fail("outer_id", "required");
+    // -1 is the internal "none": a row says none by leaving the field out, never by a negative.
+    if (ok && p.floor_price_fen < 0 && obj["floor_price_fen"].error() == simdjson::SUCCESS) {
+      ok = r.Fail("floor_price_fen", kFloorPriceHint);
+    }
     // The first problem of the line is reported: its row and field.
     std::string error = ok ? "" : r.error();
     EachObject(has_skus, skus, "skus", &error, [&](Row& s) {

@@ -4,6 +4,7 @@
 #include <archive_entry.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -54,6 +55,10 @@ bool EndsWithCsv(std::string_view name) {
   return tail == ".csv";
 }
 
+bool EndsWith(std::string_view name, std::string_view tail) {
+  return name.size() >= tail.size() && name.substr(name.size() - tail.size()) == tail;
+}
+
 std::string_view Dir(std::string_view path) {
   size_t slash = path.rfind('/');
   return slash == std::string_view::npos ? "" : path.substr(0, slash + 1);
@@ -70,6 +75,13 @@ class PackFile::Impl {
   Result<bool> Init() {
     std::string head = in_memory_ ? bytes_.substr(0, 4) : ReadHead();
     if (head.empty()) return Invalid("pack: the file is empty");
+    if (in_memory_) {
+      packed_bytes_ = bytes_.size();
+    } else {
+      std::error_code ec;
+      packed_bytes_ = std::filesystem::file_size(path_, ec);
+      if (ec) return Invalid("pack: cannot be read: " + ec.message());
+    }
     archived_ = head.substr(0, 2) == "PK" || head.substr(0, 2) == "\x1F\x8B";
     mapping_ = TaobaoMapping::Default();
     if (!archived_) {
@@ -82,7 +94,15 @@ class PackFile::Impl {
     return ListEntries();
   }
 
-  Result<bool> ForEachImage(const std::function<bool(const std::string&, std::string)>& fn) {
+  std::vector<std::string> ImageNames() const {
+    std::vector<std::string> names;
+    names.reserve(images_.size());
+    for (const auto& entry : images_) names.push_back(ImageName(entry));
+    return names;
+  }
+
+  Result<bool> ForEachImage(const std::function<bool(const std::string&, std::string)>& fn,
+                            const std::function<bool(const std::string&)>& wanted) {
     if (images_.empty()) return true;
     archive* a = Open();
     if (a == nullptr) return Invalid("pack: cannot be read as an archive");
@@ -90,7 +110,13 @@ class PackFile::Impl {
     archive_entry* entry = nullptr;
     while (archive_read_next_header(a, &entry) == ARCHIVE_OK) {
       std::string name = archive_entry_pathname(entry) ? archive_entry_pathname(entry) : "";
-      if (!images_.count(name)) continue;
+      if (!images_.count(name) || (wanted && !wanted(ImageName(name)))) {
+        if (auto drained = Drain(a, name); !drained.ok()) {
+          result = drained.error_detail();
+          break;
+        }
+        continue;
+      }
       auto bytes = ReadEntry(a, name, limits_.max_image_bytes);
       if (!bytes.ok()) {
         result = bytes.error_detail();
@@ -100,6 +126,23 @@ class PackFile::Impl {
     }
     archive_read_free(a);
     return result;
+  }
+
+  void Rewind() {
+    CloseStream();
+    stream_eof_ = false;
+    pending_.clear();
+    next_row_ = 1;
+    products_bytes_ = 0;
+    if (csv_) {
+      // The decoded text is kept: the reader starts over on it, nothing is read again.
+      auto reader = TaobaoCsvReader::Open(csv_text_, mapping_);
+      if (reader.ok()) {
+        csv_.emplace(std::move(reader).value());
+      } else {
+        csv_.reset();
+      }
+    }
   }
 
   Result<ParsedPack> Next(size_t max_rows, bool* done) {
@@ -131,7 +174,8 @@ class PackFile::Impl {
         continue;
       }
       auto counted = Count(static_cast<size_t>(n), &products_bytes_, limits_.max_products_bytes,
-                           "products.ndjson");
+                           products_entry_.empty() ? "products.ndjson" : products_entry_,
+                           "split the products into several packs");
       if (!counted.ok()) return counted.error_detail();
       pending_.append(buf, static_cast<size_t>(n));
     }
@@ -173,20 +217,64 @@ class PackFile::Impl {
       archive_read_free(a);
       return nullptr;
     }
+    total_bytes_ = 0;  // Each reading is held to the limits on its own.
     return a;
   }
 
-  Result<bool> Count(size_t n, uint64_t* entry_bytes, uint64_t entry_max, const std::string& name) {
+  // What an entry of this name may hold uncompressed, and what to send instead when it holds
+  // more. Roles are known by name before the manifest is (it may come last).
+  std::pair<uint64_t, const char*> EntryLimit(std::string_view name) const {
+    std::string_view base = name.substr(Dir(name).size());
+    if (base == "manifest.json") return {kMaxManifestBytes, "the manifest is a few lines"};
+    if (base == "mapping.tsv") return {kMaxMappingBytes, "send a smaller mapping.tsv"};
+    if (EndsWithCsv(name)) return {limits_.max_csv_bytes, "split the pack into smaller files"};
+    if (name == products_entry_ || EndsWith(name, ".ndjson") || EndsWith(name, ".jsonl") ||
+        EndsWith(name, ".json")) {
+      return {limits_.max_products_bytes, "split the products into several packs"};
+    }
+    return {limits_.max_image_bytes,
+            "send images of at most that size and leave out files the pack does not use"};
+  }
+
+  Result<bool> Count(size_t n, uint64_t* entry_bytes, uint64_t entry_max, const std::string& name,
+                     std::string_view instead = "split the pack into smaller files") {
     total_bytes_ += n;
     *entry_bytes += n;
     if (*entry_bytes > entry_max) {
-      return Invalid(name + ": larger than " + std::to_string(entry_max) + " bytes");
+      return Invalid(name + ": larger than " + std::to_string(entry_max) +
+                     " bytes uncompressed, the limit for this entry; " + std::string(instead));
     }
     if (total_bytes_ > limits_.max_total_bytes) {
       return Invalid("pack: more than " + std::to_string(limits_.max_total_bytes) +
-                     " bytes uncompressed");
+                     " bytes uncompressed; split it into several packs");
+    }
+    if (archived_ && limits_.max_ratio > 0 && total_bytes_ > limits_.ratio_free_bytes &&
+        total_bytes_ / limits_.max_ratio > packed_bytes_) {
+      return Invalid("pack: expands to more than " + std::to_string(limits_.max_ratio) +
+                     " times its " + std::to_string(packed_bytes_) +
+                     " bytes (the compression-ratio limit, against decompression bombs); send "
+                     "what the pack holds less compressed, or split it into several packs");
     }
     return true;
+  }
+
+  // Reads past the current entry, counting every byte: the archive library's own skip would
+  // decompress a tar.gz entry (or a zip entry of unknown length) without anyone counting.
+  Result<bool> Drain(archive* a, const std::string& name) {
+    const auto [max, instead] = EntryLimit(name);
+    uint64_t entry_bytes = 0;
+    char buf[64 << 10];
+    for (la_ssize_t n; (n = archive_read_data(a, buf, sizeof buf)) != 0;) {
+      if (n < 0) return Invalid(name + ": " + ArchiveError(a));
+      auto counted = Count(static_cast<size_t>(n), &entry_bytes, max, name, instead);
+      if (!counted.ok()) return counted;
+    }
+    return true;
+  }
+
+  static std::string ArchiveError(archive* a) {
+    const char* e = archive_error_string(a);
+    return e ? e : "unreadable";
   }
 
   Error CsvTooLarge(uint64_t size) const {
@@ -200,8 +288,9 @@ class PackFile::Impl {
     uint64_t entry_bytes = 0;
     char buf[64 << 10];
     for (la_ssize_t n; (n = archive_read_data(a, buf, sizeof buf)) != 0;) {
-      if (n < 0) return Invalid(name + ": " + archive_error_string(a));
-      auto counted = Count(static_cast<size_t>(n), &entry_bytes, max, name);
+      if (n < 0) return Invalid(name + ": " + ArchiveError(a));
+      auto counted =
+          Count(static_cast<size_t>(n), &entry_bytes, max, name, EntryLimit(name).second);
       if (!counted.ok()) return counted.error_detail();
       out.append(buf, static_cast<size_t>(n));
     }
@@ -238,8 +327,13 @@ class PackFile::Impl {
       }
       if (type == AE_IFDIR) continue;
       std::string_view base = std::string_view(name).substr(Dir(name).size());
-      if (base == "manifest.json" &&
-          (manifest_name.empty() || name.size() < manifest_name.size())) {
+      if (base == "manifest.json" && !manifest_name.empty() &&
+          name.size() >= manifest_name.size()) {
+        if (auto drained = Drain(a, name); !drained.ok()) {
+          error = drained.message();
+          break;
+        }
+      } else if (base == "manifest.json") {
         manifest_name = name;
         auto bytes = ReadEntry(a, name, kMaxManifestBytes);
         if (!bytes.ok()) {
@@ -260,6 +354,14 @@ class PackFile::Impl {
           break;
         }
         csv_name = name;
+      }
+      // Every entry is read through once here, so the limits hold for all that the later
+      // readings will decompress.
+      if (base != "manifest.json" && base != "mapping.tsv") {
+        if (auto drained = Drain(a, name); !drained.ok()) {
+          error = drained.message();
+          break;
+        }
       }
       names.push_back(std::move(name));
     }
@@ -338,8 +440,13 @@ class PackFile::Impl {
     archive_entry* entry = nullptr;
     while (archive_read_next_header(stream_, &entry) == ARCHIVE_OK) {
       if (!archived_) return true;  // A bare file is one entry.
-      const char* name = archive_entry_pathname(entry);
-      if (name && name == products_entry_) return true;
+      const char* raw = archive_entry_pathname(entry);
+      std::string name = raw ? raw : "";
+      if (name == products_entry_) return true;
+      if (auto drained = Drain(stream_, name); !drained.ok()) {
+        CloseStream();
+        return drained;
+      }
     }
     CloseStream();
     return Invalid("pack: " + products_entry_ + " is missing");
@@ -354,9 +461,14 @@ class PackFile::Impl {
         archive_entry* entry = nullptr;
         raw = Invalid("pack: " + products_entry_ + " is missing");
         while (archive_read_next_header(a, &entry) == ARCHIVE_OK) {
-          const char* name = archive_entry_pathname(entry);
-          if (name && name == products_entry_) {
+          const char* name_raw = archive_entry_pathname(entry);
+          std::string name = name_raw ? name_raw : "";
+          if (name == products_entry_) {
             raw = ReadEntry(a, products_entry_, limits_.max_csv_bytes);
+            break;
+          }
+          if (auto drained = Drain(a, name); !drained.ok()) {
+            raw = drained.error_detail();
             break;
           }
         }
@@ -396,6 +508,7 @@ class PackFile::Impl {
   }
 
   std::string path_, bytes_;
+  uint64_t packed_bytes_ = 0;  // The archive's own size, for the compression ratio.
   bool in_memory_;
   PackLimits limits_;
   bool archived_ = false;
@@ -429,34 +542,89 @@ Result<std::unique_ptr<PackFile>> PackFile::OpenBytes(std::string bytes, PackLim
 PackKind PackFile::kind() const { return impl_->kind_; }
 size_t PackFile::image_count() const { return impl_->images_.size(); }
 
-Result<bool> PackFile::ForEachImage(
-    const std::function<bool(const std::string&, std::string)>& fn) {
-  return impl_->ForEachImage(fn);
+std::vector<std::string> PackFile::ImageNames() const { return impl_->ImageNames(); }
+
+Result<bool> PackFile::ForEachImage(const std::function<bool(const std::string&, std::string)>& fn,
+                                    const std::function<bool(const std::string&)>& wanted) {
+  return impl_->ForEachImage(fn, wanted);
 }
+
+void PackFile::Rewind() { impl_->Rewind(); }
 
 Result<ParsedPack> PackFile::Next(size_t max_rows, bool* done) {
   return impl_->Next(max_rows, done);
 }
+
+namespace {
+
+// The name under which a row's image would be in the pack, or empty for a URL.
+std::string_view PackImageName(std::string_view image, bool native) {
+  if (image.find("://") != std::string_view::npos) return {};
+  if (native && image.substr(0, 7) == "images/") image.remove_prefix(7);
+  return image;
+}
+
+}  // namespace
 
 Result<ImportReport> ImportPackFile(CatalogService& catalog, PackFile& file,
                                     const std::string& seller_id, size_t piece_rows) {
   auto seller = Await<Seller>([&](auto done) { catalog.GetSeller(seller_id, std::move(done)); });
   if (!seller.ok()) return {svc_errc::not_found, "seller_id: no seller " + seller_id};
   ImportReport total;
-  std::unordered_map<std::string, std::string> refs;  // Image name in the pack → stored ref.
-  auto images = file.ForEachImage([&](const std::string& name, std::string bytes) {
-    auto ref = Await<std::string>(
-        [&](auto done) { catalog.StoreImage(std::move(bytes), std::move(done)); });
-    if (ref.ok()) {
-      refs[name] = *ref;
-    } else {
-      total.errors.push_back({0, "image " + name + ": " + ref.message()});
-    }
-    return true;
-  });
-  if (!images.ok()) return images.error_detail();
-
   const bool native = file.kind() == PackKind::kNative;
+
+  // 1. Every row is read, and nothing written: whatever refuses the pack whole (a limit, an
+  // unreadable archive, a line too long, too many rows) refuses it here, before any change.
+  std::unordered_set<std::string> in_pack;  // The pack's images, by the names rows use.
+  for (auto& name : file.ImageNames()) in_pack.insert(std::move(name));
+  std::unordered_set<std::string> named;  // Those some row names.
+  {
+    bool done = false;
+    size_t rows = 0;
+    while (!done) {
+      auto piece = file.Next(piece_rows, &done);
+      if (!piece.ok()) return piece.error_detail();
+      rows += piece->rows.size() + piece->errors.size();
+      if (rows > kMaxPackRows) {
+        return Invalid("pack: more than " + std::to_string(kMaxPackRows) +
+                       " rows; split it into several packs");
+      }
+      if (named.size() == in_pack.size()) continue;
+      for (const auto& row : piece->rows) {
+        for (const auto& image : row.product.details.images) {
+          std::string_view name = PackImageName(image, native);
+          if (!name.empty() && in_pack.count(std::string(name))) named.emplace(name);
+        }
+      }
+    }
+    file.Rewind();
+  }
+
+  // 2. The images rows name; the others are only counted.
+  std::unordered_map<std::string, std::string> refs;  // Image name in the pack → stored ref.
+  auto images = file.ForEachImage(
+      [&](const std::string& name, std::string bytes) {
+        auto ref = Await<std::string>(
+            [&](auto done) { catalog.StoreImage(std::move(bytes), std::move(done)); });
+        if (ref.ok()) {
+          refs[name] = *ref;
+        } else {
+          total.errors.push_back({0, "image " + name + ": " + ref.message()});
+        }
+        return true;
+      },
+      [&](const std::string& name) { return named.count(name) > 0; });
+  if (!images.ok()) return images.error_detail();
+  std::vector<std::string> ignored;
+  for (const auto& name : in_pack) {
+    if (!named.count(name)) ignored.push_back(name);
+  }
+  std::sort(ignored.begin(), ignored.end());
+  total.ignored_images = static_cast<int>(ignored.size());
+  ignored.resize(std::min(ignored.size(), ImportReport::kMaxListedIgnoredImages));
+  total.ignored_image_names = std::move(ignored);
+
+  // 3. The rows again, applied.
   std::unordered_set<std::string> seen;  // outer_ids of earlier pieces.
   // Pieces submitted and not yet durable, oldest first: while the store writes one, the catalog
   // applies the next and this thread parses and prepares (PrepareRows) the ones after.
@@ -477,20 +645,14 @@ Result<ImportReport> ImportPackFile(CatalogService& catalog, PackFile& file,
     while (!in_flight.empty()) (void)collect();
   };
   bool done = false;
-  size_t rows = 0;
   while (!done) {
     auto piece = file.Next(piece_rows, &done);
     if (!piece.ok()) {
       drain();
       return piece.error_detail();
     }
-    rows += piece->rows.size() + piece->errors.size();
     total.rows += static_cast<int>(piece->rows.size() + piece->errors.size());
     total.errors.insert(total.errors.end(), piece->errors.begin(), piece->errors.end());
-    if (rows > kMaxPackRows) {
-      drain();
-      return Invalid("pack: more than " + std::to_string(kMaxPackRows) + " rows; split it");
-    }
     std::vector<PackRow> valid;
     valid.reserve(piece->rows.size());
     for (auto& row : piece->rows) {
@@ -500,9 +662,9 @@ Result<ImportReport> ImportPackFile(CatalogService& catalog, PackFile& file,
         continue;
       }
       for (auto& image : row.product.details.images) {
-        if (image.find("://") != std::string::npos) continue;
-        std::string name = native && image.rfind("images/", 0) == 0 ? image.substr(7) : image;
-        if (auto it = refs.find(name); it != refs.end()) image = it->second;
+        std::string_view name = PackImageName(image, native);
+        if (name.empty()) continue;
+        if (auto it = refs.find(std::string(name)); it != refs.end()) image = it->second;
       }
       valid.push_back(std::move(row));
     }

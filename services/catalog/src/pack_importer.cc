@@ -66,6 +66,10 @@ Result<ImportReport> PackImporter::Import(const std::string& seller_id, std::vec
   in_pack.reserve(rows.size());
   for (auto& row : rows) {
     row.product.seller_id = seller_id;
+    if (auto bad = ControlCharacter("outer_id", row.outer_id); !bad.empty()) {
+      report.errors.push_back({row.row, std::move(bad)});
+      continue;
+    }
     if (!in_pack.insert(row.outer_id).second) {
       report.errors.push_back(
           {row.row, "outer_id: " + row.outer_id + " appears twice in the pack"});

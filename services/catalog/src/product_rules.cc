@@ -1,6 +1,8 @@
 #include "product_rules.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <unordered_map>
 
 namespace pavilion::catalog {
 namespace {
@@ -15,6 +17,27 @@ std::string JoinedList(auto all) {
 }
 
 }  // namespace
+
+std::string ControlCharacter(std::string_view field, std::string_view s, bool multiline) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    unsigned code = 0x100;  // None.
+    if (c < 0x20 || c == 0x7F) {
+      if (multiline && (c == '\t' || c == '\n' || c == '\r')) continue;
+      code = c;
+    } else if (c == 0xC2 && i + 1 < s.size()) {
+      const auto next = static_cast<unsigned char>(s[i + 1]);
+      if (next >= 0x80 && next <= 0x9F) code = next;
+    }
+    if (code == 0x100) continue;
+    char hex[8];
+    std::snprintf(hex, sizeof hex, "U+%04X", code);
+    return std::string(field) + ": contains the control character " + hex + " at byte " +
+           std::to_string(i) + "; remove it" +
+           (multiline ? "" : " (line breaks and tabs belong only in a description)");
+  }
+  return {};
+}
 
 std::string_view ImageType(std::string_view b) {
   auto starts = [&](std::string_view magic, size_t at = 0) {
@@ -76,6 +99,9 @@ Result<SupplierType> CheckSeller(const SellerInput& in) {
   if (!ValidText(in.name, 200)) {
     return {svc_errc::invalid_argument, "name: give the seller's name (1 to 200 bytes)"};
   }
+  if (auto bad = ControlCharacter("name", in.name); !bad.empty()) {
+    return {svc_errc::invalid_argument, std::move(bad)};
+  }
   if (!ValidPlaceCode(in.place_code)) {
     return {svc_errc::invalid_argument,
             "place_code: use an administrative-division code of 6, 9 or 12 digits, e.g. "
@@ -114,12 +140,31 @@ std::string CheckDetails(const schema::ProductDetails& d) {
     return "weight_grams: give grams between 0 and 100000000";
   }
   if (d.barcode.size() > 32) return "barcode: at most 32 characters";
+  for (const auto& [field, text] :
+       {std::pair{"subtitle", &d.subtitle}, std::pair{"barcode", &d.barcode}}) {
+    if (auto bad = ControlCharacter(field, *text); !bad.empty()) return bad;
+  }
+  if (auto bad = ControlCharacter("description", d.description, true); !bad.empty()) return bad;
+  for (size_t i = 0; i < d.images.size(); ++i) {
+    if (auto bad = ControlCharacter("images[" + std::to_string(i) + "]", d.images[i]);
+        !bad.empty()) {
+      return bad;
+    }
+  }
+  for (size_t i = 0; i < d.params.size(); ++i) {
+    const std::string at = "params[" + std::to_string(i) + "].";
+    if (auto bad = ControlCharacter(at + "name", d.params[i].name); !bad.empty()) return bad;
+    if (auto bad = ControlCharacter(at + "value", d.params[i].value); !bad.empty()) return bad;
+  }
   return {};
 }
 
 Result<Fen> CheckProduct(const ProductInput& in, const Seller& seller, int64_t now_micros) {
   if (!ValidText(in.title, 300)) {
     return {svc_errc::invalid_argument, "title: give a title of 1 to 300 bytes"};
+  }
+  if (auto bad = ControlCharacter("title", in.title); !bad.empty()) {
+    return {svc_errc::invalid_argument, std::move(bad)};
   }
   if (in.skus.empty() || in.skus.size() > kMaxSkusPerProduct) {
     return {svc_errc::invalid_argument, "skus: give 1 to 200 SKUs"};
@@ -130,6 +175,9 @@ Result<Fen> CheckProduct(const ProductInput& in, const Seller& seller, int64_t n
     if (!ValidText(s.spec, 100)) {
       return {svc_errc::invalid_argument, at + "spec: give a spec such as \"500g\""};
     }
+    if (auto bad = ControlCharacter(at + "spec", s.spec); !bad.empty()) {
+      return {svc_errc::invalid_argument, std::move(bad)};
+    }
     if (s.price.value() <= 0 || s.price.value() > kMaxPriceFen) {
       return {svc_errc::invalid_argument,
               at + "price_fen: give a price in fen between 1 and 10000000000"};
@@ -137,6 +185,23 @@ Result<Fen> CheckProduct(const ProductInput& in, const Seller& seller, int64_t n
     if (s.stock < 0 || s.stock > kMaxStock) {
       return {svc_errc::invalid_argument, at + "stock: give a stock between 0 and 1000000000"};
     }
+  }
+  // SKUs are told apart by their spec (an edit or a pack row matches them by it), so two
+  // SKUs with one spec would make one of them unreachable.
+  std::unordered_map<std::string_view, size_t> spec_at;
+  for (size_t i = 0; i < in.skus.size(); ++i) {
+    auto [it, fresh] = spec_at.emplace(in.skus[i].spec, i);
+    if (!fresh) {
+      return {svc_errc::invalid_argument, "skus[" + std::to_string(i) + "].spec: \"" +
+                                              in.skus[i].spec + "\" is already the spec of skus[" +
+                                              std::to_string(it->second) +
+                                              "]; give each SKU of a product its own spec"};
+    }
+  }
+  if (in.floor_price_fen < -1 || in.floor_price_fen > kMaxPriceFen) {
+    return {svc_errc::invalid_argument,
+            "floor_price_fen: give a price in fen between 0 and 10000000000, or leave it out "
+            "for none"};
   }
   const auto& cats = Categories();
   auto cat = std::find_if(cats.begin(), cats.end(),
@@ -147,6 +212,9 @@ Result<Fen> CheckProduct(const ProductInput& in, const Seller& seller, int64_t n
     return {svc_errc::invalid_argument, "category: use one of " + list};
   }
   if (in.brand.size() > 100) return {svc_errc::invalid_argument, "brand: at most 100 bytes"};
+  if (auto bad = ControlCharacter("brand", in.brand); !bad.empty()) {
+    return {svc_errc::invalid_argument, std::move(bad)};
+  }
   if (!in.place_code.empty() && !ValidPlaceCode(in.place_code)) {
     return {svc_errc::invalid_argument, "place_code: use a 6, 9 or 12-digit division code"};
   }
@@ -163,6 +231,12 @@ Result<Fen> CheckProduct(const ProductInput& in, const Seller& seller, int64_t n
                    "sc_licence or iso"};
     }
     if (!ValidText(c.number, 100)) return {svc_errc::invalid_argument, at + "number: required"};
+    for (const auto& [field, text] :
+         {std::pair{"number", &c.number}, std::pair{"issuer", &c.issuer}}) {
+      if (auto bad = ControlCharacter(at + field, *text); !bad.empty()) {
+        return {svc_errc::invalid_argument, std::move(bad)};
+      }
+    }
     if ((!c.valid_from.empty() && !events::IsDay(c.valid_from)) ||
         (!c.valid_to.empty() && !events::IsDay(c.valid_to))) {
       return {svc_errc::invalid_argument, at + "valid_from/valid_to: use YYYY-MM-DD"};
@@ -240,6 +314,9 @@ std::optional<Error> CheckTraceRecord(const schema::TraceRecord& r) {
   if (!ValidText(r.production_base, 200)) {
     return invalid("production_base: name the production base (1 to 200 bytes)");
   }
+  if (auto bad = ControlCharacter("production_base", r.production_base); !bad.empty()) {
+    return invalid(std::move(bad));
+  }
   for (const auto& [field, value] :
        {std::pair{"harvest_date", &r.harvest_date}, std::pair{"packing_date", &r.packing_date}}) {
     if (!value->empty() && !events::IsDay(*value)) {
@@ -256,8 +333,20 @@ std::optional<Error> CheckTraceRecord(const schema::TraceRecord& r) {
                      "]: give a date (YYYY-MM-DD) and an operation");
     }
   }
+  for (size_t i = 0; i < r.farming.size(); ++i) {
+    if (auto bad = ControlCharacter("farming[" + std::to_string(i) + "].operation",
+                                    r.farming[i].operation);
+        !bad.empty()) {
+      return invalid(std::move(bad));
+    }
+  }
   for (const auto* text : {&r.soil_water_inspection, &r.inspection_report}) {
     if (text->size() > 2000) return invalid("inspection texts: at most 2000 bytes each");
+  }
+  for (const auto& [field, text] : {std::pair{"soil_water_inspection", &r.soil_water_inspection},
+                                    std::pair{"inspection_report", &r.inspection_report}}) {
+    if (auto bad = ControlCharacter(field, *text, true); !bad.empty())
+      return invalid(std::move(bad));
   }
   return std::nullopt;
 }

@@ -27,6 +27,11 @@ inline bool IsUrl(std::string_view s) {
 // Administrative-division codes: 6 digits (province/city/county), 9 (town), 12 (village).
 bool ValidPlaceCode(std::string_view code);
 inline bool ValidText(std::string_view s, size_t max) { return !s.empty() && s.size() <= max; }
+// Why `s` is no text a field may hold, or empty: control characters (C0, DEL, and C1 as UTF-8)
+// are refused, because a NUL cuts a title short in C strings and logs and the others corrupt
+// what displays, prints or exports it. `multiline` fields (descriptions, inspection texts) keep
+// tab, line feed and carriage return. The answer starts with `field`.
+std::string ControlCharacter(std::string_view field, std::string_view s, bool multiline = false);
 
 // A seller's registration: its supplier type, or why it is refused.
 Result<SupplierType> CheckSeller(const SellerInput& in);

@@ -442,7 +442,7 @@ ParsedPack TaobaoCsvReader::Next(size_t max_rows) {
     at[k] = it == column_.end() ? SIZE_MAX : it->second;
   }
   auto col = [&](Col c) -> std::string_view {
-    return at[c] < f.size() ? Trim(f[at[c]]) : std::string_view();
+    return at[c] < f.size() ? CsvCellText(Trim(f[at[c]])) : std::string_view();
   };
   NamedValues named;
   while (pack.rows.size() + pack.errors.size() < max_rows && NextRecord(&f, &row, &error)) {
@@ -630,8 +630,12 @@ std::string Yuan(int64_t fen) {
   return std::to_string(fen / 100) + "." + (cents.size() == 1 ? "0" : "") + cents;
 }
 
-void AppendField(std::string& out, std::string_view v) {
-  if (v.find_first_of("\t\"\r\n") == std::string_view::npos) {
+// Neutralised (CsvCell) and quoted when it holds a separator, a quote or a line break, or had
+// to be neutralised (OWASP also asks for the quotes).
+void AppendField(std::string& out, std::string_view text) {
+  const std::string cell = CsvCell(text);
+  std::string_view v = cell;
+  if (v.size() == text.size() && v.find_first_of("\t\"\r\n") == std::string_view::npos) {
     out.append(v);
     return;
   }
@@ -644,6 +648,31 @@ void AppendField(std::string& out, std::string_view v) {
 }
 
 }  // namespace
+
+namespace {
+
+bool FormulaStart(char c) {
+  return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' || c == '\r';
+}
+
+bool NeedsQuote(std::string_view text) {
+  if (text.empty()) return false;
+  if (FormulaStart(text[0])) return true;
+  return text[0] == '\'' && text.size() > 1 && (FormulaStart(text[1]) || text[1] == '\'');
+}
+
+}  // namespace
+
+std::string CsvCell(std::string_view text) {
+  return NeedsQuote(text) ? "'" + std::string(text) : std::string(text);
+}
+
+std::string_view CsvCellText(std::string_view cell) {
+  if (cell.size() > 1 && cell[0] == '\'' && (FormulaStart(cell[1]) || cell[1] == '\'')) {
+    cell.remove_prefix(1);
+  }
+  return cell;
+}
 
 std::string WriteTaobaoCsv(const std::vector<PackRow>& rows, const TaobaoMapping& mapping) {
   std::string utf8 = "version 1.00\r\n";

@@ -29,6 +29,14 @@ Result<Batch> TraceRegistry::Register(const BatchInput& in, events::Transaction&
   if (!in.acting_seller_id.empty() && in.acting_seller_id != product->seller_id) {
     return {svc_errc::forbidden, "a seller may register batches only of its own products"};
   }
+  // A listing resells its supplier's goods: a batch on it would name the distributor as the
+  // producer of what the supplier grew. Batches belong to the product at the chain's end.
+  if (!product->source_product_id.empty()) {
+    return {svc_errc::invalid_argument,
+            "product_id: " + product->id + " is a distributor's listing of " +
+                product->source_product_id +
+                "; trace batches belong to the supplier, who registers them on its own product"};
+  }
   if (auto bad = CheckTraceRecord(in.record)) return *bad;
   Batch b;
   b.id = events::NewId("bat");

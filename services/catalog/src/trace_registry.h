@@ -18,8 +18,8 @@ class TraceRegistry {
   TraceRegistry(events::EventStore& store, ProductStore& products)
       : store_(store), products_(products) {}
 
-  // Registers a batch of a product (its own seller's, unless the operator asks); emits
-  // batch.registered.
+  // Registers a batch of a product (its own seller's, unless the operator asks; never of a
+  // distributor's listing, whose goods are its supplier's); emits batch.registered.
   Result<Batch> Register(const BatchInput& in, events::Transaction& tx);
   // The batch a trace code names, with its product and seller.
   Result<Trace> Get(const std::string& code);

@@ -7,7 +7,7 @@
 // thread the service answered on. Every error body is {"error": {"code": "...", "message":
 // "..."}}, its code one of the list in src/errors.h. The route table (src/router.cc) is the one
 // source of each route's method, path, roles and query parameters; Routes() exposes it, and a
-// test checks it against OpenApiDocument() (src/openapi.cc).
+// test checks it against OpenApiDocument() (src/openapi.cc, completed from this table).
 // Thread-safe: Handle may be called from many threads at once.
 #pragma once
 
@@ -76,8 +76,10 @@ struct RouterOptions {
 
 struct RouteInfo {
   std::string method;
-  std::string pattern;             // e.g. "/v1/products/{id}"
-  std::vector<std::string> query;  // The query parameters it takes.
+  std::string pattern;                 // e.g. "/v1/products/{id}"
+  std::vector<std::string> query;      // The query parameters it takes.
+  std::vector<std::string> roles;      // "operator", "seller", "shopper" it admits; none: public.
+  bool ignores_unknown_query = false;  // Pages and images shared links open (router.cc).
 };
 
 struct Services {
@@ -99,8 +101,12 @@ class Router {
 
   // Extra Prometheus series (projection lag, Kafka); appended to GET /metrics.
   void SetMetricsHook(std::function<void(std::string&)> hook);
+  // Counts an answer the server gave without the router (a 413 before any route is found) in
+  // pavilion_http_responses_total, with those the router gives. Lock-free, any thread.
+  void CountResponse(int status);
 
   static const std::vector<RouteInfo>& Routes();
+  // The hand-written document completed from Routes() (src/openapi.h); built on first use.
   static std::string_view OpenApiDocument();
 
  private:

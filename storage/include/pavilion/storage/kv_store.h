@@ -69,11 +69,13 @@ class WriteBatch {
 
 // One figure about the store's engine, for monitoring (`GET /metrics`): what it measures (a
 // name ending in `_total` counts since the store opened; any other is a value now), the part of
-// the store it describes (RocksDB: the column family; empty: the whole store) and its value.
+// the store it describes (RocksDB: the column family; empty: the whole store), its value, and
+// what it means in a sentence (the metric's HELP text).
 struct StoreFigure {
   std::string name;
   std::string family;
   uint64_t value = 0;
+  std::string_view help;
 };
 
 // Called for each key in a scan; return false to stop.

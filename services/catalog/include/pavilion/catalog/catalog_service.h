@@ -91,6 +91,11 @@ struct ParsedPack {
 struct ImportReport {
   int rows = 0, created = 0, updated = 0, unchanged = 0;
   std::vector<PackError> errors;
+  // Images in the pack that no row names: not stored. Their names, sorted, the first
+  // kMaxListedIgnoredImages of them.
+  int ignored_images = 0;
+  std::vector<std::string> ignored_image_names;
+  static constexpr size_t kMaxListedIgnoredImages = 20;
 };
 
 struct Category {
