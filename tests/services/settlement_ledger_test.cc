@@ -17,7 +17,20 @@ constexpr int64_t kDay = 24ll * 3600 * 1'000'000;
 struct Books {
   events::ManualClock clock;
   storage::MemoryKvStore kv;
-  std::unique_ptr<testing::InProcess> p = std::make_unique<testing::InProcess>(&kv, &clock);
+  testing::InProcessOptions options;
+  std::unique_ptr<testing::InProcess> p =
+      std::make_unique<testing::InProcess>(&kv, &clock, options);
+  Books() = default;
+  explicit Books(size_t cache_limit) {
+    options.settlement.cache_limit = cache_limit;
+    p.reset();
+    p = std::make_unique<testing::InProcess>(&kv, &clock, options);
+  }
+  size_t Cached() {
+    std::promise<size_t> got;
+    p->settlement->Cached([&](size_t n) { got.set_value(n); });
+    return got.get_future().get();
+  }
 
   settlement::PartyBalances Balances(const std::string& party) {
     std::promise<settlement::PartyBalances> got;
@@ -177,6 +190,180 @@ TEST(SettlementLedger, ADistributorSaleIsFollowedFenByFenThroughRefunds) {
   EXPECT_EQ(again.transfers, audit.transfers);
   EXPECT_EQ(again.debits_posted, audit.debits_posted);
   EXPECT_TRUE(b.Order(a->id).balanced);
+}
+
+// Payouts: payable → in transit → paid out, or returned (payable again, never shown as paid); a
+// refund after a payout leaves a receivable, recovered from the party's later earnings (and from
+// a returned payout) before they are payable again; every step idempotent by payout id.
+TEST(SettlementLedger, PayoutsRunConfirmReturnAndRecoverClawbacks) {
+  Books b;
+  settlement::BuiltinPayoutProvider provider;
+  b.options.settlement.payout_minimum = Fen(500);
+  b.options.settlement.payout_provider = &provider;
+  b.p.reset();
+  b.p = std::make_unique<testing::InProcess>(&b.kv, &b.clock, b.options);
+  auto& p = *b.p;
+  auto coop = p.Seller("140430", "cooperative");
+  auto small = p.Seller("140430", "individual");
+  auto millet = p.Product(coop.id, 1000, 50);
+  auto nuts = p.Product(small.id, 300, 50);
+  auto run = [&] {
+    return Await<std::vector<settlement::PayoutView>>(
+        [&](auto done) { p.settlement->RunPayouts(done); });
+  };
+  auto resolve = [&](const std::string& id, bool confirm) {
+    return Await<settlement::PayoutView>([&](auto done) {
+      if (confirm) {
+        p.settlement->ConfirmPayout(id, done);
+      } else {
+        p.settlement->ReturnPayout(id, "account closed", done);
+      }
+    });
+  };
+  auto o1 = p.Paid("shp_1", {{millet.sku_ids[0], 1}});
+  auto o2 = p.Paid("shp_2", {{millet.sku_ids[0], 1}});
+  auto o3 = p.Paid("shp_3", {{nuts.sku_ids[0], 1}});
+  ASSERT_TRUE(o1.ok() && o2.ok() && o3.ok());
+  for (const auto* o : {&*o1, &*o2, &*o3}) b.ShipAndConfirm(*o, o->shopper_id);
+  // Asked inside the after-sale window, decided after the payout: a clawback.
+  b.Refund(*o1, "shp_1", 400, /*approve=*/false);
+  b.Refund(*o2, "shp_2", 1000, /*approve=*/false);
+  b.clock.Advance(16 * kDay);
+  p.orders->Tick();
+  p.Settle();
+  EXPECT_EQ(b.Balances(coop.id).payable, Fen(2000));
+
+  auto first = run();
+  ASSERT_TRUE(first.ok()) << first.message();
+  ASSERT_EQ(first->size(), 1u);  // The small seller's 300 is below the minimum.
+  const settlement::PayoutView po = first->at(0);
+  EXPECT_EQ(po.party_id, coop.id);
+  EXPECT_EQ(po.amount, Fen(2000));
+  EXPECT_EQ(po.state, "in_transit");
+  p.Settle();
+  EXPECT_EQ(b.Balances(coop.id).payable, Fen(0));
+  EXPECT_EQ(b.Balances(coop.id).in_transit, Fen(2000));
+  EXPECT_EQ(b.Balances(small.id).payable, Fen(300));
+  ASSERT_EQ(provider.sent().size(), 1u);
+  EXPECT_EQ(provider.sent()[0].payout_id, po.payout_id);
+  EXPECT_TRUE(run()->empty());  // Nothing is paid twice.
+
+  auto refunds = p.Get(o1->id)->refunds;
+  ASSERT_TRUE(p.Do([&](auto done) {
+                 p.orders->DecideRefund(refunds[0].id, true, "", {Role::kOperator, ""}, done);
+               }).ok());
+  p.Settle();
+  EXPECT_EQ(b.Balances(coop.id).receivable, Fen(400));  // Owed, not lost.
+  EXPECT_EQ(Find(b.Order(o1->id), "supplier")->state, "receivable");
+  EXPECT_TRUE(b.Order(o1->id).balanced);
+
+  // The bank returns it: payable again, less what the party owed; never shown as paid.
+  auto returned = resolve(po.payout_id, false);
+  ASSERT_TRUE(returned.ok()) << returned.message();
+  EXPECT_EQ(returned->state, "returned");
+  EXPECT_EQ(returned->reason, "account closed");
+  p.Settle();
+  auto after = b.Balances(coop.id);
+  EXPECT_EQ(after.payable, Fen(1600));
+  EXPECT_EQ(after.receivable, Fen(0));
+  EXPECT_EQ(after.in_transit, Fen(0));
+  EXPECT_EQ(after.paid_out, Fen(0));
+  EXPECT_EQ(resolve(po.payout_id, false)->state, "returned");  // Idempotent.
+  EXPECT_EQ(resolve(po.payout_id, true).error(), svc_errc::conflict);
+  EXPECT_EQ(resolve("po_none", true).error(), svc_errc::not_found);
+
+  auto second = run();
+  ASSERT_TRUE(second.ok());
+  ASSERT_EQ(second->size(), 1u);
+  EXPECT_EQ(second->at(0).amount, Fen(1600));
+  auto paid = resolve(second->at(0).payout_id, true);
+  ASSERT_TRUE(paid.ok()) << paid.message();
+  EXPECT_EQ(paid->state, "paid_out");
+  EXPECT_EQ(resolve(second->at(0).payout_id, true)->state, "paid_out");
+  EXPECT_EQ(resolve(second->at(0).payout_id, false).error(), svc_errc::conflict);
+  p.Settle();
+  EXPECT_EQ(b.Balances(coop.id).paid_out, Fen(1600));
+  EXPECT_EQ(b.Balances(coop.id).payable, Fen(0));
+
+  // A refund after this payout is owed again, and the next sale recovers it before it is
+  // payable.
+  auto o4 = p.Paid("shp_4", {{millet.sku_ids[0], 1}});
+  b.ShipAndConfirm(*o4, "shp_4");
+  p.Settle();
+  auto r2 = p.Get(o2->id)->refunds;
+  ASSERT_TRUE(p.Do([&](auto done) {
+                 p.orders->DecideRefund(r2.back().id, true, "", {Role::kOperator, ""}, done);
+               }).ok());
+  p.Settle();
+  EXPECT_EQ(b.Balances(coop.id).receivable, Fen(1000));
+  b.clock.Advance(16 * kDay);
+  p.orders->Tick();
+  p.Settle();
+  EXPECT_EQ(b.Balances(coop.id).receivable, Fen(0));
+  EXPECT_EQ(b.Balances(coop.id).payable, Fen(0));  // 1,000 earned, 1,000 owed.
+
+  auto listed = Await<std::vector<settlement::PayoutView>>(
+      [&](auto done) { p.settlement->Payouts(coop.id, 100, done); });
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 2u);
+  auto audit = b.Audit();
+  EXPECT_TRUE(audit.balanced);
+  EXPECT_EQ(audit.order_violations, 0);
+  EXPECT_EQ(audit.refused_chains, 0);
+
+  // Rebuilt from the log: the same balances (a fold of the log, payouts included).
+  p.Settle();
+  b.p.reset();
+  ASSERT_FALSE(settlement::SettlementService::Reset(b.kv));
+  b.p = std::make_unique<testing::InProcess>(&b.kv, &b.clock, b.options);
+  b.p->Settle();
+  EXPECT_EQ(b.Balances(coop.id).paid_out, Fen(1600));
+  EXPECT_EQ(b.Balances(coop.id).receivable, Fen(0));
+  EXPECT_EQ(b.Balances(small.id).payable, Fen(300));
+  EXPECT_TRUE(b.Audit().balanced);
+}
+
+// A server runs for months: what the ledger keeps in memory is a cache over the store, dropped
+// past its bound once everything written is durable, and the books read back from the store
+// are the same.
+TEST(SettlementLedger, MemoryStaysBoundedAndTheBooksStayRight) {
+  constexpr size_t kLimit = 40;
+  Books b(kLimit);
+  auto& p = *b.p;
+  auto coop = p.Seller("140430", "cooperative");
+  auto millet = p.Product(coop.id, 1000, 500);
+  std::vector<order::Order> orders;
+  size_t most = 0;
+  for (int i = 0; i < 30; ++i) {
+    auto o = p.Paid("shp_" + std::to_string(i), {{millet.sku_ids[0], 1}});
+    ASSERT_TRUE(o.ok()) << o.message();
+    b.ShipAndConfirm(*o, "shp_" + std::to_string(i));
+    orders.push_back(*o);
+    p.Settle();
+    // A query trims first and then loads the three accounts it reads.
+    (void)b.Balances(coop.id);
+    most = std::max(most, b.Cached());
+  }
+  EXPECT_LE(most, kLimit + 3);
+  b.Refund(orders[0], "shp_0", 400, /*approve=*/false);
+  b.clock.Advance(16 * kDay);
+  p.orders->Tick();
+  p.Settle();
+  auto refunds = p.Get(orders[0].id)->refunds;
+  ASSERT_TRUE(p.Do([&](auto done) {
+                 p.orders->DecideRefund(refunds[0].id, true, "", {Role::kOperator, ""}, done);
+               }).ok());
+  p.Settle();
+  EXPECT_EQ(b.Balances(coop.id).payable, Fen(30 * 1000 - 400));
+  EXPECT_LE(b.Cached(), kLimit + 3);
+  auto audit = b.Audit();
+  EXPECT_TRUE(audit.balanced);
+  EXPECT_EQ(audit.order_violations, 0);
+  EXPECT_EQ(audit.refused_chains, 0);
+  // Far more was written than memory holds: the books came back from the store.
+  EXPECT_GT(audit.transfers, int64_t(2 * kLimit));
+  EXPECT_TRUE(b.Order(orders[0].id).balanced);
+  EXPECT_EQ(b.Order(orders[0].id).refunded, Fen(400));
 }
 
 }  // namespace

@@ -45,6 +45,7 @@ inline catalog::ProductInput ProductIn(std::string seller_id, std::string title,
 struct InProcessOptions {
   catalog::CatalogOptions catalog;
   order::OrderOptions orders;
+  settlement::SettlementOptions settlement;
 };
 
 class InProcess {
@@ -60,7 +61,7 @@ class InProcess {
     store = events::EventStore::Open(*kv_, *clock_, store_options).value();
     catalog = std::make_unique<catalog::CatalogService>(*store, options.catalog);
     orders = std::make_unique<order::OrderService>(*store, options.orders);
-    settlement = std::make_unique<settlement::SettlementService>(*store);
+    settlement = std::make_unique<settlement::SettlementService>(*store, options.settlement);
     sources.push_back(
         std::make_unique<events::EmbeddedSource>(*store, catalog->worker(), catalog->processor()));
     sources.push_back(

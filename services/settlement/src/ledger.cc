@@ -328,6 +328,13 @@ Ledger::Changes Ledger::TakeChanges() {
   return c;
 }
 
+void Ledger::Clear() {
+  accounts_.clear();
+  transfers_.clear();
+  dirty_accounts_.clear();
+  dirty_transfers_.clear();
+}
+
 LedgerTotals Ledger::Audit() const {
   LedgerTotals t;
   for (const auto& [id, a] : accounts_) {

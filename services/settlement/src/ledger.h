@@ -178,6 +178,11 @@ class Ledger {
   const LedgerTotals& totals() const { return totals_; }
   LedgerTotals Audit() const;
 
+  // How many accounts and transfers are in memory, and dropping them all (the store has them:
+  // call only when every change taken is durable). Totals and the sequence stay.
+  size_t cached() const { return accounts_.size() + transfers_.size(); }
+  void Clear();
+
  private:
   struct Undo {
     std::vector<std::pair<std::string, std::optional<Account>>> accounts;

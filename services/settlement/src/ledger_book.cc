@@ -84,6 +84,13 @@ bool LedgerBook::Post(const std::vector<Transfer>& chain, events::Transaction& t
   return ok;
 }
 
+void LedgerBook::DropCaches() {
+  ledger_.Clear();
+  books_.clear();
+  products_.clear();
+  payouts_.clear();
+}
+
 void LedgerBook::Save(const OrderBook& book, events::Transaction& tx) {
   tx.state().Put(Key("o", book.order_id), events::Encode(book));
   Check(book);
@@ -158,7 +165,26 @@ void LedgerBook::AfterSaleClosed(const schema::SubOrderChanged& c, int64_t micro
   OrderBook* book = Book(c.order_id);
   if (book == nullptr) return;
   OrderBook next = *book;
-  if (!Post(Close(next, c.seller_id, micros), tx)) return;
+  std::vector<Transfer> chain = Close(next, c.seller_id, micros);
+  // What a party owes from a clawback is recovered from these earnings before they are payable.
+  if (const SubBook* sub = next.Sub(c.seller_id); sub != nullptr && !chain.empty()) {
+    std::map<std::string, Fen> incoming;
+    for (uint32_t i : sub->lines) {
+      for (const auto& s : next.lines[i].shares) {
+        if (!s.transfer_id.empty()) incoming[s.party] += s.net();
+      }
+    }
+    for (const auto& [party, amount] : incoming) {
+      LoadAccount(PayableAccount(party));
+      LoadAccount(AccountId(AccountKind::kReceivable, party));
+      if (auto r = Recovery(sub->sub_id + "/recover/" + party, party, amount, ledger_,
+                            next.order_id, micros)) {
+        chain.push_back(std::move(*r));
+      }
+    }
+    chain = Linked(std::move(chain));
+  }
+  if (!Post(chain, tx)) return;
   *book = std::move(next);
   Save(*book, tx);
 }
@@ -176,6 +202,97 @@ void LedgerBook::Refunded(const schema::RefundChanged& r, int64_t micros, events
   if (!Post(Refund(next, r, ledger_, micros), tx)) return;
   *book = std::move(next);
   Save(*book, tx);
+}
+
+void LedgerBook::Save(const PayoutView& payout, events::Transaction& tx) {
+  tx.state().Put(Key("po", payout.payout_id), events::Encode(payout));
+  tx.state().Put(Key("pp", payout.party_id) + "/" + payout.payout_id, "");
+  payouts_[payout.payout_id] = payout;
+}
+
+std::optional<PayoutView> LedgerBook::Payout(const std::string& payout_id) {
+  if (auto it = payouts_.find(payout_id); it != payouts_.end()) return it->second;
+  std::string bytes;
+  if (kv_.Get(Key("po", payout_id), &bytes)) return std::nullopt;
+  auto p = events::Decode<PayoutView>(bytes);
+  if (!p.ok()) return std::nullopt;
+  return payouts_[payout_id] = std::move(*p);
+}
+
+std::optional<PayoutView> LedgerBook::PayoutRequested(const schema::PayoutChanged& p,
+                                                      int64_t micros, events::Transaction& tx) {
+  if (Payout(p.payout_id)) return std::nullopt;  // Folded already.
+  PayoutView v;
+  v.payout_id = p.payout_id;
+  v.party_id = p.party_id;
+  v.provider = p.provider;
+  v.amount = p.amount;
+  v.requested_micros = micros;
+  const Account* payable = LoadAccount(PayableAccount(p.party_id));
+  LoadAccount(AccountId(AccountKind::kPaidOut, p.party_id));
+  if (p.amount.value() <= 0 || p.party_id == kPlatform || payable == nullptr ||
+      payable->available() < p.amount) {
+    // A refund took the balance between the run and this fold: nothing moves, nothing is sent.
+    v.state = "refused";
+    v.reason = "the payable balance no longer holds the amount";
+  } else if (Post({PayoutTransfer(p.payout_id, p.party_id, p.amount, micros)}, tx)) {
+    v.state = "in_transit";
+    v.transfer_ids.push_back(p.payout_id);
+  } else {
+    v.state = "refused";
+    v.reason = "the ledger refused the transfer";
+  }
+  Save(v, tx);
+  return v;
+}
+
+std::optional<PayoutView> LedgerBook::PayoutResolved(const schema::PayoutChanged& p, bool confirmed,
+                                                     int64_t micros, events::Transaction& tx) {
+  std::optional<PayoutView> v = Payout(p.payout_id);
+  if (!v || v->state != "in_transit") return std::nullopt;
+  std::vector<Transfer> chain = {PayoutResolve(p.payout_id, confirmed, micros)};
+  if (!confirmed) {
+    LoadAccount(PayableAccount(v->party_id));
+    LoadAccount(AccountId(AccountKind::kReceivable, v->party_id));
+    if (auto r = Recovery(p.payout_id + "/recover", v->party_id, v->amount, ledger_, "", micros)) {
+      chain.push_back(std::move(*r));
+    }
+  }
+  if (!Post(Linked(std::move(chain)), tx)) return std::nullopt;
+  v->state = confirmed ? "paid_out" : "returned";
+  v->reason = p.reason;
+  v->settled_micros = micros;
+  v->transfer_ids.push_back(p.payout_id + (confirmed ? "/confirm" : "/return"));
+  if (!confirmed && chain.size() > 1) v->transfer_ids.push_back(p.payout_id + "/recover");
+  Save(*v, tx);
+  return v;
+}
+
+std::vector<PayoutView> LedgerBook::Payouts(const std::string& party_id, size_t limit) {
+  std::vector<PayoutView> out;
+  const std::string prefix = party_id.empty() ? Key("po", "") : Key("pp", party_id) + "/";
+  (void)kv_.Scan(prefix, storage::PrefixEnd(prefix), [&](std::string_view k, std::string_view) {
+    if (auto p = Payout(std::string(k.substr(prefix.size())))) out.push_back(std::move(*p));
+    return out.size() < limit;
+  });
+  return out;
+}
+
+std::vector<std::pair<std::string, Fen>> LedgerBook::PayableBalances() {
+  std::vector<std::pair<std::string, Fen>> out;
+  const std::string prefix = Key("a", AccountId(AccountKind::kPayable, ""));
+  (void)kv_.Scan(prefix, storage::PrefixEnd(prefix), [&](std::string_view k, std::string_view v) {
+    const std::string id(k.substr(Key("a", "").size()));
+    Fen available;
+    if (const Account* a = ledger_.account(id)) {
+      available = a->available();
+    } else if (auto a = events::Decode<Account>(v); a.ok()) {
+      available = a->available();
+    }
+    out.emplace_back(id.substr(id.find(':') + 1), available);
+    return true;
+  });
+  return out;
 }
 
 Result<OrderSettlement> LedgerBook::Order(const std::string& order_id) {

@@ -43,12 +43,6 @@ std::string ShareId(std::string_view cause, std::string_view what, uint32_t line
   return id;
 }
 
-// Every transfer of one event but the last chains to the next: all or none.
-std::vector<Transfer> Linked(std::vector<Transfer> ts) {
-  for (size_t i = 0; i + 1 < ts.size(); ++i) ts[i].flags |= kLinked;
-  return ts;
-}
-
 // a × b / d in 128 bits, rounded down; d > 0.
 Fen MulDiv(Fen a, int64_t b, int64_t d) {
   return Fen(static_cast<int64_t>(static_cast<Int128>(a.value()) * b / d));
@@ -317,6 +311,54 @@ std::vector<Transfer> Refund(OrderBook& book, const schema::RefundChanged& refun
                      AccountId(AccountKind::kRefunds, book.shopper_id), amount, 0,
                      TransferCode::kRefund, book, micros));
   return Linked(std::move(out));
+}
+
+std::vector<Transfer> Linked(std::vector<Transfer> ts) {
+  for (size_t i = 0; i + 1 < ts.size(); ++i) ts[i].flags |= kLinked;
+  return ts;
+}
+
+std::optional<Transfer> Recovery(std::string id, std::string_view party, Fen incoming,
+                                 const Ledger& ledger, std::string_view order_id, int64_t micros) {
+  if (party == kPlatform) return std::nullopt;
+  const Account* owed = ledger.account(AccountId(AccountKind::kReceivable, party));
+  const Fen debt = owed ? owed->debits_posted - owed->credits_posted : Fen(0);
+  const Account* payable = ledger.account(PayableAccount(party));
+  const Fen money = (payable ? payable->available() : Fen(0)) + incoming;
+  const Fen amount = std::min(debt, money);
+  if (amount.value() <= 0) return std::nullopt;
+  Transfer t;
+  t.id = std::move(id);
+  t.debit_account_id = PayableAccount(party);
+  t.credit_account_id = AccountId(AccountKind::kReceivable, party);
+  t.amount = amount;
+  t.code = TransferCode::kRecovery;
+  t.order_id = order_id;
+  t.timestamp = micros;
+  return t;
+}
+
+Transfer PayoutTransfer(std::string_view payout_id, std::string_view party, Fen amount,
+                        int64_t micros) {
+  Transfer t;
+  t.id = payout_id;
+  t.debit_account_id = PayableAccount(party);
+  t.credit_account_id = AccountId(AccountKind::kPaidOut, party);
+  t.amount = amount;
+  t.flags = kPending;
+  t.code = TransferCode::kPayout;
+  t.timestamp = micros;
+  return t;
+}
+
+Transfer PayoutResolve(std::string_view payout_id, bool confirm, int64_t micros) {
+  Transfer t;
+  t.id = std::string(payout_id) + (confirm ? "/confirm" : "/return");
+  t.pending_id = payout_id;
+  t.flags = confirm ? kPostPending : kVoidPending;
+  t.code = TransferCode::kPayout;
+  t.timestamp = micros;
+  return t;
 }
 
 }  // namespace pavilion::settlement

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -140,5 +141,21 @@ std::vector<Transfer> Close(OrderBook& book, std::string_view seller_id, int64_t
 // its recorded amount, from a payable balance while there is one and as a receivable beyond it.
 std::vector<Transfer> Refund(OrderBook& book, const schema::RefundChanged& refund,
                              const Ledger& ledger, int64_t micros);
+
+// Every transfer but the last chains to the next: all or none.
+std::vector<Transfer> Linked(std::vector<Transfer> ts);
+
+// What a party owes (its receivable: a reversal beyond its payable balance, after a payout) is
+// recovered from money that becomes payable to it before it can be paid out again: payable →
+// receivable, up to the debt and to the balance plus `incoming` (what the transfers before it in
+// the same chain add). Nothing when there is no debt or no money.
+std::optional<Transfer> Recovery(std::string id, std::string_view party, Fen incoming,
+                                 const Ledger& ledger, std::string_view order_id, int64_t micros);
+
+// Payouts: payable → paid_out pending (in transit), then posted (paid out) or voided (payable
+// again). Transfer ids: the payout id, `<payout>/confirm`, `<payout>/return`.
+Transfer PayoutTransfer(std::string_view payout_id, std::string_view party, Fen amount,
+                        int64_t micros);
+Transfer PayoutResolve(std::string_view payout_id, bool confirm, int64_t micros);
 
 }  // namespace pavilion::settlement

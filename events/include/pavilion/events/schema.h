@@ -495,6 +495,22 @@ struct FeeRulesSet {
   }
 };
 
+// Payouts (settlement writes them on its payout stream, one per payout; its ledger folds them):
+// requested by a payout run (payable → in transit), then confirmed (paid out) or returned by the
+// payout provider (payable again). One payload for the three.
+struct PayoutChanged {
+  static constexpr std::string_view kRequested = "settlement.payout_requested";
+  static constexpr std::string_view kConfirmed = "settlement.payout_confirmed";
+  static constexpr std::string_view kReturned = "settlement.payout_returned";
+  std::string payout_id, party_id, provider, reason;
+  Fen amount;
+  template <class V>
+  void Fields(V& v) {
+    v("payout_id", payout_id), v("party_id", party_id), v("provider", provider),
+        v("reason", reason), v("amount", amount);
+  }
+};
+
 // Traceability (二维码溯源): one batch (lot) of a product and its trace record.
 struct FarmingStep {
   std::string date, operation;  // e.g. "2026-05-12", "施有机肥"
@@ -589,6 +605,9 @@ inline constexpr EventType kEventTypes[] = {
     {StockReleased::kRestocked, "stock SKU id", "catalog", FieldNames<StockReleased>},
     {SubOrderChanged::kAfterSaleClosed, "order id", "order", FieldNames<SubOrderChanged>},
     {FeeRulesSet::kType, "settlement-fee-rules", "settlement", FieldNames<FeeRulesSet>},
+    {PayoutChanged::kRequested, "payout id", "settlement", FieldNames<PayoutChanged>},
+    {PayoutChanged::kConfirmed, "payout id", "settlement", FieldNames<PayoutChanged>},
+    {PayoutChanged::kReturned, "payout id", "settlement", FieldNames<PayoutChanged>},
 };
 
 }  // namespace pavilion::events::schema

@@ -65,6 +65,20 @@ struct LedgerAudit {
   int64_t order_violations = 0, refused_chains = 0;
 };
 
+// A payout: requested | in_transit | paid_out | returned | refused (the ledger found less
+// payable than requested when it folded the request: nothing moved, nothing was sent).
+struct PayoutView {
+  std::string payout_id, party_id, state, provider, reason;
+  Fen amount;
+  int64_t requested_micros = 0, settled_micros = 0;
+  std::vector<std::string> transfer_ids;
+  template <class V>
+  void Fields(V& v) {
+    v(payout_id), v(party_id), v(state), v(provider), v(reason), v(amount), v(requested_micros),
+        v(settled_micros), v(transfer_ids);
+  }
+};
+
 struct FeeRulesInput {
   uint32_t default_bps = 0;
   std::vector<std::pair<std::string, uint32_t>> by_category, by_seller;

@@ -22,6 +22,7 @@
 #include "pavilion/events/processor.h"
 #include "pavilion/events/schema.h"
 #include "pavilion/settlement/ledger_view.h"
+#include "pavilion/settlement/payout_provider.h"
 
 namespace pavilion::settlement {
 
@@ -47,9 +48,20 @@ struct SalesQuery {
   bool by_day = false;
 };
 
+struct SettlementOptions {
+  // Past this many records in memory (ledger accounts, transfers, order books, product facts,
+  // sales rows) the caches are dropped once everything written is durable, and reloaded from
+  // the store as events name them: memory stays bounded.
+  size_t cache_limit = 200'000;
+  // A payout run pays each party whose payable balance is at least this (and above 0).
+  Fen payout_minimum;
+  // Who moves the money; null: a BuiltinPayoutProvider the service owns.
+  PayoutProvider* payout_provider = nullptr;
+};
+
 class SettlementService {
  public:
-  explicit SettlementService(events::EventStore& store);
+  explicit SettlementService(events::EventStore& store, SettlementOptions options = {});
   ~SettlementService();
 
   void Sales(SalesQuery query, std::function<void(Result<std::vector<SalesRow>>)> done);
@@ -61,6 +73,25 @@ class SettlementService {
   void Audit(std::function<void(Result<LedgerAudit>)> done);
   // Appends settlement.fee_rules_set; completions read after it settle at these rules.
   void SetFeeRules(FeeRulesInput rules, std::function<void(Result<bool>)> done);
+
+  // Payouts (services/settlement/README.md): a run writes settlement.payout_requested for each
+  // party whose payable balance reached the minimum and answers the payouts once the ledger has
+  // folded them (in_transit, or refused when a refund took the balance meanwhile); the provider
+  // is handed each one in transit. Confirm (paid out) and return (payable again) answer the
+  // payout as it then stands; asking again for what happened already answers it unchanged, the
+  // other one is a conflict.
+  void RunPayouts(std::function<void(Result<std::vector<PayoutView>>)> done);
+  void ConfirmPayout(std::string payout_id, std::function<void(Result<PayoutView>)> done);
+  void ReturnPayout(std::string payout_id, std::string reason,
+                    std::function<void(Result<PayoutView>)> done);
+  // A party's payouts (empty: everyone's), oldest first, at most `limit`.
+  void Payouts(std::string party_id, size_t limit,
+               std::function<void(Result<std::vector<PayoutView>>)> done);
+  PayoutProvider& payout_provider();
+
+  // How many records the caches hold now (SettlementOptions::cache_limit bounds it between
+  // batches).
+  void Cached(std::function<void(size_t)> done);
 
   events::Processor& processor();
   events::Worker& worker() { return worker_; }
