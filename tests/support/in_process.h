@@ -46,6 +46,9 @@ struct InProcessOptions {
   catalog::CatalogOptions catalog;
   order::OrderOptions orders;
   settlement::SettlementOptions settlement;
+  // The payment provider; null: the instant one, so a test's "pay" pays (tests of the prepay
+  // flow give a PrepayPaymentProvider).
+  order::PaymentProvider* payments = nullptr;
 };
 
 class InProcess {
@@ -60,7 +63,8 @@ class InProcess {
     }
     store = events::EventStore::Open(*kv_, *clock_, store_options).value();
     catalog = std::make_unique<catalog::CatalogService>(*store, options.catalog);
-    orders = std::make_unique<order::OrderService>(*store, options.orders);
+    orders = std::make_unique<order::OrderService>(*store, options.orders,
+                                                   options.payments ? options.payments : &instant_);
     settlement = std::make_unique<settlement::SettlementService>(*store, options.settlement);
     sources.push_back(
         std::make_unique<events::EmbeddedSource>(*store, catalog->worker(), catalog->processor()));
@@ -102,7 +106,7 @@ class InProcess {
     });
   }
 
-  // Places an order and pays for it with the built-in provider.
+  // Places an order and pays for it with the instant provider.
   Result<order::Order> Paid(const std::string& shopper,
                             std::vector<events::schema::OrderItem> items) {
     auto o = Order(shopper, std::move(items));
@@ -158,6 +162,7 @@ class InProcess {
   std::vector<std::unique_ptr<events::EventSource>> sources;
 
  private:
+  order::InstantPaymentProvider instant_;
   storage::MemoryKvStore own_kv_;
   events::ManualClock own_clock_;
   storage::KvStore* kv_;
