@@ -327,6 +327,7 @@ Result<OrderSettlement> LedgerBook::Order(const std::string& order_id) {
       v.paid = l.amount;
       v.refunded = l.refunded;
       v.fee_bps = l.fee_bps;
+      for (const auto& c : l.distribution.commissions) v.distributor_ids.push_back(c.seller_id);
       for (size_t k = 0; k < l.shares.size(); ++k) {
         const Share& sh = l.shares[k];
         ShareView sv;
@@ -368,6 +369,18 @@ PartyBalances LedgerBook::Balances(const std::string& party_id) {
   }
   if (const Account* r = LoadAccount(AccountId(AccountKind::kReceivable, party_id))) {
     b.receivable = r->debits_posted - r->credits_posted;
+  }
+  if (const Account* r = LoadAccount(AccountId(AccountKind::kRefunds, party_id))) {
+    b.refunded = r->credits_posted - r->debits_posted;
+  }
+  if (const Account* f = LoadAccount(AccountId(AccountKind::kFee, party_id))) {
+    b.fee = f->credits_posted - f->debits_posted;
+  }
+  for (AccountKind kind : kPartyAccountKinds) {
+    if (const Account* a = LoadAccount(AccountId(kind, party_id))) {
+      b.accounts.push_back({a->id, std::string(ToString(kind)), a->debits_pending, a->debits_posted,
+                            a->credits_pending, a->credits_posted});
+    }
   }
   return b;
 }

@@ -40,6 +40,12 @@ namespace pavilion::settlement {
 
 inline constexpr std::string_view kLedgerPrefix = "set/lg/";
 
+// The kinds of account a party (a seller, a shopper, the platform) owns: its balances and its
+// entries are theirs.
+inline constexpr AccountKind kPartyAccountKinds[] = {AccountKind::kPayable, AccountKind::kPaidOut,
+                                                     AccountKind::kReceivable,
+                                                     AccountKind::kRefunds, AccountKind::kFee};
+
 class LedgerBook {
  public:
   explicit LedgerBook(storage::KvStore& kv) : kv_(kv) {}
@@ -67,6 +73,8 @@ class LedgerBook {
   std::vector<std::pair<std::string, Fen>> PayableBalances();
 
   Result<OrderSettlement> Order(const std::string& order_id);
+  // From the store (ledger_entries.cc): call when every write queued is durable.
+  Result<EntriesPage> Entries(const EntriesQuery& query);
   PartyBalances Balances(const std::string& party_id);
   // From the durable accounts: what a restart would find.
   Result<LedgerAudit> Audit();

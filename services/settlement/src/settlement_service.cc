@@ -399,6 +399,31 @@ void SettlementService::SetFeeRules(FeeRulesInput rules, std::function<void(Resu
   });
 }
 
+void SettlementService::FeeRules(std::function<void(Result<FeeRulesInput>)> done) {
+  auto last = impl_->store().ReadLast("settlement-fee-rules", events::Upto::kWritten);
+  if (!last.ok())
+    return done(Result<FeeRulesInput>(svc_errc::internal, "reading the fee rules failed"));
+  FeeRulesInput out;
+  if (*last) {
+    auto e = events::Decode<schema::FeeRulesSet>((*last)->payload);
+    if (!e.ok())
+      return done(Result<FeeRulesInput>(svc_errc::internal, "the fee rules do not decode"));
+    out.default_bps = e->default_bps;
+    for (const auto& r : e->by_category) out.by_category.emplace_back(r.key, r.bps);
+    for (const auto& r : e->by_seller) out.by_seller.emplace_back(r.key, r.bps);
+  }
+  done(std::move(out));
+}
+
+void SettlementService::Entries(EntriesQuery query, std::function<void(Result<EntriesPage>)> done) {
+  worker_.Post([this, q = std::move(query), done = std::move(done)] {
+    impl_->Trim();
+    // The entries are read from the store: first make what the ledger has written durable.
+    (void)impl_->store().AppendAndWait(events::AppendRequest{});
+    done(impl_->ledger().Entries(q));
+  });
+}
+
 std::error_code SettlementService::Reset(storage::KvStore& kv) {
   storage::WriteBatch wb;
   auto ec =

@@ -28,7 +28,8 @@ struct LineSettlement {
   int64_t quantity = 0;
   Fen paid, refunded;
   uint32_t fee_bps = 0;
-  std::vector<ShareView> shares;
+  std::vector<std::string> distributor_ids;  // Level 1 first: who resold it, if anyone.
+  std::vector<ShareView> shares;             // Empty until the sub-order completes.
 };
 
 struct SubSettlement {
@@ -44,9 +45,42 @@ struct OrderSettlement {
   std::vector<std::string> transfer_ids;  // Every transfer of the order, in the order applied.
 };
 
+// One of a party's accounts as the ledger holds it (four sums, integer fen).
+struct AccountView {
+  std::string id, kind;
+  Fen debits_pending, debits_posted, credits_pending, credits_posted;
+};
+
 struct PartyBalances {
   std::string party_id;
   Fen pending, payable, in_transit, paid_out, receivable;
+  Fen refunded;                       // A shopper's: what was paid back to it.
+  Fen fee;                            // The platform's: fee revenue (posted).
+  std::vector<AccountView> accounts;  // Those that exist: payable, paid_out, receivable, …
+};
+
+// A page of the transfers that touch a party's accounts (payable, paid_out, receivable, refunds,
+// fee), newest first. `before` is the sequence the previous page ended at (0: the newest);
+// from_day/to_day (YYYY-MM-DD, China Standard Time, inclusive; empty: unbounded) filter by the
+// time of the event that caused the transfer.
+struct EntriesQuery {
+  std::string party_id;
+  uint64_t before = 0;
+  size_t limit = 50;
+  std::string from_day, to_day;
+};
+
+struct EntryView {
+  std::string transfer_id, code, debit_account_id, credit_account_id, order_id, pending_id;
+  std::string state;  // posted (a single-phase transfer), pending, posted, voided.
+  Fen amount, posted_amount;
+  uint64_t sequence = 0;
+  int64_t time_micros = 0;
+};
+
+struct EntriesPage {
+  std::vector<EntryView> entries;
+  uint64_t next_before = 0;  // 0: no more.
 };
 
 struct AccountKindTotals {

@@ -73,6 +73,11 @@ class SettlementService {
   void Audit(std::function<void(Result<LedgerAudit>)> done);
   // Appends settlement.fee_rules_set; completions read after it settle at these rules.
   void SetFeeRules(FeeRulesInput rules, std::function<void(Result<bool>)> done);
+  // The fee rules last set (the last settlement.fee_rules_set appended, durable or not: what a
+  // SetFeeRules answered is read back at once); none set: all zero.
+  void FeeRules(std::function<void(Result<FeeRulesInput>)> done);
+  // A page of the transfers touching a party's accounts, newest first (ledger_view.h).
+  void Entries(EntriesQuery query, std::function<void(Result<EntriesPage>)> done);
 
   // Payouts (services/settlement/README.md): a run writes settlement.payout_requested for each
   // party whose payable balance reached the minimum and answers the payouts once the ledger has
