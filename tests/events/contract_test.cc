@@ -163,6 +163,7 @@ TEST(ContractTest, PartsMatchTheirFields) {
       {"OrderItem", Strings(FieldNames<OrderItem>())},
       {"PricedLine", Strings(FieldNames<PricedLine>())},
       {"SubOrderInfo", Strings(FieldNames<SubOrderInfo>())},
+      {"FeeRate", Strings(FieldNames<FeeRate>())},
       {"LineRef", Strings(FieldNames<LineRef>())},
       {"TraceRecord", Strings(FieldNames<TraceRecord>())},
       {"FarmingStep", Strings(FieldNames<FarmingStep>())},

@@ -632,6 +632,7 @@ TEST(AuthorizationMatrix, EveryRouteForEveryCaller) {
   auto stored = api.Send(image);
   ASSERT_EQ(stored.status, 201) << stored.body;
   const std::string ref = Api::Str(stored.body, {"ref"});
+  api.p_.Settle();  // The ledger has booked the payment: the order has a settlement.
   auto revoked = api.identity_.Issue(Role::kShopper, shopper_a).value();
   ASSERT_FALSE(api.identity_.Revoke(revoked));
 
@@ -769,6 +770,25 @@ TEST(AuthorizationMatrix, EveryRouteForEveryCaller) {
         {U, U, U, U, U, U, U, U, U}}},
       {"GET /v1/stats/sales",
        {"/v1/stats/sales?group_by=seller", "", "", {U, U, U, R, R, R, R, R, O}}},
+      // Seller B has no line in the order, shopper B did not place it: not found for them.
+      {"GET /v1/orders/{id}/settlement",
+       {"/v1/orders/" + order + "/settlement", "", "", {U, U, U, O, R, O, R, O, O}}},
+      {"GET /v1/accounts/{party_id}",
+       {"/v1/accounts/" + seller_a, "", "", {U, U, U, R, R, O, R, R, O}}},
+      {"GET /v1/accounts/{party_id}/entries",
+       {"/v1/accounts/" + seller_a + "/entries?limit=5", "", "", {U, U, U, R, R, O, R, R, O}}},
+      {"GET /v1/ledger/audit", {"/v1/ledger/audit", "", "", {U, U, U, R, R, R, R, R, O}}},
+      {"GET /v1/fee-rules", {"/v1/fee-rules", "", "", {U, U, U, R, R, R, R, R, O}}},
+      {"PUT /v1/fee-rules",
+       {"/v1/fee-rules", R"({"default_bps":0})", "application/json", {U, U, U, R, R, R, R, R, O}}},
+      {"POST /v1/payouts/run", {"/v1/payouts/run", "", "", {U, U, U, R, R, R, R, R, O}}},
+      {"GET /v1/payouts",
+       {"/v1/payouts?party_id=" + seller_a, "", "", {U, U, U, R, R, O, R, R, O}}},
+      // No such payout: past authorization only the operator gets (404 is its answer).
+      {"POST /v1/payouts/{id}/confirm",
+       {"/v1/payouts/po_none/confirm", "", "", {U, U, U, R, R, R, R, R, R}}},
+      {"POST /v1/payouts/{id}/return",
+       {"/v1/payouts/po_none/return", "", "", {U, U, U, R, R, R, R, R, R}}},
       {"POST /v1/tokens/rotate", {"/v1/tokens/rotate", "", "", {U, U, U, O, O, O, O, O, O}}},
       {"POST /v1/tokens/revoke", {"/v1/tokens/revoke", "", "", {U, U, U, O, O, O, O, O, O}}},
   };

@@ -426,6 +426,10 @@ TEST_F(Orders, ASweepStartsWhereTheLastEndedAndAppliesTimeoutsSetBelowIt) {
   p.Settle();
   EXPECT_EQ(ToString(p.Get(paid->id)->sub_orders[0].status), "completed");
   EXPECT_EQ(ToString(p.Get(paid->id)->status), "completed");
+  // Completion set the after-sale timeout; once the window has passed it is applied too.
+  clock.Advance(16 * 24 * 60 * kMinute);
+  p.orders->Tick();
+  p.Settle();
   std::string left;
   EXPECT_FALSE(kv.Scan("ord/due/", "ord/due0", [&](std::string_view k, std::string_view) {
     left.assign(k);

@@ -45,6 +45,7 @@ inline catalog::ProductInput ProductIn(std::string seller_id, std::string title,
 struct InProcessOptions {
   catalog::CatalogOptions catalog;
   order::OrderOptions orders;
+  settlement::SettlementOptions settlement;
   // The payment provider; null: the instant one, so a test's "pay" pays (tests of the prepay
   // flow give a PrepayPaymentProvider).
   order::PaymentProvider* payments = nullptr;
@@ -64,7 +65,7 @@ class InProcess {
     catalog = std::make_unique<catalog::CatalogService>(*store, options.catalog);
     orders = std::make_unique<order::OrderService>(*store, options.orders,
                                                    options.payments ? options.payments : &instant_);
-    settlement = std::make_unique<settlement::SettlementService>(*store);
+    settlement = std::make_unique<settlement::SettlementService>(*store, options.settlement);
     sources.push_back(
         std::make_unique<events::EmbeddedSource>(*store, catalog->worker(), catalog->processor()));
     sources.push_back(

@@ -61,6 +61,10 @@ constexpr const char* kUsage = R"(usage:
       --payment-timeout-s N   cancel an unpaid order after N seconds (default 1800)
       --auto-confirm-days N   confirm receipt N days after shipping (default 10)
       --after-sale-days N     refunds may be asked N days after completion (default 15)
+      --payout-minimum-fen N  a payout run pays a party whose payable balance is at least N fen
+                              (default 100)
+      --payout-interval-s N   run payouts every N seconds (default 0: only POST
+                              /v1/payouts/run)
       --hold-cap N            most unpaid units one shopper may hold of one SKU (default 100;
                               0 = no cap)
       --new-shopper-hold-cap N
@@ -245,7 +249,10 @@ int Serve(std::map<std::string, std::string> flags) {
   auto orders = std::make_unique<order::OrderService>(
       **store, oopts,
       provider == "instant" ? static_cast<order::PaymentProvider*>(&instant) : &prepay);
-  auto settlement = std::make_unique<settlement::SettlementService>(**store);
+  settlement::SettlementOptions setopts;
+  setopts.payout_minimum = Fen(IntFlag(flags, "payout-minimum-fen", 100));
+  const int64_t payout_interval_s = IntFlag(flags, "payout-interval-s", 0);
+  auto settlement = std::make_unique<settlement::SettlementService>(**store, setopts);
   std::vector<std::pair<events::Processor*, events::Worker*>> processors = {
       {&catalog->processor(), &catalog->worker()},
       {&orders->processor(), &orders->worker()},
@@ -375,6 +382,14 @@ int Serve(std::map<std::string, std::string> flags) {
     server.timers().After(kTickMillis, tick);
   };
   server.timers().After(kTickMillis, tick);
+  // Scheduled payout runs: the same as POST /v1/payouts/run.
+  std::function<void()> payouts = [&] {
+    settlement->RunPayouts([](Result<std::vector<settlement::PayoutView>> run) {
+      if (!run.ok()) std::fprintf(stderr, "pavilion: payout run: %s\n", run.message().c_str());
+    });
+    server.timers().After(payout_interval_s * 1000, payouts);
+  };
+  if (payout_interval_s > 0) server.timers().After(payout_interval_s * 1000, payouts);
 
   server.Run();
 

@@ -118,6 +118,17 @@ void RejectRefund(Context& cx, const Request& r, Respond respond);
 void PaymentNotify(Context& cx, const Request& r, Respond respond);
 // stats.cc
 void SalesStats(Context& cx, const Request& r, Respond respond);
+// settlement.cc: the ledger, fee rules and payouts
+void GetOrderSettlement(Context& cx, const Request& r, Respond respond);
+void GetAccount(Context& cx, const Request& r, Respond respond);
+void GetAccountEntries(Context& cx, const Request& r, Respond respond);
+void GetLedgerAudit(Context& cx, const Request& r, Respond respond);
+void GetFeeRules(Context& cx, const Request& r, Respond respond);
+void PutFeeRules(Context& cx, const Request& r, Respond respond);
+void RunPayouts(Context& cx, const Request& r, Respond respond);
+void ListPayouts(Context& cx, const Request& r, Respond respond);
+void ConfirmPayout(Context& cx, const Request& r, Respond respond);
+void ReturnPayout(Context& cx, const Request& r, Respond respond);
 // tokens.cc
 void RotateToken(Context& cx, const Request& r, Respond respond);
 void RevokeToken(Context& cx, const Request& r, Respond respond);

@@ -26,6 +26,8 @@ inline constexpr std::string_view kDuePrefix = "ord/due/";
 inline constexpr std::string_view kBatchPay = "pays";
 inline constexpr std::string_view kPay = "pay";
 inline constexpr std::string_view kConfirm = "confirm";
+// One completed sub-order whose after-sale window closes: suborder.after_sale_closed.
+inline constexpr std::string_view kAfterSale = "after_sale";
 
 std::string OrderKey(std::string_view id);
 // "ord/by-<kind>/<owner>/": an owner's listing.

@@ -466,6 +466,7 @@ Result<bool> Confirm(Order& o, const std::string& sub_id, const Actor& who, bool
   for (SubOrder* s : targets) {
     s->status = SubOrderStatus::kCompleted;
     s->completed_micros = d.now;
+    d.after_sale_due.emplace_back(d.now + d.options.after_sale_micros, s->id);
     d.tx.EmitAs(
         schema::SubOrderChanged::kCompleted, o.id, events::kAnyVersion,
         schema::SubOrderChanged{o.id, s->id, s->seller_id, s->carrier, s->tracking_no, automatic});

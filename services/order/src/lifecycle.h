@@ -27,6 +27,8 @@ struct Decision {
   events::Transaction& tx;      // Its events.
   // Sub-orders shipped by it, due to complete automatically at the time given.
   std::vector<std::pair<int64_t, std::string>> confirm_due = {};
+  // Sub-orders completed by it, whose after-sale window closes at the time given.
+  std::vector<std::pair<int64_t, std::string>> after_sale_due = {};
 };
 
 // ---- Placement ----

@@ -28,6 +28,9 @@ void Timeouts::SetConfirms(const Decision& d, const std::string& order_id) {
   for (const auto& [when, sub_id] : d.confirm_due) {
     Put(DueKey(when, kConfirm, order_id, sub_id), "", d.tx);
   }
+  for (const auto& [when, sub_id] : d.after_sale_due) {
+    Put(DueKey(when, kAfterSale, order_id, sub_id), "", d.tx);
+  }
 }
 
 void Timeouts::AwaitPayment(const Order& o) {
@@ -76,6 +79,16 @@ void Timeouts::TickFrom(const std::string& from, int64_t now) {
                                /*automatic=*/true, d);
       changed = confirmed.ok() && *confirmed;
       if (changed) o->updated_micros = now;
+      // Completed by the sweep: its own after-sale key (SetConfirms writes it).
+      if (changed) SetConfirms(d, order_id);
+    } else if (o != nullptr && target.kind == kAfterSale) {
+      // Settlement posts the sub-order's pending shares when it reads this.
+      for (const auto& s : o->sub_orders) {
+        if (s.id != target.sub_id || s.status != SubOrderStatus::kCompleted) continue;
+        tx.EmitAs(events::schema::SubOrderChanged::kAfterSaleClosed, order_id, events::kAnyVersion,
+                  events::schema::SubOrderChanged{order_id, s.id, s.seller_id, s.carrier,
+                                                  s.tracking_no, true});
+      }
     }
     if (changed) {
       orders_.Commit(order_id, tx, /*fatal=*/true);

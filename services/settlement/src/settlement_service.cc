@@ -5,6 +5,8 @@
 #include <set>
 #include <unordered_map>
 
+#include "ledger_book.h"
+
 namespace pavilion::settlement {
 namespace {
 
@@ -33,7 +35,26 @@ Fen SaturatingAdd(Fen a, Fen b) {
 
 class SettlementService::Impl final : public events::Processor {
  public:
-  explicit Impl(events::EventStore& store) : store_(store) {}
+  Impl(events::EventStore& store, events::Worker& worker, SettlementOptions options)
+      : store_(store),
+        worker_(worker),
+        options_(options),
+        provider_(options.payout_provider ? options.payout_provider : &builtin_),
+        ledger_(store.kv()) {}
+  PayoutProvider& provider() { return *provider_; }
+  LedgerBook& ledger() { return ledger_; }
+
+  // The caches are dropped past the bound, once every write queued so far is durable (until
+  // then the store would show older values than memory). Called only between transactions:
+  // before each batch and before the queries, which load what they read.
+  void BeforeBatch() override { Trim(); }
+  void Trim() {
+    if (cached() < options_.cache_limit) return;
+    (void)store_.AppendAndWait(events::AppendRequest{});
+    rows_.clear();
+    ledger_.DropCaches();
+  }
+  size_t cached() const { return rows_.size() + ledger_.cached(); }
 
   std::string_view name() const override { return "settlement"; }
   events::EventStore& store() { return store_; }
@@ -54,6 +75,7 @@ class SettlementService::Impl final : public events::Processor {
               Add(day, "seller", line.seller_id, line.amount, line.quantity, sellers, tx);
               Add(day, "place", line.place_code, line.amount, line.quantity, places, tx);
             }
+            ledger_.Paid(paid, e.time_micros, tx);
           })
           // Refunds reduce the sales of the day they are paid back; orders are not uncounted.
           .On<schema::RefundChanged>(
@@ -66,7 +88,146 @@ class SettlementService::Impl final : public events::Processor {
                 std::set<std::string> none = {refund.seller_id, refund.place_code};
                 Add(day, "seller", refund.seller_id, Fen(0) - refund.amount, -units, none, tx);
                 Add(day, "place", refund.place_code, Fen(0) - refund.amount, -units, none, tx);
+                ledger_.Refunded(refund, e.time_micros, tx);
+              })
+          // The ledger's other inputs (ledger_book.h).
+          .On<schema::SubOrderChanged>(schema::SubOrderChanged::kCompleted,
+                                       [this](const auto& c, const auto& e, auto& tx) {
+                                         ledger_.Completed(c, e.time_micros, tx);
+                                       })
+          .On<schema::SubOrderChanged>(schema::SubOrderChanged::kAfterSaleClosed,
+                                       [this](const auto& c, const auto& e, auto& tx) {
+                                         ledger_.AfterSaleClosed(c, e.time_micros, tx);
+                                       })
+          .On<schema::ProductCreated>(
+              [this](const auto& p, const auto&, auto& tx) { ledger_.Product(p, tx); })
+          .On<schema::ProductCreated>(
+              schema::ProductCreated::kUpdated,
+              [this](const auto& p, const auto&, auto& tx) { ledger_.Product(p, tx); })
+          .On<schema::FeeRulesSet>(
+              [this](const auto& r, const auto&, auto& tx) { ledger_.FeeRulesSet(r, tx); })
+          .On<schema::PayoutChanged>(schema::PayoutChanged::kRequested,
+                                     [this](const auto& p, const auto& e, auto& tx) {
+                                       if (auto it = inflight_.find(p.party_id);
+                                           it != inflight_.end()) {
+                                         it->second = std::max(Fen(0), it->second - p.amount);
+                                       }
+                                       Folded(ledger_.PayoutRequested(p, e.time_micros, tx), tx);
+                                     })
+          .On<schema::PayoutChanged>(schema::PayoutChanged::kConfirmed,
+                                     [this](const auto& p, const auto& e, auto& tx) {
+                                       Folded(ledger_.PayoutResolved(p, true, e.time_micros, tx),
+                                              tx);
+                                     })
+          .On<schema::PayoutChanged>(
+              schema::PayoutChanged::kReturned, [this](const auto& p, const auto& e, auto& tx) {
+                Folded(ledger_.PayoutResolved(p, false, e.time_micros, tx), tx);
               });
+
+  // Once the fold is durable: the provider is handed a payout in transit (unless it has moved
+  // on by then, as in a rebuild from the log) and whoever waits for the payout is answered.
+  void Folded(std::optional<PayoutView> v, events::Transaction& tx) {
+    if (!v) return;
+    tx.OnDurable([this, v = std::move(*v)](std::error_code ec) {
+      if (ec) return;
+      worker_.Post([this, v] {
+        auto now = ledger_.Payout(v.payout_id);
+        if (v.state == "in_transit" && now && now->state == "in_transit") {
+          provider_->Send(PayoutOrder{v.payout_id, v.party_id, v.amount});
+        }
+        auto it = waiters_.find(v.payout_id);
+        if (it == waiters_.end()) return;
+        auto waiting = std::move(it->second);
+        waiters_.erase(it);
+        for (auto& w : waiting) w(v);
+      });
+    });
+  }
+
+  void RunPayouts(std::function<void(Result<std::vector<PayoutView>>)> done) {
+    // Everything folded so far is in the store; what is requested but not folded is inflight_.
+    (void)store_.AppendAndWait(events::AppendRequest{});
+    events::AppendRequest req;
+    std::vector<schema::PayoutChanged> asked;
+    for (const auto& [party, available] : ledger_.PayableBalances()) {
+      Fen& inflight = inflight_[party];
+      const Fen amount = available - inflight;
+      if (amount.value() <= 0 || amount < options_.payout_minimum) continue;
+      schema::PayoutChanged p{events::NewId("po"), party, provider_->name(), "", amount};
+      req.events.push_back(events::NewEvent{p.payout_id, events::kFreshStream,
+                                            std::string(schema::PayoutChanged::kRequested),
+                                            events::Encode(p), "", "", 1});
+      inflight += amount;
+      asked.push_back(std::move(p));
+    }
+    if (asked.empty()) return done(std::vector<PayoutView>{});
+    struct Run {
+      size_t left;
+      std::vector<PayoutView> got;
+      std::function<void(Result<std::vector<PayoutView>>)> done;
+    };
+    auto run = std::make_shared<Run>(Run{asked.size(), {}, std::move(done)});
+    for (const auto& p : asked) {
+      waiters_[p.payout_id].push_back([run](const PayoutView& v) {
+        run->got.push_back(v);
+        if (--run->left == 0) run->done(std::move(run->got));
+      });
+    }
+    store_.Append(std::move(req), [this, asked, run](std::error_code ec, const auto&) {
+      if (!ec) return;
+      worker_.Post([this, asked, run] {
+        for (const auto& p : asked) {
+          waiters_.erase(p.payout_id);
+          inflight_[p.party_id] = std::max(Fen(0), inflight_[p.party_id] - p.amount);
+        }
+        run->done(
+            Result<std::vector<PayoutView>>(svc_errc::internal, "could not store the payout run"));
+      });
+    });
+  }
+
+  void Resolve(const std::string& id, bool confirm, std::string reason,
+               std::function<void(Result<PayoutView>)> done) {
+    const std::string_view want = confirm ? "paid_out" : "returned";
+    auto answer = [id, want, confirm, done](const PayoutView& v) {
+      if (v.state == want) return done(v);
+      done(Result<PayoutView>(svc_errc::conflict, "payout " + id + " is " + v.state +
+                                                      ": it cannot be " +
+                                                      (confirm ? "confirmed" : "returned")));
+    };
+    auto v = ledger_.Payout(id);
+    if (!v) return done(Result<PayoutView>(svc_errc::not_found, "payout " + id + " not found"));
+    if (v->state != "in_transit") return answer(*v);
+    auto& waiting = waiters_[id];
+    const bool asked = !waiting.empty();
+    waiting.push_back(answer);
+    if (asked) return;  // Its answer is on its way to the log: answer both with it.
+    schema::PayoutChanged p{id, v->party_id, v->provider, std::move(reason), v->amount};
+    events::AppendRequest req;
+    const auto type =
+        confirm ? schema::PayoutChanged::kConfirmed : schema::PayoutChanged::kReturned;
+    req.events.push_back(events::NewEvent{id, 1, std::string(type), events::Encode(p), "", "", 1});
+    store_.Append(std::move(req), [this, id](std::error_code ec, const auto&) {
+      if (!ec) return;
+      worker_.Post([this, id] {
+        auto it = waiters_.find(id);
+        if (it == waiters_.end()) return;
+        auto waiting = std::move(it->second);
+        waiters_.erase(it);
+        // Another writer resolved it first (or the store failed): the payout as it stands.
+        PayoutView unchanged;
+        unchanged.payout_id = id;
+        unchanged.state = "unchanged (the store refused the change)";
+        auto now = ledger_.Payout(id);
+        for (auto& w : waiting) w(now && now->state != "in_transit" ? *now : unchanged);
+      });
+    });
+  }
+
+  Result<std::vector<PayoutView>> Payouts(const std::string& party, size_t limit) {
+    (void)store_.AppendAndWait(events::AppendRequest{});
+    return ledger_.Payouts(party, limit);
+  }
 
   Result<std::vector<SalesRow>> Sales(const SalesQuery& q) {
     if (q.group_by != "seller" && q.group_by != "place") {
@@ -125,11 +286,20 @@ class SettlementService::Impl final : public events::Processor {
   }
 
   events::EventStore& store_;
+  events::Worker& worker_;
+  const SettlementOptions options_;
+  BuiltinPayoutProvider builtin_;
+  PayoutProvider* provider_;
+  // Requested by a run but not folded yet, per party: the next run leaves it out.
+  std::unordered_map<std::string, Fen> inflight_;
+  std::unordered_map<std::string, std::vector<std::function<void(const PayoutView&)>>> waiters_;
   std::unordered_map<std::string, SalesTotals> rows_;
+  LedgerBook ledger_;
 };
 
-SettlementService::SettlementService(events::EventStore& store)
-    : worker_("settlement", store.writer_worker()), impl_(std::make_unique<Impl>(store)) {}
+SettlementService::SettlementService(events::EventStore& store, SettlementOptions options)
+    : worker_("settlement", store.writer_worker()),
+      impl_(std::make_unique<Impl>(store, worker_, options)) {}
 
 SettlementService::~SettlementService() {
   worker_.Stop();
@@ -139,9 +309,119 @@ SettlementService::~SettlementService() {
 
 events::Processor& SettlementService::processor() { return *impl_; }
 
+void SettlementService::RunPayouts(std::function<void(Result<std::vector<PayoutView>>)> done) {
+  worker_.Post([this, done = std::move(done)]() mutable { impl_->RunPayouts(std::move(done)); });
+}
+
+void SettlementService::ConfirmPayout(std::string payout_id,
+                                      std::function<void(Result<PayoutView>)> done) {
+  worker_.Post([this, id = std::move(payout_id), done = std::move(done)]() mutable {
+    impl_->Resolve(id, true, "", std::move(done));
+  });
+}
+
+void SettlementService::ReturnPayout(std::string payout_id, std::string reason,
+                                     std::function<void(Result<PayoutView>)> done) {
+  worker_.Post([this, id = std::move(payout_id), reason = std::move(reason),
+                done = std::move(done)]() mutable {
+    impl_->Resolve(id, false, std::move(reason), std::move(done));
+  });
+}
+
+void SettlementService::Payouts(std::string party_id, size_t limit,
+                                std::function<void(Result<std::vector<PayoutView>>)> done) {
+  worker_.Post([this, id = std::move(party_id), limit, done = std::move(done)] {
+    impl_->Trim();
+    done(impl_->Payouts(id, limit));
+  });
+}
+
+PayoutProvider& SettlementService::payout_provider() { return impl_->provider(); }
+
+void SettlementService::Cached(std::function<void(size_t)> done) {
+  worker_.Post([this, done = std::move(done)] { done(impl_->cached()); });
+}
+
 void SettlementService::Sales(SalesQuery query,
                               std::function<void(Result<std::vector<SalesRow>>)> done) {
-  worker_.Post([this, q = std::move(query), done = std::move(done)] { done(impl_->Sales(q)); });
+  worker_.Post([this, q = std::move(query), done = std::move(done)] {
+    impl_->Trim();
+    done(impl_->Sales(q));
+  });
+}
+
+void SettlementService::Settlement(std::string order_id,
+                                   std::function<void(Result<OrderSettlement>)> done) {
+  worker_.Post([this, id = std::move(order_id), done = std::move(done)] {
+    impl_->Trim();
+    done(impl_->ledger().Order(id));
+  });
+}
+
+void SettlementService::Balances(std::string party_id, std::function<void(PartyBalances)> done) {
+  worker_.Post([this, id = std::move(party_id), done = std::move(done)] {
+    impl_->Trim();
+    done(impl_->ledger().Balances(id));
+  });
+}
+
+void SettlementService::Audit(std::function<void(Result<LedgerAudit>)> done) {
+  worker_.Post([this, done = std::move(done)] {
+    impl_->Trim();
+    done(impl_->ledger().Audit());
+  });
+}
+
+void SettlementService::SetFeeRules(FeeRulesInput rules, std::function<void(Result<bool>)> done) {
+  schema::FeeRulesSet e;
+  e.default_bps = rules.default_bps;
+  auto rates = [](const auto& in, std::vector<schema::FeeRate>& out, const char* field) {
+    for (const auto& [key, bps] : in) {
+      if (key.empty()) return std::string(field) + ": a key must not be empty";
+      if (bps > 10000) {
+        return std::string(field) + ": " + key + " must be 0 to 10000 basis points";
+      }
+      out.push_back({key, bps});
+    }
+    return std::string();
+  };
+  std::string bad = rules.default_bps > 10000 ? "default_bps: give 0 to 10000 basis points" : "";
+  if (bad.empty()) bad = rates(rules.by_category, e.by_category, "by_category");
+  if (bad.empty()) bad = rates(rules.by_seller, e.by_seller, "by_seller");
+  if (!bad.empty()) return done(Result<bool>(svc_errc::invalid_argument, bad));
+  events::AppendRequest req;
+  req.events.push_back(events::NewEvent{"settlement-fee-rules", events::kAnyVersion,
+                                        std::string(schema::FeeRulesSet::kType), events::Encode(e),
+                                        "", "", 1});
+  impl_->store().Append(std::move(req), [done](std::error_code ec, const events::AppendResult&) {
+    if (ec) return done(Result<bool>(svc_errc::internal, "could not store the fee rules"));
+    done(true);
+  });
+}
+
+void SettlementService::FeeRules(std::function<void(Result<FeeRulesInput>)> done) {
+  auto last = impl_->store().ReadLast("settlement-fee-rules", events::Upto::kWritten);
+  if (!last.ok())
+    return done(Result<FeeRulesInput>(svc_errc::internal, "reading the fee rules failed"));
+  FeeRulesInput out;
+  if (*last) {
+    auto e = events::Decode<schema::FeeRulesSet>((*last)->payload);
+    if (!e.ok())
+      return done(Result<FeeRulesInput>(svc_errc::internal, "the fee rules do not decode"));
+    out.default_bps = e->default_bps;
+    for (const auto& r : e->by_category) out.by_category.emplace_back(r.key, r.bps);
+    for (const auto& r : e->by_seller) out.by_seller.emplace_back(r.key, r.bps);
+  }
+  done(std::move(out));
+}
+
+void SettlementService::Entries(EntriesQuery query, std::function<void(Result<EntriesPage>)> done) {
+  worker_.Post([this, q = std::move(query), done = std::move(done)] {
+    impl_->Trim();
+    // The entries are read from the store: first make what the ledger has written durable.
+    (void)impl_->store().AppendAndWait(events::AppendRequest{});
+    done(impl_->ledger().Entries(q));
+  });
 }
 
 std::error_code SettlementService::Reset(storage::KvStore& kv) {

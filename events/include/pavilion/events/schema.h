@@ -441,11 +441,13 @@ struct StockReinstated {
   }
 };
 
-// Shipped, delivered and completed share one payload.
+// Shipped, delivered, completed and the after-sale window's close share one payload.
 struct SubOrderChanged {
   static constexpr std::string_view kShipped = "suborder.shipped";
   static constexpr std::string_view kDelivered = "suborder.delivered";
   static constexpr std::string_view kCompleted = "suborder.completed";
+  // The after-sale window of a completed sub-order closed: settlement posts its shares.
+  static constexpr std::string_view kAfterSaleClosed = "suborder.after_sale_closed";
   std::string order_id, sub_id, seller_id, carrier, tracking_no;
   bool automatic = false;
   template <class V>
@@ -470,6 +472,42 @@ struct RefundChanged {
     v("order_id", order_id), v("refund_id", refund_id), v("sub_id", sub_id),
         v("seller_id", seller_id), v("place_code", place_code), v("reason", reason),
         v("amount", amount), v("with_return", with_return), v("items", items);
+  }
+};
+
+// The operator's platform fee rules, in basis points (settlement writes them; its ledger folds
+// them, so completions settle at the rules in force when they are read from the log).
+struct FeeRate {
+  std::string key;  // A category, or a seller id.
+  uint32_t bps = 0;
+  template <class V>
+  void Fields(V& v) {
+    v("key", key), v("bps", bps);
+  }
+};
+struct FeeRulesSet {
+  static constexpr std::string_view kType = "settlement.fee_rules_set";
+  uint32_t default_bps = 0;
+  std::vector<FeeRate> by_category, by_seller;
+  template <class V>
+  void Fields(V& v) {
+    v("default_bps", default_bps), v("by_category", by_category), v("by_seller", by_seller);
+  }
+};
+
+// Payouts (settlement writes them on its payout stream, one per payout; its ledger folds them):
+// requested by a payout run (payable → in transit), then confirmed (paid out) or returned by the
+// payout provider (payable again). One payload for the three.
+struct PayoutChanged {
+  static constexpr std::string_view kRequested = "settlement.payout_requested";
+  static constexpr std::string_view kConfirmed = "settlement.payout_confirmed";
+  static constexpr std::string_view kReturned = "settlement.payout_returned";
+  std::string payout_id, party_id, provider, reason;
+  Fen amount;
+  template <class V>
+  void Fields(V& v) {
+    v("payout_id", payout_id), v("party_id", party_id), v("provider", provider),
+        v("reason", reason), v("amount", amount);
   }
 };
 
@@ -565,6 +603,11 @@ inline constexpr EventType kEventTypes[] = {
     {RefundChanged::kRejected, "order id", "order", FieldNames<RefundChanged>},
     {RefundChanged::kCompleted, "order id", "order", FieldNames<RefundChanged>},
     {StockReleased::kRestocked, "stock SKU id", "catalog", FieldNames<StockReleased>},
+    {SubOrderChanged::kAfterSaleClosed, "order id", "order", FieldNames<SubOrderChanged>},
+    {FeeRulesSet::kType, "settlement-fee-rules", "settlement", FieldNames<FeeRulesSet>},
+    {PayoutChanged::kRequested, "payout id", "settlement", FieldNames<PayoutChanged>},
+    {PayoutChanged::kConfirmed, "payout id", "settlement", FieldNames<PayoutChanged>},
+    {PayoutChanged::kReturned, "payout id", "settlement", FieldNames<PayoutChanged>},
 };
 
 }  // namespace pavilion::events::schema

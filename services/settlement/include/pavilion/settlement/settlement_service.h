@@ -21,6 +21,8 @@
 #include "pavilion/events/event_store.h"
 #include "pavilion/events/processor.h"
 #include "pavilion/events/schema.h"
+#include "pavilion/settlement/ledger_view.h"
+#include "pavilion/settlement/payout_provider.h"
 
 namespace pavilion::settlement {
 
@@ -46,12 +48,55 @@ struct SalesQuery {
   bool by_day = false;
 };
 
+struct SettlementOptions {
+  // Past this many records in memory (ledger accounts, transfers, order books, product facts,
+  // sales rows) the caches are dropped once everything written is durable, and reloaded from
+  // the store as events name them: memory stays bounded.
+  size_t cache_limit = 200'000;
+  // A payout run pays each party whose payable balance is at least this (and above 0).
+  Fen payout_minimum;
+  // Who moves the money; null: a BuiltinPayoutProvider the service owns.
+  PayoutProvider* payout_provider = nullptr;
+};
+
 class SettlementService {
  public:
-  explicit SettlementService(events::EventStore& store);
+  explicit SettlementService(events::EventStore& store, SettlementOptions options = {});
   ~SettlementService();
 
   void Sales(SalesQuery query, std::function<void(Result<std::vector<SalesRow>>)> done);
+
+  // The ledger (services/settlement/README.md): an order's settlement (not_found before it is
+  // paid), a party's balances, the audit of the durable books.
+  void Settlement(std::string order_id, std::function<void(Result<OrderSettlement>)> done);
+  void Balances(std::string party_id, std::function<void(PartyBalances)> done);
+  void Audit(std::function<void(Result<LedgerAudit>)> done);
+  // Appends settlement.fee_rules_set; completions read after it settle at these rules.
+  void SetFeeRules(FeeRulesInput rules, std::function<void(Result<bool>)> done);
+  // The fee rules last set (the last settlement.fee_rules_set appended, durable or not: what a
+  // SetFeeRules answered is read back at once); none set: all zero.
+  void FeeRules(std::function<void(Result<FeeRulesInput>)> done);
+  // A page of the transfers touching a party's accounts, newest first (ledger_view.h).
+  void Entries(EntriesQuery query, std::function<void(Result<EntriesPage>)> done);
+
+  // Payouts (services/settlement/README.md): a run writes settlement.payout_requested for each
+  // party whose payable balance reached the minimum and answers the payouts once the ledger has
+  // folded them (in_transit, or refused when a refund took the balance meanwhile); the provider
+  // is handed each one in transit. Confirm (paid out) and return (payable again) answer the
+  // payout as it then stands; asking again for what happened already answers it unchanged, the
+  // other one is a conflict.
+  void RunPayouts(std::function<void(Result<std::vector<PayoutView>>)> done);
+  void ConfirmPayout(std::string payout_id, std::function<void(Result<PayoutView>)> done);
+  void ReturnPayout(std::string payout_id, std::string reason,
+                    std::function<void(Result<PayoutView>)> done);
+  // A party's payouts (empty: everyone's), oldest first, at most `limit`.
+  void Payouts(std::string party_id, size_t limit,
+               std::function<void(Result<std::vector<PayoutView>>)> done);
+  PayoutProvider& payout_provider();
+
+  // How many records the caches hold now (SettlementOptions::cache_limit bounds it between
+  // batches).
+  void Cached(std::function<void(size_t)> done);
 
   events::Processor& processor();
   events::Worker& worker() { return worker_; }

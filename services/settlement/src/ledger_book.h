@@ -1,0 +1,112 @@
+// LedgerBook: the ledger and the posting rules around the store — prefetch, apply, persist.
+//
+// The settlement processor hands it the events the ledger folds (order.paid, suborder.completed,
+// suborder.after_sale_closed, refund.completed, product.created/updated,
+// settlement.fee_rules_set); it loads what the posting rules name from the store, runs them
+// through the pure Ledger, and writes every changed account, transfer, entry and order book
+// into the processor's transaction — the same write batch as its checkpoint, so a restart neither
+// posts twice nor misses one. Memory is never behind the store (the processor is the only
+// writer), so what is in memory wins over what is read back. Memory is a cache: the service
+// drops it (DropCaches) once it passes a bound and everything written is durable, and the next
+// chain loads what it names again — memory stays bounded however long the server runs.
+//
+// Keys, all under the settlement's "set/lg/":
+//   set/lg/a/<account id>            Account
+//   set/lg/t/<transfer id>           Transfer
+//   set/lg/e/<account id>/<seq hex>  an account's entries, in the order applied (the transfer id)
+//   set/lg/o/<order id>              OrderBook
+//   set/lg/p/<product id>            ProductFacts (category, poverty flag)
+//   set/lg/po/<payout id>            PayoutView
+//   set/lg/pp/<party>/<payout id>    a party's payouts (empty value)
+//   set/lg/rules                     FeeRules in force
+//   set/lg/seq                       the last transfer sequence
+//
+// Threads: the settlement worker only.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "ledger.h"
+#include "pavilion/events/event_store.h"
+#include "pavilion/events/processor.h"
+#include "pavilion/settlement/ledger_view.h"
+#include "posting.h"
+
+namespace pavilion::settlement {
+
+inline constexpr std::string_view kLedgerPrefix = "set/lg/";
+
+// The kinds of account a party (a seller, a shopper, the platform) owns: its balances and its
+// entries are theirs.
+inline constexpr AccountKind kPartyAccountKinds[] = {AccountKind::kPayable, AccountKind::kPaidOut,
+                                                     AccountKind::kReceivable,
+                                                     AccountKind::kRefunds, AccountKind::kFee};
+
+class LedgerBook {
+ public:
+  explicit LedgerBook(storage::KvStore& kv) : kv_(kv) {}
+
+  void Product(const schema::ProductCreated& p, events::Transaction& tx);
+  void FeeRulesSet(const schema::FeeRulesSet& rules, events::Transaction& tx);
+  void Paid(const schema::OrderPaid& paid, int64_t micros, events::Transaction& tx);
+  void Completed(const schema::SubOrderChanged& c, int64_t micros, events::Transaction& tx);
+  void AfterSaleClosed(const schema::SubOrderChanged& c, int64_t micros, events::Transaction& tx);
+  void Refunded(const schema::RefundChanged& r, int64_t micros, events::Transaction& tx);
+
+  // Payouts. A request moves the amount from payable to in transit when the party's payable
+  // balance still holds it (else the payout is refused: nothing moves); a confirmation posts it
+  // (paid out), a return voids it (payable again) and recovers what the party owes from it.
+  // Each answers the payout as it now stands, or nothing when the event changes nothing.
+  std::optional<PayoutView> PayoutRequested(const schema::PayoutChanged& p, int64_t micros,
+                                            events::Transaction& tx);
+  std::optional<PayoutView> PayoutResolved(const schema::PayoutChanged& p, bool confirmed,
+                                           int64_t micros, events::Transaction& tx);
+  std::optional<PayoutView> Payout(const std::string& payout_id);
+  // From the store: call when every write queued is durable. By payout id (time order).
+  std::vector<PayoutView> Payouts(const std::string& party_id, size_t limit);
+  // Each party's payable balance (available: less what is in transit), from the store and
+  // memory; call when every write queued is durable.
+  std::vector<std::pair<std::string, Fen>> PayableBalances();
+
+  Result<OrderSettlement> Order(const std::string& order_id);
+  // From the store (ledger_entries.cc): call when every write queued is durable.
+  Result<EntriesPage> Entries(const EntriesQuery& query);
+  PartyBalances Balances(const std::string& party_id);
+  // From the durable accounts: what a restart would find.
+  Result<LedgerAudit> Audit();
+
+  const Ledger& ledger() const { return ledger_; }
+
+  // What is in memory: accounts, transfers, order books, product facts. DropCaches forgets it
+  // all; call it only between transactions, once every write queued so far is durable (the
+  // store then holds everything memory did).
+  size_t cached() const {
+    return ledger_.cached() + books_.size() + products_.size() + payouts_.size();
+  }
+  void DropCaches();
+
+ private:
+  OrderBook* Book(const std::string& order_id);
+  const Account* LoadAccount(const std::string& id);
+  // Prefetches, applies and persists one event's chain; false (and nothing changes) if the
+  // ledger refused it.
+  bool Post(const std::vector<Transfer>& chain, events::Transaction& tx);
+  void Save(const OrderBook& book, events::Transaction& tx);
+  void Save(const PayoutView& payout, events::Transaction& tx);
+  void Check(const OrderBook& book);
+
+  storage::KvStore& kv_;
+  Ledger ledger_;
+  std::unordered_map<std::string, OrderBook> books_;
+  std::unordered_map<std::string, ProductFacts> products_;
+  std::unordered_map<std::string, PayoutView> payouts_;
+  FeeRules rules_;
+  bool rules_loaded_ = false;
+  int64_t order_violations_ = 0, refused_chains_ = 0;
+};
+
+}  // namespace pavilion::settlement
