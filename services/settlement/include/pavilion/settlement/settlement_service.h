@@ -1,16 +1,18 @@
-// SettlementService: the sales projection operators track targets with.
+// SettlementService: the money ledger and the sales projection.
 //
-// Its Processor consumes order.paid and keeps totals — amount in fen, orders, units — per
-// seller and per place (the county code of the seller), per business day (China Standard Time);
-// refund.completed takes the refunded amount and returned units off the day it is paid back.
-// The rows live in the EventStore's KvStore under "set/" and are written in the same batch as
-// the processor's checkpoint, so a restart neither counts an order twice nor misses one; deleting
-// the rows and the checkpoint rebuilds an identical projection from the log.
+// The ledger (ledger.h, posting.h, ledger_book.h) is a double-entry book in integer fen after
+// TigerBeetle's model: payments are held per order, completion reserves each party's share
+// (supplier, distributors by level, platform fee), the after-sale window closing makes them
+// payable, refunds reverse them at the rates recorded when the sale settled, payouts move payable
+// money out. The sales projection keeps totals — amount in fen, orders, units — per seller and
+// per place, per business day (China Standard Time). Both live in the EventStore's KvStore under
+// "set/" and are written in the same batch as the processor's checkpoint, so a restart neither
+// counts an event twice nor misses one; both are folds of the log and rebuild identically.
 //
-// Reads: order.paid, refund.completed. Writes: no events (yet: settlement of money comes with
-// delivery). Thread-safety: public methods may be called from any thread; callbacks run on the
-// settlement worker (a lane of the store's writer worker when it has one:
-// EventStore::writer_worker()).
+// Reads and writes: see services/settlement/README.md ("Reads ... Writes ..."), checked against
+// docs/events.md. Fee rules and payouts are commands this service writes as events. Thread-safety:
+// public methods may be called from any thread; callbacks run on the settlement worker (a lane
+// of the store's writer worker when it has one: EventStore::writer_worker()).
 #pragma once
 
 #include <functional>
