@@ -42,11 +42,14 @@ data=$(mktemp -d)
 dirs=("$data")
 pid=
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "${dirs[@]}"' EXIT
-token=bench-operator-token
+token=bench-operator-token-0123456789abcdef
 # Starts `pavilion serve` on the empty data directory $1 (more flags after it); sets pid and port.
 start_server() {
+  # The load comes from one address and every shopper is new: no limits per address or on new
+  # shoppers' holds, which would refuse most of it.
   PAVILION_OPERATOR_TOKEN=$token "$bin" serve --data-dir "$1" --listen 127.0.0.1:0 --no-demo \
-    --durability sync "${@:2}" > "$1/serve.log" 2>&1 &
+    --durability sync --order-rate 0 --shopper-rate 0 --new-shopper-hold-cap 0 "${@:2}" \
+    > "$1/serve.log" 2>&1 &
   pid=$!
   for _ in $(seq 100); do
     grep -q "listening on" "$1/serve.log" 2>/dev/null && break

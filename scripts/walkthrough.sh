@@ -73,7 +73,7 @@ ORDER=$(curl -sS --fail-with-body -X POST "$BASE/v1/orders" \
 ORDER_ID=$(jq -r .id <<< "$ORDER")
 want "$ORDER" '.status == "pending_payment" and .total_fen == 5980'
 
-step "pay (the built-in provider pays at once), ship, confirm receipt"
+step "pay (the server runs --payment-provider instant, as scripts/run.sh starts it: /pay pays at once; the default prepay provider answers a payment intent instead), ship, confirm receipt"
 PAID=$(call POST "/v1/orders/$ORDER_ID/pay" "$SHOPPER_TOKEN")
 want "$PAID" '.status == "paid"'
 SHIPPED=$(call POST "/v1/orders/$ORDER_ID/ship" "$SELLER_TOKEN" \

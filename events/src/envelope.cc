@@ -1,7 +1,10 @@
 #include "pavilion/events/envelope.h"
 
-#include <atomic>
-#include <random>
+#include <openssl/rand.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 
 #include "pavilion/events/clock.h"
 
@@ -11,19 +14,23 @@ namespace {
 constexpr char kMagic = 'P';
 constexpr char kFormat = 1;
 
-uint64_t SplitMix64(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
-
-uint64_t ProcessSeed() {
-  static const uint64_t seed = [] {
-    std::random_device rd;
-    return (static_cast<uint64_t>(rd()) << 32) ^ rd();
-  }();
-  return seed;
+// 64 bits from OpenSSL's CSPRNG (the one bearer tokens come from), read 4 KiB at a time per
+// thread: ids must not be predictable from earlier ones, and minting one stays a copy, not a
+// call into the generator, on the order path.
+uint64_t RandomBits() {
+  thread_local unsigned char buffer[4096];
+  thread_local size_t used = sizeof buffer;
+  if (used + sizeof(uint64_t) > sizeof buffer) {
+    if (RAND_bytes(buffer, sizeof buffer) != 1) {
+      std::fputs("pavilion: the CSPRNG failed\n", stderr);
+      std::abort();  // No safe way to go on minting ids.
+    }
+    used = 0;
+  }
+  uint64_t v;
+  std::memcpy(&v, buffer + used, sizeof v);
+  used += sizeof v;
+  return v;
 }
 
 }  // namespace
@@ -63,12 +70,12 @@ Result<Envelope> DecodeEnvelope(std::string_view bytes) {
 }
 
 std::string NewId(std::string_view prefix) {
-  static std::atomic<uint64_t> counter{0};
   // Milliseconds first, so ids (and the keys built from them) sort by creation: new records land
   // at the end of their key range, where the memtable's search path is already in cache. The
-  // rest is random per process and call, so ids stay unique across processes.
+  // rest is 48 bits from the CSPRNG, so ids stay unique across processes and no id can be
+  // guessed from others.
   const uint64_t millis = static_cast<uint64_t>(SystemClock::Instance().NowMicros() / 1000);
-  const uint64_t v = SplitMix64(ProcessSeed() + counter.fetch_add(1, std::memory_order_relaxed));
+  const uint64_t v = RandomBits();
   static constexpr char kHex[] = "0123456789abcdef";
   char tail[25] = {'_'};
   for (int k = 0; k < 12; ++k) tail[1 + k] = kHex[(millis >> (44 - 4 * k)) & 0xf];
@@ -78,6 +85,20 @@ std::string NewId(std::string_view prefix) {
   id.append(prefix);
   id.append(tail, sizeof tail);
   return id;
+}
+
+std::optional<int64_t> IdMillis(std::string_view id) {
+  // "<prefix>_<12 hex digits of milliseconds><12 hex digits of randomness>".
+  auto underscore = id.rfind('_');
+  if (underscore == std::string_view::npos || id.size() - underscore != 25) return std::nullopt;
+  int64_t millis = 0;
+  for (size_t k = underscore + 1; k < underscore + 13; ++k) {
+    const char c = id[k];
+    int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (digit < 0) return std::nullopt;
+    millis = millis * 16 + digit;
+  }
+  return millis;
 }
 
 }  // namespace pavilion::events

@@ -8,8 +8,7 @@
 namespace pavilion::gateway {
 
 bool Body::Object(const HttpRequest& req, const FieldFn& fn) {
-  std::string_view ct = req.content_type;
-  if (ct.substr(0, ct.find(';')) != "application/json") {
+  if (!MediaTypeIs(req.content_type, "application/json")) {
     return Fail(kUnsupportedMediaType, "send the body as JSON with Content-Type: application/json");
   }
   thread_local od::parser parser;
@@ -94,6 +93,28 @@ bool ReadOptionalStrings(const HttpRequest& req, const Respond& respond,
   });
   if (!ok) respond(body.TakeError());
   return ok;
+}
+
+bool MediaTypeIs(std::string_view content_type, std::string_view want) {
+  std::string_view type = content_type.substr(0, content_type.find(';'));
+  while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.remove_prefix(1);
+  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
+  const bool prefix = !want.empty() && want.back() == '/';
+  if (prefix ? type.size() <= want.size() : type.size() != want.size()) return false;
+  for (size_t i = 0; i < want.size(); ++i) {
+    char c = type[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != want[i]) return false;
+  }
+  return true;
+}
+
+std::string_view PackMediaType(std::string_view content_type) {
+  for (std::string_view type : {"application/x-ndjson", "application/zip", "text/csv",
+                                "application/x-zip-compressed", "application/gzip"}) {
+    if (MediaTypeIs(content_type, type)) return type;
+  }
+  return {};
 }
 
 std::string PercentDecode(std::string_view s) {

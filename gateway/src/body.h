@@ -75,6 +75,15 @@ class Body {
 bool ReadOptionalStrings(const HttpRequest& req, const Respond& respond,
                          std::initializer_list<std::pair<std::string_view, std::string*>> fields);
 
+// Whether a Content-Type names the media type `want` (lower case, e.g. "application/json"), or
+// one under it when `want` ends in '/' ("image/"): type and subtype compared without regard to
+// case, parameters (";charset=UTF-8") and surrounding spaces ignored, as RFC 9110 §8.3.1 says.
+bool MediaTypeIs(std::string_view content_type, std::string_view want);
+
+// The media type of a pack upload, one of those POST /v1/packs reads, in lower case
+// ("application/zip"); empty for any other.
+std::string_view PackMediaType(std::string_view content_type);
+
 // "%E5%B0%8F+x" → "小 x".
 std::string PercentDecode(std::string_view s);
 

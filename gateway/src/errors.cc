@@ -35,4 +35,12 @@ HttpResponse FromServiceError(const pavilion::Error& e) {
   return ErrorResponse(kInternal, e.message);
 }
 
+HttpResponse RateLimited(std::string_view what, int64_t retry_after_s) {
+  HttpResponse r =
+      ErrorResponse(kRateLimited, std::string(what) + ": too many from your address; retry in " +
+                                      std::to_string(retry_after_s) + " s (Retry-After)");
+  r.headers.emplace_back("Retry-After", std::to_string(retry_after_s));
+  return r;
+}
+
 }  // namespace pavilion::gateway

@@ -3,8 +3,10 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <charconv>
 #include <mutex>
 #include <stdexcept>
+#include <vector>
 
 #include "pavilion/events/codec.h"
 
@@ -13,7 +15,36 @@ namespace {
 
 constexpr std::string_view kOperatorFlag = "auth/operator";
 
-std::string TokenKey(std::string_view token) { return "auth/t/" + Identity::Sha256Hex(token); }
+std::string TokenKey(std::string_view hash) { return "auth/t/" + std::string(hash); }
+std::string RevokedKey(std::string_view hash) { return "auth/r/" + std::string(hash); }
+// Every token of a subject, so the operator can revoke them all.
+std::string SubjectPrefix(std::string_view subject) {
+  return "auth/s/" + std::string(subject) + "/";
+}
+
+// "<role>\n<subject>\n<expires micros>"; tokens stored before expiry have no third line.
+std::string EncodePrincipal(const Principal& who) {
+  return std::string(ToString(who.role)) + "\n" + who.subject + "\n" +
+         std::to_string(who.expires_micros);
+}
+
+std::optional<Principal> DecodePrincipal(std::string_view value) {
+  auto nl = value.find('\n');
+  if (nl == std::string_view::npos) return std::nullopt;
+  Principal p;
+  if (!Parse(value.substr(0, nl), &p.role)) return std::nullopt;
+  std::string_view rest = value.substr(nl + 1);
+  auto nl2 = rest.find('\n');
+  p.subject = std::string(rest.substr(0, nl2));
+  if (nl2 != std::string_view::npos) {
+    std::string_view expires = rest.substr(nl2 + 1);
+    if (std::from_chars(expires.data(), expires.data() + expires.size(), p.expires_micros).ec !=
+        std::errc()) {
+      return std::nullopt;
+    }
+  }
+  return p;
+}
 
 }  // namespace
 
@@ -34,37 +65,106 @@ std::string Identity::RandomToken() {
 
 Result<std::string> Identity::Issue(Role role, const std::string& subject) {
   std::string token = RandomToken();
-  if (auto ec = Register(token, Principal{role, subject})) return ec;
+  Principal who{role, subject, 0};
+  if (role == Role::kShopper && options_.shopper_token_ttl_micros > 0) {
+    who.expires_micros = clock_.NowMicros() + options_.shopper_token_ttl_micros;
+  }
+  if (auto ec = Store(token, who)) return ec;
   return token;
 }
 
 std::error_code Identity::Register(const std::string& token, const Principal& who) {
+  std::string revoked;
+  if (!kv_.Get(RevokedKey(Sha256Hex(token)), &revoked)) {
+    return std::make_error_code(std::errc::permission_denied);
+  }
+  return Store(token, who);
+}
+
+std::error_code Identity::Store(const std::string& token, const Principal& who) {
+  const std::string hash = Sha256Hex(token);
   storage::WriteBatch wb;
-  // Stored by name: "<role>\n<subject>".
-  wb.Put(TokenKey(token), std::string(ToString(who.role)) + "\n" + who.subject);
+  wb.Put(TokenKey(hash), EncodePrincipal(who));
+  wb.Put(SubjectPrefix(who.subject) + hash, std::string(ToString(who.role)));
   if (who.role == Role::kOperator) wb.Put(kOperatorFlag, "1");
   return kv_.Write(wb, true);
 }
 
 std::optional<Principal> Identity::Authenticate(std::string_view token) {
   if (token.empty() || token.size() > 256) return std::nullopt;
+  std::optional<Principal> found;
+  uint64_t generation = 0;
   {
     // Keyed by the token itself (in memory only) so a hit costs no SHA-256.
     std::shared_lock lock(mu_);
-    if (auto it = cache_.find(token); it != cache_.end()) return it->second;
+    if (auto it = cache_.find(token); it != cache_.end()) found = it->second;
+    generation = generation_;
   }
-  std::string key = TokenKey(token);
-  std::string value;
-  if (kv_.Get(key, &value)) return std::nullopt;
-  auto nl = value.find('\n');
-  if (nl == std::string::npos) return std::nullopt;
-  Principal p;
-  if (!Parse(std::string_view(value).substr(0, nl), &p.role)) return std::nullopt;
-  p.subject = value.substr(nl + 1);
+  if (!found) {
+    std::string value;
+    if (kv_.Get(TokenKey(Sha256Hex(token)), &value)) return std::nullopt;
+    found = DecodePrincipal(value);
+    if (!found) return std::nullopt;
+    std::unique_lock lock(mu_);
+    // A revocation since the read may concern this token: then it is not cached.
+    if (generation == generation_) {
+      if (cache_.size() > 100'000) cache_.clear();
+      cache_.emplace(std::string(token), *found);
+    }
+  }
+  // Only shoppers' tokens expire: the others cost no clock reading.
+  if (found->expires_micros != 0 && clock_.NowMicros() >= found->expires_micros) {
+    return std::nullopt;
+  }
+  return found;
+}
+
+Result<std::string> Identity::Rotate(std::string_view token) {
+  auto who = Authenticate(token);
+  if (!who) return std::make_error_code(std::errc::permission_denied);
+  auto fresh = Issue(who->role, who->subject);
+  if (!fresh.ok()) return fresh;
+  if (auto ec = Revoke(token)) return ec;
+  return fresh;
+}
+
+std::error_code Identity::Revoke(std::string_view token) {
+  auto who = Authenticate(token);
+  if (!who) return {};  // Unknown, expired or revoked already.
+  return RevokeHashes({{Sha256Hex(token), who->subject}});
+}
+
+Result<int> Identity::RevokeSubject(const std::string& subject) {
+  if (subject.empty()) return std::make_error_code(std::errc::invalid_argument);
+  const std::string prefix = SubjectPrefix(subject);
+  std::vector<std::pair<std::string, std::string>> owned;
+  auto ec = kv_.Scan(prefix, storage::PrefixEnd(prefix), [&](std::string_view k, std::string_view) {
+    owned.emplace_back(std::string(k.substr(prefix.size())), subject);
+    return true;
+  });
+  if (ec) return ec;
+  if (auto wec = RevokeHashes(owned)) return wec;
+  return static_cast<int>(owned.size());
+}
+
+std::error_code Identity::RevokeHashes(
+    const std::vector<std::pair<std::string, std::string>>& owned) {
+  storage::WriteBatch wb;
+  for (const auto& [hash, subject] : owned) {
+    wb.Delete(TokenKey(hash));
+    wb.Delete(SubjectPrefix(subject) + hash);
+    wb.Put(RevokedKey(hash), "1");
+  }
+  if (auto ec = kv_.Write(wb, true)) return ec;
+  // The cache is keyed by tokens, which are not stored: revocations are rare, so all of it goes.
+  ClearCache();
+  return {};
+}
+
+void Identity::ClearCache() {
   std::unique_lock lock(mu_);
-  if (cache_.size() > 100'000) cache_.clear();
-  cache_.emplace(std::string(token), p);
-  return p;
+  cache_.clear();
+  ++generation_;
 }
 
 bool Identity::HasOperator() {

@@ -13,17 +13,18 @@ std::string_view HandWrittenOpenApi() {
   "info": {
     "title": "Pavilion",
     "version": "0.1.0",
-    "description": "Event-sourced marketplace core for county special pavilions. Money is always integer fen. Errors are {\"error\": {\"code\", \"message\"}}: the code is stable, the message says what to fix and starts with the field or parameter at fault. Every route refuses a query parameter it does not list here with 422 unknown_parameter, but the trace page, QR codes and images, which shared links open with parameters messaging apps append: those ignore what they do not take."
+    "description": "Event-sourced marketplace core for county special pavilions. Money is always integer fen. Errors are {\"error\": {\"code\", \"message\"}}: the code is stable, the message says what to fix and starts with the field or parameter at fault. Every route refuses a query parameter it does not list here with 422 unknown_parameter, but the trace page, QR codes and images, which shared links open with parameters messaging apps append: those ignore what they do not take. HTTP: HEAD is answered on every GET route (the GET's headers, no body); OPTIONS on every path (Allow; a CORS preflight for the origins the server is started with, --cors-origin, which are the only ones given CORS headers); 405 carries Allow. Answers of 1 KiB or more of JSON, text or SVG are gzip-compressed when Accept-Encoding allows it (Vary: Accept-Encoding). Products, images and trace answers carry a strong ETag and answer If-None-Match with 304. Expect: 100-continue is answered with 100, or with the refusal when the head already decides it (401, 403, 404, 405, 413, 415), whose body is then not read. Any route may answer 400 malformed_request or invalid_header (no Host on HTTP/1.1), 414 target_too_long (a request line over 4 KiB), 431 headers_too_large (a head over 8 KiB) and 503 too_many_connections (Retry-After) past the connection cap; each then closes the connection."
   },
   "servers": [{"url": "/", "description": "The server this document is read from"}],
   "components": {
     "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "The token POST /v1/sellers or POST /v1/shoppers answered with, or the operator's"},
       "paymentSignature": {"type": "apiKey", "in": "header", "name": "X-Pavilion-Signature", "description": "sha256=<hex HMAC-SHA256 of the raw body with the payment secret>"}},
     "schemas": {
+      "TokenSubject": {"type": "object", "properties": {"subject_id": {"type": "string", "description": "The operator only: a seller's (sel_…) or shopper's (shp_…) id; without it the caller's own token"}}},
       "Error": {"type": "object", "properties": {"error": {"type": "object", "properties": {
         "code": {"type": "string", "example": "invalid_field",
-          "enum": ["malformed_json", "invalid_header", "unauthorized", "bad_signature", "forbidden", "not_found", "method_not_allowed", "conflict", "payload_too_large", "unsupported_media_type", "invalid_field", "unknown_parameter", "invalid_pack", "busy", "internal", "timed_out"],
-          "description": "400 malformed_json: the body is not the JSON object asked for. 400 invalid_header: a header is wrong (Idempotency-Key too long). 401 unauthorized: no valid bearer token. 401 bad_signature: a payment notification's signature does not match. 403 forbidden: the caller's role or identity may not do this. 404 not_found: no such route or resource. 405 method_not_allowed: the path exists, the method does not. 409 conflict: the resource's state does not allow it (the message names the state), or an Idempotency-Key reused with another body. 413 payload_too_large: the body is over the limit. 415 unsupported_media_type: the Content-Type is not one the route reads. 422 invalid_field: a body field or query parameter has a wrong type or value (a day that does not exist, a limit out of range). 422 unknown_parameter: a query parameter the route does not take; the message lists those it takes. 422 invalid_pack: a data pack that cannot be read (not the archive its type says, unsafe entries, too large). 429 busy: two packs are being imported or exported already; try again shortly. 500 internal: the server failed; nothing was half-written. 504 timed_out: a service did not answer in time."},
+          "enum": ["malformed_json", "invalid_header", "unauthorized", "bad_signature", "forbidden", "not_found", "method_not_allowed", "conflict", "payload_too_large", "unsupported_media_type", "invalid_field", "unknown_parameter", "invalid_pack", "busy", "rate_limited", "internal", "timed_out", "malformed_request", "target_too_long", "headers_too_large", "too_many_connections"],
+          "description": "400 malformed_json: the body is not the JSON object asked for. 400 invalid_header: a header is wrong (Idempotency-Key too long). 401 unauthorized: no valid bearer token. 401 bad_signature: a payment notification's signature does not match. 403 forbidden: the caller's role or identity may not do this. 404 not_found: no such route or resource. 405 method_not_allowed: the path exists, the method does not. 409 conflict: the resource's state does not allow it (the message names the state), or an Idempotency-Key reused with another body. 413 payload_too_large: the body is over the limit. 415 unsupported_media_type: the Content-Type is not one the route reads. 422 invalid_field: a body field or query parameter has a wrong type or value (a day that does not exist, a limit out of range). 422 unknown_parameter: a query parameter the route does not take; the message lists those it takes. 422 invalid_pack: a data pack that cannot be read (not the archive its type says, unsafe entries, too large). 429 busy: two packs are being imported or exported already; try again shortly. 429 rate_limited: too many shopper registrations or orders from the client's address; Retry-After says when to try again. 500 internal: the server failed; nothing was half-written. 504 timed_out: a service did not answer in time. 400 malformed_request: the request is not valid HTTP/1.1. 414 target_too_long: the request target is over 4 KiB. 431 headers_too_large: the request head is over 8 KiB. 503 too_many_connections: the server has as many connections as it serves; retry after Retry-After seconds."},
         "message": {"type": "string"}}, "required": ["code", "message"]}}},
       "SellerInput": {"type": "object", "required": ["name", "place_code"], "properties": {
         "name": {"type": "string", "maxLength": 200},
@@ -99,7 +100,7 @@ std::string_view HandWrittenOpenApi() {
           "sku_id": {"type": "string"}, "quantity": {"type": "integer"},
           "status": {"type": "string", "enum": ["pending", "reserved", "rejected", "pending_payment", "paid", "shipped", "delivered", "completed", "cancelled"],
             "description": "While the order is being placed, or when it was rejected, the stock's answer to the line: pending, reserved or rejected. Once the order is split into sub-orders, the status of the line's sub-order, which moves on with payment, shipping and cancellation (a line of a paid order is paid, not reserved)."},
-          "reason": {"type": "string", "enum": ["unknown_sku", "insufficient_stock", "hold_limit"]},
+          "reason": {"type": "string", "enum": ["unknown_sku", "insufficient_stock", "hold_limit", "new_shopper_limit", "amount_too_large"]},
           "product_id": {"type": "string"}, "seller_id": {"type": "string"}, "place_code": {"type": "string"},
           "unit_price_fen": {"type": "integer"}, "amount_fen": {"type": "integer"},
           "distribution": {"type": "object", "description": "Bought through a distributor's listing: seller_id is the supplier, who ships; the unit price divides into the supply price and each distributor's margin", "required": ["listing_seller_id", "supply_unit_price_fen", "commissions"], "properties": {
@@ -149,6 +150,8 @@ std::string_view HandWrittenOpenApi() {
     },
     "responses": {
       "Error": {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+      "RateLimited": {"description": "429 rate_limited: too many from the client's address", "headers": {"Retry-After": {"description": "Seconds until a retry can succeed", "schema": {"type": "integer"}}},
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
       "Order": {"description": "The order after the change", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Order"}}}}
     }
   },
@@ -169,7 +172,8 @@ std::string_view HandWrittenOpenApi() {
     "/v1/shoppers": {"post": {"summary": "Register a shopper; the answer carries its token, shown once.",
       "requestBody": {"required": false, "content": {"application/json": {"schema": {"type": "object", "properties": {"name": {"type": "string"}}}}}},
       "responses": {"201": {"description": "Created", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Shopper"}}}},
-        "400": {"$ref": "#/components/responses/Error"}, "415": {"$ref": "#/components/responses/Error"}}}},
+        "400": {"$ref": "#/components/responses/Error"}, "415": {"$ref": "#/components/responses/Error"},
+        "429": {"$ref": "#/components/responses/RateLimited"}}}},
     "/v1/products": {"get": {"summary": "Browse and search products, from the catalog's indexes (public)",
       "parameters": [
         {"name": "q", "in": "query", "schema": {"type": "string"}, "description": "Words of the title; Chinese works (character n-grams), every word must appear"},
@@ -243,7 +247,7 @@ std::string_view HandWrittenOpenApi() {
       "responses": {"200": {"description": "A page", "content": {"application/json": {"schema": {"type": "object", "properties": {
           "orders": {"type": "array", "items": {"$ref": "#/components/schemas/Order"}}, "next_cursor": {"type": "string", "nullable": true}}}}}},
         "403": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}}},
-      "post": {"summary": "Place an order. Waits (bounded) for the placement: 201 pending_payment (stock reserved, split per seller) or rejected; 202 pending if the wait ran out.",
+      "post": {"summary": "Place an order. Waits (bounded) for the placement: 201 pending_payment (stock reserved, split per seller) or rejected; 202 pending if the wait ran out. 422 for an order worth more than one order may be (¥100 million; the message names the line, items[i].quantity); 409 when new shoppers (registered recently, no paid order yet) together hold as many unpaid units of a SKU as they may; 429 rate_limited past the orders a client address may place.",
       "security": [{"bearer": []}],
       "parameters": [{"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string", "maxLength": 128},
         "description": "Retries with the same key and body return the same order; the same key with another body gets 409."}],
@@ -253,7 +257,8 @@ std::string_view HandWrittenOpenApi() {
         "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
         "403": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"},
         "413": {"$ref": "#/components/responses/Error"}, "415": {"$ref": "#/components/responses/Error"},
-        "422": {"$ref": "#/components/responses/Error"}}}},
+        "422": {"$ref": "#/components/responses/Error"},
+        "429": {"$ref": "#/components/responses/RateLimited"}}}},
     "/v1/products/{id}/batches": {"post": {"summary": "Register a batch (lot) of a product with its trace record; the answer carries its trace code and QR links (the product's seller or the operator)",
       "security": [{"bearer": []}],
       "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
@@ -295,9 +300,15 @@ std::string_view HandWrittenOpenApi() {
       "responses": {"200": {"description": "image/png"}, "404": {"$ref": "#/components/responses/Error"}}}},
     "/trace/{code}": {"get": {"operationId": "getTracePage", "summary": "The trace page a phone opens from the QR code (plain HTML)", "parameters": [{"$ref": "#/components/parameters/TraceCode"}],
       "responses": {"200": {"description": "text/html"}, "404": {"description": "text/html"}}}},
-    "/v1/orders/{id}/pay": {"post": {"summary": "Pay with the configured provider (the built-in one pays at once)", "security": [{"bearer": []}],
+    "/v1/orders/{id}/pay": {"post": {"summary": "Pay with the configured provider. prepay (the default): 202 with the order, still pending_payment, and the payment intent the shopper completes in the provider's app; asking again gives the same intent; the provider's signed notification (POST /v1/payments/notify) pays the order. instant (--payment-provider instant, demos and tests): 200 with the paid order", "security": [{"bearer": []}],
       "parameters": [{"$ref": "#/components/parameters/OrderId"}],
-      "responses": {"200": {"$ref": "#/components/responses/Order"}, "403": {"$ref": "#/components/responses/Error"},
+      "responses": {"200": {"$ref": "#/components/responses/Order"},
+        "202": {"description": "The order, still pending_payment, with payment_intent", "content": {"application/json": {"schema": {"allOf": [{"$ref": "#/components/schemas/Order"},
+          {"type": "object", "required": ["payment_intent"], "properties": {"payment_intent": {"type": "object", "required": ["provider", "intent_id", "amount_fen", "expires_micros", "next"], "properties": {
+            "provider": {"type": "string"}, "intent_id": {"type": "string", "description": "The same for every /pay of one order"},
+            "amount_fen": {"type": "integer"}, "expires_micros": {"type": "integer", "description": "The order's payment deadline"},
+            "next": {"type": "string", "description": "What the client does next"}}}}}]}}}},
+        "403": {"$ref": "#/components/responses/Error"},
         "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}},
     "/v1/orders/{id}/cancel": {"post": {"summary": "Cancel an unpaid order (shopper or operator); the stock is released", "security": [{"bearer": []}],
       "parameters": [{"$ref": "#/components/parameters/OrderId"}],
@@ -341,7 +352,7 @@ std::string_view HandWrittenOpenApi() {
     "/v1/payments/notify": {"post": {"summary": "A payment provider's notification. Signed: X-Pavilion-Signature: sha256=<hex HMAC-SHA256 of the raw body with the payment secret>. Idempotent by (provider, txn_id). A payment after an automatic cancel takes the stock again if it is there; otherwise it is recorded as refund_due.",
       "security": [{"paymentSignature": []}],
       "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["order_id", "txn_id", "amount_fen"], "properties": {
-        "order_id": {"type": "string"}, "txn_id": {"type": "string"}, "amount_fen": {"type": "integer"}, "provider": {"type": "string", "default": "builtin"}}}}}},
+        "order_id": {"type": "string"}, "txn_id": {"type": "string"}, "amount_fen": {"type": "integer"}, "provider": {"type": "string", "default": "prepay"}}}}}},
       "responses": {"200": {"$ref": "#/components/responses/Order"}, "401": {"$ref": "#/components/responses/Error"},
         "404": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}}}},
     "/v1/orders/{id}": {"get": {"summary": "An order with its sub-orders, payments, refunds and event history (its shopper, a seller with a sub-order in it, or the operator)",
@@ -358,6 +369,22 @@ std::string_view HandWrittenOpenApi() {
         {"name": "by_day", "in": "query", "schema": {"type": "boolean"}, "description": "One row per key and day"}],
       "responses": {"200": {"description": "Totals", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SalesStats"}}}},
         "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"},
+        "422": {"$ref": "#/components/responses/Error"}}}},
+    "/v1/tokens/rotate": {"post": {"summary": "A new token for the caller; the one it called with stops working. The operator may name a seller or shopper (subject_id): every token of theirs stops working and they get this new one. Shopper tokens expire (--shopper-token-days); a rotated one runs as long again.",
+      "security": [{"bearer": []}],
+      "requestBody": {"required": false, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TokenSubject"}}}},
+      "responses": {"201": {"description": "The new token, shown once", "content": {"application/json": {"schema": {"type": "object", "required": ["token", "role", "subject_id", "expires_micros"], "properties": {
+          "token": {"type": "string"}, "role": {"type": "string", "enum": ["operator", "seller", "shopper"]}, "subject_id": {"type": "string"},
+          "expires_micros": {"type": "integer", "nullable": true, "description": "null: never"}}}}}},
+        "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+        "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
+        "415": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}}}},
+    "/v1/tokens/revoke": {"post": {"summary": "The caller's token stops working, for good (a restart does not bring it back). The operator may name a seller or shopper (subject_id): every token of theirs stops working.",
+      "security": [{"bearer": []}],
+      "requestBody": {"required": false, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TokenSubject"}}}},
+      "responses": {"200": {"description": "How many tokens were revoked", "content": {"application/json": {"schema": {"type": "object", "required": ["revoked"], "properties": {"revoked": {"type": "integer"}}}}}},
+        "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+        "403": {"$ref": "#/components/responses/Error"}, "415": {"$ref": "#/components/responses/Error"},
         "422": {"$ref": "#/components/responses/Error"}}}}
   }
 })JSON";

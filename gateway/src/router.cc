@@ -4,6 +4,9 @@
 // the handler (routes/). Everything a route needs to be read is in its row.
 #include "pavilion/gateway/router.h"
 
+#include <zlib.h>
+
+#include <cstdio>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +30,12 @@ struct Route {
   // unless the route ignores what it does not take: the pages and images a QR code or a shared
   // link opens, where messaging apps append their own (`?from=singlemessage`).
   bool ignores_unknown_query = false;
+  // What it reads as its body (it sets the body limit, and the media types refused with 415 from
+  // the head); unset: nothing for GET, JSON otherwise.
+  std::optional<BodyKind> reads = std::nullopt;
+  // A 200 carries a strong ETag (a hash of the body) and If-None-Match gets 304: the reads a
+  // phone or a cache asks for again and again (products, images, trace).
+  bool etag = false;
 };
 
 // A route with its pattern split at '/', as paths are matched.
@@ -68,18 +77,18 @@ const std::vector<TableRoute>& Table() {
          {"q", "place_code", "seller_id", "in_stock", "brand", "category", "certification",
           "poverty_zone", "min_price_fen", "max_price_fen", "sort", "limit", "cursor"},
          &ListProducts},
-        {"GET", "/v1/products/{id}", kPublic, {}, &GetProduct},
+        {"GET", "/v1/products/{id}", kPublic, {}, &GetProduct, false, {}, true},
         {"PUT", "/v1/products/{id}", kSellers, {}, &UpdateProduct},
-        {"POST", "/v1/images", kSellers, {}, &UploadImage},
+        {"POST", "/v1/images", kSellers, {}, &UploadImage, false, BodyKind::kImage},
         {"POST", "/v1/distributions", kSellers, {}, &Distribute},
-        {"GET", "/v1/images/{ref}", kPublic, {}, &GetImage, true},
+        {"GET", "/v1/images/{ref}", kPublic, {}, &GetImage, true, {}, true},
         {"POST", "/v1/products/{id}/batches", kSellers, {}, &RegisterBatch},
-        {"POST", "/v1/packs", kSellers, {"seller_id"}, &ImportPack},
+        {"POST", "/v1/packs", kSellers, {"seller_id"}, &ImportPack, false, BodyKind::kPack},
         {"GET", "/v1/packs", kSellers, {"seller_id", "format"}, &ExportPack},
-        {"GET", "/v1/trace/{code}", kPublic, {}, &GetTrace},
-        {"GET", "/v1/trace/{code}/qr.svg", kPublic, {}, &TraceQrSvg, true},
-        {"GET", "/v1/trace/{code}/qr.png", kPublic, {}, &TraceQrPng, true},
-        {"GET", "/trace/{code}", kPublic, {}, &TracePage, true},
+        {"GET", "/v1/trace/{code}", kPublic, {}, &GetTrace, false, {}, true},
+        {"GET", "/v1/trace/{code}/qr.svg", kPublic, {}, &TraceQrSvg, true, {}, true},
+        {"GET", "/v1/trace/{code}/qr.png", kPublic, {}, &TraceQrPng, true, {}, true},
+        {"GET", "/trace/{code}", kPublic, {}, &TracePage, true, {}, true},
         {"POST", "/v1/orders", kShoppers, {}, &CreateOrder},
         {"GET",
          "/v1/orders",
@@ -87,8 +96,8 @@ const std::vector<TableRoute>& Table() {
          {"shopper_id", "seller_id", "status", "limit", "cursor"},
          &ListOrders},
         {"GET", "/v1/orders/{id}", kAnyone, {}, &GetOrder},
-        {"POST", "/v1/orders/{id}/pay", kShoppers, {}, &PayOrder},
-        {"POST", "/v1/orders/{id}/cancel", kShoppers, {}, &CancelOrder},
+        {"POST", "/v1/orders/{id}/pay", kShoppers, {}, &PayOrder, false, BodyKind::kNone},
+        {"POST", "/v1/orders/{id}/cancel", kShoppers, {}, &CancelOrder, false, BodyKind::kNone},
         {"POST", "/v1/orders/{id}/ship", kSellers, {}, &ShipOrder},
         {"POST", "/v1/orders/{id}/deliver", kSellers, {}, &DeliverOrder},
         {"POST", "/v1/orders/{id}/confirm", kShoppers, {}, &ConfirmOrder},
@@ -97,9 +106,14 @@ const std::vector<TableRoute>& Table() {
         {"POST", "/v1/refunds/{id}/reject", kSellers, {}, &RejectRefund},
         {"POST", "/v1/payments/notify", kPublic, {}, &PaymentNotify},
         {"GET", "/v1/stats/sales", kOperator, {"group_by", "from", "to", "by_day"}, &SalesStats},
+        {"POST", "/v1/tokens/rotate", kAnyone, {}, &RotateToken},
+        {"POST", "/v1/tokens/revoke", kAnyone, {}, &RevokeToken},
     };
     std::vector<TableRoute> t;
-    for (const auto& r : rows) t.push_back({r, Split(r.pattern)});
+    for (const auto& r : rows) {
+      t.push_back({r, Split(r.pattern)});
+      if (!r.reads) t.back().reads = r.method == "GET" ? BodyKind::kNone : BodyKind::kJson;
+    }
     return t;
   }();
   return table;
@@ -149,7 +163,9 @@ std::optional<Principal> Authenticate(Identity& identity, const HttpRequest& req
   }
   auto who = identity.Authenticate(auth.substr(kBearer.size()));
   if (!who) {
-    *error = ErrorResponse(kUnauthorized, "the bearer token is not valid");
+    *error = ErrorResponse(kUnauthorized,
+                           "the bearer token is not valid: unknown, revoked or expired (shopper "
+                           "tokens expire; rotate one in time with POST /v1/tokens/rotate)");
     return std::nullopt;
   }
   if ((RoleOf(who->role) & roles) == 0) {
@@ -162,6 +178,31 @@ std::optional<Principal> Authenticate(Identity& identity, const HttpRequest& req
     return std::nullopt;
   }
   return who;
+}
+
+std::string StrongETag(std::string_view body) {
+  const auto* bytes = reinterpret_cast<const Bytef*>(body.data());
+  const auto size = static_cast<uInt>(body.size());
+  char tag[48];
+  std::snprintf(tag, sizeof tag, "\"%zx-%08lx%08lx\"", body.size(), crc32(0, bytes, size),
+                adler32(1, bytes, size));
+  return tag;
+}
+
+// If-None-Match: "*" or a list of entity tags; weak ones (W/"…") compare by their tag alone, as
+// RFC 9110 §13.1.2 says for this header.
+bool ETagMatches(std::string_view header, std::string_view tag) {
+  while (!header.empty()) {
+    const size_t comma = header.find(',');
+    std::string_view one = header.substr(0, comma);
+    while (!one.empty() && (one.front() == ' ' || one.front() == '\t')) one.remove_prefix(1);
+    while (!one.empty() && (one.back() == ' ' || one.back() == '\t')) one.remove_suffix(1);
+    if (one.substr(0, 2) == "W/") one.remove_prefix(2);
+    if (one == "*" || one == tag) return true;
+    if (comma == std::string_view::npos) break;
+    header.remove_prefix(comma + 1);
+  }
+  return false;
 }
 
 std::string UnknownParameter(const Route& route, const std::string& name) {
@@ -192,7 +233,9 @@ std::string Context::Today() const { return events::BusinessDay(s.store.clock().
 class Router::Impl {
  public:
   Impl(Services s, Identity& identity, Timers& timers, RouterOptions options)
-      : cx_(s, identity, timers, std::move(options), RouteNames()) {}
+      : cx_(s, identity, timers, std::move(options), RouteNames()) {
+    for (const auto& o : cx_.options.cors_origins) any_origin_ = any_origin_ || o == "*";
+  }
 
   void Handle(HttpRequest req, Respond respond) {
     const int64_t start = cx_.s.store.clock().MonotonicMicros();
@@ -200,28 +243,22 @@ class Router::Impl {
     std::string_view path = target.substr(0, target.find('?'));
     std::vector<std::string> segments = Split(path);
     const auto& table = Table();
-    size_t index = table.size();
-    bool path_matched = false;
     std::vector<std::string> params;
-    for (size_t i = 0; i < table.size(); ++i) {
-      params.clear();
-      if (!Match(table[i].segments, segments, &params)) continue;
-      path_matched = true;
-      if (table[i].method == req.method) {
-        index = i;
-        break;
-      }
-    }
-    Respond observed = [this, index, start, respond = std::move(respond)](HttpResponse r) {
+    bool path_matched = false;
+    const size_t index = Find(req.method, segments, &params, &path_matched);
+    const std::string* origin = AllowedOrigin(req.origin);
+    const bool etag = index < table.size() && table[index].etag;
+    Respond observed = [this, index, start, origin, etag,
+                        if_none_match = etag ? std::move(req.if_none_match) : std::string(),
+                        respond = std::move(respond)](HttpResponse r) {
+      if (etag && r.status == 200) Tag(r, if_none_match);
+      Decorate(r, origin);
       cx_.metrics.Observe(index, r.status, cx_.s.store.clock().MonotonicMicros() - start);
       respond(std::move(r));
     };
     if (index == table.size()) {
-      if (path_matched) {
-        return observed(
-            ErrorResponse(kMethodNotAllowed, req.method + " is not served on this path"));
-      }
-      return observed(ErrorResponse(kNotFound, "no route for " + std::string(path)));
+      if (path_matched && req.method == "OPTIONS") return observed(Options(segments, origin));
+      return observed(NoRoute(req.method, path, segments, path_matched));
     }
     const Route& route = table[index];
     std::optional<Principal> who;
@@ -239,7 +276,148 @@ class Router::Impl {
     route.handler(cx_, Request{req, params, query, who ? &*who : nullptr}, std::move(observed));
   }
 
+  HeadCheck CheckHead(const HttpRequest& req, bool has_body) {
+    HeadCheck out;
+    std::string_view target = req.target;
+    std::string_view path = target.substr(0, target.find('?'));
+    std::vector<std::string> segments = Split(path);
+    const auto& table = Table();
+    std::vector<std::string> params;
+    bool path_matched = false;
+    const size_t index = Find(req.method, segments, &params, &path_matched);
+    if (index == table.size()) {
+      if (path_matched && req.method == "OPTIONS") return out;  // Handle answers it.
+      out.refusal = NoRoute(req.method, path, segments, path_matched);
+    } else {
+      const Route& route = table[index];
+      out.body = *route.reads;
+      if (route.roles != kPublic) Authenticate(cx_.identity, req, route.roles, &out.refusal);
+      const Query query = Query::Of(target);
+      const std::string* unknown =
+          route.ignores_unknown_query ? nullptr : query.FirstUnknown(route.query);
+      if (!out.refusal && unknown != nullptr) {
+        out.refusal = ErrorResponse(kUnknownParameter, UnknownParameter(route, *unknown));
+      }
+      if (!out.refusal && has_body) out.refusal = CheckMediaType(out.body, req.content_type);
+    }
+    if (out.refusal) {
+      Decorate(*out.refusal, AllowedOrigin(req.origin));
+      cx_.metrics.Observe(index, out.refusal->status, 0);
+    }
+    return out;
+  }
+
   Context cx_;
+
+ private:
+  // The route serving `method` (HEAD is served by GET's) on `segments`, with its path
+  // parameters in *params; Table().size() when none, *path_matched telling 405 from 404.
+  static size_t Find(std::string_view method, const std::vector<std::string>& segments,
+                     std::vector<std::string>* params, bool* path_matched) {
+    if (method == "HEAD") method = "GET";
+    const auto& table = Table();
+    for (size_t i = 0; i < table.size(); ++i) {
+      params->clear();
+      if (!Match(table[i].segments, segments, params)) continue;
+      *path_matched = true;
+      if (table[i].method == method) return i;
+    }
+    return table.size();
+  }
+
+  // "GET, HEAD, PUT, OPTIONS": what the routes of a path serve, for Allow.
+  static std::string AllowedMethods(const std::vector<std::string>& segments) {
+    std::string allow;
+    std::vector<std::string> params;
+    for (const auto& route : Table()) {
+      params.clear();
+      if (!Match(route.segments, segments, &params)) continue;
+      allow += route.method + (route.method == "GET" ? ", HEAD, " : ", ");
+    }
+    return allow + "OPTIONS";
+  }
+
+  static HttpResponse NoRoute(const std::string& method, std::string_view path,
+                              const std::vector<std::string>& segments, bool path_matched) {
+    if (!path_matched) return ErrorResponse(kNotFound, "no route for " + std::string(path));
+    std::string allow = AllowedMethods(segments);
+    HttpResponse r =
+        ErrorResponse(kMethodNotAllowed, method + " is not served on this path; use " + allow);
+    r.headers.emplace_back("Allow", std::move(allow));
+    return r;
+  }
+
+  // OPTIONS on a path: its methods, and for an allowed origin the CORS preflight's answer.
+  HttpResponse Options(const std::vector<std::string>& segments, const std::string* origin) {
+    HttpResponse r;
+    r.status = 204;
+    r.content_type.clear();
+    std::string allow = AllowedMethods(segments);
+    if (origin != nullptr) {
+      r.headers.emplace_back("Access-Control-Allow-Methods", allow);
+      r.headers.emplace_back("Access-Control-Allow-Headers",
+                             "Authorization, Content-Type, Idempotency-Key, X-Pavilion-Signature");
+      r.headers.emplace_back("Access-Control-Max-Age", "600");
+    }
+    r.headers.emplace_back("Allow", std::move(allow));
+    return r;
+  }
+
+  // The Origin to echo in Access-Control-Allow-Origin ("*" when any may call), or null when the
+  // request's origin is not one allowed.
+  const std::string* AllowedOrigin(const std::string& origin) const {
+    static const std::string kAny = "*";
+    if (origin.empty()) return nullptr;
+    if (any_origin_) return &kAny;
+    for (const auto& o : cx_.options.cors_origins) {
+      if (o == origin) return &o;
+    }
+    return nullptr;
+  }
+
+  void Decorate(HttpResponse& r, const std::string* origin) const {
+    if (cx_.options.cors_origins.empty()) return;
+    // The answer depends on Origin (unless any may call): caches must keep one per origin.
+    if (!any_origin_) r.headers.emplace_back("Vary", "Origin");
+    if (origin == nullptr) return;
+    r.headers.emplace_back("Access-Control-Allow-Origin", *origin);
+    r.headers.emplace_back("Access-Control-Expose-Headers", "ETag, Retry-After");
+  }
+
+  // A strong ETag from the body's length and two checksums (fast enough for megabyte images);
+  // a request already holding it gets 304 and no body.
+  static void Tag(HttpResponse& r, const std::string& if_none_match) {
+    std::string tag = StrongETag(r.Body());
+    if (ETagMatches(if_none_match, tag)) {
+      r.status = 304;
+      r.body.clear();
+    }
+    r.headers.emplace_back("ETag", std::move(tag));
+  }
+
+  static std::optional<HttpResponse> CheckMediaType(BodyKind kind, std::string_view type) {
+    switch (kind) {
+      case BodyKind::kNone:
+        return std::nullopt;
+      case BodyKind::kJson:
+        if (MediaTypeIs(type, "application/json")) return std::nullopt;
+        return ErrorResponse(kUnsupportedMediaType,
+                             "send the body as JSON with Content-Type: application/json");
+      case BodyKind::kImage:
+        if (MediaTypeIs(type, "image/")) return std::nullopt;
+        return ErrorResponse(
+            kUnsupportedMediaType,
+            "send the image itself with Content-Type: image/jpeg (png, gif, webp)");
+      case BodyKind::kPack:
+        if (!PackMediaType(type).empty()) return std::nullopt;
+        return ErrorResponse(kUnsupportedMediaType,
+                             "send a pack as application/zip (native or 淘宝助理), "
+                             "application/x-ndjson or text/csv");
+    }
+    return std::nullopt;
+  }
+
+  bool any_origin_ = false;
 };
 
 Router::Router(Services services, Identity& identity, Timers& timers, RouterOptions options)
@@ -249,6 +427,10 @@ Router::~Router() = default;
 
 void Router::Handle(HttpRequest request, Respond respond) {
   impl_->Handle(std::move(request), std::move(respond));
+}
+
+HeadCheck Router::CheckHead(const HttpRequest& head, bool has_body) {
+  return impl_->CheckHead(head, has_body);
 }
 
 void Router::SetPublicUrl(std::string url) { impl_->cx_.options.public_url = std::move(url); }

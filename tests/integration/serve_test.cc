@@ -4,6 +4,8 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <poll.h>
 #include <signal.h>
 #include <simdjson.h>
@@ -35,7 +37,7 @@ using testing::ClientResponse;
 using testing::HttpClient;
 using namespace std::chrono_literals;
 
-constexpr const char* kOperator = "integration-operator-token";
+constexpr const char* kOperator = "integration-operator-token-0123456789";
 
 std::string Str(const std::string& json, std::initializer_list<const char*> path) {
   simdjson::dom::parser parser;
@@ -868,6 +870,64 @@ TEST(Integration, ClosedConnectionsLeaveNothingBehind) {
         return c.Get("/metrics").body.find("pavilion_http_connections 1\n") != std::string::npos;
       },
       5'000));
+}
+
+// The operator may do anything: a short token is refused at start-up, with a message saying so.
+TEST(Integration, AShortOperatorTokenIsRefusedAtStartUp) {
+  pavilion::testing::TempDir dir;
+  // Through bash, so the message on stderr is read with the output.
+  testing::ChildProcess serve({"/bin/bash", "-c",
+                               "exec \"$0\" serve --data-dir \"$1\" --listen 127.0.0.1:0 "
+                               "--no-demo 2>&1",
+                               PAVILION_BIN, dir.str()},
+                              {{"PAVILION_OPERATOR_TOKEN", "short-operator-token"}});
+  ASSERT_TRUE(serve.started());
+  EXPECT_TRUE(serve.WaitForLine("at least 32 characters", std::chrono::seconds(60)))
+      << serve.output();
+  const int status = serve.Wait(std::chrono::seconds(60));
+  ASSERT_TRUE(WIFEXITED(status)) << serve.output();
+  EXPECT_EQ(WEXITSTATUS(status), 2) << serve.output();
+  EXPECT_NE(serve.output().find("at least 32 characters"), std::string::npos) << serve.output();
+}
+
+// Without --payment-provider the server is prepay: a shopper's /pay does not pay; the signed
+// notification does.
+TEST(Integration, PrepayIsTheDefaultProvider) {
+  pavilion::testing::TempDir dir;
+  testing::ChildProcess serve(
+      {PAVILION_BIN, "serve", "--data-dir", dir.str(), "--listen", "127.0.0.1:0", "--no-demo",
+       "--payment-secret", "integration-payment-secret"},
+      {{"PAVILION_OPERATOR_TOKEN", kOperator}});
+  auto line = serve.WaitForLine("listening on http://", std::chrono::seconds(60));
+  ASSERT_TRUE(line) << serve.output();
+  const auto colon = line->find(':', line->find("http://") + 7);
+  HttpClient c("127.0.0.1", static_cast<uint16_t>(std::stoi(line->substr(colon + 1))));
+  Shop shop = MakeShop(c, 10);
+  const std::string token = NewShopper(c);
+  auto placed = c.Post("/v1/orders", OrderBody(shop.sku_id, 1), token);
+  ASSERT_EQ(placed.status, 201) << placed.body;
+  const std::string id = Str(placed.body, {"id"});
+  auto pay = c.Post("/v1/orders/" + id + "/pay", "", token);
+  ASSERT_EQ(pay.status, 202) << pay.body;
+  EXPECT_EQ(Str(pay.body, {"status"}), "pending_payment");
+  EXPECT_EQ(Str(pay.body, {"payment_intent", "provider"}), "prepay");
+  const std::string notice = R"({"order_id":")" + id + R"(","txn_id":"wx-9","amount_fen":2990})";
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int mac_len = 0;
+  const std::string secret = "integration-payment-secret";
+  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+       reinterpret_cast<const unsigned char*>(notice.data()), notice.size(), mac, &mac_len);
+  std::string hex;
+  for (unsigned int i = 0; i < mac_len; ++i) {
+    hex.push_back("0123456789abcdef"[mac[i] >> 4]);
+    hex.push_back("0123456789abcdef"[mac[i] & 15]);
+  }
+  auto paid =
+      c.Post("/v1/payments/notify", notice, "", {{"X-Pavilion-Signature", "sha256=" + hex}});
+  ASSERT_EQ(paid.status, 200) << paid.body;
+  EXPECT_EQ(Str(paid.body, {"status"}), "paid");
+  serve.Kill(SIGTERM);
+  (void)serve.Wait(std::chrono::seconds(30));
 }
 
 }  // namespace

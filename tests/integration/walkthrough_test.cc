@@ -27,7 +27,7 @@ using testing::HttpClient;
 using testing::TempDir;
 using namespace std::chrono_literals;
 
-constexpr const char* kOperator = "walkthrough-operator-token";
+constexpr const char* kOperator = "walkthrough-operator-token-0123456789";
 
 // The server under test, with this file's operator token.
 class Server : public testing::ServeProcess {

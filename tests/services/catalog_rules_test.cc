@@ -3,6 +3,7 @@
 // (distribution_rules), and the kinds' strings on the wire (kinds.h).
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <optional>
 
 #include "../../services/catalog/src/distribution_rules.h"
@@ -57,7 +58,7 @@ TEST(CatalogKinds, EveryKindRoundTripsThroughItsWireString) {
   for (auto t : AllSupplierTypes()) EXPECT_EQ(Parsed<SupplierType>(ToString(t)), t);
   for (auto k : AllCertificationKinds()) EXPECT_EQ(Parsed<CertificationKind>(ToString(k)), k);
   for (auto r : {StockRejection::kUnknownSku, StockRejection::kInsufficientStock,
-                 StockRejection::kHoldLimit}) {
+                 StockRejection::kHoldLimit, StockRejection::kNewShopperLimit}) {
     EXPECT_EQ(Parsed<StockRejection>(ToString(r)), r);
   }
   EXPECT_EQ(ToString(SupplierType::kPoorHousehold), "poor_household");
@@ -317,6 +318,11 @@ TEST(DistributionRules, MarkupsRoundUpAndChainsStopAtTwoLevels) {
   listing.markup_percent = 0;
   listing.floor_price = Fen(1200);
   EXPECT_EQ(ListingPrice(Fen(1000), listing), Fen(1200));  // The supplier's floor binds.
+  // Money is checked, never wrapped: a price past int64 is no price.
+  EXPECT_EQ(MarkedUp(Fen(std::numeric_limits<int64_t>::max() / 100), 1000, 0), std::nullopt);
+  EXPECT_EQ(MarkedUp(Fen(std::numeric_limits<int64_t>::max() - 10), 0, 100), std::nullopt);
+  listing.markup_percent = 1000;
+  EXPECT_EQ(ListingPrice(Fen(std::numeric_limits<int64_t>::max() / 20), listing), std::nullopt);
 
   DistributeInput in{"sel_d", "sel_s", {}, 10, 0};
   EXPECT_FALSE(CheckMarkup(in).has_value());

@@ -20,6 +20,7 @@ class ChildProcess {
   ChildProcess& operator=(const ChildProcess&) = delete;
 
   bool started() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
   // The next line of stdout, or nullopt at EOF or after `timeout`.
   std::optional<std::string> ReadLine(std::chrono::milliseconds timeout);
   // Reads lines until one contains `needle`; returns that line.

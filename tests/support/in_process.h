@@ -45,6 +45,9 @@ inline catalog::ProductInput ProductIn(std::string seller_id, std::string title,
 struct InProcessOptions {
   catalog::CatalogOptions catalog;
   order::OrderOptions orders;
+  // The payment provider; null: the instant one, so a test's "pay" pays (tests of the prepay
+  // flow give a PrepayPaymentProvider).
+  order::PaymentProvider* payments = nullptr;
 };
 
 class InProcess {
@@ -59,7 +62,8 @@ class InProcess {
     }
     store = events::EventStore::Open(*kv_, *clock_, store_options).value();
     catalog = std::make_unique<catalog::CatalogService>(*store, options.catalog);
-    orders = std::make_unique<order::OrderService>(*store, options.orders);
+    orders = std::make_unique<order::OrderService>(*store, options.orders,
+                                                   options.payments ? options.payments : &instant_);
     settlement = std::make_unique<settlement::SettlementService>(*store);
     sources.push_back(
         std::make_unique<events::EmbeddedSource>(*store, catalog->worker(), catalog->processor()));
@@ -101,7 +105,7 @@ class InProcess {
     });
   }
 
-  // Places an order and pays for it with the built-in provider.
+  // Places an order and pays for it with the instant provider.
   Result<order::Order> Paid(const std::string& shopper,
                             std::vector<events::schema::OrderItem> items) {
     auto o = Order(shopper, std::move(items));
@@ -157,6 +161,7 @@ class InProcess {
   std::vector<std::unique_ptr<events::EventSource>> sources;
 
  private:
+  order::InstantPaymentProvider instant_;
   storage::MemoryKvStore own_kv_;
   events::ManualClock own_clock_;
   storage::KvStore* kv_;

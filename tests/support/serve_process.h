@@ -18,12 +18,27 @@ namespace pavilion::testing {
 
 class ServeProcess {
  public:
-  // `binary serve --data-dir DIR --listen 127.0.0.1:0 EXTRA…` with PAVILION_OPERATOR_TOKEN set
-  // to `operator_token`. port() is 0 when it did not start listening within a minute.
+  // `binary serve --data-dir DIR --listen 127.0.0.1:0 FIXTURE… EXTRA…` with
+  // PAVILION_OPERATOR_TOKEN set to `operator_token`. port() is 0 when it did not start listening
+  // within a minute. FIXTURE: the instant payment provider (a test's /pay pays), and no limits
+  // per address or on new shoppers' holds, since every test client is 127.0.0.1 and every
+  // shopper new; the tests of those pass their own flags in EXTRA, which win.
   ServeProcess(const std::string& binary, const std::string& data_dir,
                const std::string& operator_token, std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv = {binary,   "serve",    "--data-dir",
-                                     data_dir, "--listen", "127.0.0.1:0"};
+    std::vector<std::string> argv = {binary,
+                                     "serve",
+                                     "--data-dir",
+                                     data_dir,
+                                     "--listen",
+                                     "127.0.0.1:0",
+                                     "--payment-provider",
+                                     "instant",
+                                     "--order-rate",
+                                     "0",
+                                     "--shopper-rate",
+                                     "0",
+                                     "--new-shopper-hold-cap",
+                                     "0"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     proc_ = std::make_unique<ChildProcess>(
         argv, std::map<std::string, std::string>{{"PAVILION_OPERATOR_TOKEN", operator_token}});

@@ -4,12 +4,14 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <future>
 #include <iterator>
 #include <map>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -50,11 +52,35 @@ constexpr const char* kUsage = R"(usage:
       --pack-body-limit BYTES largest pack upload to /v1/packs (default 268435456)
       --read-timeout-ms N     close a connection silent this long with nothing in progress
                               (checked once per timeout: after 1 to 2 of them; default 30000)
+      --max-connections N     connections served at once; past it a new one is answered 503
+                              with Retry-After and closed (default: the descriptor limit,
+                              RLIMIT_NOFILE, less 256 for the database; half of it when small)
+      --cors-origin ORIGIN    an origin (https://shop.example) whose pages may call the API
+                              from a browser; repeatable or a comma list; * for any (default:
+                              none, no CORS headers)
       --payment-timeout-s N   cancel an unpaid order after N seconds (default 1800)
       --auto-confirm-days N   confirm receipt N days after shipping (default 10)
       --after-sale-days N     refunds may be asked N days after completion (default 15)
       --hold-cap N            most unpaid units one shopper may hold of one SKU (default 100;
                               0 = no cap)
+      --new-shopper-hold-cap N
+                              most unpaid units of one SKU that all new shoppers together may
+                              hold (default 200; 0 = no cap); a shopper is new until its first
+                              paid order, for --new-shopper-hours after registering
+      --new-shopper-hours N   (default 24)
+      --shopper-rate N        shopper registrations a minute per client address (bursts of N;
+                              default 30; 0 = no limit); over it: 429 with Retry-After
+      --order-rate N          orders placed a second per client address, each holding stock
+                              unpaid (bursts of 10×N; default 20; 0 = no limit); over it: 429
+      --payment-provider instant|prepay
+                              prepay (default): POST /v1/orders/{id}/pay answers a payment
+                              intent and the provider's signed notification (POST
+                              /v1/payments/notify) pays the order; instant: /pay pays at once,
+                              for demos and tests only (anyone could pay without paying)
+      --payment-secret SECRET the HMAC secret notifications are signed with (default:
+                              PAVILION_PAYMENT_SECRET, else DATA_DIR/payment-secret, generated)
+      --shopper-token-days N  shopper tokens expire N days after issue (default 30; 0 = never);
+                              any token is rotated or revoked with POST /v1/tokens/rotate|revoke
       --public-url URL        where the public reaches this server, for trace QR codes
                               (default http://HOST:PORT of --listen)
       --no-demo               do not load the demo pavilion into an empty data directory
@@ -68,7 +94,8 @@ constexpr const char* kUsage = R"(usage:
       starts librdkafka's mock cluster, prints its bootstrap servers on the first line of
       stdout, and runs until SIGTERM or SIGINT
 environment:
-  PAVILION_OPERATOR_TOKEN     the operator's bearer token; generated at first start otherwise
+  PAVILION_OPERATOR_TOKEN     the operator's bearer token, at least 32 characters; generated
+                              at first start otherwise
   PAVILION_PAYMENT_SECRET     the HMAC secret payment notifications are signed with; generated
                               at first start (DATA_DIR/payment-secret) otherwise
 )";
@@ -95,6 +122,8 @@ std::map<std::string, std::string> ParseFlags(int argc, char** argv, int first,
     } else {
       Die("--" + name + " needs a value");
     }
+    // A repeatable flag gathers its values as one comma list.
+    if (name == "cors-origin" && flags.count(name)) value = flags[name] + "," + value;
     flags[name] = value;
   }
   return flags;
@@ -115,8 +144,19 @@ int64_t IntFlag(std::map<std::string, std::string>& flags, const std::string& na
 
 std::string OperatorToken(gateway::Identity& identity, const std::filesystem::path& data_dir) {
   if (const char* env = std::getenv("PAVILION_OPERATOR_TOKEN"); env && *env) {
-    if (identity.Register(env, gateway::Principal{Role::kOperator, ""}))
+    // The operator may do anything: a short token is guessed.
+    if (std::strlen(env) < gateway::kMinOperatorTokenLength) {
+      Die("PAVILION_OPERATOR_TOKEN must be at least " +
+          std::to_string(gateway::kMinOperatorTokenLength) +
+          " characters (e.g. openssl rand -hex 32); unset it to have one generated");
+    }
+    if (auto ec = identity.Register(env, gateway::Principal{Role::kOperator, ""})) {
+      if (ec == std::errc::permission_denied) {
+        Die("PAVILION_OPERATOR_TOKEN was revoked (or rotated); set it to the current operator "
+            "token, or to a new one");
+      }
       Die("cannot store the token");
+    }
     return "(from PAVILION_OPERATOR_TOKEN)";
   }
   auto file = data_dir / "operator-token";
@@ -188,12 +228,23 @@ int Serve(std::map<std::string, std::string> flags) {
 
   catalog::CatalogOptions copts;
   copts.hold_cap = IntFlag(flags, "hold-cap", 100);
+  copts.new_shopper_hold_cap = IntFlag(flags, "new-shopper-hold-cap", 200);
+  copts.new_shopper_micros = IntFlag(flags, "new-shopper-hours", 24) * 3'600'000'000;
+  const std::string provider =
+      flags.count("payment-provider") ? flags["payment-provider"] : "prepay";
+  if (provider != "instant" && provider != "prepay") {
+    Die("--payment-provider takes prepay (the default) or instant (demos and tests)");
+  }
+  order::InstantPaymentProvider instant;
+  order::PrepayPaymentProvider prepay;
   order::OrderOptions oopts;
   oopts.payment_timeout_micros = IntFlag(flags, "payment-timeout-s", 1800) * 1'000'000;
   oopts.auto_confirm_micros = IntFlag(flags, "auto-confirm-days", 10) * 86'400'000'000;
   oopts.after_sale_micros = IntFlag(flags, "after-sale-days", 15) * 86'400'000'000;
   auto catalog = std::make_unique<catalog::CatalogService>(**store, copts);
-  auto orders = std::make_unique<order::OrderService>(**store, oopts);
+  auto orders = std::make_unique<order::OrderService>(
+      **store, oopts,
+      provider == "instant" ? static_cast<order::PaymentProvider*>(&instant) : &prepay);
   auto settlement = std::make_unique<settlement::SettlementService>(**store);
   std::vector<std::pair<events::Processor*, events::Worker*>> processors = {
       {&catalog->processor(), &catalog->worker()},
@@ -221,7 +272,9 @@ int Serve(std::map<std::string, std::string> flags) {
   }
   for (auto& s : sources) s->Start();
 
-  gateway::Identity identity((*store)->kv());
+  gateway::IdentityOptions iopts;
+  iopts.shopper_token_ttl_micros = IntFlag(flags, "shopper-token-days", 30) * 86'400'000'000;
+  gateway::Identity identity((*store)->kv(), events::SystemClock::Instance(), iopts);
   std::string token = OperatorToken(identity, data_dir);
 
   std::vector<std::string> demo_traces;
@@ -246,10 +299,29 @@ int Serve(std::map<std::string, std::string> flags) {
   sopts.body_limit = static_cast<size_t>(IntFlag(flags, "body-limit", 1 << 20));
   sopts.pack_body_limit = static_cast<size_t>(IntFlag(flags, "pack-body-limit", 256 << 20));
   sopts.read_timeout_ms = IntFlag(flags, "read-timeout-ms", 30'000);
+  sopts.max_connections = static_cast<size_t>(IntFlag(flags, "max-connections", 0));
+  if (flags.count("max-connections") && sopts.max_connections < 1) {
+    Die("--max-connections must be at least 1");
+  }
   if (sopts.threads < 1) Die("--threads must be at least 1");
   gateway::RouterOptions ropts;
   ropts.order_wait_ms = IntFlag(flags, "order-wait-ms", 5'000);
-  ropts.payment_secret = Secret("PAVILION_PAYMENT_SECRET", data_dir / "payment-secret");
+  for (std::string_view list = flags.count("cors-origin") ? flags["cors-origin"] : "";
+       !list.empty();) {
+    const size_t comma = list.find(',');
+    std::string origin(list.substr(0, comma));
+    origin.erase(0, origin.find_first_not_of(' '));
+    origin.erase(origin.find_last_not_of(' ') + 1);
+    if (!origin.empty()) ropts.cors_origins.push_back(std::move(origin));
+    list = comma == std::string_view::npos ? "" : list.substr(comma + 1);
+  }
+  ropts.payment_secret = flags.count("payment-secret")
+                             ? flags["payment-secret"]
+                             : Secret("PAVILION_PAYMENT_SECRET", data_dir / "payment-secret");
+  const double shopper_rate = static_cast<double>(IntFlag(flags, "shopper-rate", 30));
+  ropts.shopper_registrations = {shopper_rate / 60, shopper_rate};
+  const double order_rate = static_cast<double>(IntFlag(flags, "order-rate", 20));
+  ropts.order_placements = {order_rate, order_rate * 10};
 
   gateway::Server server(sopts);
   auto router = std::make_unique<gateway::Router>(
@@ -257,6 +329,9 @@ int Serve(std::map<std::string, std::string> flags) {
   router->SetMetricsHook([&sources, &relay, &store, &server](std::string& out) {
     gateway::AppendMetric(out, "pavilion_http_connections", "gauge", "HTTP connections open now.",
                           server.open_connections());
+    gateway::AppendMetric(out, "pavilion_http_queued_bytes", "gauge",
+                          "Bytes of answers queued on connections, not yet taken by their clients.",
+                          static_cast<int64_t>(server.queued_bytes()));
     gateway::DescribeMetric(out, "pavilion_projection_lag", "gauge",
                             "Events in the log a processor has not handled yet, by processor.");
     for (const auto& s : sources) {
@@ -277,6 +352,10 @@ int Serve(std::map<std::string, std::string> flags) {
   router->SetPublicUrl(public_url);
   std::printf("pavilion: listening on http://%s:%u (%s transport, durability %s)\n", host.c_str(),
               static_cast<unsigned>(*bound), relay ? "kafka" : "embedded", durability.c_str());
+  if (provider == "instant") {
+    std::printf(
+        "pavilion: payment provider instant: /pay pays at once, for demos and tests only\n");
+  }
   std::printf("pavilion: operator token: %s\n", token.c_str());
   for (const auto& seller : demo_sellers) {
     std::printf("pavilion: demo seller (id token name): %s\n", seller.c_str());

@@ -7,7 +7,7 @@ namespace pavilion::gateway::routes {
 
 // The image is the raw body (image/jpeg, image/png, image/gif, image/webp).
 void UploadImage(Context& cx, const Request& r, Respond respond) {
-  if (r.http.content_type.substr(0, 6) != "image/") {
+  if (!MediaTypeIs(r.http.content_type, "image/")) {
     return respond(
         ErrorResponse(kUnsupportedMediaType,
                       "send the image itself with Content-Type: image/jpeg (png, gif, webp)"));

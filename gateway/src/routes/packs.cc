@@ -33,10 +33,8 @@ std::optional<HttpResponse> CheckArchive(std::string_view type, std::string_view
 
 // A zipped native or 淘宝助理 pack, a bare NDJSON or a Taobao CSV.
 void ImportPack(Context& cx, const Request& r, Respond respond) {
-  std::string_view ct = r.http.content_type;
-  ct = ct.substr(0, ct.find(';'));
-  if (ct != "application/x-ndjson" && ct != "application/zip" && ct != "text/csv" &&
-      ct != "application/x-zip-compressed" && ct != "application/gzip") {
+  std::string_view ct = PackMediaType(r.http.content_type);
+  if (ct.empty()) {
     return respond(ErrorResponse(kUnsupportedMediaType,
                                  "send a pack as application/zip (native or 淘宝助理), "
                                  "application/x-ndjson or text/csv"));

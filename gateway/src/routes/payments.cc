@@ -14,7 +14,7 @@ void PaymentNotify(Context& cx, const Request& r, Respond respond) {
   }
   order::PaymentNotice n;
   int64_t amount = -1;
-  n.provider = "builtin";
+  n.provider = "prepay";  // The default provider's name.
   Body body;
   bool ok = body.Object(r.http, [&](std::string_view key, od::value& v) {
     if (key == "order_id") return body.String(v, n.order_id, 64);

@@ -19,6 +19,7 @@
 #include "../blocking_jobs.h"
 #include "../body.h"
 #include "../order_waits.h"
+#include "../rate_limiter.h"
 #include "pavilion/gateway/identity.h"
 #include "pavilion/gateway/metrics.h"
 #include "pavilion/gateway/router.h"
@@ -33,6 +34,8 @@ struct Context {
         identity(identity),
         options(std::move(options)),
         metrics(std::move(route_names)),
+        shopper_limiter(this->options.shopper_registrations),
+        order_limiter(this->options.order_placements),
         order_waits(std::make_shared<OrderWaits>(timers, this->options.order_wait_ms)) {}
 
   // Today's business day (YYYY-MM-DD, UTC+8), from the store's clock.
@@ -43,6 +46,7 @@ struct Context {
   RouterOptions options;
   Metrics metrics;
   std::function<void(std::string&)> metrics_hook;
+  RateLimiter shopper_limiter, order_limiter;
   std::shared_ptr<OrderWaits> order_waits;  // Shared with its armed sweep.
   BlockingJobs jobs;  // Last: destroyed first, waiting for the jobs that use the rest.
 };
@@ -114,6 +118,9 @@ void RejectRefund(Context& cx, const Request& r, Respond respond);
 void PaymentNotify(Context& cx, const Request& r, Respond respond);
 // stats.cc
 void SalesStats(Context& cx, const Request& r, Respond respond);
+// tokens.cc
+void RotateToken(Context& cx, const Request& r, Respond respond);
+void RevokeToken(Context& cx, const Request& r, Respond respond);
 
 }  // namespace routes
 }  // namespace pavilion::gateway

@@ -1,4 +1,5 @@
-// POST /v1/shoppers: anyone registers as a shopper and gets its token.
+// POST /v1/shoppers: anyone registers as a shopper and gets its token (its id carries when: a
+// new shopper holds stock within CatalogOptions::new_shopper_hold_cap), at a rate per address.
 #include "../views.h"
 #include "pavilion/base/json_writer.h"
 #include "routes.h"
@@ -6,6 +7,10 @@
 namespace pavilion::gateway::routes {
 
 void CreateShopper(Context& cx, const Request& r, Respond respond) {
+  if (const int64_t wait =
+          cx.shopper_limiter.Take(r.http.peer, cx.s.store.clock().MonotonicMicros())) {
+    return respond(RateLimited("POST /v1/shoppers", wait));
+  }
   std::string name;
   if (!r.http.body.empty()) {
     Body body;

@@ -25,18 +25,25 @@ std::optional<Error> CheckDistribute(const DistributeInput& in, size_t product_c
 std::string CheckDistributable(const Product& source, const std::string& root_seller,
                                const std::string& distributor, size_t index);
 
-// ceil(price × (100 + percent) / 100) + fen: a listing never rounds a price down.
-inline Fen MarkedUp(Fen price, int64_t percent, int64_t fen) {
-  const int64_t scaled = price.value() * (100 + percent);  // ≤ 1e10 × 1100: no overflow.
-  return Fen((scaled + 99) / 100 + fen);
+// ceil(price × (100 + percent) / 100) + fen: a listing never rounds a price down. nullopt when
+// the result cannot be represented (checked, never wrapped: within CheckMarkup's bounds two
+// levels of markups stay near 1.2e12 fen, but the rule does not rely on its callers).
+inline std::optional<Fen> MarkedUp(Fen price, int64_t percent, int64_t fen) {
+  auto scaled = price.CheckedMul(100 + percent);
+  if (!scaled) return std::nullopt;
+  auto rounded = scaled->CheckedAdd(Fen(99));
+  if (!rounded) return std::nullopt;
+  return Fen(rounded->value() / 100).CheckedAdd(Fen(fen));
 }
 
-// A listing SKU's price: its source's, marked up, and never under the supplier's floor.
-inline Fen ListingPrice(Fen source_price, const Product& listing) {
+// A listing SKU's price: its source's, marked up, and never under the supplier's floor; nullopt
+// when it cannot be represented.
+inline std::optional<Fen> ListingPrice(Fen source_price, const Product& listing) {
   // Markups are not negative, so a listing never undercuts its source, whose prices already
   // respect the floor; the check stays as the rule's last word.
-  return std::max(MarkedUp(source_price, listing.markup_percent, listing.markup_fen),
-                  listing.floor_price);
+  auto marked = MarkedUp(source_price, listing.markup_percent, listing.markup_fen);
+  if (!marked) return std::nullopt;
+  return std::max(*marked, listing.floor_price);
 }
 
 }  // namespace pavilion::catalog

@@ -1,5 +1,6 @@
 #include "distributor.h"
 
+#include <limits>
 #include <stdexcept>
 
 #include "distribution_rules.h"
@@ -138,7 +139,10 @@ void Distributor::SyncListing(Product& listing, const Product& source, events::T
     }
     mine->spec = from->spec;
     mine->place_code = source.place_code;
-    mine->price = ListingPrice(from->price, listing);
+    // A price past int64 is kept as the largest one, never wrapped: an order for it is
+    // refused (the order service's kMaxOrderTotal), and nothing sums listing prices.
+    mine->price =
+        ListingPrice(from->price, listing).value_or(Fen(std::numeric_limits<int64_t>::max()));
     tx.state().Put(keys::Sku(mine->id), events::Encode(*mine));
     event.skus.push_back(
         schema::SkuSpec{mine->id, mine->spec, mine->price, 0, mine->source_sku_id});

@@ -33,6 +33,12 @@ inline std::string Hold(std::string_view shopper, std::string_view sku) {
   k.append(sku);
   return k;
 }
+// Units new shoppers together hold unpaid of a SKU (decimal), absent for none.
+inline std::string NewHeld(std::string_view sku) { return "cat/newheld/" + std::string(sku); }
+// A shopper has paid an order (so is no longer new), for shoppers who paid while new.
+inline std::string PaidShopper(std::string_view shopper) {
+  return "cat/paid/" + std::string(shopper);
+}
 // Once-only answers: a late payment's request (by event id) and a refund's restock.
 inline std::string Reinstated(std::string_view event_id) {
   return "cat/reinstated/" + std::string(event_id);

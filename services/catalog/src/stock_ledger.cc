@@ -12,7 +12,12 @@ namespace schema = events::schema;
 
 StockLedger::StockLedger(events::EventStore& store, events::Worker& worker, ProductStore& products,
                          const CatalogOptions& options)
-    : store_(store), worker_(worker), products_(products), hold_cap_(options.hold_cap) {
+    : store_(store),
+      worker_(worker),
+      products_(products),
+      hold_cap_(options.hold_cap),
+      new_cap_(options.new_shopper_hold_cap),
+      new_micros_(options.new_shopper_micros) {
   // Holds grow by one per new (shopper, SKU) pair, up to the cache limit: room for them all from
   // the start, so no order waits behind a rehash of the whole map on the thread every order
   // goes through.
@@ -30,6 +35,7 @@ void StockLedger::EmitStock(std::string_view type, Sku& sku, E event, events::Tr
 }
 
 void StockLedger::Reserve(const schema::OrderPlaced& order, events::Transaction& tx) {
+  bool is_new = false;
   for (uint32_t line = 0; line < order.items.size(); ++line) {
     const auto& item = order.items[line];
     Sku* listed = products_.LoadSku(item.sku_id);
@@ -42,6 +48,10 @@ void StockLedger::Reserve(const schema::OrderPlaced& order, events::Transaction&
       if (OverHoldCap(Held(*hold), item.quantity, hold_cap_)) {
         rejection = StockRejection::kHoldLimit;
       }
+    }
+    if (line == 0) is_new = IsNew(order.shopper_id);
+    if (!rejection && is_new && OverHoldCap(NewHeld(sku->id), item.quantity, new_cap_)) {
+      rejection = StockRejection::kNewShopperLimit;
     }
     if (rejection) {
       schema::StockRejected r{order.order_id, line, item.sku_id, item.quantity,
@@ -57,6 +67,10 @@ void StockLedger::Reserve(const schema::OrderPlaced& order, events::Transaction&
     if (hold) AddHold(std::move(*hold), item.quantity, tx);
     std::string qty;
     events::PutVarint(qty, static_cast<uint64_t>(item.quantity));
+    if (is_new) {
+      AddNewHeld(sku->id, item.quantity, tx);
+      qty.push_back(kCountedNew);  // After the varint: its units count as new shoppers'.
+    }
     tx.state().Put(keys::Reservation(order.order_id, line), qty);
     // The supplier ships (its sub-order); the shopper pays the listing's price.
     EmitStock(schema::StockReserved::kType, *sku,
@@ -70,13 +84,18 @@ void StockLedger::Reserve(const schema::OrderPlaced& order, events::Transaction&
 // Consumes the reservation record of one order line, once: a redelivered event finds it gone.
 // Records are durable here: the order service acted on stock.reserved only after the batch that
 // wrote the record was on disk. `consumed_` covers batches not yet durable.
-bool StockLedger::TakeReservation(const std::string& order_id, uint32_t line,
-                                  events::Transaction& tx) {
+std::optional<StockLedger::Taken> StockLedger::TakeReservation(const std::string& order_id,
+                                                               uint32_t line,
+                                                               events::Transaction& tx) {
   std::string key = keys::Reservation(order_id, line);
-  if (consumed_.count(key) || !Stored(store_, key)) return false;
+  std::string value;
+  if (consumed_.count(key) || store_.kv().Get(key, &value)) return std::nullopt;
   tx.state().Delete(key);
   Consumed(key, tx);
-  return true;
+  // A varint ends at its first byte under 0x80; a byte after it marks new shoppers' units.
+  size_t end = 0;
+  while (end < value.size() && (static_cast<unsigned char>(value[end]) & 0x80)) ++end;
+  return Taken{end + 1 < value.size()};
 }
 
 bool StockLedger::Answered(const std::string& done_key) {
@@ -95,20 +114,30 @@ void StockLedger::Release(const std::string& order_id, const std::string& shoppe
                           const std::vector<schema::LineRef>& lines, events::Transaction& tx) {
   for (const auto& ref : lines) {
     Sku* sku = products_.StockOf(products_.LoadSku(ref.sku_id));
-    if (sku == nullptr || !TakeReservation(order_id, ref.line, tx)) continue;
+    if (sku == nullptr) continue;
+    auto taken = TakeReservation(order_id, ref.line, tx);
+    if (!taken) continue;
     catalog::Release(*sku, ref.quantity);
     AddHold(shopper, sku->id, -ref.quantity, tx);
+    if (taken->counted_new) AddNewHeld(sku->id, -ref.quantity, tx);
     EmitStock(schema::StockReleased::kType, *sku,
               schema::StockReleased{order_id, ref.line, sku->id, ref.quantity}, tx);
   }
 }
 
 void StockLedger::Sell(const schema::OrderPaid& paid, events::Transaction& tx) {
+  if (IsNew(paid.shopper_id)) {  // A shopper who pays is new no more.
+    paid_.insert(paid.shopper_id);
+    tx.state().Put(keys::PaidShopper(paid.shopper_id), "1");
+  }
   for (const auto& line : paid.lines) {
     Sku* sku = products_.StockOf(products_.LoadSku(line.sku_id));
-    if (sku == nullptr || !TakeReservation(paid.order_id, line.line, tx)) continue;
+    if (sku == nullptr) continue;
+    auto taken = TakeReservation(paid.order_id, line.line, tx);
+    if (!taken) continue;
     catalog::Sell(*sku, line.quantity);
     AddHold(paid.shopper_id, sku->id, -line.quantity, tx);
+    if (taken->counted_new) AddNewHeld(sku->id, -line.quantity, tx);
     EmitStock(schema::StockSold::kType, *sku,
               schema::StockSold{paid.order_id, line.line, sku->id, line.quantity, false}, tx);
   }
@@ -184,6 +213,36 @@ void StockLedger::AddHold(Hold hold, int64_t delta, events::Transaction& tx) {
     tx.state().Delete(hold.key);
   } else {
     tx.state().Put(std::move(hold.key), std::to_string(held));
+  }
+}
+
+bool StockLedger::IsNew(const std::string& shopper) {
+  if (new_cap_ <= 0) return false;
+  auto millis = events::IdMillis(shopper);
+  if (!millis || store_.clock().NowMicros() - *millis * 1000 > new_micros_) return false;
+  if (paid_.count(shopper)) return false;
+  if (Stored(store_, keys::PaidShopper(shopper))) {
+    paid_.insert(shopper);
+    return false;
+  }
+  return true;
+}
+
+int64_t StockLedger::NewHeld(const std::string& sku) {
+  if (auto it = new_held_.find(sku); it != new_held_.end()) return it->second;
+  std::string v;
+  int64_t held = 0;
+  if (!store_.kv().Get(keys::NewHeld(sku), &v)) held = std::max<int64_t>(0, std::stoll(v));
+  return new_held_[sku] = held;
+}
+
+void StockLedger::AddNewHeld(const std::string& sku, int64_t delta, events::Transaction& tx) {
+  const int64_t held = HeldAfter(NewHeld(sku), delta);
+  new_held_[sku] = held;
+  if (held == 0) {
+    tx.state().Delete(keys::NewHeld(sku));
+  } else {
+    tx.state().Put(keys::NewHeld(sku), std::to_string(held));
   }
 }
 

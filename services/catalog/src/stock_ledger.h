@@ -3,16 +3,20 @@
 // (stock.sold), order.rejected and order.cancelled (stock.released), order.reinstate_requested
 // (stock.reinstated, all lines or none), refund.completed with returned goods (stock.restocked).
 // stock_rules.h decides each move; this class finds the SKUs (ProductStore), keeps the units each
-// shopper holds unpaid (for CatalogOptions::hold_cap), and writes the once-only records that make
-// a redelivered event move nothing: a reservation per order line ("cat/res/…"), and the answered
-// reinstatements and restocks. Each stock event is emitted on the SKU's stream at the version
-// after the one the catalog knows, carrying the three numbers it leaves.
+// shopper holds unpaid (for CatalogOptions::hold_cap) and all new shoppers together hold of a SKU
+// (new_shopper_hold_cap; a reservation counted so is marked, to be taken back once), and writes the
+// once-only records that make a redelivered event move nothing: a reservation per order line
+// ("cat/res/…"), and the answered reinstatements and restocks. Each stock event is emitted on the
+// SKU's stream at the version after the one the catalog knows, carrying the three numbers it
+// leaves.
 //
 // Owned by the catalog worker; not thread-safe. `worker` runs the clean-up of once-only keys
 // after their batch is durable.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -37,8 +41,12 @@ class StockLedger {
   void Restock(const events::schema::RefundChanged& refund, events::Transaction& tx);
 
   // Holds are counted against CatalogOptions::cache_limit; the caller makes writes durable first.
-  size_t cached() const { return holds_.size(); }
-  void DropCache() { holds_.Clear(); }
+  size_t cached() const { return holds_.size() + new_held_.size() + paid_.size(); }
+  void DropCache() {
+    holds_.Clear();
+    new_held_.clear();
+    paid_.clear();
+  }
 
  private:
   // A hold's key, built and hashed once for the check and the count.
@@ -54,7 +62,17 @@ class StockLedger {
 
   template <typename E>
   void EmitStock(std::string_view type, Sku& sku, E event, events::Transaction& tx);
-  bool TakeReservation(const std::string& order_id, uint32_t line, events::Transaction& tx);
+  // A reservation record taken once: whether its units counted toward new shoppers' holds.
+  struct Taken {
+    bool counted_new;
+  };
+  static constexpr char kCountedNew = 'n';
+  std::optional<Taken> TakeReservation(const std::string& order_id, uint32_t line,
+                                       events::Transaction& tx);
+  // Whether the shopper is new (CatalogOptions::new_shopper_hold_cap); false when the cap is off.
+  bool IsNew(const std::string& shopper);
+  int64_t NewHeld(const std::string& sku);
+  void AddNewHeld(const std::string& sku, int64_t delta, events::Transaction& tx);
   bool Answered(const std::string& done_key);
   void Consumed(const std::string& key, events::Transaction& tx);
 
@@ -62,7 +80,11 @@ class StockLedger {
   events::Worker& worker_;
   ProductStore& products_;
   const int64_t hold_cap_;
+  const int64_t new_cap_, new_micros_;
   base::PackedStringMap holds_;  // Units each (shopper, SKU) holds unpaid; 0 for none.
+  // Units new shoppers together hold unpaid, per SKU; and the new shoppers who have paid.
+  std::unordered_map<std::string, int64_t> new_held_;
+  std::unordered_set<std::string> paid_;
   // Once-only records consumed by a batch that is not yet durable (the store still shows them).
   std::unordered_set<std::string> consumed_;
 };

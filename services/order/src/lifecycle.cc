@@ -169,11 +169,29 @@ bool SameRequest(const Order& o, const PlaceOrderInput& in, uint64_t hash) {
   return o.shopper_id == in.shopper_id && o.request_hash == hash;
 }
 
+// The first line at which the order's running total passes kMaxOrderTotal (or cannot be
+// represented at all), or -1. Lines the catalog reserved only; a line whose own total could not
+// be represented carries the largest amount (see the stock.reserved handler).
+int64_t LineOverTotal(const Order& order) {
+  Fen total;
+  for (uint32_t i = 0; i < order.lines.size(); ++i) {
+    const OrderLine& l = order.lines[i];
+    if (l.status != LineStatus::kReserved) continue;
+    auto sum = total.CheckedAdd(l.amount);
+    if (!sum || *sum > kMaxOrderTotal) return i;
+    total = *sum;
+  }
+  return -1;
+}
+
 void Decide(Order& order, Decision& d) {
   const bool all_reserved =
       std::all_of(order.lines.begin(), order.lines.end(),
                   [](const OrderLine& l) { return l.status == LineStatus::kReserved; });
-  if (!all_reserved) {
+  // An order worth more than can be paid is refused whole: its reserved stock goes back.
+  const int64_t over = all_reserved ? LineOverTotal(order) : -1;
+  if (over >= 0) order.lines[over].reason = std::string(kAmountTooLarge);
+  if (!all_reserved || over >= 0) {
     order.status = OrderStatus::kRejected;
     schema::OrderRejected rejected{order.id, order.shopper_id, {}, {}};
     for (uint32_t i = 0; i < order.lines.size(); ++i) {

@@ -4,6 +4,7 @@
 #include "pavilion/order/order_service.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "keys.h"
 #include "lifecycle.h"
@@ -31,12 +32,23 @@ Result<Order> IdempotencyConflict() {
 
 }  // namespace
 
-Result<std::string> BuiltinPaymentProvider::Charge(const std::string&, Fen amount) {
+Result<ChargeResult> InstantPaymentProvider::Charge(const std::string&, Fen amount, int64_t) {
   if (amount.value() <= 0) return {svc_errc::invalid_argument, "nothing to charge"};
-  return events::NewId("pay");
+  return ChargeResult{events::NewId("pay"), std::nullopt};
 }
 
-Result<std::string> BuiltinPaymentProvider::Refund(const std::string&, Fen amount) {
+Result<std::string> InstantPaymentProvider::Refund(const std::string&, Fen amount) {
+  if (amount.value() <= 0) return {svc_errc::invalid_argument, "nothing to refund"};
+  return events::NewId("rfn");
+}
+
+Result<ChargeResult> PrepayPaymentProvider::Charge(const std::string& order_id, Fen amount,
+                                                   int64_t expires_micros) {
+  if (amount.value() <= 0) return {svc_errc::invalid_argument, "nothing to charge"};
+  return ChargeResult{"", PaymentIntent{name(), "pi_" + order_id, amount, expires_micros}};
+}
+
+Result<std::string> PrepayPaymentProvider::Refund(const std::string&, Fen amount) {
   if (amount.value() <= 0) return {svc_errc::invalid_argument, "nothing to refund"};
   return events::NewId("rfn");
 }
@@ -47,7 +59,7 @@ class OrderService::Impl final : public events::Processor {
        PaymentProvider* payments)
       : store_(store),
         options_(options),
-        payments_(payments ? payments : &builtin_),
+        payments_(payments ? payments : &prepay_),
         orders_(store, worker),
         timeouts_(orders_, worker, options_),
         listing_(orders_) {
@@ -144,13 +156,18 @@ class OrderService::Impl final : public events::Processor {
     orders_.Commit(id, tx, /*fatal=*/true);
   }
 
-  // The shopper's "pay" button: the provider charges, then the payment applies.
-  Result<bool> Pay(Order& o, const Actor& who, Decision& d) {
+  // The shopper's "pay" button: the provider charges, then the payment applies; or the
+  // provider answers an intent (into *intent) and the order waits for its notification.
+  Result<bool> Pay(Order& o, const Actor& who, Decision& d, std::optional<PaymentIntent>* intent) {
     if (auto payable = CheckPay(o, who); !payable.ok()) return payable;
-    auto txn = payments_->Charge(o.id, o.total);
-    if (!txn.ok()) return txn.error_detail();
+    auto charge = payments_->Charge(o.id, o.total, o.pay_deadline_micros);
+    if (!charge.ok()) return charge.error_detail();
+    if (charge->intent) {
+      *intent = std::move(charge->intent);
+      return false;  // Nothing changes until the money arrives.
+    }
     d.now = store_.clock().NowMicros();  // The payment's time is when the provider answered.
-    return ApplyPayment(o, Payment{payments_->name(), *txn, o.total, 0, {}}, d);
+    return ApplyPayment(o, Payment{payments_->name(), charge->txn_id, o.total, 0, {}}, d);
   }
 
   Result<bool> DecideRefund(Order& o, const std::string& refund_id, bool approve,
@@ -182,7 +199,10 @@ class OrderService::Impl final : public events::Processor {
                   line.seller_id = r.seller_id;
                   line.place_code = r.place_code;
                   line.unit_price = r.unit_price;
-                  line.amount = r.unit_price * line.quantity;
+                  // Saturated, not wrapped: Decide refuses an order whose total passes
+                  // kMaxOrderTotal, and this line's amount then does.
+                  line.amount = r.unit_price.CheckedMul(line.quantity)
+                                    .value_or(Fen(std::numeric_limits<int64_t>::max()));
                   line.distribution = r.distribution;
                 });
               })
@@ -234,7 +254,7 @@ class OrderService::Impl final : public events::Processor {
 
   events::EventStore& store_;
   const OrderOptions options_;
-  BuiltinPaymentProvider builtin_;
+  PrepayPaymentProvider prepay_;
   PaymentProvider* payments_;
   OrderStore orders_;
   Timeouts timeouts_;
@@ -273,11 +293,28 @@ void OrderService::List(ListQuery query, std::function<void(Result<OrderPage>)> 
       [this, q = std::move(query), done = std::move(done)] { done(impl_->listing().List(q)); });
 }
 
-void OrderService::Pay(std::string order_id, Actor who, std::function<void(Result<Order>)> done) {
+void OrderService::StartPayment(std::string order_id, Actor who,
+                                std::function<void(Result<PayOutcome>)> done) {
   worker_.Post([=, this, done = std::move(done)]() mutable {
-    impl_->Mutate(order_id, who, std::move(done),
-                  [&](Order& o, Decision& d) { return impl_->Pay(o, who, d); });
+    // Set on the worker before Mutate answers, read by the answer (on the worker or the sync
+    // thread, after the commit that follows).
+    auto intent = std::make_shared<std::optional<PaymentIntent>>();
+    impl_->Mutate(
+        order_id, who,
+        [intent, done = std::move(done)](Result<Order> o) {
+          if (!o.ok()) return done(o.error_detail());
+          done(PayOutcome{std::move(o).value(), std::move(*intent)});
+        },
+        [&](Order& o, Decision& d) { return impl_->Pay(o, who, d, intent.get()); });
   });
+}
+
+void OrderService::Pay(std::string order_id, Actor who, std::function<void(Result<Order>)> done) {
+  StartPayment(std::move(order_id), std::move(who),
+               [done = std::move(done)](Result<PayOutcome> paid) {
+                 if (!paid.ok()) return done(paid.error_detail());
+                 done(std::move(paid->order));
+               });
 }
 
 void OrderService::PaymentReceived(PaymentNotice n, std::function<void(Result<Order>)> done) {

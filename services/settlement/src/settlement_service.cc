@@ -1,5 +1,6 @@
 #include "pavilion/settlement/settlement_service.h"
 
+#include <limits>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -19,6 +20,15 @@ std::string RowKey(std::string_view dimension, std::string_view day, std::string
   std::string k(kPrefix);
   k.append(dimension).append("/").append(day).append("/").append(key);
   return k;
+}
+
+// Sums of sales are checked: a projection cannot refuse an event already written, so a sum that
+// cannot be represented stops at int64's end instead of wrapping to the other sign. Orders are
+// worth at most order::kMaxOrderTotal, so reaching it takes ~9e8 of the dearest orders a day.
+Fen SaturatingAdd(Fen a, Fen b) {
+  if (auto sum = a.CheckedAdd(b)) return *sum;
+  return Fen(b.value() > 0 ? std::numeric_limits<int64_t>::max()
+                           : std::numeric_limits<int64_t>::min());
 }
 
 }  // namespace
@@ -103,7 +113,7 @@ class SettlementService::Impl final : public events::Processor {
         return false;
       }
       auto& into = rows[{key, q.by_day ? day : std::string()}];
-      into.amount += t->amount;
+      into.amount = SaturatingAdd(into.amount, t->amount);
       into.orders += t->orders;
       into.units += t->units;
       return true;
@@ -119,7 +129,7 @@ class SettlementService::Impl final : public events::Processor {
            int64_t units, std::set<std::string>& counted, events::Transaction& tx) {
     std::string row_key = RowKey(dimension, day, key);
     SalesTotals& t = Row(row_key);
-    t.amount += amount;
+    t.amount = SaturatingAdd(t.amount, amount);
     t.units += units;
     if (counted.insert(key).second) ++t.orders;
     tx.state().Put(row_key, events::Encode(t));

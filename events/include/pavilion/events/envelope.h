@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -52,9 +53,11 @@ void EncodeEnvelopeTo(const Envelope& e, std::string& out);
 Result<Envelope> DecodeEnvelope(std::string_view bytes);
 
 // Unique ids, "<prefix>_" + 24 hex digits: the wall-clock millisecond (so ids sort by creation
-// and new keys append to their range) and 48 bits mixed from a process-random seed and a counter
-// (collisions, even across processes in the same millisecond, have negligible probability).
-// Not secret: never use one as a credential. Thread-safe.
+// and new keys append to their range) and 48 bits from the CSPRNG, buffered per thread (no id
+// can be guessed from others; collisions, even across processes in the same millisecond, have
+// negligible probability). Not secret: never use one as a credential. Thread-safe.
 std::string NewId(std::string_view prefix);
+// When an id minted by NewId was made (milliseconds since the epoch); nullopt for any other id.
+std::optional<int64_t> IdMillis(std::string_view id);
 
 }  // namespace pavilion::events

@@ -258,7 +258,7 @@ struct StockRejected {
   uint32_t line = 0;
   std::string sku_id;
   int64_t quantity = 0;
-  std::string reason;  // "unknown_sku" | "insufficient_stock" | "hold_limit"
+  std::string reason;  // unknown_sku | insufficient_stock | hold_limit | new_shopper_limit
   int64_t available = 0;
   // The SKU's other numbers, unchanged by a rejection (zeros for an unknown SKU).
   int64_t reserved_after = 0, sold_after = 0;

@@ -1,34 +1,63 @@
 // Identity: bearer tokens and the roles behind them (operator, seller, shopper).
 //
 // A token is 32 random bytes shown once to its owner; the store keeps only its SHA-256, under
-// "auth/t/<hex>", with the role and the subject (a seller or shopper id). Lookups are cached in
-// memory. Thread-safe.
+// "auth/t/<hex>", with the role, the subject (a seller or shopper id) and when it expires
+// (shopper tokens, after IdentityOptions::shopper_token_ttl_micros; the others never). Every
+// token can be rotated (a new one for the same owner; the old one stops working) and revoked;
+// the operator can revoke every token of a seller or shopper ("auth/s/<subject>/<hex>" lists
+// them). Revocation deletes the token's key and leaves "auth/r/<hex>", so a revoked token given
+// again at start-up (PAVILION_OPERATOR_TOKEN) is refused: it survives a restart. Lookups are
+// cached in memory; revocation empties the cache. Thread-safe.
 #pragma once
 
 #include <optional>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "pavilion/base/role.h"
+#include "pavilion/events/clock.h"
 #include "pavilion/storage/kv_store.h"
 
 namespace pavilion::gateway {
 
 struct Principal {
   Role role = Role::kShopper;
-  std::string subject;  // The seller's or shopper's id; empty for the operator.
+  std::string subject;         // The seller's or shopper's id; empty for the operator.
+  int64_t expires_micros = 0;  // When the token stops working; 0: never.
 };
+
+struct IdentityOptions {
+  // How long a shopper's token works: anyone can register a shopper, so its token should not
+  // outlive its use. Rotating it gives a new one for as long again. 0: forever.
+  int64_t shopper_token_ttl_micros = 30ll * 24 * 3600 * 1'000'000;  // 30 days
+};
+
+// The shortest operator token accepted at start-up: the operator may do anything.
+inline constexpr size_t kMinOperatorTokenLength = 32;
 
 class Identity {
  public:
-  explicit Identity(storage::KvStore& kv) : kv_(kv) {}
+  explicit Identity(storage::KvStore& kv,
+                    const events::Clock& clock = events::SystemClock::Instance(),
+                    IdentityOptions options = {})
+      : kv_(kv), clock_(clock), options_(options) {}
 
   // Issues a new token for (role, subject).
   Result<std::string> Issue(Role role, const std::string& subject);
-  // Registers a token chosen by the caller (PAVILION_OPERATOR_TOKEN).
+  // Registers a token chosen by the caller (PAVILION_OPERATOR_TOKEN); refuses one revoked before
+  // (std::errc::permission_denied).
   std::error_code Register(const std::string& token, const Principal& who);
+  // The token's owner; nullopt when the token is unknown, revoked or expired.
   std::optional<Principal> Authenticate(std::string_view token);
+  // A new token for the owner of `token`, which stops working.
+  Result<std::string> Rotate(std::string_view token);
+  // Revokes one token (known to be valid: the caller authenticated with it).
+  std::error_code Revoke(std::string_view token);
+  // Revokes every token of a seller or shopper; returns how many.
+  Result<int> RevokeSubject(const std::string& subject);
   // Whether an operator token has ever been registered.
   bool HasOperator();
 
@@ -36,13 +65,20 @@ class Identity {
   static std::string RandomToken();
 
  private:
+  std::error_code Store(const std::string& token, const Principal& who);
+  std::error_code RevokeHashes(const std::vector<std::pair<std::string, std::string>>& owned);
+  void ClearCache();
+
   storage::KvStore& kv_;
+  const events::Clock& clock_;
+  const IdentityOptions options_;
   std::shared_mutex mu_;
   struct Hash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
   };
   std::unordered_map<std::string, Principal, Hash, std::equal_to<>> cache_;
+  uint64_t generation_ = 0;  // Counts revocations, under mu_.
 };
 
 }  // namespace pavilion::gateway

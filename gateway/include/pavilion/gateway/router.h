@@ -7,12 +7,17 @@
 // thread the service answered on. Every error body is {"error": {"code": "...", "message":
 // "..."}}, its code one of the list in src/errors.h. The route table (src/router.cc) is the one
 // source of each route's method, path, roles and query parameters; Routes() exposes it, and a
-// test checks it against OpenApiDocument() (src/openapi.cc, completed from this table).
-// Thread-safe: Handle may be called from many threads at once.
+// test checks it against OpenApiDocument() (src/openapi.cc, completed from this table). The table
+// also answers what HTTP asks of every route: HEAD wherever GET is served, OPTIONS (with CORS
+// preflight for the configured origins), 405 with Allow, strong ETags and 304 on the cacheable
+// reads; and CheckHead() refuses from a request's head alone what would be refused anyway, so the
+// server need not read a body it will throw away. Thread-safe: Handle may be called from many
+// threads at once.
 #pragma once
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,8 +38,10 @@ struct HttpRequest {
   std::string content_type;
   std::string idempotency_key;
   std::string body;
-  std::string signature;  // X-Pavilion-Signature, on payment notifications.
-  std::string peer;       // The client's IP address (no port), for limits per client address.
+  std::string signature;    // X-Pavilion-Signature, on payment notifications.
+  std::string peer = {};    // The client's IP address (no port), for limits per client address.
+  std::string origin = {};  // Origin, for CORS; empty when the request carries none.
+  std::string if_none_match = {};
 };
 
 struct HttpResponse {
@@ -65,6 +72,11 @@ class Timers {
   virtual void After(int64_t millis, std::function<void()> fn) = 0;
 };
 
+struct RateLimit {
+  double per_second = 0;  // Sustained rate per client address; 0: no limit.
+  double burst = 0;       // What an address may do at once after a quiet spell.
+};
+
 struct RouterOptions {
   // How long POST /v1/orders waits for the order's outcome before answering 202 pending.
   int64_t order_wait_ms = 5'000;
@@ -72,6 +84,24 @@ struct RouterOptions {
   std::string payment_secret;
   // Where the public reaches this server; trace QR codes point at PUBLIC_URL/trace/CODE.
   std::string public_url = "http://127.0.0.1:8080";
+  // Origins (scheme://host[:port]) whose pages may call the API from a browser (CORS); "*" lets
+  // any. Empty: no CORS headers at all.
+  std::vector<std::string> cors_origins = {};
+  // Per client address (HttpRequest::peer): shopper registrations and order placements (each
+  // holds stock unpaid). Off unless set; `pavilion serve` sets both.
+  RateLimit shopper_registrations = {};
+  RateLimit order_placements = {};
+};
+
+// What a route reads as its body; it also picks the body limit the server applies.
+enum class BodyKind { kNone, kJson, kImage, kPack };
+
+// The verdict on a request's head, before its body is read.
+struct HeadCheck {
+  // Set when the request is refused whatever its body holds (404, 405, 401, 403, 415): the server
+  // answers it without reading the body.
+  std::optional<HttpResponse> refusal;
+  BodyKind body = BodyKind::kNone;
 };
 
 struct RouteInfo {
@@ -95,6 +125,11 @@ class Router {
   ~Router();
 
   void Handle(HttpRequest request, Respond respond);
+
+  // The checks of Handle() that need no body: route and method, bearer token and role, and the
+  // body's media type (`head.body` is ignored; `has_body` says whether one follows). Counted in
+  // the metrics when it refuses.
+  HeadCheck CheckHead(const HttpRequest& head, bool has_body);
 
   // Set before serving: the bound port is known only after Listen.
   void SetPublicUrl(std::string url);

@@ -226,6 +226,11 @@ struct DistributeReport {
 struct CatalogOptions {
   // Anti-hoarding: the most unpaid units one shopper may hold of one SKU (0: no cap).
   int64_t hold_cap = 0;
+  // Anti-hoarding by free identities: the most unpaid units of one SKU that all new shoppers
+  // together may hold (0: no cap). A shopper is new for `new_shopper_micros` after registering
+  // (its id says when) until its first paid order; ids not minted by NewId are never new.
+  int64_t new_shopper_hold_cap = 0;
+  int64_t new_shopper_micros = 24ll * 3600 * 1'000'000;
   // Records cached in memory (SKUs, products, sellers, holds, import keys) before the caches are
   // dropped, between transactions, once every earlier write is durable.
   size_t cache_limit = 1 << 18;

@@ -44,6 +44,7 @@ enum class StockRejection {
   kUnknownSku,         // No such SKU, or a listing whose chain is broken.
   kInsufficientStock,  // Fewer units available than asked (or a quantity below 1).
   kHoldLimit,          // The shopper would hold more than CatalogOptions::hold_cap unpaid.
+  kNewShopperLimit,    // New shoppers together would hold more than new_shopper_hold_cap.
 };
 std::string_view ToString(StockRejection r);
 bool Parse(std::string_view name, StockRejection* out);

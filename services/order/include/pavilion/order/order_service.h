@@ -28,7 +28,9 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "pavilion/events/event_store.h"
@@ -75,30 +77,72 @@ struct OrderPage {
   std::string next_cursor;  // Empty on the last page.
 };
 
-// The payment provider seam. The built-in one (tests, the demo) charges and refunds at once;
-// a real one would answer later through POST /v1/payments/notify.
+// What a prepay provider answers the shopper's "pay": the intent its app completes. The money
+// arrives later, as the provider's signed notification (PaymentReceived), which pays the order.
+struct PaymentIntent {
+  std::string provider;
+  std::string intent_id;  // The same for every "pay" of one order.
+  Fen amount;
+  int64_t expires_micros = 0;  // The order's payment deadline.
+};
+
+// A charge's outcome: the money taken at once (txn_id), or an intent to complete.
+struct ChargeResult {
+  std::string txn_id;
+  std::optional<PaymentIntent> intent;
+};
+
+// The payment provider seam. The prepay one (the default) answers "pay" with an intent, as
+// WeChat Pay and Alipay do; the instant one (tests, the demo) takes the money at once.
 class PaymentProvider {
  public:
   virtual ~PaymentProvider() = default;
   virtual std::string name() const = 0;
-  // Charges `amount` for an order; returns the provider's transaction id.
-  virtual Result<std::string> Charge(const std::string& order_id, Fen amount) = 0;
+  // Charges `amount` for an order payable until `expires_micros`.
+  virtual Result<ChargeResult> Charge(const std::string& order_id, Fen amount,
+                                      int64_t expires_micros) = 0;
+  // Asks to pay `amount` of transaction `txn_id` back; returns the refund's id.
   virtual Result<std::string> Refund(const std::string& txn_id, Fen amount) = 0;
 };
 
-class BuiltinPaymentProvider final : public PaymentProvider {
+// Pays at once: a shopper's "pay" is the payment. For tests and the demo only.
+class InstantPaymentProvider final : public PaymentProvider {
  public:
-  std::string name() const override { return "builtin"; }
-  Result<std::string> Charge(const std::string& order_id, Fen amount) override;
+  std::string name() const override { return "instant"; }
+  Result<ChargeResult> Charge(const std::string& order_id, Fen amount,
+                              int64_t expires_micros) override;
   Result<std::string> Refund(const std::string& txn_id, Fen amount) override;
+};
+
+// Prepay, then notify: "pay" answers an intent derived from the order (so asking again gives the
+// same one) and the order stays pending_payment until the provider's signed notification.
+// Refunds are requests the provider carries out; their id is derived from the transaction.
+class PrepayPaymentProvider final : public PaymentProvider {
+ public:
+  std::string name() const override { return "prepay"; }
+  Result<ChargeResult> Charge(const std::string& order_id, Fen amount,
+                              int64_t expires_micros) override;
+  Result<std::string> Refund(const std::string& txn_id, Fen amount) override;
+};
+
+// What the shopper's "pay" did: the order (paid, with an instant provider), and the intent to
+// complete when the provider is paid later.
+struct PayOutcome {
+  Order order;
+  std::optional<PaymentIntent> intent;
 };
 
 inline constexpr size_t kMaxOrderLines = 100;
 inline constexpr int64_t kMaxLineQuantity = 1'000'000;
+// The most one order may be worth (¥100 million, as the catalog's dearest price): a business
+// rule that also keeps every sum over orders (a seller's sales, a day's) far from int64's end.
+inline constexpr Fen kMaxOrderTotal = Fen(100'000'000'00);
+// A line's reason when the order's total passed kMaxOrderTotal at that line.
+inline constexpr std::string_view kAmountTooLarge = "amount_too_large";
 
 class OrderService {
  public:
-  // `payments` must outlive the service; null means the built-in provider.
+  // `payments` must outlive the service; null means the prepay provider.
   explicit OrderService(events::EventStore& store, OrderOptions options = {},
                         PaymentProvider* payments = nullptr);
   ~OrderService();
@@ -111,7 +155,11 @@ class OrderService {
 
   // Lifecycle commands; each answers with the order once the change is durable, or 409 with
   // the current state when the transition is not allowed.
-  // Pay with the configured provider (the shopper's "pay" button).
+  // Pay with the configured provider (the shopper's "pay" button): with the instant provider
+  // the order is paid; with a prepay one it stays pending_payment and the answer carries the
+  // intent the provider's notification completes.
+  void StartPayment(std::string order_id, Actor who, std::function<void(Result<PayOutcome>)> done);
+  // StartPayment's order alone.
   void Pay(std::string order_id, Actor who, std::function<void(Result<Order>)> done);
   // A provider's notification that money arrived (already authenticated by the caller).
   // Idempotent by (provider, txn_id).
