@@ -6,6 +6,8 @@
 #include <unordered_map>
 
 #include "ledger_book.h"
+#include "poverty_ledger.h"
+#include "statements.h"
 
 namespace pavilion::settlement {
 namespace {
@@ -35,8 +37,10 @@ Fen SaturatingAdd(Fen a, Fen b) {
 
 class SettlementService::Impl final : public events::Processor {
  public:
-  explicit Impl(events::EventStore& store) : store_(store), ledger_(store.kv()) {}
+  explicit Impl(events::EventStore& store)
+      : store_(store), ledger_(store.kv()), poverty_(store.kv()) {}
   LedgerBook& ledger() { return ledger_; }
+  settlement::PovertyLedger& poverty() { return poverty_; }
 
   std::string_view name() const override { return "settlement"; }
   events::EventStore& store() { return store_; }
@@ -58,6 +62,7 @@ class SettlementService::Impl final : public events::Processor {
               Add(day, "place", line.place_code, line.amount, line.quantity, places, tx);
             }
             ledger_.Paid(paid, e.time_micros, tx);
+            poverty_.Paid(paid, e.time_micros, tx);
           })
           // Refunds reduce the sales of the day they are paid back; orders are not uncounted.
           .On<schema::RefundChanged>(
@@ -71,6 +76,7 @@ class SettlementService::Impl final : public events::Processor {
                 Add(day, "seller", refund.seller_id, Fen(0) - refund.amount, -units, none, tx);
                 Add(day, "place", refund.place_code, Fen(0) - refund.amount, -units, none, tx);
                 ledger_.Refunded(refund, e.time_micros, tx);
+                poverty_.Refunded(refund, e.time_micros, tx);
               })
           // The ledger's other inputs (ledger_book.h).
           .On<schema::SubOrderChanged>(schema::SubOrderChanged::kCompleted,
@@ -86,6 +92,8 @@ class SettlementService::Impl final : public events::Processor {
           .On<schema::ProductCreated>(
               schema::ProductCreated::kUpdated,
               [this](const auto& p, const auto&, auto& tx) { ledger_.Product(p, tx); })
+          .On<schema::SellerRegistered>(
+              [this](const auto& s, const auto&, auto& tx) { poverty_.Seller(s, tx); })
           .On<schema::FeeRulesSet>(
               [this](const auto& r, const auto&, auto& tx) { ledger_.FeeRulesSet(r, tx); });
 
@@ -148,6 +156,7 @@ class SettlementService::Impl final : public events::Processor {
   events::EventStore& store_;
   std::unordered_map<std::string, SalesTotals> rows_;
   LedgerBook ledger_;
+  settlement::PovertyLedger poverty_;
 };
 
 SettlementService::SettlementService(events::EventStore& store)
@@ -207,6 +216,20 @@ void SettlementService::SetFeeRules(FeeRulesInput rules, std::function<void(Resu
   impl_->store().Append(std::move(req), [done](std::error_code ec, const events::AppendResult&) {
     if (ec) return done(Result<bool>(svc_errc::internal, "could not store the fee rules"));
     done(true);
+  });
+}
+
+void SettlementService::Statement(StatementQuery query,
+                                  std::function<void(Result<settlement::Statement>)> done) {
+  worker_.Post([this, q = std::move(query), done = std::move(done)] {
+    done(ReadStatement(impl_->store().kv(), q));
+  });
+}
+
+void SettlementService::PovertyLedger(PovertyQuery query,
+                                      std::function<void(Result<std::vector<PovertyRow>>)> done) {
+  worker_.Post([this, q = std::move(query), done = std::move(done)] {
+    done(impl_->poverty().Query(q));
   });
 }
 
