@@ -106,6 +106,12 @@ const std::vector<TableRoute>& Table() {
         {"POST", "/v1/refunds/{id}/reject", kSellers, {}, &RejectRefund},
         {"POST", "/v1/payments/notify", kPublic, {}, &PaymentNotify},
         {"GET", "/v1/stats/sales", kOperator, {"group_by", "from", "to", "by_day"}, &SalesStats},
+        {"GET", "/v1/statements/{party_id}", kSellers, {"from", "to", "format"}, &GetStatement},
+        {"GET",
+         "/v1/poverty-ledger",
+         kOperator,
+         {"from", "to", "place_code", "by_month", "format"},
+         &GetPovertyLedger},
         {"POST", "/v1/tokens/rotate", kAnyone, {}, &RotateToken},
         {"POST", "/v1/tokens/revoke", kAnyone, {}, &RevokeToken},
     };

@@ -1083,8 +1083,9 @@ TEST_F(RouterTest, ControlCharactersAndNegativeFloorPricesAreRefusedByField) {
   EXPECT_NE(twice.body.find("skus[1].spec: "), std::string::npos) << twice.body;
   auto lines = product(R"("title":"沁州黄小米","description":"<p>一</p>\n\t<p>二</p>")");
   EXPECT_EQ(lines.status, 201) << lines.body;
+}
 
-  // --- HTTP semantics the route table answers (RFC 9110) ---
+// --- HTTP semantics the route table answers (RFC 9110) ---
 
   std::string Header(const HttpResponse& r, std::string_view name) {
     for (const auto& [k, v] : r.headers) {

@@ -118,6 +118,9 @@ void RejectRefund(Context& cx, const Request& r, Respond respond);
 void PaymentNotify(Context& cx, const Request& r, Respond respond);
 // stats.cc
 void SalesStats(Context& cx, const Request& r, Respond respond);
+// exports.cc
+void GetStatement(Context& cx, const Request& r, Respond respond);
+void GetPovertyLedger(Context& cx, const Request& r, Respond respond);
 // tokens.cc
 void RotateToken(Context& cx, const Request& r, Respond respond);
 void RevokeToken(Context& cx, const Request& r, Respond respond);
