@@ -20,9 +20,8 @@ Error Failed(std::string what) {
 
 std::string SheetName(std::string_view name) {
   std::string out;
-  for (char c : name) out.push_back(std::string_view("[]:*?/\\").find(c) == std::string_view::npos
-                                        ? c
-                                        : '_');
+  for (char c : name)
+    out.push_back(std::string_view("[]:*?/\\").find(c) == std::string_view::npos ? c : '_');
   if (out.empty()) out = "Sheet1";
   // 31 characters at most; cut at a UTF-8 boundary.
   if (out.size() > 31) {

@@ -1087,213 +1087,212 @@ TEST_F(RouterTest, ControlCharactersAndNegativeFloorPricesAreRefusedByField) {
 
 // --- HTTP semantics the route table answers (RFC 9110) ---
 
-  std::string Header(const HttpResponse& r, std::string_view name) {
-    for (const auto& [k, v] : r.headers) {
-      if (k == name) return v;
-    }
-    return "";
+std::string Header(const HttpResponse& r, std::string_view name) {
+  for (const auto& [k, v] : r.headers) {
+    if (k == name) return v;
   }
+  return "";
+}
 
-  class HttpSemanticsTest : public RouterTest {
-   protected:
-    HttpResponse Send(HttpRequest req) {
-      std::promise<HttpResponse> done;
-      auto f = done.get_future();
-      router_.Handle(std::move(req), [&done](HttpResponse r) { done.set_value(std::move(r)); });
-      HttpResponse r = f.get();
-      r.Body();
-      return r;
-    }
-  };
-
-  // HEAD is served wherever GET is, with the GET's answer (the server leaves out the body); before,
-  // it was 405 with a body, which desynchronised keep-alive clients.
-  TEST_F(HttpSemanticsTest, HeadIsServedOnEveryGetRoute) {
-    auto get = Call("GET", "/v1/openapi.json");
-    auto head = Call("HEAD", "/v1/openapi.json");
-    EXPECT_EQ(head.status, 200);
-    EXPECT_EQ(head.body.size(), get.body.size());
-    EXPECT_EQ(Call("HEAD", "/healthz").status, 200);
-    EXPECT_EQ(Call("HEAD", "/v1/products/nope").status, 404);
-    // Every GET route answers HEAD with something other than 405.
-    for (const auto& route : Router::Routes()) {
-      if (route.method != "GET") continue;
-      std::string target = route.pattern;
-      for (size_t at; (at = target.find('{')) != std::string::npos;) {
-        target.replace(at, target.find('}', at) - at + 1, "x");
-      }
-      EXPECT_NE(Call("HEAD", target).status, 405) << target;
-    }
-  }
-
-  TEST_F(HttpSemanticsTest, MethodNotAllowedListsTheMethodsInAllow) {
-    auto r = Call("DELETE", "/v1/products/p1");
-    EXPECT_EQ(r.status, 405);
-    EXPECT_EQ(ErrorCode(r), "method_not_allowed");
-    EXPECT_EQ(Header(r, "Allow"), "GET, HEAD, PUT, OPTIONS");
-    EXPECT_EQ(Header(Call("PUT", "/v1/packs"), "Allow"), "POST, GET, HEAD, OPTIONS");
-    auto options = Call("OPTIONS", "/v1/orders");
-    EXPECT_EQ(options.status, 204);
-    EXPECT_EQ(Header(options, "Allow"), "POST, GET, HEAD, OPTIONS");
-    EXPECT_EQ(Header(options, "Access-Control-Allow-Origin"), "");  // CORS is off by default.
-    EXPECT_EQ(Call("OPTIONS", "/v1/no-such").status, 404);
-  }
-
-  TEST_F(HttpSemanticsTest, CorsAnswersOnlyTheConfiguredOrigins) {
-    RouterOptions options{5'000, "notify-secret"};
-    options.cors_origins = {"https://shop.example", "http://localhost:5173"};
-    Router router(Services{*p_.catalog, *p_.orders, *p_.settlement, *p_.store}, identity_, timers_,
-                  options);
-    auto send = [&router](std::string method, std::string target, std::string origin) {
-      HttpRequest req;
-      req.method = std::move(method);
-      req.target = std::move(target);
-      req.origin = std::move(origin);
-      std::promise<HttpResponse> done;
-      router.Handle(std::move(req), [&done](HttpResponse r) { done.set_value(std::move(r)); });
-      return done.get_future().get();
-    };
-    // The preflight of a browser about to place an order from the shop's own site.
-    auto preflight = send("OPTIONS", "/v1/orders", "https://shop.example");
-    EXPECT_EQ(preflight.status, 204);
-    EXPECT_EQ(Header(preflight, "Access-Control-Allow-Origin"), "https://shop.example");
-    EXPECT_EQ(Header(preflight, "Access-Control-Allow-Methods"), "POST, GET, HEAD, OPTIONS");
-    const std::string allowed = Header(preflight, "Access-Control-Allow-Headers");
-    for (const char* h : {"Authorization", "Content-Type", "Idempotency-Key"}) {
-      EXPECT_NE(allowed.find(h), std::string::npos) << h;
-    }
-    EXPECT_EQ(Header(preflight, "Vary"), "Origin");
-    auto get = send("GET", "/healthz", "http://localhost:5173");
-    EXPECT_EQ(Header(get, "Access-Control-Allow-Origin"), "http://localhost:5173");
-    EXPECT_NE(Header(get, "Access-Control-Expose-Headers").find("ETag"), std::string::npos);
-    // Errors carry them too, so the page can read the error.
-    auto refused = send("POST", "/v1/orders", "https://shop.example");
-    EXPECT_EQ(refused.status, 401);
-    EXPECT_EQ(Header(refused, "Access-Control-Allow-Origin"), "https://shop.example");
-    // Any other origin gets no CORS header at all.
-    for (const auto& r :
-         {send("OPTIONS", "/v1/orders", "https://evil.example"),
-          send("GET", "/healthz", "https://evil.example"), send("GET", "/healthz", "")}) {
-      EXPECT_EQ(Header(r, "Access-Control-Allow-Origin"), "");
-      EXPECT_EQ(Header(r, "Access-Control-Allow-Methods"), "");
-    }
-    options.cors_origins = {"*"};
-    Router any(Services{*p_.catalog, *p_.orders, *p_.settlement, *p_.store}, identity_, timers_,
-               options);
-    HttpRequest req;
-    req.method = "GET";
-    req.target = "/healthz";
-    req.origin = "https://anyone.example";
+class HttpSemanticsTest : public RouterTest {
+ protected:
+  HttpResponse Send(HttpRequest req) {
     std::promise<HttpResponse> done;
-    any.Handle(std::move(req), [&done](HttpResponse r) { done.set_value(std::move(r)); });
-    EXPECT_EQ(Header(done.get_future().get(), "Access-Control-Allow-Origin"), "*");
+    auto f = done.get_future();
+    router_.Handle(std::move(req), [&done](HttpResponse r) { done.set_value(std::move(r)); });
+    HttpResponse r = f.get();
+    r.Body();
+    return r;
   }
+};
 
-  // Products, images and trace answers carry a strong ETag; asking again with it gets 304 and no
-  // body, and a changed product a new tag.
-  TEST_F(HttpSemanticsTest, EtagsAndNotModified) {
-    auto [token, sku] = SellerWithSku();
-    auto list = Call("GET", "/v1/products");
-    simdjson::dom::parser parser;
-    std::string_view id;
-    ASSERT_FALSE(parser.parse(list.body)["products"].at(0)["id"].get(id)) << list.body;
-    const std::string product(id);
-    auto first = Call("GET", "/v1/products/" + product);
-    const std::string tag = Header(first, "ETag");
-    ASSERT_EQ(tag.size() > 2 && tag.front() == '"' && tag.back() == '"', true) << tag;
-    EXPECT_EQ(Header(Call("GET", "/v1/products/" + product), "ETag"), tag);  // Stable.
-    HttpRequest again{"GET", "/v1/products/" + product, "", "", "", "", ""};
-    again.if_none_match = "\"other\", " + tag;
-    auto not_modified = Send(again);
-    EXPECT_EQ(not_modified.status, 304);
-    EXPECT_TRUE(not_modified.body.empty());
-    EXPECT_EQ(Header(not_modified, "ETag"), tag);
-    again.if_none_match = "W/" + tag;  // If-None-Match compares weakly.
-    EXPECT_EQ(Send(again).status, 304);
-    again.if_none_match = "\"stale\"";
-    EXPECT_EQ(Send(again).status, 200);
-    // HEAD with the tag: 304 as well.
-    again.method = "HEAD";
-    again.if_none_match = tag;
-    EXPECT_EQ(Send(again).status, 304);
-    auto edit =
-        Call("PUT", "/v1/products/" + product,
-             R"({"title":"沁州黄小米 新米","skus":[{"spec":"500g","price_fen":2990,"stock":10}]})",
-             token);
-    ASSERT_EQ(edit.status, 200) << edit.body;
-    again.method = "GET";
-    auto changed = Send(again);
-    EXPECT_EQ(changed.status, 200);
-    EXPECT_NE(Header(changed, "ETag"), tag);
-    // Images and trace answers are tagged; lists and errors are not.
-    auto image = Call("POST", "/v1/images", std::string("\x89PNG\r\n\x1a\n", 8) + "pixels", token,
-                      "", "image/png");
-    ASSERT_EQ(image.status, 201) << image.body;
-    auto got = Call("GET", Field(image.body, "url"));
-    EXPECT_NE(Header(got, "ETag"), "");
-    EXPECT_EQ(Header(list, "ETag"), "");
-    EXPECT_EQ(Header(Call("GET", "/v1/products/nope"), "ETag"), "");
+// HEAD is served wherever GET is, with the GET's answer (the server leaves out the body); before,
+// it was 405 with a body, which desynchronised keep-alive clients.
+TEST_F(HttpSemanticsTest, HeadIsServedOnEveryGetRoute) {
+  auto get = Call("GET", "/v1/openapi.json");
+  auto head = Call("HEAD", "/v1/openapi.json");
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.body.size(), get.body.size());
+  EXPECT_EQ(Call("HEAD", "/healthz").status, 200);
+  EXPECT_EQ(Call("HEAD", "/v1/products/nope").status, 404);
+  // Every GET route answers HEAD with something other than 405.
+  for (const auto& route : Router::Routes()) {
+    if (route.method != "GET") continue;
+    std::string target = route.pattern;
+    for (size_t at; (at = target.find('{')) != std::string::npos;) {
+      target.replace(at, target.find('}', at) - at + 1, "x");
+    }
+    EXPECT_NE(Call("HEAD", target).status, 405) << target;
   }
+}
 
-  // Media types compare without regard to case, with parameters (RFC 9110 §8.3.1).
-  TEST_F(HttpSemanticsTest, MediaTypesCompareCaseInsensitively) {
-    auto r =
-        Call("POST", "/v1/shoppers", R"({"name":"x"})", "", "", "Application/JSON; charset=UTF-8");
-    EXPECT_EQ(r.status, 201) << r.body;
-    auto [token, sku] = SellerWithSku();
-    auto image = Call("POST", "/v1/images", std::string("\x89PNG\r\n\x1a\n", 8) + "pixels", token,
-                      "", " IMAGE/PNG ");
-    EXPECT_EQ(image.status, 201) << image.body;
-    EXPECT_EQ(Call("POST", "/v1/shoppers", R"({"name":"x"})", "", "", "text/json").status, 415);
-  }
+TEST_F(HttpSemanticsTest, MethodNotAllowedListsTheMethodsInAllow) {
+  auto r = Call("DELETE", "/v1/products/p1");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(ErrorCode(r), "method_not_allowed");
+  EXPECT_EQ(Header(r, "Allow"), "GET, HEAD, PUT, OPTIONS");
+  EXPECT_EQ(Header(Call("PUT", "/v1/packs"), "Allow"), "POST, GET, HEAD, OPTIONS");
+  auto options = Call("OPTIONS", "/v1/orders");
+  EXPECT_EQ(options.status, 204);
+  EXPECT_EQ(Header(options, "Allow"), "POST, GET, HEAD, OPTIONS");
+  EXPECT_EQ(Header(options, "Access-Control-Allow-Origin"), "");  // CORS is off by default.
+  EXPECT_EQ(Call("OPTIONS", "/v1/no-such").status, 404);
+}
 
-  // The checks that need no body, made from the head alone: the server answers these without
-  // reading a body it would throw away (an anonymous 200 MiB pack upload is 401 at once).
-  TEST_F(HttpSemanticsTest, CheckHeadRefusesWhatTheHeadAlreadyDecides) {
-    auto check = [this](std::string method, std::string target, std::string token,
-                        std::string type = "application/zip") {
-      HttpRequest head;
-      head.method = std::move(method);
-      head.target = std::move(target);
-      head.authorization = token.empty() ? "" : "Bearer " + token;
-      head.content_type = std::move(type);
-      return router_.CheckHead(head, true);
-    };
-    auto anonymous = check("POST", "/v1/packs", "");
-    ASSERT_TRUE(anonymous.refusal);
-    EXPECT_EQ(anonymous.refusal->status, 401);
-    auto wrong = check("POST", "/v1/packs", "not-a-token");
-    ASSERT_TRUE(wrong.refusal);
-    EXPECT_EQ(wrong.refusal->status, 401);
-    const std::string shopper = Shopper();
-    auto shopper_pack = check("POST", "/v1/packs", shopper);
-    ASSERT_TRUE(shopper_pack.refusal);
-    EXPECT_EQ(shopper_pack.refusal->status, 403);
-    auto ok = check("POST", "/v1/packs", "op");
-    EXPECT_FALSE(ok.refusal);
-    EXPECT_EQ(ok.body, BodyKind::kPack);
-    auto bad_type = check("POST", "/v1/packs", "op", "image/png");
-    ASSERT_TRUE(bad_type.refusal);
-    EXPECT_EQ(bad_type.refusal->status, 415);
-    EXPECT_EQ(check("POST", "/v1/packs", "op", "Application/Zip").refusal, std::nullopt);
-    EXPECT_EQ(check("POST", "/v1/images", "op", "image/png").body, BodyKind::kImage);
-    EXPECT_EQ(check("POST", "/v1/images", "op", "text/plain").refusal->status, 415);
-    EXPECT_EQ(check("POST", "/v1/nothing-here", "op").refusal->status, 404);
-    auto not_allowed = check("DELETE", "/v1/packs", "op");
-    EXPECT_EQ(not_allowed.refusal->status, 405);
-    EXPECT_EQ(Header(*not_allowed.refusal, "Allow"), "POST, GET, HEAD, OPTIONS");
-    EXPECT_EQ(check("POST", "/v1/packs?nope=1", "op").refusal->status, 422);
-    EXPECT_EQ(check("POST", "/v1/shoppers", "", "application/json").body, BodyKind::kJson);
-    EXPECT_FALSE(check("POST", "/v1/shoppers", "", "application/json").refusal);
-    // A body a route ignores is no reason to refuse.
-    EXPECT_FALSE(check("POST", "/v1/orders/o1/pay", shopper, "text/plain").refusal);
-    // Refusals are counted like any other answer: 401, 401, 403, 415, 422.
-    auto m = Call("GET", "/metrics").body;
-    EXPECT_EQ(pavilion::testing::MetricValue(
-                  m, R"(pavilion_http_requests_total{route="POST /v1/packs",code="4xx"})"),
-              5)
-        << m;
+TEST_F(HttpSemanticsTest, CorsAnswersOnlyTheConfiguredOrigins) {
+  RouterOptions options{5'000, "notify-secret"};
+  options.cors_origins = {"https://shop.example", "http://localhost:5173"};
+  Router router(Services{*p_.catalog, *p_.orders, *p_.settlement, *p_.store}, identity_, timers_,
+                options);
+  auto send = [&router](std::string method, std::string target, std::string origin) {
+    HttpRequest req;
+    req.method = std::move(method);
+    req.target = std::move(target);
+    req.origin = std::move(origin);
+    std::promise<HttpResponse> done;
+    router.Handle(std::move(req), [&done](HttpResponse r) { done.set_value(std::move(r)); });
+    return done.get_future().get();
+  };
+  // The preflight of a browser about to place an order from the shop's own site.
+  auto preflight = send("OPTIONS", "/v1/orders", "https://shop.example");
+  EXPECT_EQ(preflight.status, 204);
+  EXPECT_EQ(Header(preflight, "Access-Control-Allow-Origin"), "https://shop.example");
+  EXPECT_EQ(Header(preflight, "Access-Control-Allow-Methods"), "POST, GET, HEAD, OPTIONS");
+  const std::string allowed = Header(preflight, "Access-Control-Allow-Headers");
+  for (const char* h : {"Authorization", "Content-Type", "Idempotency-Key"}) {
+    EXPECT_NE(allowed.find(h), std::string::npos) << h;
   }
+  EXPECT_EQ(Header(preflight, "Vary"), "Origin");
+  auto get = send("GET", "/healthz", "http://localhost:5173");
+  EXPECT_EQ(Header(get, "Access-Control-Allow-Origin"), "http://localhost:5173");
+  EXPECT_NE(Header(get, "Access-Control-Expose-Headers").find("ETag"), std::string::npos);
+  // Errors carry them too, so the page can read the error.
+  auto refused = send("POST", "/v1/orders", "https://shop.example");
+  EXPECT_EQ(refused.status, 401);
+  EXPECT_EQ(Header(refused, "Access-Control-Allow-Origin"), "https://shop.example");
+  // Any other origin gets no CORS header at all.
+  for (const auto& r :
+       {send("OPTIONS", "/v1/orders", "https://evil.example"),
+        send("GET", "/healthz", "https://evil.example"), send("GET", "/healthz", "")}) {
+    EXPECT_EQ(Header(r, "Access-Control-Allow-Origin"), "");
+    EXPECT_EQ(Header(r, "Access-Control-Allow-Methods"), "");
+  }
+  options.cors_origins = {"*"};
+  Router any(Services{*p_.catalog, *p_.orders, *p_.settlement, *p_.store}, identity_, timers_,
+             options);
+  HttpRequest req;
+  req.method = "GET";
+  req.target = "/healthz";
+  req.origin = "https://anyone.example";
+  std::promise<HttpResponse> done;
+  any.Handle(std::move(req), [&done](HttpResponse r) { done.set_value(std::move(r)); });
+  EXPECT_EQ(Header(done.get_future().get(), "Access-Control-Allow-Origin"), "*");
+}
+
+// Products, images and trace answers carry a strong ETag; asking again with it gets 304 and no
+// body, and a changed product a new tag.
+TEST_F(HttpSemanticsTest, EtagsAndNotModified) {
+  auto [token, sku] = SellerWithSku();
+  auto list = Call("GET", "/v1/products");
+  simdjson::dom::parser parser;
+  std::string_view id;
+  ASSERT_FALSE(parser.parse(list.body)["products"].at(0)["id"].get(id)) << list.body;
+  const std::string product(id);
+  auto first = Call("GET", "/v1/products/" + product);
+  const std::string tag = Header(first, "ETag");
+  ASSERT_EQ(tag.size() > 2 && tag.front() == '"' && tag.back() == '"', true) << tag;
+  EXPECT_EQ(Header(Call("GET", "/v1/products/" + product), "ETag"), tag);  // Stable.
+  HttpRequest again{"GET", "/v1/products/" + product, "", "", "", "", ""};
+  again.if_none_match = "\"other\", " + tag;
+  auto not_modified = Send(again);
+  EXPECT_EQ(not_modified.status, 304);
+  EXPECT_TRUE(not_modified.body.empty());
+  EXPECT_EQ(Header(not_modified, "ETag"), tag);
+  again.if_none_match = "W/" + tag;  // If-None-Match compares weakly.
+  EXPECT_EQ(Send(again).status, 304);
+  again.if_none_match = "\"stale\"";
+  EXPECT_EQ(Send(again).status, 200);
+  // HEAD with the tag: 304 as well.
+  again.method = "HEAD";
+  again.if_none_match = tag;
+  EXPECT_EQ(Send(again).status, 304);
+  auto edit = Call(
+      "PUT", "/v1/products/" + product,
+      R"({"title":"沁州黄小米 新米","skus":[{"spec":"500g","price_fen":2990,"stock":10}]})", token);
+  ASSERT_EQ(edit.status, 200) << edit.body;
+  again.method = "GET";
+  auto changed = Send(again);
+  EXPECT_EQ(changed.status, 200);
+  EXPECT_NE(Header(changed, "ETag"), tag);
+  // Images and trace answers are tagged; lists and errors are not.
+  auto image = Call("POST", "/v1/images", std::string("\x89PNG\r\n\x1a\n", 8) + "pixels", token, "",
+                    "image/png");
+  ASSERT_EQ(image.status, 201) << image.body;
+  auto got = Call("GET", Field(image.body, "url"));
+  EXPECT_NE(Header(got, "ETag"), "");
+  EXPECT_EQ(Header(list, "ETag"), "");
+  EXPECT_EQ(Header(Call("GET", "/v1/products/nope"), "ETag"), "");
+}
+
+// Media types compare without regard to case, with parameters (RFC 9110 §8.3.1).
+TEST_F(HttpSemanticsTest, MediaTypesCompareCaseInsensitively) {
+  auto r =
+      Call("POST", "/v1/shoppers", R"({"name":"x"})", "", "", "Application/JSON; charset=UTF-8");
+  EXPECT_EQ(r.status, 201) << r.body;
+  auto [token, sku] = SellerWithSku();
+  auto image = Call("POST", "/v1/images", std::string("\x89PNG\r\n\x1a\n", 8) + "pixels", token, "",
+                    " IMAGE/PNG ");
+  EXPECT_EQ(image.status, 201) << image.body;
+  EXPECT_EQ(Call("POST", "/v1/shoppers", R"({"name":"x"})", "", "", "text/json").status, 415);
+}
+
+// The checks that need no body, made from the head alone: the server answers these without
+// reading a body it would throw away (an anonymous 200 MiB pack upload is 401 at once).
+TEST_F(HttpSemanticsTest, CheckHeadRefusesWhatTheHeadAlreadyDecides) {
+  auto check = [this](std::string method, std::string target, std::string token,
+                      std::string type = "application/zip") {
+    HttpRequest head;
+    head.method = std::move(method);
+    head.target = std::move(target);
+    head.authorization = token.empty() ? "" : "Bearer " + token;
+    head.content_type = std::move(type);
+    return router_.CheckHead(head, true);
+  };
+  auto anonymous = check("POST", "/v1/packs", "");
+  ASSERT_TRUE(anonymous.refusal);
+  EXPECT_EQ(anonymous.refusal->status, 401);
+  auto wrong = check("POST", "/v1/packs", "not-a-token");
+  ASSERT_TRUE(wrong.refusal);
+  EXPECT_EQ(wrong.refusal->status, 401);
+  const std::string shopper = Shopper();
+  auto shopper_pack = check("POST", "/v1/packs", shopper);
+  ASSERT_TRUE(shopper_pack.refusal);
+  EXPECT_EQ(shopper_pack.refusal->status, 403);
+  auto ok = check("POST", "/v1/packs", "op");
+  EXPECT_FALSE(ok.refusal);
+  EXPECT_EQ(ok.body, BodyKind::kPack);
+  auto bad_type = check("POST", "/v1/packs", "op", "image/png");
+  ASSERT_TRUE(bad_type.refusal);
+  EXPECT_EQ(bad_type.refusal->status, 415);
+  EXPECT_EQ(check("POST", "/v1/packs", "op", "Application/Zip").refusal, std::nullopt);
+  EXPECT_EQ(check("POST", "/v1/images", "op", "image/png").body, BodyKind::kImage);
+  EXPECT_EQ(check("POST", "/v1/images", "op", "text/plain").refusal->status, 415);
+  EXPECT_EQ(check("POST", "/v1/nothing-here", "op").refusal->status, 404);
+  auto not_allowed = check("DELETE", "/v1/packs", "op");
+  EXPECT_EQ(not_allowed.refusal->status, 405);
+  EXPECT_EQ(Header(*not_allowed.refusal, "Allow"), "POST, GET, HEAD, OPTIONS");
+  EXPECT_EQ(check("POST", "/v1/packs?nope=1", "op").refusal->status, 422);
+  EXPECT_EQ(check("POST", "/v1/shoppers", "", "application/json").body, BodyKind::kJson);
+  EXPECT_FALSE(check("POST", "/v1/shoppers", "", "application/json").refusal);
+  // A body a route ignores is no reason to refuse.
+  EXPECT_FALSE(check("POST", "/v1/orders/o1/pay", shopper, "text/plain").refusal);
+  // Refusals are counted like any other answer: 401, 401, 403, 415, 422.
+  auto m = Call("GET", "/metrics").body;
+  EXPECT_EQ(pavilion::testing::MetricValue(
+                m, R"(pavilion_http_requests_total{route="POST /v1/packs",code="4xx"})"),
+            5)
+      << m;
+}
 
 }  // namespace
 }  // namespace pavilion::gateway

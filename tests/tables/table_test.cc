@@ -44,9 +44,10 @@ std::map<std::string, std::string> Unzip(const std::string& bytes) {
 TEST(Table, JsonKeepsIntegerFen) {
   base::JsonWriter w;
   WriteJsonRows(w, Sample());
-  EXPECT_EQ(w.Take(),
-            R"j([{"name":"张三, \"老张\"","units":3,"sales_fen":2990,"day":"2026-05-01"},)j"
-            R"j({"name":"=HYPERLINK(\"http://x\")","units":-1,"sales_fen":-5,"day":"2026-05-02"}])j");
+  EXPECT_EQ(
+      w.Take(),
+      R"j([{"name":"张三, \"老张\"","units":3,"sales_fen":2990,"day":"2026-05-01"},)j"
+      R"j({"name":"=HYPERLINK(\"http://x\")","units":-1,"sales_fen":-5,"day":"2026-05-02"}])j");
 }
 
 TEST(Table, CsvHasABomQuotesAsRfc4180AndNeutralisesFormulas) {

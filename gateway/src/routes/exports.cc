@@ -11,9 +11,8 @@ namespace {
 
 // The table in the format asked for; JSON answers carry `fields` (an open object's members)
 // before the rows.
-void Answer(Context& cx, const Respond& respond, const std::string& format,
-            const std::string& file, tables::Table table,
-            const std::function<void(base::JsonWriter&)>& fields) {
+void Answer(Context& cx, const Respond& respond, const std::string& format, const std::string& file,
+            tables::Table table, const std::function<void(base::JsonWriter&)>& fields) {
   auto attach = [&file](HttpResponse& out, const char* ext, const char* type) {
     out.content_type = type;
     out.headers.emplace_back("Content-Disposition",

@@ -654,8 +654,8 @@ std::string WriteTaobaoCsv(const std::vector<PackRow>& rows, const TaobaoMapping
       lowest = std::min(lowest, sku.price.value());
       total += sku.stock;
       std::string vid = "-" + std::to_string(1001 + i);
-      v["skuProps"] +=
-          tables::Yuan(sku.price.value()) + ":" + std::to_string(sku.stock) + "::1627207:" + vid + ";";
+      v["skuProps"] += tables::Yuan(sku.price.value()) + ":" + std::to_string(sku.stock) +
+                       "::1627207:" + vid + ";";
       v["input_custom_cpv"] += "1627207:" + vid + ":" + sku.spec + ";";
     }
     v["price"] = tables::Yuan(lowest == INT64_MAX ? 0 : lowest);

@@ -47,8 +47,7 @@ tables::Table PovertyTable(const std::vector<PovertyRow>& rows) {
   for (const auto& r : rows) {
     t.rows.push_back({r.seller_id, r.name, r.place_code, r.month, r.direct_units,
                       r.direct_sales.value(), r.distributed_units, r.distributed_sales.value(),
-                      r.refunded_units, r.refunded.value(), r.settled.value(),
-                      r.paid_out.value()});
+                      r.refunded_units, r.refunded.value(), r.settled.value(), r.paid_out.value()});
   }
   return t;
 }

@@ -139,9 +139,10 @@ Result<std::vector<PovertyRow>> PovertyLedger::Query(const PovertyQuery& q) {
   std::vector<PovertyRow> out;
   for (const auto& [key, t] : sums) {
     const Household& h = households.at(key.first);
-    PovertyRow row{key.first, h.name, h.place_code, key.second, t.direct_units,
-                   t.distributed_units, t.refunded_units, t.direct_sales, t.distributed_sales,
-                   t.refunded, Fen(0), Fen(0)};
+    PovertyRow row{key.first,        h.name,         h.place_code,
+                   key.second,       t.direct_units, t.distributed_units,
+                   t.refunded_units, t.direct_sales, t.distributed_sales,
+                   t.refunded,       Fen(0),         Fen(0)};
     const Account payable = account(AccountKind::kPayable, key.first);
     const Account paid_out = account(AccountKind::kPaidOut, key.first);
     const Account receivable = account(AccountKind::kReceivable, key.first);

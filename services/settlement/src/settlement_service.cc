@@ -228,9 +228,8 @@ void SettlementService::Statement(StatementQuery query,
 
 void SettlementService::PovertyLedger(PovertyQuery query,
                                       std::function<void(Result<std::vector<PovertyRow>>)> done) {
-  worker_.Post([this, q = std::move(query), done = std::move(done)] {
-    done(impl_->poverty().Query(q));
-  });
+  worker_.Post(
+      [this, q = std::move(query), done = std::move(done)] { done(impl_->poverty().Query(q)); });
 }
 
 std::error_code SettlementService::Reset(storage::KvStore& kv) {

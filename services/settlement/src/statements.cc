@@ -124,10 +124,11 @@ Result<Statement> ReadStatement(storage::KvStore& kv, const StatementQuery& q) {
   std::map<std::string, std::string> entries;
   for (const std::string& account : {payable, receivable}) {
     const std::string prefix = LedgerBook::EntriesPrefix(account);
-    auto ec = kv.Scan(prefix, storage::PrefixEnd(prefix), [&](std::string_view k, std::string_view v) {
-      entries.emplace(std::string(k.substr(prefix.size())), std::string(v));
-      return true;
-    });
+    auto ec =
+        kv.Scan(prefix, storage::PrefixEnd(prefix), [&](std::string_view k, std::string_view v) {
+          entries.emplace(std::string(k.substr(prefix.size())), std::string(v));
+          return true;
+        });
     if (ec) return {svc_errc::internal, "reading the ledger failed"};
   }
 
@@ -178,10 +179,10 @@ Result<Statement> ReadStatement(storage::KvStore& kv, const StatementQuery& q) {
           if (mine.role != ShareRole::kSupplier || mine.party != q.party_id) continue;
           for (size_t kp = 0; kp < l.shares.size(); ++kp) {
             if (l.shares[kp].role != ShareRole::kPlatform) continue;
-            line.fee += reader.CreditEffect(
-                ref->cause + "/" + ref->what + "/" + std::to_string(ref->line) + "/" +
-                    std::to_string(kp),
-                fee_account);
+            line.fee +=
+                reader.CreditEffect(ref->cause + "/" + ref->what + "/" + std::to_string(ref->line) +
+                                        "/" + std::to_string(kp),
+                                    fee_account);
           }
         }
       }

@@ -32,7 +32,6 @@ std::string Yuan(int64_t fen);
 
 // Reads RFC 4180 text (a UTF-8 BOM is skipped; CRLF or LF) into records of fields, each as
 // written (CsvCellText undoes the neutralisation). An unclosed quote is an error naming its line.
-Result<std::vector<std::vector<std::string>>> ParseCsv(std::string_view text,
-                                                       char delimiter = ',');
+Result<std::vector<std::vector<std::string>>> ParseCsv(std::string_view text, char delimiter = ',');
 
 }  // namespace pavilion::tables

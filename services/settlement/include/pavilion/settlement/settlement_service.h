@@ -7,10 +7,10 @@
 // the processor's checkpoint, so a restart neither counts an order twice nor misses one; deleting
 // the rows and the checkpoint rebuilds an identical projection from the log.
 //
-// Reads: order.paid, refund.completed (and for the ledgers the events in README.md). Writes: no events (yet: settlement of money comes with
-// delivery). Thread-safety: public methods may be called from any thread; callbacks run on the
-// settlement worker (a lane of the store's writer worker when it has one:
-// EventStore::writer_worker()).
+// Reads: order.paid, refund.completed (and for the ledgers the events in README.md). Writes: no
+// events (yet: settlement of money comes with delivery). Thread-safety: public methods may be
+// called from any thread; callbacks run on the settlement worker (a lane of the store's writer
+// worker when it has one: EventStore::writer_worker()).
 #pragma once
 
 #include <functional>
@@ -66,8 +66,7 @@ class SettlementService {
   // Exports (pavilion/settlement/exports.h), read from the durable store: a party's statement
   // over a period, and the poverty-alleviation ledger (扶贫台账).
   void Statement(StatementQuery query, std::function<void(Result<settlement::Statement>)> done);
-  void PovertyLedger(PovertyQuery query,
-                     std::function<void(Result<std::vector<PovertyRow>>)> done);
+  void PovertyLedger(PovertyQuery query, std::function<void(Result<std::vector<PovertyRow>>)> done);
 
   events::Processor& processor();
   events::Worker& worker() { return worker_; }
