@@ -37,7 +37,7 @@ using testing::MetricValue;
 using testing::ServeProcess;
 using namespace std::chrono_literals;
 
-constexpr const char* kOperator = "http-test-operator-token";
+constexpr const char* kOperator = "http-test-operator-token-at-least-32-chars";
 
 ServeProcess Serve(const std::string& dir, std::vector<std::string> extra) {
   extra.push_back("--no-demo");
