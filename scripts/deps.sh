@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Pavilion needs to build, run, test and benchmark (jq: the
-# walkthrough script; wrk: bench/wrk_orders.sh; nodejs and npm: the test that installs and runs
+# walkthrough script; libxlsxwriter-dev: the XLSX exports; wrk: bench/wrk_orders.sh; nodejs and npm: the test that installs and runs
 # @redocly/cli on the OpenAPI document; prometheus: its promtool checks /metrics).
 # Skips what is installed; uses sudo when not root. Safe to run again.
 set -euo pipefail
@@ -9,6 +9,7 @@ packages=(
   build-essential cmake ninja-build pkg-config ccache git ca-certificates
   librocksdb-dev librdkafka-dev libsimdjson-dev libboost-dev libssl-dev libqrencode-dev zlib1g-dev libarchive-dev libjemalloc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libxlsxwriter-dev
   curl jq procps wrk clang-format
   nodejs npm prometheus
 )

@@ -120,6 +120,12 @@ const std::vector<TableRoute>& Table() {
         {"GET", "/v1/payouts", kSellers, {"party_id", "limit"}, &ListPayouts},
         {"POST", "/v1/payouts/{id}/confirm", kOperator, {}, &ConfirmPayout, false, BodyKind::kNone},
         {"POST", "/v1/payouts/{id}/return", kOperator, {}, &ReturnPayout},
+        {"GET", "/v1/statements/{party_id}", kSellers, {"from", "to", "format"}, &GetStatement},
+        {"GET",
+         "/v1/poverty-ledger",
+         kOperator,
+         {"from", "to", "place_code", "by_month", "format"},
+         &GetPovertyLedger},
         {"POST", "/v1/tokens/rotate", kAnyone, {}, &RotateToken},
         {"POST", "/v1/tokens/revoke", kAnyone, {}, &RevokeToken},
     };

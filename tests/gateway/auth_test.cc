@@ -789,6 +789,10 @@ TEST(AuthorizationMatrix, EveryRouteForEveryCaller) {
        {"/v1/payouts/po_none/confirm", "", "", {U, U, U, R, R, R, R, R, R}}},
       {"POST /v1/payouts/{id}/return",
        {"/v1/payouts/po_none/return", "", "", {U, U, U, R, R, R, R, R, R}}},
+      // The party itself (seller A asks for its own) or the operator.
+      {"GET /v1/statements/{party_id}",
+       {"/v1/statements/" + seller_a, "", "", {U, U, U, R, R, O, R, R, O}}},
+      {"GET /v1/poverty-ledger", {"/v1/poverty-ledger", "", "", {U, U, U, R, R, R, R, R, O}}},
       {"POST /v1/tokens/rotate", {"/v1/tokens/rotate", "", "", {U, U, U, O, O, O, O, O, O}}},
       {"POST /v1/tokens/revoke", {"/v1/tokens/revoke", "", "", {U, U, U, O, O, O, O, O, O}}},
   };

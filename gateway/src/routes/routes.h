@@ -129,6 +129,10 @@ void RunPayouts(Context& cx, const Request& r, Respond respond);
 void ListPayouts(Context& cx, const Request& r, Respond respond);
 void ConfirmPayout(Context& cx, const Request& r, Respond respond);
 void ReturnPayout(Context& cx, const Request& r, Respond respond);
+
+// exports.cc
+void GetStatement(Context& cx, const Request& r, Respond respond);
+void GetPovertyLedger(Context& cx, const Request& r, Respond respond);
 // tokens.cc
 void RotateToken(Context& cx, const Request& r, Respond respond);
 void RevokeToken(Context& cx, const Request& r, Respond respond);

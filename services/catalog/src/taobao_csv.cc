@@ -625,54 +625,7 @@ constexpr std::pair<const char*, const char*> kColumns[] = {
     {"input_custom_cpv", "自定义属性值"},
 };
 
-std::string Yuan(int64_t fen) {
-  std::string cents = std::to_string(fen % 100);
-  return std::to_string(fen / 100) + "." + (cents.size() == 1 ? "0" : "") + cents;
-}
-
-// Neutralised (CsvCell) and quoted when it holds a separator, a quote or a line break, or had
-// to be neutralised (OWASP also asks for the quotes).
-void AppendField(std::string& out, std::string_view text) {
-  const std::string cell = CsvCell(text);
-  std::string_view v = cell;
-  if (v.size() == text.size() && v.find_first_of("\t\"\r\n") == std::string_view::npos) {
-    out.append(v);
-    return;
-  }
-  out.push_back('"');
-  for (char c : v) {
-    if (c == '"') out.push_back('"');
-    out.push_back(c);
-  }
-  out.push_back('"');
-}
-
 }  // namespace
-
-namespace {
-
-bool FormulaStart(char c) {
-  return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' || c == '\r';
-}
-
-bool NeedsQuote(std::string_view text) {
-  if (text.empty()) return false;
-  if (FormulaStart(text[0])) return true;
-  return text[0] == '\'' && text.size() > 1 && (FormulaStart(text[1]) || text[1] == '\'');
-}
-
-}  // namespace
-
-std::string CsvCell(std::string_view text) {
-  return NeedsQuote(text) ? "'" + std::string(text) : std::string(text);
-}
-
-std::string_view CsvCellText(std::string_view cell) {
-  if (cell.size() > 1 && cell[0] == '\'' && (FormulaStart(cell[1]) || cell[1] == '\'')) {
-    cell.remove_prefix(1);
-  }
-  return cell;
-}
 
 std::string WriteTaobaoCsv(const std::vector<PackRow>& rows, const TaobaoMapping& mapping) {
   std::string utf8 = "version 1.00\r\n";
@@ -701,11 +654,11 @@ std::string WriteTaobaoCsv(const std::vector<PackRow>& rows, const TaobaoMapping
       lowest = std::min(lowest, sku.price.value());
       total += sku.stock;
       std::string vid = "-" + std::to_string(1001 + i);
-      v["skuProps"] +=
-          Yuan(sku.price.value()) + ":" + std::to_string(sku.stock) + "::1627207:" + vid + ";";
+      v["skuProps"] += tables::Yuan(sku.price.value()) + ":" + std::to_string(sku.stock) +
+                       "::1627207:" + vid + ";";
       v["input_custom_cpv"] += "1627207:" + vid + ":" + sku.spec + ";";
     }
-    v["price"] = Yuan(lowest == INT64_MAX ? 0 : lowest);
+    v["price"] = tables::Yuan(lowest == INT64_MAX ? 0 : lowest);
     v["num"] = std::to_string(total);
     v["description"] = p.details.description;
     v["subtitle"] = p.details.subtitle;
@@ -737,7 +690,7 @@ std::string WriteTaobaoCsv(const std::vector<PackRow>& rows, const TaobaoMapping
     for (const auto& [key, label] : kColumns) {
       if (!first) utf8.push_back('\t');
       first = false;
-      if (auto it = v.find(key); it != v.end()) AppendField(utf8, it->second);
+      if (auto it = v.find(key); it != v.end()) tables::AppendCsvField(utf8, it->second, '\t');
     }
     utf8 += "\r\n";
   }

@@ -89,6 +89,14 @@ class LedgerBook {
   }
   void DropCaches();
 
+  // The durable keys, for readers of the store (statements, the poverty-alleviation ledger).
+  static std::string StoreKey(std::string_view part, std::string_view id) {
+    return std::string(kLedgerPrefix).append(part).append("/").append(id);
+  }
+  static std::string EntriesPrefix(std::string_view account) {
+    return StoreKey("e", account) + "/";
+  }
+
  private:
   OrderBook* Book(const std::string& order_id);
   const Account* LoadAccount(const std::string& id);

@@ -6,6 +6,8 @@
 #include <unordered_map>
 
 #include "ledger_book.h"
+#include "poverty_ledger.h"
+#include "statements.h"
 
 namespace pavilion::settlement {
 namespace {
@@ -40,9 +42,11 @@ class SettlementService::Impl final : public events::Processor {
         worker_(worker),
         options_(options),
         provider_(options.payout_provider ? options.payout_provider : &builtin_),
-        ledger_(store.kv()) {}
+        ledger_(store.kv()),
+        poverty_(store.kv()) {}
   PayoutProvider& provider() { return *provider_; }
   LedgerBook& ledger() { return ledger_; }
+  settlement::PovertyLedger& poverty() { return poverty_; }
 
   // The caches are dropped past the bound, once every write queued so far is durable (until
   // then the store would show older values than memory). Called only between transactions:
@@ -76,6 +80,7 @@ class SettlementService::Impl final : public events::Processor {
               Add(day, "place", line.place_code, line.amount, line.quantity, places, tx);
             }
             ledger_.Paid(paid, e.time_micros, tx);
+            poverty_.Paid(paid, e.time_micros, tx);
           })
           // Refunds reduce the sales of the day they are paid back; orders are not uncounted.
           .On<schema::RefundChanged>(
@@ -89,6 +94,7 @@ class SettlementService::Impl final : public events::Processor {
                 Add(day, "seller", refund.seller_id, Fen(0) - refund.amount, -units, none, tx);
                 Add(day, "place", refund.place_code, Fen(0) - refund.amount, -units, none, tx);
                 ledger_.Refunded(refund, e.time_micros, tx);
+                poverty_.Refunded(refund, e.time_micros, tx);
               })
           // The ledger's other inputs (ledger_book.h).
           .On<schema::SubOrderChanged>(schema::SubOrderChanged::kCompleted,
@@ -104,6 +110,8 @@ class SettlementService::Impl final : public events::Processor {
           .On<schema::ProductCreated>(
               schema::ProductCreated::kUpdated,
               [this](const auto& p, const auto&, auto& tx) { ledger_.Product(p, tx); })
+          .On<schema::SellerRegistered>(
+              [this](const auto& s, const auto&, auto& tx) { poverty_.Seller(s, tx); })
           .On<schema::FeeRulesSet>(
               [this](const auto& r, const auto&, auto& tx) { ledger_.FeeRulesSet(r, tx); })
           .On<schema::PayoutChanged>(schema::PayoutChanged::kRequested,
@@ -295,6 +303,7 @@ class SettlementService::Impl final : public events::Processor {
   std::unordered_map<std::string, std::vector<std::function<void(const PayoutView&)>>> waiters_;
   std::unordered_map<std::string, SalesTotals> rows_;
   LedgerBook ledger_;
+  settlement::PovertyLedger poverty_;
 };
 
 SettlementService::SettlementService(events::EventStore& store, SettlementOptions options)
@@ -422,6 +431,21 @@ void SettlementService::Entries(EntriesQuery query, std::function<void(Result<En
     (void)impl_->store().AppendAndWait(events::AppendRequest{});
     done(impl_->ledger().Entries(q));
   });
+}
+
+void SettlementService::Statement(StatementQuery query,
+                                  std::function<void(Result<settlement::Statement>)> done) {
+  worker_.Post([this, q = std::move(query), done = std::move(done)] {
+    // The statement is read from the store: first make what the ledger has written durable.
+    (void)impl_->store().AppendAndWait(events::AppendRequest{});
+    done(ReadStatement(impl_->store().kv(), q));
+  });
+}
+
+void SettlementService::PovertyLedger(PovertyQuery query,
+                                      std::function<void(Result<std::vector<PovertyRow>>)> done) {
+  worker_.Post(
+      [this, q = std::move(query), done = std::move(done)] { done(impl_->poverty().Query(q)); });
 }
 
 std::error_code SettlementService::Reset(storage::KvStore& kv) {

@@ -25,6 +25,7 @@
 
 #include "pavilion/catalog/catalog_service.h"
 #include "pavilion/storage/status.h"
+#include "pavilion/tables/csv.h"
 
 namespace pavilion::catalog {
 
@@ -71,14 +72,10 @@ class TaobaoCsvReader {
 // are neutralised against formula injection (CsvCell).
 std::string WriteTaobaoCsv(const std::vector<PackRow>& rows, const TaobaoMapping& mapping);
 
-// Formula injection (OWASP "CSV Injection"): a spreadsheet runs a cell that starts with =, +,
-// -, @, tab or carriage return as a formula (=HYPERLINK(…), +cmd|…, @SUM(…)). CsvCell prefixes
-// such a cell with a single quote, which spreadsheets read as "text" and do not show; it also
-// prefixes a cell that already starts with a quote followed by one of those characters or by
-// another quote, so that CsvCellText, which drops that one quote on reading, gives back exactly
-// the text written: an export imports to itself, and the quotes never grow.
-std::string CsvCell(std::string_view text);
-std::string_view CsvCellText(std::string_view cell);
+// Formula injection: the catalog's CSV cells are neutralised as every CSV the project writes is
+// (pavilion/tables/csv.h).
+using tables::CsvCell;
+using tables::CsvCellText;
 
 // Parses "29.90" (yuan) into fen; false if it is not a non-negative amount with ≤ 2 decimals.
 bool ParseYuan(std::string_view text, int64_t* fen);

@@ -23,6 +23,7 @@
 #include "pavilion/events/event_store.h"
 #include "pavilion/events/processor.h"
 #include "pavilion/events/schema.h"
+#include "pavilion/settlement/exports.h"
 #include "pavilion/settlement/ledger_view.h"
 #include "pavilion/settlement/payout_provider.h"
 
@@ -99,6 +100,11 @@ class SettlementService {
   // How many records the caches hold now (SettlementOptions::cache_limit bounds it between
   // batches).
   void Cached(std::function<void(size_t)> done);
+
+  // Exports (pavilion/settlement/exports.h), read from the durable store: a party's statement
+  // over a period, and the poverty-alleviation ledger (扶贫台账).
+  void Statement(StatementQuery query, std::function<void(Result<settlement::Statement>)> done);
+  void PovertyLedger(PovertyQuery query, std::function<void(Result<std::vector<PovertyRow>>)> done);
 
   events::Processor& processor();
   events::Worker& worker() { return worker_; }

@@ -1,0 +1,100 @@
+// The table writer: each format written and read back — CSV parsed, XLSX opened as a zip with
+// libarchive (as the catalog's pack reader does) and its sheet XML checked.
+#include "pavilion/tables/table.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "pavilion/tables/csv.h"
+
+namespace pavilion::tables {
+namespace {
+
+Table Sample() {
+  Table t;
+  t.name = "扶贫台账";
+  t.columns = {{"name", "农户 name", ColumnType::kText},
+               {"units", "件数", ColumnType::kInteger},
+               {"sales_fen", "销售额 (元)", ColumnType::kFen},
+               {"day", "日期", ColumnType::kDate}};
+  t.rows = {{std::string("张三, \"老张\""), int64_t(3), int64_t(2990), std::string("2026-05-01")},
+            {std::string("=HYPERLINK(\"http://x\")"), int64_t(-1), int64_t(-5),
+             std::string("2026-05-02")}};
+  return t;
+}
+
+std::map<std::string, std::string> Unzip(const std::string& bytes) {
+  std::map<std::string, std::string> files;
+  archive* a = archive_read_new();
+  archive_read_support_format_zip(a);
+  EXPECT_EQ(archive_read_open_memory(a, bytes.data(), bytes.size()), ARCHIVE_OK);
+  archive_entry* e = nullptr;
+  while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
+    std::string data(size_t(archive_entry_size(e)), '\0');
+    EXPECT_EQ(archive_read_data(a, data.data(), data.size()), la_ssize_t(data.size()));
+    files[archive_entry_pathname(e)] = std::move(data);
+  }
+  archive_read_free(a);
+  return files;
+}
+
+TEST(Table, JsonKeepsIntegerFen) {
+  base::JsonWriter w;
+  WriteJsonRows(w, Sample());
+  EXPECT_EQ(
+      w.Take(),
+      R"j([{"name":"张三, \"老张\"","units":3,"sales_fen":2990,"day":"2026-05-01"},)j"
+      R"j({"name":"=HYPERLINK(\"http://x\")","units":-1,"sales_fen":-5,"day":"2026-05-02"}])j");
+}
+
+TEST(Table, CsvHasABomQuotesAsRfc4180AndNeutralisesFormulas) {
+  const std::string csv = WriteCsv(Sample());
+  ASSERT_EQ(csv.substr(0, 3), "\xEF\xBB\xBF");
+  EXPECT_EQ(csv.substr(3),
+            "农户 name,件数,销售额 (元),日期\r\n"
+            "\"张三, \"\"老张\"\"\",3,29.90,2026-05-01\r\n"
+            "\"'=HYPERLINK(\"\"http://x\"\")\",-1,-0.05,2026-05-02\r\n");
+  auto parsed = ParseCsv(csv);
+  ASSERT_TRUE(parsed.ok()) << parsed.message();
+  ASSERT_EQ(parsed->size(), 3u);
+  EXPECT_EQ((*parsed)[1], (std::vector<std::string>{"张三, \"老张\"", "3", "29.90", "2026-05-01"}));
+  // Read back, the neutralising quote is gone: the text is what was written.
+  EXPECT_EQ((*parsed)[2][0], "=HYPERLINK(\"http://x\")");
+  EXPECT_FALSE(ParseCsv("a,\"b\r\n").ok());
+}
+
+TEST(Table, YuanHasTwoDecimalsAndASign) {
+  EXPECT_EQ(Yuan(0), "0.00");
+  EXPECT_EQ(Yuan(5), "0.05");
+  EXPECT_EQ(Yuan(2990), "29.90");
+  EXPECT_EQ(Yuan(-105), "-1.05");
+  EXPECT_EQ(Yuan(INT64_MIN), "-92233720368547758.08");
+}
+
+TEST(Table, XlsxHoldsMoneyAsNumbersWithAYuanFormat) {
+  auto xlsx = WriteXlsx(Sample());
+  ASSERT_TRUE(xlsx.ok()) << xlsx.message();
+  auto files = Unzip(*xlsx);
+  ASSERT_TRUE(files.contains("xl/worksheets/sheet1.xml"));
+  const std::string& sheet = files["xl/worksheets/sheet1.xml"];
+  const std::string& strings = files["xl/sharedStrings.xml"];
+  const std::string& styles = files["xl/styles.xml"];
+  EXPECT_NE(files["xl/workbook.xml"].find("name=\"扶贫台账\""), std::string::npos);
+  // Money: numbers in yuan (not text), styled with the yuan format (style 3; 2 is integers).
+  EXPECT_NE(sheet.find("<c r=\"C2\" s=\"3\"><v>29.9</v></c>"), std::string::npos) << sheet;
+  EXPECT_NE(sheet.find("<c r=\"C3\" s=\"3\"><v>-0.05</v></c>"), std::string::npos) << sheet;
+  EXPECT_NE(styles.find("formatCode=\"&quot;¥&quot;#,##0.00\""), std::string::npos) << styles;
+  EXPECT_NE(sheet.find("<c r=\"B2\" s=\"2\"><v>3</v></c>"), std::string::npos) << sheet;
+  // Dates as date serials (2026-05-01 is day 46143).
+  EXPECT_NE(sheet.find("<c r=\"D2\" s=\"4\"><v>46143</v></c>"), std::string::npos) << sheet;
+  // Text as shared strings, never a formula.
+  EXPECT_EQ(sheet.find("<f>"), std::string::npos);
+  EXPECT_NE(strings.find("<t>=HYPERLINK(\"http://x\")</t>"), std::string::npos) << strings;
+  EXPECT_NE(strings.find("<t>张三, \"老张\"</t>"), std::string::npos) << strings;
+}
+
+}  // namespace
+}  // namespace pavilion::tables
