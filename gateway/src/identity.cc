@@ -120,6 +120,9 @@ std::optional<Principal> Identity::Authenticate(std::string_view token) {
 }
 
 Result<std::string> Identity::Rotate(std::string_view token) {
+  // Checked and revoked under one lock: of two rotations of one token, the second finds it
+  // revoked (Revoke empties the cache) and is refused.
+  std::lock_guard lock(rotate_mu_);
   auto who = Authenticate(token);
   if (!who) return std::make_error_code(std::errc::permission_denied);
   auto fresh = Issue(who->role, who->subject);

@@ -505,14 +505,15 @@ std::string_view HandWrittenOpenApi() {
           "expires_micros": {"type": "integer", "nullable": true, "description": "null: never"}}}}}},
         "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
         "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
-        "415": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}}}},
+        "415": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"},
+        "429": {"$ref": "#/components/responses/Error"}}}},
     "/v1/tokens/revoke": {"post": {"summary": "The caller's token stops working, for good (a restart does not bring it back). The operator may name a seller or shopper (subject_id): every token of theirs stops working.",
       "security": [{"bearer": []}],
       "requestBody": {"required": false, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TokenSubject"}}}},
       "responses": {"200": {"description": "How many tokens were revoked", "content": {"application/json": {"schema": {"type": "object", "required": ["revoked"], "properties": {"revoked": {"type": "integer"}}}}}},
         "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
         "403": {"$ref": "#/components/responses/Error"}, "415": {"$ref": "#/components/responses/Error"},
-        "422": {"$ref": "#/components/responses/Error"}}}}
+        "422": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}}}}
   }
 })JSON";
   return kDoc;

@@ -48,8 +48,9 @@ void fail(beast::error_code ec, const char* what) {
   if (ec == asio::error::operation_aborted || ec == beast::error::timeout ||
       ec == asio::error::connection_reset || ec == asio::error::eof ||
       ec == http::error::end_of_stream || ec == asio::error::broken_pipe ||
-      ec == asio::error::bad_descriptor) {
-    return;
+      ec == asio::error::bad_descriptor || ec == http::error::partial_message) {
+    return;  // A client that leaves mid-request is a peer going away too (one line each would
+             // let any client fill the log).
   }
   std::fprintf(stderr, "pavilion: %s: %s\n", what, ec.message().c_str());
 }
@@ -430,6 +431,19 @@ class Session : public std::enable_shared_from_this<Session> {
     counters_.queued.fetch_add(bytes, std::memory_order_relaxed);
   }
 
+  // Reading stops at max_queued_bytes, but the requests already in progress still answer: a
+  // client that pipelined large reads and takes nothing would have them all held for it. Past
+  // kHoardFactor times the bound, with answers waiting behind the one being sent, the
+  // connection is closed and what it held freed. One large answer alone (a catalog export) is
+  // not hoarding: it is sent as fast as the client takes it.
+  static constexpr size_t kHoardFactor = 16;
+  bool CloseIfHoarding() {
+    const bool waiting_behind = !ready_.empty() || (writing_ && !out_.empty());
+    if (!waiting_behind || queued_ <= options_.max_queued_bytes * kHoardFactor) return false;
+    CloseNow();
+    return true;
+  }
+
   // Queues the answer to request `seq`; writes every answer whose turn has come.
   void Answer(uint64_t seq, Exchange x, HttpResponse r) {
     if (!socket_.is_open()) return;  // Closed on an error or a timeout: nobody to answer.
@@ -438,6 +452,7 @@ class Session : public std::enable_shared_from_this<Session> {
       AppendResponse(r, x, bytes);
       Count(static_cast<int64_t>(bytes.size()));
       ready_.emplace(seq, std::move(bytes));
+      CloseIfHoarding();
       return;
     }
     const size_t before = out_.size();
@@ -451,6 +466,7 @@ class Session : public std::enable_shared_from_this<Session> {
       ++next_to_write_;
       --in_flight_;
     }
+    if (CloseIfHoarding()) return;
     // With more answers to come, not at once: answers of one group commit arrive as a burst of
     // tasks on this strand; the write waits until those already queued have added theirs, so
     // they share one send.
@@ -548,6 +564,12 @@ class Session : public std::enable_shared_from_this<Session> {
     beast::error_code ignored;
     socket_.close(ignored);
     if (linger_timer_) linger_timer_->cancel();
+    // Nobody will read what is queued: free it now, not when the last request in progress
+    // answers (a write in flight keeps its buffer until it fails).
+    for (const auto& [seq, bytes] : ready_) Count(-static_cast<int64_t>(bytes.size()));
+    Count(-static_cast<int64_t>(out_.size()));
+    std::map<uint64_t, std::string>().swap(ready_);
+    std::string().swap(out_);
   }
 
   tcp::socket socket_;

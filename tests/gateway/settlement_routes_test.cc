@@ -12,6 +12,7 @@
 #include <set>
 
 #include "../support/in_process.h"
+#include "../support/router_sync.h"
 #include "pavilion/gateway/identity.h"
 #include "pavilion/gateway/router.h"
 
@@ -46,12 +47,7 @@ class SettlementRoutes : public ::testing::Test {
     req.content_type = "application/json";
     req.body = std::move(body);
     req.peer = "192.0.2.1";
-    std::promise<HttpResponse> done;
-    auto f = done.get_future();
-    router_.Handle(std::move(req), [&done](HttpResponse r) { done.set_value(std::move(r)); });
-    HttpResponse r = f.get();
-    r.Body();
-    return r;
+    return testing::AnswerOf(router_, std::move(req));
   }
 
   // The JSON of an answer, kept alive with its parser.

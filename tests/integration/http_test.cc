@@ -148,8 +148,9 @@ int64_t ResidentKib(pid_t pid) {
 // Pipelines up to `bytes` of GET /v1/openapi.json on each of `fds` without reading an answer,
 // taking turns, as far as the server takes them: it ends once no socket has taken a byte for
 // about a second (the server stopped reading and the socket buffers are full) or all is sent.
-void PipelineWithoutReading(const std::vector<int>& fds, size_t bytes) {
-  const std::string one = "GET /v1/openapi.json HTTP/1.1\r\nHost: x\r\n\r\n";
+void PipelineWithoutReading(
+    const std::vector<int>& fds, size_t bytes,
+    const std::string& one = "GET /v1/openapi.json HTTP/1.1\r\nHost: x\r\n\r\n") {
   std::string all;
   while (all.size() < bytes) all += one;
   std::vector<size_t> at(fds.size(), 0);
@@ -203,6 +204,43 @@ TEST(Http, ClientsThatPipelineWithoutReadingAreBoundedAndClosed) {
       << Metric(server, "pavilion_http_queued_bytes");
   for (int fd : fds) close(fd);
   // The server still answers.
+  EXPECT_EQ(server.Client().Get("/healthz").status, 200);
+}
+
+// Found in review: reading stops at the queued-bytes bound, but the requests already in
+// progress (up to the pipeline depth) still answer, and a client that pipelined 64 reads of a
+// large image and took nothing had them all held for it (601 MB over four connections, kept
+// until the read timeout). Past 16 times the bound the connection is closed and what it held is
+// freed at once, long before the 30 s read timeout.
+TEST(Http, PipelinedLargeAnswersNotTakenCloseTheConnection) {
+  testing::TempDir dir;
+  ServeProcess server = Serve(dir.str(), {});  // The read timeout stays at 30 s.
+  ASSERT_NE(server.port(), 0);
+  HttpClient client = server.Client();
+  auto seller =
+      client.Post("/v1/sellers", R"({"name":"沁县合作社","place_code":"140430"})", kOperator);
+  ASSERT_EQ(seller.status, 201) << seller.body;
+  auto field = [](const std::string& json, const std::string& name) {
+    const size_t at = json.find("\"" + name + "\":\"") + name.size() + 4;
+    return json.substr(at, json.find('"', at) - at);
+  };
+  std::string png("\x89PNG\r\n\x1a\n", 8);
+  png += std::string(2 << 20, 'p');
+  auto image = client.Request("POST", "/v1/images", png, field(seller.body, "token"),
+                              {{"Content-Type", "image/png"}});
+  ASSERT_EQ(image.status, 201) << image.body;
+  const std::string get =
+      "GET /v1/images/" + field(image.body, "ref") + " HTTP/1.1\r\nHost: x\r\n\r\n";
+  const int64_t baseline = Metric(server, "pavilion_http_connections");
+  const int fd = Connect(server.port());
+  ASSERT_GE(fd, 0);
+  PipelineWithoutReading({fd}, 64 * get.size(), get);  // 128 MiB of answers asked for.
+  EXPECT_TRUE(
+      Eventually([&] { return Metric(server, "pavilion_http_connections") == baseline; }, 10'000))
+      << Metric(server, "pavilion_http_connections");
+  EXPECT_TRUE(Eventually([&] { return Metric(server, "pavilion_http_queued_bytes") == 0; }))
+      << Metric(server, "pavilion_http_queued_bytes");
+  close(fd);
   EXPECT_EQ(server.Client().Get("/healthz").status, 200);
 }
 

@@ -3,8 +3,6 @@
 // window, the window closed. The statement (the household's) and the poverty-alleviation ledger
 // as JSON rows, CSV and XLSX read back. Ids are random: they are replaced by names before the
 // comparison. PAVILION_UPDATE_GOLDEN=1 rewrites the files (review the diff).
-#include <archive.h>
-#include <archive_entry.h>
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -14,6 +12,7 @@
 #include <sstream>
 
 #include "../support/in_process.h"
+#include "../support/unzip.h"
 #include "pavilion/tables/csv.h"
 
 namespace pavilion {
@@ -36,17 +35,7 @@ std::string Golden(const std::string& name, const std::string& actual) {
 // The first sheet as text: one line per row, cells joined by " | " (shared strings resolved,
 // numbers as stored).
 std::string SheetText(const std::string& xlsx) {
-  std::map<std::string, std::string> files;
-  archive* a = archive_read_new();
-  archive_read_support_format_zip(a);
-  EXPECT_EQ(archive_read_open_memory(a, xlsx.data(), xlsx.size()), ARCHIVE_OK);
-  archive_entry* e = nullptr;
-  while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
-    std::string data(size_t(archive_entry_size(e)), '\0');
-    archive_read_data(a, data.data(), data.size());
-    files[archive_entry_pathname(e)] = std::move(data);
-  }
-  archive_read_free(a);
+  std::map<std::string, std::string> files = testing::Unzip(xlsx);
   std::vector<std::string> strings;
   const std::regex si("<t[^>]*>([^<]*)</t>");
   const std::string& sst = files["xl/sharedStrings.xml"];

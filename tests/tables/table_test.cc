@@ -2,12 +2,11 @@
 // libarchive (as the catalog's pack reader does) and its sheet XML checked.
 #include "pavilion/tables/table.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <gtest/gtest.h>
 
 #include <map>
 
+#include "../support/unzip.h"
 #include "pavilion/tables/csv.h"
 
 namespace pavilion::tables {
@@ -24,21 +23,6 @@ Table Sample() {
             {std::string("=HYPERLINK(\"http://x\")"), int64_t(-1), int64_t(-5),
              std::string("2026-05-02")}};
   return t;
-}
-
-std::map<std::string, std::string> Unzip(const std::string& bytes) {
-  std::map<std::string, std::string> files;
-  archive* a = archive_read_new();
-  archive_read_support_format_zip(a);
-  EXPECT_EQ(archive_read_open_memory(a, bytes.data(), bytes.size()), ARCHIVE_OK);
-  archive_entry* e = nullptr;
-  while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
-    std::string data(size_t(archive_entry_size(e)), '\0');
-    EXPECT_EQ(archive_read_data(a, data.data(), data.size()), la_ssize_t(data.size()));
-    files[archive_entry_pathname(e)] = std::move(data);
-  }
-  archive_read_free(a);
-  return files;
 }
 
 TEST(Table, JsonKeepsIntegerFen) {
@@ -77,7 +61,7 @@ TEST(Table, YuanHasTwoDecimalsAndASign) {
 TEST(Table, XlsxHoldsMoneyAsNumbersWithAYuanFormat) {
   auto xlsx = WriteXlsx(Sample());
   ASSERT_TRUE(xlsx.ok()) << xlsx.message();
-  auto files = Unzip(*xlsx);
+  auto files = testing::Unzip(*xlsx);
   ASSERT_TRUE(files.contains("xl/worksheets/sheet1.xml"));
   const std::string& sheet = files["xl/worksheets/sheet1.xml"];
   const std::string& strings = files["xl/sharedStrings.xml"];

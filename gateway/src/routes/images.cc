@@ -21,13 +21,14 @@ void UploadImage(Context& cx, const Request& r, Respond respond) {
 }
 
 void GetImage(Context& cx, const Request& r, Respond respond) {
-  cx.s.catalog.GetImage(r.params[0], [respond](Result<std::string> image) {
+  cx.s.catalog.GetImage(r.params[0], [respond, ref = r.params[0]](Result<std::string> image) {
     if (!image.ok()) return respond(FromServiceError(image.error_detail()));
     HttpResponse out;
     std::string_view type = catalog::ImageType(*image);
     out.content_type = type == "jpg" ? "image/jpeg" : "image/" + std::string(type);
     // The ref names the content, so it never changes.
     out.headers.emplace_back("Cache-Control", "public, max-age=31536000, immutable");
+    out.headers.emplace_back("ETag", "\"" + ref + "\"");  // The router needs not hash it.
     out.body = std::move(image).value();
     respond(std::move(out));
   });

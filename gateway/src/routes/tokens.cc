@@ -49,6 +49,12 @@ HttpResponse TokenAnswer(const std::string& token, const Principal& who) {
 }  // namespace
 
 void RotateToken(Context& cx, const Request& r, Respond respond) {
+  // Each rotation is two synced writes and a key kept for good: limited per address like the
+  // registrations that issue tokens.
+  if (const int64_t wait =
+          cx.shopper_limiter.Take(r.http.peer, cx.s.store.clock().MonotonicMicros())) {
+    return respond(RateLimited("POST /v1/tokens/rotate", wait));
+  }
   std::string subject;
   if (!ReadSubject(r, respond, &subject)) return;
   if (subject.empty()) {
@@ -81,6 +87,10 @@ void RotateToken(Context& cx, const Request& r, Respond respond) {
 }
 
 void RevokeToken(Context& cx, const Request& r, Respond respond) {
+  if (const int64_t wait =
+          cx.shopper_limiter.Take(r.http.peer, cx.s.store.clock().MonotonicMicros())) {
+    return respond(RateLimited("POST /v1/tokens/revoke", wait));
+  }
   std::string subject;
   if (!ReadSubject(r, respond, &subject)) return;
   int revoked = 1;

@@ -10,6 +10,7 @@
 // cached in memory; revocation empties the cache. Thread-safe.
 #pragma once
 
+#include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <string>
@@ -73,6 +74,7 @@ class Identity {
   const events::Clock& clock_;
   const IdentityOptions options_;
   std::shared_mutex mu_;
+  std::mutex rotate_mu_;  // One rotation at a time: two of one token at once would fork it.
   struct Hash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
