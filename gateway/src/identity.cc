@@ -91,7 +91,7 @@ std::error_code Identity::Store(const std::string& token, const Principal& who) 
 }
 
 std::optional<Principal> Identity::Authenticate(std::string_view token) {
-  if (token.empty() || token.size() > 256) return std::nullopt;
+  if (token.empty() || token.size() > kMaxTokenLength) return std::nullopt;
   std::optional<Principal> found;
   uint64_t generation = 0;
   {

@@ -320,6 +320,9 @@ class Session : public std::enable_shared_from_this<Session> {
                                      "Host: required on HTTP/1.1 requests; send the host name "
                                      "the server is reached by"));
     }
+    if (msg.count(http::field::host) > 1) {  // RFC 9112 §3.2: more than one is a bad request.
+      return Refuse(x, ErrorResponse(kInvalidHeader, "Host: send it once"));
+    }
     const auto length = parser_->content_length();
     const bool chunked = parser_->chunked();
     const bool has_body = chunked || (length && *length > 0);

@@ -489,6 +489,10 @@ TEST(Http, UnparsableRequestsGetAnAnswer) {
   EXPECT_NE(no_host.body.find("Host"), std::string::npos) << no_host.body;
   EXPECT_TRUE(no_host.closed);
   EXPECT_EQ(ask("GET /healthz HTTP/1.0\r\n\r\n").status, 200);  // HTTP/1.0 needs no Host.
+  // RFC 9112 §3.2: two Host headers are a bad request (found in review: answered 200).
+  Answer two_hosts = ask("GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n");
+  EXPECT_EQ(two_hosts.status, 400) << two_hosts.head;
+  EXPECT_NE(two_hosts.body.find("Host: send it once"), std::string::npos) << two_hosts.body;
   Answer garbage = ask("GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n");
   EXPECT_EQ(garbage.status, 400) << garbage.head;
   EXPECT_NE(garbage.body.find("malformed_request"), std::string::npos) << garbage.body;

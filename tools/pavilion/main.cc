@@ -154,6 +154,10 @@ std::string OperatorToken(gateway::Identity& identity, const std::filesystem::pa
           std::to_string(gateway::kMinOperatorTokenLength) +
           " characters (e.g. openssl rand -hex 32); unset it to have one generated");
     }
+    if (std::strlen(env) > gateway::kMaxTokenLength) {
+      Die("PAVILION_OPERATOR_TOKEN must be at most " + std::to_string(gateway::kMaxTokenLength) +
+          " characters (no longer token is ever accepted); openssl rand -hex 32 makes one");
+    }
     if (auto ec = identity.Register(env, gateway::Principal{Role::kOperator, ""})) {
       if (ec == std::errc::permission_denied) {
         Die("PAVILION_OPERATOR_TOKEN was revoked (or rotated); set it to the current operator "

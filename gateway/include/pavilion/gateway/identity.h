@@ -38,6 +38,8 @@ struct IdentityOptions {
 
 // The shortest operator token accepted at start-up: the operator may do anything.
 inline constexpr size_t kMinOperatorTokenLength = 32;
+// Longer tokens are never accepted (Authenticate refuses them unhashed).
+inline constexpr size_t kMaxTokenLength = 256;
 
 class Identity {
  public:
