@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Pavilion needs to build, run, test and benchmark (jq: the
-# walkthrough script; libxlsxwriter-dev: the XLSX exports; wrk: bench/wrk_orders.sh; nodejs and npm: the test that installs and runs
-# @redocly/cli on the OpenAPI document; prometheus: its promtool checks /metrics).
+# walkthrough script; libxlsxwriter-dev: the XLSX exports; wrk: bench/wrk_orders.sh; nodejs and
+# npm: the test that installs and runs @redocly/cli on the OpenAPI document; prometheus: its
+# promtool checks /metrics).
 # Skips what is installed; uses sudo when not root. Safe to run again.
 set -euo pipefail
 
@@ -11,7 +12,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libxlsxwriter-dev
   curl jq procps wrk clang-format
-  nodejs npm prometheus
+  nodejs prometheus
 )
 
 missing=()
@@ -20,6 +21,11 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
+# Debian's nodejs needs Debian's npm; a nodejs from elsewhere (NodeSource) brings its own npm and
+# conflicts with Debian's.
+if ! command -v npm >/dev/null 2>&1; then
+  missing+=(npm)
+fi
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
