@@ -6,20 +6,6 @@
 namespace pavilion::settlement {
 namespace {
 
-std::string Key(std::string_view part, std::string_view id) {
-  std::string k(kLedgerPrefix);
-  k.append(part).append("/").append(id);
-  return k;
-}
-
-std::string EntryKey(std::string_view account, uint64_t sequence) {
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(sequence));
-  std::string k = Key("e", account);
-  k.append("/").append(hex);
-  return k;
-}
-
 const std::string kRulesKey = std::string(kLedgerPrefix) + "rules";
 const std::string kSequenceKey = std::string(kLedgerPrefix) + "seq";
 
@@ -28,7 +14,7 @@ const std::string kSequenceKey = std::string(kLedgerPrefix) + "seq";
 const Account* LedgerBook::LoadAccount(const std::string& id) {
   if (const Account* a = ledger_.account(id)) return a;
   std::string bytes;
-  if (!kv_.Get(Key("a", id), &bytes)) {
+  if (!kv_.Get(LedgerBook::StoreKey("a", id), &bytes)) {
     if (auto a = events::Decode<Account>(bytes); a.ok()) ledger_.Load(*a);
   }
   return ledger_.account(id);
@@ -37,7 +23,7 @@ const Account* LedgerBook::LoadAccount(const std::string& id) {
 OrderBook* LedgerBook::Book(const std::string& order_id) {
   if (auto it = books_.find(order_id); it != books_.end()) return &it->second;
   std::string bytes;
-  if (kv_.Get(Key("o", order_id), &bytes)) return nullptr;
+  if (kv_.Get(LedgerBook::StoreKey("o", order_id), &bytes)) return nullptr;
   auto book = events::Decode<OrderBook>(bytes);
   if (!book.ok()) return nullptr;
   return &(books_[order_id] = std::move(*book));
@@ -55,7 +41,7 @@ bool LedgerBook::Post(const std::vector<Transfer>& chain, events::Transaction& t
   for (const auto& id : missing.accounts) LoadAccount(id);
   for (const auto& id : missing.transfers) {
     std::string bytes;
-    if (!kv_.Get(Key("t", id), &bytes)) {
+    if (!kv_.Get(LedgerBook::StoreKey("t", id), &bytes)) {
       if (auto t = events::Decode<Transfer>(bytes); t.ok()) ledger_.Load(std::move(*t));
     }
   }
@@ -71,13 +57,14 @@ bool LedgerBook::Post(const std::vector<Transfer>& chain, events::Transaction& t
   }
   if (!ok) ++refused_chains_;
   Ledger::Changes changes = ledger_.TakeChanges();
-  for (const Account* a : changes.accounts) tx.state().Put(Key("a", a->id), events::Encode(*a));
+  for (const Account* a : changes.accounts)
+    tx.state().Put(LedgerBook::StoreKey("a", a->id), events::Encode(*a));
   for (const Transfer* t : changes.transfers) {
-    tx.state().Put(Key("t", t->id), events::Encode(*t));
+    tx.state().Put(LedgerBook::StoreKey("t", t->id), events::Encode(*t));
     // A pending transfer resolved later is rewritten (its state); its entries exist already.
     if (t->state == PendingState::kNone || t->state == PendingState::kPending) {
-      tx.state().Put(EntryKey(t->debit_account_id, t->sequence), t->id);
-      tx.state().Put(EntryKey(t->credit_account_id, t->sequence), t->id);
+      tx.state().Put(LedgerBook::EntryKey(t->debit_account_id, t->sequence), t->id);
+      tx.state().Put(LedgerBook::EntryKey(t->credit_account_id, t->sequence), t->id);
     }
   }
   if (!changes.transfers.empty()) tx.state().Put(kSequenceKey, events::Encode(ledger_.sequence()));
@@ -92,7 +79,7 @@ void LedgerBook::DropCaches() {
 }
 
 void LedgerBook::Save(const OrderBook& book, events::Transaction& tx) {
-  tx.state().Put(Key("o", book.order_id), events::Encode(book));
+  tx.state().Put(LedgerBook::StoreKey("o", book.order_id), events::Encode(book));
   Check(book);
 }
 
@@ -108,7 +95,7 @@ void LedgerBook::Check(const OrderBook& book) {
 
 void LedgerBook::Product(const schema::ProductCreated& p, events::Transaction& tx) {
   ProductFacts f{p.category, p.poverty_zone};
-  tx.state().Put(Key("p", p.product_id), events::Encode(f));
+  tx.state().Put(LedgerBook::StoreKey("p", p.product_id), events::Encode(f));
   products_[p.product_id] = std::move(f);
 }
 
@@ -130,7 +117,7 @@ void LedgerBook::Paid(const schema::OrderPaid& paid, int64_t micros, events::Tra
     if (it == products_.end()) {
       ProductFacts f;
       std::string bytes;
-      if (!kv_.Get(Key("p", line.product_id), &bytes)) {
+      if (!kv_.Get(LedgerBook::StoreKey("p", line.product_id), &bytes)) {
         if (auto d = events::Decode<ProductFacts>(bytes); d.ok()) f = *d;
       }
       it = products_.emplace(line.product_id, std::move(f)).first;
@@ -205,15 +192,15 @@ void LedgerBook::Refunded(const schema::RefundChanged& r, int64_t micros, events
 }
 
 void LedgerBook::Save(const PayoutView& payout, events::Transaction& tx) {
-  tx.state().Put(Key("po", payout.payout_id), events::Encode(payout));
-  tx.state().Put(Key("pp", payout.party_id) + "/" + payout.payout_id, "");
+  tx.state().Put(LedgerBook::StoreKey("po", payout.payout_id), events::Encode(payout));
+  tx.state().Put(LedgerBook::StoreKey("pp", payout.party_id) + "/" + payout.payout_id, "");
   payouts_[payout.payout_id] = payout;
 }
 
 std::optional<PayoutView> LedgerBook::Payout(const std::string& payout_id) {
   if (auto it = payouts_.find(payout_id); it != payouts_.end()) return it->second;
   std::string bytes;
-  if (kv_.Get(Key("po", payout_id), &bytes)) return std::nullopt;
+  if (kv_.Get(LedgerBook::StoreKey("po", payout_id), &bytes)) return std::nullopt;
   auto p = events::Decode<PayoutView>(bytes);
   if (!p.ok()) return std::nullopt;
   return payouts_[payout_id] = std::move(*p);
@@ -270,7 +257,8 @@ std::optional<PayoutView> LedgerBook::PayoutResolved(const schema::PayoutChanged
 
 std::vector<PayoutView> LedgerBook::Payouts(const std::string& party_id, size_t limit) {
   std::vector<PayoutView> out;
-  const std::string prefix = party_id.empty() ? Key("po", "") : Key("pp", party_id) + "/";
+  const std::string prefix = party_id.empty() ? LedgerBook::StoreKey("po", "")
+                                              : LedgerBook::StoreKey("pp", party_id) + "/";
   (void)kv_.Scan(prefix, storage::PrefixEnd(prefix), [&](std::string_view k, std::string_view) {
     if (auto p = Payout(std::string(k.substr(prefix.size())))) out.push_back(std::move(*p));
     return out.size() < limit;
@@ -280,9 +268,9 @@ std::vector<PayoutView> LedgerBook::Payouts(const std::string& party_id, size_t 
 
 std::vector<std::pair<std::string, Fen>> LedgerBook::PayableBalances() {
   std::vector<std::pair<std::string, Fen>> out;
-  const std::string prefix = Key("a", AccountId(AccountKind::kPayable, ""));
+  const std::string prefix = LedgerBook::StoreKey("a", AccountId(AccountKind::kPayable, ""));
   (void)kv_.Scan(prefix, storage::PrefixEnd(prefix), [&](std::string_view k, std::string_view v) {
-    const std::string id(k.substr(Key("a", "").size()));
+    const std::string id(k.substr(LedgerBook::StoreKey("a", "").size()));
     Fen available;
     if (const Account* a = ledger_.account(id)) {
       available = a->available();
@@ -348,7 +336,7 @@ Result<OrderSettlement> LedgerBook::Order(const std::string& order_id) {
     out.sub_orders.push_back(std::move(s));
   }
   // The order's transfers are the held account's entries.
-  const std::string prefix = Key("e", HeldAccount(order_id)) + "/";
+  const std::string prefix = LedgerBook::StoreKey("e", HeldAccount(order_id)) + "/";
   (void)kv_.Scan(prefix, storage::PrefixEnd(prefix), [&](std::string_view, std::string_view v) {
     out.transfer_ids.emplace_back(v);
     return true;
@@ -389,7 +377,7 @@ Result<LedgerAudit> LedgerBook::Audit() {
   LedgerAudit audit;
   std::map<std::string, AccountKindTotals> kinds;
   std::error_code inner;
-  const std::string prefix = Key("a", "");
+  const std::string prefix = LedgerBook::StoreKey("a", "");
   auto ec = kv_.Scan(prefix, storage::PrefixEnd(prefix), [&](std::string_view, std::string_view v) {
     auto a = events::Decode<Account>(v);
     if (!a.ok()) {

@@ -24,6 +24,7 @@
 // Threads: the settlement worker only.
 #pragma once
 
+#include <cstdio>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -89,12 +90,22 @@ class LedgerBook {
   }
   void DropCaches();
 
-  // The durable keys, for readers of the store (statements, the poverty-alleviation ledger).
+  // The durable keys — the book's own writes and every reader of the store (entries,
+  // statements) build them here: set/lg/<part>/<id>; an account's entry index is
+  // set/lg/e/<account>/<sequence as 16 hex digits>, so a scan reads it in the order applied.
   static std::string StoreKey(std::string_view part, std::string_view id) {
     return std::string(kLedgerPrefix).append(part).append("/").append(id);
   }
   static std::string EntriesPrefix(std::string_view account) {
     return StoreKey("e", account) + "/";
+  }
+  static std::string SequenceHex(uint64_t sequence) {
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(sequence));
+    return hex;
+  }
+  static std::string EntryKey(std::string_view account, uint64_t sequence) {
+    return EntriesPrefix(account) + SequenceHex(sequence);
   }
 
  private:

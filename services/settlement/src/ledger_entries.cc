@@ -10,18 +10,6 @@
 namespace pavilion::settlement {
 namespace {
 
-std::string EntryPrefix(std::string_view account) {
-  std::string k(kLedgerPrefix);
-  k.append("e/").append(account).append("/");
-  return k;
-}
-
-std::string Hex(uint64_t sequence) {
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(sequence));
-  return hex;
-}
-
 std::string_view StateOf(const Transfer& t) {
   if (t.state == PendingState::kNone) return "posted";
   return ToString(t.state);
@@ -36,12 +24,13 @@ Result<EntriesPage> LedgerBook::Entries(const EntriesQuery& q) {
   std::vector<EntryView> found;
   std::error_code failed;
   for (AccountKind kind : kPartyAccountKinds) {
-    const std::string prefix = EntryPrefix(AccountId(kind, q.party_id));
-    const std::string end = q.before == 0 ? storage::PrefixEnd(prefix) : prefix + Hex(q.before);
+    const std::string prefix = EntriesPrefix(AccountId(kind, q.party_id));
+    const std::string end =
+        q.before == 0 ? storage::PrefixEnd(prefix) : prefix + SequenceHex(q.before);
     size_t taken = 0;
     auto ec = kv_.ScanReverse(prefix, end, [&](std::string_view, std::string_view id) {
       std::string bytes;
-      if (kv_.Get(std::string(kLedgerPrefix) + "t/" + std::string(id), &bytes)) return true;
+      if (kv_.Get(StoreKey("t", id), &bytes)) return true;
       auto t = events::Decode<Transfer>(bytes);
       if (!t.ok()) {
         failed = t.error();
