@@ -109,6 +109,37 @@ bool MediaTypeIs(std::string_view content_type, std::string_view want) {
   return true;
 }
 
+bool Compressible(std::string_view type) {
+  return MediaTypeIs(type, "text/") || MediaTypeIs(type, "application/json") ||
+         MediaTypeIs(type, "application/x-ndjson") || MediaTypeIs(type, "image/svg+xml");
+}
+
+bool AcceptsGzip(std::string_view header) {
+  while (!header.empty()) {
+    const size_t comma = header.find(',');
+    std::string_view one = header.substr(0, comma);
+    const size_t semi = one.find(';');
+    std::string_view name = one.substr(0, semi);
+    while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
+    while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+    const bool gzip =
+        name.size() == 4 && std::equal(name.begin(), name.end(), "gzip", [](char c, char want) {
+          return (c | 0x20) == want;  // ASCII case.
+        });
+    if (gzip || name == "*") {
+      if (semi == std::string_view::npos) return true;
+      std::string_view q = one.substr(semi + 1);
+      while (!q.empty() && q.front() == ' ') q.remove_prefix(1);
+      if (q.substr(0, 2) != "q=" && q.substr(0, 2) != "Q=") return true;
+      q.remove_prefix(2);
+      return q.find_first_not_of("0.") != std::string_view::npos;
+    }
+    if (comma == std::string_view::npos) break;
+    header.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
 std::string_view PackMediaType(std::string_view content_type) {
   for (std::string_view type : {"application/x-ndjson", "application/zip", "text/csv",
                                 "application/x-zip-compressed", "application/gzip"}) {

@@ -80,6 +80,18 @@ bool ReadOptionalStrings(const HttpRequest& req, const Respond& respond,
 // case, parameters (";charset=UTF-8") and surrounding spaces ignored, as RFC 9110 §8.3.1 says.
 bool MediaTypeIs(std::string_view content_type, std::string_view want);
 
+// Content coding (RFC 9110 §12.5.3): answers of kGzipMinBytes or more of a Compressible type are
+// sent gzip-compressed to clients whose Accept-Encoding allows it, and vary with that header
+// whether compressed or not; smaller ones cost more time to compress than the bytes they save.
+inline constexpr size_t kGzipMinBytes = 1024;
+bool Compressible(std::string_view content_type);
+// Whether an answer with this body size and type varies with Accept-Encoding.
+inline bool VariesByEncoding(size_t body_size, std::string_view content_type) {
+  return body_size >= kGzipMinBytes && Compressible(content_type);
+}
+// Accept-Encoding allows gzip: a "gzip" (or "*") member whose weight is not 0.
+bool AcceptsGzip(std::string_view accept_encoding);
+
 // The media type of a pack upload, one of those POST /v1/packs reads, in lower case
 // ("application/zip"); empty for any other.
 std::string_view PackMediaType(std::string_view content_type);

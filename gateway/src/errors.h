@@ -38,6 +38,7 @@ inline constexpr ErrorCode kInvalidPack{422, "invalid_pack"};
 inline constexpr ErrorCode kBusy{429, "busy"};
 inline constexpr ErrorCode kRateLimited{429, "rate_limited"};
 inline constexpr ErrorCode kInternal{500, "internal"};
+inline constexpr ErrorCode kNotImplemented{501, "not_implemented"};
 inline constexpr ErrorCode kTooManyConnections{503, "too_many_connections"};
 inline constexpr ErrorCode kTimedOut{504, "timed_out"};
 
@@ -52,7 +53,7 @@ inline constexpr ErrorCode kErrorCodes[] = {
     kRateLimited,        kInternal,
     kTimedOut,           kMalformedRequest,
     kTargetTooLong,      kHeadersTooLarge,
-    kTooManyConnections,
+    kTooManyConnections, kNotImplemented,
 };
 
 HttpResponse ErrorResponse(const ErrorCode& error, std::string_view message);

@@ -74,20 +74,45 @@ Result<std::string> Identity::Issue(Role role, const std::string& subject) {
 }
 
 std::error_code Identity::Register(const std::string& token, const Principal& who) {
+  const std::string hash = Sha256Hex(token);
   std::string revoked;
-  if (!kv_.Get(RevokedKey(Sha256Hex(token)), &revoked)) {
+  if (!kv_.Get(RevokedKey(hash), &revoked)) {
     return std::make_error_code(std::errc::permission_denied);
   }
-  return Store(token, who);
+  // The operator's token given at start-up is the only one: those it replaces (generated at
+  // first start, rotated, or an earlier PAVILION_OPERATOR_TOKEN) stop working with the write
+  // that registers it.
+  std::vector<std::pair<std::string, std::string>> others;
+  if (who.role == Role::kOperator) {
+    const std::string prefix = SubjectPrefix(who.subject);
+    auto ec =
+        kv_.Scan(prefix, storage::PrefixEnd(prefix), [&](std::string_view k, std::string_view v) {
+          std::string_view other = k.substr(prefix.size());
+          if (other != hash && v == ToString(Role::kOperator)) {
+            others.emplace_back(std::string(other), who.subject);
+          }
+          return true;
+        });
+    if (ec) return ec;
+  }
+  storage::WriteBatch wb;
+  StoreInto(wb, hash, who);
+  RevokeInto(wb, others);
+  if (auto ec = kv_.Write(wb, true)) return ec;
+  if (!others.empty()) ClearCache();
+  return {};
 }
 
 std::error_code Identity::Store(const std::string& token, const Principal& who) {
-  const std::string hash = Sha256Hex(token);
   storage::WriteBatch wb;
+  StoreInto(wb, Sha256Hex(token), who);
+  return kv_.Write(wb, true);
+}
+
+void Identity::StoreInto(storage::WriteBatch& wb, const std::string& hash, const Principal& who) {
   wb.Put(TokenKey(hash), EncodePrincipal(who));
   wb.Put(SubjectPrefix(who.subject) + hash, std::string(ToString(who.role)));
   if (who.role == Role::kOperator) wb.Put(kOperatorFlag, "1");
-  return kv_.Write(wb, true);
 }
 
 std::optional<Principal> Identity::Authenticate(std::string_view token) {
@@ -153,15 +178,20 @@ Result<int> Identity::RevokeSubject(const std::string& subject) {
 std::error_code Identity::RevokeHashes(
     const std::vector<std::pair<std::string, std::string>>& owned) {
   storage::WriteBatch wb;
+  RevokeInto(wb, owned);
+  if (auto ec = kv_.Write(wb, true)) return ec;
+  // The cache is keyed by tokens, which are not stored: revocations are rare, so all of it goes.
+  ClearCache();
+  return {};
+}
+
+void Identity::RevokeInto(storage::WriteBatch& wb,
+                          const std::vector<std::pair<std::string, std::string>>& owned) {
   for (const auto& [hash, subject] : owned) {
     wb.Delete(TokenKey(hash));
     wb.Delete(SubjectPrefix(subject) + hash);
     wb.Put(RevokedKey(hash), "1");
   }
-  if (auto ec = kv_.Write(wb, true)) return ec;
-  // The cache is keyed by tokens, which are not stored: revocations are rare, so all of it goes.
-  ClearCache();
-  return {};
 }
 
 void Identity::ClearCache() {

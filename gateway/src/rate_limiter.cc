@@ -1,8 +1,9 @@
-#include "rate_limiter.h"
+#include "rate_limiter.h"  // First: it brings <utility>, which Asio needs before it here.
 
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <boost/asio/ip/address.hpp>
 #include <cmath>
 #include <functional>
 
@@ -26,6 +27,19 @@ uint64_t RandomSeed() {
 RateLimiter::RateLimiter(RateLimit limit, size_t slots)
     : limit_(limit), seed_(RandomSeed()), set_count_(std::max<size_t>(1, slots / kWays)) {
   if (enabled()) sets_ = std::make_unique<Set[]>(set_count_);
+}
+
+std::string RateLimiter::ClientKey(const std::string& ip) {
+  boost::system::error_code ec;
+  const auto address = boost::asio::ip::make_address(ip, ec);
+  if (ec || !address.is_v6()) return ip;
+  const auto v6 = address.to_v6();
+  if (v6.is_v4_mapped()) {
+    return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, v6).to_string();
+  }
+  auto bytes = v6.to_bytes();
+  std::fill(bytes.begin() + 8, bytes.end(), 0);
+  return boost::asio::ip::address_v6(bytes).to_string() + "/64";
 }
 
 int64_t RateLimiter::Take(std::string_view address, int64_t now_micros) {

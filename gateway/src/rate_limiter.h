@@ -7,12 +7,18 @@
 // that is the price of the bound. Addresses are hashed with a random per-process seed, so no
 // client can aim its addresses at another's set. Thread-safe: one lock per set, taken for a few
 // arithmetic operations; a limiter that is off takes none.
+//
+// An address is what ClientKey makes of the peer's IP: an IPv6 client counts by its /64, since
+// one subscriber is routinely given a whole /64 (RFC 6177) and picks addresses from it at will
+// (privacy addresses, RFC 8981); a limit per full IPv6 address limits nothing.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "pavilion/gateway/router.h"
@@ -29,6 +35,10 @@ class RateLimiter {
   int64_t Take(std::string_view address, int64_t now_micros);
 
   static constexpr size_t kWays = 4;
+
+  // The address limits count `ip` under: itself for IPv4 (an IPv4-mapped IPv6 address as the IPv4
+  // one), "<first 64 bits>::/64" for IPv6; `ip` unchanged when it does not parse.
+  static std::string ClientKey(const std::string& ip);
 
  private:
   struct Slot {

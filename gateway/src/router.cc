@@ -213,8 +213,9 @@ std::string StrongETag(std::string_view body) {
 // If-None-Match: "*" or a list of entity tags; weak ones (W/"…") compare by their tag alone, as
 // RFC 9110 §13.1.2 says for this header. The server sends a gzip body's tag as `tag` with "-gz"
 // before its closing quote (server.cc), so a client that took the compressed answer matches by
-// that form. Returns the form matched, empty for none.
-std::string_view ETagMatch(std::string_view header, std::string_view tag) {
+// that form, when `gzip_form` (the answer to this request would be compressed). Returns the form
+// matched, empty for none.
+std::string_view ETagMatch(std::string_view header, std::string_view tag, bool gzip_form) {
   while (!header.empty()) {
     const size_t comma = header.find(',');
     std::string_view one = header.substr(0, comma);
@@ -223,7 +224,7 @@ std::string_view ETagMatch(std::string_view header, std::string_view tag) {
     if (one.substr(0, 2) == "W/") one.remove_prefix(2);
     if (one == "*" || one == tag) return tag;
     const std::string_view stem = tag.substr(0, tag.size() - 1);  // Without the closing quote.
-    if (one.size() == tag.size() + 3 && one.substr(0, stem.size()) == stem &&
+    if (gzip_form && one.size() == tag.size() + 3 && one.substr(0, stem.size()) == stem &&
         one.substr(stem.size()) == "-gz\"") {
       return one;
     }
@@ -274,8 +275,8 @@ class Router::Impl {
     const bool etag = index < table.size() && table[index].etag;
     Respond observed = [this, index, start, origin, etag,
                         if_none_match = etag ? std::move(req.if_none_match) : std::string(),
-                        respond = std::move(respond)](HttpResponse r) {
-      if (etag && r.status == 200) Tag(r, if_none_match);
+                        gzip = req.accepts_gzip, respond = std::move(respond)](HttpResponse r) {
+      if (etag && r.status == 200) Tag(r, if_none_match, gzip);
       Decorate(r, origin);
       cx_.metrics.Observe(index, r.status, cx_.s.store.clock().MonotonicMicros() - start);
       respond(std::move(r));
@@ -342,6 +343,12 @@ class Router::Impl {
   static Lookup Look(const HttpRequest& req) {
     Lookup at;
     at.path = std::string_view(req.target).substr(0, req.target.find('?'));
+    if (at.path == "*") {  // RFC 9110 §9.3.7: OPTIONS about the server, not a resource.
+      at.segments = {"*"};
+      at.path_matched = req.method == "OPTIONS";
+      at.index = Table().size();
+      return at;
+    }
     at.segments = Split(at.path);
     at.index = Find(req.method, at.segments, &at.params, &at.path_matched);
     return at;
@@ -362,14 +369,18 @@ class Router::Impl {
     return table.size();
   }
 
-  // "GET, HEAD, PUT, OPTIONS": what the routes of a path serve, for Allow.
+  // "GET, HEAD, PUT, OPTIONS": what the routes of a path serve, for Allow; for "*" (OPTIONS *),
+  // what any route serves.
   static std::string AllowedMethods(const std::vector<std::string>& segments) {
+    const bool server = segments.size() == 1 && segments[0] == "*";
     std::string allow;
     std::vector<std::string> params;
     for (const auto& route : Table()) {
       params.clear();
-      if (!Match(route.segments, segments, &params)) continue;
-      allow += route.method + (route.method == "GET" ? ", HEAD, " : ", ");
+      if (!server && !Match(route.segments, segments, &params)) continue;
+      const std::string one = route.method + (route.method == "GET" ? ", HEAD, " : ", ");
+      if (server && allow.find(route.method + ",") != std::string::npos) continue;
+      allow += one;
     }
     return allow + "OPTIONS";
   }
@@ -422,15 +433,20 @@ class Router::Impl {
   }
 
   // A strong ETag from the body's length and two checksums (fast enough for megabyte images);
-  // a request already holding it gets 304 and no body.
-  static void Tag(HttpResponse& r, const std::string& if_none_match) {
+  // a request already holding it gets 304 and no body. The gzip form of the tag matches only
+  // when this answer would be compressed for this request: a client that no longer accepts
+  // gzip gets the plain body, not a 304 for one it cannot read.
+  static void Tag(HttpResponse& r, const std::string& if_none_match, bool accepts_gzip) {
     // A route whose content has a name (an image's ref, the hash of its bytes) gives the tag
     // itself: hashing megabytes per request is what it saves.
     auto given = std::find_if(r.headers.begin(), r.headers.end(),
                               [](const auto& h) { return h.first == "ETag"; });
     std::string tag = given != r.headers.end() ? given->second : StrongETag(r.Body());
+    const bool varies = VariesByEncoding(r.Body().size(), r.content_type);
     // A 304 names the representation the client holds: the gzip one's tag when it matched that.
-    if (const std::string_view held = ETagMatch(if_none_match, tag); !held.empty()) {
+    const std::string_view held = ETagMatch(if_none_match, tag, varies && accepts_gzip);
+    const bool matched = !held.empty();
+    if (matched) {
       r.status = 304;
       r.body.clear();
       if (held.data() != tag.data()) tag = std::string(held);
@@ -440,6 +456,9 @@ class Router::Impl {
     } else {
       r.headers.emplace_back("ETag", std::move(tag));
     }
+    // RFC 9110 §15.4.5: a 304 carries the Vary its 200 would (the server adds it to bodies only).
+    // After the ETag: adding a header may move the others.
+    if (matched && varies) r.headers.emplace_back("Vary", "Accept-Encoding");
   }
 
   static std::optional<HttpResponse> CheckMediaType(BodyKind kind, std::string_view type) {

@@ -26,6 +26,7 @@
 
 #include "body.h"
 #include "errors.h"
+#include "rate_limiter.h"
 
 namespace pavilion::gateway {
 namespace {
@@ -39,9 +40,6 @@ using tcp = asio::ip::tcp;
 // limited to kHeaderLimit (431).
 constexpr size_t kMaxTarget = 4096;
 constexpr uint32_t kHeaderLimit = 8192;
-// Bodies smaller than this are sent as they are: compressing a short API answer costs more time
-// than the bytes it saves.
-constexpr size_t kGzipMinBytes = 1024;
 
 void fail(beast::error_code ec, const char* what) {
   // Peers going away are routine; anything else is worth a line.
@@ -96,34 +94,6 @@ std::string_view HttpDate() {
   return {text, length};
 }
 
-bool Compressible(std::string_view type) {
-  return MediaTypeIs(type, "text/") || MediaTypeIs(type, "application/json") ||
-         MediaTypeIs(type, "application/x-ndjson") || MediaTypeIs(type, "image/svg+xml");
-}
-
-// Accept-Encoding allows gzip: a "gzip" (or "*") member whose weight is not 0.
-bool AcceptsGzip(std::string_view header) {
-  while (!header.empty()) {
-    const size_t comma = header.find(',');
-    std::string_view one = header.substr(0, comma);
-    const size_t semi = one.find(';');
-    std::string_view name = one.substr(0, semi);
-    while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
-    while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
-    if (beast::iequals(beast::string_view(name.data(), name.size()), "gzip") || name == "*") {
-      if (semi == std::string_view::npos) return true;
-      std::string_view q = one.substr(semi + 1);
-      while (!q.empty() && q.front() == ' ') q.remove_prefix(1);
-      if (q.substr(0, 2) != "q=" && q.substr(0, 2) != "Q=") return true;
-      q.remove_prefix(2);
-      return q.find_first_not_of("0.") != std::string_view::npos;
-    }
-    if (comma == std::string_view::npos) break;
-    header.remove_prefix(comma + 1);
-  }
-  return false;
-}
-
 // Compresses `body` as gzip into a buffer of this thread; null if zlib fails. The deflate state
 // is kept per thread and reset, not rebuilt, for each answer.
 const std::string* Gzip(std::string_view body) {
@@ -148,6 +118,27 @@ const std::string* Gzip(std::string_view body) {
   return &d.out;
 }
 
+// A request target as the router reads it: the absolute form a client sends to a proxy (RFC 9112
+// §3.2.2, "http://host/path?q", which a server must accept) becomes its path and query; the
+// origin form ("/path?q") and the asterisk form ("*", OPTIONS) stay as they are.
+std::string OriginForm(std::string_view target) {
+  if (target.empty() || target.front() == '/' || target == "*") return std::string(target);
+  const size_t scheme = target.find("://");
+  if (scheme == std::string_view::npos) return std::string(target);
+  const std::string_view rest = target.substr(scheme + 3);
+  const size_t path = rest.find_first_of("/?");
+  if (path == std::string_view::npos) return "/";
+  if (rest[path] == '?') return "/" + std::string(rest.substr(path));
+  return std::string(rest.substr(path));
+}
+
+// Whether a Transfer-Encoding value is exactly "chunked" (case-insensitive, spaces around).
+bool IsChunked(std::string_view value) {
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  return beast::iequals(beast::string_view(value.data(), value.size()), "chunked");
+}
+
 // Appends one response's bytes: status line, headers, body. Connection headers as Beast's
 // keep_alive() sets them (HTTP/1.1 says close; HTTP/1.0 says keep-alive). 1xx, 204 and 304 carry
 // no body and no Content-Length; HEAD carries the GET's Content-Length and no body.
@@ -155,7 +146,7 @@ void AppendResponse(HttpResponse& r, const Exchange& x, std::string& out) {
   const bool bodiless = r.status < 200 || r.status == 204 || r.status == 304;
   std::string_view body = r.Body();
   // Compressible bodies worth it vary with Accept-Encoding, whether this one asked or not.
-  const bool varies = !bodiless && body.size() >= kGzipMinBytes && Compressible(r.content_type);
+  const bool varies = !bodiless && VariesByEncoding(body.size(), r.content_type);
   const std::string* zipped = varies && x.gzip ? Gzip(body) : nullptr;
   if (zipped != nullptr) body = *zipped;
   const auto reason = http::obsolete_reason(static_cast<http::status>(r.status));
@@ -216,7 +207,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (counted_) counters_.open.fetch_add(1, std::memory_order_relaxed);
     beast::error_code ec;
     const auto remote = socket_.remote_endpoint(ec);
-    if (!ec) peer_ = remote.address().to_string();
+    if (!ec) peer_ = RateLimiter::ClientKey(remote.address().to_string());
   }
   ~Session() {
     if (counted_) counters_.open.fetch_sub(1, std::memory_order_relaxed);
@@ -294,7 +285,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // The request's head as the router reads it (no body).
   void Fill(const http::request<http::string_body>& msg, HttpRequest& req) const {
     req.method = std::string(msg.method_string());
-    req.target = std::string(msg.target());
+    req.target = OriginForm(View(msg.target()));
     req.authorization = std::string(msg[http::field::authorization]);
     req.content_type = std::string(msg[http::field::content_type]);
     req.idempotency_key = std::string(msg["Idempotency-Key"]);
@@ -302,6 +293,9 @@ class Session : public std::enable_shared_from_this<Session> {
     if (auto it = msg.find(http::field::origin); it != msg.end()) req.origin = View(it->value());
     if (auto it = msg.find(http::field::if_none_match); it != msg.end()) {
       req.if_none_match = View(it->value());
+    }
+    if (auto it = msg.find(http::field::accept_encoding); it != msg.end()) {
+      req.accepts_gzip = AcceptsGzip(View(it->value()));
     }
     req.peer = peer_;
   }
@@ -322,6 +316,15 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (msg.count(http::field::host) > 1) {  // RFC 9112 §3.2: more than one is a bad request.
       return Refuse(x, ErrorResponse(kInvalidHeader, "Host: send it once"));
+    }
+    // RFC 9112 §6.1: a transfer coding the server does not know is 501. Only "chunked" is known
+    // here; taking "gzip, chunked" as chunked would read a compressed body as the JSON itself.
+    if (auto te = msg.find(http::field::transfer_encoding); te != msg.end()) {
+      if (msg.count(http::field::transfer_encoding) > 1 || !IsChunked(View(te->value()))) {
+        return Refuse(x, ErrorResponse(kNotImplemented,
+                                       "Transfer-Encoding: only chunked is understood; send the "
+                                       "body as it is, with Content-Length or chunked"));
+      }
     }
     const auto length = parser_->content_length();
     const bool chunked = parser_->chunked();
@@ -373,10 +376,10 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (ec == http::error::body_limit) return Refuse(exchange_, TooLarge(limit_));
     if (ec == http::error::header_limit) {
-      // Which part is too long: a request line not ended within the limit is the target's.
-      std::string_view seen(static_cast<const char*>(buffer_.data().data()), buffer_.size());
-      const size_t eol = seen.find("\r\n");
-      if (eol == std::string_view::npos || eol > kMaxTarget) return Refuse({}, TargetTooLong());
+      // Which part is too long: the parser consumes the request line and each whole header line
+      // as it goes (so the buffer shows only the rest); no target yet means the request line
+      // itself did not end within the limit.
+      if (parser_->get().target().empty()) return Refuse({}, TargetTooLong());
       return Refuse({},
                     ErrorResponse(kHeadersTooLarge, "the request's headers are larger than " +
                                                         std::to_string(kHeaderLimit) +
@@ -395,11 +398,9 @@ class Session : public std::enable_shared_from_this<Session> {
     auto& msg = parser_->get();
     Exchange x = exchange_;
     if (!x.keep_alive) closing_ = true;  // Nothing after this request is read.
-    if (auto it = msg.find(http::field::accept_encoding); it != msg.end()) {
-      x.gzip = AcceptsGzip(View(it->value()));
-    }
     HttpRequest req;
     Fill(msg, req);
+    x.gzip = req.accepts_gzip;
     req.body = std::move(msg.body());
     const uint64_t seq = next_seq_++;
     ++in_flight_;
@@ -595,7 +596,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string out_, writing_buf_;
   size_t written_ = 0;  // Bytes of writing_buf_ sent.
   size_t queued_ = 0;   // Bytes in ready_, out_ and writing_buf_ not yet sent.
-  std::string peer_;    // The client's address, read once.
+  std::string peer_;    // The client's address as limits count it (ClientKey), read once.
   std::optional<asio::steady_timer> linger_timer_;
   std::string drain_;  // Where a lingering close throws what it reads.
   size_t drained_ = 0;

@@ -380,6 +380,21 @@ TEST(RateLimits, TheLimiterTableIsBounded) {
   for (int i = 0; i < 1000; ++i) EXPECT_EQ(off.Take("192.0.2.1", 0), 0);
 }
 
+// An IPv6 subscriber holds a whole /64 and picks addresses from it at will: limits count the /64
+// (found in review: each of its 2^64 addresses had a bucket of its own).
+TEST(RateLimits, AnIpv6ClientCountsByItsSlash64) {
+  EXPECT_EQ(RateLimiter::ClientKey("2001:db8:1:2:aaaa:bbbb:cccc:dddd"), "2001:db8:1:2::/64");
+  EXPECT_EQ(RateLimiter::ClientKey("2001:db8:1:2::9"), "2001:db8:1:2::/64");
+  EXPECT_EQ(RateLimiter::ClientKey("2001:db8:1:3::9"), "2001:db8:1:3::/64");
+  EXPECT_EQ(RateLimiter::ClientKey("::ffff:192.0.2.7"), "192.0.2.7");  // IPv4 on a v6 socket.
+  EXPECT_EQ(RateLimiter::ClientKey("192.0.2.7"), "192.0.2.7");
+  EXPECT_EQ(RateLimiter::ClientKey("not an address"), "not an address");
+  RateLimiter limiter({1, 1});
+  EXPECT_EQ(limiter.Take(RateLimiter::ClientKey("2001:db8:1:2::1"), 0), 0);
+  EXPECT_GE(limiter.Take(RateLimiter::ClientKey("2001:db8:1:2::2"), 1), 1);  // The same /64.
+  EXPECT_EQ(limiter.Take(RateLimiter::ClientKey("2001:db8:1:3::1"), 2), 0);  // Another one.
+}
+
 // ---- Tokens ----
 
 TEST(Tokens, ShopperTokensExpire) {
@@ -436,6 +451,36 @@ TEST(Tokens, RotatedAndRevokedTokensStopWorkingForGood) {
   EXPECT_EQ(restarted.Register(op, Principal{Role::kOperator, ""}),
             std::make_error_code(std::errc::permission_denied));
   EXPECT_FALSE(restarted.Authenticate(op));
+}
+
+// The operator token given at start-up is the only one: a new one retires the old, the one
+// generated at first start and any rotated from them; sellers' tokens are untouched (found in
+// review: every PAVILION_OPERATOR_TOKEN ever given stayed valid).
+TEST(Tokens, RegisteringAnOperatorTokenRetiresTheOthers) {
+  storage::MemoryKvStore kv;
+  events::ManualClock clock;
+  Identity identity(kv, clock);
+  const std::string first = "first-operator-token-0123456789abcdef";
+  const std::string second = "second-operator-token-0123456789abcdef";
+  auto generated = identity.Issue(Role::kOperator, "").value();
+  auto seller = identity.Issue(Role::kSeller, "sel_1").value();
+  ASSERT_TRUE(identity.Authenticate(generated));  // Cached now.
+  ASSERT_FALSE(identity.Register(first, Principal{Role::kOperator, ""}));
+  EXPECT_FALSE(identity.Authenticate(generated));
+  ASSERT_TRUE(identity.Authenticate(first));
+  ASSERT_FALSE(identity.Register(first, Principal{Role::kOperator, ""}));  // A restart: the same.
+  EXPECT_TRUE(identity.Authenticate(first));
+  auto rotated = identity.Rotate(first).value();
+  ASSERT_FALSE(identity.Register(second, Principal{Role::kOperator, ""}));
+  EXPECT_FALSE(identity.Authenticate(first));
+  EXPECT_FALSE(identity.Authenticate(rotated));
+  EXPECT_TRUE(identity.Authenticate(second));
+  EXPECT_TRUE(identity.Authenticate(seller));
+  EXPECT_EQ(identity.Register(first, Principal{Role::kOperator, ""}),
+            std::make_error_code(std::errc::permission_denied));
+  Identity restarted(kv, clock);
+  EXPECT_FALSE(restarted.Authenticate(generated));
+  EXPECT_TRUE(restarted.Authenticate(second));
 }
 
 // Found in review: 16 rotations of one token at once gave two working tokens (the check and

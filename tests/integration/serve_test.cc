@@ -881,6 +881,36 @@ TEST(Integration, AShortOrOverlongOperatorTokenIsRefusedAtStartUp) {
   }
 }
 
+// PAVILION_OPERATOR_TOKEN names the operator's token: started with another, the old one stops
+// working, as does the one generated at first start (found in review: every token the variable
+// ever held stayed valid).
+TEST(Integration, ChangingTheOperatorTokenRetiresTheOldOne) {
+  pavilion::testing::TempDir dir;
+  const std::string first = "first-operator-token-0123456789abcdef";
+  const std::string second = "second-operator-token-0123456789abcdef";
+  std::string generated;
+  {
+    testing::ServeProcess server(PAVILION_BIN, dir.str(), "", {"--no-demo"});
+    ASSERT_NE(server.port(), 0);
+    std::ifstream in(dir.str() + "/operator-token");
+    ASSERT_TRUE(in >> generated);
+    EXPECT_EQ(server.Client().Get("/v1/fee-rules", generated).status, 200);
+  }
+  {
+    testing::ServeProcess server(PAVILION_BIN, dir.str(), first, {"--no-demo"});
+    ASSERT_NE(server.port(), 0);
+    HttpClient c = server.Client();
+    EXPECT_EQ(c.Get("/v1/fee-rules", first).status, 200);
+    EXPECT_EQ(c.Get("/v1/fee-rules", generated).status, 401);
+  }
+  testing::ServeProcess server(PAVILION_BIN, dir.str(), second, {"--no-demo"});
+  ASSERT_NE(server.port(), 0);
+  HttpClient c = server.Client();
+  EXPECT_EQ(c.Get("/v1/fee-rules", second).status, 200);
+  EXPECT_EQ(c.Get("/v1/fee-rules", first).status, 401);
+  EXPECT_EQ(c.Get("/v1/fee-rules", generated).status, 401);
+}
+
 // Without --payment-provider the server is prepay: a shopper's /pay does not pay; the signed
 // notification does.
 TEST(Integration, PrepayIsTheDefaultProvider) {

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <future>
+#include <optional>
 #include <thread>
 
 #include "../support/in_process.h"
@@ -381,6 +383,33 @@ TEST(Catalog, ProcessedFoodNeedsAValidScLicence) {
   EXPECT_EQ(list(), 0u);
   EXPECT_FALSE(catalog::CertificationValid(ok->certifications[1], "2027-01-01"));
   EXPECT_TRUE(catalog::CertificationValid(ok->certifications[0], "2027-01-01"));
+}
+
+// Images are read on the caller's thread, not the catalog's, which reserves stock for every
+// order: a client reading images in bulk cannot hold orders up (found in review: pipelined
+// anonymous image reads queued on the catalog's thread ahead of orders).
+TEST(Catalog, ImagesAreReadOffTheCatalogThread) {
+  testing::InProcess p;
+  const std::string png = "\x89PNG\r\n\x1A\n" + std::string(64, 'a');
+  auto ref = Await<std::string>([&](auto d) { p.catalog->StoreImage(png, d); });
+  ASSERT_TRUE(ref.ok()) << ref.message();
+  std::promise<void> release;
+  std::promise<void> blocked;
+  p.catalog->worker().Post([&] {
+    blocked.set_value();
+    release.get_future().wait();
+  });
+  blocked.get_future().wait();  // The catalog's thread is busy from here on.
+  std::optional<Result<std::string>> got;
+  p.catalog->GetImage(*ref, [&](Result<std::string> image) { got = std::move(image); });
+  std::optional<Result<std::string>> missing;
+  p.catalog->GetImage("0000.png", [&](Result<std::string> image) { missing = std::move(image); });
+  release.set_value();
+  ASSERT_TRUE(got.has_value());  // Answered while the catalog's thread was still busy.
+  ASSERT_TRUE(got->ok());
+  EXPECT_EQ(**got, png);
+  ASSERT_TRUE(missing.has_value());
+  EXPECT_EQ(missing->error(), svc_errc::not_found);
 }
 
 TEST(Catalog, PoorHouseholdProductsCarryAFloorPrice) {

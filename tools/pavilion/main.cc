@@ -52,6 +52,9 @@ constexpr const char* kUsage = R"(usage:
       --pack-body-limit BYTES largest pack upload to /v1/packs (default 268435456)
       --read-timeout-ms N     close a connection silent this long with nothing in progress
                               (checked once per timeout: after 1 to 2 of them; default 30000)
+      --max-queued-bytes N    answers a connection may have waiting for its client before
+                              its requests stop being read; past 16 times it (answers behind
+                              one being sent) it is closed (default 1048576)
       --max-connections N     connections served at once; past it a new one is answered 503
                               with Retry-After and closed (default: the descriptor limit,
                               RLIMIT_NOFILE, less 256 for the database; half of it when small)
@@ -98,8 +101,9 @@ constexpr const char* kUsage = R"(usage:
       starts librdkafka's mock cluster, prints its bootstrap servers on the first line of
       stdout, and runs until SIGTERM or SIGINT
 environment:
-  PAVILION_OPERATOR_TOKEN     the operator's bearer token, at least 32 characters; generated
-                              at first start otherwise
+  PAVILION_OPERATOR_TOKEN     the operator's bearer token, at least 32 characters; the only
+                              one (starting with another retires it); generated at first
+                              start otherwise
   PAVILION_PAYMENT_SECRET     the HMAC secret payment notifications are signed with; generated
                               at first start (DATA_DIR/payment-secret) otherwise
 )";
@@ -172,7 +176,10 @@ std::string OperatorToken(gateway::Identity& identity, const std::filesystem::pa
     std::ifstream in(file);
     std::string token;
     if (in >> token && identity.Authenticate(token)) return token;
-    return "(generated at first start; see " + file.string() + ")";
+    // Rotated since, or replaced by a PAVILION_OPERATOR_TOKEN (which retires the others).
+    return "(not the one in " + file.string() +
+           ", which was rotated or replaced; use the current one, or set "
+           "PAVILION_OPERATOR_TOKEN)";
   }
   auto token = identity.Issue(Role::kOperator, "");
   if (!token.ok()) Die("cannot store the operator token");
@@ -310,6 +317,8 @@ int Serve(std::map<std::string, std::string> flags) {
   sopts.body_limit = static_cast<size_t>(IntFlag(flags, "body-limit", 1 << 20));
   sopts.pack_body_limit = static_cast<size_t>(IntFlag(flags, "pack-body-limit", 256 << 20));
   sopts.read_timeout_ms = IntFlag(flags, "read-timeout-ms", 30'000);
+  sopts.max_queued_bytes = static_cast<size_t>(IntFlag(flags, "max-queued-bytes", 1 << 20));
+  if (sopts.max_queued_bytes < 1) Die("--max-queued-bytes must be at least 1");
   sopts.max_connections = static_cast<size_t>(IntFlag(flags, "max-connections", 0));
   if (flags.count("max-connections") && sopts.max_connections < 1) {
     Die("--max-connections must be at least 1");

@@ -29,9 +29,9 @@ Result<std::string> ImageStore::Store(const std::string& bytes, events::Transact
   return ref;
 }
 
-Result<std::string> ImageStore::Get(const std::string& ref) {
+Result<std::string> ImageStore::Read(events::EventStore& store, const std::string& ref) {
   std::string bytes;
-  if (ref.size() > 80 || store_.kv().Get(keys::Image(ref), &bytes)) {
+  if (ref.size() > 80 || store.kv().Get(keys::Image(ref), &bytes)) {
     return {svc_errc::not_found, "no image " + ref};
   }
   return bytes;

@@ -1,6 +1,7 @@
 // ImageStore: product images stored by their content under "cat/img/<sha256 hex>.<ext>", and a
 // cache of the refs known to be stored, so checking a product's images rarely reads the store.
-// Storing the same bytes again is a no-op. Owned by the catalog worker; not thread-safe.
+// Storing the same bytes again is a no-op. Owned by the catalog worker; not thread-safe, but for
+// Read, which any thread may call.
 #pragma once
 
 #include <string>
@@ -16,7 +17,8 @@ class ImageStore {
 
   // Puts the image in `tx` unless it is stored; returns its ref.
   Result<std::string> Store(const std::string& bytes, events::Transaction& tx);
-  Result<std::string> Get(const std::string& ref);
+  // Reads a stored image from `store`, on any thread: an image never changes once stored.
+  static Result<std::string> Read(events::EventStore& store, const std::string& ref);
   // "images[i]: no stored image …" for the first image that is neither a URL nor stored, or empty.
   std::string Missing(const events::schema::ProductDetails& d);
 

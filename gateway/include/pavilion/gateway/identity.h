@@ -6,7 +6,8 @@
 // token can be rotated (a new one for the same owner; the old one stops working) and revoked;
 // the operator can revoke every token of a seller or shopper ("auth/s/<subject>/<hex>" lists
 // them). Revocation deletes the token's key and leaves "auth/r/<hex>", so a revoked token given
-// again at start-up (PAVILION_OPERATOR_TOKEN) is refused: it survives a restart. Lookups are
+// again at start-up (PAVILION_OPERATOR_TOKEN) is refused: it survives a restart. The token given
+// at start-up is the operator's only one: registering it revokes the others. Lookups are
 // cached in memory; revocation empties the cache. Thread-safe.
 #pragma once
 
@@ -51,7 +52,9 @@ class Identity {
   // Issues a new token for (role, subject).
   Result<std::string> Issue(Role role, const std::string& subject);
   // Registers a token chosen by the caller (PAVILION_OPERATOR_TOKEN); refuses one revoked before
-  // (std::errc::permission_denied).
+  // (std::errc::permission_denied). An operator token so registered is the operator's only one:
+  // every other operator token (generated, rotated, or given at an earlier start) is revoked in
+  // the same write, so changing PAVILION_OPERATOR_TOKEN retires the old one.
   std::error_code Register(const std::string& token, const Principal& who);
   // The token's owner; nullopt when the token is unknown, revoked or expired.
   std::optional<Principal> Authenticate(std::string_view token);
@@ -69,7 +72,11 @@ class Identity {
 
  private:
   std::error_code Store(const std::string& token, const Principal& who);
+  static void StoreInto(storage::WriteBatch& wb, const std::string& hash, const Principal& who);
+  // Revokes (hash, subject) pairs.
   std::error_code RevokeHashes(const std::vector<std::pair<std::string, std::string>>& owned);
+  static void RevokeInto(storage::WriteBatch& wb,
+                         const std::vector<std::pair<std::string, std::string>>& owned);
   void ClearCache();
 
   storage::KvStore& kv_;

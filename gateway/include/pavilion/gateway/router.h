@@ -39,9 +39,10 @@ struct HttpRequest {
   std::string idempotency_key;
   std::string body;
   std::string signature;    // X-Pavilion-Signature, on payment notifications.
-  std::string peer = {};    // The client's IP address (no port), for limits per client address.
+  std::string peer = {};    // The client's address for limits per client (RateLimiter::ClientKey).
   std::string origin = {};  // Origin, for CORS; empty when the request carries none.
   std::string if_none_match = {};
+  bool accepts_gzip = false;  // Accept-Encoding allows gzip: the answer may be compressed.
 };
 
 struct HttpResponse {

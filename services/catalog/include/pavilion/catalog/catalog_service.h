@@ -253,7 +253,8 @@ class CatalogService {
   // Stores an image (JPEG, PNG, GIF or WebP, at most kMaxImageBytes) by its content; returns its
   // ref "<sha256 hex>.<ext>", which products list in details.images. Storing it again is a no-op.
   void StoreImage(std::string bytes, std::function<void(Result<std::string>)> done);
-  // Reads a stored image by its ref.
+  // Reads a stored image by its ref, answering on the calling thread (not the catalog's, which
+  // reserves stock for every order: bulk image reads must not hold orders up).
   void GetImage(std::string ref, std::function<void(Result<std::string>)> done);
   void GetSeller(std::string id, std::function<void(Result<Seller>)> done);
   void GetProduct(std::string id, std::function<void(Result<Product>)> done);
