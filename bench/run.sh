@@ -48,7 +48,7 @@ start_server() {
   # The load comes from one address and every shopper is new: no limits per address or on new
   # shoppers' holds, which would refuse most of it.
   PAVILION_OPERATOR_TOKEN=$token "$bin" serve --data-dir "$1" --listen 127.0.0.1:0 --no-demo \
-    --durability sync --order-rate 0 --shopper-rate 0 --new-shopper-hold-cap 0 "${@:2}" \
+    --durability sync --order-rate 0 --shopper-rate 0 --new-shopper-hold-cap 0 --new-client-hold-cap 0 "${@:2}" \
     > "$1/serve.log" 2>&1 &
   pid=$!
   for _ in $(seq 100); do

@@ -34,7 +34,7 @@ pid=
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$data"' EXIT
 # One address, every shopper new: no limits per address or on new shoppers' holds.
 PAVILION_OPERATOR_TOKEN=$token "$PAVILION_BIN" serve --data-dir "$data" --listen 127.0.0.1:0 \
-  --no-demo --durability sync --order-rate 0 --shopper-rate 0 --new-shopper-hold-cap 0 \
+  --no-demo --durability sync --order-rate 0 --shopper-rate 0 --new-shopper-hold-cap 0 --new-client-hold-cap 0 \
   > "$data/serve.log" 2>&1 &
 pid=$!
 for _ in $(seq 100); do

@@ -100,7 +100,7 @@ std::string_view HandWrittenOpenApi() {
           "sku_id": {"type": "string"}, "quantity": {"type": "integer"},
           "status": {"type": "string", "enum": ["pending", "reserved", "rejected", "pending_payment", "paid", "shipped", "delivered", "completed", "cancelled"],
             "description": "While the order is being placed, or when it was rejected, the stock's answer to the line: pending, reserved or rejected. Once the order is split into sub-orders, the status of the line's sub-order, which moves on with payment, shipping and cancellation (a line of a paid order is paid, not reserved)."},
-          "reason": {"type": "string", "enum": ["unknown_sku", "insufficient_stock", "hold_limit", "new_shopper_limit", "amount_too_large"]},
+          "reason": {"type": "string", "enum": ["unknown_sku", "insufficient_stock", "hold_limit", "new_shopper_limit", "new_client_limit", "amount_too_large"]},
           "product_id": {"type": "string"}, "seller_id": {"type": "string"}, "place_code": {"type": "string"},
           "unit_price_fen": {"type": "integer"}, "amount_fen": {"type": "integer"},
           "distribution": {"type": "object", "description": "Bought through a distributor's listing: seller_id is the supplier, who ships; the unit price divides into the supply price and each distributor's margin", "required": ["listing_seller_id", "supply_unit_price_fen", "commissions"], "properties": {

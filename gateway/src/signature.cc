@@ -16,6 +16,16 @@ std::string SignBody(std::string_view secret, std::string_view body) {
   return "sha256=" + events::HexEncode({reinterpret_cast<const char*>(mac), len});
 }
 
+std::string ClientTag(std::string_view secret, std::string_view peer) {
+  if (peer.empty()) return "";
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  const std::string input = "client\n" + std::string(peer);  // Apart from any signed body.
+  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+       reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &len);
+  return events::HexEncode({reinterpret_cast<const char*>(mac), 8});
+}
+
 bool VerifySignature(std::string_view secret, std::string_view body, std::string_view header) {
   std::string expected = SignBody(secret, body);
   return header.size() == expected.size() &&

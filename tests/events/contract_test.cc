@@ -186,7 +186,8 @@ TEST(ContractTest, PartsMatchTheirFields) {
 
 // The names Fields() gives are those the codec walks: as many, in the same order as the bytes.
 TEST(ContractTest, FieldNamesFollowTheEncoding) {
-  EXPECT_EQ(Strings(FieldNames<OrderPlaced>()), (Names{"order_id", "shopper_id", "items"}));
+  EXPECT_EQ(Strings(FieldNames<OrderPlaced>()),
+            (Names{"order_id", "shopper_id", "items", "client"}));
   EXPECT_EQ(Strings(FieldNames<StockReleased>()),
             (Names{"order_id", "line", "sku_id", "quantity", "stock_after", "reserved_after",
                    "sold_after"}));

@@ -323,6 +323,49 @@ TEST(Hoarding, FiveNewShoppersCannotReserveAllOfASku) {
   EXPECT_EQ(api.Order(payer_token, sku, 100).status, 201);
 }
 
+// Found in review: two new identities holding 100 units each filled the cap of all new shoppers
+// (200), and every other new shopper was refused; and a shopper counted as new only for 24 hours
+// after registering, so identities made ahead and left to age hoarded freely. Now new shoppers
+// ordering from one client address share a cap of their own, and a shopper is new until it pays.
+TEST(Hoarding, NewShoppersOfOneAddressCannotLockOthersOutNorAgeOutOfTheCap) {
+  testing::InProcessOptions services;
+  services.catalog.hold_cap = 100;
+  services.catalog.new_shopper_hold_cap = 200;
+  services.catalog.new_client_hold_cap = 50;
+  Api api(services);
+  auto [seller, seller_token] = api.Seller();
+  auto [product, sku] = api.Product(seller_token, 2990, 500);
+  const std::string hoarder = "198.51.100.1";
+  auto [first, first_token] = api.Shopper(hoarder);
+  auto [second, second_token] = api.Shopper(hoarder);
+  auto [aged, aged_token] = api.Shopper("198.51.100.3");
+  // Two days pass (the services' clock, set from the wall clock ids are minted by).
+  api.p_.own_clock().Set(events::SystemClock::Instance().NowMicros() + 48ll * 3'600'000'000);
+  EXPECT_EQ(api.Order(first_token, sku, 50, hoarder).status, 201);
+  auto refused = api.Order(second_token, sku, 1, hoarder);
+  ASSERT_EQ(refused.status, 409) << refused.body;
+  EXPECT_EQ(Api::Code(refused), "conflict");
+  EXPECT_NE(Api::Str(refused.body, {"error", "message"}).find("network address"), std::string::npos)
+      << refused.body;
+  // Another address's new shopper is not locked out.
+  auto [other, other_token] = api.Shopper("198.51.100.2");
+  EXPECT_EQ(api.Order(other_token, sku, 50, "198.51.100.2").status, 201);
+  // Registered two days ago and never paid: still new, so still under its address's cap.
+  EXPECT_EQ(api.Order(aged_token, sku, 51, "198.51.100.3").status, 409);
+  EXPECT_EQ(api.Order(aged_token, sku, 50, "198.51.100.3").status, 201);
+  // Released units leave the address's count: the hoarder's order cancelled, the second
+  // shopper of that address may hold them.
+  api.p_.Settle();
+  auto mine = api.Call("GET", "/v1/orders?limit=1", "", first_token);
+  simdjson::dom::parser parser;
+  std::string_view id;
+  ASSERT_FALSE(parser.parse(mine.body)["orders"].at(0)["id"].get(id)) << mine.body;
+  ASSERT_EQ(api.Call("POST", "/v1/orders/" + std::string(id) + "/cancel", "", first_token).status,
+            200);
+  api.p_.Settle();
+  EXPECT_EQ(api.Order(second_token, sku, 50, hoarder).status, 201);
+}
+
 // ---- Limits per client address ----
 
 TEST(RateLimits, RegistrationsPerAddressAnswer429WithRetryAfter) {

@@ -154,6 +154,8 @@ class InProcess {
   }
 
   storage::KvStore& kv() { return *kv_; }
+  // The clock the services read when none was given (a ManualClock the test may move).
+  events::ManualClock& own_clock() { return own_clock_; }
 
   std::unique_ptr<events::EventStore> store;
   std::unique_ptr<catalog::CatalogService> catalog;

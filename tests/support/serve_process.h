@@ -38,6 +38,8 @@ class ServeProcess {
                                      "--shopper-rate",
                                      "0",
                                      "--new-shopper-hold-cap",
+                                     "0",
+                                     "--new-client-hold-cap",
                                      "0"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     proc_ = std::make_unique<ChildProcess>(

@@ -73,8 +73,11 @@ constexpr const char* kUsage = R"(usage:
       --new-shopper-hold-cap N
                               most unpaid units of one SKU that all new shoppers together may
                               hold (default 200; 0 = no cap); a shopper is new until its first
-                              paid order, for --new-shopper-hours after registering
-      --new-shopper-hours N   (default 24)
+                              paid order, however long ago it registered
+      --new-client-hold-cap N
+                              most unpaid units of one SKU that new shoppers ordering from one
+                              client address (an IPv6 /64) together may hold (default 50; 0 =
+                              no cap)
       --shopper-rate N        shopper registrations a minute per client address (bursts of N;
                               default 30; 0 = no limit); over it: 429 with Retry-After
       --order-rate N          orders placed a second per client address, each holding stock
@@ -244,7 +247,7 @@ int Serve(std::map<std::string, std::string> flags) {
   catalog::CatalogOptions copts;
   copts.hold_cap = IntFlag(flags, "hold-cap", 100);
   copts.new_shopper_hold_cap = IntFlag(flags, "new-shopper-hold-cap", 200);
-  copts.new_shopper_micros = IntFlag(flags, "new-shopper-hours", 24) * 3'600'000'000;
+  copts.new_client_hold_cap = IntFlag(flags, "new-client-hold-cap", 50);
   const std::string provider =
       flags.count("payment-provider") ? flags["payment-provider"] : "prepay";
   if (provider != "instant" && provider != "prepay") {

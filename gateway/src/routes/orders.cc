@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "../signature.h"
 #include "../views.h"
 #include "pavilion/base/json_writer.h"
 #include "pavilion/events/codec.h"
@@ -40,11 +41,20 @@ std::optional<HttpResponse> Refusal(const order::Order& o) {
   if (o.status != order::OrderStatus::kRejected) return std::nullopt;
   for (size_t i = 0; i < o.lines.size(); ++i) {
     const order::OrderLine& l = o.lines[i];
+    if (l.reason == "new_client_limit") {
+      return ErrorResponse(kConflict,
+                           "items[" + std::to_string(i) +
+                               "].quantity: shoppers who have not paid an order yet, ordering from "
+                               "your network address, already hold as many unpaid units of " +
+                               l.sku_id +
+                               " as they may together; pay for an earlier order first, or order "
+                               "fewer units");
+    }
     if (l.reason == "new_shopper_limit") {
       return ErrorResponse(
           kConflict, "items[" + std::to_string(i) +
-                         "].quantity: shoppers who registered recently and have not paid an "
-                         "order yet already hold as many unpaid units of " +
+                         "].quantity: shoppers who have not paid an order yet already hold as many "
+                         "unpaid units of " +
                          l.sku_id +
                          " as they may together; pay for an earlier order first, or try again "
                          "once others have paid or released theirs");
@@ -123,6 +133,7 @@ void CreateOrder(Context& cx, const Request& r, Respond respond) {
     return respond(ErrorResponse(kInvalidHeader, "Idempotency-Key: use at most 128 characters"));
   }
   in.idempotency_key = r.http.idempotency_key;
+  in.client = ClientTag(cx.options.payment_secret, r.http.peer);
 
   auto call = std::make_shared<PendingCall>(std::move(respond));
   call->order_id = cx.s.orders.Place(std::move(in), [call](Result<order::Order> o) {

@@ -35,6 +35,13 @@ inline std::string Hold(std::string_view shopper, std::string_view sku) {
 }
 // Units new shoppers together hold unpaid of a SKU (decimal), absent for none.
 inline std::string NewHeld(std::string_view sku) { return "cat/newheld/" + std::string(sku); }
+// ... of them, those placed from one client (OrderPlaced::client).
+inline std::string NewClientHeld(std::string_view client, std::string_view sku) {
+  std::string k = "cat/newcl/" + std::string(client);
+  k.push_back('\0');
+  k.append(sku);
+  return k;
+}
 // A shopper has paid an order (so is no longer new), for shoppers who paid while new.
 inline std::string PaidShopper(std::string_view shopper) {
   return "cat/paid/" + std::string(shopper);

@@ -16,8 +16,9 @@ constexpr EnumNames<CertificationKind, 6> kCertificationKinds({"pollution_free",
                                                                "sc_licence", "iso"});
 constexpr auto kAllCertificationKinds = kCertificationKinds.Values();
 
-constexpr EnumNames<StockRejection, 4> kStockRejections({"unknown_sku", "insufficient_stock",
-                                                         "hold_limit", "new_shopper_limit"});
+constexpr EnumNames<StockRejection, 5> kStockRejections({"unknown_sku", "insufficient_stock",
+                                                         "hold_limit", "new_shopper_limit",
+                                                         "new_client_limit"});
 
 }  // namespace
 

@@ -17,7 +17,7 @@ StockLedger::StockLedger(events::EventStore& store, events::Worker& worker, Prod
       products_(products),
       hold_cap_(options.hold_cap),
       new_cap_(options.new_shopper_hold_cap),
-      new_micros_(options.new_shopper_micros) {
+      client_cap_(options.new_client_hold_cap) {
   // Holds grow by one per new (shopper, SKU) pair, up to the cache limit: room for them all from
   // the start, so no order waits behind a rehash of the whole map on the thread every order
   // goes through.
@@ -50,9 +50,7 @@ void StockLedger::Reserve(const schema::OrderPlaced& order, events::Transaction&
       }
     }
     if (line == 0) is_new = IsNew(order.shopper_id);
-    if (!rejection && is_new && OverHoldCap(NewHeld(sku->id), item.quantity, new_cap_)) {
-      rejection = StockRejection::kNewShopperLimit;
-    }
+    if (!rejection && is_new) rejection = CheckNew(order.client, sku->id, item.quantity);
     if (rejection) {
       schema::StockRejected r{order.order_id, line, item.sku_id, item.quantity,
                               std::string(ToString(*rejection))};
@@ -68,8 +66,10 @@ void StockLedger::Reserve(const schema::OrderPlaced& order, events::Transaction&
     std::string qty;
     events::PutVarint(qty, static_cast<uint64_t>(item.quantity));
     if (is_new) {
-      AddNewHeld(sku->id, item.quantity, tx);
-      qty.push_back(kCountedNew);  // After the varint: its units count as new shoppers'.
+      AddNewHeld(order.client, sku->id, item.quantity, tx);
+      // After the varint: its units count as new shoppers', and as those of this client.
+      qty.push_back(kCountedNew);
+      qty.append(order.client);
     }
     tx.state().Put(keys::Reservation(order.order_id, line), qty);
     // The supplier ships (its sub-order); the shopper pays the listing's price.
@@ -92,10 +92,13 @@ std::optional<StockLedger::Taken> StockLedger::TakeReservation(const std::string
   if (consumed_.count(key) || store_.kv().Get(key, &value)) return std::nullopt;
   tx.state().Delete(key);
   Consumed(key, tx);
-  // A varint ends at its first byte under 0x80; a byte after it marks new shoppers' units.
+  // A varint ends at its first byte under 0x80; a byte after it marks new shoppers' units, and
+  // what follows that is the client they count under.
   size_t end = 0;
   while (end < value.size() && (static_cast<unsigned char>(value[end]) & 0x80)) ++end;
-  return Taken{end + 1 < value.size()};
+  Taken taken{end + 1 < value.size(), {}};
+  if (taken.counted_new) taken.client = value.substr(end + 2);
+  return taken;
 }
 
 bool StockLedger::Answered(const std::string& done_key) {
@@ -119,7 +122,7 @@ void StockLedger::Release(const std::string& order_id, const std::string& shoppe
     if (!taken) continue;
     catalog::Release(*sku, ref.quantity);
     AddHold(shopper, sku->id, -ref.quantity, tx);
-    if (taken->counted_new) AddNewHeld(sku->id, -ref.quantity, tx);
+    if (taken->counted_new) AddNewHeld(taken->client, sku->id, -ref.quantity, tx);
     EmitStock(schema::StockReleased::kType, *sku,
               schema::StockReleased{order_id, ref.line, sku->id, ref.quantity}, tx);
   }
@@ -137,7 +140,7 @@ void StockLedger::Sell(const schema::OrderPaid& paid, events::Transaction& tx) {
     if (!taken) continue;
     catalog::Sell(*sku, line.quantity);
     AddHold(paid.shopper_id, sku->id, -line.quantity, tx);
-    if (taken->counted_new) AddNewHeld(sku->id, -line.quantity, tx);
+    if (taken->counted_new) AddNewHeld(taken->client, sku->id, -line.quantity, tx);
     EmitStock(schema::StockSold::kType, *sku,
               schema::StockSold{paid.order_id, line.line, sku->id, line.quantity, false}, tx);
   }
@@ -217,9 +220,8 @@ void StockLedger::AddHold(Hold hold, int64_t delta, events::Transaction& tx) {
 }
 
 bool StockLedger::IsNew(const std::string& shopper) {
-  if (new_cap_ <= 0) return false;
-  auto millis = events::IdMillis(shopper);
-  if (!millis || store_.clock().NowMicros() - *millis * 1000 > new_micros_) return false;
+  if (new_cap_ <= 0 && client_cap_ <= 0) return false;
+  if (!events::IdMillis(shopper)) return false;  // Not minted by NewId: named by the operator.
   if (paid_.count(shopper)) return false;
   if (Stored(store_, keys::PaidShopper(shopper))) {
     paid_.insert(shopper);
@@ -228,21 +230,39 @@ bool StockLedger::IsNew(const std::string& shopper) {
   return true;
 }
 
-int64_t StockLedger::NewHeld(const std::string& sku) {
-  if (auto it = new_held_.find(sku); it != new_held_.end()) return it->second;
-  std::string v;
-  int64_t held = 0;
-  if (!store_.kv().Get(keys::NewHeld(sku), &v)) held = std::max<int64_t>(0, std::stoll(v));
-  return new_held_[sku] = held;
+std::optional<StockRejection> StockLedger::CheckNew(const std::string& client,
+                                                    const std::string& sku, int64_t quantity) {
+  if (OverHoldCap(NewHeld(keys::NewHeld(sku)), quantity, new_cap_)) {
+    return StockRejection::kNewShopperLimit;
+  }
+  if (!client.empty() &&
+      OverHoldCap(NewHeld(keys::NewClientHeld(client, sku)), quantity, client_cap_)) {
+    return StockRejection::kNewClientLimit;
+  }
+  return std::nullopt;
 }
 
-void StockLedger::AddNewHeld(const std::string& sku, int64_t delta, events::Transaction& tx) {
-  const int64_t held = HeldAfter(NewHeld(sku), delta);
-  new_held_[sku] = held;
-  if (held == 0) {
-    tx.state().Delete(keys::NewHeld(sku));
-  } else {
-    tx.state().Put(keys::NewHeld(sku), std::to_string(held));
+int64_t StockLedger::NewHeld(const std::string& key) {
+  if (auto it = new_held_.find(key); it != new_held_.end()) return it->second;
+  std::string v;
+  int64_t held = 0;
+  if (!store_.kv().Get(key, &v)) held = std::max<int64_t>(0, std::stoll(v));
+  return new_held_[key] = held;
+}
+
+void StockLedger::AddNewHeld(const std::string& client, const std::string& sku, int64_t delta,
+                             events::Transaction& tx) {
+  for (std::string key :
+       {keys::NewHeld(sku), client.empty() ? std::string() : keys::NewClientHeld(client, sku)}) {
+    if (key.empty()) continue;
+    const int64_t held = HeldAfter(NewHeld(key), delta);
+    if (held == 0) {
+      new_held_.erase(key);  // Units are taken back once: a client's count need not stay.
+      tx.state().Delete(key);
+    } else {
+      new_held_[key] = held;
+      tx.state().Put(key, std::to_string(held));
+    }
   }
 }
 

@@ -3,8 +3,9 @@
 // (stock.sold), order.rejected and order.cancelled (stock.released), order.reinstate_requested
 // (stock.reinstated, all lines or none), refund.completed with returned goods (stock.restocked).
 // stock_rules.h decides each move; this class finds the SKUs (ProductStore), keeps the units each
-// shopper holds unpaid (for CatalogOptions::hold_cap) and all new shoppers together hold of a SKU
-// (new_shopper_hold_cap; a reservation counted so is marked, to be taken back once), and writes the
+// shopper holds unpaid (for CatalogOptions::hold_cap), and all new shoppers together, and those of
+// one client address, hold of a SKU (new_shopper_hold_cap, new_client_hold_cap; a reservation
+// counted so is marked with its client, to be taken back once), and writes the
 // once-only records that make a redelivered event move nothing: a reservation per order line
 // ("cat/res/…"), and the answered reinstatements and restocks. Each stock event is emitted on the
 // SKU's stream at the version after the one the catalog knows, carrying the three numbers it
@@ -65,14 +66,22 @@ class StockLedger {
   // A reservation record taken once: whether its units counted toward new shoppers' holds.
   struct Taken {
     bool counted_new;
+    std::string client;  // Whose count its units are in (OrderPlaced::client); may be empty.
   };
   static constexpr char kCountedNew = 'n';
   std::optional<Taken> TakeReservation(const std::string& order_id, uint32_t line,
                                        events::Transaction& tx);
-  // Whether the shopper is new (CatalogOptions::new_shopper_hold_cap); false when the cap is off.
+  // Whether the shopper is new (no order paid yet); false when both caps are off.
   bool IsNew(const std::string& shopper);
-  int64_t NewHeld(const std::string& sku);
-  void AddNewHeld(const std::string& sku, int64_t delta, events::Transaction& tx);
+  // Whether a new shopper's `quantity` of `sku` passes the cap of all new shoppers, or that of
+  // its client.
+  std::optional<StockRejection> CheckNew(const std::string& client, const std::string& sku,
+                                         int64_t quantity);
+  // Units held under a count's key (keys::NewHeld, keys::NewClientHeld).
+  int64_t NewHeld(const std::string& key);
+  // Moves both counts of a SKU: all new shoppers', and the client's when there is one.
+  void AddNewHeld(const std::string& client, const std::string& sku, int64_t delta,
+                  events::Transaction& tx);
   bool Answered(const std::string& done_key);
   void Consumed(const std::string& key, events::Transaction& tx);
 
@@ -80,9 +89,10 @@ class StockLedger {
   events::Worker& worker_;
   ProductStore& products_;
   const int64_t hold_cap_;
-  const int64_t new_cap_, new_micros_;
+  const int64_t new_cap_, client_cap_;
   base::PackedStringMap holds_;  // Units each (shopper, SKU) holds unpaid; 0 for none.
-  // Units new shoppers together hold unpaid, per SKU; and the new shoppers who have paid.
+  // Units new shoppers hold unpaid, by count key (per SKU, per client and SKU); and the new
+  // shoppers who have paid.
   std::unordered_map<std::string, int64_t> new_held_;
   std::unordered_set<std::string> paid_;
   // Once-only records consumed by a batch that is not yet durable (the store still shows them).

@@ -111,7 +111,7 @@ class OrderService::Impl final : public events::Processor {
     tx.set_correlation_id(id);
     // A keyless order's id is fresh; a keyed one's is derived from the key, so the store checks.
     tx.Emit(id, in.idempotency_key.empty() ? events::kFreshStream : events::kNoStream,
-            schema::OrderPlaced{id, in.shopper_id, std::move(in.items)});
+            schema::OrderPlaced{id, in.shopper_id, std::move(in.items), std::move(in.client)});
     tx.state().Put(IndexKey("shopper", order.shopper_id, order.created_micros, id), "");
     // No record yet: until the catalog's first answer writes one, the order.placed event is the
     // order (OrderStore::Load rebuilds it from there).

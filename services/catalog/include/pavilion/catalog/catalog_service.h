@@ -227,10 +227,14 @@ struct CatalogOptions {
   // Anti-hoarding: the most unpaid units one shopper may hold of one SKU (0: no cap).
   int64_t hold_cap = 0;
   // Anti-hoarding by free identities: the most unpaid units of one SKU that all new shoppers
-  // together may hold (0: no cap). A shopper is new for `new_shopper_micros` after registering
-  // (its id says when) until its first paid order; ids not minted by NewId are never new.
+  // together may hold, and that new shoppers placing orders from one client address
+  // (OrderPlaced::client) together may hold (0: no cap). A shopper is new until its first paid
+  // order, however long ago it registered (an identity made and left to age is still free);
+  // ids not minted by NewId (shoppers the operator names) are never new. The cap per client is
+  // what keeps a few addresses from taking the whole of the first: filling it takes as many
+  // addresses as it holds times the cap per client.
   int64_t new_shopper_hold_cap = 0;
-  int64_t new_shopper_micros = 24ll * 3600 * 1'000'000;
+  int64_t new_client_hold_cap = 0;
   // Records cached in memory (SKUs, products, sellers, holds, import keys) before the caches are
   // dropped, between transactions, once every earlier write is durable.
   size_t cache_limit = 1 << 18;

@@ -45,6 +45,8 @@ enum class StockRejection {
   kInsufficientStock,  // Fewer units available than asked (or a quantity below 1).
   kHoldLimit,          // The shopper would hold more than CatalogOptions::hold_cap unpaid.
   kNewShopperLimit,    // New shoppers together would hold more than new_shopper_hold_cap.
+  kNewClientLimit,     // New shoppers from the order's client address would hold more than
+                       // new_client_hold_cap.
 };
 std::string_view ToString(StockRejection r);
 bool Parse(std::string_view name, StockRejection* out);
