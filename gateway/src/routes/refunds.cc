@@ -3,6 +3,7 @@
 // could not pay back.
 #include <algorithm>
 
+#include "../views.h"
 #include "routes.h"
 
 namespace pavilion::gateway::routes {
