@@ -102,6 +102,33 @@ static std::string_view LineStatusName(const order::Order& o, const order::Order
   return ToString(l.status);  // Not split yet.
 }
 
+namespace {
+
+// The requests to the payment provider for refund `r`, and the latest one's id and failure
+// beside the refund's status. Nothing for a refund not approved (or an older record).
+void WriteRefundAttempts(JsonWriter& w, const order::Order& o, const order::Refund& r) {
+  const order::RefundAttempt* last = nullptr;
+  for (const auto& a : o.refund_attempts) {
+    if (a.refund_id == r.id) last = &a;
+  }
+  if (last == nullptr) return;
+  w.Field("provider_refund_id", last->provider_refund_id);
+  if (r.status == order::RefundStatus::kFailed) w.Field("failure_reason", last->failure);
+  w.Key("attempts").BeginArray();
+  for (const auto& a : o.refund_attempts) {
+    if (a.refund_id != r.id) continue;
+    w.BeginObject().Field("provider_refund_id", a.provider_refund_id);
+    w.Field("status", ToString(a.status));
+    if (!a.failure.empty()) w.Field("failure_reason", a.failure);
+    w.Field("requested_micros", a.requested_micros);
+    if (a.notified_micros) w.Field("notified_micros", a.notified_micros);
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+}  // namespace
+
 void WriteOrder(JsonWriter& w, const order::Order& o) {
   w.BeginObject();
   w.Field("id", o.id).Field("shopper_id", o.shopper_id).Field("status", ToString(o.status));
@@ -170,7 +197,9 @@ void WriteOrder(JsonWriter& w, const order::Order& o) {
     for (const auto& it : r.items) {
       w.BeginObject().Field("sku_id", it.sku_id).Field("quantity", it.quantity).EndObject();
     }
-    w.EndArray().EndObject();
+    w.EndArray();
+    WriteRefundAttempts(w, o, r);
+    w.EndObject();
   }
   w.EndArray();
   w.EndObject();

@@ -62,10 +62,12 @@ class Api {
 
   HttpResponse Send(HttpRequest req) { return testing::AnswerOf(router_, std::move(req)); }
 
-  HttpResponse Notify(const std::string& body) {
+  // A provider's notification signed with the payment secret: of a payment, or of a refund
+  // (target /v1/payments/refund-notify).
+  HttpResponse Notify(const std::string& body, const std::string& target = "/v1/payments/notify") {
     HttpRequest req;
     req.method = "POST";
-    req.target = "/v1/payments/notify";
+    req.target = target;
     req.content_type = "application/json";
     req.body = body;
     req.signature = SignBody(kSecret, body);
@@ -214,6 +216,107 @@ TEST(Prepay, WithoutASecretPayExplainsHowToPay) {
   const std::string next = Api::Str(pay.body, {"payment_intent", "next"});
   EXPECT_NE(next.find("--payment-secret"), std::string::npos) << next;
   EXPECT_NE(next.find("--payment-provider instant"), std::string::npos) << next;
+}
+
+// With the prepay provider a refund approved is not paid back until the provider's signed
+// refund notification says so; one that failed stays owed and is retried.
+TEST(Prepay, RefundsCompleteOnlyWhenTheProviderSaysSo) {
+  Api api(Prepay());
+  auto [seller, seller_token] = api.Seller();
+  auto [product, sku] = api.Product(seller_token, 2990, 10);
+  auto [shopper, token] = api.Shopper();
+  auto placed = api.Order(token, sku, 2);
+  ASSERT_EQ(placed.status, 201) << placed.body;
+  const std::string id = Api::Str(placed.body, {"id"});
+  ASSERT_EQ(api.Notify(R"({"order_id":")" + id + R"(","txn_id":"wx-1","amount_fen":5980})").status,
+            200);
+  auto asked = api.Call("POST", "/v1/orders/" + id + "/refunds", R"({"amount_fen":2990})", token);
+  ASSERT_EQ(asked.status, 201) << asked.body;
+  const std::string rid = id + "-r1";
+  // Of an answer: its first refund's field `key`, and its first sub-order's refunded_fen.
+  simdjson::dom::parser parser;
+  auto refund_field = [&](const HttpResponse& r, const char* key) {
+    std::string_view v;
+    if (parser.parse(r.body)["refunds"].at(0)[key].get(v)) return std::string();
+    return std::string(v);
+  };
+  auto refunded_fen = [&](const HttpResponse& r) {
+    int64_t v = -1;
+    if (parser.parse(r.body)["sub_orders"].at(0)["refunded_fen"].get(v)) return int64_t{-1};
+    return v;
+  };
+
+  auto approved = api.Call("POST", "/v1/refunds/" + rid + "/approve", "", seller_token);
+  ASSERT_EQ(approved.status, 202) << approved.body;
+  EXPECT_EQ(refund_field(approved, "status"), "refunding") << approved.body;
+  const std::string provider_id = refund_field(approved, "provider_refund_id");
+  EXPECT_EQ(provider_id, "rfd_" + rid);
+  EXPECT_EQ(refunded_fen(approved), 0);
+
+  const std::string failed = R"({"order_id":")" + id + R"(","refund_id":")" + provider_id +
+                             R"(","status":"failed","amount_fen":2990,"reason":"账户已冻结"})";
+  // Unsigned or signed with another secret: refused as /v1/payments/notify refuses it.
+  HttpRequest forged;
+  forged.method = "POST";
+  forged.target = "/v1/payments/refund-notify";
+  forged.content_type = "application/json";
+  forged.body = failed;
+  EXPECT_EQ(api.Send(forged).status, 401);
+  forged.signature = SignBody("another-secret", failed);
+  auto bad = api.Send(forged);
+  EXPECT_EQ(bad.status, 401);
+  EXPECT_EQ(Api::Code(bad), "bad_signature");
+  // Signed, but naming what the order never asked for, or the wrong amount: nothing changes.
+  auto unknown = api.Notify(
+      R"({"order_id":")" + id + R"(","refund_id":"rfd_x","status":"succeeded","amount_fen":2990})",
+      "/v1/payments/refund-notify");
+  EXPECT_EQ(unknown.status, 404) << unknown.body;
+  EXPECT_EQ(Api::Code(unknown), "not_found");
+  auto wrong = api.Notify(R"({"order_id":")" + id + R"(","refund_id":")" + provider_id +
+                              R"(","status":"succeeded","amount_fen":5980})",
+                          "/v1/payments/refund-notify");
+  EXPECT_EQ(wrong.status, 409) << wrong.body;
+  EXPECT_EQ(Api::Code(wrong), "conflict");
+  EXPECT_EQ(Api::Str(wrong.body, {"error", "message"}).rfind("amount_fen: ", 0), 0u) << wrong.body;
+  auto typo = api.Notify(R"({"order_id":")" + id + R"(","refund_id":")" + provider_id +
+                             R"(","status":"ok","amount_fen":2990})",
+                         "/v1/payments/refund-notify");
+  EXPECT_EQ(typo.status, 422) << typo.body;
+  EXPECT_EQ(Api::Str(typo.body, {"error", "message"}).rfind("status: ", 0), 0u) << typo.body;
+
+  // Failed: owed, visible with the provider's reason; the provider repeating it changes nothing.
+  auto owed = api.Notify(failed, "/v1/payments/refund-notify");
+  ASSERT_EQ(owed.status, 200) << owed.body;
+  EXPECT_EQ(refund_field(owed, "status"), "failed") << owed.body;
+  EXPECT_EQ(refund_field(owed, "failure_reason"), "账户已冻结");
+  EXPECT_EQ(refunded_fen(owed), 0);
+  EXPECT_EQ(api.Notify(failed, "/v1/payments/refund-notify").body, owed.body);
+  auto read = api.Call("GET", "/v1/orders/" + id, "", token);
+  EXPECT_NE(read.body.find(R"("type":"refund.failed")"), std::string::npos) << read.body;
+  EXPECT_NE(read.body.find("账户已冻结"), std::string::npos) << read.body;
+
+  // The shopper cannot retry; the seller can, and the new request's success completes it.
+  EXPECT_EQ(api.Call("POST", "/v1/refunds/" + rid + "/retry", "", token).status, 403);
+  auto retried = api.Call("POST", "/v1/refunds/" + rid + "/retry", "", seller_token);
+  ASSERT_EQ(retried.status, 202) << retried.body;
+  const std::string second = refund_field(retried, "provider_refund_id");
+  EXPECT_NE(second, provider_id);
+  EXPECT_FALSE(second.empty()) << retried.body;
+  simdjson::dom::array attempts;
+  ASSERT_FALSE(parser.parse(retried.body)["refunds"].at(0)["attempts"].get(attempts));
+  EXPECT_EQ(attempts.size(), 2u);
+  const std::string succeeded = R"({"order_id":")" + id + R"(","refund_id":")" + second +
+                                R"(","status":"succeeded","amount_fen":2990})";
+  auto done = api.Notify(succeeded, "/v1/payments/refund-notify");
+  ASSERT_EQ(done.status, 200) << done.body;
+  EXPECT_EQ(refund_field(done, "status"), "refunded") << done.body;
+  EXPECT_EQ(refunded_fen(done), 2990);
+  EXPECT_EQ(api.Notify(succeeded, "/v1/payments/refund-notify").body, done.body);
+  read = api.Call("GET", "/v1/orders/" + id, "", token);
+  EXPECT_EQ(read.body.find(R"("type":"refund.completed")"),
+            read.body.rfind(R"("type":"refund.completed")"))
+      << "completed once: " << read.body;
+  EXPECT_NE(read.body.find(R"("type":"refund.completed")"), std::string::npos) << read.body;
 }
 
 // ---- Money cannot overflow ----
@@ -880,10 +983,18 @@ TEST(AuthorizationMatrix, EveryRouteForEveryCaller) {
         R"({"reason":"no"})",
         "application/json",
         {U, U, U, R, R, P, R, R, P}}},
+      // Refunded already (approved above): a repeat for those who may retry it.
+      {"POST /v1/refunds/{id}/retry",
+       {"/v1/refunds/" + refund_id + "/retry", "", "", {U, U, U, R, R, P, R, R, P}}},
       // Public, but authenticated by its signature: nobody's bearer token gets through.
       {"POST /v1/payments/notify",
        {"/v1/payments/notify",
         R"({"order_id":"x","txn_id":"y","amount_fen":1})",
+        "application/json",
+        {U, U, U, U, U, U, U, U, U}}},
+      {"POST /v1/payments/refund-notify",
+       {"/v1/payments/refund-notify",
+        R"({"order_id":"x","refund_id":"y","status":"succeeded","amount_fen":1})",
         "application/json",
         {U, U, U, U, U, U, U, U, U}}},
       {"GET /v1/stats/sales",

@@ -932,21 +932,38 @@ TEST(Integration, PrepayIsTheDefaultProvider) {
   ASSERT_EQ(pay.status, 202) << pay.body;
   EXPECT_EQ(Str(pay.body, {"status"}), "pending_payment");
   EXPECT_EQ(Str(pay.body, {"payment_intent", "provider"}), "prepay");
-  const std::string notice = R"({"order_id":")" + id + R"(","txn_id":"wx-9","amount_fen":2990})";
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int mac_len = 0;
-  const std::string secret = "integration-payment-secret";
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-       reinterpret_cast<const unsigned char*>(notice.data()), notice.size(), mac, &mac_len);
-  std::string hex;
-  for (unsigned int i = 0; i < mac_len; ++i) {
-    hex.push_back("0123456789abcdef"[mac[i] >> 4]);
-    hex.push_back("0123456789abcdef"[mac[i] & 15]);
-  }
-  auto paid =
-      c.Post("/v1/payments/notify", notice, "", {{"X-Pavilion-Signature", "sha256=" + hex}});
+  // A provider's notification to `path`, signed with the server's payment secret.
+  auto notify = [&c](const std::string& path, const std::string& notice) {
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int mac_len = 0;
+    const std::string secret = "integration-payment-secret";
+    HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+         reinterpret_cast<const unsigned char*>(notice.data()), notice.size(), mac, &mac_len);
+    std::string hex;
+    for (unsigned int i = 0; i < mac_len; ++i) {
+      hex.push_back("0123456789abcdef"[mac[i] >> 4]);
+      hex.push_back("0123456789abcdef"[mac[i] & 15]);
+    }
+    return c.Post(path, notice, "", {{"X-Pavilion-Signature", "sha256=" + hex}});
+  };
+  auto paid = notify("/v1/payments/notify",
+                     R"({"order_id":")" + id + R"(","txn_id":"wx-9","amount_fen":2990})");
   ASSERT_EQ(paid.status, 200) << paid.body;
   EXPECT_EQ(Str(paid.body, {"status"}), "paid");
+
+  // A refund approved is paid back when the provider's refund notification says so.
+  ASSERT_EQ(c.Post("/v1/orders/" + id + "/refunds", "{}", token).status, 201);
+  auto approved = c.Post("/v1/refunds/" + id + "-r1/approve", "", shop.seller_token);
+  ASSERT_EQ(approved.status, 202) << approved.body;
+  const std::string refund_notice = R"({"order_id":")" + id + R"(","refund_id":"rfd_)" + id +
+                                    R"(-r1","status":"succeeded","amount_fen":2990})";
+  auto forged = c.Post("/v1/payments/refund-notify", refund_notice, "",
+                       {{"X-Pavilion-Signature", "sha256=" + std::string(64, '0')}});
+  EXPECT_EQ(forged.status, 401) << forged.body;
+  auto refunded = notify("/v1/payments/refund-notify", refund_notice);
+  ASSERT_EQ(refunded.status, 200) << refunded.body;
+  EXPECT_EQ(Str(refunded.body, {"status"}), "completed") << refunded.body;  // Nothing ships.
+  EXPECT_NE(refunded.body.find(R"("status":"refunded")"), std::string::npos) << refunded.body;
   serve.Kill(SIGTERM);
   (void)serve.Wait(std::chrono::seconds(30));
 }

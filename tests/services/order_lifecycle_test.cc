@@ -318,6 +318,40 @@ TEST_F(OrderRules, AFullRefundBeforeShippingCancelsTheSubOrderAndReturnsEveryUni
   EXPECT_TRUE(o.refunds[0].with_return);
 }
 
+// A provider that pays back later: approved → refunding (nothing refunded yet), then the
+// provider's word. A record stored before refund attempts existed still decodes.
+TEST_F(OrderRules, ARefundPaidBackLaterWaitsForTheProvider) {
+  Order o = Paid(options_, Reserved(options_, {{"sel_1", 1000, 3}}));
+  Decided decided(options_);
+  ASSERT_TRUE(RequestRefund(o, {"ord_1", "", {}, 1000, false, ""}, kShopper, decided.d).ok());
+  std::string before_attempts = events::Encode(o);
+  auto checked = CheckRefundDecision(o, "ord_1-r1", true, kSeller);
+  ASSERT_TRUE(checked.ok() && *checked != nullptr);
+  EXPECT_EQ(RefundRequestId(o, **checked), "ord_1-r1");
+  ApproveRefund(o, **checked, RefundResult{"rfd_1", false}, decided.d);
+  EXPECT_EQ(o.refunds[0].status, RefundStatus::kRefunding);
+  EXPECT_EQ(o.sub_orders[0].refunded, Fen(0));
+  EXPECT_EQ(RefundRequestId(o, o.refunds[0]), "ord_1-r1-2");
+  EXPECT_EQ(decided.types().back(), "refund.approved");
+  Decided told(options_, kNow + kDay);
+  auto failed = RefundNotified(o, {"ord_1", "rfd_1", false, Fen(1000), "closed"}, told.d);
+  ASSERT_TRUE(failed.ok() && *failed) << failed.message();
+  EXPECT_EQ(o.refunds[0].status, RefundStatus::kFailed);
+  EXPECT_EQ(o.refund_attempts[0].notified_micros, kNow + kDay);
+  EXPECT_EQ(told.types(), (std::vector<std::string>{"refund.failed"}));
+
+  ASSERT_EQ(before_attempts.back(), '\0');  // The empty attempts, written last.
+  before_attempts.pop_back();               // As a record from before they existed.
+  auto old = events::Decode<Order>(before_attempts);
+  ASSERT_TRUE(old.ok()) << old.message();
+  EXPECT_TRUE(old->refund_attempts.empty());
+  EXPECT_EQ(old->refunds.size(), 1u);
+  auto now = events::Decode<Order>(events::Encode(o));
+  ASSERT_TRUE(now.ok()) << now.message();
+  ASSERT_EQ(now->refund_attempts.size(), 1u);
+  EXPECT_EQ(now->refund_attempts[0].failure, "closed");
+}
+
 TEST_F(OrderRules, ASellerSeesItsOwnPartOnly) {
   Order o = Paid(options_, Reserved(options_, {{"sel_1", 100, 1}, {"sel_2", 200, 1}}));
   Order view = ViewFor(o, kSeller);

@@ -1255,5 +1255,227 @@ TEST_F(Orders, RecordOfSomeLinesGoesWhenTheOrderIsReserved) {
   EXPECT_EQ(events::Encode(*rebuilt), events::Encode(*decided));
 }
 
+// ---- Refunds through a provider that pays back later (prepay) ----
+
+// shp_1's order of 3 units (10.00 yuan each) of a product with 10, paid by the provider's
+// notification; services on the fixture's store, so a test may restart them.
+class ProviderRefunds : public Orders {
+ protected:
+  void SetUp() override {
+    InProcess& p = Up();
+    seller = p.Seller();
+    product = p.Product(seller.id, 1000, 10);
+    auto placed = p.Order("shp_1", {{product.sku_ids[0], 3}});
+    ASSERT_TRUE(placed.ok()) << placed.message();
+    auto paid = p.Do([&](auto d) {
+      p.orders->PaymentReceived({placed->id, "prepay", "wx-1", placed->total}, d);
+    });
+    ASSERT_TRUE(paid.ok()) << paid.message();
+    ASSERT_EQ(paid->status, order::OrderStatus::kPaid);
+    id = paid->id;
+  }
+  // Starts the services, after stopping those running (a restart).
+  InProcess& Up() {
+    running_.reset();
+    testing::InProcessOptions opts;
+    opts.payments = &prepay_;
+    running_ = std::make_unique<InProcess>(&kv, &clock, opts);
+    return *running_;
+  }
+  InProcess& p() { return *running_; }
+  Result<order::Order> Ask(std::vector<schema::OrderItem> items, int64_t amount = -1,
+                           bool with_return = false) {
+    return p().Do([&](auto d) {
+      p().orders->RequestRefund({id, "", items, amount, with_return, ""}, Shopper("shp_1"), d);
+    });
+  }
+  Result<order::Order> Approve(const std::string& rid) {
+    return p().Do(
+        [&](auto d) { p().orders->DecideRefund(rid, true, "", SellerActor(seller.id), d); });
+  }
+  Result<order::Order> Notify(const std::string& provider_refund_id, bool succeeded, int64_t amount,
+                              std::string reason = "") {
+    return p().Do([&](auto d) {
+      p().orders->RefundNotified({id, provider_refund_id, succeeded, Fen(amount), reason}, d);
+    });
+  }
+  Result<order::Order> Retry(const std::string& rid, order::Actor who) {
+    return p().Do([&](auto d) { p().orders->RetryRefund(rid, who, d); });
+  }
+  std::vector<std::string> RefundEvents() {
+    std::vector<std::string> out;
+    for (auto& t : History(p(), id)) {
+      if (t.starts_with("refund.")) out.push_back(t);
+    }
+    return out;
+  }
+  settlement::OrderSettlement Books() {
+    p().Settle();
+    return testing::Await<settlement::OrderSettlement>(
+               [&](auto done) { p().settlement->Settlement(id, done); })
+        .value();
+  }
+  settlement::LedgerAudit Audit() {
+    return testing::Await<settlement::LedgerAudit>([&](auto done) { p().settlement->Audit(done); })
+        .value();
+  }
+
+  catalog::Seller seller;
+  catalog::Product product;
+  std::string id;
+
+ private:
+  order::PrepayPaymentProvider prepay_;
+  std::unique_ptr<InProcess> running_;
+};
+
+// Approval asks the provider and nothing moves until it says the money is back: then exactly
+// what an instant approval does (refunded total, stock returned, the sale reversed), once.
+TEST_F(ProviderRefunds, ApprovalWaitsForTheProvidersNotification) {
+  const std::string sku = product.sku_ids[0];
+  auto asked = Ask({{sku, 2}});
+  ASSERT_TRUE(asked.ok()) << asked.message();
+  const std::string rid = asked->refunds[0].id;
+  auto approved = Approve(rid);
+  ASSERT_TRUE(approved.ok()) << approved.message();
+  EXPECT_EQ(approved->refunds[0].status, order::RefundStatus::kRefunding);
+  ASSERT_EQ(approved->refund_attempts.size(), 1u);
+  const std::string provider_id = approved->refund_attempts[0].provider_refund_id;
+  EXPECT_EQ(provider_id, "rfd_" + rid);
+  EXPECT_EQ(approved->sub_orders[0].refunded, Fen(0));
+  EXPECT_EQ(approved->sub_orders[0].status, order::SubOrderStatus::kPaid);
+  EXPECT_EQ(RefundEvents(), (std::vector<std::string>{"refund.requested", "refund.approved"}));
+  auto approved_event = p().store->ReadStream(id).value().back();
+  EXPECT_EQ(events::Decode<schema::RefundChanged>(approved_event.payload)->provider_refund_id,
+            provider_id);
+  // Approving again is no change; rejecting what the provider was asked to pay is a conflict.
+  EXPECT_TRUE(Approve(rid).ok());
+  EXPECT_EQ(p().Do([&](auto d) { p().orders->DecideRefund(rid, false, "", kOperator, d); }).error(),
+            svc_errc::conflict);
+  // The units going back to stock do not ship meanwhile, and no second refund is opened.
+  auto ship =
+      p().Do([&](auto d) { p().orders->Ship(id, "", "EMS", "E1", SellerActor(seller.id), d); });
+  EXPECT_EQ(ship.error(), svc_errc::conflict);
+  EXPECT_NE(ship.message().find("refunding"), std::string::npos) << ship.message();
+  EXPECT_EQ(Ask({}, 100).error(), svc_errc::conflict);
+  {
+    auto books = Books();
+    EXPECT_EQ(books.refunded, Fen(0));
+    EXPECT_EQ(books.held, Fen(3000));
+    EXPECT_EQ(p().Sku(product.id).stock, 7);
+  }
+
+  // Wrong amounts and requests the order never made change nothing.
+  auto wrong = Notify(provider_id, true, 1999);
+  EXPECT_EQ(wrong.error(), svc_errc::conflict);
+  EXPECT_EQ(wrong.message().rfind("amount_fen: ", 0), 0u) << wrong.message();
+  EXPECT_EQ(Notify("rfd_other", true, 2000).error(), svc_errc::not_found);
+  EXPECT_EQ(RefundEvents().size(), 2u);
+
+  auto done = Notify(provider_id, true, 2000);
+  ASSERT_TRUE(done.ok()) << done.message();
+  EXPECT_EQ(done->refunds[0].status, order::RefundStatus::kRefunded);
+  EXPECT_EQ(done->sub_orders[0].refunded, Fen(2000));
+  EXPECT_EQ(RefundEvents(),
+            (std::vector<std::string>{"refund.requested", "refund.approved", "refund.completed"}));
+  // The provider repeats itself: the same answer, nothing appended; then it contradicts itself.
+  auto again = Notify(provider_id, true, 2000);
+  ASSERT_TRUE(again.ok()) << again.message();
+  EXPECT_EQ(again->sub_orders[0].refunded, Fen(2000));
+  EXPECT_EQ(Notify(provider_id, false, 2000).error(), svc_errc::conflict);
+  EXPECT_EQ(RefundEvents().size(), 3u);
+  auto books = Books();
+  EXPECT_EQ(books.refunded, Fen(2000));
+  EXPECT_EQ(books.held, Fen(1000));
+  EXPECT_TRUE(books.balanced);
+  EXPECT_EQ(p().Sku(product.id).stock, 9);  // The two units came back, once.
+  EXPECT_TRUE(Audit().balanced);
+  // Now the last unit ships.
+  EXPECT_TRUE(
+      p().Do([&](auto d) { p().orders->Ship(id, "", "EMS", "E1", SellerActor(seller.id), d); })
+          .ok());
+}
+
+// The provider could not pay back: the refund is failed with its reason and the money still
+// owed (nothing reversed); a retry is a new request, and its success completes the refund.
+TEST_F(ProviderRefunds, AFailedRefundIsOwedUntilARetrySucceeds) {
+  auto asked = Ask({});  // The whole sub-order, before it ships.
+  ASSERT_TRUE(asked.ok()) << asked.message();
+  const std::string rid = asked->refunds[0].id;
+  ASSERT_TRUE(Approve(rid).ok());
+  auto failed = Notify("rfd_" + rid, false, 3000, "收款银行卡已注销");
+  ASSERT_TRUE(failed.ok()) << failed.message();
+  EXPECT_EQ(failed->refunds[0].status, order::RefundStatus::kFailed);
+  EXPECT_EQ(failed->refund_attempts.back().failure, "收款银行卡已注销");
+  EXPECT_EQ(failed->refunds[0].amount, Fen(3000));  // Still owed.
+  EXPECT_EQ(failed->sub_orders[0].refunded, Fen(0));
+  EXPECT_EQ(failed->sub_orders[0].status, order::SubOrderStatus::kPaid);
+  auto failed_event = p().store->ReadStream(id).value().back();
+  EXPECT_EQ(failed_event.type, "refund.failed");
+  EXPECT_EQ(events::Decode<schema::RefundChanged>(failed_event.payload)->reason,
+            "收款银行卡已注销");
+  EXPECT_TRUE(Notify("rfd_" + rid, false, 3000, "收款银行卡已注销").ok());  // A repeat.
+  EXPECT_EQ(RefundEvents(),
+            (std::vector<std::string>{"refund.requested", "refund.approved", "refund.failed"}));
+  // Nothing ships and nothing new is asked for while the money is owed.
+  EXPECT_EQ(
+      p().Do([&](auto d) { p().orders->Ship(id, "", "EMS", "E1", SellerActor(seller.id), d); })
+          .error(),
+      svc_errc::conflict);
+  EXPECT_EQ(Ask({}, 100).error(), svc_errc::conflict);
+  EXPECT_EQ(Books().refunded, Fen(0));
+  EXPECT_EQ(p().Sku(product.id).stock, 7);
+
+  // What was recorded survives a restart.
+  Up();
+  auto read = p().Get(id);
+  ASSERT_TRUE(read.ok()) << read.message();
+  EXPECT_EQ(read->refunds[0].status, order::RefundStatus::kFailed);
+  ASSERT_EQ(read->refund_attempts.size(), 1u);
+  EXPECT_EQ(read->refund_attempts[0].failure, "收款银行卡已注销");
+
+  // Only the seller who decides it or the operator retries.
+  EXPECT_EQ(Retry(rid, Shopper("shp_1")).error(), svc_errc::forbidden);
+  EXPECT_EQ(Retry(rid, SellerActor("sel_other")).error(), svc_errc::not_found);
+  auto retried = Retry(rid, kOperator);
+  ASSERT_TRUE(retried.ok()) << retried.message();
+  EXPECT_EQ(retried->refunds[0].status, order::RefundStatus::kRefunding);
+  ASSERT_EQ(retried->refund_attempts.size(), 2u);
+  EXPECT_EQ(retried->refund_attempts[1].provider_refund_id, "rfd_" + rid + "-2");
+  EXPECT_TRUE(Retry(rid, SellerActor(seller.id)).ok());  // Already on its way: no change.
+  EXPECT_EQ(RefundEvents().back(), "refund.retried");
+  EXPECT_EQ(RefundEvents().size(), 4u);
+  // The first request was reported failed: it cannot succeed now.
+  EXPECT_EQ(Notify("rfd_" + rid, true, 3000).error(), svc_errc::conflict);
+
+  auto done = Notify("rfd_" + rid + "-2", true, 3000);
+  ASSERT_TRUE(done.ok()) << done.message();
+  EXPECT_EQ(done->refunds[0].status, order::RefundStatus::kRefunded);
+  EXPECT_EQ(done->sub_orders[0].refunded, Fen(3000));
+  EXPECT_EQ(done->sub_orders[0].status, order::SubOrderStatus::kCancelled);
+  EXPECT_EQ(done->status, order::OrderStatus::kCompleted);
+  EXPECT_EQ(RefundEvents().back(), "refund.completed");
+  EXPECT_TRUE(Retry(rid, kOperator).ok());  // Refunded: nothing to retry, no change.
+  EXPECT_EQ(RefundEvents().size(), 5u);
+  auto books = Books();
+  EXPECT_EQ(books.refunded, Fen(3000));
+  EXPECT_EQ(books.held, Fen(0));
+  EXPECT_TRUE(books.balanced);
+  EXPECT_TRUE(Audit().balanced);
+  EXPECT_EQ(p().Sku(product.id).stock, 10);  // Every unit back, once.
+}
+
+// A retry is only for a failed refund: one not approved yet, or rejected, is a conflict.
+TEST_F(ProviderRefunds, OnlyAFailedRefundIsRetried) {
+  auto asked = Ask({}, 100);
+  ASSERT_TRUE(asked.ok()) << asked.message();
+  const std::string rid = asked->refunds[0].id;
+  EXPECT_EQ(Retry(rid, kOperator).error(), svc_errc::conflict);
+  EXPECT_EQ(Retry(id + "-r9", kOperator).error(), svc_errc::not_found);
+  ASSERT_TRUE(
+      p().Do([&](auto d) { p().orders->DecideRefund(rid, false, "no", kOperator, d); }).ok());
+  EXPECT_EQ(Retry(rid, kOperator).error(), svc_errc::conflict);
+}
+
 }  // namespace
 }  // namespace pavilion

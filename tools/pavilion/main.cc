@@ -85,8 +85,10 @@ constexpr const char* kUsage = R"(usage:
       --payment-provider instant|prepay
                               prepay (default): POST /v1/orders/{id}/pay answers a payment
                               intent and the provider's signed notification (POST
-                              /v1/payments/notify) pays the order; instant: /pay pays at once,
-                              for demos and tests only (anyone could pay without paying)
+                              /v1/payments/notify) pays the order; an approved refund is paid
+                              back when its notification (/v1/payments/refund-notify) says so;
+                              instant: /pay pays at once and approvals pay back at once, for
+                              demos and tests only (anyone could pay without paying)
       --payment-secret SECRET the HMAC secret notifications are signed with (default:
                               PAVILION_PAYMENT_SECRET, else DATA_DIR/payment-secret, generated)
       --shopper-token-days N  shopper tokens expire N days after issue (default 30; 0 = never);

@@ -1,15 +1,31 @@
 // Refunds: the shopper (or the operator) asks for one on an order; the sub-order's seller (or the
-// operator) approves or rejects it by the refund's own id.
+// operator) approves or rejects it by the refund's own id, and retries one the payment provider
+// could not pay back.
+#include <algorithm>
+
+#include "../views.h"
 #include "routes.h"
 
 namespace pavilion::gateway::routes {
 namespace {
 
+// The order, 200; or 202 while refund `refund_id` waits for the provider to pay it back (as
+// /pay answers 202 while the payment waits for it).
+std::function<void(Result<order::Order>)> RefundAnswer(Respond respond, std::string refund_id) {
+  return [respond = std::move(respond), refund_id = std::move(refund_id)](Result<order::Order> o) {
+    if (!o.ok()) return respond(FromServiceError(o.error_detail()));
+    const bool waiting = std::any_of(o->refunds.begin(), o->refunds.end(), [&](const auto& x) {
+      return x.id == refund_id && x.status == order::RefundStatus::kRefunding;
+    });
+    respond(OrderResponse(waiting ? 202 : 200, std::move(*o)));
+  };
+}
+
 void DecideRefund(Context& cx, const Request& r, Respond respond, bool approve) {
   std::string reason;
   if (!ReadOptionalStrings(r.http, respond, {{"reason", &reason}})) return;
   cx.s.orders.DecideRefund(r.params[0], approve, reason, ActorOf(*r.who),
-                           OrderAnswer(std::move(respond)));
+                           RefundAnswer(std::move(respond), r.params[0]));
 }
 
 }  // namespace
@@ -58,6 +74,11 @@ void ApproveRefund(Context& cx, const Request& r, Respond respond) {
 
 void RejectRefund(Context& cx, const Request& r, Respond respond) {
   DecideRefund(cx, r, std::move(respond), false);
+}
+
+void RetryRefund(Context& cx, const Request& r, Respond respond) {
+  cx.s.orders.RetryRefund(r.params[0], ActorOf(*r.who),
+                          RefundAnswer(std::move(respond), r.params[0]));
 }
 
 }  // namespace pavilion::gateway::routes

@@ -114,8 +114,10 @@ std::function<void(Result<order::Order>)> OrderAnswer(Respond respond, int statu
 void RequestRefund(Context& cx, const Request& r, Respond respond);
 void ApproveRefund(Context& cx, const Request& r, Respond respond);
 void RejectRefund(Context& cx, const Request& r, Respond respond);
+void RetryRefund(Context& cx, const Request& r, Respond respond);
 // payments.cc
 void PaymentNotify(Context& cx, const Request& r, Respond respond);
+void RefundNotify(Context& cx, const Request& r, Respond respond);
 // stats.cc
 void SalesStats(Context& cx, const Request& r, Respond respond);
 // settlement.cc: the ledger, fee rules and payouts

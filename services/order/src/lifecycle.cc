@@ -78,14 +78,48 @@ void MaybeComplete(Order& o) {
   if (done && o.status == OrderStatus::kPaid) o.status = OrderStatus::kCompleted;
 }
 
+// The refund's latest request to the provider, or null when there is none (an instant provider
+// without ids, or a refund not approved yet).
+const RefundAttempt* LastAttempt(const Order& o, const std::string& refund_id) {
+  for (auto it = o.refund_attempts.rbegin(); it != o.refund_attempts.rend(); ++it) {
+    if (it->refund_id == refund_id) return &*it;
+  }
+  return nullptr;
+}
+
+// `reason` defaults to what the refund's status says: the seller's when rejected, the
+// provider's when failed, the shopper's otherwise.
 void EmitRefund(const Order& o, const SubOrder& s, const Refund& r, std::string_view type,
-                Decision& d) {
+                Decision& d, const std::string* reason = nullptr) {
   std::string place = s.lines.empty() ? "" : o.lines[s.lines[0]].place_code;
-  d.tx.EmitAs(
-      type, o.id, events::kAnyVersion,
-      schema::RefundChanged{o.id, r.id, s.id, s.seller_id, place,
-                            r.status == RefundStatus::kRejected ? r.reject_reason : r.reason,
-                            r.amount, r.with_return, r.items});
+  const RefundAttempt* last = LastAttempt(o, r.id);
+  d.tx.EmitAs(type, o.id, events::kAnyVersion,
+              schema::RefundChanged{o.id, r.id, s.id, s.seller_id, place,
+                                    reason                                ? *reason
+                                    : r.status == RefundStatus::kRejected ? r.reject_reason
+                                                                          : r.reason,
+                                    r.amount, r.with_return, r.items,
+                                    last ? last->provider_refund_id : std::string()});
+}
+
+SubOrder& SubOf(Order& o, const Refund& r) {
+  return *std::find_if(o.sub_orders.begin(), o.sub_orders.end(),
+                       [&](const SubOrder& x) { return x.id == r.sub_id; });
+}
+
+// Whether the money of refund `r` is on its way or owed (approved, not back yet).
+bool InFlight(const Refund& r) {
+  return r.status == RefundStatus::kRefunding || r.status == RefundStatus::kFailed;
+}
+
+// Records a request to the provider (when it gave an id) and the refund's status after it.
+void Asked(Order& o, Refund& r, const RefundResult& asked, Decision& d) {
+  if (!asked.provider_refund_id.empty()) {
+    o.refund_attempts.push_back({r.id, asked.provider_refund_id,
+                                 asked.done ? RefundStatus::kRefunded : RefundStatus::kRefunding,
+                                 "", d.now, asked.done ? d.now : 0});
+  }
+  r.status = asked.done ? RefundStatus::kRefunded : RefundStatus::kRefunding;
 }
 
 // Units of each line that the sub-order's refunds cover, but for rejected ones and `except`.
@@ -307,6 +341,10 @@ Order ViewFor(Order o, const Actor& who) {
     return std::none_of(mine.begin(), mine.end(),
                         [&](const SubOrder& s) { return s.id == r.sub_id; });
   });
+  std::erase_if(o.refund_attempts, [&](const RefundAttempt& a) {
+    return std::none_of(o.refunds.begin(), o.refunds.end(),
+                        [&](const Refund& r) { return r.id == a.refund_id; });
+  });
   o.sub_orders = std::move(mine);
   o.payments.clear();
   return o;
@@ -415,6 +453,15 @@ Result<bool> Ship(Order& o, const std::string& sub_id, const std::string& carrie
   if (s.status != SubOrderStatus::kPaid) {
     return SubConflict(s, "only a paid sub-order can be shipped");
   }
+  // A refund approved before shipping decided what goes back to stock, or that nothing ships:
+  // until the provider pays it back the goods stay.
+  for (const auto& r : o.refunds) {
+    if (r.sub_id == s.id && InFlight(r) && (r.with_return || s.refunded + r.amount == s.total)) {
+      return Fail(svc_errc::conflict,
+                  "refund " + r.id + " of " + s.id + " is " + std::string(ToString(r.status)) +
+                      ": ship once the provider has paid it back (or it is rejected)");
+    }
+  }
   s.status = SubOrderStatus::kShipped;
   s.carrier = carrier;
   s.tracking_no = tracking;
@@ -509,8 +556,9 @@ Result<bool> RequestRefund(Order& o, const RefundInput& in, const Actor& who, De
     return SubConflict(s, "the after-sale window has closed");
   }
   for (const auto& r : o.refunds) {
-    if (r.sub_id == s.id && r.status == RefundStatus::kRequested) {
-      return Fail(svc_errc::conflict, "refund " + r.id + " for this sub-order is open");
+    if (r.sub_id == s.id && (r.status == RefundStatus::kRequested || InFlight(r))) {
+      return Fail(svc_errc::conflict, "refund " + r.id + " for this sub-order is open (" +
+                                          std::string(ToString(r.status)) + ")");
     }
   }
   Refund r;
@@ -579,7 +627,7 @@ Result<Refund*> CheckRefundDecision(Order& o, const std::string& refund_id, bool
   if (who.role == Role::kShopper) {
     return Fail(svc_errc::forbidden, "the seller or the operator decides refunds");
   }
-  if ((approve && r.status == RefundStatus::kRefunded) ||
+  if ((approve && (r.status == RefundStatus::kRefunded || InFlight(r))) ||
       (!approve && r.status == RefundStatus::kRejected)) {
     return static_cast<Refund*>(nullptr);
   }
@@ -591,23 +639,33 @@ Result<Refund*> CheckRefundDecision(Order& o, const std::string& refund_id, bool
 }
 
 void RejectRefund(Order& o, Refund& r, const std::string& reason, Decision& d) {
-  SubOrder& s = *std::find_if(o.sub_orders.begin(), o.sub_orders.end(),
-                              [&](const SubOrder& x) { return x.id == r.sub_id; });
+  SubOrder& s = SubOf(o, r);
   r.decided_micros = d.now;
   r.status = RefundStatus::kRejected;
   r.reject_reason = reason;
   EmitRefund(o, s, r, schema::RefundChanged::kRejected, d);
 }
 
-void ApproveRefund(Order& o, Refund& r, Decision& d) {
-  SubOrder& s = *std::find_if(o.sub_orders.begin(), o.sub_orders.end(),
-                              [&](const SubOrder& x) { return x.id == r.sub_id; });
+std::string RefundRequestId(const Order& o, const Refund& r) {
+  const auto n = std::count_if(o.refund_attempts.begin(), o.refund_attempts.end(),
+                               [&](const RefundAttempt& a) { return a.refund_id == r.id; });
+  return n == 0 ? r.id : r.id + "-" + std::to_string(n + 1);
+}
+
+void ApproveRefund(Order& o, Refund& r, const RefundResult& asked, Decision& d) {
+  SubOrder& s = SubOf(o, r);
   r.decided_micros = d.now;
   // Units refunded before the sub-order ships never left the warehouse: they go back to stock
   // whatever the request said. (Were they left out, a later refund that empties the sub-order
   // would return them and the sales would lose them twice.)
   if (s.status == SubOrderStatus::kPaid && !r.items.empty()) r.with_return = true;
+  Asked(o, r, asked, d);
   EmitRefund(o, s, r, schema::RefundChanged::kApproved, d);
+  if (asked.done) CompleteRefund(o, r, d);
+}
+
+void CompleteRefund(Order& o, Refund& r, Decision& d) {
+  SubOrder& s = SubOf(o, r);
   r.status = RefundStatus::kRefunded;
   s.refunded += r.amount;
   if (s.refunded == s.total && s.status == SubOrderStatus::kPaid) {
@@ -619,6 +677,70 @@ void ApproveRefund(Order& o, Refund& r, Decision& d) {
   }
   EmitRefund(o, s, r, schema::RefundChanged::kCompleted, d);
   MaybeComplete(o);
+}
+
+Result<bool> RefundNotified(Order& o, const RefundNotice& n, Decision& d) {
+  auto at = std::find_if(
+      o.refund_attempts.begin(), o.refund_attempts.end(),
+      [&](const RefundAttempt& a) { return a.provider_refund_id == n.provider_refund_id; });
+  if (at == o.refund_attempts.end()) {
+    return Fail(svc_errc::not_found,
+                "refund_id: the order " + o.id + " asked for no refund " + n.provider_refund_id);
+  }
+  RefundAttempt& a = *at;
+  Refund& r = *std::find_if(o.refunds.begin(), o.refunds.end(),
+                            [&](const Refund& x) { return x.id == a.refund_id; });
+  if (n.amount != r.amount) {
+    return Fail(svc_errc::conflict, "amount_fen: refund " + n.provider_refund_id + " is for " +
+                                        std::to_string(r.amount.value()) + " fen, not " +
+                                        std::to_string(n.amount.value()));
+  }
+  const RefundStatus outcome = n.succeeded ? RefundStatus::kRefunded : RefundStatus::kFailed;
+  if (a.status == outcome) return false;  // The provider says it again.
+  if (a.status != RefundStatus::kRefunding) {
+    return Fail(svc_errc::conflict, "status: refund " + n.provider_refund_id + " was reported " +
+                                        std::string(ToString(a.status)) + " already");
+  }
+  if (&a != LastAttempt(o, r.id) || r.status != RefundStatus::kRefunding) {
+    return Fail(svc_errc::conflict, "refund_id: " + n.provider_refund_id +
+                                        " was superseded by a later request for refund " + r.id);
+  }
+  a.status = outcome;
+  a.notified_micros = d.now;
+  if (n.succeeded) {
+    CompleteRefund(o, r, d);
+    return true;
+  }
+  a.failure = n.reason.empty() ? "the provider gave no reason" : n.reason;
+  r.status = RefundStatus::kFailed;
+  EmitRefund(o, SubOf(o, r), r, schema::RefundChanged::kFailed, d, &a.failure);
+  return true;
+}
+
+Result<Refund*> CheckRefundRetry(Order& o, const std::string& refund_id, const Actor& who) {
+  auto it = std::find_if(o.refunds.begin(), o.refunds.end(),
+                         [&](const Refund& r) { return r.id == refund_id; });
+  if (it == o.refunds.end()) return Fail(svc_errc::not_found, "no refund " + refund_id);
+  Refund& r = *it;
+  auto sub = ResolveSub(o, r.sub_id, who);
+  if (!sub.ok()) return sub.error_detail();
+  if (who.role == Role::kShopper) {
+    return Fail(svc_errc::forbidden, "the seller or the operator retries refunds");
+  }
+  if (r.status == RefundStatus::kRefunding || r.status == RefundStatus::kRefunded) {
+    return static_cast<Refund*>(nullptr);
+  }
+  if (r.status != RefundStatus::kFailed) {
+    return Fail(svc_errc::conflict, "refund " + r.id + " is " + std::string(ToString(r.status)) +
+                                        "; only a failed refund is retried");
+  }
+  return &r;
+}
+
+void RetryRefund(Order& o, Refund& r, const RefundResult& asked, Decision& d) {
+  Asked(o, r, asked, d);
+  EmitRefund(o, SubOf(o, r), r, schema::RefundChanged::kRetried, d);
+  if (asked.done) CompleteRefund(o, r, d);
 }
 
 const Payment* AppliedPayment(const Order& o) {

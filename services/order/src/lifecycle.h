@@ -101,8 +101,29 @@ Result<bool> RequestRefund(Order& o, const RefundInput& in, const Actor& who, De
 Result<Refund*> CheckRefundDecision(Order& o, const std::string& refund_id, bool approve,
                                     const Actor& who);
 void RejectRefund(Order& o, Refund& r, const std::string& reason, Decision& d);
-// After the provider gave the money back: the refund is done, returned units restocked.
-void ApproveRefund(Order& o, Refund& r, Decision& d);
+// The id of the next request to the provider for `r`: the refund's id for the first, then
+// "<refund id>-<n>" for the n-th (each retry is a new request).
+std::string RefundRequestId(const Order& o, const Refund& r);
+// After the provider was asked to pay back (`asked`, recorded as an attempt when it has an id):
+// refund.approved; then at once refund.completed (CompleteRefund) when the money is back
+// already, else the refund is refunding until the provider's notification.
+void ApproveRefund(Order& o, Refund& r, const RefundResult& asked, Decision& d);
+// The provider gave the money back at once.
+inline void ApproveRefund(Order& o, Refund& r, Decision& d) {
+  ApproveRefund(o, r, RefundResult{"", true}, d);
+}
+// The money is back: refund.completed, the sub-order's refunded total (cancelled when refunded
+// in full before it shipped), returned units restocked downstream.
+void CompleteRefund(Order& o, Refund& r, Decision& d);
+// The provider's notification about one of its refund requests. True when it changed the
+// order; false for a repeat of what is recorded; not_found for a request the order does not
+// know, conflict for a wrong amount or an outcome that contradicts what is recorded.
+Result<bool> RefundNotified(Order& o, const RefundNotice& n, Decision& d);
+// A retry, checked: the failed refund to ask the provider for again, or null when it is
+// refunding or refunded already (a repeat).
+Result<Refund*> CheckRefundRetry(Order& o, const std::string& refund_id, const Actor& who);
+// Asked again (`asked`): refund.retried; then refund.completed at once when `asked.done`.
+void RetryRefund(Order& o, Refund& r, const RefundResult& asked, Decision& d);
 // The payment that paid the order, if any: the one a refund gives money back from.
 const Payment* AppliedPayment(const Order& o);
 

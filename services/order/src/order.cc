@@ -10,7 +10,8 @@ constexpr EnumNames<OrderStatus, 6> kOrderStatuses({"pending", "rejected", "pend
 constexpr EnumNames<SubOrderStatus, 6> kSubOrderStatuses({"pending_payment", "paid", "shipped",
                                                           "delivered", "completed", "cancelled"});
 constexpr EnumNames<LineStatus, 4> kLineStatuses({"pending", "reserved", "rejected", "hidden"});
-constexpr EnumNames<RefundStatus, 3> kRefundStatuses({"requested", "rejected", "refunded"});
+constexpr EnumNames<RefundStatus, 5> kRefundStatuses({"requested", "rejected", "refunded",
+                                                      "refunding", "failed"});
 constexpr EnumNames<PaymentOutcome, 3> kPaymentOutcomes({"applied", "refund_due",
                                                          "pending_reinstate"});
 

@@ -37,9 +37,10 @@ Result<ChargeResult> InstantPaymentProvider::Charge(const std::string&, Fen amou
   return ChargeResult{events::NewId("pay"), std::nullopt};
 }
 
-Result<std::string> InstantPaymentProvider::Refund(const std::string&, Fen amount) {
+Result<RefundResult> InstantPaymentProvider::Refund(const std::string&, const std::string&,
+                                                    Fen amount) {
   if (amount.value() <= 0) return {svc_errc::invalid_argument, "nothing to refund"};
-  return events::NewId("rfn");
+  return RefundResult{events::NewId("rfn"), /*done=*/true};
 }
 
 Result<ChargeResult> PrepayPaymentProvider::Charge(const std::string& order_id, Fen amount,
@@ -48,9 +49,10 @@ Result<ChargeResult> PrepayPaymentProvider::Charge(const std::string& order_id, 
   return ChargeResult{"", PaymentIntent{name(), "pi_" + order_id, amount, expires_micros}};
 }
 
-Result<std::string> PrepayPaymentProvider::Refund(const std::string&, Fen amount) {
+Result<RefundResult> PrepayPaymentProvider::Refund(const std::string&,
+                                                   const std::string& request_id, Fen amount) {
   if (amount.value() <= 0) return {svc_errc::invalid_argument, "nothing to refund"};
-  return events::NewId("rfn");
+  return RefundResult{"rfd_" + request_id, /*done=*/false};
 }
 
 class OrderService::Impl final : public events::Processor {
@@ -180,11 +182,20 @@ class OrderService::Impl final : public events::Processor {
       RejectRefund(o, *r, reason, d);
       return true;
     }
-    const Payment* paid = AppliedPayment(o);
-    auto refunded = payments_->Refund(paid ? paid->txn_id : "", r->amount);
-    if (!refunded.ok()) return refunded.error_detail();
-    d.now = store_.clock().NowMicros();
-    ApproveRefund(o, *r, d);
+    auto asked = AskRefund(o, *r, d);
+    if (!asked.ok()) return asked.error_detail();
+    ApproveRefund(o, *r, *asked, d);
+    return true;
+  }
+
+  Result<bool> RetryRefund(Order& o, const std::string& refund_id, const Actor& who, Decision& d) {
+    auto checked = CheckRefundRetry(o, refund_id, who);
+    if (!checked.ok()) return checked.error_detail();
+    Refund* r = *checked;
+    if (r == nullptr) return false;  // Already on its way (or back).
+    auto asked = AskRefund(o, *r, d);
+    if (!asked.ok()) return asked.error_detail();
+    order::RetryRefund(o, *r, *asked, d);
     return true;
   }
 
@@ -221,6 +232,15 @@ class OrderService::Impl final : public events::Processor {
                 if (!Reinstated(*o, r, d)) return orders_.Release(r.order_id);  // A redelivery.
                 orders_.Stage(r.order_id, tx);
               });
+
+  // Asks the provider to pay refund `r` back from the payment that paid the order. The decision
+  // is timed when the provider answered.
+  Result<RefundResult> AskRefund(const Order& o, const Refund& r, Decision& d) {
+    const Payment* paid = AppliedPayment(o);
+    auto asked = payments_->Refund(paid ? paid->txn_id : "", RefundRequestId(o, r), r.amount);
+    d.now = store_.clock().NowMicros();
+    return asked;
+  }
 
   // Applies one line's answer; decides the placement when every line has one. The source
   // appends the batch's transactions together with its checkpoint, so this only stages.
@@ -376,6 +396,22 @@ void OrderService::DecideRefund(std::string refund_id, bool approve, std::string
     impl_->Mutate(order_id, who, std::move(done), [&](Order& o, Decision& d) {
       return impl_->DecideRefund(o, refund_id, approve, reason, who, d);
     });
+  });
+}
+
+void OrderService::RefundNotified(RefundNotice n, std::function<void(Result<Order>)> done) {
+  worker_.Post([=, this, done = std::move(done)]() mutable {
+    impl_->Mutate(n.order_id, Actor{Role::kOperator, ""}, std::move(done),
+                  [&](Order& o, Decision& d) { return order::RefundNotified(o, n, d); });
+  });
+}
+
+void OrderService::RetryRefund(std::string refund_id, Actor who,
+                               std::function<void(Result<Order>)> done) {
+  std::string order_id = refund_id.substr(0, refund_id.rfind("-r"));
+  worker_.Post([=, this, done = std::move(done)]() mutable {
+    impl_->Mutate(order_id, who, std::move(done),
+                  [&](Order& o, Decision& d) { return impl_->RetryRefund(o, refund_id, who, d); });
   });
 }
 

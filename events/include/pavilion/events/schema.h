@@ -461,21 +461,26 @@ struct SubOrderChanged {
   }
 };
 
-// After-sale: requested, approved or rejected, then refunded. One payload for all four.
+// After-sale: requested, approved or rejected, then refunded. One payload for all of them. A
+// provider that pays back later (prepay) reports failed or completed; a failed one is retried.
 struct RefundChanged {
   static constexpr std::string_view kRequested = "refund.requested";
   static constexpr std::string_view kApproved = "refund.approved";
   static constexpr std::string_view kRejected = "refund.rejected";
   static constexpr std::string_view kCompleted = "refund.completed";
+  static constexpr std::string_view kFailed = "refund.failed";
+  static constexpr std::string_view kRetried = "refund.retried";
   std::string order_id, refund_id, sub_id, seller_id, place_code, reason;
   Fen amount;
   bool with_return = false;
-  std::vector<LineRef> items;  // Returned units (restocked on completion when with_return).
+  std::vector<LineRef> items;      // Returned units (restocked on completion when with_return).
+  std::string provider_refund_id;  // The provider's id for the latest request to pay back.
   template <class V>
   void Fields(V& v) {
     v("order_id", order_id), v("refund_id", refund_id), v("sub_id", sub_id),
         v("seller_id", seller_id), v("place_code", place_code), v("reason", reason),
-        v("amount", amount), v("with_return", with_return), v("items", items);
+        v("amount", amount), v("with_return", with_return), v("items", items),
+        v("provider_refund_id", Added(provider_refund_id));
   }
 };
 
@@ -606,6 +611,8 @@ inline constexpr EventType kEventTypes[] = {
     {RefundChanged::kApproved, "order id", "order", FieldNames<RefundChanged>},
     {RefundChanged::kRejected, "order id", "order", FieldNames<RefundChanged>},
     {RefundChanged::kCompleted, "order id", "order", FieldNames<RefundChanged>},
+    {RefundChanged::kFailed, "order id", "order", FieldNames<RefundChanged>},
+    {RefundChanged::kRetried, "order id", "order", FieldNames<RefundChanged>},
     {StockReleased::kRestocked, "stock SKU id", "catalog", FieldNames<StockReleased>},
     {SubOrderChanged::kAfterSaleClosed, "order id", "order", FieldNames<SubOrderChanged>},
     {FeeRulesSet::kType, "settlement-fee-rules", "settlement", FieldNames<FeeRulesSet>},

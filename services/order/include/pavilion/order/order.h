@@ -6,8 +6,11 @@
 //   sub-order:  pending_payment ─pay→ paid ─ship→ shipped ─deliver→ delivered ─confirm→ completed
 //               (shipped or delivered ─N days→ completed automatically; refunded in full while
 //               paid → cancelled)
-//   refund:     requested ─approve→ refunded   |   requested ─reject→ rejected
-//               (refund.approved and refund.completed are emitted together on approval)
+//   refund:     requested ─approve→ refunding ─provider: succeeded→ refunded
+//                                     refunding ─provider: failed→ failed ─retry→ refunding
+//               requested ─reject→ rejected
+//               (a provider that pays back at once, the instant one, goes from requested to
+//               refunded: refund.approved and refund.completed are emitted together)
 //
 // Statuses are enums with one ToString/Parse each; their names are what JSON shows and what a
 // stored record holds (events/codec.h stores a named enum by its name). Plain values: as
@@ -52,7 +55,9 @@ enum class LineStatus {
 enum class RefundStatus {
   kRequested,
   kRejected,
-  kRefunded,
+  kRefunded,   // The money is back with the shopper.
+  kRefunding,  // Approved; the provider was asked and has not said it paid back yet.
+  kFailed,     // The provider could not pay back: still owed to the shopper until a retry.
 };
 
 // What became of a payment received.
@@ -128,6 +133,20 @@ struct Refund {
   }
 };
 
+// One request to the provider to pay a refund back: the approval's, then one per retry. Its
+// status is kRefunding until the provider's notification, then kRefunded or kFailed.
+struct RefundAttempt {
+  std::string refund_id, provider_refund_id;
+  RefundStatus status = RefundStatus::kRefunding;
+  std::string failure;  // The provider's reason, when failed.
+  int64_t requested_micros = 0, notified_micros = 0;
+  template <class V>
+  void Fields(V& v) {
+    v(refund_id), v(provider_refund_id), v(status), v(failure), v(requested_micros),
+        v(notified_micros);
+  }
+};
+
 struct Order {
   std::string id, shopper_id;
   OrderStatus status = OrderStatus::kPending;
@@ -140,11 +159,14 @@ struct Order {
   std::vector<SubOrder> sub_orders;
   std::vector<Payment> payments;
   std::vector<Refund> refunds;
+  // Every request to the provider for the refunds, oldest first. Beside the refunds rather than
+  // in them so records stored before it existed still decode (events::Added).
+  std::vector<RefundAttempt> refund_attempts;
   template <class V>
   void Fields(V& v) {
     v(id), v(shopper_id), v(status), v(total), v(created_micros), v(updated_micros),
         v(pay_deadline_micros), v(idempotency_key), v(request_hash), v(cancel_reason), v(lines),
-        v(sub_orders), v(payments), v(refunds);
+        v(sub_orders), v(payments), v(refunds), v(events::Added(refund_attempts));
   }
   // Placement is decided: the answer to POST /v1/orders can be sent.
   bool placed() const { return status != OrderStatus::kPending; }

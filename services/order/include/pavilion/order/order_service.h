@@ -21,7 +21,8 @@
 // its own order.placed or order.reserved.
 // Writes: order.placed, order.reserved, order.rejected, order.paid, order.cancelled,
 // order.reinstate_requested, payment.refund_due, suborder.shipped, suborder.delivered,
-// suborder.completed, refund.requested, refund.approved, refund.rejected, refund.completed.
+// suborder.completed, refund.requested, refund.approved, refund.rejected, refund.completed,
+// refund.failed, refund.retried.
 // Thread-safety: public methods may be called from any thread; callbacks run on the order worker
 // or the store's sync thread and must not block.
 #pragma once
@@ -60,6 +61,14 @@ struct PaymentNotice {
   Fen amount;
 };
 
+// A provider's notification about a refund it was asked to pay back (its id for the request).
+struct RefundNotice {
+  std::string order_id, provider_refund_id;
+  bool succeeded = false;
+  Fen amount;
+  std::string reason;  // Why it failed, in the provider's words.
+};
+
 struct RefundInput {
   std::string order_id, sub_id;  // sub_id may be empty when the order has one sub-order.
   std::vector<events::schema::OrderItem> items;  // Empty: the whole sub-order.
@@ -93,8 +102,16 @@ struct ChargeResult {
   std::optional<PaymentIntent> intent;
 };
 
-// The payment provider seam. The prepay one (the default) answers "pay" with an intent, as
-// WeChat Pay and Alipay do; the instant one (tests, the demo) takes the money at once.
+// A refund request's outcome: the provider's id for it, and whether the money is back already.
+// When not `done` the provider notifies later whether it succeeded (RefundNotified).
+struct RefundResult {
+  std::string provider_refund_id;
+  bool done = false;
+};
+
+// The payment provider seam. The prepay one (the default) answers "pay" with an intent and
+// carries refunds out later, as WeChat Pay and Alipay do; the instant one (tests, the demo) takes
+// and gives back the money at once.
 class PaymentProvider {
  public:
   virtual ~PaymentProvider() = default;
@@ -102,28 +119,35 @@ class PaymentProvider {
   // Charges `amount` for an order payable until `expires_micros`.
   virtual Result<ChargeResult> Charge(const std::string& order_id, Fen amount,
                                       int64_t expires_micros) = 0;
-  // Asks to pay `amount` of transaction `txn_id` back; returns the refund's id.
-  virtual Result<std::string> Refund(const std::string& txn_id, Fen amount) = 0;
+  // Asks to pay `amount` of transaction `txn_id` back. `request_id` is the order service's id
+  // for this request (one per attempt: a retry is a new request), what a provider keys its
+  // idempotency on (WeChat Pay's out_refund_no).
+  virtual Result<RefundResult> Refund(const std::string& txn_id, const std::string& request_id,
+                                      Fen amount) = 0;
 };
 
-// Pays at once: a shopper's "pay" is the payment. For tests and the demo only.
+// Pays and pays back at once: a shopper's "pay" is the payment, an approval the refund. For
+// tests and the demo only.
 class InstantPaymentProvider final : public PaymentProvider {
  public:
   std::string name() const override { return "instant"; }
   Result<ChargeResult> Charge(const std::string& order_id, Fen amount,
                               int64_t expires_micros) override;
-  Result<std::string> Refund(const std::string& txn_id, Fen amount) override;
+  Result<RefundResult> Refund(const std::string& txn_id, const std::string& request_id,
+                              Fen amount) override;
 };
 
 // Prepay, then notify: "pay" answers an intent derived from the order (so asking again gives the
 // same one) and the order stays pending_payment until the provider's signed notification.
-// Refunds are requests the provider carries out; their id is derived from the transaction.
+// Refunds too are requests the provider carries out and notifies (POST
+// /v1/payments/refund-notify); their id is derived from the request ("rfd_<request id>").
 class PrepayPaymentProvider final : public PaymentProvider {
  public:
   std::string name() const override { return "prepay"; }
   Result<ChargeResult> Charge(const std::string& order_id, Fen amount,
                               int64_t expires_micros) override;
-  Result<std::string> Refund(const std::string& txn_id, Fen amount) override;
+  Result<RefundResult> Refund(const std::string& txn_id, const std::string& request_id,
+                              Fen amount) override;
 };
 
 // What the shopper's "pay" did: the order (paid, with an instant provider), and the intent to
@@ -173,8 +197,18 @@ class OrderService {
   void Confirm(std::string order_id, std::string sub_id, Actor who,
                std::function<void(Result<Order>)> done);
   void RequestRefund(RefundInput input, Actor who, std::function<void(Result<Order>)> done);
+  // Approving asks the provider to pay back: the refund is refunded at once with the instant
+  // provider, refunding (until the provider's notification) with the prepay one.
   void DecideRefund(std::string refund_id, bool approve, std::string reason, Actor who,
                     std::function<void(Result<Order>)> done);
+  // A provider's notification about a refund (already authenticated by the caller): succeeded
+  // completes it (refund.completed, as an instant refund); failed records why (refund.failed)
+  // and leaves the money owed. Idempotent; a wrong amount or an unknown or superseded request is
+  // a conflict or not_found and changes nothing.
+  void RefundNotified(RefundNotice notice, std::function<void(Result<Order>)> done);
+  // Asks the provider again for a failed refund (the seller who decides it or the operator).
+  // A refund already refunding or refunded is a repeat: answered with the order as it is.
+  void RetryRefund(std::string refund_id, Actor who, std::function<void(Result<Order>)> done);
 
   // Applies the timeouts due at the clock's now: unpaid orders are cancelled, shipped
   // sub-orders past the auto-confirm delay are completed. `pavilion serve` calls it every
