@@ -174,6 +174,22 @@ void PipelineWithoutReading(
   }
 }
 
+// A string field of a flat JSON answer ("id", "token", "ref"); empty when absent.
+std::string Field(const std::string& json, const std::string& name) {
+  const size_t key = json.find("\"" + name + "\":\"");
+  if (key == std::string::npos) return "";
+  const size_t at = key + name.size() + 4;
+  return json.substr(at, json.find('"', at) - at);
+}
+
+// The token of a new seller the operator registers.
+std::string SellerToken(HttpClient& client) {
+  auto seller =
+      client.Post("/v1/sellers", R"({"name":"沁县合作社","place_code":"140430"})", kOperator);
+  EXPECT_EQ(seller.status, 201) << seller.body;
+  return Field(seller.body, "token");
+}
+
 // Finding 1: one connection pipelining GET /v1/openapi.json without reading took the server to
 // 1 GB. Answers queued per connection are now bounded (reading stops until they drain), and a
 // connection whose answers are not taken is closed after the read timeout.
@@ -219,21 +235,16 @@ TEST(Http, PipelinedLargeAnswersNotTakenCloseTheConnection) {
   ServeProcess server = Serve(dir.str(), {"--max-queued-bytes", "65536"});
   ASSERT_NE(server.port(), 0);
   HttpClient client = server.Client();
-  auto seller =
-      client.Post("/v1/sellers", R"({"name":"沁县合作社","place_code":"140430"})", kOperator);
-  ASSERT_EQ(seller.status, 201) << seller.body;
-  auto field = [](const std::string& json, const std::string& name) {
-    const size_t at = json.find("\"" + name + "\":\"") + name.size() + 4;
-    return json.substr(at, json.find('"', at) - at);
-  };
+  const std::string seller_token = SellerToken(client);
+  ASSERT_FALSE(seller_token.empty());
   auto product =
       client.Post("/v1/products",
                   R"({"title":"沁州黄小米","description":")" + std::string(100'000, 'd') +
                       R"(","skus":[{"spec":"500g","price_fen":2990,"stock":5}]})",
-                  field(seller.body, "token"));
+                  seller_token);
   ASSERT_EQ(product.status, 201) << product.body;
   const std::string get =
-      "GET /v1/products/" + field(product.body, "id") + " HTTP/1.1\r\nHost: x\r\n\r\n";
+      "GET /v1/products/" + Field(product.body, "id") + " HTTP/1.1\r\nHost: x\r\n\r\n";
   const int64_t baseline = Metric(server, "pavilion_http_connections");
   const int fd = Connect(server.port());
   ASSERT_GE(fd, 0);
@@ -255,20 +266,15 @@ TEST(Http, PipelinedImageReadsNotTakenStayBounded) {
   ServeProcess server = Serve(dir.str(), {"--read-timeout-ms", "1000"});
   ASSERT_NE(server.port(), 0);
   HttpClient client = server.Client();
-  auto seller =
-      client.Post("/v1/sellers", R"({"name":"沁县合作社","place_code":"140430"})", kOperator);
-  ASSERT_EQ(seller.status, 201) << seller.body;
-  auto field = [](const std::string& json, const std::string& name) {
-    const size_t at = json.find("\"" + name + "\":\"") + name.size() + 4;
-    return json.substr(at, json.find('"', at) - at);
-  };
+  const std::string seller_token = SellerToken(client);
+  ASSERT_FALSE(seller_token.empty());
   std::string png("\x89PNG\r\n\x1a\n", 8);
   png += std::string(2 << 20, 'p');
-  auto image = client.Request("POST", "/v1/images", png, field(seller.body, "token"),
-                              {{"Content-Type", "image/png"}});
+  auto image =
+      client.Request("POST", "/v1/images", png, seller_token, {{"Content-Type", "image/png"}});
   ASSERT_EQ(image.status, 201) << image.body;
   const std::string get =
-      "GET /v1/images/" + field(image.body, "ref") + " HTTP/1.1\r\nHost: x\r\n\r\n";
+      "GET /v1/images/" + Field(image.body, "ref") + " HTTP/1.1\r\nHost: x\r\n\r\n";
   const int64_t baseline = Metric(server, "pavilion_http_connections");
   const int fd = Connect(server.port());
   ASSERT_GE(fd, 0);

@@ -616,17 +616,31 @@ Result<bool> RequestRefund(Order& o, const RefundInput& in, const Actor& who, De
   return true;
 }
 
-Result<Refund*> CheckRefundDecision(Order& o, const std::string& refund_id, bool approve,
-                                    const Actor& who) {
+namespace {
+
+// The refund `refund_id` of `o`, for its sub-order's seller or the operator to act on (`verb`:
+// "decides", "retries"); not_found or forbidden otherwise.
+Result<Refund*> RefundForSeller(Order& o, const std::string& refund_id, const Actor& who,
+                                std::string_view verb) {
   auto it = std::find_if(o.refunds.begin(), o.refunds.end(),
                          [&](const Refund& r) { return r.id == refund_id; });
   if (it == o.refunds.end()) return Fail(svc_errc::not_found, "no refund " + refund_id);
-  Refund& r = *it;
-  auto sub = ResolveSub(o, r.sub_id, who);
+  auto sub = ResolveSub(o, it->sub_id, who);
   if (!sub.ok()) return sub.error_detail();
   if (who.role == Role::kShopper) {
-    return Fail(svc_errc::forbidden, "the seller or the operator decides refunds");
+    return Fail(svc_errc::forbidden,
+                "the seller or the operator " + std::string(verb) + " refunds");
   }
+  return &*it;
+}
+
+}  // namespace
+
+Result<Refund*> CheckRefundDecision(Order& o, const std::string& refund_id, bool approve,
+                                    const Actor& who) {
+  auto found = RefundForSeller(o, refund_id, who, "decides");
+  if (!found.ok()) return found;
+  Refund& r = **found;
   if ((approve && (r.status == RefundStatus::kRefunded || InFlight(r))) ||
       (!approve && r.status == RefundStatus::kRejected)) {
     return static_cast<Refund*>(nullptr);
@@ -718,15 +732,9 @@ Result<bool> RefundNotified(Order& o, const RefundNotice& n, Decision& d) {
 }
 
 Result<Refund*> CheckRefundRetry(Order& o, const std::string& refund_id, const Actor& who) {
-  auto it = std::find_if(o.refunds.begin(), o.refunds.end(),
-                         [&](const Refund& r) { return r.id == refund_id; });
-  if (it == o.refunds.end()) return Fail(svc_errc::not_found, "no refund " + refund_id);
-  Refund& r = *it;
-  auto sub = ResolveSub(o, r.sub_id, who);
-  if (!sub.ok()) return sub.error_detail();
-  if (who.role == Role::kShopper) {
-    return Fail(svc_errc::forbidden, "the seller or the operator retries refunds");
-  }
+  auto found = RefundForSeller(o, refund_id, who, "retries");
+  if (!found.ok()) return found;
+  Refund& r = **found;
   if (r.status == RefundStatus::kRefunding || r.status == RefundStatus::kRefunded) {
     return static_cast<Refund*>(nullptr);
   }
