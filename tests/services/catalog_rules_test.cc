@@ -57,9 +57,9 @@ std::optional<E> Parsed(std::string_view name) {
 TEST(CatalogKinds, EveryKindRoundTripsThroughItsWireString) {
   for (auto t : AllSupplierTypes()) EXPECT_EQ(Parsed<SupplierType>(ToString(t)), t);
   for (auto k : AllCertificationKinds()) EXPECT_EQ(Parsed<CertificationKind>(ToString(k)), k);
-  for (auto r : {StockRejection::kUnknownSku, StockRejection::kInsufficientStock,
-                 StockRejection::kHoldLimit, StockRejection::kNewShopperLimit,
-                 StockRejection::kNewClientLimit}) {
+  for (auto r :
+       {StockRejection::kUnknownSku, StockRejection::kInsufficientStock, StockRejection::kHoldLimit,
+        StockRejection::kNewShopperLimit, StockRejection::kNewClientLimit}) {
     EXPECT_EQ(Parsed<StockRejection>(ToString(r)), r);
   }
   EXPECT_EQ(ToString(SupplierType::kPoorHousehold), "poor_household");
