@@ -13,6 +13,7 @@
 
 #include "../support/in_process.h"
 #include "../support/router_sync.h"
+#include "../support/unzip.h"
 #include "pavilion/gateway/identity.h"
 #include "pavilion/gateway/router.h"
 
@@ -351,6 +352,74 @@ TEST_F(SettlementRoutes, ADistributorSaleOfAPoorHouseholdsProductFenByFen) {
     auto d1s = Parse(Call("GET", "/v1/payouts?party_id=" + d1));
     ASSERT_EQ(d1s->root["payouts"].get_array().size(), 1u);
     EXPECT_EQ(Str(d1s->root["payouts"].at(0)["state"]), "returned");
+  }
+
+  // The statements as each party downloads them, and the poverty-alleviation ledger as the
+  // operator does: the same rows as JSON, as CSV (UTF-8 with a BOM, for Excel) and as XLSX,
+  // each an attachment named by party and period.
+  {
+    auto json = Call("GET", "/v1/statements/" + household, "", household_token);
+    ASSERT_EQ(json.status, 200) << json.body;
+    auto d = Parse(json);
+    std::vector<std::string> kinds;
+    std::vector<int64_t> nets;
+    for (auto row : d->root["rows"].get_array()) {
+      kinds.push_back(Str(row["kind"]));
+      nets.push_back(Int(row["net_fen"]));
+    }
+    // The sale, a quarter reversed, the payout: fen by fen, to a zero balance.
+    EXPECT_EQ(kinds, (std::vector<std::string>{"opening", "sale", "reversal", "payout", "closing"}))
+        << json.body;
+    EXPECT_EQ(nets, (std::vector<int64_t>{0, 20000, -5000, -15000, 0})) << json.body;
+    EXPECT_EQ(Int(d->root["closing"]["balance_fen"]), 0);
+
+    auto csv = Call("GET", "/v1/statements/" + household + "?format=csv", "", household_token);
+    ASSERT_EQ(csv.status, 200) << csv.body;
+    EXPECT_EQ(csv.content_type, "text/csv; charset=utf-8");
+    auto header = [](const HttpResponse& r, const std::string& name) {
+      for (const auto& [k, v] : r.headers) {
+        if (k == name) return v;
+      }
+      return std::string();
+    };
+    EXPECT_EQ(header(csv, "Content-Disposition"),
+              "attachment; filename=\"statement-" + household + "-all-all.csv\"");
+    EXPECT_EQ(csv.body.rfind("\xEF\xBB\xBF", 0), 0u);  // The BOM Excel reads UTF-8 by.
+    EXPECT_EQ(std::count(csv.body.begin(), csv.body.end(), '\n'), 6);  // Header and 5 rows.
+    EXPECT_NE(csv.body.find(",payout,"), std::string::npos) << csv.body;
+    EXPECT_NE(csv.body.find(",-150.00,"), std::string::npos) << csv.body;
+
+    auto xlsx = Call("GET", "/v1/statements/" + household + "?format=xlsx&from=2020-01-01", "",
+                     household_token);
+    ASSERT_EQ(xlsx.status, 200) << xlsx.body;
+    EXPECT_EQ(xlsx.content_type,
+              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+    EXPECT_EQ(header(xlsx, "Content-Disposition"),
+              "attachment; filename=\"statement-" + household + "-2020-01-01-all.xlsx\"");
+    // The workbook's sheet: the header and the same five rows.
+    const std::string sheet = testing::Unzip(xlsx.body)["xl/worksheets/sheet1.xml"];
+    size_t rows = 0;
+    for (size_t at = 0; (at = sheet.find("<row ", at)) != std::string::npos; ++at) ++rows;
+    EXPECT_EQ(rows, 6u) << sheet;
+
+    // The distributor's own: its margin, a quarter reversed, the payout and its return.
+    auto d1s = Parse(Call("GET", "/v1/statements/" + d1, "", d1_token));
+    int64_t last = -1;
+    for (auto row : d1s->root["rows"].get_array()) last = Int(row["balance_fen"]);
+    EXPECT_EQ(last, 3000);
+
+    EXPECT_EQ(Call("GET", "/v1/statements/" + household, "", d1_token).status, 403);
+    auto pdf = Call("GET", "/v1/statements/" + household + "?format=pdf", "", household_token);
+    EXPECT_EQ(pdf.status, 422);
+    EXPECT_EQ(Message(pdf).rfind("format: ", 0), 0u) << pdf.body;
+
+    auto ledger = Call("GET", "/v1/poverty-ledger?format=csv");
+    ASSERT_EQ(ledger.status, 200) << ledger.body;
+    EXPECT_EQ(header(ledger, "Content-Disposition"),
+              "attachment; filename=\"poverty-ledger-all-all.csv\"");
+    EXPECT_NE(ledger.body.find(household), std::string::npos) << ledger.body;
+    EXPECT_EQ(ledger.body.find(d1), std::string::npos) << ledger.body;  // Not a household.
+    EXPECT_EQ(Call("GET", "/v1/poverty-ledger", "", household_token).status, 403);
   }
 
   // Who sees what of the order: a distributor its own share, the supplier its own and the fee,

@@ -13,7 +13,9 @@ namespace {
 // before the rows.
 void Answer(Context& cx, const Respond& respond, const std::string& format, const std::string& file,
             tables::Table table, const std::function<void(base::JsonWriter&)>& fields) {
-  auto attach = [&file](HttpResponse& out, const char* ext, const char* type) {
+  // By value: the XLSX job runs after this call has returned (found by a test: the name was read
+  // from freed memory).
+  auto attach = [file](HttpResponse& out, const char* ext, const char* type) {
     out.content_type = type;
     out.headers.emplace_back("Content-Disposition",
                              "attachment; filename=\"" + file + "." + ext + "\"");
