@@ -1,8 +1,9 @@
 // The settlement's exports for a small scenario, against golden files: a poor household's honey
 // sold directly and through a distributor's listing, a quarter refunded inside the after-sale
-// window, the window closed. The statement (the household's) and the poverty-alleviation ledger
-// as JSON rows, CSV and XLSX read back. Ids are random: they are replaced by names before the
-// comparison. PAVILION_UPDATE_GOLDEN=1 rewrites the files (review the diff).
+// window, the window closed; a cooperative's millet sold at the platform's 5 % fee. The
+// statements (the household's; the cooperative's, with its fee) and the poverty-alleviation
+// ledger as JSON rows, CSV and XLSX read back. Ids are random: they are replaced by names before
+// the comparison. PAVILION_UPDATE_GOLDEN=1 rewrites the files (review the diff).
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -78,8 +79,11 @@ TEST(SettlementExports, StatementAndPovertyLedgerMatchTheirGoldenFiles) {
   auto resold = p->Sku(listing->listing_ids[0]);
   auto a = p->Paid("shp_a", {{resold.id, 2}});  // 24,000: household 20,000, distributor 4,000.
   auto b = p->Paid("shp_b", {{honey.sku_ids[0], 1}});  // 10,000 direct.
-  ASSERT_TRUE(a.ok() && b.ok());
-  for (const auto* o : {&*a, &*b}) {
+  // The cooperative's millet pays the platform its 5 %: 2 × 2,990 = 5,980, fee 299.
+  auto millet = p->Product(coop.id, 2990, 50);
+  auto c = p->Paid("shp_c", {{millet.sku_ids[0], 2}});
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  for (const auto* o : {&*a, &*b, &*c}) {
     for (const auto& s : o->sub_orders) {
       ASSERT_TRUE(p->Do([&](auto done) {
                      p->orders->Ship(o->id, s.id, "sf", "SF1", {Role::kSeller, s.seller_id}, done);
@@ -110,6 +114,7 @@ TEST(SettlementExports, StatementAndPovertyLedgerMatchTheirGoldenFiles) {
                                                           {coop.id, "COOP"},
                                                           {a->id, "ORDER_A"},
                                                           {b->id, "ORDER_B"},
+                                                          {c->id, "ORDER_C"},
                                                           {refund_id, "REFUND"}}) {
       for (size_t at; (at = text.find(id)) != std::string::npos;) text.replace(at, id.size(), name);
     }
@@ -143,6 +148,21 @@ TEST(SettlementExports, StatementAndPovertyLedgerMatchTheirGoldenFiles) {
   ASSERT_TRUE(st_xlsx.ok()) << st_xlsx.message();
   const std::string st_sheet = names(SheetText(*st_xlsx));
   EXPECT_EQ(st_sheet, Golden("statement.xlsx.txt", st_sheet));
+
+  // A statement with a fee: the cooperative's, gross, fee and net per sale.
+  auto fee_statement = Await<settlement::Statement>([&](auto done) {
+    p->settlement->Statement({coop.id, "", ""}, done);
+  });
+  ASSERT_TRUE(fee_statement.ok()) << fee_statement.message();
+  ASSERT_EQ(fee_statement->lines.size(), 1u);
+  EXPECT_EQ(fee_statement->closing.payable, Fen(5980 - 299));
+  const tables::Table ft = settlement::StatementTable(*fee_statement);
+  const std::string ft_csv = names(tables::WriteCsv(ft));
+  EXPECT_EQ(ft_csv, Golden("statement_fee.csv", ft_csv));
+  auto ft_xlsx = tables::WriteXlsx(ft);
+  ASSERT_TRUE(ft_xlsx.ok()) << ft_xlsx.message();
+  const std::string ft_sheet = names(SheetText(*ft_xlsx));
+  EXPECT_EQ(ft_sheet, Golden("statement_fee.xlsx.txt", ft_sheet));
 
   // A period after everything: the opening is the closing, and no lines.
   auto later = Await<settlement::Statement>([&](auto done) {
