@@ -20,6 +20,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include "../support/child_process.h"
@@ -515,6 +516,125 @@ void CrashKeepsEveryAcknowledgedLifecycleCommand(const std::vector<std::string>&
                                  << paid_fen << " fen";
   EXPECT_GT(held + bought, 0);
   EXPECT_EQ(stock + reserved + sold, kStock);
+}
+
+// A kill -9 in the middle of settlement under load: orders paid, shipped and confirmed (each a
+// sale posted to the ledger as pending shares), refunds after completion (reversed), after-sale
+// windows closing (shares posted payable) and payout runs, from several connections at once.
+// After the restart the books balance, every order's money is accounted for (paid = refunded +
+// shares + held), no transfer was posted twice (the supplier's and the platform's balances are
+// the sums of their shares over the orders), and every acknowledged completion was settled.
+TEST(Integration, CrashDuringSettlementKeepsTheBooksBalanced) {
+  pavilion::testing::TempDir dir;
+  const std::vector<std::string> flags = {"--no-demo", "--after-sale-days", "0"};
+  Shop shop;
+  std::mutex mu;
+  std::set<std::string> confirmed;  // Orders whose completion was acknowledged.
+  std::set<std::string> orders;
+  std::atomic<int> acks{0};
+  {
+    Pavilion server(dir.str(), flags);
+    ASSERT_NE(server.port(), 0);
+    HttpClient c = server.Client();
+    ASSERT_EQ(c.Request("PUT", "/v1/fee-rules", R"({"default_bps":500})", kOperator).status, 200);
+    shop = MakeShop(c, 100'000);
+    KillAt killed(server, acks, 60);
+    std::vector<std::thread> running;
+    for (int t = 0; t < 4; ++t) {
+      running.emplace_back([&, t] {
+        HttpClient client = server.Client();
+        HttpClient seller = server.Client();
+        const std::string token = NewShopper(client);
+        for (int i = 0; i < 200 && !killed.done(); ++i) {
+          auto placed = client.Post("/v1/orders", OrderBody(shop.sku_id, 1 + i % 3), token);
+          if (placed.status != 201) continue;
+          const std::string id = Str(placed.body, {"id"});
+          {
+            std::lock_guard lock(mu);
+            orders.insert(id);
+          }
+          const std::string order = "/v1/orders/" + id;
+          if (client.Post(order + "/pay", "", token).status != 200) continue;
+          if (seller
+                  .Post(order + "/ship", R"({"carrier":"EMS","tracking_no":"E1"})",
+                        shop.seller_token)
+                  .status != 200) {
+            continue;
+          }
+          if (client.Post(order + "/confirm", "", token).status != 200) continue;
+          {
+            std::lock_guard lock(mu);
+            confirmed.insert(id);
+          }
+          ++acks;
+          if ((i + t) % 3 == 0) {  // A part back after completion: reversed at the sale's rate.
+            auto asked = client.Post(order + "/refunds", R"({"amount_fen":1000})", token);
+            if (asked.status == 201) {
+              seller.Post("/v1/refunds/" + id + "-r1/approve", "", shop.seller_token);
+            }
+          }
+          if (i % 10 == 9) seller.Post("/v1/payouts/run", "", kOperator);
+        }
+      });
+    }
+    for (auto& r : running) r.join();
+  }
+  ASSERT_GE(confirmed.size(), 60u);
+  Pavilion server(dir.str(), flags);
+  ASSERT_NE(server.port(), 0);
+  HttpClient c = server.Client();
+  simdjson::dom::parser parser;
+  // Every order's settlement, once each completed one has its shares (the log is re-read after
+  // the restart): paid = refunded + shares + held, and the supplier's and platform's nets.
+  int64_t supplier_net = 0, platform_net = 0;
+  std::string unsettled;
+  auto settled = [&] {
+    supplier_net = platform_net = 0;
+    unsettled.clear();
+    for (const auto& id : orders) {
+      auto r = c.Get("/v1/orders/" + id + "/settlement", kOperator);
+      if (r.status == 404) continue;  // Never paid: nothing in the ledger.
+      if (r.status != 200) return false;
+      simdjson::dom::element d = parser.parse(r.body);
+      if (!d["balanced"].get_bool().value()) {
+        ADD_FAILURE() << id << " does not balance: " << r.body;
+        return true;
+      }
+      bool has_shares = false;
+      for (auto sub : d["sub_orders"].get_array()) {
+        for (auto line : sub["lines"].get_array()) {
+          for (auto share : line["shares"].get_array()) {
+            has_shares = true;
+            const std::string_view role = share["role"].get_string();
+            const int64_t net = share["net_fen"].get_int64();
+            if (role == "supplier") supplier_net += net;
+            if (role == "platform") platform_net += net;
+          }
+        }
+      }
+      if (confirmed.count(id) && !has_shares) unsettled = id;
+    }
+    return unsettled.empty();
+  };
+  EXPECT_TRUE(Eventually(settled)) << "acknowledged completion not settled: " << unsettled;
+  auto audit = c.Get("/v1/ledger/audit", kOperator);
+  ASSERT_EQ(audit.status, 200) << audit.body;
+  EXPECT_EQ(Str(audit.body, {"order_violations"}), "0") << audit.body;
+  EXPECT_EQ(Str(audit.body, {"refused_chains"}), "0") << audit.body;
+  EXPECT_EQ(Int(audit.body, {"debits_posted_fen"}), Int(audit.body, {"credits_posted_fen"}));
+  EXPECT_EQ(Int(audit.body, {"debits_pending_fen"}), Int(audit.body, {"credits_pending_fen"}));
+  EXPECT_TRUE(parser.parse(audit.body)["balanced"].get_bool().value()) << audit.body;
+  // A transfer posted twice would show in a party's balances, not in the orders' shares.
+  auto supplier = c.Get("/v1/accounts/" + shop.seller_id, kOperator);
+  ASSERT_EQ(supplier.status, 200) << supplier.body;
+  simdjson::dom::element b = parser.parse(supplier.body)["balances"];
+  const int64_t held_by_supplier =
+      b["pending_fen"].get_int64().value() + b["payable_fen"].get_int64().value() +
+      b["in_transit_fen"].get_int64().value() + b["paid_out_fen"].get_int64().value() -
+      b["receivable_fen"].get_int64().value();
+  EXPECT_EQ(held_by_supplier, supplier_net) << supplier.body;
+  EXPECT_GT(supplier_net, 0);
+  EXPECT_GT(platform_net, 0);
 }
 
 TEST(Integration, CrashKeepsEveryAcknowledgedLifecycleCommand) {
