@@ -9,5 +9,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
 PAVILION_CMAKE_ARGS="-DPAVILION_BUILD_TESTS=OFF" scripts/build.sh build-release Release
+places=$(scripts/places.sh build-release/places)
 exec build-release/tools/pavilion/pavilion serve --data-dir ./data --listen 127.0.0.1:8080 \
-  --payment-provider instant "$@"
+  --payment-provider instant --places "$places" "$@"

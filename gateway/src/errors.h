@@ -40,6 +40,7 @@ inline constexpr ErrorCode kRateLimited{429, "rate_limited"};
 inline constexpr ErrorCode kInternal{500, "internal"};
 inline constexpr ErrorCode kNotImplemented{501, "not_implemented"};
 inline constexpr ErrorCode kTooManyConnections{503, "too_many_connections"};
+inline constexpr ErrorCode kNotConfigured{503, "not_configured"};
 inline constexpr ErrorCode kTimedOut{504, "timed_out"};
 
 inline constexpr ErrorCode kErrorCodes[] = {
@@ -54,6 +55,7 @@ inline constexpr ErrorCode kErrorCodes[] = {
     kTimedOut,           kMalformedRequest,
     kTargetTooLong,      kHeadersTooLarge,
     kTooManyConnections, kNotImplemented,
+    kNotConfigured,
 };
 
 HttpResponse ErrorResponse(const ErrorCode& error, std::string_view message);

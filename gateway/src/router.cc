@@ -70,6 +70,8 @@ const std::vector<TableRoute>& Table() {
         {"GET", "/v1/openapi.json", kPublic, {}, &OpenApi},
         {"POST", "/v1/sellers", kOperator, {}, &CreateSeller},
         {"GET", "/v1/sellers/{id}", kPublic, {}, &GetSeller},
+        {"GET", "/v1/places", kPublic, {"parent", "q", "after", "limit"}, &ListPlaces},
+        {"GET", "/v1/places/{code}", kPublic, {}, &GetPlace},
         {"POST", "/v1/shoppers", kPublic, {}, &CreateShopper},
         {"POST", "/v1/products", kSellers, {}, &CreateProduct},
         {"GET",

