@@ -6,8 +6,9 @@
 // amount and full refunds — before completion, inside the window, after it, after a payout —
 // fee rules changed mid-way, payout runs confirmed or returned, restarts (clean, after dropping
 // what was not synced, and a rebuild of the ledger from the log), writes the store fails on
-// purpose (nothing may change; the step is then done again), and for some seeds a ledger cache
-// small enough to be dropped every few steps.
+// purpose under the commands that answer a failed write (placing an order, a payout run: nothing
+// may change; the step is then done again), and for some seeds a ledger cache small enough to
+// be dropped every few steps.
 //
 // The model keeps, per party, pending / payable / in transit / paid out / receivable (the
 // platform: its fee, pending and posted), per order paid = refunded + shares + still held, and
@@ -113,7 +114,7 @@ struct MLine {
 };
 
 struct MSub {
-  std::string id, seller;
+  std::string seller;
   std::string state = "held";  // held | pending | payable (the ledger's words).
   std::vector<size_t> lines;   // Indexes into MOrder::lines.
 };
@@ -529,7 +530,7 @@ class Walk {
       o.paid += l.amount;
       MSub* sub = o.Sub(s.supplier);
       if (sub == nullptr) {
-        o.subs.push_back({"", s.supplier, "held", {}});
+        o.subs.push_back({s.supplier, "held", {}});
         sub = &o.subs.back();
       }
       sub->lines.push_back(o.lines.size());
