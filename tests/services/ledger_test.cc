@@ -46,6 +46,29 @@ TEST(Ledger, SameIdSameFieldsExistsOtherFieldsConflict) {
             CreateResult::kAmountMustBePositive);
 }
 
+// A post or void may name no accounts (a payout's confirm): once its pending transfer is
+// loaded from the store, Find names that transfer's accounts too, so a ledger whose caches were
+// dropped loads them rather than opening them afresh over the stored sums.
+TEST(Ledger, FindNamesTheAccountsOfALoadedPendingTransfer) {
+  Ledger before;
+  ASSERT_EQ(One(before, T("pay", "provider:builtin", "held:ord_1", 500)), CreateResult::kOk);
+  ASSERT_EQ(One(before, T("share", "held:ord_1", "payable:sel_1", 500)), CreateResult::kOk);
+  ASSERT_EQ(One(before, T("po", "payable:sel_1", "paid_out:sel_1", 500, kPending)),
+            CreateResult::kOk);
+  const Transfer confirm = T("po/confirm", "", "", 0, kPostPending, "po");
+  Ledger after;  // The caches dropped: nothing in memory.
+  auto missing = after.Find(std::span(&confirm, 1));
+  EXPECT_EQ(missing.transfers, (std::vector<std::string>{"po/confirm", "po"}));
+  after.Load(*before.transfer("po"));
+  missing = after.Find(std::span(&confirm, 1));
+  EXPECT_EQ(missing.accounts, (std::vector<std::string>{"payable:sel_1", "paid_out:sel_1"}));
+  for (const auto& id : missing.accounts) after.Load(*before.account(id));
+  ASSERT_EQ(One(after, confirm), CreateResult::kOk);
+  EXPECT_EQ(after.account("paid_out:sel_1")->credits_posted, Fen(500));
+  EXPECT_EQ(after.account("payable:sel_1")->credits_posted, Fen(500));  // Kept, not reopened.
+  EXPECT_EQ(after.account("payable:sel_1")->debits_posted, Fen(500));
+}
+
 TEST(Ledger, HeldAndPayableNeverGoNegativeReceivableNeverPositive) {
   Ledger l;
   ASSERT_EQ(One(l, T("pay", "provider:builtin", "held:ord_1", 500)), CreateResult::kOk);

@@ -366,5 +366,44 @@ TEST(SettlementLedger, MemoryStaysBoundedAndTheBooksStayRight) {
   EXPECT_EQ(b.Order(orders[0].id).refunded, Fen(400));
 }
 
+// The per-order check reads the order's held money from the store when a chain posts nothing
+// and memory was dropped: a sub-order refunded in full and then confirmed completes with no
+// transfer, while the other sub-order's money is still held.
+TEST(SettlementLedger, AnEventThatPostsNothingAfterACacheDropIsNoViolation) {
+  Books b(1);  // Every batch past one record drops the caches.
+  auto& p = *b.p;
+  auto coop = p.Seller("140430", "cooperative");
+  auto other = p.Seller("140430", "individual");
+  auto millet = p.Product(coop.id, 1000, 50);
+  auto nuts = p.Product(other.id, 300, 50);
+  auto o = p.Paid("shp_1", {{millet.sku_ids[0], 1}, {nuts.sku_ids[0], 1}});
+  ASSERT_TRUE(o.ok()) << o.message();
+  const auto& sub = o->sub_orders[0].seller_id == coop.id ? o->sub_orders[0] : o->sub_orders[1];
+  ASSERT_TRUE(p.Do([&](auto done) {
+                 p.orders->Ship(o->id, sub.id, "sf", "SF1", {Role::kSeller, coop.id}, done);
+               }).ok());
+  auto asked = p.Do([&](auto done) {
+    p.orders->RequestRefund({o->id, sub.id, {}, -1, false, "broken"}, {Role::kShopper, "shp_1"},
+                            done);
+  });
+  ASSERT_TRUE(asked.ok()) << asked.message();
+  ASSERT_TRUE(
+      p.Do([&](auto done) {
+         p.orders->DecideRefund(asked->refunds.back().id, true, "", {Role::kOperator, ""}, done);
+       }).ok());
+  p.Settle();
+  (void)b.Balances(coop.id);  // Past the bound: the caches are dropped.
+  ASSERT_TRUE(p.Do([&](auto done) {
+                 p.orders->Confirm(o->id, sub.id, {Role::kShopper, "shp_1"}, done);
+               }).ok());
+  p.Settle();
+  auto audit = b.Audit();
+  EXPECT_EQ(audit.order_violations, 0);
+  EXPECT_TRUE(audit.balanced);
+  auto view = b.Order(o->id);
+  EXPECT_EQ(view.held, Fen(300));
+  EXPECT_TRUE(view.balanced);
+}
+
 }  // namespace
 }  // namespace pavilion

@@ -125,6 +125,11 @@ Ledger::Missing Ledger::Find(std::span<const Transfer> batch) const {
     account_missing(t.credit_account_id);
     transfer_missing(t.id);
     transfer_missing(t.pending_id);
+    // A post or void may name no accounts: it moves those of its pending transfer.
+    if (auto p = transfers_.find(t.pending_id); !t.pending_id.empty() && p != transfers_.end()) {
+      account_missing(p->second.debit_account_id);
+      account_missing(p->second.credit_account_id);
+    }
   }
   return m;
 }

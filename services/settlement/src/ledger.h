@@ -149,7 +149,10 @@ struct LedgerTotals {
 
 class Ledger {
  public:
-  // What a batch names that is not in memory: accounts and transfers (including pending ids).
+  // What a batch names that is not in memory: accounts and transfers (including pending ids),
+  // and the accounts of the pending transfers in memory that a post or void resolves. Call it
+  // again once the transfers are loaded: a pending transfer read from the store names accounts
+  // too (a payout's confirm names none of its own).
   struct Missing {
     std::vector<std::string> accounts, transfers;
   };

@@ -38,13 +38,16 @@ bool LedgerBook::Post(const std::vector<Transfer>& chain, events::Transaction& t
     }
   }
   Ledger::Missing missing = ledger_.Find(chain);
-  for (const auto& id : missing.accounts) LoadAccount(id);
   for (const auto& id : missing.transfers) {
     std::string bytes;
     if (!kv_.Get(LedgerBook::StoreKey("t", id), &bytes)) {
       if (auto t = events::Decode<Transfer>(bytes); t.ok()) ledger_.Load(std::move(*t));
     }
   }
+  // The pending transfers just read name accounts of their own (a post or void that names none
+  // moves them): without them the ledger would open those accounts afresh over the stored ones.
+  if (!missing.transfers.empty()) missing = ledger_.Find(chain);
+  for (const auto& id : missing.accounts) LoadAccount(id);
   const std::vector<CreateResult> results = ledger_.Create(chain);
   bool ok = true;
   for (size_t i = 0; i < results.size(); ++i) {
@@ -84,7 +87,9 @@ void LedgerBook::Save(const OrderBook& book, events::Transaction& tx) {
 }
 
 void LedgerBook::Check(const OrderBook& book) {
-  const Account* held = ledger_.account(HeldAccount(book.order_id));
+  // From the store when not in memory: an event that posts nothing (a completion of a sub-order
+  // refunded in full) after the caches were dropped has not loaded it.
+  const Account* held = LoadAccount(HeldAccount(book.order_id));
   const Fen still_held = held ? held->available() : Fen(0);
   if (book.paid != book.refunded + book.Shares() + still_held) {
     ++order_violations_;
