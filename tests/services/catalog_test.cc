@@ -393,11 +393,12 @@ TEST(Catalog, ImagesAreReadOffTheCatalogThread) {
   const std::string png = "\x89PNG\r\n\x1A\n" + std::string(64, 'a');
   auto ref = Await<std::string>([&](auto d) { p.catalog->StoreImage(png, d); });
   ASSERT_TRUE(ref.ok()) << ref.message();
-  std::promise<void> release;
-  std::promise<void> blocked;
-  p.catalog->worker().Post([&] {
+  std::promise<void> release, blocked;
+  // Taken here: the task may still be between its two lines when the test lets it go.
+  std::shared_future<void> released = release.get_future().share();
+  p.catalog->worker().Post([&blocked, released] {
     blocked.set_value();
-    release.get_future().wait();
+    released.wait();
   });
   blocked.get_future().wait();  // The catalog's thread is busy from here on.
   std::optional<Result<std::string>> got;
@@ -405,7 +406,8 @@ TEST(Catalog, ImagesAreReadOffTheCatalogThread) {
   std::optional<Result<std::string>> missing;
   p.catalog->GetImage("0000.png", [&](Result<std::string> image) { missing = std::move(image); });
   release.set_value();
-  ASSERT_TRUE(got.has_value());  // Answered while the catalog's thread was still busy.
+  testing::RoundTrip(p.catalog->worker());  // The task is done with what it captured.
+  ASSERT_TRUE(got.has_value());             // Answered while the catalog's thread was still busy.
   ASSERT_TRUE(got->ok());
   EXPECT_EQ(**got, png);
   ASSERT_TRUE(missing.has_value());

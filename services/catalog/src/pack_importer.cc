@@ -48,6 +48,11 @@ void PackImporter::Prepare(const Seller& seller, PackRow& row, OuterLookup outer
   const int64_t now = store_.clock().NowMicros();
   auto floor = CheckProduct(in, seller, now);
   if (floor.ok()) {
+    if (auto bad = UnknownPlace(commands_.places(), in.place_code); !bad.empty()) {
+      floor = Result<Fen>(svc_errc::invalid_argument, std::move(bad));
+    }
+  }
+  if (floor.ok()) {
     BuildProduct(std::move(in), seller, *floor, now, *prepared);
   } else {
     prepared->error = floor.message();

@@ -52,6 +52,9 @@ void BuildProduct(ProductInput in, const Seller& seller, Fen floor, int64_t now_
 Result<Fen> ProductCommands::Validate(const ProductInput& in, const Seller& seller) {
   auto floor = CheckProduct(in, seller, store_.clock().NowMicros());
   if (!floor.ok()) return floor;
+  if (auto bad = UnknownPlace(places_, in.place_code); !bad.empty()) {
+    return {svc_errc::invalid_argument, std::move(bad)};
+  }
   if (auto bad = images_.Missing(in.details); !bad.empty()) {
     return {svc_errc::invalid_argument, std::move(bad)};
   }

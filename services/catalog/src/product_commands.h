@@ -44,8 +44,14 @@ void BuildProduct(ProductInput in, const Seller& seller, Fen floor, int64_t now_
 class ProductCommands {
  public:
   ProductCommands(events::EventStore& store, ProductStore& products, ImageStore& images,
-                  Distributor& distributor)
-      : store_(store), products_(products), images_(images), distributor_(distributor) {}
+                  Distributor& distributor, places::PlaceDirectory* places)
+      : store_(store),
+        products_(products),
+        images_(images),
+        distributor_(distributor),
+        places_(places) {}
+  // The divisions place codes are checked against (CatalogOptions::places); may be null.
+  places::PlaceDirectory* places() const { return places_; }
 
   // Creates a product and its SKUs for in.seller_id.
   Result<Product> Create(const ProductInput& in, events::Transaction& tx);
@@ -70,6 +76,7 @@ class ProductCommands {
   ProductStore& products_;
   ImageStore& images_;
   Distributor& distributor_;
+  places::PlaceDirectory* const places_;
 };
 
 }  // namespace pavilion::catalog

@@ -95,6 +95,14 @@ bool ValidPlaceCode(std::string_view code) {
   return std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+std::string UnknownPlace(places::PlaceDirectory* places, std::string_view code) {
+  if (places == nullptr || code.empty() || places->Find(code)) return "";
+  const std::string source = places->Source();
+  if (source.empty()) return "";  // Not loaded: the form was checked.
+  return "place_code: no division " + std::string(code) + " in " + source +
+         "; look the code up with GET /v1/places?q=<the place's name>";
+}
+
 Result<SupplierType> CheckSeller(const SellerInput& in) {
   if (!ValidText(in.name, 200)) {
     return {svc_errc::invalid_argument, "name: give the seller's name (1 to 200 bytes)"};

@@ -26,6 +26,8 @@ inline bool IsUrl(std::string_view s) {
 }
 // Administrative-division codes: 6 digits (province/city/county), 9 (town), 12 (village).
 bool ValidPlaceCode(std::string_view code);
+// "place_code: no division …" when `places` is loaded and has no such code; empty otherwise.
+std::string UnknownPlace(places::PlaceDirectory* places, std::string_view code);
 inline bool ValidText(std::string_view s, size_t max) { return !s.empty() && s.size() <= max; }
 // Why `s` is no text a field may hold, or empty: control characters (C0, DEL, and C1 as UTF-8)
 // are refused, because a NUL cuts a title short in C strings and logs and the others corrupt

@@ -36,6 +36,7 @@
 #include "pavilion/events/event_store.h"
 #include "pavilion/events/processor.h"
 #include "pavilion/events/schema.h"
+#include "pavilion/places/place_directory.h"
 
 namespace pavilion::catalog {
 
@@ -224,6 +225,9 @@ struct DistributeReport {
 };
 
 struct CatalogOptions {
+  // The divisions a seller's or product's place code must name, once loaded (services/places);
+  // null or not loaded: a code is checked for its form only.
+  places::PlaceDirectory* places = nullptr;
   // Anti-hoarding: the most unpaid units one shopper may hold of one SKU (0: no cap).
   int64_t hold_cap = 0;
   // Anti-hoarding by free identities: the most unpaid units of one SKU that all new shoppers
