@@ -393,11 +393,14 @@ TEST(Catalog, ImagesAreReadOffTheCatalogThread) {
   const std::string png = "\x89PNG\r\n\x1A\n" + std::string(64, 'a');
   auto ref = Await<std::string>([&](auto d) { p.catalog->StoreImage(png, d); });
   ASSERT_TRUE(ref.ok()) << ref.message();
-  std::promise<void> release;
-  std::promise<void> blocked;
+  // The futures are taken here and the test waits for the task to end: a task still running
+  // when the test returns would use promises gone with its frame.
+  std::promise<void> release, blocked, ended;
+  std::future<void> released = release.get_future();
   p.catalog->worker().Post([&] {
     blocked.set_value();
-    release.get_future().wait();
+    released.wait();
+    ended.set_value();
   });
   blocked.get_future().wait();  // The catalog's thread is busy from here on.
   std::optional<Result<std::string>> got;
@@ -405,6 +408,7 @@ TEST(Catalog, ImagesAreReadOffTheCatalogThread) {
   std::optional<Result<std::string>> missing;
   p.catalog->GetImage("0000.png", [&](Result<std::string> image) { missing = std::move(image); });
   release.set_value();
+  ended.get_future().wait();
   ASSERT_TRUE(got.has_value());  // Answered while the catalog's thread was still busy.
   ASSERT_TRUE(got->ok());
   EXPECT_EQ(**got, png);
