@@ -31,8 +31,8 @@ class SettlementRoutes : public ::testing::Test {
  protected:
   static constexpr const char* kOp = "operator-token-of-the-settlement-tests-0123456789";
 
-  SettlementRoutes()
-      : p_(&kv_, &clock_),
+  explicit SettlementRoutes(testing::InProcessOptions options = {})
+      : p_(&kv_, &clock_, options),
         identity_(p_.kv()),
         router_(Services{*p_.catalog, *p_.orders, *p_.settlement, *p_.store}, identity_, timers_,
                 RouterOptions{5'000, "notify-secret"}) {
@@ -486,6 +486,58 @@ TEST_F(SettlementRoutes, FeeRulesAreCheckedFieldByFieldAndChangeNothingWhenRefus
   EXPECT_EQ(Call("GET", "/v1/fee-rules").body, before);
   EXPECT_EQ(Call("PUT", "/v1/fee-rules", R"({"default_bps":0})", token).status, 403);
   EXPECT_EQ(Call("GET", "/v1/fee-rules", "", token).status, 403);
+}
+
+// The WeChat Pay / Alipay profit-sharing profile (--profit-sharing-cap-bps 3000) through the
+// routes: fee rules and a distribution past the cap answer 422 naming the field and the cap.
+class ProfitSharingRoutes : public SettlementRoutes {
+ protected:
+  static testing::InProcessOptions Profile() {
+    testing::InProcessOptions o;
+    o.catalog.profit_sharing_cap_bps = 3000;
+    o.settlement.profit_sharing_cap_bps = 3000;
+    return o;
+  }
+  ProfitSharingRoutes() : SettlementRoutes(Profile()) {}
+};
+
+TEST_F(ProfitSharingRoutes, FeeRulesAndDistributionsPastTheCapAnswer422NamingTheFieldAndCap) {
+  auto tea = Call("PUT", "/v1/fee-rules", R"({"default_bps":500,"by_category":{"tea":3500}})");
+  EXPECT_EQ(tea.status, 422) << tea.body;
+  EXPECT_EQ(Str(Parse(tea)->root["error"]["code"]), "invalid_field");
+  EXPECT_EQ(Message(tea).rfind("by_category.tea: 3500 bps passes the profit-sharing cap of 3000 "
+                               "bps (WeChat Pay/Alipay, --profit-sharing-cap-bps)",
+                               0),
+            0u)
+      << tea.body;
+  ASSERT_EQ(Call("PUT", "/v1/fee-rules", R"({"default_bps":1000})").status, 200);
+  Settle();  // The catalog reads the fee from the log.
+
+  auto [coop, coop_token] = Seller("cooperative", "140430");
+  auto [d1, d1_token] = Seller("individual", "140430");
+  auto made =
+      Call("POST", "/v1/products",
+           R"({"title":"沁州黄小米","skus":[{"spec":"500g","price_fen":10000,"stock":50}]})",
+           coop_token);
+  ASSERT_EQ(made.status, 201) << made.body;
+  const std::string millet = Str(Parse(made)->root["id"]);
+  // 13000 fen: 2308 bps to the distributor and 770 of fee, past 3000.
+  const std::string body =
+      R"({"supplier_id":")" + coop + R"(","product_ids":[")" + millet + R"("],"markup_percent":)";
+  auto over = Call("POST", "/v1/distributions", body + "30}", d1_token);
+  EXPECT_EQ(over.status, 422) << over.body;
+  EXPECT_EQ(Message(over).rfind("markup_percent: 30 % and markup_fen 0 would split 3078 bps", 0),
+            0u)
+      << over.body;
+  EXPECT_NE(Message(over).find("past the profit-sharing cap of 3000 bps (WeChat Pay/Alipay, "
+                               "--profit-sharing-cap-bps)"),
+            std::string::npos);
+  Distribute(d1_token, coop, millet, 20);  // 12000: 1667 + 834 = 2501.
+  Settle();                                // Settlement reads the listing's margin from the log.
+  auto fee = Call("PUT", "/v1/fee-rules", R"({"default_bps":2000})");
+  EXPECT_EQ(fee.status, 422) << fee.body;
+  EXPECT_EQ(Message(fee).rfind("default_bps: 2000 bps on listing ", 0), 0u) << fee.body;
+  EXPECT_NE(Message(fee).find("give at most 1599 bps"), std::string::npos) << fee.body;
 }
 
 }  // namespace

@@ -978,6 +978,38 @@ TEST(Integration, ClosedConnectionsLeaveNothingBehind) {
       5'000));
 }
 
+// The WeChat Pay / Alipay profit-sharing profile: a split must be requested within 180 days of
+// the payment, and the ledger splits when the after-sale window closes, so delivery plus the
+// window must leave time to ship; with the profile on, a server that cannot fit them refuses to
+// start, saying so. 169 + 10 days fit (and it serves), 170 + 10 do not.
+TEST(Integration, AnAfterSaleWindowPastTheProfitSharingLimitIsRefusedAtStartUp) {
+  for (const auto& [flags, message] :
+       {std::pair<std::string, std::string>{
+            "--profit-sharing-cap-bps 3000 --after-sale-days 170",
+            "--after-sale-days: 170 days after completion plus 10 days of delivery "
+            "(--auto-confirm-days) leave no time to ship within the 180 days"},
+        {"--profit-sharing-cap-bps 3000 --auto-confirm-days 30 --after-sale-days 150",
+         "give --after-sale-days at most 149"},
+        {"--profit-sharing-cap-bps 10001", "--profit-sharing-cap-bps: give 0 to 10000"}}) {
+    pavilion::testing::TempDir dir;
+    testing::ChildProcess serve({"/bin/bash", "-c",
+                                 "exec \"$0\" serve --data-dir \"$1\" --listen 127.0.0.1:0 "
+                                 "--no-demo " +
+                                     flags + " 2>&1",
+                                 PAVILION_BIN, dir.str()},
+                                {{"PAVILION_OPERATOR_TOKEN", kOperator}});
+    ASSERT_TRUE(serve.started());
+    EXPECT_TRUE(serve.WaitForLine(message, std::chrono::seconds(60))) << serve.output();
+    const int status = serve.Wait(std::chrono::seconds(60));
+    ASSERT_TRUE(WIFEXITED(status)) << serve.output();
+    EXPECT_EQ(WEXITSTATUS(status), 2) << serve.output();
+  }
+  pavilion::testing::TempDir dir;
+  Pavilion fits(dir.str(),
+                {"--no-demo", "--profit-sharing-cap-bps", "3000", "--after-sale-days", "169"});
+  EXPECT_NE(fits.port(), 0);
+}
+
 // The operator may do anything: a short token is refused at start-up, with a message saying so;
 // so is one longer than any token the server accepts (found in review: it started and then no
 // request could authenticate with it).

@@ -72,6 +72,14 @@ constexpr const char* kUsage = R"(usage:
                               (default 100)
       --payout-interval-s N   run payouts every N seconds (default 0: only POST
                               /v1/payouts/run)
+      --profit-sharing-cap-bps N
+                              the WeChat Pay / Alipay profit-sharing profile: at most N basis
+                              points of a sale may be split away from the supplier (its
+                              distributors' margins plus the platform fee); fee rules and
+                              distributions that could split more are refused (422), and
+                              --auto-confirm-days plus --after-sale-days must fit in the 180
+                              days a split may be requested after payment (default 0: no
+                              profile; 3000 is WeChat Pay's and Alipay's 30 %)
       --hold-cap N            most unpaid units one shopper may hold of one SKU (default 100;
                               0 = no cap)
       --new-shopper-hold-cap N
@@ -248,6 +256,25 @@ int Serve(std::map<std::string, std::string> flags) {
   }
   if (port < 0 || port > 65535) Die("--listen: port must be 0 to 65535");
 
+  // WeChat Pay and Alipay accept a profit-sharing request up to 180 days after the payment; the
+  // ledger splits when the after-sale window closes: shipping, then delivery (auto-confirm at
+  // the latest), then the window. Those two alone must leave time to ship.
+  const int64_t cap_bps = IntFlag(flags, "profit-sharing-cap-bps", 0);
+  if (cap_bps > 10000) Die("--profit-sharing-cap-bps: give 0 to 10000 basis points");
+  if (cap_bps > 0) {
+    constexpr int64_t kSplitDays = 180;
+    const int64_t confirm_days = IntFlag(flags, "auto-confirm-days", 10);
+    const int64_t after_sale_days = IntFlag(flags, "after-sale-days", 15);
+    if (confirm_days + after_sale_days >= kSplitDays) {
+      Die("--after-sale-days: " + std::to_string(after_sale_days) + " days after completion plus " +
+          std::to_string(confirm_days) +
+          " days of delivery (--auto-confirm-days) leave no time to ship within the 180 days "
+          "WeChat Pay/Alipay allow a profit split after payment (--profit-sharing-cap-bps); "
+          "give --after-sale-days at most " +
+          std::to_string(std::max<int64_t>(0, kSplitDays - 1 - confirm_days)));
+    }
+  }
+
   std::error_code fs_ec;
   std::filesystem::create_directories(data_dir / "db", fs_ec);
   if (fs_ec) Die("cannot create " + data_dir.string() + ": " + fs_ec.message());
@@ -293,12 +320,14 @@ int Serve(std::map<std::string, std::string> flags) {
   oopts.payment_timeout_micros = IntFlag(flags, "payment-timeout-s", 1800) * 1'000'000;
   oopts.auto_confirm_micros = IntFlag(flags, "auto-confirm-days", 10) * 86'400'000'000;
   oopts.after_sale_micros = IntFlag(flags, "after-sale-days", 15) * 86'400'000'000;
+  copts.profit_sharing_cap_bps = static_cast<uint32_t>(cap_bps);
   auto catalog = std::make_unique<catalog::CatalogService>(**store, copts);
   auto orders = std::make_unique<order::OrderService>(
       **store, oopts,
       provider == "instant" ? static_cast<order::PaymentProvider*>(&instant) : &prepay);
   settlement::SettlementOptions setopts;
   setopts.payout_minimum = Fen(IntFlag(flags, "payout-minimum-fen", 100));
+  setopts.profit_sharing_cap_bps = static_cast<uint32_t>(cap_bps);
   const int64_t payout_interval_s = IntFlag(flags, "payout-interval-s", 0);
   auto settlement = std::make_unique<settlement::SettlementService>(**store, setopts);
   std::vector<std::pair<events::Processor*, events::Worker*>> processors = {

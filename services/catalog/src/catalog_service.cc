@@ -23,7 +23,7 @@ class CatalogService::Impl final : public events::Processor {
         options_(options),
         products_(store),
         images_(store),
-        distributor_(store, products_),
+        distributor_(store, products_, options_.profit_sharing_cap_bps),
         commands_(store, products_, images_, distributor_, options.places),
         importer_(store, products_, commands_),
         traces_(store, products_),
@@ -109,6 +109,11 @@ class CatalogService::Impl final : public events::Processor {
               schema::RefundChanged::kCompleted,
               [this](const schema::RefundChanged& refund, const auto&, events::Transaction& tx) {
                 if (refund.with_return) ledger_.Restock(refund, tx);
+              })
+          // The fees a distribution is checked with under the profit-sharing cap.
+          .On<schema::FeeRulesSet>(
+              [this](const schema::FeeRulesSet& rules, const auto&, events::Transaction& tx) {
+                distributor_.FeeRulesSet(rules, tx);
               });
 };
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "pavilion/catalog/catalog_service.h"
 
@@ -35,6 +36,30 @@ inline std::optional<Fen> MarkedUp(Fen price, int64_t percent, int64_t fen) {
   if (!rounded) return std::nullopt;
   return Fen(rounded->value() / 100).CheckedAdd(Fen(fen));
 }
+
+// The share of a listing SKU's price its distributors keep, (price - supply) / price in basis
+// points rounded up (so a check on it never lets a fen past a cap): what ProductCreated's
+// margin_bps carries.
+inline uint32_t MarginBps(Fen price, Fen supply) {
+  if (price.value() <= 0 || supply >= price) return 0;
+  if (supply.value() <= 0) return 10000;
+  // (price - supply) × 10000 may pass int64 for the dearest prices.
+  __extension__ typedef __int128 Wide;
+  const Wide margin = static_cast<Wide>(price.value() - supply.value()) * 10000;
+  return static_cast<uint32_t>((margin + price.value() - 1) / price.value());
+}
+
+// The platform fee a sale of a product would pay under `rules`, as settlement's posting rules
+// take it: the supplier's override, then no fee for a registered poor household's product,
+// then the category's, then the default (at most 10000).
+uint32_t FeeBps(const events::schema::FeeRulesSet& rules, std::string_view supplier_id,
+                std::string_view category, bool poverty);
+
+// Whether a listing with distributors' share `margin_bps` of product `product_id` may exist
+// under the profit-sharing cap (`cap_bps`, 0: no profile) with the fee `fee_bps`: nullopt when
+// it may, else the error naming markup_percent.
+std::optional<Error> CheckProfitSharing(uint32_t cap_bps, uint32_t margin_bps, uint32_t fee_bps,
+                                        const DistributeInput& in, const std::string& product_id);
 
 // A listing SKU's price: its source's, marked up, and never under the supplier's floor; nullopt
 // when it cannot be represented.

@@ -1,5 +1,6 @@
 #include "distributor.h"
 
+#include <algorithm>
 #include <limits>
 #include <stdexcept>
 
@@ -12,8 +13,9 @@ namespace pavilion::catalog {
 using events::svc_errc;
 namespace schema = events::schema;
 
-Distributor::Distributor(events::EventStore& store, ProductStore& products)
-    : store_(store), products_(products) {
+Distributor::Distributor(events::EventStore& store, ProductStore& products,
+                         uint32_t profit_sharing_cap_bps)
+    : store_(store), products_(products), cap_bps_(profit_sharing_cap_bps) {
   const std::string_view prefix = keys::kListingsOfPrefix;
   auto ec = store_.kv().Scan(
       prefix, storage::PrefixEnd(prefix), [&](std::string_view k, std::string_view) {
@@ -23,6 +25,19 @@ Distributor::Distributor(events::EventStore& store, ProductStore& products)
         return true;
       });
   if (ec) throw std::runtime_error("catalog: cannot read the listings: " + ec.message());
+  std::string rules;
+  if (auto get = store_.kv().Get(keys::kFeeRules, &rules); !get) {
+    auto decoded = events::Decode<schema::FeeRulesSet>(rules);
+    if (!decoded.ok()) throw std::runtime_error("catalog: the fee rules do not decode");
+    fee_rules_ = std::move(*decoded);
+  } else if (get != storage::errc::not_found) {
+    throw std::runtime_error("catalog: cannot read the fee rules: " + get.message());
+  }
+}
+
+void Distributor::FeeRulesSet(const schema::FeeRulesSet& rules, events::Transaction& tx) {
+  tx.state().Put(keys::kFeeRules, events::Encode(rules));
+  fee_rules_ = rules;
 }
 
 Result<DistributeReport> Distributor::Distribute(const DistributeInput& in,
@@ -39,6 +54,18 @@ Result<DistributeReport> Distributor::Distribute(const DistributeInput& in,
     ids = products_.index().ProductsOf(in.supplier_id);  // The supplier's whole pack.
   }
   if (auto bad = CheckDistribute(in, ids.size())) return *bad;
+  if (cap_bps_ > 0) {
+    // The whole request or none of it: the markup is the request's, so is the refusal.
+    for (const auto& id : ids) {
+      const Product* source = products_.LoadProduct(id);
+      if (source == nullptr || source->seller_id != in.supplier_id || source->level >= 2) continue;
+      const Product copy = *source;
+      const std::string root = copy.level == 0 ? copy.seller_id : RootSeller(copy);
+      const uint32_t fee = FeeBps(fee_rules_, root, copy.category, copy.poverty_zone);
+      const uint32_t margin = ListingMarginBps(copy, in.markup_percent, in.markup_fen);
+      if (auto bad = CheckProfitSharing(cap_bps_, margin, fee, in, copy.id)) return *bad;
+    }
+  }
   DistributeReport report;
   for (size_t i = 0; i < ids.size(); ++i) {
     const int row = static_cast<int>(i) + 1;
@@ -112,11 +139,16 @@ void Distributor::SyncListing(Product& listing, const Product& source, events::T
                                listing.floor_price,
                                listing.poverty_zone,
                                listing.details,
-                               listing.source_product_id};
+                               listing.source_product_id,
+                               {},
+                               0};
+  event.supplier_id = source.level == 0 ? source.seller_id : RootSeller(source);
   std::vector<int64_t> prices;
   for (const auto& source_sku_id : source.sku_ids) {
     const Sku* from = products_.LoadSku(source_sku_id);
     if (from == nullptr) continue;
+    const std::optional<Fen> supply = SupplyPrice(*from);
+    from = products_.LoadSku(source_sku_id);  // SupplyPrice may have loaded others.
     Sku* mine = nullptr;
     for (const auto& id : listing.sku_ids) {
       Sku* candidate = products_.LoadSku(id);
@@ -147,6 +179,7 @@ void Distributor::SyncListing(Product& listing, const Product& source, events::T
     event.skus.push_back(
         schema::SkuSpec{mine->id, mine->spec, mine->price, 0, mine->source_sku_id});
     prices.push_back(mine->price.value());
+    if (supply) event.margin_bps = std::max(event.margin_bps, MarginBps(mine->price, *supply));
   }
   tx.state().Put(keys::Product(listing.id), events::Encode(listing));
   if (created) {
@@ -173,6 +206,37 @@ std::string Distributor::Listing(const std::string& distributor, const std::stri
   std::string id;
   if (store_.kv().Get(key, &id)) return {};
   return listings_[key] = id;
+}
+
+std::optional<Fen> Distributor::SupplyPrice(const Sku& source_sku) {
+  Fen price = source_sku.price;
+  std::string next = source_sku.source_sku_id;
+  for (int hops = 0; !next.empty() && hops < 2; ++hops) {
+    const Sku* at = products_.LoadSku(next);
+    if (at == nullptr) return std::nullopt;
+    price = at->price;
+    next = at->source_sku_id;
+  }
+  return price;
+}
+
+uint32_t Distributor::ListingMarginBps(const Product& source, int64_t markup_percent,
+                                       int64_t markup_fen) {
+  Product listing;
+  listing.markup_percent = markup_percent;
+  listing.markup_fen = markup_fen;
+  listing.floor_price = source.floor_price;
+  uint32_t margin = 0;
+  for (const auto& sku_id : source.sku_ids) {
+    const Sku* from = products_.LoadSku(sku_id);
+    if (from == nullptr) continue;
+    const Fen source_price = from->price;
+    const std::optional<Fen> supply = SupplyPrice(*from);
+    const Fen price =
+        ListingPrice(source_price, listing).value_or(Fen(std::numeric_limits<int64_t>::max()));
+    if (supply) margin = std::max(margin, MarginBps(price, *supply));
+  }
+  return margin;
 }
 
 std::string Distributor::RootSeller(const Product& p) {

@@ -3,11 +3,15 @@
 // same transaction (product.updated). Owns the keys "cat/listing/<distributor>\0<source>" (a
 // distributor's listing of a source, cached) and "cat/listings-of/<source>\0<listing>" (every
 // listing of a source, all kept in memory: a source's change must find them without a scan).
-// The rules (markups, chain depth, prices) are in distribution_rules.h.
+// The rules (markups, chain depth, prices) are in distribution_rules.h. Under the WeChat Pay /
+// Alipay profit-sharing profile it also keeps the last fee rules settlement wrote
+// ("cat/fee-rules", folded by the catalog's processor) and refuses a distribution whose split
+// could pass the cap; every listing event carries its supplier and margin share for settlement.
 //
 // Owned by the catalog worker; not thread-safe.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -20,12 +24,16 @@ class ProductStore;
 
 class Distributor {
  public:
-  // Loads which products resell which; throws when they cannot be read.
-  Distributor(events::EventStore& store, ProductStore& products);
+  // Loads which products resell which, and the fee rules; throws when they cannot be read.
+  // `profit_sharing_cap_bps`: CatalogOptions' (0: no profile).
+  Distributor(events::EventStore& store, ProductStore& products,
+              uint32_t profit_sharing_cap_bps = 0);
 
   Result<DistributeReport> Distribute(const DistributeInput& in, events::Transaction& tx);
   // Carries a product's change to the listings that resell it (two levels at most).
   void SyncListingsOf(const Product& source, events::Transaction& tx);
+  // settlement.fee_rules_set, folded by the catalog's processor.
+  void FeeRulesSet(const events::schema::FeeRulesSet& rules, events::Transaction& tx);
 
   size_t cached() const { return listings_.size(); }
   void DropCache() { listings_.clear(); }
@@ -39,6 +47,10 @@ class Distributor {
   std::string Listing(const std::string& distributor, const std::string& source);
   // The seller at the end of a product's chain.
   std::string RootSeller(const Product& p);
+  // The supplier's price of a source SKU: its own, or the SKU at the end of its chain.
+  std::optional<Fen> SupplyPrice(const Sku& source_sku);
+  // The largest margin share (MarginBps) of a listing of `source` with these markups.
+  uint32_t ListingMarginBps(const Product& source, int64_t markup_percent, int64_t markup_fen);
 
   events::EventStore& store_;
   ProductStore& products_;
@@ -46,6 +58,8 @@ class Distributor {
   // listing.
   std::unordered_map<std::string, std::vector<std::string>> listings_of_;
   std::unordered_map<std::string, std::string> listings_;
+  const uint32_t cap_bps_;
+  events::schema::FeeRulesSet fee_rules_;
 };
 
 }  // namespace pavilion::catalog

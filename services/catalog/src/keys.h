@@ -15,6 +15,10 @@ inline std::string Sku(std::string_view id) { return "cat/sku/" + std::string(id
 inline constexpr std::string_view kProductPrefix = "cat/product/";
 inline constexpr std::string_view kSkuPrefix = "cat/sku/";
 
+// The last settlement.fee_rules_set the processor read (its encoded payload): the fees a
+// distribution is checked with under the profit-sharing cap.
+inline constexpr std::string_view kFeeRules = "cat/fee-rules";
+
 // An image's bytes under its ref "<sha256 hex>.<ext>".
 inline std::string Image(std::string_view ref) { return "cat/img/" + std::string(ref); }
 

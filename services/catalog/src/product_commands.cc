@@ -29,9 +29,20 @@ void BuildProduct(ProductInput in, const Seller& seller, Fen floor, int64_t now_
   p.details = std::move(in.details);
   out.local_images = std::any_of(p.details.images.begin(), p.details.images.end(),
                                  [](const std::string& ref) { return !IsUrl(ref); });
-  schema::ProductCreated created{
-      p.id,       p.seller_id,      p.title,       p.place_code,   {},        p.brand,
-      p.category, p.certifications, p.floor_price, p.poverty_zone, p.details, ""};
+  schema::ProductCreated created{p.id,
+                                 p.seller_id,
+                                 p.title,
+                                 p.place_code,
+                                 {},
+                                 p.brand,
+                                 p.category,
+                                 p.certifications,
+                                 p.floor_price,
+                                 p.poverty_zone,
+                                 p.details,
+                                 "",
+                                 "",
+                                 0};
   out.skus.reserve(in.skus.size());
   out.sku_records.reserve(in.skus.size());
   out.prices.reserve(in.skus.size());
@@ -134,9 +145,20 @@ Result<bool> ProductCommands::Update(const std::string& id, const ProductInput& 
   p->certifications = in.certifications;
   p->floor_price = *floor;
   p->details = in.details;
-  schema::ProductCreated updated{
-      p->id,       p->seller_id,      p->title,       p->place_code,   {},         p->brand,
-      p->category, p->certifications, p->floor_price, p->poverty_zone, p->details, ""};
+  schema::ProductCreated updated{p->id,
+                                 p->seller_id,
+                                 p->title,
+                                 p->place_code,
+                                 {},
+                                 p->brand,
+                                 p->category,
+                                 p->certifications,
+                                 p->floor_price,
+                                 p->poverty_zone,
+                                 p->details,
+                                 "",
+                                 "",
+                                 0};
   for (const auto& s : in.skus) {
     Sku* sku = nullptr;
     for (const auto& sku_id : p->sku_ids) {

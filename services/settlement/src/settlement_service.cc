@@ -7,6 +7,7 @@
 
 #include "ledger_book.h"
 #include "poverty_ledger.h"
+#include "profit_sharing.h"
 #include "statements.h"
 
 namespace pavilion::settlement {
@@ -43,10 +44,13 @@ class SettlementService::Impl final : public events::Processor {
         options_(options),
         provider_(options.payout_provider ? options.payout_provider : &builtin_),
         ledger_(store.kv()),
-        poverty_(store.kv()) {}
+        poverty_(store.kv()),
+        profit_sharing_(store.kv(), options.profit_sharing_cap_bps) {}
   PayoutProvider& provider() { return *provider_; }
   LedgerBook& ledger() { return ledger_; }
   settlement::PovertyLedger& poverty() { return poverty_; }
+  ProfitSharing& profit_sharing() { return profit_sharing_; }
+  const SettlementOptions& options() const { return options_; }
 
   // The caches are dropped past the bound, once every write queued so far is durable (until
   // then the store would show older values than memory). Called only between transactions:
@@ -105,15 +109,21 @@ class SettlementService::Impl final : public events::Processor {
                                        [this](const auto& c, const auto& e, auto& tx) {
                                          ledger_.AfterSaleClosed(c, e.time_micros, tx);
                                        })
-          .On<schema::ProductCreated>(
-              [this](const auto& p, const auto&, auto& tx) { ledger_.Product(p, tx); })
-          .On<schema::ProductCreated>(
-              schema::ProductCreated::kUpdated,
-              [this](const auto& p, const auto&, auto& tx) { ledger_.Product(p, tx); })
+          .On<schema::ProductCreated>([this](const auto& p, const auto&, auto& tx) {
+            ledger_.Product(p, tx);
+            profit_sharing_.Product(p, tx);
+          })
+          .On<schema::ProductCreated>(schema::ProductCreated::kUpdated,
+                                      [this](const auto& p, const auto&, auto& tx) {
+                                        ledger_.Product(p, tx);
+                                        profit_sharing_.Product(p, tx);
+                                      })
           .On<schema::SellerRegistered>(
               [this](const auto& s, const auto&, auto& tx) { poverty_.Seller(s, tx); })
-          .On<schema::FeeRulesSet>(
-              [this](const auto& r, const auto&, auto& tx) { ledger_.FeeRulesSet(r, tx); })
+          .On<schema::FeeRulesSet>([this](const auto& r, const auto&, auto& tx) {
+            ledger_.FeeRulesSet(r, tx);
+            profit_sharing_.FeeRulesSet(r, tx);
+          })
           .On<schema::PayoutChanged>(schema::PayoutChanged::kRequested,
                                      [this](const auto& p, const auto& e, auto& tx) {
                                        if (auto it = inflight_.find(p.party_id);
@@ -304,6 +314,7 @@ class SettlementService::Impl final : public events::Processor {
   std::unordered_map<std::string, SalesTotals> rows_;
   LedgerBook ledger_;
   settlement::PovertyLedger poverty_;
+  ProfitSharing profit_sharing_;
 };
 
 SettlementService::SettlementService(events::EventStore& store, SettlementOptions options)
@@ -398,13 +409,29 @@ void SettlementService::SetFeeRules(FeeRulesInput rules, std::function<void(Resu
   if (bad.empty()) bad = rates(rules.by_category, e.by_category, "by_category");
   if (bad.empty()) bad = rates(rules.by_seller, e.by_seller, "by_seller");
   if (!bad.empty()) return done(Result<bool>(svc_errc::invalid_argument, bad));
-  events::AppendRequest req;
-  req.events.push_back(events::NewEvent{"settlement-fee-rules", events::kAnyVersion,
-                                        std::string(schema::FeeRulesSet::kType), events::Encode(e),
-                                        "", "", 1});
-  impl_->store().Append(std::move(req), [done](std::error_code ec, const events::AppendResult&) {
-    if (ec) return done(Result<bool>(svc_errc::internal, "could not store the fee rules"));
-    done(true);
+  auto append = [this, e, done] {
+    events::AppendRequest req;
+    req.events.push_back(events::NewEvent{"settlement-fee-rules", events::kAnyVersion,
+                                          std::string(schema::FeeRulesSet::kType),
+                                          events::Encode(e), "", "", 1});
+    impl_->store().Append(std::move(req), [done](std::error_code ec, const events::AppendResult&) {
+      if (ec) return done(Result<bool>(svc_errc::internal, "could not store the fee rules"));
+      done(true);
+    });
+  };
+  if (impl_->options().profit_sharing_cap_bps == 0) return append();
+  // The profile checks the rules against every listing folded so far, read from the store once
+  // what the processor has written is durable (README "Profit sharing": what a distribution at
+  // the same moment can do).
+  worker_.Post([this, e, append = std::move(append), done] {
+    (void)impl_->store().AppendAndWait(events::AppendRequest{});
+    settlement::FeeRules rules;
+    rules.default_bps = e.default_bps;
+    rules.by_category = e.by_category;
+    rules.by_seller = e.by_seller;
+    auto ok = impl_->profit_sharing().Check(rules);
+    if (!ok.ok()) return done(std::move(ok));
+    append();
   });
 }
 

@@ -187,13 +187,19 @@ struct ProductCreated {
   bool poverty_zone = false;
   ProductDetails details;
   std::string source_product_id;  // A distributor's listing: the product it resells.
+  // A listing: the supplier at the end of its chain, and the largest share of a SKU's price
+  // that goes to its distributors, (price - supply price) / price in basis points rounded up
+  // (ProfitSharingSplitBps). Added later: 0 and empty for a supplier's own product.
+  std::string supplier_id;
+  uint32_t margin_bps = 0;
   template <class V>
   void Fields(V& v) {
     v("product_id", product_id), v("seller_id", seller_id), v("title", title),
         v("place_code", place_code), v("skus", skus), v("brand", brand), v("category", category),
         v("certifications", certifications), v("floor_price", floor_price),
         v("poverty_zone", poverty_zone), v("details", details),
-        v("source_product_id", source_product_id);
+        v("source_product_id", source_product_id), v("supplier_id", Added(supplier_id)),
+        v("margin_bps", Added(margin_bps));
   }
 };
 
@@ -494,6 +500,18 @@ struct FeeRate {
     v("key", key), v("bps", bps);
   }
 };
+// WeChat Pay / Alipay profit sharing caps what may be split away from the receiving merchant
+// (the supplier): its distributors' margin plus the platform fee, as a share of what the shopper
+// paid. The fee is taken from the supplier's part (price - margin), so a listing whose margin is
+// `margin_bps` of its price and a fee of `fee_bps` split margin + fee × (1 - margin) away; both
+// the catalog (a distribution) and settlement (fee rules) check it with this one rule, rounded
+// up so that a check never lets a fen past the cap.
+inline uint32_t ProfitSharingSplitBps(uint32_t margin_bps, uint32_t fee_bps) {
+  if (margin_bps >= 10000) return 10000;
+  const uint64_t fee_part = (uint64_t{fee_bps} * (10000 - margin_bps) + 9999) / 10000;
+  return static_cast<uint32_t>(margin_bps + fee_part);
+}
+
 struct FeeRulesSet {
   static constexpr std::string_view kType = "settlement.fee_rules_set";
   uint32_t default_bps = 0;

@@ -242,6 +242,12 @@ struct CatalogOptions {
   // Records cached in memory (SKUs, products, sellers, holds, import keys) before the caches are
   // dropped, between transactions, once every earlier write is durable.
   size_t cache_limit = 1 << 18;
+  // The WeChat Pay / Alipay profit-sharing profile: the most of a sale, in basis points of its
+  // price, that may be split away from the supplier (distributors' margins plus the platform
+  // fee, schema::ProfitSharingSplitBps). A distribution that could split more under the largest
+  // fee that may apply to the product (the last settlement.fee_rules_set read) is refused.
+  // 0: no profile, no check.
+  uint32_t profit_sharing_cap_bps = 0;
 };
 
 class CatalogService {

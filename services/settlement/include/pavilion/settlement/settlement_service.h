@@ -60,6 +60,10 @@ struct SettlementOptions {
   Fen payout_minimum;
   // Who moves the money; null: a BuiltinPayoutProvider the service owns.
   PayoutProvider* payout_provider = nullptr;
+  // The WeChat Pay / Alipay profit-sharing profile: the most of a sale, in basis points of its
+  // price, that may be split away from the supplier (distributors' margins plus the fee).
+  // SetFeeRules refuses rules that could split more from a listing it has read. 0: no profile.
+  uint32_t profit_sharing_cap_bps = 0;
 };
 
 class SettlementService {
@@ -74,7 +78,8 @@ class SettlementService {
   void Settlement(std::string order_id, std::function<void(Result<OrderSettlement>)> done);
   void Balances(std::string party_id, std::function<void(PartyBalances)> done);
   void Audit(std::function<void(Result<LedgerAudit>)> done);
-  // Appends settlement.fee_rules_set; completions read after it settle at these rules.
+  // Appends settlement.fee_rules_set; completions read after it settle at these rules. Under
+  // the profit-sharing profile, rules that could pass the cap are refused (invalid_argument).
   void SetFeeRules(FeeRulesInput rules, std::function<void(Result<bool>)> done);
   // The fee rules last set (the last settlement.fee_rules_set appended, durable or not: what a
   // SetFeeRules answered is read back at once); none set: all zero.
