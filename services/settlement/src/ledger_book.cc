@@ -135,10 +135,7 @@ void LedgerBook::Paid(const schema::OrderPaid& paid, int64_t micros, events::Tra
   books_[paid.order_id] = std::move(book);
 }
 
-void LedgerBook::Completed(const schema::SubOrderChanged& c, int64_t micros,
-                           events::Transaction& tx) {
-  OrderBook* book = Book(c.order_id);
-  if (book == nullptr) return;
+const FeeRules& LedgerBook::Rules() {
   if (!rules_loaded_) {
     std::string bytes;
     if (!kv_.Get(kRulesKey, &bytes)) {
@@ -146,8 +143,15 @@ void LedgerBook::Completed(const schema::SubOrderChanged& c, int64_t micros,
     }
     rules_loaded_ = true;
   }
+  return rules_;
+}
+
+void LedgerBook::Completed(const schema::SubOrderChanged& c, int64_t micros,
+                           events::Transaction& tx) {
+  OrderBook* book = Book(c.order_id);
+  if (book == nullptr) return;
   OrderBook next = *book;
-  if (!Post(Complete(next, c.seller_id, c.sub_id, rules_, micros), tx)) return;
+  if (!Post(Complete(next, c.seller_id, c.sub_id, Rules(), micros), tx)) return;
   *book = std::move(next);
   Save(*book, tx);
 }

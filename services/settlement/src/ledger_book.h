@@ -53,6 +53,8 @@ class LedgerBook {
 
   void Product(const schema::ProductCreated& p, events::Transaction& tx);
   void FeeRulesSet(const schema::FeeRulesSet& rules, events::Transaction& tx);
+  // The fee rules folded last (loaded once from the store).
+  const FeeRules& Rules();
   void Paid(const schema::OrderPaid& paid, int64_t micros, events::Transaction& tx);
   void Completed(const schema::SubOrderChanged& c, int64_t micros, events::Transaction& tx);
   void AfterSaleClosed(const schema::SubOrderChanged& c, int64_t micros, events::Transaction& tx);

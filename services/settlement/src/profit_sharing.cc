@@ -9,7 +9,6 @@ namespace {
 namespace schema = events::schema;
 
 constexpr std::string_view kListingPrefix = "set/ps/l/";
-constexpr std::string_view kRulesKey = "set/ps/rules";
 
 std::string CapText(uint32_t cap_bps) {
   return "the profit-sharing cap of " + std::to_string(cap_bps) +
@@ -41,27 +40,6 @@ uint32_t MaxFeeBps(uint32_t margin_bps, uint32_t cap_bps) {
   return static_cast<uint32_t>(std::min<uint64_t>(fee, 10000));
 }
 
-const FeeRules& ProfitSharing::rules() {
-  if (!rules_loaded_) {
-    std::string bytes;
-    if (!kv_.Get(kRulesKey, &bytes)) {
-      if (auto r = events::Decode<FeeRules>(bytes); r.ok()) rules_ = *r;
-    }
-    rules_loaded_ = true;
-  }
-  return rules_;
-}
-
-void ProfitSharing::FeeRulesSet(const schema::FeeRulesSet& in, events::Transaction& tx) {
-  FeeRules r;
-  r.default_bps = in.default_bps;
-  r.by_category = in.by_category;
-  r.by_seller = in.by_seller;
-  tx.state().Put(kRulesKey, events::Encode(r));
-  rules_ = std::move(r);
-  rules_loaded_ = true;
-}
-
 void ProfitSharing::Product(const schema::ProductCreated& p, events::Transaction& tx) {
   if (p.source_product_id.empty()) return;  // A supplier's own product splits only the fee.
   Listing l{p.supplier_id, p.category, p.poverty_zone, p.margin_bps};
@@ -69,7 +47,8 @@ void ProfitSharing::Product(const schema::ProductCreated& p, events::Transaction
   if (cap_bps_ == 0) return;
   // Both checks passed yet the cap is passed: a fee change and this listing crossed in the log
   // (README "Profit sharing"). Nothing here can refuse an event already written; say so.
-  const uint32_t fee = std::min<uint32_t>(rules().Bps(l.supplier_id, l.category, l.poverty), 10000);
+  const uint32_t fee =
+      std::min<uint32_t>(rules_().Bps(l.supplier_id, l.category, l.poverty), 10000);
   if (fee > 0 && schema::ProfitSharingSplitBps(l.margin_bps, fee) > cap_bps_) {
     std::fprintf(stderr,
                  "pavilion: settlement: listing %s splits %u bps away from supplier %s (margin "

@@ -6,15 +6,16 @@
 // fees it has read; this part refuses fee rules past it under the listings it has read. It folds
 // every listing's product.created / product.updated (supplier, category, poverty flag,
 // margin_bps) into set/ps/l/<listing>, whether the profile is on or not, so turning it on later
-// checks against every listing; and settlement.fee_rules_set into set/ps/rules, to warn when a
-// listing folded later passes the cap under the rules in force (a fee change and a distribution
-// that crossed: README "Profit sharing").
+// checks against every listing; and warns when a listing folded later passes the cap under the
+// fee rules in force (the ledger's: a fee change and a distribution that crossed, README "Profit
+// sharing").
 //
 // Threads: the settlement worker only (the folds run in the processor's transaction; the check
 // scans the durable records after the service has made its writes durable).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "pavilion/events/processor.h"
@@ -25,11 +26,12 @@ namespace pavilion::settlement {
 
 class ProfitSharing {
  public:
-  // `cap_bps`: SettlementOptions::profit_sharing_cap_bps (0: no profile).
-  ProfitSharing(storage::KvStore& kv, uint32_t cap_bps) : kv_(kv), cap_bps_(cap_bps) {}
+  // `cap_bps`: SettlementOptions::profit_sharing_cap_bps (0: no profile). `rules`: the fee rules
+  // in force (the ledger's, LedgerBook::Rules).
+  ProfitSharing(storage::KvStore& kv, uint32_t cap_bps, std::function<const FeeRules&()> rules)
+      : kv_(kv), cap_bps_(cap_bps), rules_(std::move(rules)) {}
 
   void Product(const events::schema::ProductCreated& p, events::Transaction& tx);
-  void FeeRulesSet(const events::schema::FeeRulesSet& rules, events::Transaction& tx);
 
   // true when `rules` may be set (or the profile is off); else invalid_argument saying why, the
   // field at fault first. Reads the durable listing records.
@@ -47,13 +49,9 @@ class ProfitSharing {
   };
 
  private:
-  // The rules folded last, loaded once from set/ps/rules.
-  const FeeRules& rules();
-
   storage::KvStore& kv_;
   const uint32_t cap_bps_;
-  FeeRules rules_;
-  bool rules_loaded_ = false;
+  const std::function<const FeeRules&()> rules_;
 };
 
 // The field of `rules` that sets the fee of a supplier's product ("by_seller.<id>",

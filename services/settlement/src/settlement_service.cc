@@ -45,7 +45,8 @@ class SettlementService::Impl final : public events::Processor {
         provider_(options.payout_provider ? options.payout_provider : &builtin_),
         ledger_(store.kv()),
         poverty_(store.kv()),
-        profit_sharing_(store.kv(), options.profit_sharing_cap_bps) {}
+        profit_sharing_(store.kv(), options.profit_sharing_cap_bps,
+                        [this]() -> const settlement::FeeRules& { return ledger_.Rules(); }) {}
   PayoutProvider& provider() { return *provider_; }
   LedgerBook& ledger() { return ledger_; }
   settlement::PovertyLedger& poverty() { return poverty_; }
@@ -120,10 +121,8 @@ class SettlementService::Impl final : public events::Processor {
                                       })
           .On<schema::SellerRegistered>(
               [this](const auto& s, const auto&, auto& tx) { poverty_.Seller(s, tx); })
-          .On<schema::FeeRulesSet>([this](const auto& r, const auto&, auto& tx) {
-            ledger_.FeeRulesSet(r, tx);
-            profit_sharing_.FeeRulesSet(r, tx);
-          })
+          .On<schema::FeeRulesSet>(
+              [this](const auto& r, const auto&, auto& tx) { ledger_.FeeRulesSet(r, tx); })
           .On<schema::PayoutChanged>(schema::PayoutChanged::kRequested,
                                      [this](const auto& p, const auto& e, auto& tx) {
                                        if (auto it = inflight_.find(p.party_id);
