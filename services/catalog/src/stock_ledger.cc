@@ -256,11 +256,12 @@ void StockLedger::AddNewHeld(const std::string& client, const std::string& sku, 
        {keys::NewHeld(sku), client.empty() ? std::string() : keys::NewClientHeld(client, sku)}) {
     if (key.empty()) continue;
     const int64_t held = HeldAfter(NewHeld(key), delta);
+    // Kept at 0 in memory (found in review: erased, the next order before this batch is durable
+    // read the store's older count and inflated it for good); DropCache clears it once durable.
+    new_held_[key] = held;
     if (held == 0) {
-      new_held_.erase(key);  // Units are taken back once: a client's count need not stay.
       tx.state().Delete(key);
     } else {
-      new_held_[key] = held;
       tx.state().Put(key, std::to_string(held));
     }
   }
