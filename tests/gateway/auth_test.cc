@@ -54,14 +54,8 @@ class Api {
 
   HttpResponse Call(std::string method, std::string target, std::string body = "",
                     std::string token = "", std::string peer = "192.0.2.1") {
-    HttpRequest req;
-    req.method = std::move(method);
-    req.target = std::move(target);
-    if (!token.empty()) req.authorization = "Bearer " + token;
-    req.content_type = "application/json";
-    req.body = std::move(body);
-    req.peer = std::move(peer);
-    return Send(std::move(req));
+    return Send(testing::JsonRequest(std::move(method), std::move(target), std::move(body), token,
+                                     std::move(peer)));
   }
 
   HttpResponse Send(HttpRequest req) { return testing::AnswerOf(router_, std::move(req)); }
@@ -69,11 +63,7 @@ class Api {
   // A provider's notification signed with the payment secret: of a payment, or of a refund
   // (target /v1/payments/refund-notify).
   HttpResponse Notify(const std::string& body, const std::string& target = "/v1/payments/notify") {
-    HttpRequest req;
-    req.method = "POST";
-    req.target = target;
-    req.content_type = "application/json";
-    req.body = body;
+    HttpRequest req = testing::JsonRequest("POST", target, body);
     req.signature = SignBody(kSecret, body);
     return Send(std::move(req));
   }

@@ -41,14 +41,8 @@ class SettlementRoutes : public ::testing::Test {
 
   HttpResponse Call(std::string method, std::string target, std::string body = "",
                     std::string token = kOp) {
-    HttpRequest req;
-    req.method = std::move(method);
-    req.target = std::move(target);
-    if (!token.empty()) req.authorization = "Bearer " + token;
-    req.content_type = "application/json";
-    req.body = std::move(body);
-    req.peer = "192.0.2.1";
-    return testing::AnswerOf(router_, std::move(req));
+    return testing::AnswerOf(router_, testing::JsonRequest(std::move(method), std::move(target),
+                                                           std::move(body), token));
   }
 
   // The JSON of an answer, kept alive with its parser.

@@ -134,20 +134,28 @@ TEST(SettlementExports, StatementAndPovertyLedgerMatchTheirGoldenFiles) {
   const auto balances = got.get_future().get();
   EXPECT_EQ(statement->closing.payable, balances.payable);
   EXPECT_EQ(statement->closing.pending, balances.pending);
-  const tables::Table st = settlement::StatementTable(*statement);
-  base::JsonWriter sj;
-  tables::WriteJsonRows(sj, st);
-  const std::string st_json = names(sj.Take()) + "\n";
-  EXPECT_EQ(st_json, Golden("statement.json", st_json));
-  const std::string st_csv = names(tables::WriteCsv(st));
-  EXPECT_EQ(st_csv, Golden("statement.csv", st_csv));
-  auto parsed = tables::ParseCsv(st_csv);
-  ASSERT_TRUE(parsed.ok());
-  EXPECT_EQ(parsed->size(), st.rows.size() + 1);
-  auto st_xlsx = tables::WriteXlsx(st);
-  ASSERT_TRUE(st_xlsx.ok()) << st_xlsx.message();
-  const std::string st_sheet = names(SheetText(*st_xlsx));
-  EXPECT_EQ(st_sheet, Golden("statement.xlsx.txt", st_sheet));
+  // A table against its golden files <stem>.json (when `json`), .csv (read back) and .xlsx.txt;
+  // returns its JSON rows.
+  auto golden = [&](const tables::Table& t, const std::string& stem, bool json) {
+    base::JsonWriter w;
+    tables::WriteJsonRows(w, t);
+    const std::string rows = names(w.Take()) + "\n";
+    if (json) {
+      EXPECT_EQ(rows, Golden(stem + ".json", rows));
+    }
+    const std::string csv = names(tables::WriteCsv(t));
+    EXPECT_EQ(csv, Golden(stem + ".csv", csv));
+    auto parsed = tables::ParseCsv(csv);
+    EXPECT_TRUE(parsed.ok() && parsed->size() == t.rows.size() + 1) << stem;
+    auto xlsx = tables::WriteXlsx(t);
+    EXPECT_TRUE(xlsx.ok()) << stem << ": " << xlsx.message();
+    if (xlsx.ok()) {
+      const std::string sheet = names(SheetText(*xlsx));
+      EXPECT_EQ(sheet, Golden(stem + ".xlsx.txt", sheet));
+    }
+    return rows;
+  };
+  golden(settlement::StatementTable(*statement), "statement", true);
 
   // A statement with a fee: the cooperative's, gross, fee and net per sale.
   auto fee_statement = Await<settlement::Statement>([&](auto done) {
@@ -156,13 +164,7 @@ TEST(SettlementExports, StatementAndPovertyLedgerMatchTheirGoldenFiles) {
   ASSERT_TRUE(fee_statement.ok()) << fee_statement.message();
   ASSERT_EQ(fee_statement->lines.size(), 1u);
   EXPECT_EQ(fee_statement->closing.payable, Fen(5980 - 299));
-  const tables::Table ft = settlement::StatementTable(*fee_statement);
-  const std::string ft_csv = names(tables::WriteCsv(ft));
-  EXPECT_EQ(ft_csv, Golden("statement_fee.csv", ft_csv));
-  auto ft_xlsx = tables::WriteXlsx(ft);
-  ASSERT_TRUE(ft_xlsx.ok()) << ft_xlsx.message();
-  const std::string ft_sheet = names(SheetText(*ft_xlsx));
-  EXPECT_EQ(ft_sheet, Golden("statement_fee.xlsx.txt", ft_sheet));
+  golden(settlement::StatementTable(*fee_statement), "statement_fee", false);
 
   // A period after everything: the opening is the closing, and no lines.
   auto later = Await<settlement::Statement>([&](auto done) {
@@ -181,17 +183,7 @@ TEST(SettlementExports, StatementAndPovertyLedgerMatchTheirGoldenFiles) {
   EXPECT_EQ(poverty->at(0).distributed_sales, Fen(24000));
   EXPECT_EQ(poverty->at(0).refunded, Fen(6000));
   EXPECT_EQ(poverty->at(0).settled, Fen(25000));
-  const tables::Table pv = settlement::PovertyTable(*poverty);
-  base::JsonWriter pj;
-  tables::WriteJsonRows(pj, pv);
-  const std::string pv_json = names(pj.Take()) + "\n";
-  EXPECT_EQ(pv_json, Golden("poverty_ledger.json", pv_json));
-  const std::string pv_csv = names(tables::WriteCsv(pv));
-  EXPECT_EQ(pv_csv, Golden("poverty_ledger.csv", pv_csv));
-  auto pv_xlsx = tables::WriteXlsx(pv);
-  ASSERT_TRUE(pv_xlsx.ok());
-  const std::string pv_sheet = names(SheetText(*pv_xlsx));
-  EXPECT_EQ(pv_sheet, Golden("poverty_ledger.xlsx.txt", pv_sheet));
+  const std::string pv_json = golden(settlement::PovertyTable(*poverty), "poverty_ledger", true);
   // Another place: no household there.
   auto elsewhere = Await<std::vector<settlement::PovertyRow>>([&](auto done) {
     p->settlement->PovertyLedger({"", "", "1404", false}, done);
