@@ -39,8 +39,10 @@ void GetPlace(Context& cx, const Request& r, Respond respond) {
   base::JsonWriter w;
   w.BeginObject().Field("code", place->code).Field("name", place->name);
   w.Field("level", places::ToString(place->level)).Field("parent", place->parent);
-  w.Field("full_name", directory->FullName(code)).Key("ancestors").BeginArray();
-  for (const auto& a : directory->Ancestors(code)) WritePlace(w, a);
+  const std::vector<places::Place> ancestors = directory->Ancestors(code);
+  w.Field("full_name", places::PlaceDirectory::FullName(*place, ancestors));
+  w.Key("ancestors").BeginArray();
+  for (const auto& a : ancestors) WritePlace(w, a);
   w.EndArray().EndObject();
   respond(JsonResponse(200, w.Take()));
 }

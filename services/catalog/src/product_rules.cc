@@ -96,10 +96,11 @@ bool ValidPlaceCode(std::string_view code) {
 }
 
 std::string UnknownPlace(places::PlaceDirectory* places, std::string_view code) {
-  if (places == nullptr || code.empty() || places->Find(code)) return "";
-  const std::string source = places->Source();
-  if (source.empty()) return "";  // Not loaded: the form was checked.
-  return "place_code: no division " + std::string(code) + " in " + source +
+  // Not loaded: only the form was checked (and nothing is read).
+  if (places == nullptr || places->Source().empty() || code.empty() || places->Find(code)) {
+    return "";
+  }
+  return "place_code: no division " + std::string(code) + " in " + places->Source() +
          "; look the code up with GET /v1/places?q=<the place's name>";
 }
 

