@@ -4,26 +4,32 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <algorithm>
+
 #include "pavilion/events/codec.h"
 
 namespace pavilion::gateway {
 
-std::string SignBody(std::string_view secret, std::string_view body) {
+namespace {
+
+// The lowercase hex of HMAC-SHA256(secret, data), its first `bytes` bytes.
+std::string HmacHex(std::string_view secret, std::string_view data, unsigned int bytes = 32) {
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-       reinterpret_cast<const unsigned char*>(body.data()), body.size(), mac, &len);
-  return "sha256=" + events::HexEncode({reinterpret_cast<const char*>(mac), len});
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, &len);
+  return events::HexEncode({reinterpret_cast<const char*>(mac), std::min(len, bytes)});
+}
+
+}  // namespace
+
+std::string SignBody(std::string_view secret, std::string_view body) {
+  return "sha256=" + HmacHex(secret, body);
 }
 
 std::string ClientTag(std::string_view secret, std::string_view peer) {
   if (peer.empty()) return "";
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  const std::string input = "client\n" + std::string(peer);  // Apart from any signed body.
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-       reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &len);
-  return events::HexEncode({reinterpret_cast<const char*>(mac), 8});
+  return HmacHex(secret, "client\n" + std::string(peer), 8);  // Apart from any signed body.
 }
 
 bool VerifySignature(std::string_view secret, std::string_view body, std::string_view header) {

@@ -259,12 +259,12 @@ int Serve(std::map<std::string, std::string> flags) {
   // WeChat Pay and Alipay accept a profit-sharing request up to 180 days after the payment; the
   // ledger splits when the after-sale window closes: shipping, then delivery (auto-confirm at
   // the latest), then the window. Those two alone must leave time to ship.
+  const int64_t confirm_days = IntFlag(flags, "auto-confirm-days", 10);
+  const int64_t after_sale_days = IntFlag(flags, "after-sale-days", 15);
   const int64_t cap_bps = IntFlag(flags, "profit-sharing-cap-bps", 0);
   if (cap_bps > 10000) Die("--profit-sharing-cap-bps: give 0 to 10000 basis points");
   if (cap_bps > 0) {
     constexpr int64_t kSplitDays = 180;
-    const int64_t confirm_days = IntFlag(flags, "auto-confirm-days", 10);
-    const int64_t after_sale_days = IntFlag(flags, "after-sale-days", 15);
     if (confirm_days + after_sale_days >= kSplitDays) {
       Die("--after-sale-days: " + std::to_string(after_sale_days) + " days after completion plus " +
           std::to_string(confirm_days) +
@@ -318,8 +318,8 @@ int Serve(std::map<std::string, std::string> flags) {
   order::PrepayPaymentProvider prepay;
   order::OrderOptions oopts;
   oopts.payment_timeout_micros = IntFlag(flags, "payment-timeout-s", 1800) * 1'000'000;
-  oopts.auto_confirm_micros = IntFlag(flags, "auto-confirm-days", 10) * 86'400'000'000;
-  oopts.after_sale_micros = IntFlag(flags, "after-sale-days", 15) * 86'400'000'000;
+  oopts.auto_confirm_micros = confirm_days * 86'400'000'000;
+  oopts.after_sale_micros = after_sale_days * 86'400'000'000;
   copts.profit_sharing_cap_bps = static_cast<uint32_t>(cap_bps);
   auto catalog = std::make_unique<catalog::CatalogService>(**store, copts);
   auto orders = std::make_unique<order::OrderService>(

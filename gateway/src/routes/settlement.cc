@@ -358,11 +358,7 @@ void RunPayouts(Context& cx, const Request&, Respond respond) {
 
 void ListPayouts(Context& cx, const Request& r, Respond respond) {
   std::string party = r.query.Get("party_id");
-  if (r.who->role != Role::kOperator) {
-    if (auto denied = ActFor(*r.who, r.who->role, "party_id", party)) {
-      return respond(std::move(*denied));
-    }
-  }
+  if (auto denied = OwnParty(*r.who, party)) return respond(std::move(*denied));
   size_t limit = 100;
   std::string error;
   if (auto n = r.query.Int("limit", 1, 1000, &error)) {

@@ -60,7 +60,7 @@ Result<DistributeReport> Distributor::Distribute(const DistributeInput& in,
       const Product* source = products_.LoadProduct(id);
       if (source == nullptr || source->seller_id != in.supplier_id || source->level >= 2) continue;
       const Product copy = *source;
-      const std::string root = copy.level == 0 ? copy.seller_id : RootSeller(copy);
+      const std::string root = RootSeller(copy);
       const uint32_t fee = FeeBps(fee_rules_, root, copy.category, copy.poverty_zone);
       const uint32_t margin = ListingMarginBps(copy, in.markup_percent, in.markup_fen);
       if (auto bad = CheckProfitSharing(cap_bps_, margin, fee, in, copy.id)) return *bad;
@@ -142,7 +142,7 @@ void Distributor::SyncListing(Product& listing, const Product& source, events::T
                                listing.source_product_id,
                                {},
                                0};
-  event.supplier_id = source.level == 0 ? source.seller_id : RootSeller(source);
+  event.supplier_id = RootSeller(source);
   std::vector<int64_t> prices;
   for (const auto& source_sku_id : source.sku_ids) {
     const Sku* from = products_.LoadSku(source_sku_id);

@@ -232,10 +232,11 @@ bool StockLedger::IsNew(const std::string& shopper) {
 
 std::optional<StockRejection> StockLedger::CheckNew(const std::string& client,
                                                     const std::string& sku, int64_t quantity) {
-  if (OverHoldCap(NewHeld(keys::NewHeld(sku)), quantity, new_cap_)) {
+  // A cap that is off is neither read nor counted.
+  if (new_cap_ > 0 && OverHoldCap(NewHeld(keys::NewHeld(sku)), quantity, new_cap_)) {
     return StockRejection::kNewShopperLimit;
   }
-  if (!client.empty() &&
+  if (client_cap_ > 0 && !client.empty() &&
       OverHoldCap(NewHeld(keys::NewClientHeld(client, sku)), quantity, client_cap_)) {
     return StockRejection::kNewClientLimit;
   }
@@ -253,7 +254,8 @@ int64_t StockLedger::NewHeld(const std::string& key) {
 void StockLedger::AddNewHeld(const std::string& client, const std::string& sku, int64_t delta,
                              events::Transaction& tx) {
   for (std::string key :
-       {keys::NewHeld(sku), client.empty() ? std::string() : keys::NewClientHeld(client, sku)}) {
+       {new_cap_ > 0 ? keys::NewHeld(sku) : std::string(),
+        client_cap_ > 0 && !client.empty() ? keys::NewClientHeld(client, sku) : std::string()}) {
     if (key.empty()) continue;
     const int64_t held = HeldAfter(NewHeld(key), delta);
     // Kept at 0 in memory (found in review: erased, the next order before this batch is durable
