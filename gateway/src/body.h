@@ -51,6 +51,10 @@ class Body {
     if (auto err = v.get_int64().get(out)) return Type(err, "an integer");
     return true;
   }
+  bool Bool(od::value& v, bool& out) {
+    if (auto err = v.get_bool().get(out)) return Type(err, "true or false");
+    return true;
+  }
 
   bool Fail(const ErrorCode& code, std::string message) {
     if (!error_) error_ = ErrorResponse(code, message);

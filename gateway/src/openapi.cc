@@ -30,12 +30,19 @@ std::string_view HandWrittenOpenApi() {
         "name": {"type": "string", "maxLength": 200},
         "place_code": {"type": "string", "description": "Administrative-division code, 6, 9 or 12 digits", "example": "140430"},
         "supplier_type": {"type": "string", "enum": ["poor_household", "cooperative", "family_farm", "leading_enterprise", "individual", "village_station", "enterprise"], "default": "enterprise"}}},
+      "Category": {"type": "object", "required": ["code", "name", "parent", "depth", "agricultural", "needs_sc"], "properties": {
+        "code": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,39}$"}, "name": {"type": "string"},
+        "parent": {"type": "string", "description": "The parent's code; empty at the top level"},
+        "depth": {"type": "integer", "minimum": 0, "maximum": 3, "description": "0 at the top level; the tree is at most 4 levels deep"},
+        "agricultural": {"type": "boolean", "description": "Counted in agricultural online retail sales (农产品网络零售额)"},
+        "needs_sc": {"type": "boolean", "description": "Processed food: its products list only with an SC licence valid today"}}},
       "Place": {"type": "object", "required": ["code", "name", "level", "parent"], "properties": {
         "code": {"type": "string", "description": "The division code: 2, 4, 6, 9 or 12 digits"}, "name": {"type": "string"},
         "level": {"type": "string", "enum": ["province", "city", "county", "town", "village"]},
         "parent": {"type": "string", "description": "The code of the place above; empty for a province"}}},
-      "Seller": {"type": "object", "required": ["id", "name", "place_code", "supplier_type", "created_micros"], "properties": {
+      "Seller": {"type": "object", "required": ["id", "name", "place_code", "place_name", "supplier_type", "created_micros"], "properties": {
         "id": {"type": "string"}, "name": {"type": "string"}, "place_code": {"type": "string"},
+        "place_name": {"type": "string", "description": "The place's full name (山西省长治市沁县); empty when the server has no place directory (--places)"},
         "supplier_type": {"type": "string"}, "created_micros": {"type": "integer"},
         "token": {"type": "string", "description": "Only in the answer to POST /v1/sellers"}}},
       "Shopper": {"type": "object", "required": ["id", "name", "token"], "properties": {
@@ -53,8 +60,8 @@ std::string_view HandWrittenOpenApi() {
         "seller_id": {"type": "string", "description": "Required for the operator; a seller's own id by default"},
         "title": {"type": "string", "maxLength": 300},
         "brand": {"type": "string", "description": "A regional public brand (沁州黄, 滋味永川, 古丈毛尖) or the seller's own"},
-        "category": {"type": "string", "default": "other", "enum": ["grain", "tea", "condiment", "honey", "nuts", "processed_food", "fruit", "vegetable", "eggs", "livestock", "herbs", "handicraft", "other"],
-          "description": "grain, tea, condiment, honey, nuts and processed_food are processed food: they need an sc_licence valid today"},
+        "category": {"type": "string", "default": "other",
+          "description": "A code of the category tree (GET /v1/categories; defaults: fresh, fruit, vegetable, eggs, livestock, aquatic, processed, grain, tea, condiment, honey, nuts, processed_food, herbs, handicraft, other). A category with needs_sc (processed food: processed and everything under it by default) needs an sc_licence valid today"},
         "place_code": {"type": "string", "description": "Origin, any level (6, 9 or 12 digits); default the seller's place"},
         "certifications": {"type": "array", "items": {"$ref": "#/components/schemas/Certification"}},
         "floor_price_fen": {"type": "integer", "description": "Protective price no SKU may undercut; for poor households it defaults to the lowest SKU price"},
@@ -73,9 +80,10 @@ std::string_view HandWrittenOpenApi() {
         "reserved": {"type": "integer", "description": "Units held by unpaid orders"},
         "sold": {"type": "integer", "description": "Units paid for"},
         "source_sku_id": {"type": "string", "description": "On a listing: the SKU whose stock it sells (stock shows that SKU's)"}}},
-      "Product": {"type": "object", "required": ["id", "seller_id", "title", "place_code", "created_micros", "brand", "category", "poverty_zone", "floor_price_fen", "claims", "certifications", "subtitle", "description", "images", "params", "weight_grams", "barcode", "skus"], "properties": {
+      "Product": {"type": "object", "required": ["id", "seller_id", "title", "place_code", "place_name", "created_micros", "brand", "category", "poverty_zone", "floor_price_fen", "claims", "certifications", "subtitle", "description", "images", "params", "weight_grams", "barcode", "skus"], "properties": {
         "id": {"type": "string"}, "seller_id": {"type": "string"}, "title": {"type": "string"},
         "place_code": {"type": "string"}, "created_micros": {"type": "integer"},
+        "place_name": {"type": "string", "description": "The origin's full name (山西省长治市沁县); empty when the server has no place directory (--places)"},
         "brand": {"type": "string"}, "category": {"type": "string"},
         "poverty_zone": {"type": "boolean", "description": "Supplied by a registered poor household (扶贫专区)"},
         "floor_price_fen": {"type": "integer"},
@@ -227,6 +235,17 @@ std::string_view HandWrittenOpenApi() {
       "parameters": [{"name": "code", "in": "path", "required": true, "schema": {"type": "string"}}],
       "responses": {"200": {"description": "The place", "content": {"application/json": {"schema": {"allOf": [{"$ref": "#/components/schemas/Place"}, {"type": "object", "required": ["full_name", "ancestors"], "properties": {"full_name": {"type": "string"}, "ancestors": {"type": "array", "items": {"$ref": "#/components/schemas/Place"}}}}]}}}},
         "404": {"$ref": "#/components/responses/Error"}, "503": {"$ref": "#/components/responses/Error"}}}},
+    "/v1/categories": {"get": {"summary": "The category tree, parents before their children (siblings by code): the built-in county specialties and what operators added (public)",
+      "responses": {"200": {"description": "The tree", "content": {"application/json": {"schema": {"type": "object", "required": ["categories"], "properties": {"categories": {"type": "array", "items": {"$ref": "#/components/schemas/Category"}}}}}}}}}},
+    "/v1/categories/{code}": {"put": {"summary": "Add a category or change one (operator); emits category.set. Fields left out keep their value on a change; a new category needs its name and takes its parent's flags (none at the top level). Products keep their category; sales already made keep the agricultural flag they were counted with.",
+      "parameters": [{"name": "code", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,39}$"}}],
+      "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {
+        "name": {"type": "string", "maxLength": 100}, "parent": {"type": "string", "description": "A category's code, or empty for the top level"},
+        "agricultural": {"type": "boolean"}, "needs_sc": {"type": "boolean"}}}}}},
+      "responses": {"200": {"description": "The category as it now stands", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Category"}}}},
+        "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"},
+        "415": {"$ref": "#/components/responses/Error"},
+        "422": {"description": "invalid_field: a bad code (1 to 40 of a-z, 0-9 and _, starting with a letter), a new category without a name, an unknown parent, a parent at or below the category, a tree deeper than 4 levels, more than 1000 categories, or an unknown field", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}}},
     "/v1/shoppers": {"post": {"summary": "Register a shopper; the answer carries its token, shown once.",
       "requestBody": {"required": false, "content": {"application/json": {"schema": {"type": "object", "properties": {"name": {"type": "string"}}}}}},
       "responses": {"201": {"description": "Created", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Shopper"}}}},
@@ -350,7 +369,9 @@ std::string_view HandWrittenOpenApi() {
     "/v1/trace/{code}": {"get": {"summary": "A trace record by its code (public)",
       "parameters": [{"$ref": "#/components/parameters/TraceCode"}],
       "responses": {"200": {"description": "Batch, product and seller", "content": {"application/json": {"schema": {"type": "object", "properties": {
-          "batch": {"$ref": "#/components/schemas/Batch"}, "product": {"type": "object"}, "seller": {"type": "object"}}}}}},
+          "batch": {"$ref": "#/components/schemas/Batch"},
+          "product": {"type": "object", "properties": {"id": {"type": "string"}, "title": {"type": "string"}, "place_code": {"type": "string"}, "place_name": {"type": "string", "description": "Full name of the origin; empty without --places"}}},
+          "seller": {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "place_code": {"type": "string"}, "place_name": {"type": "string"}, "supplier_type": {"type": "string"}}}}}}}},
         "404": {"$ref": "#/components/responses/Error"}}}},
     "/v1/trace/{code}/qr.svg": {"get": {"summary": "The QR code of the trace page, SVG", "parameters": [{"$ref": "#/components/parameters/TraceCode"}],
       "responses": {"200": {"description": "image/svg+xml"}, "404": {"$ref": "#/components/responses/Error"}}}},

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "errors.h"
+#include "pavilion/places/place_directory.h"
 #include "routes/routes.h"
 
 namespace pavilion::gateway {
@@ -73,6 +74,8 @@ const std::vector<TableRoute>& Table() {
         {"GET", "/v1/places", kPublic, {"parent", "q", "after", "limit"}, &ListPlaces},
         {"GET", "/v1/places/{code}", kPublic, {}, &GetPlace},
         {"POST", "/v1/shoppers", kPublic, {}, &CreateShopper},
+        {"GET", "/v1/categories", kPublic, {}, &ListCategories},
+        {"PUT", "/v1/categories/{code}", kOperator, {}, &PutCategory},
         {"POST", "/v1/products", kSellers, {}, &CreateProduct},
         {"GET",
          "/v1/products",
@@ -262,6 +265,10 @@ std::optional<HttpResponse> ActFor(const Principal& who, Role role, std::string_
 }
 
 std::string Context::Today() const { return events::BusinessDay(s.store.clock().NowMicros()); }
+
+std::string Context::PlaceName(std::string_view code) const {
+  return s.places != nullptr && !code.empty() ? s.places->FullName(code) : "";
+}
 
 class Router::Impl {
  public:

@@ -39,11 +39,13 @@ HttpResponse JsonResponse(int status, std::string body) {
   return r;
 }
 
-std::string ProductJson(const catalog::Product& p, const std::string& today) {
+std::string ProductJson(const catalog::Product& p, const std::string& today,
+                        std::string_view place_name) {
   JsonWriter w;
   w.BeginObject();
   w.Field("id", p.id).Field("seller_id", p.seller_id).Field("title", p.title);
-  w.Field("place_code", p.place_code).Field("created_micros", p.created_micros);
+  w.Field("place_code", p.place_code).Field("place_name", place_name);
+  w.Field("created_micros", p.created_micros);
   w.Field("brand", p.brand).Field("category", p.category);
   w.Field("poverty_zone", p.poverty_zone).Field("floor_price_fen", p.floor_price.value());
   w.Key("claims").BeginArray();
@@ -78,10 +80,12 @@ std::string ProductJson(const catalog::Product& p, const std::string& today) {
   return w.Take();
 }
 
-std::string SellerJson(const catalog::Seller& s, const std::string* token) {
+std::string SellerJson(const catalog::Seller& s, const std::string* token,
+                       std::string_view place_name) {
   JsonWriter w;
   w.BeginObject();
   w.Field("id", s.id).Field("name", s.name).Field("place_code", s.place_code);
+  w.Field("place_name", place_name);
   w.Field("supplier_type", s.supplier_type).Field("created_micros", s.created_micros);
   if (token) w.Field("token", *token);
   w.EndObject();

@@ -19,10 +19,13 @@ namespace pavilion::gateway {
 
 HttpResponse JsonResponse(int status, std::string body);
 
-// `today` (YYYY-MM-DD, UTC+8) decides which certificates are still claims.
-std::string ProductJson(const catalog::Product& p, const std::string& today);
+// `today` (YYYY-MM-DD, UTC+8) decides which certificates are still claims. `place_name`: the
+// full name of the place code (Context::PlaceName), empty when unknown.
+std::string ProductJson(const catalog::Product& p, const std::string& today,
+                        std::string_view place_name);
 // `token` only in the answer that registers the seller.
-std::string SellerJson(const catalog::Seller& s, const std::string* token);
+std::string SellerJson(const catalog::Seller& s, const std::string* token,
+                       std::string_view place_name);
 
 void WriteOrder(base::JsonWriter& w, const order::Order& o);
 std::string OrderJson(const order::Order& o);

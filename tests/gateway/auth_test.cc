@@ -536,6 +536,65 @@ TEST(RateLimits, AnIpv6ClientCountsByItsSlash64) {
   EXPECT_EQ(limiter.Take(RateLimiter::ClientKey("2001:db8:1:3::1"), 2), 0);  // Another one.
 }
 
+// ---- Categories ----
+
+TEST(Categories, OperatorsGrowTheTreeAndProductsAndFeeRulesUseIt) {
+  Api api;
+  auto tree = api.Call("GET", "/v1/categories");
+  ASSERT_EQ(tree.status, 200) << tree.body;
+  EXPECT_NE(
+      tree.body.find(
+          R"({"code":"fruit","name":"新鲜水果 fresh fruit","parent":"fresh","depth":1,"agricultural":true,"needs_sc":false})"),
+      std::string::npos)
+      << tree.body;
+  // A product cannot use a category the tree does not have...
+  const std::string seller = api.Seller().first;
+  const std::string kiwi_product =
+      R"({"seller_id":")" + seller +
+      R"(","title":"猕猴桃","category":"kiwi","skus":[{"spec":"5斤","price_fen":3900,"stock":10}]})";
+  auto refused = api.Call("POST", "/v1/products", kiwi_product, Api::kOp);
+  ASSERT_EQ(refused.status, 422) << refused.body;
+  EXPECT_EQ(Api::Str(refused.body, {"error", "message"}).rfind("category: no category \"kiwi\"", 0),
+            0u)
+      << refused.body;
+  // ... until an operator adds it: under fruit it is agricultural, as its parent.
+  auto added = api.Call("PUT", "/v1/categories/kiwi", R"({"name":"猕猴桃 kiwi","parent":"fruit"})",
+                        Api::kOp);
+  ASSERT_EQ(added.status, 200) << added.body;
+  EXPECT_EQ(
+      added.body,
+      R"({"code":"kiwi","name":"猕猴桃 kiwi","parent":"fruit","depth":2,"agricultural":true,"needs_sc":false})");
+  EXPECT_EQ(api.Call("POST", "/v1/products", kiwi_product, Api::kOp).status, 201);
+  EXPECT_NE(api.Call("GET", "/v1/categories").body.find(R"("code":"kiwi")"), std::string::npos);
+  // A change keeps what it leaves out.
+  auto changed = api.Call("PUT", "/v1/categories/kiwi", R"({"agricultural":false})", Api::kOp);
+  ASSERT_EQ(changed.status, 200) << changed.body;
+  EXPECT_EQ(Api::Str(changed.body, {"name"}), "猕猴桃 kiwi");
+  EXPECT_EQ(Api::Str(changed.body, {"parent"}), "fruit");
+  EXPECT_NE(changed.body.find(R"("agricultural":false)"), std::string::npos);
+  // Fee rules may name it.
+  EXPECT_EQ(api.Call("PUT", "/v1/fee-rules", R"({"default_bps":500,"by_category":{"kiwi":300}})",
+                     Api::kOp)
+                .status,
+            200);
+  // What is wrong, named; nothing changes.
+  auto expect_422 = [&](const std::string& path, const std::string& body, std::string_view start) {
+    auto r = api.Call("PUT", path, body, Api::kOp);
+    EXPECT_EQ(r.status, 422) << path << " " << body;
+    EXPECT_EQ(Api::Str(r.body, {"error", "code"}), "invalid_field");
+    EXPECT_EQ(Api::Str(r.body, {"error", "message"}).rfind(start, 0), 0u) << r.body;
+  };
+  expect_422("/v1/categories/Kiwi", R"({"name":"x"})", "code: use 1 to 40 lowercase letters");
+  expect_422("/v1/categories/mango", R"({"parent":"fruit"})", "name: give a new category its name");
+  expect_422("/v1/categories/mango", R"({"name":"芒果","parent":"gadgets"})",
+             "parent: no category gadgets");
+  expect_422("/v1/categories/fresh", R"({"parent":"kiwi"})", "parent: kiwi is below fresh");
+  expect_422("/v1/categories/kiwi", R"({"agricultural":"yes"})",
+             "agricultural: expected true or false");
+  expect_422("/v1/categories/kiwi", R"({"colour":"green"})", "colour: not a field of a category");
+  EXPECT_EQ(api.Call("GET", "/v1/categories").body.find(R"("code":"mango")"), std::string::npos);
+}
+
 // ---- Places ----
 
 TEST(Places, DivisionsAreServedWithNamesLevelsAndAncestors) {
@@ -566,6 +625,27 @@ TEST(Places, DivisionsAreServedWithNamesLevelsAndAncestors) {
   EXPECT_EQ(api.Call("GET", "/v1/places?parent=999999").status, 422);
   EXPECT_EQ(api.Call("GET", "/v1/places?limit=0").status, 422);
   EXPECT_EQ(api.Call("GET", "/v1/places?q=").status, 422);
+  // Answers that show a place code show its name beside it.
+  auto [seller, token] = api.Seller();
+  EXPECT_EQ(Api::Str(api.Call("GET", "/v1/sellers/" + seller).body, {"place_name"}),
+            "山西省长治市沁县");
+  auto product = api.Product(token, 2990, 5).first;
+  auto got = api.Call("GET", "/v1/products/" + product);
+  EXPECT_EQ(Api::Str(got.body, {"place_code"}), "140430");
+  EXPECT_EQ(Api::Str(got.body, {"place_name"}), "山西省长治市沁县") << got.body;
+  auto listed = api.Call("GET", "/v1/products?seller_id=" + seller);
+  EXPECT_NE(listed.body.find(R"("place_code":"140430","place_name":"山西省长治市沁县")"),
+            std::string::npos)
+      << listed.body;
+  // The trace a shopper scans names the origin.
+  auto batch = api.Call("POST", "/v1/products/" + product + "/batches",
+                        R"({"production_base":"次村","harvest_date":"2026-09-21"})", token);
+  ASSERT_EQ(batch.status, 201) << batch.body;
+  const std::string code = Api::Str(batch.body, {"trace_code"});
+  EXPECT_EQ(Api::Str(api.Call("GET", "/v1/trace/" + code).body, {"product", "place_name"}),
+            "山西省长治市沁县");
+  EXPECT_NE(api.Call("GET", "/trace/" + code).body.find("<td>山西省长治市沁县</td>"),
+            std::string::npos);
 }
 
 // ---- Tokens ----
@@ -937,6 +1017,12 @@ TEST(AuthorizationMatrix, EveryRouteForEveryCaller) {
       {"GET /v1/places", {"/v1/places?parent=1404", "", "", kAll}},
       {"GET /v1/places/{code}", {"/v1/places/140430", "", "", kAll}},
       {"POST /v1/shoppers", {"/v1/shoppers", "{}", "application/json", kAll}},
+      {"GET /v1/categories", {"/v1/categories", "", "", kAll}},
+      {"PUT /v1/categories/{code}",
+       {"/v1/categories/kiwi",
+        R"({"name":"猕猴桃","parent":"fruit"})",
+        "application/json",
+        {U, U, U, R, R, R, R, R, O}}},
       {"POST /v1/products",
        {"/v1/products",
         R"({"title":"核桃仁","skus":[{"spec":"250g","price_fen":3500,"stock":5}]})",

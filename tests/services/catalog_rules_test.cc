@@ -5,7 +5,9 @@
 
 #include <limits>
 #include <optional>
+#include <set>
 
+#include "../../services/catalog/src/category_tree.h"
 #include "../../services/catalog/src/distribution_rules.h"
 #include "../../services/catalog/src/product_rules.h"
 #include "../../services/catalog/src/stock_rules.h"
@@ -93,11 +95,123 @@ TEST(CatalogRules, CheckSellerNamesTheFieldToFix) {
   EXPECT_FALSE(CheckSeller({"n", "14043a", "cooperative"}).ok());
 }
 
+TEST(CategoryRules, TheDefaultTreeCountsFoodAsAgriculturalAndListsParentsFirst) {
+  const auto tree = CategoryTree::Defaults();
+  const auto list = tree->List();
+  ASSERT_GE(list.size(), 13u);
+  std::set<std::string> seen;
+  for (const auto& c : list) {
+    if (!c.parent.empty()) {
+      EXPECT_TRUE(seen.count(c.parent)) << c.code << " before its parent";
+    }
+    seen.insert(c.code);
+  }
+  for (const char* food : {"grain", "tea", "fruit", "eggs", "herbs", "honey", "processed_food"}) {
+    ASSERT_NE(tree->Find(food), nullptr) << food;
+    EXPECT_TRUE(tree->Find(food)->agricultural) << food;
+  }
+  EXPECT_FALSE(tree->Find("handicraft")->agricultural);
+  EXPECT_FALSE(tree->Find("other")->agricultural);
+  EXPECT_TRUE(tree->Find("grain")->needs_sc);
+  EXPECT_FALSE(tree->Find("fruit")->needs_sc);
+  EXPECT_EQ(tree->Find("fruit")->parent, "fresh");
+  EXPECT_EQ(tree->Find("fruit")->depth, 1);
+  EXPECT_EQ(tree->Find("fresh")->depth, 0);
+}
+
+TEST(CategoryRules, ANewCategoryTakesItsParentsFlagsAndAChangeKeepsWhatItLeavesOut) {
+  auto tree = CategoryTree::Defaults();
+  CategoryInput in;
+  in.code = "kiwi";
+  in.name = "猕猴桃 kiwi";
+  in.parent = "fruit";
+  auto kiwi = tree->Check(in);
+  ASSERT_TRUE(kiwi.ok()) << kiwi.message();
+  EXPECT_TRUE(kiwi->agricultural);
+  EXPECT_FALSE(kiwi->needs_sc);
+  EXPECT_EQ(kiwi->depth, 2);
+  tree = tree->With(*kiwi);
+  EXPECT_EQ(tree->Find("kiwi")->name, "猕猴桃 kiwi");
+  // Only the flag changes: the name and parent stay.
+  CategoryInput flag;
+  flag.code = "kiwi";
+  flag.agricultural = false;
+  auto changed = tree->Check(flag);
+  ASSERT_TRUE(changed.ok()) << changed.message();
+  EXPECT_EQ(changed->name, "猕猴桃 kiwi");
+  EXPECT_EQ(changed->parent, "fruit");
+  EXPECT_FALSE(changed->agricultural);
+  // A top-level category made without flags is neither agricultural nor processed food.
+  CategoryInput top;
+  top.code = "textiles";
+  top.name = "纺织品";
+  auto t = tree->Check(top);
+  ASSERT_TRUE(t.ok());
+  EXPECT_FALSE(t->agricultural);
+  EXPECT_EQ(t->parent, "");
+}
+
+TEST(CategoryRules, RefusesBadCodesMissingNamesUnknownParentsCyclesAndDepth) {
+  auto tree = CategoryTree::Defaults();
+  auto refused = [&](const CategoryInput& in, std::string_view start) {
+    auto r = tree->Check(in);
+    ASSERT_FALSE(r.ok()) << in.code;
+    EXPECT_EQ(r.error(), svc_errc::invalid_argument);
+    EXPECT_EQ(r.message().rfind(start, 0), 0u) << r.message();
+  };
+  CategoryInput in;
+  in.name = "x";
+  for (const char* bad : {"", "Tea", "9tea", "tea-leaf", "茶"}) {
+    in.code = bad;
+    refused(in, "code: use 1 to 40 lowercase letters");
+  }
+  in.code = std::string(41, 'a');
+  refused(in, "code:");
+  in = {};
+  in.code = "kiwi";
+  refused(in, "name: give a new category its name");
+  in.name = "";
+  refused(in, "name: 1 to 100 bytes");
+  in.name = "猕猴桃";
+  in.parent = "gadgets";
+  refused(in, "parent: no category gadgets; use one of fresh");
+  // fresh cannot go under fruit, which is below it, nor under itself.
+  CategoryInput move;
+  move.code = "fresh";
+  move.parent = "fruit";
+  refused(move, "parent: fruit is below fresh");
+  move.parent = "fresh";
+  refused(move, "parent: fresh is the category itself");
+  // Four levels at most, counting what a moved category carries below it.
+  for (const char* code : {"l2", "l3"}) {
+    CategoryInput level;
+    level.code = code;
+    level.name = code;
+    level.parent = code == std::string("l2") ? "fruit" : "l2";
+    auto c = tree->Check(level);
+    ASSERT_TRUE(c.ok()) << c.message();
+    tree = tree->With(*c);
+  }
+  EXPECT_EQ(tree->Find("l3")->depth, 3);
+  CategoryInput deeper;
+  deeper.code = "l4";
+  deeper.name = "l4";
+  deeper.parent = "l3";
+  refused(deeper, "parent: the tree is at most 4 levels deep");
+  CategoryInput carry;  // herbs (depth 0, nothing below) may go under l2; fresh (2 below) not.
+  carry.code = "herbs";
+  carry.parent = "l2";
+  EXPECT_TRUE(tree->Check(carry).ok());
+  carry.code = "fresh";
+  carry.parent = "herbs";
+  refused(carry, "parent: the tree is at most 4 levels deep");
+}
+
 TEST(CatalogRules, CheckProductRefusesEachBadFieldByName) {
   const Seller seller = SellerOf("cooperative");
-  ASSERT_TRUE(CheckProduct(Millet(), seller, kNow).ok());
+  ASSERT_TRUE(CheckProduct(Millet(), seller, *CategoryTree::Defaults(), kNow).ok());
   auto expect_refused = [&](ProductInput in, std::string_view field) {
-    auto r = CheckProduct(in, seller, kNow);
+    auto r = CheckProduct(in, seller, *CategoryTree::Defaults(), kNow);
     EXPECT_EQ(r.error(), svc_errc::invalid_argument) << field;
     EXPECT_EQ(r.message().rfind(field, 0), 0u) << r.message();
   };
@@ -124,7 +238,7 @@ TEST(CatalogRules, CheckProductRefusesEachBadFieldByName) {
   expect_refused(in, "skus[0].stock");
   in = Millet();
   in.category = "gadgets";
-  expect_refused(in, "category: use one of grain");
+  expect_refused(in, "category: no category \"gadgets\"; use one of fresh, aquatic");
   in = Millet();
   in.brand = std::string(101, 'b');
   expect_refused(in, "brand");
@@ -149,32 +263,32 @@ TEST(CatalogRules, ProcessedFoodNeedsAnScLicenceValidThatDay) {
   const Seller seller = SellerOf("cooperative");
   auto in = Millet();
   in.category = "grain";
-  auto none = CheckProduct(in, seller, kNow);
+  auto none = CheckProduct(in, seller, *CategoryTree::Defaults(), kNow);
   EXPECT_EQ(none.error(), svc_errc::invalid_argument);
   EXPECT_NE(none.message().find("SC licence"), std::string::npos);
   in.certifications = {Sc("2025-01-01", "2026-02-28")};  // Expired the day before.
-  EXPECT_FALSE(CheckProduct(in, seller, kNow).ok());
+  EXPECT_FALSE(CheckProduct(in, seller, *CategoryTree::Defaults(), kNow).ok());
   in.certifications = {Sc("2026-03-02", "")};  // Not yet in force.
-  EXPECT_FALSE(CheckProduct(in, seller, kNow).ok());
+  EXPECT_FALSE(CheckProduct(in, seller, *CategoryTree::Defaults(), kNow).ok());
   in.certifications = {Sc("2026-03-01", "2026-03-01")};  // Inclusive on both ends.
-  EXPECT_TRUE(CheckProduct(in, seller, kNow).ok());
+  EXPECT_TRUE(CheckProduct(in, seller, *CategoryTree::Defaults(), kNow).ok());
   in.certifications = {{"organic", "OF-1", "", "", ""}};  // Another kind does not count.
-  EXPECT_FALSE(CheckProduct(in, seller, kNow).ok());
+  EXPECT_FALSE(CheckProduct(in, seller, *CategoryTree::Defaults(), kNow).ok());
   in.category = "fruit";  // Fresh produce needs none.
   in.certifications.clear();
-  EXPECT_TRUE(CheckProduct(in, seller, kNow).ok());
+  EXPECT_TRUE(CheckProduct(in, seller, *CategoryTree::Defaults(), kNow).ok());
 }
 
 TEST(CatalogRules, APoorHouseholdsLowestPriceIsItsFloor) {
   auto in = Millet();
-  auto coop = CheckProduct(in, SellerOf("cooperative"), kNow);
+  auto coop = CheckProduct(in, SellerOf("cooperative"), *CategoryTree::Defaults(), kNow);
   ASSERT_TRUE(coop.ok());
   EXPECT_EQ(*coop, Fen(0));
-  auto poor = CheckProduct(in, SellerOf("poor_household"), kNow);
+  auto poor = CheckProduct(in, SellerOf("poor_household"), *CategoryTree::Defaults(), kNow);
   ASSERT_TRUE(poor.ok());
   EXPECT_EQ(*poor, Fen(2990));
   in.floor_price_fen = 3000;  // Above the cheapest SKU.
-  auto under = CheckProduct(in, SellerOf("poor_household"), kNow);
+  auto under = CheckProduct(in, SellerOf("poor_household"), *CategoryTree::Defaults(), kNow);
   EXPECT_EQ(under.error(), svc_errc::invalid_argument);
   EXPECT_NE(under.message().find("protective floor price of 3000 fen"), std::string::npos);
   EXPECT_TRUE(InPovertyZone(SellerOf("poor_household")));
@@ -355,7 +469,7 @@ TEST(DistributionRules, MarkupsRoundUpAndChainsStopAtTwoLevels) {
 TEST(CatalogRules, ControlCharactersAreRefusedByField) {
   const Seller seller = SellerOf("cooperative");
   auto refused = [&](ProductInput in, std::string_view field) {
-    auto r = CheckProduct(in, seller, kNow);
+    auto r = CheckProduct(in, seller, *CategoryTree::Defaults(), kNow);
     EXPECT_EQ(r.error(), svc_errc::invalid_argument) << field;
     EXPECT_EQ(r.message().rfind(std::string(field) + ": contains the control character", 0), 0u)
         << r.message();
@@ -385,12 +499,12 @@ TEST(CatalogRules, ControlCharactersAreRefusedByField) {
   refused(in, "certifications[0].issuer");
   in = Millet();
   in.details.description = "<p>高山云雾</p>\n\t<p>手工\r\n炒制</p>";
-  EXPECT_TRUE(CheckProduct(in, seller, kNow).ok());
+  EXPECT_TRUE(CheckProduct(in, seller, *CategoryTree::Defaults(), kNow).ok());
   in.details.description += std::string(1, '\0');
   refused(in, "description");
   in = Millet();
   in.title = "沁州黄小米 é 𝄞";  // Ordinary non-ASCII is text.
-  EXPECT_TRUE(CheckProduct(in, seller, kNow).ok());
+  EXPECT_TRUE(CheckProduct(in, seller, *CategoryTree::Defaults(), kNow).ok());
 
   auto seller_in =
       SellerInput{std::string("沁县\0合作社", sizeof("沁县\0合作社") - 1), "140430", "cooperative"};
@@ -415,19 +529,19 @@ TEST(CatalogRules, SpecsAreUniqueAndFloorPricesAreNotNegative) {
   const Seller seller = SellerOf("cooperative");
   auto in = Millet();
   in.skus.push_back({"500g", Fen(3000), 1});
-  auto twice = CheckProduct(in, seller, kNow);
+  auto twice = CheckProduct(in, seller, *CategoryTree::Defaults(), kNow);
   ASSERT_FALSE(twice.ok());
   EXPECT_EQ(twice.message().rfind("skus[2].spec: \"500g\" is already the spec of skus[0]", 0), 0u)
       << twice.message();
   in = Millet();
   in.floor_price_fen = -5;
-  auto negative = CheckProduct(in, seller, kNow);
+  auto negative = CheckProduct(in, seller, *CategoryTree::Defaults(), kNow);
   ASSERT_FALSE(negative.ok());
   EXPECT_EQ(negative.message().rfind("floor_price_fen: ", 0), 0u) << negative.message();
   in.floor_price_fen = -1;  // The internal "none" (the field left out).
-  EXPECT_TRUE(CheckProduct(in, seller, kNow).ok());
+  EXPECT_TRUE(CheckProduct(in, seller, *CategoryTree::Defaults(), kNow).ok());
   in.floor_price_fen = 2990;
-  EXPECT_TRUE(CheckProduct(in, seller, kNow).ok());
+  EXPECT_TRUE(CheckProduct(in, seller, *CategoryTree::Defaults(), kNow).ok());
   // A pack row says "none" by leaving the field out: -5 there is refused too, by name.
   auto pack = ParseNdjsonPack(
       R"({"outer_id":"A","title":"t","floor_price_fen":-5,"skus":[{"spec":"1","price_fen":1,"stock":1}]})"

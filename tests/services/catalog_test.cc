@@ -435,6 +435,53 @@ TEST(Catalog, PoorHouseholdProductsCarryAFloorPrice) {
   EXPECT_EQ(page->products[0].id, product->id);
 }
 
+TEST(Catalog, CategoriesOperatorsAddAreEventsAndSurviveARestart) {
+  events::ManualClock clock;
+  storage::MemoryKvStore kv;
+  catalog::CategoryInput kiwi;
+  kiwi.code = "kiwi";
+  kiwi.name = "猕猴桃";
+  kiwi.parent = "fruit";
+  {
+    testing::InProcess p(&kv, &clock);
+    auto seller = p.Seller();
+    auto in = testing::ProductIn(seller.id, "猕猴桃", {{"5斤", Fen(3900), 5}});
+    in.category = "kiwi";
+    auto before = Await<catalog::Product>([&](auto d) { p.catalog->CreateProduct(in, d); });
+    EXPECT_EQ(before.error(), svc_errc::invalid_argument);
+    auto set = Await<catalog::Category>([&](auto d) { p.catalog->SetCategory(kiwi, d); });
+    ASSERT_TRUE(set.ok()) << set.message();
+    EXPECT_TRUE(set->agricultural);  // Its parent's.
+    // In force at once for the next command, and an event on its stream.
+    EXPECT_TRUE(Await<catalog::Product>([&](auto d) { p.catalog->CreateProduct(in, d); }).ok());
+    auto events = p.store->ReadStream("category-kiwi");
+    ASSERT_TRUE(events.ok());
+    ASSERT_EQ(events->size(), 1u);
+    EXPECT_EQ((*events)[0].type, events::schema::CategorySet::kType);
+    auto e = events::Decode<events::schema::CategorySet>((*events)[0].payload);
+    ASSERT_TRUE(e.ok());
+    EXPECT_EQ(e->parent, "fruit");
+    EXPECT_TRUE(e->agricultural);
+    // A refused change writes nothing.
+    catalog::CategoryInput loop;
+    loop.code = "fruit";
+    loop.parent = "kiwi";
+    EXPECT_FALSE(Await<catalog::Category>([&](auto d) { p.catalog->SetCategory(loop, d); }).ok());
+    EXPECT_EQ(p.store->ReadStream("category-fruit")->size(), 0u);
+  }
+  testing::InProcess again(&kv, &clock);
+  bool found = false;
+  for (const auto& c : again.catalog->Categories()) {
+    if (c.code != "kiwi") continue;
+    found = true;
+    EXPECT_EQ(c.name, "猕猴桃");
+    EXPECT_EQ(c.parent, "fruit");
+    EXPECT_EQ(c.depth, 2);
+    EXPECT_TRUE(c.agricultural);
+  }
+  EXPECT_TRUE(found);
+}
+
 TEST(Catalog, SearchFindsEveryMatchPagesThemAndSurvivesARestart) {
   events::ManualClock clock;
   storage::MemoryKvStore kv;

@@ -104,11 +104,11 @@ void CreateProduct(Context& cx, const Request& r, Respond respond) {
   if (auto denied = ActFor(*r.who, Role::kSeller, "seller_id", in.seller_id)) {
     return respond(std::move(*denied));
   }
-  cx.s.catalog.CreateProduct(std::move(in),
-                             [respond, today = cx.Today()](Result<catalog::Product> p) {
-                               if (!p.ok()) return respond(FromServiceError(p.error_detail()));
-                               respond(JsonResponse(201, ProductJson(*p, today)));
-                             });
+  cx.s.catalog.CreateProduct(
+      std::move(in), [&cx, respond, today = cx.Today()](Result<catalog::Product> p) {
+        if (!p.ok()) return respond(FromServiceError(p.error_detail()));
+        respond(JsonResponse(201, ProductJson(*p, today, cx.PlaceName(p->place_code))));
+      });
 }
 
 // Sellers edit only their own products; the operator any.
@@ -117,11 +117,12 @@ void UpdateProduct(Context& cx, const Request& r, Respond respond) {
   Body body;
   if (!ReadProduct(r.http, body, in)) return respond(body.TakeError());
   std::string acting = r.who->role == Role::kSeller ? r.who->subject : "";
-  cx.s.catalog.UpdateProduct(r.params[0], std::move(in), std::move(acting),
-                             [respond, today = cx.Today()](Result<catalog::Product> p) {
-                               if (!p.ok()) return respond(FromServiceError(p.error_detail()));
-                               respond(JsonResponse(200, ProductJson(*p, today)));
-                             });
+  cx.s.catalog.UpdateProduct(
+      r.params[0], std::move(in), std::move(acting),
+      [&cx, respond, today = cx.Today()](Result<catalog::Product> p) {
+        if (!p.ok()) return respond(FromServiceError(p.error_detail()));
+        respond(JsonResponse(200, ProductJson(*p, today, cx.PlaceName(p->place_code))));
+      });
 }
 
 void ListProducts(Context& cx, const Request& r, Respond respond) {
@@ -146,12 +147,13 @@ void ListProducts(Context& cx, const Request& r, Respond respond) {
   query.min_price_fen = min_price.value_or(-1);
   query.max_price_fen = max_price.value_or(-1);
   cx.s.catalog.ListProducts(std::move(query),
-                            [respond, today = cx.Today()](Result<catalog::ProductPage> page) {
+                            [&cx, respond, today = cx.Today()](Result<catalog::ProductPage> page) {
                               if (!page.ok()) return respond(FromServiceError(page.error_detail()));
                               std::string json = "{\"products\":[";
                               for (size_t i = 0; i < page->products.size(); ++i) {
                                 if (i) json += ",";
-                                json += ProductJson(page->products[i], today);
+                                const auto& p = page->products[i];
+                                json += ProductJson(p, today, cx.PlaceName(p.place_code));
                               }
                               json += "],\"next_cursor\":";
                               if (page->next_cursor.empty()) {
@@ -166,10 +168,11 @@ void ListProducts(Context& cx, const Request& r, Respond respond) {
 }
 
 void GetProduct(Context& cx, const Request& r, Respond respond) {
-  cx.s.catalog.GetProduct(r.params[0], [respond, today = cx.Today()](Result<catalog::Product> p) {
-    if (!p.ok()) return respond(FromServiceError(p.error_detail()));
-    respond(JsonResponse(200, ProductJson(*p, today)));
-  });
+  cx.s.catalog.GetProduct(
+      r.params[0], [&cx, respond, today = cx.Today()](Result<catalog::Product> p) {
+        if (!p.ok()) return respond(FromServiceError(p.error_detail()));
+        respond(JsonResponse(200, ProductJson(*p, today, cx.PlaceName(p->place_code))));
+      });
 }
 
 }  // namespace pavilion::gateway::routes

@@ -39,12 +39,7 @@ void RequestRefund(Context& cx, const Request& r, Respond respond) {
       if (key == "sub_order_id") return body.String(v, in.sub_id, 100);
       if (key == "reason") return body.String(v, in.reason, 500);
       if (key == "amount_fen") return body.Int(v, in.amount_fen);
-      if (key == "with_return") {
-        if (v.get_bool().get(in.with_return)) {
-          return body.Fail(kInvalidField, "with_return: expected true or false");
-        }
-        return true;
-      }
+      if (key == "with_return") return body.Bool(v, in.with_return);
       if (key != "items") return true;
       return body.Array(v, [&](size_t i, od::value& item) {
         events::schema::OrderItem line;

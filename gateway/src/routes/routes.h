@@ -40,6 +40,9 @@ struct Context {
 
   // Today's business day (YYYY-MM-DD, UTC+8), from the store's clock.
   std::string Today() const;
+  // "山西省长治市沁县" for a place code answers show beside it; empty without --places or for a
+  // code the directory does not have.
+  std::string PlaceName(std::string_view code) const;
 
   Services s;
   Identity& identity;
@@ -79,6 +82,9 @@ void GetPlace(Context& cx, const Request& r, Respond respond);
 void ListPlaces(Context& cx, const Request& r, Respond respond);
 // shoppers.cc
 void CreateShopper(Context& cx, const Request& r, Respond respond);
+// categories.cc
+void ListCategories(Context& cx, const Request& r, Respond respond);
+void PutCategory(Context& cx, const Request& r, Respond respond);
 // products.cc
 void CreateProduct(Context& cx, const Request& r, Respond respond);
 void ListProducts(Context& cx, const Request& r, Respond respond);

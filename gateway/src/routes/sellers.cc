@@ -21,14 +21,14 @@ void CreateSeller(Context& cx, const Request& r, Respond respond) {
     if (!token.ok()) {
       return respond(ErrorResponse(kInternal, "could not store the seller's token"));
     }
-    respond(JsonResponse(201, SellerJson(*s, &*token)));
+    respond(JsonResponse(201, SellerJson(*s, &*token, cx.PlaceName(s->place_code))));
   });
 }
 
 void GetSeller(Context& cx, const Request& r, Respond respond) {
-  cx.s.catalog.GetSeller(r.params[0], [respond](Result<catalog::Seller> s) {
+  cx.s.catalog.GetSeller(r.params[0], [&cx, respond](Result<catalog::Seller> s) {
     if (!s.ok()) return respond(FromServiceError(s.error_detail()));
-    respond(JsonResponse(200, SellerJson(*s, nullptr)));
+    respond(JsonResponse(200, SellerJson(*s, nullptr, cx.PlaceName(s->place_code))));
   });
 }
 

@@ -279,9 +279,10 @@ void PutFeeRules(Context& cx, const Request& r, Respond respond) {
       return bps(v, "default_bps", rules.default_bps);
     }
     if (key == "by_category") {
+      const std::vector<catalog::Category> categories = cx.s.catalog.Categories();
       return rates(v, "by_category", rules.by_category, [&](std::string_view cat, const auto& f) {
         std::string codes;
-        for (const auto& c : catalog::Categories()) {
+        for (const auto& c : categories) {
           if (c.code == cat) return true;
           codes += (codes.empty() ? "" : ", ") + c.code;
         }

@@ -93,9 +93,11 @@ void GetTrace(Context& cx, const Request& r, Respond respond) {
     w.BeginObject().Key("batch");
     WriteBatch(w, t->batch, cx.options.public_url);
     w.Key("product").BeginObject().Field("id", t->product.id).Field("title", t->product.title);
-    w.Field("place_code", t->product.place_code).EndObject();
+    w.Field("place_code", t->product.place_code);
+    w.Field("place_name", cx.PlaceName(t->product.place_code)).EndObject();
     w.Key("seller").BeginObject().Field("id", t->seller.id).Field("name", t->seller.name);
     w.Field("place_code", t->seller.place_code);
+    w.Field("place_name", cx.PlaceName(t->seller.place_code));
     w.Field("supplier_type", t->seller.supplier_type).EndObject();
     w.EndObject();
     respond(JsonResponse(200, w.Take()));
@@ -111,7 +113,7 @@ void TraceQrPng(Context& cx, const Request& r, Respond respond) {
 }
 
 void TracePage(Context& cx, const Request& r, Respond respond) {
-  cx.s.catalog.GetTrace(r.params[0], [respond](Result<catalog::Trace> t) {
+  cx.s.catalog.GetTrace(r.params[0], [&cx, respond](Result<catalog::Trace> t) {
     HttpResponse page;
     page.content_type = "text/html; charset=utf-8";
     auto row = [&page](std::string_view label, std::string_view value) {
@@ -132,7 +134,9 @@ void TracePage(Context& cx, const Request& r, Respond respond) {
     page.body += "<h1>" + HtmlEscape(t->product.title) + "</h1><table>";
     row("溯源码 Trace code", t->batch.trace_code);
     row("生产者 Producer", t->seller.name);
-    row("产地 Origin", t->product.place_code);
+    // The origin by name (山西省长治市沁县) when the directory knows it, else its code.
+    const std::string origin = cx.PlaceName(t->product.place_code);
+    row("产地 Origin", origin.empty() ? t->product.place_code : origin);
     row("生产基地 Production base", rec.production_base);
     row("采收日期 Harvested", rec.harvest_date);
     row("包装日期 Packed", rec.packing_date);

@@ -2,6 +2,7 @@
 // to the StockLedger and each command to its part, and trims the parts' caches together.
 #include "pavilion/catalog/catalog_service.h"
 
+#include "category_tree.h"
 #include "distributor.h"
 #include "image_store.h"
 #include "keys.h"
@@ -24,7 +25,8 @@ class CatalogService::Impl final : public events::Processor {
         products_(store),
         images_(store),
         distributor_(store, products_, options_.profit_sharing_cap_bps),
-        commands_(store, products_, images_, distributor_, options.places),
+        categories_(store.kv()),
+        commands_(store, products_, images_, distributor_, categories_, options.places),
         importer_(store, products_, commands_),
         traces_(store, products_),
         ledger_(store, worker, products_, options_) {}
@@ -36,6 +38,21 @@ class CatalogService::Impl final : public events::Processor {
   void Handle(const events::Envelope& event, events::Transaction& tx) override {
     handlers_.Handle(event, tx);
   }
+
+  // An operator's category: checked against the tree as it stands, stored with its event, and
+  // in force at once for the commands after it on this worker (a commit that fails is fatal, as
+  // for every catalog command, so nothing applied here is later lost).
+  Result<Category> SetCategory(const CategoryInput& in, events::Transaction& tx) {
+    auto tree = categories_.Current();
+    auto c = tree->Check(in);
+    if (!c.ok()) return c;
+    schema::CategorySet e{c->code, c->name, c->parent, c->agricultural, c->needs_sc};
+    tx.Emit("category-" + c->code, events::kAnyVersion, e);
+    tx.state().Put(keys::Category(c->code), events::Encode(e));
+    categories_.Set(tree->With(*c));
+    return c;
+  }
+  CategoryBook& categories() { return categories_; }
 
   Result<Seller> RegisterSeller(const SellerInput& in, events::Transaction& tx) {
     auto type = CheckSeller(in);
@@ -83,6 +100,7 @@ class CatalogService::Impl final : public events::Processor {
   ProductStore products_;
   ImageStore images_;
   Distributor distributor_;
+  CategoryBook categories_;
   ProductCommands commands_;
   PackImporter importer_;
   TraceRegistry traces_;
@@ -134,6 +152,19 @@ void CatalogService::RegisterSeller(SellerInput input, std::function<void(Result
       worker_, impl_->store(),
       [this, input = std::move(input)](events::Transaction& tx) {
         return impl_->RegisterSeller(input, tx);
+      },
+      std::move(done));
+}
+
+std::vector<Category> CatalogService::Categories() const {
+  return impl_->categories().Current()->List();
+}
+
+void CatalogService::SetCategory(CategoryInput input, std::function<void(Result<Category>)> done) {
+  events::RunCommand<Category>(
+      worker_, impl_->store(),
+      [this, input = std::move(input)](events::Transaction& tx) {
+        return impl_->SetCategory(input, tx);
       },
       std::move(done));
 }

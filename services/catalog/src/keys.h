@@ -19,6 +19,11 @@ inline constexpr std::string_view kSkuPrefix = "cat/sku/";
 // distribution is checked with under the profit-sharing cap.
 inline constexpr std::string_view kFeeRules = "cat/fee-rules";
 
+// A category an operator added or changed (its encoded schema::CategorySet), laid over the
+// built-in defaults at start (CategoryBook).
+inline std::string Category(std::string_view code) { return "cat/category/" + std::string(code); }
+inline constexpr std::string_view kCategoryPrefix = "cat/category/";
+
 // An image's bytes under its ref "<sha256 hex>.<ext>".
 inline std::string Image(std::string_view ref) { return "cat/img/" + std::string(ref); }
 

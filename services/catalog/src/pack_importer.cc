@@ -2,6 +2,7 @@
 
 #include <unordered_set>
 
+#include "category_tree.h"
 #include "keys.h"
 #include "product_commands.h"
 #include "product_rules.h"
@@ -46,7 +47,7 @@ void PackImporter::Prepare(const Seller& seller, PackRow& row, OuterLookup outer
   }
   prepared->content_hash = ContentHash(in);
   const int64_t now = store_.clock().NowMicros();
-  auto floor = CheckProduct(in, seller, now);
+  auto floor = CheckProduct(in, seller, *commands_.categories().Current(), now);
   if (floor.ok()) {
     if (auto bad = UnknownPlace(commands_.places(), in.place_code); !bad.empty()) {
       floor = Result<Fen>(svc_errc::invalid_argument, std::move(bad));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "category_tree.h"
 #include "distributor.h"
 #include "image_store.h"
 #include "keys.h"
@@ -61,7 +62,7 @@ void BuildProduct(ProductInput in, const Seller& seller, Fen floor, int64_t now_
 }
 
 Result<Fen> ProductCommands::Validate(const ProductInput& in, const Seller& seller) {
-  auto floor = CheckProduct(in, seller, store_.clock().NowMicros());
+  auto floor = CheckProduct(in, seller, *categories_.Current(), store_.clock().NowMicros());
   if (!floor.ok()) return floor;
   if (auto bad = UnknownPlace(places_, in.place_code); !bad.empty()) {
     return {svc_errc::invalid_argument, std::move(bad)};

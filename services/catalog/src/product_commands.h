@@ -15,6 +15,7 @@
 
 namespace pavilion::catalog {
 
+class CategoryBook;
 class Distributor;
 class ImageStore;
 class ProductStore;
@@ -44,14 +45,18 @@ void BuildProduct(ProductInput in, const Seller& seller, Fen floor, int64_t now_
 class ProductCommands {
  public:
   ProductCommands(events::EventStore& store, ProductStore& products, ImageStore& images,
-                  Distributor& distributor, places::PlaceDirectory* places)
+                  Distributor& distributor, const CategoryBook& categories,
+                  places::PlaceDirectory* places)
       : store_(store),
         products_(products),
         images_(images),
         distributor_(distributor),
+        categories_(categories),
         places_(places) {}
   // The divisions place codes are checked against (CatalogOptions::places); may be null.
   places::PlaceDirectory* places() const { return places_; }
+  // The category tree products are checked against (read on any thread).
+  const CategoryBook& categories() const { return categories_; }
 
   // Creates a product and its SKUs for in.seller_id.
   Result<Product> Create(const ProductInput& in, events::Transaction& tx);
@@ -76,6 +81,7 @@ class ProductCommands {
   ProductStore& products_;
   ImageStore& images_;
   Distributor& distributor_;
+  const CategoryBook& categories_;
   places::PlaceDirectory* const places_;
 };
 

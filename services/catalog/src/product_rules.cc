@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <unordered_map>
 
+#include "category_tree.h"
+
 namespace pavilion::catalog {
 namespace {
 
@@ -48,24 +50,6 @@ std::string_view ImageType(std::string_view b) {
   if (starts("GIF87a") || starts("GIF89a")) return "gif";
   if (starts("RIFF") && starts("WEBP", 8)) return "webp";
   return {};
-}
-
-const std::vector<Category>& Categories() {
-  static const std::vector<Category> kCategories = {
-      {"grain", "粮食加工品 grain products", true},
-      {"tea", "茶叶 tea", true},
-      {"condiment", "调味品 condiments", true},
-      {"honey", "蜂产品 bee products", true},
-      {"nuts", "炒货坚果 roasted nuts and seeds", true},
-      {"processed_food", "其他加工食品", true},
-      {"fruit", "新鲜水果 fresh fruit", false},
-      {"vegetable", "蔬菜 vegetables", false},
-      {"eggs", "鲜蛋 eggs", false},
-      {"livestock", "畜禽 livestock", false},
-      {"herbs", "中药材 medicinal herbs", false},
-      {"handicraft", "手工艺品 handicrafts", false},
-      {"other", "其他 other", false}};
-  return kCategories;
 }
 
 const std::vector<std::string>& CertificationTypes() {
@@ -168,7 +152,8 @@ std::string CheckDetails(const schema::ProductDetails& d) {
   return {};
 }
 
-Result<Fen> CheckProduct(const ProductInput& in, const Seller& seller, int64_t now_micros) {
+Result<Fen> CheckProduct(const ProductInput& in, const Seller& seller,
+                         const CategoryTree& categories, int64_t now_micros) {
   if (!ValidText(in.title, 300)) {
     return {svc_errc::invalid_argument, "title: give a title of 1 to 300 bytes"};
   }
@@ -212,13 +197,11 @@ Result<Fen> CheckProduct(const ProductInput& in, const Seller& seller, int64_t n
             "floor_price_fen: give a price in fen between 0 and 10000000000, or leave it out "
             "for none"};
   }
-  const auto& cats = Categories();
-  auto cat = std::find_if(cats.begin(), cats.end(),
-                          [&](const Category& c) { return c.code == in.category; });
-  if (cat == cats.end()) {
-    std::string list;
-    for (const auto& c : cats) list += (list.empty() ? "" : ", ") + c.code;
-    return {svc_errc::invalid_argument, "category: use one of " + list};
+  const Category* cat = categories.Find(in.category);
+  if (cat == nullptr) {
+    return {svc_errc::invalid_argument, "category: no category \"" + in.category +
+                                            "\"; use one of " + categories.Codes() +
+                                            " (GET /v1/categories)"};
   }
   if (in.brand.size() > 100) return {svc_errc::invalid_argument, "brand: at most 100 bytes"};
   if (auto bad = ControlCharacter("brand", in.brand); !bad.empty()) {

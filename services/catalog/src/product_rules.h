@@ -16,6 +16,8 @@
 
 namespace pavilion::catalog {
 
+class CategoryTree;
+
 inline constexpr size_t kMaxSkusPerProduct = 200;
 inline constexpr int64_t kMaxStock = 1'000'000'000;
 inline constexpr int64_t kMaxPriceFen = 100'000'000'00;  // ¥100 million
@@ -48,7 +50,8 @@ std::string CheckDetails(const events::schema::ProductDetails& d);
 // A product as `seller` would list it at `now_micros` (certificates are judged on that business
 // day): its protective floor price, or why it is refused. Everything but whether its images are
 // stored.
-Result<Fen> CheckProduct(const ProductInput& in, const Seller& seller, int64_t now_micros);
+Result<Fen> CheckProduct(const ProductInput& in, const Seller& seller,
+                         const CategoryTree& categories, int64_t now_micros);
 
 // The seller's defaults a row takes before it is hashed or stored: the seller's place, and for a
 // poor household the lowest SKU price as the protective floor.

@@ -116,6 +116,10 @@ Result<LoadReport> PlaceDirectory::Load(const std::filesystem::path& dir, std::s
   meta.Put(kMetaKey, report.source);
   if (auto ec = kv_.Write(meta, true)) return Error{ec, "writing the places failed"};
   source_ = report.source;
+  {
+    std::lock_guard lock(names_mu_);
+    names_.clear();
+  }
   return report;
 }
 
@@ -141,8 +145,17 @@ std::vector<Place> PlaceDirectory::Ancestors(std::string_view code) {
 }
 
 std::string PlaceDirectory::FullName(std::string_view code) {
+  if (source_.empty()) return "";
+  {
+    std::lock_guard lock(names_mu_);
+    if (auto it = names_.find(code); it != names_.end()) return it->second;
+  }
   auto self = Find(code);
-  return self ? FullName(*self, Ancestors(code)) : "";
+  std::string name = self ? FullName(*self, Ancestors(code)) : "";
+  std::lock_guard lock(names_mu_);
+  if (names_.size() >= kMaxCachedNames) names_.clear();
+  names_.emplace(std::string(code), name);
+  return name;
 }
 
 std::string PlaceDirectory::FullName(const Place& self, const std::vector<Place>& ancestors) {

@@ -100,6 +100,20 @@ struct SellerRegistered {
   }
 };
 
+// category.set: the operator adds a category to the catalog's tree or changes one (the default
+// tree is built in: services/catalog/README.md). The whole category after the change.
+struct CategorySet {
+  static constexpr std::string_view kType = "category.set";
+  std::string code, name, parent;  // parent: empty for a top-level category.
+  bool agricultural = false;  // Counted in 农产品网络零售额 (agricultural online retail).
+  bool needs_sc = false;      // Processed food: listed only with a valid SC licence.
+  template <class V>
+  void Fields(V& v) {
+    v("code", code), v("name", name), v("parent", parent), v("agricultural", agricultural),
+        v("needs_sc", needs_sc);
+  }
+};
+
 struct SkuSpec {
   std::string sku_id, spec;
   Fen price;
@@ -610,6 +624,7 @@ inline constexpr EventType kEventTypes[] = {
     {ProductCreated::kType, "product id", "catalog", FieldNames<ProductCreated>},
     {ProductCreated::kUpdated, "product id", "catalog", FieldNames<ProductCreated>},
     {BatchRegistered::kType, "batch id", "catalog", FieldNames<BatchRegistered>},
+    {CategorySet::kType, "category-<code>", "catalog", FieldNames<CategorySet>},
     {OrderPlaced::kType, "order id", "order", FieldNames<OrderPlaced>},
     {StockReserved::kType, "stock SKU id", "catalog", FieldNames<StockReserved>},
     {StockRejected::kType, "stock SKU id, or sku_unknown", "catalog", FieldNames<StockRejected>},

@@ -29,6 +29,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -63,7 +64,7 @@ struct ProductInput {
   std::string seller_id, title;
   std::vector<SkuInput> skus;
   std::string brand;  // A regional public brand (沁州黄, 滋味永川) or the seller's own.
-  std::string category = "other";  // See Categories().
+  std::string category = "other";  // A code of CatalogService::Categories().
   std::string place_code;          // Origin, any level; default: the seller's place.
   std::vector<events::schema::Certification> certifications;
   int64_t floor_price_fen = -1;  // Protective price; -1: none (poor households: lowest SKU).
@@ -99,11 +100,23 @@ struct ImportReport {
   static constexpr size_t kMaxListedIgnoredImages = 20;
 };
 
+// A category of the catalog's tree: the built-in defaults (county specialties, each with its
+// agricultural flag) and what operators add or change (SetCategory, event category.set).
 struct Category {
-  std::string code, name;
-  bool needs_sc;  // Processed food: listed only with a valid SC licence.
+  std::string code, name, parent;  // parent: empty for a top-level category.
+  bool agricultural = false;  // Counted in 农产品网络零售额 (agricultural online retail).
+  bool needs_sc = false;      // Processed food: listed only with a valid SC licence.
+  int depth = 0;              // 0 for a top-level category.
 };
-const std::vector<Category>& Categories();
+
+// What an operator sends to add a category or change one. Left out (nullopt) on a change: kept
+// as it is; on a new category: name is required, parent is top-level, and the flags are the
+// parent's (false at the top).
+struct CategoryInput {
+  std::string code;
+  std::optional<std::string> name, parent;
+  std::optional<bool> agricultural, needs_sc;
+};
 const std::vector<std::string>& CertificationTypes();
 
 struct Sku {
@@ -287,6 +300,14 @@ class CatalogService {
   void PrepareRows(const Seller& seller, std::vector<PackRow>& rows) const;
   // The seller's catalogue as pack rows; ImportPack of them changes nothing.
   void ExportPack(std::string seller_id, std::function<void(Result<std::vector<PackRow>>)> done);
+  // The category tree, parents before their children (siblings by code). Thread-safe and
+  // answered on the calling thread: a copy of the tree as it stands.
+  std::vector<Category> Categories() const;
+  // Adds a category or changes one (CategoryInput); emits category.set. A parent must exist and
+  // must not be the category or below it; the tree is at most kMaxCategoryDepth deep.
+  void SetCategory(CategoryInput input, std::function<void(Result<Category>)> done);
+  static constexpr int kMaxCategoryDepth = 4;
+  static constexpr size_t kMaxCategories = 1000;
   // Traceability: registers a batch with its trace record and gives it a trace code.
   void RegisterBatch(BatchInput input, std::function<void(Result<Batch>)> done);
   void GetTrace(std::string code, std::function<void(Result<Trace>)> done);

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -63,8 +64,11 @@ class PlaceDirectory {
   // Its ancestors, province first (not itself); empty for an unknown code.
   std::vector<Place> Ancestors(std::string_view code);
   // "山西省长治市沁县": the names from the province down, without the placeholders the codes
-  // need for municipalities' districts (市辖区, 县); empty for an unknown code.
+  // need for municipalities' districts (市辖区, 县); empty for an unknown code or none loaded.
+  // Answers shown beside codes ask it often for few places: the last kMaxCachedNames answers
+  // are kept (the directory never changes once loaded).
   std::string FullName(std::string_view code);
+  static constexpr size_t kMaxCachedNames = 1 << 14;
   // The same of `self` given its Ancestors.
   static std::string FullName(const Place& self, const std::vector<Place>& ancestors);
   // The children of `parent` ("" for the provinces), by code, at most `limit` after `after`.
@@ -77,6 +81,8 @@ class PlaceDirectory {
  private:
   storage::KvStore& kv_;
   std::string source_;
+  std::mutex names_mu_;
+  std::map<std::string, std::string, std::less<>> names_;  // FullName's answers.
   std::once_flag searchable_once_;
   std::vector<Place> searchable_;  // Provinces to towns, by level then code.
 };
