@@ -283,6 +283,11 @@ TEST(SettlementLedger, PayoutsRunConfirmReturnAndRecoverClawbacks) {
   ASSERT_TRUE(returned.ok()) << returned.message();
   EXPECT_EQ(returned->state, "returned");
   EXPECT_EQ(returned->reason, "account closed");
+  // The recovery of what the party owed is one of its transfers (it was left out before: the
+  // chain was read after it had been moved).
+  ASSERT_EQ(returned->transfer_ids.size(), 3u);
+  EXPECT_EQ(returned->transfer_ids[1], po.payout_id + "/return");
+  EXPECT_EQ(returned->transfer_ids[2], po.payout_id + "/recover");
   p.Settle();
   auto after = b.Balances(coop.id);
   EXPECT_EQ(after.payable, Fen(1600));
