@@ -30,6 +30,8 @@ echo "== codec"
 build-release/bench/codec_bench --benchmark_min_time=0.5
 echo "== appends (RocksDB, group commit)"
 build-release/bench/append_bench --benchmark_min_time=2
+echo "== settlement ledger: durable transfers (RocksDB, synced), batches of 1, 64, 1024 orders"
+build-release/bench/ledger_durable_bench --benchmark_min_time=2
 echo "== catalog: ${PACK_SKUS:-1000000}-SKU native pack, 100,000-row 淘宝助理 CSV, search over both"
 pack_dir=$(mktemp -d)
 build-release/bench/pavilion-pack-bench --dir "$pack_dir" --skus "${PACK_SKUS:-1000000}" \

@@ -160,13 +160,21 @@ std::string_view HandWrittenOpenApi() {
         "rows": {"type": "array", "items": {"type": "object", "required": ["amount_fen", "orders", "units"], "properties": {
           "seller_id": {"type": "string"}, "place_code": {"type": "string"}, "day": {"type": "string"},
           "amount_fen": {"type": "integer"}, "orders": {"type": "integer"}, "units": {"type": "integer"}}}}}},
-      "ShareSettlement": {"type": "object", "required": ["role", "party_id", "state", "amount_fen", "reversed_fen", "net_fen", "receivable_fen", "transfer_ids"], "properties": {
+      "ShareSettlement": {"type": "object", "required": ["role", "party_id", "state", "amount_fen", "reversed_fen", "net_fen", "receivable_fen", "clawed_back_fen", "pending_fen", "payable_fen", "in_transit_fen", "paid_out_fen", "offset_fen", "payouts", "transfer_ids"], "properties": {
         "role": {"type": "string", "enum": ["supplier", "distributor1", "distributor2", "platform"], "description": "The supplier's supply price (less the fee), each distributor's margin by level, the platform's fee"},
         "party_id": {"type": "string"},
-        "state": {"type": "string", "enum": ["held", "pending", "payable", "reversed", "receivable"], "description": "held: paid, not completed; pending: completed, in the after-sale window; payable: posted to the party's payable balance (whether it has been paid out since is the party's account: GET /v1/accounts/{party_id}); reversed: all of it taken back by refunds; receivable: a refund took back more than the party's payable balance held (it was paid out), the party owes receivable_fen"},
+        "state": {"type": "string", "enum": ["held", "pending", "payable", "in_transit", "paid_out", "offset", "reversed", "receivable"], "description": "The state that still asks something of someone, in this order: receivable (the party still owes receivable_fen: reversed after it was paid out, beyond the party's payable balance); reversed (all of it taken back by refunds); held (paid, not completed); pending (completed, in the after-sale window); payable (some of it waits in the party's payout queue); in_transit (some of it is in a payout not yet confirmed); paid_out; offset (kept to settle what the party owed). The platform's fee reads payable once posted. A party's payouts take its payable shares first in, first out (the oldest posted first)"},
         "amount_fen": {"type": "integer", "description": "The share as recorded at completion"}, "reversed_fen": {"type": "integer"},
-        "net_fen": {"type": "integer"}, "receivable_fen": {"type": "integer", "description": "Of reversed_fen, what the party owes"},
-        "transfer_ids": {"type": "array", "items": {"type": "string"}}}},
+        "net_fen": {"type": "integer"}, "receivable_fen": {"type": "integer", "description": "What the party still owes for this share (a clawback after a payout, not yet recovered from its later earnings)"},
+        "clawed_back_fen": {"type": "integer", "description": "Of reversed_fen, what was left owed when it was reversed (receivable_fen is what of it is still owed)"},
+        "pending_fen": {"type": "integer", "description": "In the after-sale window"},
+        "payable_fen": {"type": "integer", "description": "Posted, waiting in the party's payout queue"},
+        "in_transit_fen": {"type": "integer", "description": "In payouts not yet confirmed or returned"},
+        "paid_out_fen": {"type": "integer", "description": "In confirmed payouts (a clawback after a payout leaves it and shows as receivable_fen or, taken from the party's balance, as other shares' offset_fen)"},
+        "offset_fen": {"type": "integer", "description": "Kept to settle what the party owed: a clawback of another share taken from the party's balance, or a receivable recovered"},
+        "payouts": {"type": "array", "description": "The payouts that carried part of it", "items": {"type": "object", "required": ["payout_id", "state", "amount_fen"], "properties": {
+          "payout_id": {"type": "string"}, "state": {"type": "string", "enum": ["in_transit", "paid_out", "returned"]}, "amount_fen": {"type": "integer"}}}},
+        "transfer_ids": {"type": "array", "items": {"type": "string"}, "description": "The pending transfer that carries it (or carried it), then once posted its post transfer (the id of its place in the payout queue and of its payout parts)"}}},
       "OrderSettlement": {"type": "object", "required": ["order_id", "shopper_id", "sub_orders"], "properties": {
         "order_id": {"type": "string"}, "shopper_id": {"type": "string"},
         "paid_fen": {"type": "integer", "description": "The operator and the order's shopper"}, "refunded_fen": {"type": "integer", "description": "The operator and the order's shopper"},
@@ -191,7 +199,9 @@ std::string_view HandWrittenOpenApi() {
         "state": {"type": "string", "enum": ["in_transit", "paid_out", "returned", "refused"], "description": "refused: a refund took the payable balance between the run and the payout; nothing moved. returned: the money is payable again"},
         "amount_fen": {"type": "integer"}, "provider": {"type": "string"}, "reason": {"type": "string"},
         "requested_micros": {"type": "integer"}, "settled_micros": {"type": "integer"},
-        "transfer_ids": {"type": "array", "items": {"type": "string"}}}},
+        "transfer_ids": {"type": "array", "items": {"type": "string"}},
+        "shares": {"type": "array", "description": "The shares it pays, the oldest payable first: a share's post transfer id (its transfer_ids), its order, the amount", "items": {"type": "object", "required": ["share_id", "order_id", "amount_fen"], "properties": {
+          "share_id": {"type": "string"}, "order_id": {"type": "string"}, "amount_fen": {"type": "integer"}}}}}},
       "Payouts": {"type": "object", "required": ["payouts"], "properties": {"payouts": {"type": "array", "items": {"$ref": "#/components/schemas/Payout"}}}},
       "FeeRules": {"type": "object", "required": ["default_bps"], "properties": {
         "default_bps": {"type": "integer", "minimum": 0, "maximum": 10000, "description": "Basis points of the supplier's gross (100 = 1 %)"},
@@ -497,10 +507,11 @@ std::string_view HandWrittenOpenApi() {
         "403": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}}}},
     "/v1/ledger/audit": {"get": {"summary": "The audit of the durable books (operator): totals per account kind, Σ debits and Σ credits (pending and posted), whether they balance, and the invariant violations since start (orders whose paid ≠ refunded + shares + held; posting chains the ledger refused)",
       "security": [{"bearer": []}],
-      "responses": {"200": {"description": "The audit", "content": {"application/json": {"schema": {"allOf": [{"$ref": "#/components/schemas/AccountSums"}, {"type": "object", "required": ["kinds", "balanced", "transfers", "order_violations", "refused_chains"], "properties": {
+      "responses": {"200": {"description": "The audit", "content": {"application/json": {"schema": {"allOf": [{"$ref": "#/components/schemas/AccountSums"}, {"type": "object", "required": ["kinds", "balanced", "transfers", "order_violations", "refused_chains", "queue_violations"], "properties": {
           "kinds": {"type": "array", "items": {"allOf": [{"$ref": "#/components/schemas/AccountSums"}, {"type": "object", "required": ["kind", "accounts"], "properties": {"kind": {"type": "string"}, "accounts": {"type": "integer"}}}]}},
           "balanced": {"type": "boolean"}, "transfers": {"type": "integer"},
-          "order_violations": {"type": "integer"}, "refused_chains": {"type": "integer"}}}]}}}}}}},
+          "order_violations": {"type": "integer"}, "refused_chains": {"type": "integer"},
+          "queue_violations": {"type": "integer", "description": "Checks after which a party's payout queue did not sum to its payable balance (or its debts to its receivable)"}}}]}}}}}}},
     "/v1/fee-rules": {"get": {"summary": "The platform fee rules in force (operator); all zero until set",
       "security": [{"bearer": []}],
       "responses": {"200": {"description": "The rules", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/FeeRules"}}}}}},

@@ -333,6 +333,39 @@ TEST_F(SettlementRoutes, ADistributorSaleOfAPoorHouseholdsProductFenByFen) {
     EXPECT_EQ(Int(a->root["balances"]["paid_out_fen"]), 0);
     EXPECT_EQ(Int(a->root["balances"]["in_transit_fen"]), 0);
   }
+  // The order's shares say where their money is: the household's paid out under its payout,
+  // D1's payable again (its payout returned); each payout names the shares it paid.
+  {
+    auto d = Parse(Call("GET", "/v1/orders/" + order + "/settlement"));
+    int64_t household_paid = 0, d1_payable = 0;
+    for (auto sub : d->root["sub_orders"].get_array()) {
+      for (auto line : sub["lines"].get_array()) {
+        for (auto share : line["shares"].get_array()) {
+          const std::string party = Str(share["party_id"]);
+          if (party == household) {
+            EXPECT_EQ(Str(share["state"]), "paid_out");
+            household_paid += Int(share["paid_out_fen"]);
+            EXPECT_EQ(Str(share["payouts"].at(0)["payout_id"]), household_payout);
+          }
+          if (party == d1) {
+            EXPECT_EQ(Str(share["state"]), "payable");
+            d1_payable += Int(share["payable_fen"]);
+            EXPECT_EQ(Str(share["payouts"].at(0)["state"]), "returned");
+          }
+        }
+      }
+    }
+    EXPECT_EQ(household_paid, 15000);
+    EXPECT_EQ(d1_payable, 3000);
+    auto listed = Parse(Call("GET", "/v1/payouts?party_id=" + household));
+    auto parts = listed->root["payouts"].at(0)["shares"];
+    int64_t sum = 0;
+    for (auto part : parts.get_array()) {
+      EXPECT_EQ(Str(part["order_id"]), order);
+      sum += Int(part["amount_fen"]);
+    }
+    EXPECT_EQ(sum, 15000);
+  }
   // Each party lists its own payouts; the operator anyone's.
   {
     auto own = Call("GET", "/v1/payouts", "", household_token);

@@ -149,6 +149,58 @@ TEST(ProfitSharing, FeeRulesAreRefusedWhenAListedMarginLeavesNoRoom) {
   EXPECT_TRUE(v.Fees({1000, {}, {}}).ok());
 }
 
+// A listing keeps its markup when its supplier reprices: a fixed markup_fen then keeps a larger
+// share of a lower price. Supplier's SKU at 10000, its fee 1000 bps; D1 lists it at +1000 fen
+// (11000), D2 resells that at +1000 (12000: 2000 of 12000 to distributors, 1667 + 834 = 2501
+// bps). At 6000 the level-2 listing (8000) would split 2500 + 750 = 3250: refused, naming it and
+// the cap, nothing changed; at 7100 (9100: 2198 + 781 = 2979) accepted.
+TEST(ProfitSharing, ASupplierPriceCutThatPushesAListingPastTheCapIsRefused) {
+  for (const uint32_t cap : {kCap, 0u}) {
+    SCOPED_TRACE("cap " + std::to_string(cap));
+    Pavilion v(cap);
+    auto coop = v.p->Seller("140430", "cooperative");
+    auto d1 = v.p->Seller("140430", "individual");
+    auto d2 = v.p->Seller("433126", "village_station");
+    auto millet = v.p->Product(coop.id, 10000, 50);
+    ASSERT_TRUE(v.Fees({0, {}, {{coop.id, 1000}}}).ok());
+    auto l1 = v.Distribute(d1.id, coop.id, millet.id, 0, 1000);
+    ASSERT_TRUE(l1.ok()) << l1.message();
+    auto l2 = v.Distribute(d2.id, d1.id, l1->listing_ids[0], 0, 1000);
+    ASSERT_TRUE(l2.ok()) << l2.message();
+    auto reprice = [&](int64_t fen) {
+      auto r = Await<catalog::Product>([&](auto done) {
+        v.p->catalog->UpdateProduct(
+            millet.id, testing::ProductIn(coop.id, "沁州黄小米", {{"500g", Fen(fen), 50}}), coop.id,
+            done);
+      });
+      v.p->Settle();
+      return r;
+    };
+    auto cut = reprice(6000);
+    if (cap == 0) {  // Without the profile nothing is checked.
+      EXPECT_TRUE(cut.ok()) << cut.message();
+      EXPECT_EQ(v.p->Sku(l2->listing_ids[0]).price, Fen(8000));
+      continue;
+    }
+    ASSERT_FALSE(cut.ok());
+    EXPECT_EQ(cut.error(), svc_errc::invalid_argument);
+    EXPECT_EQ(cut.message().rfind("skus[0].price: the new price would split 3250 bps", 0), 0u)
+        << cut.message();
+    EXPECT_NE(cut.message().find("past the profit-sharing cap of 3000 bps (WeChat Pay/Alipay, "
+                                 "--profit-sharing-cap-bps); listings past it: " +
+                                 l2->listing_ids[0] + ";"),
+              std::string::npos)
+        << cut.message();
+    // Nothing changed: the supplier's price and both listings'.
+    EXPECT_EQ(v.p->Sku(millet.id).price, Fen(10000));
+    EXPECT_EQ(v.p->Sku(l1->listing_ids[0]).price, Fen(11000));
+    EXPECT_EQ(v.p->Sku(l2->listing_ids[0]).price, Fen(12000));
+    auto fits = reprice(7100);
+    ASSERT_TRUE(fits.ok()) << fits.message();
+    EXPECT_EQ(v.p->Sku(l2->listing_ids[0]).price, Fen(9100));
+  }
+}
+
 TEST(ProfitSharing, APoorHouseholdsProductPaysNoFeeUnlessItsSellerHasAnOverride) {
   Pavilion v(kCap);
   auto household = v.p->Seller("433126", "poor_household");

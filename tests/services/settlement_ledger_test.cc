@@ -247,6 +247,25 @@ TEST(SettlementLedger, PayoutsRunConfirmReturnAndRecoverClawbacks) {
   ASSERT_EQ(provider.sent().size(), 1u);
   EXPECT_EQ(provider.sent()[0].payout_id, po.payout_id);
   EXPECT_TRUE(run()->empty());  // Nothing is paid twice.
+  // It pays the two payable shares, the one posted first first (o1 and o2 completed at the same
+  // moment: the sweep closed them in order-id order).
+  ASSERT_EQ(po.parts.size(), 2u);
+  const std::string front = std::min(o1->id, o2->id), back = std::max(o1->id, o2->id);
+  EXPECT_EQ(po.parts[0].order_id, front);
+  EXPECT_EQ(po.parts[1].order_id, back);
+  EXPECT_EQ(po.parts[0].amount, Fen(1000));
+  EXPECT_EQ(po.parts[1].amount, Fen(1000));
+  EXPECT_LT(po.parts[0].sequence, po.parts[1].sequence);
+  for (const auto* o : {&*o1, &*o2}) {
+    const auto view = b.Order(o->id);
+    const auto* share = Find(view, "supplier");
+    ASSERT_NE(share, nullptr);
+    EXPECT_EQ(share->state, "in_transit");
+    EXPECT_EQ(share->in_transit, Fen(1000));
+    EXPECT_EQ(share->payable, Fen(0));
+    ASSERT_EQ(share->payouts.size(), 1u);
+    EXPECT_EQ(share->payouts[0].payout_id, po.payout_id);
+  }
 
   auto refunds = p.Get(o1->id)->refunds;
   ASSERT_TRUE(p.Do([&](auto done) {
@@ -255,6 +274,8 @@ TEST(SettlementLedger, PayoutsRunConfirmReturnAndRecoverClawbacks) {
   p.Settle();
   EXPECT_EQ(b.Balances(coop.id).receivable, Fen(400));  // Owed, not lost.
   EXPECT_EQ(Find(b.Order(o1->id), "supplier")->state, "receivable");
+  EXPECT_EQ(Find(b.Order(o1->id), "supplier")->receivable, Fen(400));
+  EXPECT_EQ(Find(b.Order(o1->id), "supplier")->in_transit, Fen(1000));
   EXPECT_TRUE(b.Order(o1->id).balanced);
 
   // The bank returns it: payable again, less what the party owed; never shown as paid.
@@ -262,6 +283,11 @@ TEST(SettlementLedger, PayoutsRunConfirmReturnAndRecoverClawbacks) {
   ASSERT_TRUE(returned.ok()) << returned.message();
   EXPECT_EQ(returned->state, "returned");
   EXPECT_EQ(returned->reason, "account closed");
+  // The recovery of what the party owed is one of its transfers (it was left out before: the
+  // chain was read after it had been moved).
+  ASSERT_EQ(returned->transfer_ids.size(), 3u);
+  EXPECT_EQ(returned->transfer_ids[1], po.payout_id + "/return");
+  EXPECT_EQ(returned->transfer_ids[2], po.payout_id + "/recover");
   p.Settle();
   auto after = b.Balances(coop.id);
   EXPECT_EQ(after.payable, Fen(1600));
@@ -269,6 +295,19 @@ TEST(SettlementLedger, PayoutsRunConfirmReturnAndRecoverClawbacks) {
   EXPECT_EQ(after.in_transit, Fen(0));
   EXPECT_EQ(after.paid_out, Fen(0));
   EXPECT_EQ(resolve(po.payout_id, false)->state, "returned");  // Idempotent.
+  {
+    // Both shares are payable again at their places; the 400 o1 owed was kept from the front.
+    const auto front_view = b.Order(front), back_view = b.Order(back);
+    const auto* first = Find(front_view, "supplier");
+    const auto* second = Find(back_view, "supplier");
+    EXPECT_EQ(first->offset, Fen(400));
+    EXPECT_EQ(first->payable, Fen(600));
+    EXPECT_EQ(second->payable, Fen(1000));
+    EXPECT_EQ(Find(b.Order(o1->id), "supplier")->receivable, Fen(0));
+    EXPECT_EQ(Find(b.Order(o1->id), "supplier")->state, "payable");
+    ASSERT_EQ(first->payouts.size(), 1u);
+    EXPECT_EQ(first->payouts[0].state, "returned");
+  }
   EXPECT_EQ(resolve(po.payout_id, true).error(), svc_errc::conflict);
   EXPECT_EQ(resolve("po_none", true).error(), svc_errc::not_found);
 
@@ -284,6 +323,9 @@ TEST(SettlementLedger, PayoutsRunConfirmReturnAndRecoverClawbacks) {
   p.Settle();
   EXPECT_EQ(b.Balances(coop.id).paid_out, Fen(1600));
   EXPECT_EQ(b.Balances(coop.id).payable, Fen(0));
+  EXPECT_EQ(Find(b.Order(front), "supplier")->paid_out, Fen(600));
+  EXPECT_EQ(Find(b.Order(back), "supplier")->paid_out, Fen(1000));
+  EXPECT_EQ(Find(b.Order(back), "supplier")->state, "paid_out");
 
   // A refund after this payout is owed again, and the next sale recovers it before it is
   // payable.
@@ -301,6 +343,11 @@ TEST(SettlementLedger, PayoutsRunConfirmReturnAndRecoverClawbacks) {
   p.Settle();
   EXPECT_EQ(b.Balances(coop.id).receivable, Fen(0));
   EXPECT_EQ(b.Balances(coop.id).payable, Fen(0));  // 1,000 earned, 1,000 owed.
+  // o4's share settled o2's debt: kept (offset), not payable; o2's share all reversed.
+  EXPECT_EQ(Find(b.Order(o4->id), "supplier")->offset, Fen(1000));
+  EXPECT_EQ(Find(b.Order(o4->id), "supplier")->state, "offset");
+  EXPECT_EQ(Find(b.Order(o2->id), "supplier")->receivable, Fen(0));
+  EXPECT_EQ(Find(b.Order(o2->id), "supplier")->state, "reversed");
 
   auto listed = Await<std::vector<settlement::PayoutView>>(
       [&](auto done) { p.settlement->Payouts(coop.id, 100, done); });
@@ -310,13 +357,29 @@ TEST(SettlementLedger, PayoutsRunConfirmReturnAndRecoverClawbacks) {
   EXPECT_TRUE(audit.balanced);
   EXPECT_EQ(audit.order_violations, 0);
   EXPECT_EQ(audit.refused_chains, 0);
+  EXPECT_EQ(audit.queue_violations, 0);
 
-  // Rebuilt from the log: the same balances (a fold of the log, payouts included).
+  // Rebuilt from the log: the same balances (a fold of the log, payouts included), and the same
+  // allocation of shares to payouts, key for key and byte for byte.
   p.Settle();
+  auto allocation = [&] {
+    std::vector<std::pair<std::string, std::string>> rows;
+    for (std::string prefix : {"set/lg/sh/", "set/lg/pq/", "set/lg/rq/", "set/lg/po/"}) {
+      EXPECT_FALSE(b.kv.Scan(prefix, storage::PrefixEnd(prefix),
+                             [&](std::string_view k, std::string_view v) {
+                               rows.emplace_back(k, v);
+                               return true;
+                             }));
+    }
+    return rows;
+  };
+  const auto allocated = allocation();
+  EXPECT_GE(allocated.size(), 7u);  // 4 coop shares + small's, its queue entries, 2 payouts.
   b.p.reset();
   ASSERT_FALSE(settlement::SettlementService::Reset(b.kv));
   b.p = std::make_unique<testing::InProcess>(&b.kv, &b.clock, b.options);
   b.p->Settle();
+  EXPECT_EQ(allocation(), allocated);
   EXPECT_EQ(b.Balances(coop.id).paid_out, Fen(1600));
   EXPECT_EQ(b.Balances(coop.id).receivable, Fen(0));
   EXPECT_EQ(b.Balances(small.id).payable, Fen(300));

@@ -31,8 +31,16 @@ std::optional<HttpResponse> OwnParty(const Principal& who, std::string& party) {
 void WriteShare(base::JsonWriter& w, const settlement::ShareView& s) {
   w.BeginObject().Field("role", s.role).Field("party_id", s.party).Field("state", s.state);
   w.Field("amount_fen", s.amount.value()).Field("reversed_fen", s.reversed.value());
-  w.Field("net_fen", (s.amount - s.reversed).value()).Field("receivable_fen", s.clawed.value());
-  w.Key("transfer_ids").BeginArray();
+  w.Field("net_fen", (s.amount - s.reversed).value()).Field("receivable_fen", s.receivable.value());
+  w.Field("clawed_back_fen", s.clawed.value()).Field("pending_fen", s.pending.value());
+  w.Field("payable_fen", s.payable.value()).Field("in_transit_fen", s.in_transit.value());
+  w.Field("paid_out_fen", s.paid_out.value()).Field("offset_fen", s.offset.value());
+  w.Key("payouts").BeginArray();
+  for (const auto& p : s.payouts) {
+    w.BeginObject().Field("payout_id", p.payout_id).Field("state", p.state);
+    w.Field("amount_fen", p.amount.value()).EndObject();
+  }
+  w.EndArray().Key("transfer_ids").BeginArray();
   for (const auto& id : s.transfer_ids) w.String(id);
   w.EndArray().EndObject();
 }
@@ -107,6 +115,11 @@ void WritePayout(base::JsonWriter& w, const PayoutView& p) {
   if (p.settled_micros != 0) w.Field("settled_micros", p.settled_micros);
   w.Key("transfer_ids").BeginArray();
   for (const auto& id : p.transfer_ids) w.String(id);
+  w.EndArray().Key("shares").BeginArray();
+  for (const auto& part : p.parts) {
+    w.BeginObject().Field("share_id", part.share).Field("order_id", part.order_id);
+    w.Field("amount_fen", part.amount.value()).EndObject();
+  }
   w.EndArray().EndObject();
 }
 
@@ -229,6 +242,7 @@ void GetLedgerAudit(Context& cx, const Request&, Respond respond) {
     w.Field("credits_pending_fen", a->credits_pending.value());
     w.Field("balanced", a->balanced).Field("transfers", a->transfers);
     w.Field("order_violations", a->order_violations).Field("refused_chains", a->refused_chains);
+    w.Field("queue_violations", a->queue_violations);
     w.EndObject();
     respond(JsonResponse(200, w.Take()));
   });

@@ -239,6 +239,75 @@ uint32_t Distributor::ListingMarginBps(const Product& source, int64_t markup_per
   return margin;
 }
 
+std::optional<Error> Distributor::CheckRepricing(const Product& source, const ProductInput& in,
+                                                 Fen floor) {
+  if (cap_bps_ == 0 || source.level != 0) return std::nullopt;
+  auto it = listings_of_.find(source.id);
+  if (it == listings_of_.end()) return std::nullopt;
+  const std::vector<std::string> level1 = it->second;
+  // The SKUs as they would be: the input's by spec, the others as they are.
+  std::vector<std::pair<Fen, int>> prices;  // Price, index in in.skus (-1: unchanged).
+  for (size_t i = 0; i < in.skus.size(); ++i) prices.emplace_back(in.skus[i].price, int(i));
+  for (const auto& sku_id : source.sku_ids) {
+    const Sku* sku = products_.LoadSku(sku_id);
+    if (sku == nullptr) continue;
+    const bool named = std::any_of(in.skus.begin(), in.skus.end(),
+                                   [&](const SkuInput& s) { return s.spec == sku->spec; });
+    if (!named) prices.emplace_back(sku->price, -1);
+  }
+  const uint32_t fee = FeeBps(fee_rules_, source.seller_id, in.category, source.poverty_zone);
+  std::vector<std::string> past;
+  uint32_t worst = 0, worst_margin = 0;
+  int field = -1;
+  auto check = [&](const Product& listing, Fen price, Fen supply, int index) {
+    const uint32_t margin = MarginBps(price, supply);
+    const uint32_t split = events::schema::ProfitSharingSplitBps(margin, fee);
+    if (split <= cap_bps_) return;
+    if (std::find(past.begin(), past.end(), listing.id) == past.end()) past.push_back(listing.id);
+    if (split > worst) {
+      worst = split;
+      worst_margin = margin;
+      field = index;
+    }
+  };
+  for (const auto& id1 : level1) {
+    const Product* found1 = products_.LoadProduct(id1);
+    if (found1 == nullptr) continue;
+    Product l1 = *found1;
+    l1.floor_price = floor;  // The supplier's floor binds every reseller.
+    std::vector<std::string> level2;
+    if (auto l2s = listings_of_.find(l1.id); l2s != listings_of_.end()) level2 = l2s->second;
+    std::vector<Product> l2;
+    for (const auto& id2 : level2) {
+      if (const Product* found2 = products_.LoadProduct(id2)) {
+        l2.push_back(*found2);
+        l2.back().floor_price = floor;
+      }
+    }
+    for (const auto& [price, index] : prices) {
+      const Fen p1 = ListingPrice(price, l1).value_or(Fen(std::numeric_limits<int64_t>::max()));
+      check(l1, p1, price, index);
+      for (const Product& listing2 : l2) {
+        const Fen p2 =
+            ListingPrice(p1, listing2).value_or(Fen(std::numeric_limits<int64_t>::max()));
+        check(listing2, p2, price, index);
+      }
+    }
+  }
+  if (past.empty()) return std::nullopt;
+  std::string listings;
+  for (const auto& id : past) listings += (listings.empty() ? "" : ", ") + id;
+  const std::string at = field >= 0 ? "skus[" + std::to_string(field) + "].price" : "category";
+  return Error{
+      make_error_code(svc_errc::invalid_argument),
+      at + ": the new price would split " + std::to_string(worst) +
+          " bps of a listing's price away from the supplier (" + std::to_string(worst_margin) +
+          " bps to distributors, a platform fee of " + std::to_string(fee) +
+          " bps), past the profit-sharing cap of " + std::to_string(cap_bps_) +
+          " bps (WeChat Pay/Alipay, --profit-sharing-cap-bps); listings past it: " + listings +
+          "; keep the price or ask their distributors to lower the markup"};
+}
+
 std::string Distributor::RootSeller(const Product& p) {
   const Product* at = &p;
   for (int hops = 0; at && at->level > 0 && hops < 2; ++hops) {

@@ -32,6 +32,12 @@ class Distributor {
   Result<DistributeReport> Distribute(const DistributeInput& in, events::Transaction& tx);
   // Carries a product's change to the listings that resell it (two levels at most).
   void SyncListingsOf(const Product& source, events::Transaction& tx);
+  // Under the profit-sharing profile: whether a supplier's product may take these SKU prices,
+  // category and floor (an update, before anything changes). Its listings keep their markups,
+  // so a price cut raises a fixed markup_fen's share of a listing's price: nullopt when every
+  // listing (both levels) still splits at most the cap under the fee rules read last, else the
+  // 422 naming the SKU's field, the listings past the cap and the cap.
+  std::optional<Error> CheckRepricing(const Product& source, const ProductInput& in, Fen floor);
   // settlement.fee_rules_set, folded by the catalog's processor.
   void FeeRulesSet(const events::schema::FeeRulesSet& rules, events::Transaction& tx);
 

@@ -139,6 +139,9 @@ Result<bool> ProductCommands::Update(const std::string& id, const ProductInput& 
   }
   auto floor = Validate(in, seller);
   if (!floor.ok()) return floor.error_detail();
+  // A price cut raises a listing's fixed markup's share: under the profit-sharing profile it
+  // may not push a listing past the cap.
+  if (auto bad = distributor_.CheckRepricing(*p, in, *floor)) return *bad;
   p->title = in.title;
   p->brand = in.brand;
   p->category = in.category;

@@ -79,6 +79,10 @@ void LedgerBook::DropCaches() {
   books_.clear();
   products_.clear();
   payouts_.clear();
+  allocs_.clear();
+  payable_queues_.clear();
+  owed_queues_.clear();
+  queued_ = 0;
 }
 
 void LedgerBook::Save(const OrderBook& book, events::Transaction& tx) {
@@ -183,6 +187,9 @@ void LedgerBook::AfterSaleClosed(const schema::SubOrderChanged& c, int64_t micro
   if (!Post(chain, tx)) return;
   *book = std::move(next);
   Save(*book, tx);
+  if (const SubBook* sub = book->Sub(c.seller_id); sub != nullptr && !chain.empty()) {
+    SharesPosted(*book, *sub, chain, tx);
+  }
 }
 
 void LedgerBook::Refunded(const schema::RefundChanged& r, int64_t micros, events::Transaction& tx) {
@@ -196,6 +203,7 @@ void LedgerBook::Refunded(const schema::RefundChanged& r, int64_t micros, events
   }
   OrderBook next = *book;
   if (!Post(Refund(next, r, ledger_, micros), tx)) return;
+  SharesReversed(*book, next, r.seller_id, r.refund_id, tx);
   *book = std::move(next);
   Save(*book, tx);
 }
@@ -234,6 +242,12 @@ std::optional<PayoutView> LedgerBook::PayoutRequested(const schema::PayoutChange
   } else if (Post({PayoutTransfer(p.payout_id, p.party_id, p.amount, micros)}, tx)) {
     v.state = "in_transit";
     v.transfer_ids.push_back(p.payout_id);
+    // The oldest payable shares first.
+    for (const Cut& c : TakePayable(p.party_id, p.amount, &v, tx)) {
+      const ShareAlloc* a = Alloc(c.share);
+      v.parts.push_back({c.share, a ? a->order_id : std::string(), c.sequence, c.amount});
+    }
+    CheckQueues(p.party_id);
   } else {
     v.state = "refused";
     v.reason = "the ledger refused the transfer";
@@ -254,7 +268,26 @@ std::optional<PayoutView> LedgerBook::PayoutResolved(const schema::PayoutChanged
       chain.push_back(std::move(*r));
     }
   }
-  if (!Post(Linked(std::move(chain)), tx)) return std::nullopt;
+  // Linked in place: the recovery's amount and the transfer ids below read the chain.
+  chain = Linked(std::move(chain));
+  if (!Post(chain, tx)) return std::nullopt;
+  // Each share it carried: paid out, or payable again at its old place in the queue.
+  for (const PayoutPart& part : v->parts) {
+    ShareAlloc* a = Alloc(part.share);
+    if (a == nullptr) continue;
+    a->in_transit = a->in_transit - part.amount;
+    for (auto& cut : a->payouts) {
+      if (cut.payout_id == p.payout_id) cut.state = confirmed ? "paid_out" : "returned";
+    }
+    if (confirmed) {
+      a->paid_out += part.amount;
+      SaveAlloc(*a, tx);
+    } else {
+      Enqueue(*a, part.amount, tx);
+    }
+  }
+  if (!confirmed && chain.size() > 1) Recovered(v->party_id, chain.back().amount, tx);
+  if (!confirmed) CheckQueues(v->party_id);
   v->state = confirmed ? "paid_out" : "returned";
   v->reason = p.reason;
   v->settled_micros = micros;
@@ -333,11 +366,28 @@ Result<OrderSettlement> LedgerBook::Order(const std::string& order_id) {
         sv.amount = sh.gross;
         sv.reversed = sh.reversed;
         sv.clawed = sh.clawed;
-        sv.state = sh.net().value() == 0 && sh.reversed.value() > 0
-                       ? "reversed"
-                       : std::string(ToString(sub.state));
-        if (sh.clawed.value() > 0) sv.state = "receivable";
+        const bool platform = sh.party == kPlatform;
+        const ShareAlloc* a = nullptr;
+        if (sub.state == SubState::kPending) sv.pending = sh.net();
+        if (sub.state == SubState::kPayable) {
+          if (platform) sv.payable = sh.net();
+          if (!platform && !sh.transfer_id.empty()) {
+            a = Alloc(ShareTransferId(sub.sub_id, "post", l.line, k));
+          }
+        }
+        if (a != nullptr) {
+          sv.payable = a->payable;
+          sv.in_transit = a->in_transit;
+          sv.paid_out = a->paid_out;
+          sv.offset = a->offset;
+          sv.receivable = a->owed;
+          for (const auto& cut : a->payouts) {
+            sv.payouts.push_back({cut.payout_id, cut.state, cut.amount});
+          }
+        }
+        sv.state = ShareState(ToString(sub.state), sh.net(), sh.reversed, a, platform);
         if (!sh.transfer_id.empty()) sv.transfer_ids.push_back(sh.transfer_id);
+        if (a != nullptr) sv.transfer_ids.push_back(a->id);
         v.shares.push_back(std::move(sv));
       }
       s.lines.push_back(std::move(v));
@@ -419,6 +469,7 @@ Result<LedgerAudit> LedgerBook::Audit() {
   }
   audit.order_violations = order_violations_;
   audit.refused_chains = refused_chains_;
+  audit.queue_violations = queue_violations_;
   return audit;
 }
 

@@ -18,6 +18,10 @@
 //   set/lg/p/<product id>            ProductFacts (category, poverty flag)
 //   set/lg/po/<payout id>            PayoutView
 //   set/lg/pp/<party>/<payout id>    a party's payouts (empty value)
+//   set/lg/sh/<post transfer id>    ShareAlloc: where a posted share's money is (allocation.h)
+//   set/lg/pq/<party>/<seq hex>      QueueEntry: a party's payable queue (share, unpaid amount)
+//   set/lg/rq/<party>/<seq hex>      QueueEntry: what a party owes, by clawback (share, amount)
+//   set/lg/qs/<party>, set/lg/rs/<party>  QueueSum: each queue's sum
 //   set/lg/rules                     FeeRules in force
 //   set/lg/seq                       the last transfer sequence
 //
@@ -31,6 +35,7 @@
 #include <utility>
 #include <vector>
 
+#include "allocation.h"
 #include "ledger.h"
 #include "pavilion/events/event_store.h"
 #include "pavilion/events/processor.h"
@@ -88,7 +93,8 @@ class LedgerBook {
   // all; call it only between transactions, once every write queued so far is durable (the
   // store then holds everything memory did).
   size_t cached() const {
-    return ledger_.cached() + books_.size() + products_.size() + payouts_.size();
+    return ledger_.cached() + books_.size() + products_.size() + payouts_.size() + allocs_.size() +
+           queued_;
   }
   void DropCaches();
 
@@ -120,14 +126,44 @@ class LedgerBook {
   void Save(const PayoutView& payout, events::Transaction& tx);
   void Check(const OrderBook& book);
 
+  // The allocation of shares to payouts (share_allocation.cc). Each runs after its chain
+  // applied and writes what it changes into `tx`.
+  ShareAlloc* Alloc(const std::string& id);
+  // A party's payable queue (owed: its debt queue) with its sum; entries are read on demand.
+  AllocQueue& Queue(bool owed, const std::string& party);
+  QueueEntry& Entry(bool owed, const std::string& party, uint64_t sequence, bool fresh = false);
+  // The cut of `amount` from the queue's front, read from the store as far as it takes.
+  std::vector<Cut> Front(bool owed, const std::string& party, Fen amount);
+  void SaveAlloc(const ShareAlloc& a, events::Transaction& tx);
+  void SaveEntry(bool owed, const std::string& party, uint64_t sequence, events::Transaction& tx);
+  // The party's payable queue at the share's sequence gains (or loses) `amount`.
+  // `fresh`: the entry cannot be in the store yet (a share just posted, a clawback just made).
+  void Enqueue(ShareAlloc& a, Fen amount, events::Transaction& tx, bool fresh = false);
+  void Dequeue(ShareAlloc& a, Fen amount, events::Transaction& tx);
+  // Takes `amount` from the front of the party's payable queue: into a payout (in transit) when
+  // `payout` is set, else kept to settle a debt (offset).
+  std::vector<Cut> TakePayable(const std::string& party, Fen amount, const PayoutView* payout,
+                               events::Transaction& tx);
+  // A recovery of `amount`: from the front of the payable queue (offset) and of the debts.
+  void Recovered(const std::string& party, Fen amount, events::Transaction& tx);
+  // The queues' sums against the ledger's balances; a mismatch is counted and logged.
+  void CheckQueues(const std::string& party);
+  void SharesPosted(const OrderBook& book, const SubBook& sub, const std::vector<Transfer>& chain,
+                    events::Transaction& tx);
+  void SharesReversed(const OrderBook& before, const OrderBook& after, const std::string& seller,
+                      const std::string& refund_id, events::Transaction& tx);
+
   storage::KvStore& kv_;
   Ledger ledger_;
   std::unordered_map<std::string, OrderBook> books_;
   std::unordered_map<std::string, ProductFacts> products_;
   std::unordered_map<std::string, PayoutView> payouts_;
+  std::unordered_map<std::string, ShareAlloc> allocs_;
+  std::unordered_map<std::string, AllocQueue> payable_queues_, owed_queues_;
+  size_t queued_ = 0;  // Queue entries in memory.
   FeeRules rules_;
   bool rules_loaded_ = false;
-  int64_t order_violations_ = 0, refused_chains_ = 0;
+  int64_t order_violations_ = 0, refused_chains_ = 0, queue_violations_ = 0;
 };
 
 }  // namespace pavilion::settlement

@@ -36,13 +36,6 @@ Transfer Make(std::string id, std::string debit, std::string credit, Fen amount,
   return t;
 }
 
-std::string ShareId(std::string_view cause, std::string_view what, uint32_t line, size_t k) {
-  std::string id(cause);
-  id.append("/").append(what).append("/").append(std::to_string(line)).append("/");
-  id.append(std::to_string(k));
-  return id;
-}
-
 // a × b / d in 128 bits, rounded down; d > 0.
 Fen MulDiv(Fen a, int64_t b, int64_t d) {
   return Fen(static_cast<int64_t>(static_cast<Int128>(a.value()) * b / d));
@@ -84,6 +77,14 @@ std::vector<Fen> Allocate(const OrderBook& book, const SubBook& sub,
 }
 
 }  // namespace
+
+std::string ShareTransferId(std::string_view cause, std::string_view what, uint32_t line,
+                            size_t k) {
+  std::string id(cause);
+  id.append("/").append(what).append("/").append(std::to_string(line)).append("/");
+  id.append(std::to_string(k));
+  return id;
+}
 
 std::string_view ToString(ShareRole r) { return kRoleNames[static_cast<size_t>(r)]; }
 bool Parse(std::string_view s, ShareRole* out) { return ParseName(kRoleNames, s, out); }
@@ -208,7 +209,7 @@ std::vector<Transfer> Complete(OrderBook& book, std::string_view seller_id, std:
       s.party = parties[k].second;
       s.gross = scaled[k];
       if (s.gross.value() > 0) {
-        s.transfer_id = ShareId(sub_id, "share", l.line, k);
+        s.transfer_id = ShareTransferId(sub_id, "share", l.line, k);
         out.push_back(Make(s.transfer_id, HeldAccount(book.order_id), PayableAccount(s.party),
                            s.gross, kPending, TransferCode::kShare, book, micros));
       }
@@ -230,7 +231,7 @@ std::vector<Transfer> Close(OrderBook& book, std::string_view seller_id, int64_t
       Share& s = l.shares[k];
       if (s.transfer_id.empty()) continue;
       Transfer post =
-          Make(ShareId(sub->sub_id, "post", l.line, k), HeldAccount(book.order_id),
+          Make(ShareTransferId(sub->sub_id, "post", l.line, k), HeldAccount(book.order_id),
                PayableAccount(s.party), s.net(), kPostPending, TransferCode::kShare, book, micros);
       post.pending_id = s.transfer_id;
       out.push_back(std::move(post));
@@ -269,14 +270,14 @@ std::vector<Transfer> Refund(OrderBook& book, const schema::RefundChanged& refun
       if (sub->state == SubState::kPending) {
         // The share is still reserved: void it and reserve what remains of it.
         Transfer v =
-            Make(ShareId(refund.refund_id, "void", l.line, k), held, PayableAccount(s.party),
-                 Fen(0), kVoidPending, TransferCode::kShare, book, micros);
+            Make(ShareTransferId(refund.refund_id, "void", l.line, k), held,
+                 PayableAccount(s.party), Fen(0), kVoidPending, TransferCode::kShare, book, micros);
         v.pending_id = s.transfer_id;
         out.push_back(std::move(v));
         s.reversed += back[k];
         s.transfer_id.clear();
         if (s.net().value() > 0) {
-          s.transfer_id = ShareId(refund.refund_id, "share", l.line, k);
+          s.transfer_id = ShareTransferId(refund.refund_id, "share", l.line, k);
           out.push_back(Make(s.transfer_id, held, PayableAccount(s.party), s.net(), kPending,
                              TransferCode::kShare, book, micros));
         }
@@ -294,13 +295,13 @@ std::vector<Transfer> Refund(OrderBook& book, const schema::RefundChanged& refun
       }
       if (from_balance.value() > 0) {
         taken[from] += from_balance;
-        out.push_back(Make(ShareId(refund.refund_id, "reverse", l.line, k), from, held,
+        out.push_back(Make(ShareTransferId(refund.refund_id, "reverse", l.line, k), from, held,
                            from_balance, 0, TransferCode::kReversal, book, micros));
       }
       const Fen owed = back[k] - from_balance;
       if (owed.value() > 0) {
         s.clawed += owed;
-        out.push_back(Make(ShareId(refund.refund_id, "claw", l.line, k),
+        out.push_back(Make(ShareTransferId(refund.refund_id, "claw", l.line, k),
                            AccountId(AccountKind::kReceivable, s.party), held, owed, 0,
                            TransferCode::kClawback, book, micros));
       }

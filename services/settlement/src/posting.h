@@ -142,6 +142,10 @@ std::vector<Transfer> Close(OrderBook& book, std::string_view seller_id, int64_t
 std::vector<Transfer> Refund(OrderBook& book, const schema::RefundChanged& refund,
                              const Ledger& ledger, int64_t micros);
 
+// A share's transfer id: `<cause>/<what>/<line>/<k>` (cause: a sub-order or a refund; what:
+// share, post, void, reverse, claw). A posted share's is `<sub>/post/<line>/<k>`.
+std::string ShareTransferId(std::string_view cause, std::string_view what, uint32_t line, size_t k);
+
 // Every transfer but the last chains to the next: all or none.
 std::vector<Transfer> Linked(std::vector<Transfer> ts);
 

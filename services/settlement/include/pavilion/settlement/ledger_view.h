@@ -13,12 +13,24 @@
 
 namespace pavilion::settlement {
 
-// One party's share of one line: role supplier | distributor1 | distributor2 | platform, state
-// held | pending | payable | reversed (all of it taken back).
+// A payout that carries part of a share: in_transit, paid_out or returned.
+struct SharePayout {
+  std::string payout_id, state;
+  Fen amount;
+};
+
+// One party's share of one line: role supplier | distributor1 | distributor2 | platform. Its
+// money by state — pending, payable (in the party's payout queue), in_transit, paid_out, offset
+// (kept to settle what the party owed), receivable (reversed after it was paid out and still
+// owed) — and `state`, the one that still asks something of someone: receivable, reversed (all
+// of it taken back), held | pending (its sub-order's), payable, in_transit, paid_out, offset.
+// Payouts take a party's payable shares first in, first out (README.md).
 struct ShareView {
   std::string role, party, state;
-  Fen amount, reversed, clawed;  // clawed: of reversed, what the party owes (a receivable).
+  Fen amount, reversed, clawed;  // clawed: of reversed, what was left owed when it was reversed.
+  Fen pending, payable, in_transit, paid_out, offset, receivable;
   std::vector<std::string> transfer_ids;
+  std::vector<SharePayout> payouts;
 };
 
 struct LineSettlement {
@@ -95,21 +107,36 @@ struct LedgerAudit {
   bool balanced = false;
   int64_t transfers = 0;
   // Orders whose paid ≠ refunded + shares + held, and posting chains the ledger refused, since
-  // start: both 0 unless something is wrong.
-  int64_t order_violations = 0, refused_chains = 0;
+  // start: both 0 unless something is wrong. queue_violations: parties whose payout queue (or
+  // debt queue) no longer sums to their payable (or receivable) balance after a change.
+  int64_t order_violations = 0, refused_chains = 0, queue_violations = 0;
+};
+
+// The part of one share a payout carries: the share's allocation (its post transfer id and
+// sequence), its order, the amount.
+struct PayoutPart {
+  std::string share, order_id;
+  uint64_t sequence = 0;
+  Fen amount;
+  template <class V>
+  void Fields(V& v) {
+    v(share), v(order_id), v(sequence), v(amount);
+  }
 };
 
 // A payout: requested | in_transit | paid_out | returned | refused (the ledger found less
-// payable than requested when it folded the request: nothing moved, nothing was sent).
+// payable than requested when it folded the request: nothing moved, nothing was sent). `parts`:
+// the shares it pays, the oldest payable first.
 struct PayoutView {
   std::string payout_id, party_id, state, provider, reason;
   Fen amount;
   int64_t requested_micros = 0, settled_micros = 0;
   std::vector<std::string> transfer_ids;
+  std::vector<PayoutPart> parts;
   template <class V>
   void Fields(V& v) {
     v(payout_id), v(party_id), v(state), v(provider), v(reason), v(amount), v(requested_micros),
-        v(settled_micros), v(transfer_ids);
+        v(settled_micros), v(transfer_ids), v(events::Added(parts));
   }
 };
 
