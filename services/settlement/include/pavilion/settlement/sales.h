@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "pavilion/base/result.h"
@@ -48,9 +49,16 @@ struct SalesFilter {
 };
 
 struct SalesQuery {
+  // Today's four parameters first, as callers give them ({"seller", "", "", false}).
+  SalesQuery(std::string group_by = "seller", std::string from_day = "", std::string to_day = "",
+             bool by_day = false)
+      : group_by(std::move(group_by)),
+        from_day(std::move(from_day)),
+        to_day(std::move(to_day)),
+        by_day(by_day) {}
   // seller | place | supplier_type | brand | category | agricultural | product | channel |
   // poverty | total.
-  std::string group_by = "seller";
+  std::string group_by;
   std::string from_day, to_day;  // Inclusive; empty means from the first sale / up to the last.
   bool by_day = false;           // Same as period = "day".
   std::string period;            // "" (the whole range), day, month, quarter, year.
