@@ -267,6 +267,8 @@ int main(int argc, char** argv) {
         std::make_unique<events::EmbeddedSource>(**store, orders->worker(), orders->processor()));
     sources.push_back(std::make_unique<events::EmbeddedSource>(**store, settlement->worker(),
                                                                settlement->processor()));
+    sources.push_back(std::make_unique<events::EmbeddedSource>(**store, settlement->sales_worker(),
+                                                               settlement->sales_processor()));
     for (auto& s : sources) s->Start();
 
     auto seller = events::Await<catalog::Seller>([&](auto done) {

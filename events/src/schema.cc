@@ -29,6 +29,28 @@ class Category final : public std::error_category {
 
 }  // namespace
 
+const std::vector<CategorySet>& DefaultCategories() {
+  // code, name, parent, agricultural, needs_sc. Parents before their children.
+  static const std::vector<CategorySet> kDefaults = {
+      {"fresh", "生鲜农产品 fresh produce", "", true, false},
+      {"fruit", "新鲜水果 fresh fruit", "fresh", true, false},
+      {"vegetable", "蔬菜 vegetables", "fresh", true, false},
+      {"eggs", "鲜蛋 eggs", "fresh", true, false},
+      {"livestock", "畜禽 livestock", "fresh", true, false},
+      {"aquatic", "水产品 aquatic products", "fresh", true, false},
+      {"processed", "农副加工品 processed farm products", "", true, true},
+      {"grain", "粮食加工品 grain products", "processed", true, true},
+      {"tea", "茶叶 tea", "processed", true, true},
+      {"condiment", "调味品 condiments", "processed", true, true},
+      {"honey", "蜂产品 bee products", "processed", true, true},
+      {"nuts", "炒货坚果 roasted nuts and seeds", "processed", true, true},
+      {"processed_food", "其他加工食品 other processed food", "processed", true, true},
+      {"herbs", "中药材 medicinal herbs", "", true, false},
+      {"handicraft", "手工艺品 handicrafts", "", false, false},
+      {"other", "其他 other", "", false, false}};
+  return kDefaults;
+}
+
 const std::error_category& svc_category() noexcept {
   static const Category category;
   return category;

@@ -396,7 +396,7 @@ TEST_F(RouterTest, OrderFlowAndVisibility) {
   EXPECT_NE(stats.body.find(R"("place_code":"140430","amount_fen":5980,"orders":1,"units":2)"),
             std::string::npos)
       << stats.body;
-  EXPECT_EQ(Call("GET", "/v1/stats/sales?group_by=brand", "", "op").status, 422);
+  EXPECT_EQ(Call("GET", "/v1/stats/sales?group_by=colour", "", "op").status, 422);
 }
 
 TEST_F(RouterTest, IdempotencyKey) {

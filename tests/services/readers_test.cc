@@ -55,6 +55,7 @@ TEST(ReadersTest, DocsEventsNamesWhatEachServiceReads) {
       {"catalog", &p.catalog->processor()},
       {"order", &p.orders->processor()},
       {"settlement", &p.settlement->processor()},
+      {"sales", &p.settlement->sales_processor()},
   };
   std::set<std::string> contract;
   for (const auto& t : events::schema::kEventTypes) contract.emplace(t.type);

@@ -39,7 +39,7 @@ TEST(Settlement, TotalsPerSellerAndPlace) {
   ASSERT_EQ(sellers.size(), 2u);
   EXPECT_EQ(sellers[0].day.size(), 10u);
   auto bad = Await<std::vector<settlement::SalesRow>>([&](auto done) {
-    p.settlement->Sales({"brand", "", "", false}, done);
+    p.settlement->Sales({"colour", "", "", false}, done);
   });
   EXPECT_EQ(bad.error(), events::svc_errc::invalid_argument);
 }

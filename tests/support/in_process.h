@@ -72,6 +72,8 @@ class InProcess {
         std::make_unique<events::EmbeddedSource>(*store, orders->worker(), orders->processor()));
     sources.push_back(std::make_unique<events::EmbeddedSource>(*store, settlement->worker(),
                                                                settlement->processor()));
+    sources.push_back(std::make_unique<events::EmbeddedSource>(*store, settlement->sales_worker(),
+                                                               settlement->sales_processor()));
     for (auto& s : sources) s->Start();
   }
 
@@ -139,9 +141,10 @@ class InProcess {
       bool idle = true;
       for (auto& s : sources) idle = idle && s->lag() == 0;
       if (idle && catalog->worker().queued() == 0 && orders->worker().queued() == 0 &&
-          settlement->worker().queued() == 0) {
+          settlement->worker().queued() == 0 && settlement->sales_worker().queued() == 0) {
         // One more round trip through each worker so in-flight tasks finish.
-        for (auto* w : {&catalog->worker(), &orders->worker(), &settlement->worker()}) {
+        for (auto* w : {&catalog->worker(), &orders->worker(), &settlement->worker(),
+                        &settlement->sales_worker()}) {
           RoundTrip(*w);
         }
         // Commits the workers queued are written in order: an empty append flushes them.

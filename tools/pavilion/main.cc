@@ -333,7 +333,8 @@ int Serve(std::map<std::string, std::string> flags) {
   std::vector<std::pair<events::Processor*, events::Worker*>> processors = {
       {&catalog->processor(), &catalog->worker()},
       {&orders->processor(), &orders->worker()},
-      {&settlement->processor(), &settlement->worker()}};
+      {&settlement->processor(), &settlement->worker()},
+      {&settlement->sales_processor(), &settlement->sales_worker()}};
 
   std::unique_ptr<events::KafkaRelay> relay;
   std::vector<std::unique_ptr<events::EventSource>> sources;

@@ -1,9 +1,61 @@
-// GET /v1/stats/sales: confirmed sales per seller or per place, over business days (operator).
+// GET /v1/stats/sales: the sales projection (services/settlement/README.md, "The sales
+// projection") grouped by seller, place at any level, supplier type, brand, category,
+// agricultural or not, product, channel, poverty-household products or in total; filtered on the
+// same; over business days cut into periods; as of any moment; with year-on-year and
+// period-on-period columns and a top N (operator). Place codes come with their names when the
+// place directory is loaded (--places). Answered on the sales worker.
 #include "../views.h"
 #include "pavilion/base/json_writer.h"
+#include "pavilion/places/place_directory.h"
 #include "routes.h"
 
 namespace pavilion::gateway::routes {
+namespace {
+
+// "true"/"1", "false"/"0", or absent; false (with *error) for anything else.
+bool Bool(const Query& q, std::string_view name, std::optional<bool>* out, std::string* error) {
+  if (!q.Has(name)) return true;
+  const std::string& v = q.Get(name);
+  if (v == "true" || v == "1") {
+    *out = true;
+  } else if (v == "false" || v == "0") {
+    *out = false;
+  } else {
+    *error = std::string(name) + ": use true or false";
+    return false;
+  }
+  return true;
+}
+
+// The field a group's key is shown under.
+std::string_view KeyField(std::string_view group_by) {
+  if (group_by == "seller") return "seller_id";
+  if (group_by == "place") return "place_code";
+  if (group_by == "product") return "product_id";
+  return group_by;
+}
+
+// Growth over a base, in basis points (rounded toward zero); null without a positive base.
+void Growth(base::JsonWriter& w, std::string_view name, Fen now, Fen base) {
+  w.Key(name);
+  if (base.value() <= 0) {
+    w.Null();
+    return;
+  }
+  __extension__ using Wide = __int128;  // GCC's: the difference of two int64 sums, × 10000.
+  const Wide bps = (Wide{now.value()} - base.value()) * 10000 / base.value();
+  w.Int(static_cast<int64_t>(bps));
+}
+
+void Totals(base::JsonWriter& w, const settlement::SalesTotals& t) {
+  w.Field("paid_fen", t.paid.value()).Field("refunded_fen", t.refunded.value());
+  w.Field("net_fen", t.amount.value()).Field("orders", t.orders);
+  w.Field("units_paid", t.units_paid).Field("units_refunded", t.units_refunded);
+  w.Field("units", t.units).Field("selling_sellers", t.selling_sellers);
+  w.Field("new_sellers", t.new_sellers);
+}
+
+}  // namespace
 
 void SalesStats(Context& cx, const Request& r, Respond respond) {
   const Query& q = r.query;
@@ -14,21 +66,124 @@ void SalesStats(Context& cx, const Request& r, Respond respond) {
     return respond(ErrorResponse(kInvalidField, error));
   }
   query.by_day = q.Flag("by_day");
-  cx.s.settlement.Sales(query, [query, respond](Result<std::vector<settlement::SalesRow>> rows) {
-    if (!rows.ok()) return respond(FromServiceError(rows.error_detail()));
-    base::JsonWriter w;
-    w.BeginObject().Field("group_by", query.group_by).Key("rows").BeginArray();
-    Fen total;
-    for (const auto& row : *rows) {
-      w.BeginObject().Field(query.group_by == "seller" ? "seller_id" : "place_code", row.key);
-      if (!row.day.empty()) w.Field("day", row.day);
-      w.Field("amount_fen", row.totals.amount.value()).Field("orders", row.totals.orders);
-      w.Field("units", row.totals.units).EndObject();
-      total += row.totals.amount;
+  query.period = q.Get("period");
+  query.level = q.Get("level");
+  auto& f = query.filter;
+  f.within = q.Get("within");
+  f.seller_id = q.Get("seller_id");
+  f.supplier_type = q.Get("supplier_type");
+  f.brand = q.Get("brand");
+  f.category = q.Get("category");
+  f.product_id = q.Get("product_id");
+  f.channel = q.Get("channel");
+  if (!Bool(q, "agricultural", &f.agricultural, &error) ||
+      !Bool(q, "poverty", &f.poverty, &error)) {
+    return respond(ErrorResponse(kInvalidField, error));
+  }
+  if (q.Has("as_of")) {
+    const std::string& text = q.Get("as_of");
+    auto at = settlement::ParseAsOf(text);
+    if (!at) {
+      return respond(ErrorResponse(kInvalidField,
+                                   "as_of: give an RFC 3339 time (2026-11-03T10:00:00+08:00) or a "
+                                   "business day (2026-11-03, as it closed)"));
     }
-    w.EndArray().Field("total_amount_fen", total.value()).EndObject();
-    respond(JsonResponse(200, w.Take()));
-  });
+    const int64_t now = cx.s.store.clock().NowMicros();
+    // A business day given is as it closed: today's is as it stands now.
+    if (text.size() == 10 && *at > now && text == cx.Today()) at = now;
+    if (*at > now) {
+      return respond(ErrorResponse(kInvalidField,
+                                   "as_of: " + text + " has not come yet; give a time up to now"));
+    }
+    query.as_of_micros = std::max<int64_t>(*at, 1);
+  }
+  if (q.Has("compare")) {
+    std::string_view list = q.Get("compare");
+    while (!list.empty()) {
+      const size_t comma = list.find(',');
+      const std::string_view one = list.substr(0, comma);
+      if (one == "yoy") {
+        query.compare_year = true;
+      } else if (one == "pop") {
+        query.compare_previous = true;
+      } else {
+        return respond(
+            ErrorResponse(kInvalidField,
+                          "compare: use yoy (the same period a year before), pop (the period "
+                          "before) or yoy,pop"));
+      }
+      list = comma == std::string_view::npos ? "" : list.substr(comma + 1);
+    }
+  }
+  const auto top = q.Int("top", 1, 10000, &error);
+  if (!error.empty()) return respond(ErrorResponse(kInvalidField, error));
+  query.top = static_cast<size_t>(top.value_or(0));
+  places::PlaceDirectory* directory =
+      cx.s.places != nullptr && !cx.s.places->Source().empty() ? cx.s.places : nullptr;
+  cx.s.settlement.Sales(
+      query, [query, directory, respond](Result<std::vector<settlement::SalesRow>> rows) {
+        if (!rows.ok()) return respond(FromServiceError(rows.error_detail()));
+        const bool place = query.group_by == "place";
+        const bool by_day = query.by_day || query.period == "day";
+        base::JsonWriter w;
+        w.BeginObject().Field("group_by", query.group_by);
+        if (!query.level.empty()) w.Field("level", query.level);
+        if (!query.period.empty() || by_day) w.Field("period", by_day ? "day" : query.period);
+        w.Key("rows").BeginArray();
+        Fen total;
+        std::string name_of, name;  // The last code named: rows of one place come together.
+        for (const auto& row : *rows) {
+          w.BeginObject();
+          if (query.group_by == "agricultural" || query.group_by == "poverty") {
+            w.Field(KeyField(query.group_by), row.key == "true");
+          } else if (query.group_by != "total") {
+            w.Field(KeyField(query.group_by), row.key);
+          }
+          if (!row.day.empty()) w.Field(by_day ? "day" : "period", row.day);
+          w.Field("amount_fen", row.totals.amount.value()).Field("orders", row.totals.orders);
+          w.Field("units", row.totals.units);
+          if (place && directory != nullptr) {
+            if (name_of != row.key) {
+              name_of = row.key;
+              auto found = directory->Find(row.key);
+              name = found ? found->name : "";
+            }
+            if (!name.empty()) w.Field("place_name", name);
+          }
+          w.Field("paid_fen", row.totals.paid.value())
+              .Field("refunded_fen", row.totals.refunded.value());
+          w.Field("net_fen", row.totals.amount.value());
+          w.Field("units_paid", row.totals.units_paid)
+              .Field("units_refunded", row.totals.units_refunded);
+          w.Field("selling_sellers", row.totals.selling_sellers);
+          w.Field("new_sellers", row.totals.new_sellers);
+          if (row.year_ago) {
+            w.Key("year_ago").BeginObject();
+            Totals(w, *row.year_ago);
+            w.EndObject();
+            Growth(w, "yoy_bps", row.totals.amount, row.year_ago->amount);
+          }
+          if (row.previous) {
+            w.Key("previous").BeginObject();
+            Totals(w, *row.previous);
+            w.EndObject();
+            Growth(w, "pop_bps", row.totals.amount, row.previous->amount);
+          }
+          w.EndObject();
+          total = total.CheckedAdd(row.totals.amount)
+                      .value_or(Fen(row.totals.amount.value() > 0 ? INT64_MAX : INT64_MIN));
+        }
+        w.EndArray().Field("total_amount_fen", total.value());
+        if (!query.filter.within.empty()) {
+          w.Field("within", query.filter.within);
+          if (directory != nullptr) {
+            if (auto found = directory->Find(query.filter.within))
+              w.Field("within_name", found->name);
+          }
+        }
+        w.EndObject();
+        respond(JsonResponse(200, w.Take()));
+      });
 }
 
 }  // namespace pavilion::gateway::routes

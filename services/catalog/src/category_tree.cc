@@ -20,30 +20,18 @@ bool ValidCode(std::string_view code) {
   return true;
 }
 
+Category FromEvent(const events::schema::CategorySet& e) {
+  return {e.code, e.name, e.parent, e.agricultural, e.needs_sc, 0};
+}
+
 }  // namespace
 
 std::shared_ptr<const CategoryTree> CategoryTree::Defaults() {
   static const std::shared_ptr<const CategoryTree> kDefaults = [] {
-    // code, name, parent, agricultural, needs_sc
-    const Category rows[] = {
-        {"fresh", "生鲜农产品 fresh produce", "", true, false},
-        {"fruit", "新鲜水果 fresh fruit", "fresh", true, false},
-        {"vegetable", "蔬菜 vegetables", "fresh", true, false},
-        {"eggs", "鲜蛋 eggs", "fresh", true, false},
-        {"livestock", "畜禽 livestock", "fresh", true, false},
-        {"aquatic", "水产品 aquatic products", "fresh", true, false},
-        {"processed", "农副加工品 processed farm products", "", true, true},
-        {"grain", "粮食加工品 grain products", "processed", true, true},
-        {"tea", "茶叶 tea", "processed", true, true},
-        {"condiment", "调味品 condiments", "processed", true, true},
-        {"honey", "蜂产品 bee products", "processed", true, true},
-        {"nuts", "炒货坚果 roasted nuts and seeds", "processed", true, true},
-        {"processed_food", "其他加工食品 other processed food", "processed", true, true},
-        {"herbs", "中药材 medicinal herbs", "", true, false},
-        {"handicraft", "手工艺品 handicrafts", "", false, false},
-        {"other", "其他 other", "", false, false}};
     std::shared_ptr<const CategoryTree> tree = std::make_shared<CategoryTree>();
-    for (const auto& c : rows) tree = tree->With(c);
+    for (const auto& c : events::schema::DefaultCategories()) {
+      tree = tree->With(FromEvent(c));
+    }
     return tree;
   }();
   return kDefaults;
@@ -166,7 +154,7 @@ CategoryBook::CategoryBook(storage::KvStore& kv) : tree_(CategoryTree::Defaults(
   auto ec = kv.Scan(begin, storage::PrefixEnd(begin), [&](std::string_view, std::string_view v) {
     auto e = events::Decode<events::schema::CategorySet>(v);
     decoded = e.ok();
-    if (decoded) tree = tree->With({e->code, e->name, e->parent, e->agricultural, e->needs_sc, 0});
+    if (decoded) tree = tree->With(FromEvent(*e));
     return decoded;
   });
   if (ec) throw std::runtime_error("catalog: cannot read the categories: " + ec.message());

@@ -8,6 +8,7 @@
 #include "ledger_book.h"
 #include "poverty_ledger.h"
 #include "profit_sharing.h"
+#include "sales_cube.h"
 #include "statements.h"
 
 namespace pavilion::settlement {
@@ -17,22 +18,6 @@ using events::svc_errc;
 namespace schema = events::schema;
 
 constexpr std::string_view kPrefix = "set/";
-
-// "set/<dimension>/<day>/<key>": one row per dimension, day and key.
-std::string RowKey(std::string_view dimension, std::string_view day, std::string_view key) {
-  std::string k(kPrefix);
-  k.append(dimension).append("/").append(day).append("/").append(key);
-  return k;
-}
-
-// Sums of sales are checked: a projection cannot refuse an event already written, so a sum that
-// cannot be represented stops at int64's end instead of wrapping to the other sign. Orders are
-// worth at most order::kMaxOrderTotal, so reaching it takes ~9e8 of the dearest orders a day.
-Fen SaturatingAdd(Fen a, Fen b) {
-  if (auto sum = a.CheckedAdd(b)) return *sum;
-  return Fen(b.value() > 0 ? std::numeric_limits<int64_t>::max()
-                           : std::numeric_limits<int64_t>::min());
-}
 
 }  // namespace
 
@@ -46,11 +31,13 @@ class SettlementService::Impl final : public events::Processor {
         ledger_(store.kv()),
         poverty_(store.kv()),
         profit_sharing_(store.kv(), options.profit_sharing_cap_bps,
-                        [this]() -> const settlement::FeeRules& { return ledger_.Rules(); }) {}
+                        [this]() -> const settlement::FeeRules& { return ledger_.Rules(); }),
+        sales_(store, options.cache_limit) {}
   PayoutProvider& provider() { return *provider_; }
   LedgerBook& ledger() { return ledger_; }
   settlement::PovertyLedger& poverty() { return poverty_; }
   ProfitSharing& profit_sharing() { return profit_sharing_; }
+  SalesCube& sales() { return sales_; }
   const SettlementOptions& options() const { return options_; }
 
   // The caches are dropped past the bound, once every write queued so far is durable (until
@@ -60,10 +47,9 @@ class SettlementService::Impl final : public events::Processor {
   void Trim() {
     if (cached() < options_.cache_limit) return;
     (void)store_.AppendAndWait(events::AppendRequest{});
-    rows_.clear();
     ledger_.DropCaches();
   }
-  size_t cached() const { return rows_.size() + ledger_.cached(); }
+  size_t cached() const { return ledger_.cached(); }
 
   std::string_view name() const override { return "settlement"; }
   events::EventStore& store() { return store_; }
@@ -77,30 +63,15 @@ class SettlementService::Impl final : public events::Processor {
       events::Handlers()
           .On<schema::OrderPaid>([this](const schema::OrderPaid& paid, const events::Envelope& e,
                                         events::Transaction& tx) {
-            const std::string day = events::BusinessDay(e.time_micros);
-            // An order counts once per seller and once per place, however many lines it has.
-            std::set<std::string> sellers, places;
-            for (const auto& line : paid.lines) {
-              Add(day, "seller", line.seller_id, line.amount, line.quantity, sellers, tx);
-              Add(day, "place", line.place_code, line.amount, line.quantity, places, tx);
-            }
             ledger_.Paid(paid, e.time_micros, tx);
             poverty_.Paid(paid, e.time_micros, tx);
           })
-          // Refunds reduce the sales of the day they are paid back; orders are not uncounted.
-          .On<schema::RefundChanged>(
-              schema::RefundChanged::kCompleted,
-              [this](const schema::RefundChanged& refund, const events::Envelope& e,
-                     events::Transaction& tx) {
-                const std::string day = events::BusinessDay(e.time_micros);
-                int64_t units = 0;
-                for (const auto& item : refund.items) units += item.quantity;
-                std::set<std::string> none = {refund.seller_id, refund.place_code};
-                Add(day, "seller", refund.seller_id, Fen(0) - refund.amount, -units, none, tx);
-                Add(day, "place", refund.place_code, Fen(0) - refund.amount, -units, none, tx);
-                ledger_.Refunded(refund, e.time_micros, tx);
-                poverty_.Refunded(refund, e.time_micros, tx);
-              })
+          .On<schema::RefundChanged>(schema::RefundChanged::kCompleted,
+                                     [this](const schema::RefundChanged& refund,
+                                            const events::Envelope& e, events::Transaction& tx) {
+                                       ledger_.Refunded(refund, e.time_micros, tx);
+                                       poverty_.Refunded(refund, e.time_micros, tx);
+                                     })
           // The ledger's other inputs (ledger_book.h).
           .On<schema::SubOrderChanged>(schema::SubOrderChanged::kCompleted,
                                        [this](const auto& c, const auto& e, auto& tx) {
@@ -246,62 +217,7 @@ class SettlementService::Impl final : public events::Processor {
     return ledger_.Payouts(party, limit);
   }
 
-  Result<std::vector<SalesRow>> Sales(const SalesQuery& q) {
-    if (q.group_by != "seller" && q.group_by != "place") {
-      return {svc_errc::invalid_argument, "group_by: use seller or place"};
-    }
-    if ((!q.from_day.empty() && !events::IsDay(q.from_day)) ||
-        (!q.to_day.empty() && !events::IsDay(q.to_day))) {
-      return {svc_errc::invalid_argument, "from/to: use a day as YYYY-MM-DD"};
-    }
-    const std::string prefix = std::string(kPrefix) + q.group_by + "/";
-    const std::string begin = prefix + q.from_day;
-    const std::string end = q.to_day.empty() ? storage::PrefixEnd(prefix) : prefix + q.to_day + "0";
-    std::map<std::pair<std::string, std::string>, SalesTotals> rows;
-    std::error_code inner;
-    auto ec = store_.kv().Scan(begin, end, [&](std::string_view k, std::string_view v) {
-      std::string_view rest = k.substr(prefix.size());
-      std::string day(rest.substr(0, 10));
-      std::string key(rest.substr(11));
-      // The in-memory row may be ahead of the durable one; reads show the durable state.
-      auto t = events::Decode<SalesTotals>(v);
-      if (!t.ok()) {
-        inner = t.error();
-        return false;
-      }
-      auto& into = rows[{key, q.by_day ? day : std::string()}];
-      into.amount = SaturatingAdd(into.amount, t->amount);
-      into.orders += t->orders;
-      into.units += t->units;
-      return true;
-    });
-    if (ec || inner) return {svc_errc::internal, "reading the sales projection failed"};
-    std::vector<SalesRow> out;
-    for (auto& [k, t] : rows) out.push_back(SalesRow{k.first, k.second, t});
-    return out;
-  }
-
  private:
-  void Add(const std::string& day, const char* dimension, const std::string& key, Fen amount,
-           int64_t units, std::set<std::string>& counted, events::Transaction& tx) {
-    std::string row_key = RowKey(dimension, day, key);
-    SalesTotals& t = Row(row_key);
-    t.amount = SaturatingAdd(t.amount, amount);
-    t.units += units;
-    if (counted.insert(key).second) ++t.orders;
-    tx.state().Put(row_key, events::Encode(t));
-  }
-
-  SalesTotals& Row(const std::string& key) {
-    if (auto it = rows_.find(key); it != rows_.end()) return it->second;
-    SalesTotals t;
-    std::string bytes;
-    if (!store_.kv().Get(key, &bytes)) {
-      if (auto decoded = events::Decode<SalesTotals>(bytes); decoded.ok()) t = *decoded;
-    }
-    return rows_[key] = t;
-  }
-
   events::EventStore& store_;
   events::Worker& worker_;
   const SettlementOptions options_;
@@ -310,23 +226,26 @@ class SettlementService::Impl final : public events::Processor {
   // Requested by a run but not folded yet, per party: the next run leaves it out.
   std::unordered_map<std::string, Fen> inflight_;
   std::unordered_map<std::string, std::vector<std::function<void(const PayoutView&)>>> waiters_;
-  std::unordered_map<std::string, SalesTotals> rows_;
   LedgerBook ledger_;
   settlement::PovertyLedger poverty_;
   ProfitSharing profit_sharing_;
+  SalesCube sales_;  // Its own processor, run on the sales worker.
 };
 
 SettlementService::SettlementService(events::EventStore& store, SettlementOptions options)
     : worker_("settlement", store.writer_worker()),
+      sales_worker_("sales", store.writer_worker()),
       impl_(std::make_unique<Impl>(store, worker_, options)) {}
 
 SettlementService::~SettlementService() {
   worker_.Stop();
+  sales_worker_.Stop();
   // Commits still queued in the store call back into this service: let them run first.
   (void)impl_->store().AppendAndWait(events::AppendRequest{});
 }
 
 events::Processor& SettlementService::processor() { return *impl_; }
+events::Processor& SettlementService::sales_processor() { return impl_->sales(); }
 
 void SettlementService::RunPayouts(std::function<void(Result<std::vector<PayoutView>>)> done) {
   worker_.Post([this, done = std::move(done)]() mutable { impl_->RunPayouts(std::move(done)); });
@@ -363,10 +282,8 @@ void SettlementService::Cached(std::function<void(size_t)> done) {
 
 void SettlementService::Sales(SalesQuery query,
                               std::function<void(Result<std::vector<SalesRow>>)> done) {
-  worker_.Post([this, q = std::move(query), done = std::move(done)] {
-    impl_->Trim();
-    done(impl_->Sales(q));
-  });
+  sales_worker_.Post(
+      [this, q = std::move(query), done = std::move(done)] { done(impl_->sales().Query(q)); });
 }
 
 void SettlementService::Settlement(std::string order_id,
@@ -483,6 +400,7 @@ std::error_code SettlementService::Reset(storage::KvStore& kv) {
       });
   if (ec) return ec;
   wb.Delete(events::EmbeddedSource::CheckpointKey("settlement"));
+  wb.Delete(events::EmbeddedSource::CheckpointKey("sales"));
   return kv.Write(wb, true);
 }
 

@@ -114,6 +114,10 @@ struct CategorySet {
   }
 };
 
+// The category tree every service starts from (the catalog checks products against it, the sales
+// projection counts agricultural sales by it); category.set events change it from there.
+const std::vector<CategorySet>& DefaultCategories();
+
 struct SkuSpec {
   std::string sku_id, spec;
   Fen price;

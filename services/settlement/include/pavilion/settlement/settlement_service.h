@@ -4,15 +4,17 @@
 // TigerBeetle's model: payments are held per order, completion reserves each party's share
 // (supplier, distributors by level, platform fee), the after-sale window closing makes them
 // payable, refunds reverse them at the rates recorded when the sale settled, payouts move payable
-// money out. The sales projection keeps totals — amount in fen, orders, units — per seller and
-// per place, per business day (China Standard Time). Both live in the EventStore's KvStore under
-// "set/" and are written in the same batch as the processor's checkpoint, so a restart neither
-// counts an event twice nor misses one; both are folds of the log and rebuild identically.
+// money out. The sales projection (sales_cube.h, a processor of its own: sales_processor()) keeps
+// paid, refunded, orders and units per period and dimension row, so that GET /v1/stats/sales
+// answers any grouping, filter and period, as of any moment. Both live in the EventStore's KvStore
+// under "set/" and are written in the same batch as their processor's checkpoint, so a restart
+// neither counts an event twice nor misses one; both are folds of the log and rebuild identically.
 //
 // Reads and writes: see services/settlement/README.md ("Reads ... Writes ..."), checked against
 // docs/events.md. Fee rules and payouts are commands this service writes as events. Thread-safety:
 // public methods may be called from any thread; callbacks run on the settlement worker (a lane
-// of the store's writer worker when it has one: EventStore::writer_worker()).
+// of the store's writer worker when it has one: EventStore::writer_worker()), Sales' on the
+// sales worker (another lane of it).
 #pragma once
 
 #include <functional>
@@ -26,35 +28,15 @@
 #include "pavilion/settlement/exports.h"
 #include "pavilion/settlement/ledger_view.h"
 #include "pavilion/settlement/payout_provider.h"
+#include "pavilion/settlement/sales.h"
 
 namespace pavilion::settlement {
 
-struct SalesTotals {
-  Fen amount;
-  int64_t orders = 0;
-  int64_t units = 0;
-  template <class V>
-  void Fields(V& v) {
-    v(amount), v(orders), v(units);
-  }
-};
-
-struct SalesRow {
-  std::string key;  // A seller id or a place code.
-  std::string day;  // "YYYY-MM-DD", or empty when summed over the range.
-  SalesTotals totals;
-};
-
-struct SalesQuery {
-  std::string group_by = "seller";  // seller | place
-  std::string from_day, to_day;     // Inclusive; empty means unbounded.
-  bool by_day = false;
-};
-
 struct SettlementOptions {
-  // Past this many records in memory (ledger accounts, transfers, order books, product facts,
-  // sales rows) the caches are dropped once everything written is durable, and reloaded from
-  // the store as events name them: memory stays bounded.
+  // Past this many records in memory (ledger accounts, transfers, order books, product facts;
+  // the sales projection's cells, order bookings, product and seller facts, each on its own) the
+  // caches are dropped once everything written is durable, and reloaded from the store as events
+  // name them: memory stays bounded.
   size_t cache_limit = 200'000;
   // A payout run pays each party whose payable balance is at least this (and above 0).
   Fen payout_minimum;
@@ -71,6 +53,8 @@ class SettlementService {
   explicit SettlementService(events::EventStore& store, SettlementOptions options = {});
   ~SettlementService();
 
+  // The sales projection (pavilion/settlement/sales.h): invalid_argument naming the field for a
+  // query it cannot answer.
   void Sales(SalesQuery query, std::function<void(Result<std::vector<SalesRow>>)> done);
 
   // The ledger (services/settlement/README.md): an order's settlement (not_found before it is
@@ -113,13 +97,18 @@ class SettlementService {
 
   events::Processor& processor();
   events::Worker& worker() { return worker_; }
+  // The sales projection's processor ("sales") and its worker: feed it like processor().
+  events::Processor& sales_processor();
+  events::Worker& sales_worker() { return sales_worker_; }
 
-  // Deletes the projection's rows and checkpoint so it rebuilds from the log on next start.
+  // Deletes the ledger's and the sales projection's state and both checkpoints so they rebuild
+  // from the log on next start.
   static std::error_code Reset(storage::KvStore& kv);
 
  private:
   class Impl;
   events::Worker worker_;
+  events::Worker sales_worker_;
   std::unique_ptr<Impl> impl_;
 };
 
