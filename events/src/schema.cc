@@ -29,6 +29,19 @@ class Category final : public std::error_category {
 
 }  // namespace
 
+const std::error_category& svc_category() noexcept {
+  static const Category category;
+  return category;
+}
+
+std::error_code make_error_code(svc_errc e) noexcept {
+  return {static_cast<int>(e), svc_category()};
+}
+
+}  // namespace pavilion::events
+
+namespace pavilion::events::schema {
+
 const std::vector<CategorySet>& DefaultCategories() {
   // code, name, parent, agricultural, needs_sc. Parents before their children.
   static const std::vector<CategorySet> kDefaults = {
@@ -51,13 +64,4 @@ const std::vector<CategorySet>& DefaultCategories() {
   return kDefaults;
 }
 
-const std::error_category& svc_category() noexcept {
-  static const Category category;
-  return category;
-}
-
-std::error_code make_error_code(svc_errc e) noexcept {
-  return {static_cast<int>(e), svc_category()};
-}
-
-}  // namespace pavilion::events
+}  // namespace pavilion::events::schema

@@ -393,8 +393,10 @@ int Serve(std::map<std::string, std::string> flags) {
   if (sopts.threads < 1) Die("--threads must be at least 1");
   gateway::RouterOptions ropts;
   ropts.order_wait_ms = IntFlag(flags, "order-wait-ms", 5'000);
-  for (std::string_view list = flags.count("cors-origin") ? flags["cors-origin"] : "";
-       !list.empty();) {
+  // The list is held for the loop: a conditional of a string and "" is a temporary string,
+  // which a view of it would outlive (AddressSanitizer found it).
+  const std::string cors_origins = flags.count("cors-origin") ? flags["cors-origin"] : "";
+  for (std::string_view list = cors_origins; !list.empty();) {
     const size_t comma = list.find(',');
     std::string origin(list.substr(0, comma));
     origin.erase(0, origin.find_first_not_of(' '));
