@@ -167,10 +167,10 @@ std::string_view HandWrittenOpenApi() {
       "SalesStats": {"type": "object", "required": ["group_by", "total_amount_fen", "rows"], "properties": {
         "group_by": {"type": "string"}, "total_amount_fen": {"type": "integer", "description": "The sum of the rows' net"},
         "level": {"type": "string"}, "period": {"type": "string", "enum": ["day", "month", "quarter", "year"]},
-        "within": {"type": "string"}, "within_name": {"type": "string", "description": "With the place directory loaded"},
+        "within": {"type": "string"}, "within_name": {"type": "string", "description": "The place's full name (山西省长治市), with the place directory loaded"},
         "rows": {"type": "array", "items": {"type": "object", "required": ["amount_fen", "orders", "units", "paid_fen", "refunded_fen", "net_fen", "units_paid", "units_refunded", "selling_sellers", "new_sellers"], "properties": {
           "seller_id": {"type": "string"}, "place_code": {"type": "string"},
-          "place_name": {"type": "string", "description": "The place's name, with the place directory loaded (--places)"},
+          "place_name": {"type": "string", "description": "The place's full name (山西省长治市沁县), with the place directory loaded (--places)"},
           "supplier_type": {"type": "string"}, "brand": {"type": "string"}, "category": {"type": "string"},
           "agricultural": {"type": "boolean"}, "product_id": {"type": "string"},
           "channel": {"type": "string", "description": "direct, or the distributor whose listing sold it"},
@@ -505,7 +505,7 @@ std::string_view HandWrittenOpenApi() {
         {"name": "by_day", "in": "query", "schema": {"type": "boolean"}, "description": "One row per key and day (period=day)"},
         {"name": "period", "in": "query", "schema": {"type": "string", "enum": ["day", "month", "quarter", "year"]}, "description": "One row per key and period, cut at the range's ends; leave out for one row per key over the range"},
         {"name": "as_of", "in": "query", "schema": {"type": "string"}, "description": "The numbers as they stood then: an RFC 3339 time (2026-11-03T10:00:00+08:00) or a business day (as it closed; today: as it stands). Malformed or later than now: 422 invalid_field"},
-        {"name": "compare", "in": "query", "schema": {"type": "string", "enum": ["yoy", "pop", "yoy,pop"]}, "description": "Adds year_ago (the same period a year before, Feb 29 → Feb 28) and/or previous (the previous day, month, quarter or year; for another range, as many days just before) to each row, with the growth in basis points"},
+        {"name": "compare", "in": "query", "schema": {"type": "string", "enum": ["yoy", "pop", "yoy,pop", "pop,yoy"]}, "description": "Adds year_ago (the same period a year before, Feb 29 → Feb 28) and/or previous (the previous day, month, quarter or year; for another range, as many days just before) to each row, with the growth in basis points"},
         {"name": "top", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 10000}, "description": "Only the N groups with the highest net over the range, highest first"}],
       "responses": {"200": {"description": "Totals", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SalesStats"}}}},
         "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"},

@@ -1,5 +1,8 @@
 #include "pavilion/storage/status.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 #include "pavilion/storage/kv_store.h"
 
 namespace pavilion::storage {
@@ -43,6 +46,27 @@ void KvStore::MultiGet(const std::vector<std::string_view>& keys, std::vector<st
   values->assign(keys.size(), {});
   results->assign(keys.size(), {});
   for (size_t i = 0; i < keys.size(); ++i) (*results)[i] = Get(keys[i], &(*values)[i]);
+}
+
+namespace {
+
+[[noreturn]] void ReadFailed(std::string_view what, std::string_view key, std::error_code ec) {
+  std::fprintf(stderr, "pavilion: fatal: %.*s of %.*s failed: %s\n", int(what.size()), what.data(),
+               int(key.size()), key.data(), ec.message().c_str());
+  std::abort();
+}
+
+}  // namespace
+
+bool GetOrAbort(KvStore& kv, std::string_view key, std::string* value) {
+  const std::error_code ec = kv.Get(key, value);
+  if (!ec) return true;
+  if (ec == errc::not_found) return false;
+  ReadFailed("reading", key, ec);
+}
+
+void ScanOrAbort(KvStore& kv, std::string_view begin, std::string_view end, const ScanFn& fn) {
+  if (auto ec = kv.Scan(begin, end, fn)) ReadFailed("scanning", begin, ec);
 }
 
 std::string PrefixEnd(std::string_view prefix) {

@@ -145,8 +145,7 @@ void SalesStats(Context& cx, const Request& r, Respond respond) {
           if (place && directory != nullptr) {
             if (name_of != row.key) {
               name_of = row.key;
-              auto found = directory->Find(row.key);
-              name = found ? found->name : "";
+              name = directory->FullName(row.key);
             }
             if (!name.empty()) w.Field("place_name", name);
           }
@@ -177,8 +176,8 @@ void SalesStats(Context& cx, const Request& r, Respond respond) {
         if (!query.filter.within.empty()) {
           w.Field("within", query.filter.within);
           if (directory != nullptr) {
-            if (auto found = directory->Find(query.filter.within))
-              w.Field("within_name", found->name);
+            const std::string within = directory->FullName(query.filter.within);
+            if (!within.empty()) w.Field("within_name", within);
           }
         }
         w.EndObject();

@@ -139,6 +139,9 @@ class LedgerBook {
   // The party's payable queue at the share's sequence gains (or loses) `amount`.
   // `fresh`: the entry cannot be in the store yet (a share just posted, a clawback just made).
   void Enqueue(ShareAlloc& a, Fen amount, events::Transaction& tx, bool fresh = false);
+  // Adds `amount` (negative: takes it) to the payable queue's entry `sequence` of `party`.
+  void AddToQueue(const std::string& party, uint64_t sequence, const std::string& share, Fen amount,
+                  events::Transaction& tx, bool fresh = false);
   void Dequeue(ShareAlloc& a, Fen amount, events::Transaction& tx);
   // Takes `amount` from the front of the party's payable queue: into a payout (in transit) when
   // `payout` is set, else kept to settle a debt (offset).

@@ -313,32 +313,34 @@ void SalesCube::Load() {
   auto& kv = store_.kv();
   for (const auto& c : schema::DefaultCategories()) agricultural_[c.code] = c.agricultural;
   const std::string categories = Key("c", "");
-  (void)kv.Scan(categories, storage::PrefixEnd(categories),
-                [&](std::string_view k, std::string_view v) {
-                  agricultural_[std::string(k.substr(categories.size()))] = v == "1";
-                  return true;
-                });
+  storage::ScanOrAbort(kv, categories, storage::PrefixEnd(categories),
+                       [&](std::string_view k, std::string_view v) {
+                         agricultural_[std::string(k.substr(categories.size()))] = v == "1";
+                         return true;
+                       });
   const std::string dims = Key("t", ""), baskets = Key("k", "");
-  (void)kv.Scan(dims, storage::PrefixEnd(dims), [&](std::string_view k, std::string_view v) {
-    const uint32_t id = ParseHex8(k.substr(dims.size()));
-    auto d = events::Decode<Dim>(v);
-    if (dims_.size() <= id) dims_.resize(id + 1);
-    if (d.ok()) {
-      dims_[id] = *d;
-      dim_ids_.emplace(std::string(v), id);
-    }
-    return true;
-  });
-  (void)kv.Scan(baskets, storage::PrefixEnd(baskets), [&](std::string_view k, std::string_view v) {
-    const uint32_t id = ParseHex8(k.substr(baskets.size()));
-    auto b = events::Decode<std::vector<uint32_t>>(v);
-    if (baskets_.size() <= id) baskets_.resize(id + 1);
-    if (b.ok()) {
-      baskets_[id] = *b;
-      basket_ids_.emplace(std::string(v), id);
-    }
-    return true;
-  });
+  storage::ScanOrAbort(kv, dims, storage::PrefixEnd(dims),
+                       [&](std::string_view k, std::string_view v) {
+                         const uint32_t id = ParseHex8(k.substr(dims.size()));
+                         auto d = events::Decode<Dim>(v);
+                         if (dims_.size() <= id) dims_.resize(id + 1);
+                         if (d.ok()) {
+                           dims_[id] = *d;
+                           dim_ids_.emplace(std::string(v), id);
+                         }
+                         return true;
+                       });
+  storage::ScanOrAbort(kv, baskets, storage::PrefixEnd(baskets),
+                       [&](std::string_view k, std::string_view v) {
+                         const uint32_t id = ParseHex8(k.substr(baskets.size()));
+                         auto b = events::Decode<std::vector<uint32_t>>(v);
+                         if (baskets_.size() <= id) baskets_.resize(id + 1);
+                         if (b.ok()) {
+                           baskets_[id] = *b;
+                           basket_ids_.emplace(std::string(v), id);
+                         }
+                         return true;
+                       });
 }
 
 void SalesCube::Trim() {
@@ -366,7 +368,7 @@ SalesCube::ProductFacts& SalesCube::Product(const std::string& id) {
   auto [it, fresh] = products_.try_emplace(id);
   if (fresh) {
     std::string bytes;
-    if (!store_.kv().Get(Key("p", id), &bytes)) {
+    if (storage::GetOrAbort(store_.kv(), Key("p", id), &bytes)) {
       if (auto f = events::Decode<ProductFacts>(bytes); f.ok()) it->second = *f;
     }
   }
@@ -377,7 +379,7 @@ SalesCube::SellerFacts& SalesCube::Seller(const std::string& id) {
   auto [it, fresh] = sellers_.try_emplace(id);
   if (fresh) {
     std::string bytes;
-    if (!store_.kv().Get(Key("s", id), &bytes)) {
+    if (storage::GetOrAbort(store_.kv(), Key("s", id), &bytes)) {
       if (auto f = events::Decode<SellerFacts>(bytes); f.ok()) it->second = *f;
     }
   }
@@ -387,7 +389,7 @@ SalesCube::SellerFacts& SalesCube::Seller(const std::string& id) {
 SalesCube::OrderBook* SalesCube::Order(const std::string& id) {
   if (auto it = orders_.find(id); it != orders_.end()) return &it->second;
   std::string bytes;
-  if (store_.kv().Get(Key("o", id), &bytes)) return nullptr;
+  if (!storage::GetOrAbort(store_.kv(), Key("o", id), &bytes)) return nullptr;
   auto b = events::Decode<OrderBook>(bytes);
   if (!b.ok()) return nullptr;
   return &(orders_[id] = std::move(*b));
@@ -398,7 +400,7 @@ SalesCube::Cell& SalesCube::CellAt(char kind, char tier, uint32_t period, uint32
   auto [it, fresh] = cells_.try_emplace(packed);
   if (fresh) {
     std::string bytes;
-    if (!store_.kv().Get(CellKey(packed), &bytes)) {
+    if (storage::GetOrAbort(store_.kv(), CellKey(packed), &bytes)) {
       if (auto c = events::Decode<Cell>(bytes); c.ok()) it->second = *c;
     }
   }
@@ -421,7 +423,7 @@ void SalesCube::NoteDay(const std::string& day, uint64_t position, events::Trans
   position_ = std::max(position_, position);
   if (!days_.insert(day).second) return;
   std::string bytes;
-  if (!store_.kv().Get(Key("d", day), &bytes)) return;  // Recorded before a cache drop.
+  if (storage::GetOrAbort(store_.kv(), Key("d", day), &bytes)) return;  // Before a cache drop.
   tx.state().Put(Key("d", day), std::to_string(position));
 }
 
@@ -594,10 +596,18 @@ struct SalesCube::Aggregation {
   };
   size_t buckets = 0;
   std::map<std::string, std::vector<Acc>> groups;
-  std::vector<Acc>& Group(const std::string& key) {
-    auto& g = groups[key];
-    if (g.empty()) g.resize(buckets);
-    return g;
+  // One answer holds at most kMaxQueryCells groups × buckets: a query asking for more (every
+  // seller by day over years) is refused rather than allowed to take the server's memory.
+  static constexpr size_t kMaxQueryCells = 1 << 20;
+  bool too_big = false;
+  std::vector<Acc>* Group(const std::string& key) {
+    auto it = groups.find(key);
+    if (it != groups.end()) return &it->second;
+    if ((groups.size() + 1) * buckets > kMaxQueryCells) {
+      too_big = true;
+      return nullptr;
+    }
+    return &groups.emplace(key, std::vector<Acc>(buckets)).first->second;
   }
 };
 
@@ -657,7 +667,9 @@ Result<bool> SalesCube::Aggregate(const SalesQuery& q,
     if (id >= dims_.size()) return;
     const Dim& d = dims_[id];
     if (!grouper.Passes(d)) return;
-    auto& acc = into.Group(grouper.KeyOf(d))[b];
+    auto* g = into.Group(grouper.KeyOf(d));
+    if (g == nullptr) return;
+    auto& acc = (*g)[b];
     acc.seen = true;
     acc.t.paid = Sat(acc.t.paid, c.paid);
     acc.t.refunded = Sat(acc.t.refunded, c.refunded);
@@ -672,7 +684,9 @@ Result<bool> SalesCube::Aggregate(const SalesQuery& q,
       if (id < dims_.size() && grouper.Passes(dims_[id])) keys.insert(grouper.KeyOf(dims_[id]));
     }
     for (const auto& k : keys) {
-      auto& acc = into.Group(k)[b];
+      auto* g = into.Group(k);
+      if (g == nullptr) return;
+      auto& acc = (*g)[b];
       acc.seen = true;
       acc.t.orders += n;
     }
@@ -774,6 +788,12 @@ Result<bool> SalesCube::Aggregate(const SalesQuery& q,
       }
     }
   }
+  if (into.too_big) {
+    return {
+        svc_errc::invalid_argument,
+        "group_by: the answer would hold more than " + std::to_string(Aggregation::kMaxQueryCells) +
+            " groups × periods; filter it (within, seller_id, brand, …) or use a longer period"};
+  }
   return true;
 }
 
@@ -851,6 +871,12 @@ Result<std::vector<SalesRow>> SalesCube::Query(const SalesQuery& in) {
       labels.push_back(Label(q.period, c));
       c = end + 1;
     }
+  }
+  if (buckets.size() > kMaxPeriods) {
+    return {svc_errc::invalid_argument,
+            "period: " + std::to_string(buckets.size()) + " periods from " + DayString(from) +
+                " to " + DayString(to) + "; give at most " + std::to_string(kMaxPeriods) +
+                " (narrow from/to, or use a longer period)"};
   }
   Aggregation main;
   if (auto ok = Aggregate(q, buckets, as_of_day, main); !ok.ok()) return ok.error_detail();

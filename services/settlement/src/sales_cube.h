@@ -51,6 +51,8 @@ class SalesCube final : public events::Processor {
   void AfterBatch(events::Transaction& batch) override;
 
   Result<std::vector<SalesRow>> Query(const SalesQuery& q);
+  // The most periods one answer cuts its range into (ten years of days).
+  static constexpr size_t kMaxPeriods = 3660;
   size_t cached() const {
     return cells_.size() + orders_.size() + products_.size() + sellers_.size() + days_.size();
   }

@@ -24,7 +24,7 @@ std::string SumKey(bool owed, std::string_view party) {
 ShareAlloc* LedgerBook::Alloc(const std::string& id) {
   if (auto it = allocs_.find(id); it != allocs_.end()) return &it->second;
   std::string bytes;
-  if (kv_.Get(LedgerBook::StoreKey("sh", id), &bytes)) return nullptr;
+  if (!storage::GetOrAbort(kv_, LedgerBook::StoreKey("sh", id), &bytes)) return nullptr;
   auto a = events::Decode<ShareAlloc>(bytes);
   if (!a.ok()) return nullptr;
   return &(allocs_[id] = std::move(*a));
@@ -37,7 +37,7 @@ AllocQueue& LedgerBook::Queue(bool owed, const std::string& party) {
   // taken from the front, so a supplier with a long queue costs no more than one with a short.
   AllocQueue& q = queues[party];
   std::string bytes;
-  if (!kv_.Get(SumKey(owed, party), &bytes)) {
+  if (storage::GetOrAbort(kv_, SumKey(owed, party), &bytes)) {
     if (auto sum = events::Decode<QueueSum>(bytes); sum.ok()) q.sum = sum->sum;
   }
   return q;
@@ -48,7 +48,8 @@ QueueEntry& LedgerBook::Entry(bool owed, const std::string& party, uint64_t sequ
   if (auto it = q.entries.find(sequence); it != q.entries.end()) return it->second;
   QueueEntry e;
   std::string bytes;
-  if (!fresh && !kv_.Get(QueuePrefix(owed, party) + SequenceHex(sequence), &bytes)) {
+  if (!fresh &&
+      storage::GetOrAbort(kv_, QueuePrefix(owed, party) + SequenceHex(sequence), &bytes)) {
     if (auto d = events::Decode<QueueEntry>(bytes); d.ok()) e = std::move(*d);
   }
   ++queued_;
@@ -62,22 +63,23 @@ std::vector<Cut> LedgerBook::Front(bool owed, const std::string& party, Fen amou
   const std::string prefix = QueuePrefix(owed, party);
   Fen covered;
   std::optional<uint64_t> passed;
-  (void)kv_.Scan(prefix, storage::PrefixEnd(prefix), [&](std::string_view k, std::string_view v) {
-    const uint64_t sequence =
-        std::strtoull(std::string(k.substr(prefix.size())).c_str(), nullptr, 16);
-    if (!q.entries.count(sequence)) {
-      if (auto e = events::Decode<QueueEntry>(v); e.ok()) {
-        q.entries.emplace(sequence, std::move(*e));
-        ++queued_;
-      }
-    }
-    for (auto it = passed ? q.entries.upper_bound(*passed) : q.entries.begin();
-         it != q.entries.end() && it->first <= sequence; ++it) {
-      covered += it->second.amount;
-    }
-    passed = sequence;
-    return covered < amount;
-  });
+  storage::ScanOrAbort(
+      kv_, prefix, storage::PrefixEnd(prefix), [&](std::string_view k, std::string_view v) {
+        const uint64_t sequence =
+            std::strtoull(std::string(k.substr(prefix.size())).c_str(), nullptr, 16);
+        if (!q.entries.count(sequence)) {
+          if (auto e = events::Decode<QueueEntry>(v); e.ok()) {
+            q.entries.emplace(sequence, std::move(*e));
+            ++queued_;
+          }
+        }
+        for (auto it = passed ? q.entries.upper_bound(*passed) : q.entries.begin();
+             it != q.entries.end() && it->first <= sequence; ++it) {
+          covered += it->second.amount;
+        }
+        passed = sequence;
+        return covered < amount;
+      });
   return TakeFront(q, amount);
 }
 
@@ -100,15 +102,19 @@ void LedgerBook::SaveEntry(bool owed, const std::string& party, uint64_t sequenc
   tx.state().Put(SumKey(owed, party), events::Encode(QueueSum{q.sum}));
 }
 
+void LedgerBook::AddToQueue(const std::string& party, uint64_t sequence, const std::string& share,
+                            Fen amount, events::Transaction& tx, bool fresh) {
+  QueueEntry& e = Entry(false, party, sequence, fresh);
+  if (e.share.empty()) e.share = share;
+  e.amount += amount;
+  Queue(false, party).sum += amount;
+  SaveEntry(false, party, sequence, tx);
+}
+
 void LedgerBook::Enqueue(ShareAlloc& a, Fen amount, events::Transaction& tx, bool fresh) {
   if (amount.value() == 0) return;
-  QueueEntry& e = Entry(false, a.party, a.sequence, fresh);
-  if (e.share.empty()) e.share = a.id;
-  e.amount += amount;
-  AllocQueue& q = Queue(false, a.party);
-  q.sum += amount;
+  AddToQueue(a.party, a.sequence, a.id, amount, tx, fresh);
   a.payable += amount;
-  SaveEntry(false, a.party, a.sequence, tx);
   SaveAlloc(a, tx);
 }
 
@@ -121,7 +127,12 @@ std::vector<Cut> LedgerBook::TakePayable(const std::string& party, Fen amount,
   const std::vector<Cut> cuts = Front(false, party, amount);
   for (const Cut& c : cuts) {
     ShareAlloc* a = Alloc(c.share);
-    if (a == nullptr) continue;  // Counted by CheckQueues: the sums then disagree.
+    if (a == nullptr) {
+      // No record of the share (CheckQueues counts the disagreement): the entry still leaves the
+      // queue, so the same fen is never taken by a second payout.
+      AddToQueue(party, c.sequence, c.share, Fen(0) - c.amount, tx);
+      continue;
+    }
     Dequeue(*a, c.amount, tx);
     if (payout != nullptr) {
       a->in_transit += c.amount;

@@ -116,6 +116,13 @@ class KvStore {
 // The smallest key greater than every key that starts with `prefix`.
 std::string PrefixEnd(std::string_view prefix);
 
+// Reads for state a fold cannot go on without: GetOrAbort is true with the value when the key
+// is found and false when it is not; any other error (the disk, the engine) stops the process,
+// as a failed commit does, since taking it for "not found" would write wrong state over right.
+// ScanOrAbort likewise.
+bool GetOrAbort(KvStore& kv, std::string_view key, std::string* value);
+void ScanOrAbort(KvStore& kv, std::string_view begin, std::string_view end, const ScanFn& fn);
+
 struct RocksDbOptions {
   // The block cache, which holds index and filter blocks too (level 0's pinned). With at most
   // four memtables of `write_buffer_bytes` per column family, it bounds the store's memory
