@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <map>
 #include <set>
@@ -330,17 +332,25 @@ void SalesCube::Load() {
                          }
                          return true;
                        });
-  storage::ScanOrAbort(kv, baskets, storage::PrefixEnd(baskets),
-                       [&](std::string_view k, std::string_view v) {
-                         const uint32_t id = ParseHex8(k.substr(baskets.size()));
-                         auto b = events::Decode<std::vector<uint32_t>>(v);
-                         if (baskets_.size() <= id) baskets_.resize(id + 1);
-                         if (b.ok()) {
-                           baskets_[id] = *b;
-                           basket_ids_.emplace(std::string(v), id);
-                         }
-                         return true;
-                       });
+  // Only the next basket id: baskets are read as they are named.
+  if (auto ec = kv.ScanReverse(baskets, storage::PrefixEnd(baskets),
+                               [&](std::string_view k, std::string_view) {
+                                 next_basket_ = ParseHex8(k.substr(baskets.size())) + 1;
+                                 return false;
+                               })) {
+    std::fprintf(stderr, "pavilion: fatal: reading the sales baskets failed: %s\n",
+                 ec.message().c_str());
+    std::abort();
+  }
+}
+
+const std::vector<uint32_t>* SalesCube::Basket(uint32_t id) {
+  if (auto it = baskets_.find(id); it != baskets_.end()) return &it->second;
+  std::string bytes;
+  if (!storage::GetOrAbort(store_.kv(), Key("k", Hex8(id)), &bytes)) return nullptr;
+  auto b = events::Decode<std::vector<uint32_t>>(bytes);
+  if (!b.ok()) return nullptr;
+  return &(baskets_[id] = std::move(*b));
 }
 
 void SalesCube::Trim() {
@@ -351,6 +361,8 @@ void SalesCube::Trim() {
   products_.clear();
   sellers_.clear();
   days_.clear();
+  baskets_.clear();
+  basket_ids_.clear();
 }
 
 void SalesCube::AfterBatch(events::Transaction& batch) {
@@ -455,9 +467,16 @@ uint32_t SalesCube::BasketOf(std::vector<uint32_t> dims, events::Transaction& tx
   dims.erase(std::unique(dims.begin(), dims.end()), dims.end());
   std::string encoded = events::Encode(dims);
   if (auto it = basket_ids_.find(encoded); it != basket_ids_.end()) return it->second;
-  const auto id = static_cast<uint32_t>(baskets_.size());
+  std::string known;
+  if (storage::GetOrAbort(store_.kv(), Key("kb", encoded), &known)) {
+    const uint32_t id = ParseHex8(known);
+    basket_ids_.emplace(std::move(encoded), id);
+    return id;
+  }
+  const uint32_t id = next_basket_++;
   tx.state().Put(Key("k", Hex8(id)), encoded);
-  baskets_.push_back(std::move(dims));
+  tx.state().Put(Key("kb", encoded), Hex8(id));
+  baskets_.emplace(id, std::move(dims));
   basket_ids_.emplace(std::move(encoded), id);
   return id;
 }
@@ -678,9 +697,10 @@ Result<bool> SalesCube::Aggregate(const SalesQuery& q,
     if (c.units_paid > 0) acc.sellers.insert(d.seller_id);
   };
   auto add_orders = [&](size_t b, uint32_t basket, int64_t n) {
-    if (basket >= baskets_.size() || n == 0) return;
+    const std::vector<uint32_t>* rows = n == 0 ? nullptr : Basket(basket);
+    if (rows == nullptr) return;
     std::set<std::string> keys;
-    for (uint32_t id : baskets_[basket]) {
+    for (uint32_t id : *rows) {
       if (id < dims_.size() && grouper.Passes(dims_[id])) keys.insert(grouper.KeyOf(dims_[id]));
     }
     for (const auto& k : keys) {

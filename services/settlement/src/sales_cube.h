@@ -54,7 +54,8 @@ class SalesCube final : public events::Processor {
   // The most periods one answer cuts its range into (ten years of days).
   static constexpr size_t kMaxPeriods = 3660;
   size_t cached() const {
-    return cells_.size() + orders_.size() + products_.size() + sellers_.size() + days_.size();
+    return cells_.size() + orders_.size() + products_.size() + sellers_.size() + days_.size() +
+           baskets_.size() + basket_ids_.size();
   }
 
   // What the cube keeps per row and cell (encoded with events::Encode).
@@ -159,8 +160,13 @@ class SalesCube final : public events::Processor {
   bool Agricultural(std::string_view category) const;
   std::vector<Dim> dims_;
   std::unordered_map<std::string, uint32_t> dim_ids_;  // Encoded Dim → id.
-  std::vector<std::vector<uint32_t>> baskets_;
-  std::unordered_map<std::string, uint32_t> basket_ids_;  // Encoded dims → id.
+  // Baskets (the rows one order touched) grow with the product sets shoppers buy together, so
+  // they live in the store (`k/<id>` → rows, `kb/<encoded rows>` → id) and only a cache of them
+  // in memory, dropped with the others (Trim).
+  std::unordered_map<uint32_t, std::vector<uint32_t>> baskets_;
+  std::unordered_map<std::string, uint32_t> basket_ids_;  // Encoded rows → id.
+  uint32_t next_basket_ = 0;
+  const std::vector<uint32_t>* Basket(uint32_t id);
   std::unordered_map<uint64_t, Cell> cells_;
   std::vector<uint64_t> dirty_;  // Cells changed in this batch (each once).
   std::unordered_set<uint64_t> dirty_set_;
