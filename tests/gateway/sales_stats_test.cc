@@ -75,8 +75,10 @@ class Harness {
   }
 
   void Settle() {
-    for (int i = 0; i < 30'000 && source->lag() != 0; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    // Waits on the condition (as InProcess::Settle), within 30 s of the monotonic clock.
+    const int64_t deadline = events::SystemClock::Instance().MonotonicMicros() + 30'000'000;
+    while (source->lag() != 0 && events::SystemClock::Instance().MonotonicMicros() < deadline) {
+      std::this_thread::yield();
     }
     ASSERT_EQ(source->lag(), 0u);
   }
