@@ -536,6 +536,61 @@ TEST(RateLimits, AnIpv6ClientCountsByItsSlash64) {
   EXPECT_EQ(limiter.Take(RateLimiter::ClientKey("2001:db8:1:3::1"), 2), 0);  // Another one.
 }
 
+// ---- The operator's directories ----
+
+TEST(Directories, OperatorsListSellersByPlaceTypeAndNameInPages) {
+  Api api;
+  auto make = [&](const std::string& name, const std::string& place, const std::string& type) {
+    auto s = api.Call("POST", "/v1/sellers",
+                      R"({"name":")" + name + R"(","place_code":")" + place +
+                          R"(","supplier_type":")" + type + "\"}",
+                      Api::kOp);
+    EXPECT_EQ(s.status, 201) << s.body;
+    return Api::Str(s.body, {"id"});
+  };
+  const std::string a = make("沁县次村合作社", "140430106201", "cooperative");
+  const std::string b = make("沁县王家贫困户", "140430106202", "poor_household");
+  const std::string c = make("潞州区企业", "140403", "enterprise");
+  auto ids = [&](const std::string& query) {
+    auto r = api.Call("GET", "/v1/sellers?" + query, "", Api::kOp);
+    EXPECT_EQ(r.status, 200) << r.body;
+    std::vector<std::string> out;
+    for (const std::string& id : {a, b, c}) {
+      if (r.body.find("\"" + id + "\"") != std::string::npos) out.push_back(id);
+    }
+    return out;
+  };
+  EXPECT_EQ(ids("place_code=140430"), (std::vector<std::string>{a, b}));
+  EXPECT_EQ(ids("place_code=1404"), (std::vector<std::string>{a, b, c}));
+  EXPECT_EQ(ids("supplier_type=poor_household"), (std::vector<std::string>{b}));
+  EXPECT_EQ(ids("q=%E6%B2%81%E5%8E%BF&supplier_type=cooperative"), (std::vector<std::string>{a}));
+  // Names beside codes, and pages that walk every seller once.
+  auto one = api.Call("GET", "/v1/sellers?place_code=140403", "", Api::kOp);
+  EXPECT_NE(one.body.find(R"("place_name":"山西省长治市潞州区")"), std::string::npos) << one.body;
+  std::set<std::string> seen;
+  std::string after;
+  for (int pages = 0; pages < 10; ++pages) {
+    auto page = api.Call("GET", "/v1/sellers?limit=1" + (after.empty() ? "" : "&after=" + after),
+                         "", Api::kOp);
+    ASSERT_EQ(page.status, 200) << page.body;
+    for (const std::string& id : {a, b, c}) {
+      if (page.body.find("\"" + id + "\"") != std::string::npos) {
+        EXPECT_TRUE(seen.insert(id).second);
+      }
+    }
+    after = Api::Str(page.body, {"next_after"});
+    if (after.empty()) break;
+  }
+  EXPECT_EQ(seen.size(), 3u);
+  // What is wrong, named.
+  auto bad_type = api.Call("GET", "/v1/sellers?supplier_type=pirate", "", Api::kOp);
+  EXPECT_EQ(bad_type.status, 422);
+  EXPECT_EQ(Api::Str(bad_type.body, {"error", "message"}).rfind("supplier_type: use one of", 0),
+            0u);
+  EXPECT_EQ(api.Call("GET", "/v1/sellers?place_code=14x", "", Api::kOp).status, 422);
+  EXPECT_EQ(api.Call("GET", "/v1/sellers?limit=0", "", Api::kOp).status, 422);
+}
+
 // ---- Categories ----
 
 TEST(Categories, OperatorsGrowTheTreeAndProductsAndFeeRulesUseIt) {
@@ -1014,6 +1069,7 @@ TEST(AuthorizationMatrix, EveryRouteForEveryCaller) {
         "application/json",
         {U, U, U, R, R, R, R, R, O}}},
       {"GET /v1/sellers/{id}", {"/v1/sellers/" + seller_a, "", "", kAll}},
+      {"GET /v1/sellers", {"/v1/sellers?limit=5", "", "", {U, U, U, R, R, R, R, R, O}}},
       {"GET /v1/places", {"/v1/places?parent=1404", "", "", kAll}},
       {"GET /v1/places/{code}", {"/v1/places/140430", "", "", kAll}},
       {"POST /v1/shoppers", {"/v1/shoppers", "{}", "application/json", kAll}},

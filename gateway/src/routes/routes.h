@@ -78,6 +78,7 @@ void OpenApi(Context& cx, const Request& r, Respond respond);
 // sellers.cc
 void CreateSeller(Context& cx, const Request& r, Respond respond);
 void GetSeller(Context& cx, const Request& r, Respond respond);
+void ListSellers(Context& cx, const Request& r, Respond respond);
 void GetPlace(Context& cx, const Request& r, Respond respond);
 void ListPlaces(Context& cx, const Request& r, Respond respond);
 // shoppers.cc

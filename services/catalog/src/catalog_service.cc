@@ -16,6 +16,7 @@
 namespace pavilion::catalog {
 
 namespace schema = events::schema;
+using events::svc_errc;
 
 class CatalogService::Impl final : public events::Processor {
  public:
@@ -223,6 +224,53 @@ void CatalogService::ListProducts(ProductQuery query,
   worker_.Post([this, q = std::move(query), done = std::move(done)] {
     impl_->TrimCaches();
     done(impl_->products().ListProducts(q));
+  });
+}
+
+void CatalogService::ListSellers(SellerQuery query, std::function<void(Result<SellerPage>)> done) {
+  worker_.Post([this, q = std::move(query), done = std::move(done)] {
+    if (!q.supplier_type.empty()) {
+      SupplierType type{};
+      if (!Parse(q.supplier_type, &type)) {
+        std::string list;
+        for (const auto& t : SupplierTypes()) list += (list.empty() ? "" : ", ") + t;
+        return done(
+            Result<SellerPage>(svc_errc::invalid_argument, "supplier_type: use one of " + list));
+      }
+    }
+    // Sellers registered a moment ago are read once their write is durable.
+    (void)impl_->store().AppendAndWait(events::AppendRequest{});
+    const std::string prefix = keys::Seller("");
+    const std::string begin = q.after.empty() ? prefix : keys::Seller(q.after) + '\0';
+    SellerPage page;
+    size_t scanned = 0;
+    std::string last;
+    bool more = false;
+    std::error_code bad;
+    auto ec = impl_->store().kv().Scan(
+        begin, storage::PrefixEnd(prefix), [&](std::string_view, std::string_view v) {
+          if (page.sellers.size() == q.limit || scanned == kMaxSellersScanned) {
+            more = true;
+            return false;
+          }
+          ++scanned;
+          auto s = events::Decode<Seller>(v);
+          if (!s.ok()) {
+            bad = s.error();
+            return false;
+          }
+          last = s->id;
+          if (s->place_code.compare(0, q.place_code.size(), q.place_code) == 0 &&
+              (q.supplier_type.empty() || s->supplier_type == q.supplier_type) &&
+              s->name.find(q.name) != std::string::npos) {
+            page.sellers.push_back(std::move(*s));
+          }
+          return true;
+        });
+    if (ec || bad)
+      return done(Result<SellerPage>(svc_errc::internal, "reading the sellers failed"));
+    if (more) page.next_after = last;
+    done(std::move(page));
   });
 }
 

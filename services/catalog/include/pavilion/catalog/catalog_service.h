@@ -209,6 +209,21 @@ struct ProductPage {
   std::string next_cursor;
 };
 
+// The operator's directory of sellers, by id, filtered: a place code prefix (140430 takes its
+// towns and villages), a supplier type, text the name contains. A page reads at most
+// kMaxSellersScanned records; `next_after` then says where the next page starts, even when this
+// page found fewer than `limit`.
+struct SellerQuery {
+  std::string place_code, supplier_type, name;
+  std::string after;  // The previous page's next_after.
+  size_t limit = 50;
+};
+struct SellerPage {
+  std::vector<Seller> sellers;
+  std::string next_after;  // Empty: no more.
+};
+inline constexpr size_t kMaxSellersScanned = 10'000;
+
 // The accepted supplier types as strings (SupplierType in kinds.h), in the order messages list
 // them; CertificationTypes() likewise lists CertificationKind's strings.
 const std::vector<std::string>& SupplierTypes();
@@ -285,6 +300,8 @@ class CatalogService {
   void GetImage(std::string ref, std::function<void(Result<std::string>)> done);
   void GetSeller(std::string id, std::function<void(Result<Seller>)> done);
   void GetProduct(std::string id, std::function<void(Result<Product>)> done);
+  // The sellers, for operators (SellerQuery); reads what is durable.
+  void ListSellers(SellerQuery query, std::function<void(Result<SellerPage>)> done);
   // Browse and search, from the catalog's own indexes (title n-grams, creation time).
   void ListProducts(ProductQuery query, std::function<void(Result<ProductPage>)> done);
   // Imports pack rows for a seller in one atomic write: valid rows are created (new outer_id) or
