@@ -169,8 +169,7 @@ void SalesStats(Context& cx, const Request& r, Respond respond) {
             Growth(w, "pop_bps", row.totals.amount, row.previous->amount);
           }
           w.EndObject();
-          total = total.CheckedAdd(row.totals.amount)
-                      .value_or(Fen(row.totals.amount.value() > 0 ? INT64_MAX : INT64_MIN));
+          total = total.SaturatingAdd(row.totals.amount);
         }
         w.EndArray().Field("total_amount_fen", total.value());
         if (!query.filter.within.empty()) {

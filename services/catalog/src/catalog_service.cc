@@ -230,12 +230,8 @@ void CatalogService::ListProducts(ProductQuery query,
 void CatalogService::ListSellers(SellerQuery query, std::function<void(Result<SellerPage>)> done) {
   worker_.Post([this, q = std::move(query), done = std::move(done)] {
     if (!q.supplier_type.empty()) {
-      SupplierType type{};
-      if (!Parse(q.supplier_type, &type)) {
-        std::string list;
-        for (const auto& t : SupplierTypes()) list += (list.empty() ? "" : ", ") + t;
-        return done(
-            Result<SellerPage>(svc_errc::invalid_argument, "supplier_type: use one of " + list));
+      if (auto type = CheckSupplierType(q.supplier_type); !type.ok()) {
+        return done(Result<SellerPage>(type.error_detail()));
       }
     }
     // Sellers registered a moment ago are read once their write is durable.

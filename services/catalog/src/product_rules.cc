@@ -100,8 +100,12 @@ Result<SupplierType> CheckSeller(const SellerInput& in) {
             "place_code: use an administrative-division code of 6, 9 or 12 digits, e.g. "
             "\"140430\" for 沁县"};
   }
+  return CheckSupplierType(in.supplier_type);
+}
+
+Result<SupplierType> CheckSupplierType(std::string_view name) {
   SupplierType type{};
-  if (!Parse(in.supplier_type, &type)) {
+  if (!Parse(name, &type)) {
     return {svc_errc::invalid_argument,
             "supplier_type: use one of " + JoinedList(AllSupplierTypes())};
   }

@@ -40,6 +40,9 @@ std::string ControlCharacter(std::string_view field, std::string_view s, bool mu
 // A seller's registration: its supplier type, or why it is refused.
 Result<SupplierType> CheckSeller(const SellerInput& in);
 
+// A supplier type by its name, or "supplier_type: use one of …".
+Result<SupplierType> CheckSupplierType(std::string_view name);
+
 // Whether a seller's products are in the poverty-alleviation zone (a registered poor household).
 bool InPovertyZone(const Seller& seller);
 

@@ -17,12 +17,6 @@ std::string DayKey(std::string_view day, std::string_view seller) {
   return kDays + std::string(day) + "/" + std::string(seller);
 }
 
-// Sums are checked like the sales projection's: a fold cannot refuse an event already written.
-Fen Saturating(Fen a, Fen b) {
-  if (auto sum = a.CheckedAdd(b)) return *sum;
-  return Fen(b.value() > 0 ? INT64_MAX : INT64_MIN);
-}
-
 }  // namespace
 
 bool PovertyLedger::IsHousehold(const std::string& seller_id) {
@@ -67,10 +61,10 @@ void PovertyLedger::Paid(const events::schema::OrderPaid& paid, int64_t micros,
     Totals& t = Row(key);
     if (line.distribution.listing_seller_id.empty()) {
       t.direct_units += line.quantity;
-      t.direct_sales = Saturating(t.direct_sales, line.amount);
+      t.direct_sales = t.direct_sales.SaturatingAdd(line.amount);
     } else {
       t.distributed_units += line.quantity;
-      t.distributed_sales = Saturating(t.distributed_sales, line.amount);
+      t.distributed_sales = t.distributed_sales.SaturatingAdd(line.amount);
     }
     tx.state().Put(key, events::Encode(t));
   }
@@ -82,7 +76,7 @@ void PovertyLedger::Refunded(const events::schema::RefundChanged& r, int64_t mic
   const std::string key = DayKey(events::BusinessDay(micros), r.seller_id);
   Totals& t = Row(key);
   for (const auto& item : r.items) t.refunded_units += item.quantity;
-  t.refunded = Saturating(t.refunded, r.amount);
+  t.refunded = t.refunded.SaturatingAdd(r.amount);
   tx.state().Put(key, events::Encode(t));
 }
 
@@ -122,9 +116,9 @@ Result<std::vector<PovertyRow>> PovertyLedger::Query(const PovertyQuery& q) {
     into.direct_units += t->direct_units;
     into.distributed_units += t->distributed_units;
     into.refunded_units += t->refunded_units;
-    into.direct_sales = Saturating(into.direct_sales, t->direct_sales);
-    into.distributed_sales = Saturating(into.distributed_sales, t->distributed_sales);
-    into.refunded = Saturating(into.refunded, t->refunded);
+    into.direct_sales = into.direct_sales.SaturatingAdd(t->direct_sales);
+    into.distributed_sales = into.distributed_sales.SaturatingAdd(t->distributed_sales);
+    into.refunded = into.refunded.SaturatingAdd(t->refunded);
     return true;
   });
   if (ec || bad) return {svc_errc::internal, "reading the poverty-alleviation ledger failed"};

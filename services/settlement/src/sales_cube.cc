@@ -23,19 +23,6 @@ constexpr char kTiers[] = {'d', 'm', 'q', 'y'};
 // Products of fen and units, before dividing: GCC's 128-bit integer (an extension).
 __extension__ using Wide = __int128;
 
-// Sums are checked: a projection cannot refuse an event already written, so a sum that cannot be
-// represented stops at int64's end instead of wrapping to the other sign.
-Fen Sat(Fen a, Fen b) {
-  if (auto sum = a.CheckedAdd(b)) return *sum;
-  return Fen(b.value() > 0 ? std::numeric_limits<int64_t>::max()
-                           : std::numeric_limits<int64_t>::min());
-}
-Fen SatSub(Fen a, Fen b) {
-  if (auto d = a.CheckedSub(b)) return *d;
-  return Fen(b.value() < 0 ? std::numeric_limits<int64_t>::max()
-                           : std::numeric_limits<int64_t>::min());
-}
-
 // Days since 1970-01-01 of a civil date, and back (H. Hinnant's algorithms).
 int DaysFromCivil(int y, int m, int d) {
   y -= m <= 2;
@@ -284,20 +271,11 @@ SalesCube::SalesCube(events::EventStore& store, size_t cache_limit)
                       f.supplier_type = s.supplier_type;
                       tx.state().Put(Key("s", s.seller_id), events::Encode(f));
                     })
-                    .On<schema::ProductCreated>([this](const auto& p, const auto&, auto& tx) {
-                      Load();
-                      ProductFacts& f = Product(p.product_id);
-                      f = ProductFacts{p.brand, p.category, p.poverty_zone};
-                      tx.state().Put(Key("p", p.product_id), events::Encode(f));
-                    })
+                    .On<schema::ProductCreated>(
+                        [this](const auto& p, const auto&, auto& tx) { ProductSeen(p, tx); })
                     .On<schema::ProductCreated>(
                         schema::ProductCreated::kUpdated,
-                        [this](const auto& p, const auto&, auto& tx) {
-                          Load();
-                          ProductFacts& f = Product(p.product_id);
-                          f = ProductFacts{p.brand, p.category, p.poverty_zone};
-                          tx.state().Put(Key("p", p.product_id), events::Encode(f));
-                        })
+                        [this](const auto& p, const auto&, auto& tx) { ProductSeen(p, tx); })
                     .On<schema::CategorySet>([this](const auto& c, const auto&, auto& tx) {
                       Load();
                       agricultural_[c.code] = c.agricultural;
@@ -308,6 +286,13 @@ SalesCube::SalesCube(events::EventStore& store, size_t cache_limit)
                     .On<schema::RefundChanged>(
                         schema::RefundChanged::kCompleted,
                         [this](const auto& r, const auto& e, auto& tx) { Refunded(r, e, tx); })) {}
+
+void SalesCube::ProductSeen(const schema::ProductCreated& p, events::Transaction& tx) {
+  Load();
+  ProductFacts& f = Product(p.product_id);
+  f = ProductFacts{p.brand, p.category, p.poverty_zone};
+  tx.state().Put(Key("p", p.product_id), events::Encode(f));
+}
 
 void SalesCube::Load() {
   if (loaded_) return;
@@ -423,8 +408,8 @@ SalesCube::Cell& SalesCube::CellAt(char kind, char tier, uint32_t period, uint32
 void SalesCube::Book(char kind, int day, uint32_t id, const Cell& delta) {
   for (char tier : kTiers) {
     Cell& c = CellAt(kind, tier, PeriodOf(tier, day), id);
-    c.paid = Sat(c.paid, delta.paid);
-    c.refunded = Sat(c.refunded, delta.refunded);
+    c.paid = c.paid.SaturatingAdd(delta.paid);
+    c.refunded = c.refunded.SaturatingAdd(delta.refunded);
     c.units_paid += delta.units_paid;
     c.units_refunded += delta.units_refunded;
     c.orders += delta.orders;
@@ -587,7 +572,7 @@ void SalesCube::Refunded(const schema::RefundChanged& r, const events::Envelope&
   for (size_t i : lines) {
     if (share[i] == 0 && returned[i] == 0) continue;
     BookLine& l = book->lines[i];
-    l.refunded = Sat(l.refunded, Fen(share[i]));
+    l.refunded = l.refunded.SaturatingAdd(Fen(share[i]));
     l.returned += returned[i];
     Cell delta;
     delta.refunded = Fen(share[i]);
@@ -598,7 +583,7 @@ void SalesCube::Refunded(const schema::RefundChanged& r, const events::Envelope&
     if (part == booking.parts.end()) {
       booking.parts.push_back({l.dim, Fen(share[i]), returned[i]});
     } else {
-      part->amount = Sat(part->amount, Fen(share[i]));
+      part->amount = part->amount.SaturatingAdd(Fen(share[i]));
       part->units += returned[i];
     }
   }
@@ -690,8 +675,8 @@ Result<bool> SalesCube::Aggregate(const SalesQuery& q,
     if (g == nullptr) return;
     auto& acc = (*g)[b];
     acc.seen = true;
-    acc.t.paid = Sat(acc.t.paid, c.paid);
-    acc.t.refunded = Sat(acc.t.refunded, c.refunded);
+    acc.t.paid = acc.t.paid.SaturatingAdd(c.paid);
+    acc.t.refunded = acc.t.refunded.SaturatingAdd(c.refunded);
     acc.t.units_paid += c.units_paid;
     acc.t.units_refunded += c.units_refunded;
     if (c.units_paid > 0) acc.sellers.insert(d.seller_id);
@@ -798,7 +783,7 @@ Result<bool> SalesCube::Aggregate(const SalesQuery& q,
   for (auto& [key, accs] : into.groups) {
     for (size_t b = 0; b < accs.size(); ++b) {
       SalesTotals& t = accs[b].t;
-      t.amount = SatSub(t.paid, t.refunded);
+      t.amount = t.paid.SaturatingSub(t.refunded);
       t.units = t.units_paid - t.units_refunded;
       t.selling_sellers = static_cast<int64_t>(accs[b].sellers.size());
       const std::string first = DayString(buckets[b].first), last = DayString(buckets[b].second);
@@ -915,7 +900,7 @@ Result<std::vector<SalesRow>> SalesCube::Query(const SalesQuery& in) {
   std::vector<std::pair<Fen, std::string>> order;
   for (const auto& [key, accs] : main.groups) {
     Fen net;
-    for (const auto& a : accs) net = Sat(net, a.t.amount);
+    for (const auto& a : accs) net = net.SaturatingAdd(a.t.amount);
     order.push_back({net, key});
   }
   if (q.top > 0) {

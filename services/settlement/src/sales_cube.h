@@ -152,6 +152,8 @@ class SalesCube final : public events::Processor {
 
   events::EventStore& store_;
   const size_t cache_limit_;
+  // product.created and product.updated: the product's attributes from now on.
+  void ProductSeen(const events::schema::ProductCreated& p, events::Transaction& tx);
   bool loaded_ = false;
   // Whether a category's sales count as agricultural (农产品): the default tree
   // (schema::DefaultCategories) with every category.set read laid over it, kept under "c/";

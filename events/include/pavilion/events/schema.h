@@ -51,6 +51,18 @@ class Fen {
     if (__builtin_sub_overflow(fen_, o.fen_, &r)) return std::nullopt;
     return Fen(r);
   }
+  // Saturating sums, for folds and reports that cannot refuse an event already written: a sum
+  // that cannot be represented stops at int64's end instead of wrapping to the other sign.
+  constexpr Fen SaturatingAdd(Fen o) const {
+    int64_t r;
+    if (__builtin_add_overflow(fen_, o.fen_, &r)) return Fen(o.fen_ > 0 ? INT64_MAX : INT64_MIN);
+    return Fen(r);
+  }
+  constexpr Fen SaturatingSub(Fen o) const {
+    int64_t r;
+    if (__builtin_sub_overflow(fen_, o.fen_, &r)) return Fen(o.fen_ < 0 ? INT64_MAX : INT64_MIN);
+    return Fen(r);
+  }
   constexpr std::optional<Fen> CheckedMul(int64_t n) const {
     int64_t r;
     if (__builtin_mul_overflow(fen_, n, &r)) return std::nullopt;
