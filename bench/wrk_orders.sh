@@ -9,11 +9,25 @@
 # one seller, 1,000 SKUs with stock that never runs out, one shopper per connection (256). Each
 # order is one line of quantity 1; wrk's threads walk the shoppers and SKUs in turn.
 #
-# Usage: bench/wrk_orders.sh [seconds per step, default 30]
+# With --life, every order lives its whole life through HTTP and the settlement: each wrk
+# request is the next step of some order — placed, paid (`--payment-provider instant`), shipped,
+# confirmed — and the after-sale window is zero days, so the ledger posts every share at once.
+# Half the SKUs are a distributor's listings of the supplier's (20 % markup): those orders settle
+# three ways. During each run it samples GET /metrics four times a second and prints the
+# settlement's and the sales projection's largest lag behind the log (events, and the age of the
+# oldest event not yet handled), then how long they took to catch up once the load stopped, and
+# the ledger's audit (balanced, transfers).
+#
+# Usage: bench/wrk_orders.sh [--life] [seconds per step, default 30]
 #   PAVILION_BIN=path  use that `pavilion` binary instead of building Release into build-release
 #   WRK_THREADS=N      wrk threads (default: the number of cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+life=
+if [ "${1:-}" = --life ]; then
+  life=1
+  shift
+fi
 secs="${1:-30}"
 if [ -z "${PAVILION_BIN:-}" ]; then
   scripts/deps.sh
@@ -35,7 +49,7 @@ trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$dat
 # One address, every shopper new: no limits per address or on new shoppers' holds.
 PAVILION_OPERATOR_TOKEN=$token "$PAVILION_BIN" serve --data-dir "$data" --listen 127.0.0.1:0 \
   --no-demo --durability sync --order-rate 0 --shopper-rate 0 --new-shopper-hold-cap 0 --new-client-hold-cap 0 \
-  > "$data/serve.log" 2>&1 &
+  ${life:+--payment-provider instant --after-sale-days 0} > "$data/serve.log" 2>&1 &
 pid=$!
 for _ in $(seq 100); do
   grep -q "listening on" "$data/serve.log" 2> /dev/null && break
@@ -64,9 +78,23 @@ for product in 0 1 2 3 4; do
   products+=("$(jq -r .id <<< "$answer")")
   mapfile -t -O ${#skus[@]} skus < <(jq -r '.skus[].id' <<< "$answer")
 done
-shoppers=()
+if [ -n "$life" ]; then
+  # A distributor lists the supplier's products at 20 % more: half the SKUs ordered are its.
+  distributor=$(post /v1/sellers $token \
+    '{"name":"压测分销商","place_code":"140430","supplier_type":"enterprise"}' | jq -r .id)
+  listings=$(post /v1/distributions $token "$(jq -cn --arg d "$distributor" --arg s "$seller" \
+    '{distributor_id: $d, supplier_id: $s, markup_percent: 20}')" | jq -r '.listing_ids[]')
+  listed=()
+  for listing in $listings; do
+    mapfile -t -O ${#listed[@]} listed < <(curl -sS "$base/v1/products/$listing" | jq -r '.skus[].id')
+  done
+  skus=("${skus[@]:0:500}" "${listed[@]:0:500}")
+fi
+shoppers=() shopper_ids=()
 for _ in $(seq 256); do
-  shoppers+=("$(post /v1/shoppers "" '{}' | jq -r .token)")
+  answer=$(post /v1/shoppers "" '{}')
+  shoppers+=("$(jq -r .token <<< "$answer")")
+  shopper_ids+=("$(jq -r .id <<< "$answer")")
 done
 
 lua="$data/orders.lua"
@@ -77,18 +105,29 @@ lua="$data/orders.lua"
   echo "local shoppers = {"
   printf '"%s",\n' "${shoppers[@]}"
   echo "}"
+  echo "local operator = \"$token\""
+  echo "local token_of = {}"
+  for i in "${!shoppers[@]}"; do
+    echo "token_of[\"${shopper_ids[$i]}\"] = \"${shoppers[$i]}\""
+  done
+  echo "local life = $([ -n "$life" ] && echo true || echo false)"
   cat << 'EOF'
 -- Each wrk thread starts at its own offset; requests walk the shoppers and SKUs in turn.
 local next_id = 0
+local threads = {}
 function setup(thread)
   thread:set("offset", next_id)
   next_id = next_id + 1
+  table.insert(threads, thread)
 end
 local n = 0
 function init(args)
   n = offset * 7919
 end
-function request()
+-- --life: the steps due (first in, first out) and, as globals the main thread reads in done(),
+-- how many answers showed the sub-order in each status.
+local due, first, last = {}, 1, 0
+local function place()
   n = n + 1
   local sku = skus[(n * 7919) % #skus + 1]
   local shopper = shoppers[n % #shoppers + 1]
@@ -96,6 +135,50 @@ function request()
     ["Authorization"] = "Bearer " .. shopper,
     ["Content-Type"] = "application/json",
   }, '{"items":[{"sku_id":"' .. sku .. '","quantity":1}]}')
+end
+function request()
+  if first > last then return place() end
+  local step = due[first]
+  due[first] = nil
+  first = first + 1
+  return wrk.format("POST", step[1], {
+    ["Authorization"] = "Bearer " .. step[2],
+    ["Content-Type"] = "application/json",
+  }, step[3])
+end
+local function push(path, bearer, body)
+  last = last + 1
+  due[last] = {path, bearer, body}
+end
+local states = {"pending_payment", "paid", "shipped", "completed", "rejected"}
+for _, state in ipairs(states) do _G["reached_" .. state] = 0 end
+if life then
+  function response(status, headers, body)
+    -- The order's one sub-order says where it is (the order stays "paid" once shipped).
+    local id = body:match('"id":"(ord_[^"]+)"')
+    local state = body:match('"sub_orders":%[{"id":"[^"]*","seller_id":"[^"]*","status":"([a-z_]+)"')
+    if not id or not state then return end
+    local counter = "reached_" .. state
+    _G[counter] = (_G[counter] or 0) + 1
+    local shopper = token_of[body:match('"shopper_id":"([^"]+)"')]
+    if state == "pending_payment" then
+      push("/v1/orders/" .. id .. "/pay", shopper, "")
+    elseif state == "paid" then
+      push("/v1/orders/" .. id .. "/ship", operator,
+        '{"carrier":"SF","tracking_no":"SF' .. id:sub(-12) .. '"}')
+    elseif state == "shipped" then
+      push("/v1/orders/" .. id .. "/confirm", shopper, "{}")
+    end
+  end
+  function done(summary, latency, requests)
+    local line = {}
+    for _, state in ipairs(states) do
+      local total = 0
+      for _, t in ipairs(threads) do total = total + (tonumber(t:get("reached_" .. state)) or 0) end
+      table.insert(line, state .. " " .. total)
+    end
+    io.write("answers by status: " .. table.concat(line, ", ") .. "\n")
+  end
 end
 EOF
 } > "$lua"
@@ -117,10 +200,58 @@ run() {
   errors=$(awk '/Socket errors:/ {sub(/.*Socket errors: /, ""); print}' <<< "$out")
   echo "$name ${conns} x 1: ${rps} req/s, p50 ${p50}, p99 ${p99}, non-2xx ${bad:-0}${errors:+, socket errors: $errors}"
 }
+# lags: each processor's "name events seconds" now, one line each (GET /metrics).
+lags() {
+  curl -sS "$base/metrics" | sed -n \
+    's/^pavilion_projection_lag\(_seconds\)\{0,1\}{processor="\([a-z]*\)"} \(.*\)/\2 \1 \3/p' |
+    awk '{ if ($2 == "_seconds") secs[$1] = $3; else events[$1] = $3 }
+         END { for (p in events) print p, events[p], secs[p] + 0 }'
+}
+# The largest lag of the settlement and the sales projection while `wrk` ran, then how long they
+# took to handle everything once it stopped.
+run_life() {
+  local conns=$1 samples="$data/lag-$1"
+  : > "$samples"
+  (while :; do
+    lags >> "$samples"
+    sleep 0.25
+  done) &
+  local sampler=$!
+  local out
+  out=$(wrk -t"$threads" -c"$conns" -d"${secs}s" --latency -s "$lua" "$base/v1/orders")
+  local stopped
+  stopped=$(date +%s.%N)
+  kill $sampler
+  wait $sampler 2> /dev/null || true
+  while lags | awk '$1 == "settlement" || $1 == "sales" { if ($2 > 0) busy = 1 } END { exit !busy }'; do
+    sleep 0.05
+  done
+  local caught
+  caught=$(date +%s.%N)
+  echo "order steps ${conns} x 1: $(awk '/^Requests\/sec:/ {print $2}' <<< "$out") req/s," \
+    "p50 $(awk '$1 == "50%" {print $2}' <<< "$out"), p99 $(awk '$1 == "99%" {print $2}' <<< "$out")," \
+    "non-2xx $(awk '/Non-2xx or 3xx responses:/ {print $NF}' <<< "$out" | grep . || echo 0)"
+  grep "^answers by status" <<< "$out" || echo "$out" >&2
+  for p in settlement sales; do
+    awk -v p=$p '$1 == p { if ($2 > e) e = $2; if ($3 > s) s = $3; n++ }
+      END { printf "%s lag while loaded: at most %d events, %.3f s (%d samples)\n", p, e, s, n }' \
+      "$samples"
+  done
+  echo "caught up $(awk -v a="$stopped" -v b="$caught" 'BEGIN { printf "%.2f", b - a }') s after the load stopped"
+}
 for conns in 64 256; do
   run "GET /healthz" "$conns" "$base/healthz"
-  run "POST /v1/orders" "$conns" -s "$lua" "$base/v1/orders"
+  if [ -n "$life" ]; then
+    run_life "$conns"
+  else
+    run "POST /v1/orders" "$conns" -s "$lua" "$base/v1/orders"
+  fi
 done
+if [ -n "$life" ]; then
+  curl -sS "$base/v1/ledger/audit" -H "Authorization: Bearer $token" |
+    jq -r '"ledger audit: balanced \(.balanced), \(.transfers) transfers, order violations \(.order_violations), queue violations \(.queue_violations)"'
+  exit 0
+fi
 # Rejected orders are answered 201 too: the units reserved show that the orders were placed.
 reserved=0
 for product in "${products[@]}"; do

@@ -65,6 +65,25 @@ uint64_t EmbeddedSource::lag() const {
   return head > cursor ? head - cursor : 0;
 }
 
+// For a metrics scrape (any thread): the append time of the event after the cursor.
+std::optional<int64_t> EmbeddedSource::lag_micros() const {
+  const uint64_t cursor = cursor_.load();
+  if (store_.written_head() <= cursor) return 0;
+  int64_t appended = 0;
+  std::vector<std::shared_ptr<const Envelope>> recent;
+  if (store_.ReadRecent(cursor + 1, 1, &recent, Upto::kWritten)) {
+    if (recent.empty()) return 0;
+    appended = recent[0]->time_micros;
+  } else {
+    std::vector<Envelope> from_disk;
+    if (store_.ReadAll(cursor + 1, 1, &from_disk, Upto::kWritten) || from_disk.empty()) {
+      return std::nullopt;
+    }
+    appended = from_disk[0].time_micros;
+  }
+  return std::max<int64_t>(0, store_.clock().NowMicros() - appended);
+}
+
 // Runs on the store's writer thread (a write listener) and at the end of each pump. Whoever sets
 // `scheduled_` owns the cursor until it clears it: it either posts a pump or, when every new
 // event is of a type the processor ignores, moves the cursor past them itself — no wake-up of

@@ -321,6 +321,26 @@ TEST_F(PickySource, ProcessorsSeeOnlyTheirTypesAndSleepThroughTheRest) {
   EXPECT_EQ(source.lag(), 0u);
 }
 
+TEST_F(PickySource, LagInTimeIsHowLongTheOldestUnhandledEventHasWaited) {
+  EXPECT_EQ(source.lag_micros(), 0);
+  // The worker is busy elsewhere: the event waits.
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  worker.Post([released] { released.wait(); });
+  ASSERT_TRUE(store->AppendAndWait(Events("wanted", 1)).ok());
+  clock.Advance(1'500'000);
+  ASSERT_TRUE(store->AppendAndWait(Events("wanted", 1)).ok());
+  clock.Advance(250'000);
+  EXPECT_EQ(source.lag(), 2u);
+  EXPECT_EQ(source.lag_micros(), 1'750'000);  // The first one's age, not the newest's.
+  release.set_value();
+  EXPECT_EQ(picky.WaitFor(2).size(), 2u);
+  std::promise<void> behind;
+  worker.Post([&behind] { behind.set_value(); });
+  behind.get_future().wait();
+  EXPECT_EQ(source.lag_micros(), 0);
+}
+
 TEST_F(PickySource, IgnoredEventsStillMoveTheCheckpoint) {
   const int n = static_cast<int>(kCheckpointEvery) + 10;
   ASSERT_TRUE(store->AppendAndWait(Events("noise", n)).ok());

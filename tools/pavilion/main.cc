@@ -428,6 +428,17 @@ int Serve(std::map<std::string, std::string> flags) {
       out += "pavilion_projection_lag{processor=\"" + std::string(s->processor_name()) + "\"} " +
              std::to_string(s->lag()) + "\n";
     }
+    gateway::DescribeMetric(out, "pavilion_projection_lag_seconds", "gauge",
+                            "How long the oldest event a processor has not handled yet has waited "
+                            "since it was appended, by processor (embedded transport only).");
+    for (const auto& s : sources) {
+      if (auto micros = s->lag_micros()) {
+        char value[32];
+        std::snprintf(value, sizeof value, "%.6f", static_cast<double>(*micros) / 1e6);
+        out += "pavilion_projection_lag_seconds{processor=\"" + std::string(s->processor_name()) +
+               "\"} " + value + "\n";
+      }
+    }
     if (relay) {
       gateway::AppendMetric(out, "pavilion_kafka_relay_lag", "gauge",
                             "Events in the log Kafka has not acknowledged yet.",

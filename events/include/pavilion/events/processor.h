@@ -15,6 +15,7 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -164,6 +165,9 @@ class EventSource {
   virtual void Stop() = 0;
   // Events available but not yet handled (best effort, for metrics).
   virtual uint64_t lag() const = 0;
+  // How long the oldest event not yet handled has waited, in microseconds (0 when none waits):
+  // the lag in time. nullopt when the source cannot tell (Kafka's offsets carry no time).
+  virtual std::optional<int64_t> lag_micros() const { return std::nullopt; }
   virtual std::string_view processor_name() const = 0;
 };
 
@@ -181,6 +185,7 @@ class EmbeddedSource final : public EventSource {
   void Start() override;
   void Stop() override;
   uint64_t lag() const override;
+  std::optional<int64_t> lag_micros() const override;
   std::string_view processor_name() const override { return processor_.name(); }
 
   static std::string CheckpointKey(std::string_view processor_name);
