@@ -54,7 +54,8 @@ schema::SubOrderChanged Sub(int64_t n) {
   return {"ord_" + std::to_string(n), "sub_" + std::to_string(n), "sel_sup", "", "", true};
 }
 
-void Commit(events::Transaction& tx, events::EventStore& store) {
+void Commit(LedgerBook& book, events::Transaction& tx, events::EventStore& store) {
+  book.Flush(tx);
   std::promise<std::error_code> durable;
   tx.OnDurable([&](std::error_code ec) { durable.set_value(ec); });
   tx.Commit(store, /*fatal_on_error=*/true);
@@ -85,7 +86,7 @@ void BM_DurableTransfers(benchmark::State& state) {
     {
       events::Transaction tx;
       book.FeeRulesSet({500, {}, {}}, tx);
-      Commit(tx, **store);
+      Commit(book, tx, **store);
     }
     int64_t next = 0;
     for (auto _ : state) {
@@ -93,11 +94,11 @@ void BM_DurableTransfers(benchmark::State& state) {
       next += batch;
       events::Transaction paid, completed, closed;
       for (int64_t n = first; n < next; ++n) book.Paid(Order(n), n, paid);
-      Commit(paid, **store);
+      Commit(book, paid, **store);
       for (int64_t n = first; n < next; ++n) book.Completed(Sub(n), n, completed);
-      Commit(completed, **store);
+      Commit(book, completed, **store);
       for (int64_t n = first; n < next; ++n) book.AfterSaleClosed(Sub(n), n, closed);
-      Commit(closed, **store);
+      Commit(book, closed, **store);
       if (book.cached() > kCacheLimit) book.DropCaches();  // Everything written is durable.
     }
     auto audit = book.Audit();

@@ -324,13 +324,22 @@ std::vector<CreateResult> Ledger::Create(std::span<const Transfer> batch) {
   return results;
 }
 
-Ledger::Changes Ledger::TakeChanges() {
-  Changes c;
-  for (const auto& id : dirty_accounts_) c.accounts.push_back(&accounts_.at(id));
-  for (const auto& id : dirty_transfers_) c.transfers.push_back(&transfers_.at(id));
-  dirty_accounts_.clear();
+Ledger::Changes Ledger::TakeChanges() { return {TakeAccounts(), TakeTransfers()}; }
+
+std::vector<const Transfer*> Ledger::TakeTransfers() {
+  std::vector<const Transfer*> out;
+  out.reserve(dirty_transfers_.size());
+  for (const auto& id : dirty_transfers_) out.push_back(&transfers_.at(id));
   dirty_transfers_.clear();
-  return c;
+  return out;
+}
+
+std::vector<const Account*> Ledger::TakeAccounts() {
+  std::vector<const Account*> out;
+  out.reserve(dirty_accounts_.size());
+  for (const auto& id : dirty_accounts_) out.push_back(&accounts_.at(id));
+  dirty_accounts_.clear();
+  return out;
 }
 
 void Ledger::Clear() {

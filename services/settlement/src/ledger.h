@@ -172,6 +172,10 @@ class Ledger {
     std::vector<const Transfer*> transfers;
   };
   Changes TakeChanges();
+  // The same in two parts: the transfers changed (each chain's, written with their entries) and
+  // the accounts (written once per batch however many chains moved them).
+  std::vector<const Transfer*> TakeTransfers();
+  std::vector<const Account*> TakeAccounts();
 
   const Account* account(std::string_view id) const;
   const Transfer* transfer(std::string_view id) const;

@@ -59,19 +59,28 @@ bool LedgerBook::Post(const std::vector<Transfer>& chain, events::Transaction& t
     ok = false;
   }
   if (!ok) ++refused_chains_;
-  Ledger::Changes changes = ledger_.TakeChanges();
-  for (const Account* a : changes.accounts)
-    tx.state().Put(LedgerBook::StoreKey("a", a->id), events::Encode(*a));
-  for (const Transfer* t : changes.transfers) {
+  // Accounts, the sequence and the queues' sums are shared by many chains: Flush writes them
+  // once per batch. A transfer's entries are written with it, when it first appears (a pending
+  // transfer resolved later is rewritten for its state; its entries exist already).
+  for (const Transfer* t : ledger_.TakeTransfers()) {
     tx.state().Put(LedgerBook::StoreKey("t", t->id), events::Encode(*t));
-    // A pending transfer resolved later is rewritten (its state); its entries exist already.
     if (t->state == PendingState::kNone || t->state == PendingState::kPending) {
       tx.state().Put(LedgerBook::EntryKey(t->debit_account_id, t->sequence), t->id);
       tx.state().Put(LedgerBook::EntryKey(t->credit_account_id, t->sequence), t->id);
     }
   }
-  if (!changes.transfers.empty()) tx.state().Put(kSequenceKey, events::Encode(ledger_.sequence()));
   return ok;
+}
+
+void LedgerBook::Flush(events::Transaction& tx) {
+  for (const Account* a : ledger_.TakeAccounts()) {
+    tx.state().Put(LedgerBook::StoreKey("a", a->id), events::Encode(*a));
+  }
+  if (ledger_.sequence() != saved_sequence_) {
+    tx.state().Put(kSequenceKey, events::Encode(ledger_.sequence()));
+    saved_sequence_ = ledger_.sequence();
+  }
+  FlushQueueSums(tx);
 }
 
 void LedgerBook::DropCaches() {

@@ -5,10 +5,12 @@
 // settlement.fee_rules_set); it loads what the posting rules name from the store, runs them
 // through the pure Ledger, and writes every changed account, transfer, entry and order book
 // into the processor's transaction — the same write batch as its checkpoint, so a restart neither
-// posts twice nor misses one. Memory is never behind the store (the processor is the only
-// writer), so what is in memory wins over what is read back. Memory is a cache: the service
-// drops it (DropCaches) once it passes a bound and everything written is durable, and the next
-// chain loads what it names again — memory stays bounded however long the server runs.
+// posts twice nor misses one. What many chains share (accounts, the sequence, queue sums) is
+// written once per batch (Flush, from the processor's AfterBatch). Memory is never behind the store
+// (the processor is the only writer), so what is in memory wins over what is read back. Memory is a
+// cache: the service drops it (DropCaches) once it passes a bound and everything written is
+// durable, and the next chain loads what it names again — memory stays bounded however long the
+// server runs.
 //
 // Keys, all under the settlement's "set/lg/":
 //   set/lg/a/<account id>            Account
@@ -30,6 +32,7 @@
 
 #include <cstdio>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -89,6 +92,12 @@ class LedgerBook {
 
   const Ledger& ledger() const { return ledger_; }
 
+  // Writes what the chains of a batch share — the accounts they moved, the transfer sequence,
+  // the payout queues' sums — once, into the batch's transaction: the processor calls it in
+  // AfterBatch, whoever commits the calls above calls it before committing. Until then those
+  // keys are only in memory.
+  void Flush(events::Transaction& tx);
+
   // What is in memory: accounts, transfers, order books, product facts. DropCaches forgets it
   // all; call it only between transactions, once every write queued so far is durable (the
   // store then holds everything memory did).
@@ -136,6 +145,7 @@ class LedgerBook {
   std::vector<Cut> Front(bool owed, const std::string& party, Fen amount);
   void SaveAlloc(const ShareAlloc& a, events::Transaction& tx);
   void SaveEntry(bool owed, const std::string& party, uint64_t sequence, events::Transaction& tx);
+  void FlushQueueSums(events::Transaction& tx);
   // The party's payable queue at the share's sequence gains (or loses) `amount`.
   // `fresh`: the entry cannot be in the store yet (a share just posted, a clawback just made).
   void Enqueue(ShareAlloc& a, Fen amount, events::Transaction& tx, bool fresh = false);
@@ -164,6 +174,9 @@ class LedgerBook {
   std::unordered_map<std::string, ShareAlloc> allocs_;
   std::unordered_map<std::string, AllocQueue> payable_queues_, owed_queues_;
   size_t queued_ = 0;  // Queue entries in memory.
+  // What Flush writes: queues whose sums changed (owed, party), the sequence last written.
+  std::set<std::pair<bool, std::string>> dirty_sums_;
+  uint64_t saved_sequence_ = 0;
   FeeRules rules_;
   bool rules_loaded_ = false;
   int64_t order_violations_ = 0, refused_chains_ = 0, queue_violations_ = 0;

@@ -44,6 +44,7 @@ class SettlementService::Impl final : public events::Processor {
   // then the store would show older values than memory). Called only between transactions:
   // before each batch and before the queries, which load what they read.
   void BeforeBatch() override { Trim(); }
+  void AfterBatch(events::Transaction& batch) override { ledger_.Flush(batch); }
   void Trim() {
     if (cached() < options_.cache_limit) return;
     (void)store_.AppendAndWait(events::AppendRequest{});

@@ -1,6 +1,7 @@
 // LedgerBook's allocation of shares to payouts, first in, first out (allocation.h): a party's
 // queue sums and the entries read or written since the caches dropped are in memory, the rest
-// in the store; every change is written through in the chain's transaction.
+// in the store; every change is written through in the chain's transaction, but for the sums,
+// which many chains of a batch share: LedgerBook::Flush writes those once.
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -99,7 +100,14 @@ void LedgerBook::SaveEntry(bool owed, const std::string& party, uint64_t sequenc
   } else {
     tx.state().Delete(key);
   }
-  tx.state().Put(SumKey(owed, party), events::Encode(QueueSum{q.sum}));
+  dirty_sums_.emplace(owed, party);
+}
+
+void LedgerBook::FlushQueueSums(events::Transaction& tx) {
+  for (const auto& [owed, party] : dirty_sums_) {
+    tx.state().Put(SumKey(owed, party), events::Encode(QueueSum{Queue(owed, party).sum}));
+  }
+  dirty_sums_.clear();
 }
 
 void LedgerBook::AddToQueue(const std::string& party, uint64_t sequence, const std::string& share,
