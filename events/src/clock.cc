@@ -46,4 +46,18 @@ bool IsDay(std::string_view d) {
   return day <= kDays[month - 1] + (month == 2 && leap ? 1 : 0);
 }
 
+int64_t BusinessDayStartMicros(std::string_view d) {
+  const auto number = [&d](size_t at, size_t n) {
+    int v = 0;
+    for (size_t i = at; i < at + n; ++i) v = v * 10 + (d[i] - '0');
+    return v;
+  };
+  const std::chrono::sys_days day{std::chrono::year{number(0, 4)} /
+                                  static_cast<unsigned>(number(5, 2)) /
+                                  static_cast<unsigned>(number(8, 2))};
+  constexpr int64_t kCstOffsetMicros = 8ll * 3600 * 1'000'000;
+  return std::chrono::duration_cast<std::chrono::microseconds>(day.time_since_epoch()).count() -
+         kCstOffsetMicros;
+}
+
 }  // namespace pavilion::events

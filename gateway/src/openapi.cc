@@ -357,13 +357,16 @@ std::string_view HandWrittenOpenApi() {
       "parameters": [{"name": "ref", "in": "path", "required": true, "schema": {"type": "string"}}],
       "responses": {"200": {"description": "The image", "content": {"image/*": {"schema": {"type": "string", "format": "binary"}}}},
         "404": {"$ref": "#/components/responses/Error"}}}},
-    "/v1/orders": {"get": {"summary": "List orders, newest first: a shopper's own, or a seller's (its sub-orders' orders); the operator names either", "security": [{"bearer": []}],
+    "/v1/orders": {"get": {"summary": "List orders, newest first: a shopper's own, or a seller's (its sub-orders' orders); the operator names either, or neither for the whole pavilion's (every order the catalog answered, rejected ones included), in a place and a period", "security": [{"bearer": []}],
       "parameters": [
         {"name": "shopper_id", "in": "query", "schema": {"type": "string"}},
         {"name": "seller_id", "in": "query", "schema": {"type": "string"}},
         {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["pending", "rejected", "pending_payment", "paid", "shipped", "delivered", "cancelled", "completed"]}, "description": "only orders in this status: by shopper_id the order's (pending, pending_payment, paid, completed, cancelled, rejected), by seller_id a sub-order's the seller sees (pending_payment, paid, shipped, delivered, completed, cancelled); 422 otherwise"},
+        {"name": "place_code", "in": "query", "schema": {"type": "string", "pattern": "^[0-9]{0,12}$"}, "description": "only orders with a line placed in this place or under it (a code prefix: 140430 takes its towns and villages)"},
+        {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}, "description": "placed on or after this business day (China Standard Time)"},
+        {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}, "description": "placed on or before this business day"},
         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
-        {"name": "cursor", "in": "query", "schema": {"type": "string"}, "description": "next_cursor of the previous page"}],
+        {"name": "cursor", "in": "query", "schema": {"type": "string"}, "description": "next_cursor of the previous page (a page looks through at most 10,000 orders: it may hold fewer than limit and still have a next_cursor)"}],
       "responses": {"200": {"description": "A page", "content": {"application/json": {"schema": {"type": "object", "properties": {
           "orders": {"type": "array", "items": {"$ref": "#/components/schemas/Order"}}, "next_cursor": {"type": "string", "nullable": true}}}}}},
         "403": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}}},

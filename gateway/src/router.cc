@@ -104,7 +104,7 @@ const std::vector<TableRoute>& Table() {
         {"GET",
          "/v1/orders",
          kAnyone,
-         {"shopper_id", "seller_id", "status", "limit", "cursor"},
+         {"shopper_id", "seller_id", "status", "place_code", "from", "to", "limit", "cursor"},
          &ListOrders},
         {"GET", "/v1/orders/{id}", kAnyone, {}, &GetOrder},
         {"POST", "/v1/orders/{id}/pay", kShoppers, {}, &PayOrder, false, BodyKind::kNone},

@@ -194,6 +194,11 @@ TEST(IsDay, NamesOnlyDaysOfTheCalendar) {
 TEST(BusinessDay, UsesChinaStandardTime) {
   // 2026-11-22 16:30 UTC is 2026-11-23 00:30 in Beijing.
   EXPECT_EQ(BusinessDay(1795365000ll * 1'000'000), "2026-11-23");
+  // And it began at 16:00 UTC the day before.
+  EXPECT_EQ(BusinessDayStartMicros("2026-11-23"), 1795363200ll * 1'000'000);
+  EXPECT_EQ(BusinessDay(BusinessDayStartMicros("2026-11-23")), "2026-11-23");
+  EXPECT_EQ(BusinessDay(BusinessDayStartMicros("2026-11-23") - 1), "2026-11-22");
+  EXPECT_EQ(BusinessDay(BusinessDayStartMicros("2024-03-01") - 1), "2024-02-29");
 }
 
 TEST(Fen, CheckedArithmeticRefusesWhatCannotBeRepresented) {

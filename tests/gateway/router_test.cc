@@ -846,6 +846,35 @@ TEST_F(RouterTest, ImpossibleDatesInTheQueryAreRefused) {
 
 // A query parameter a route does not take is refused, naming it and the ones the route takes,
 // on every route; the caller is authenticated first.
+// The operator's directory of the pavilion's orders: neither owner named; a place and business
+// days that say what to fix when they are not one.
+TEST_F(RouterTest, OperatorListsThePavilionsOrdersByPlaceAndDay) {
+  auto [seller_token, sku] = SellerWithSku(5);
+  auto alice = Shopper();
+  auto placed =
+      Call("POST", "/v1/orders", R"({"items":[{"sku_id":")" + sku + R"(","quantity":1}]})", alice);
+  ASSERT_EQ(placed.status, 201) << placed.body;
+  const std::string id = Field(placed.body, "id");
+  const std::string today = events::BusinessDay(p_.store->clock().NowMicros());
+  for (const std::string& query : std::vector<std::string>{
+           "", "?place_code=1404", "?from=" + today + "&to=" + today, "?status=pending_payment"}) {
+    auto page = Call("GET", "/v1/orders" + query, "", "op");
+    EXPECT_EQ(page.status, 200) << query << page.body;
+    EXPECT_NE(page.body.find(id), std::string::npos) << query << page.body;
+  }
+  EXPECT_EQ(Call("GET", "/v1/orders?place_code=6101", "", "op").body.find(id), std::string::npos);
+  auto bad_place = Call("GET", "/v1/orders?place_code=14x", "", "op");
+  EXPECT_EQ(bad_place.status, 422);
+  EXPECT_NE(bad_place.body.find("place_code: a division code or its prefix"), std::string::npos);
+  auto backwards = Call("GET", "/v1/orders?from=2026-11-02&to=2026-11-01", "", "op");
+  EXPECT_EQ(backwards.status, 422);
+  EXPECT_NE(backwards.body.find("to: 2026-11-01 is before from: 2026-11-02"), std::string::npos);
+  EXPECT_EQ(Call("GET", "/v1/orders?from=2026-02-30", "", "op").status, 422);
+  // A shopper still sees only its own, whatever it leaves out.
+  auto bob = Shopper();
+  EXPECT_EQ(Call("GET", "/v1/orders", "", bob).body.find(id), std::string::npos);
+}
+
 TEST_F(RouterTest, UnknownQueryParametersAreRefused) {
   auto colour = Call("GET", "/v1/products?in_stock=1&colour=red");
   EXPECT_EQ(colour.status, 422) << colour.body;
@@ -864,7 +893,8 @@ TEST_F(RouterTest, UnknownQueryParametersAreRefused) {
   EXPECT_EQ(p_.store->head(), head);  // Refused before anything was written.
   auto page = Call("GET", "/v1/orders?page=2", "", alice);
   EXPECT_EQ(page.status, 422);
-  EXPECT_NE(page.body.find("shopper_id, seller_id, status, limit, cursor"), std::string::npos)
+  EXPECT_NE(page.body.find("shopper_id, seller_id, status, place_code, from, to, limit, cursor"),
+            std::string::npos)
       << page.body;
   EXPECT_EQ(Call("GET", "/v1/stats/sales?group=seller", "", "op").status, 422);
   EXPECT_EQ(Call("GET", "/v1/packs?fmt=native", "", seller_token).status, 422);

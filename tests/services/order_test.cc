@@ -958,7 +958,7 @@ TEST_F(Orders, ListsByShopperAndSellerWithCursorPagination) {
   EXPECT_EQ(paid.orders[0].id, ids[1]);
   EXPECT_EQ(list({"", seller.id, "", "", 20}).orders.size(), 6u);
   auto bad = testing::Await<order::OrderPage>([&](auto d) {
-    p.orders->List({"", "", "", "", 5}, d);
+    p.orders->List({"shp_1", seller.id, "", "", 5}, d);
   });
   EXPECT_EQ(bad.error(), svc_errc::invalid_argument);
   // "shipped" is a sub-order's status: the answer says which statuses there are.
@@ -968,6 +968,74 @@ TEST_F(Orders, ListsByShopperAndSellerWithCursorPagination) {
   EXPECT_EQ(shipped.error(), svc_errc::invalid_argument);
   EXPECT_NE(shipped.message().find("give one of pending, pending_payment, paid"),
             std::string::npos);
+}
+
+// With neither owner, the operator's directory: every order the catalog answered, newest first,
+// in a place (a code prefix) and a period; a store from before it gets its entries at start.
+TEST_F(Orders, PavilionListsEveryOrderByPlaceAndPeriod) {
+  constexpr int64_t kDay = 24ll * 3600 * 1'000'000;
+  std::vector<std::string> qin, xian;  // Orders of a seller in Qin County, one in Xi'an.
+  std::string rejected;
+  {
+    InProcess p(&kv, &clock);
+    auto qin_seller = p.Seller("140430106");
+    auto xian_seller = p.Seller("610100");
+    auto millet = p.Product(qin_seller.id, 100, 100);
+    auto kiwi = p.Product(xian_seller.id, 300, 2);
+    for (int day = 0; day < 3; ++day) {
+      clock.Advance(kDay);
+      qin.push_back(p.Order("shp_1", {{millet.sku_ids[0], 1}})->id);
+      clock.Advance(1000);  // Placed after: listed before (newest first).
+      xian.push_back(p.Order("shp_2", {{kiwi.sku_ids[0], 1}})->id);
+    }
+    ASSERT_TRUE(p.Do([&](auto d) { p.orders->Pay(qin[0], Shopper("shp_1"), d); }).ok());
+    rejected = xian.back();  // Two units in stock: the third order is refused.
+  }
+  const auto ids = [](const order::OrderPage& page) {
+    std::vector<std::string> out;
+    for (const auto& o : page.orders) out.push_back(o.id);
+    return out;
+  };
+  const auto check = [&](InProcess& p) {
+    auto list = [&](order::ListQuery q) {
+      return testing::Await<order::OrderPage>([&](auto d) { p.orders->List(q, d); }).value();
+    };
+    EXPECT_EQ(ids(list({"", "", "", "", 100})),
+              (std::vector<std::string>{xian[2], qin[2], xian[1], qin[1], xian[0], qin[0]}));
+    EXPECT_EQ(p.Get(rejected)->status, order::OrderStatus::kRejected);
+    order::ListQuery in_qin{"", "", "", "", 100};
+    in_qin.place_code = "1404";
+    EXPECT_EQ(ids(list(in_qin)), (std::vector<std::string>{qin[2], qin[1], qin[0]}));
+    // Pages of two, within the place, follow the cursor to the end.
+    in_qin.limit = 2;
+    auto first = list(in_qin);
+    EXPECT_EQ(ids(first), (std::vector<std::string>{qin[2], qin[1]}));
+    in_qin.cursor = first.next_cursor;
+    EXPECT_EQ(ids(list(in_qin)), (std::vector<std::string>{qin[0]}));
+    // The second day only: from its start, to the third's.
+    const auto placed = [&](const std::string& id) { return p.Get(id)->created_micros; };
+    order::ListQuery day2{"", "", "", "", 100};
+    day2.from_micros = placed(qin[1]);
+    day2.to_micros = placed(qin[2]);
+    EXPECT_EQ(ids(list(day2)), (std::vector<std::string>{xian[1], qin[1]}));
+    order::ListQuery paid{"", "", "paid", "", 100};
+    EXPECT_EQ(ids(list(paid)), (std::vector<std::string>{qin[0]}));
+  };
+  {
+    InProcess p(&kv, &clock);
+    check(p);
+  }
+  // As a store from before the pavilion's listing: no entries, no marker.
+  storage::WriteBatch forget;
+  ASSERT_FALSE(kv.Scan("ord/by-all", storage::PrefixEnd("ord/by-all"),
+                       [&](std::string_view k, std::string_view) {
+                         forget.Delete(k);
+                         return true;
+                       }));
+  ASSERT_GT(forget.size(), 1u);
+  ASSERT_FALSE(kv.Write(forget, true));
+  InProcess p(&kv, &clock);
+  check(p);
 }
 
 // Listing by a status past payment reads the status index; a store whose orders were recorded

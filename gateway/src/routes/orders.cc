@@ -6,6 +6,7 @@
 #include "../signature.h"
 #include "../views.h"
 #include "pavilion/base/json_writer.h"
+#include "pavilion/events/clock.h"
 #include "pavilion/events/codec.h"
 #include "routes.h"
 
@@ -180,6 +181,22 @@ void ListOrders(Context& cx, const Request& r, Respond respond) {
     query.limit = static_cast<int>(*limit);
   } else if (!error.empty()) {
     return respond(ErrorResponse(kInvalidField, error));
+  }
+  // The pavilion's orders over business days (China Standard Time), and in a place.
+  std::string from, to;
+  if (!q.Day("from", &from, &error) || !q.Day("to", &to, &error)) {
+    return respond(ErrorResponse(kInvalidField, error));
+  }
+  if (!from.empty() && !to.empty() && to < from) {
+    return respond(ErrorResponse(kInvalidField, "to: " + to + " is before from: " + from));
+  }
+  if (!from.empty()) query.from_micros = events::BusinessDayStartMicros(from);
+  if (!to.empty()) query.to_micros = events::BusinessDayStartMicros(to) + 24ll * 3600 * 1'000'000;
+  query.place_code = q.Get("place_code");
+  if (!std::ranges::all_of(query.place_code, [](char c) { return c >= '0' && c <= '9'; }) ||
+      query.place_code.size() > 12) {
+    return respond(ErrorResponse(
+        kInvalidField, "place_code: a division code or its prefix, at most 12 digits (140430)"));
   }
   const Principal& who = *r.who;
   if (who.role == Role::kShopper) {

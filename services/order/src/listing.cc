@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 
 #include "keys.h"
 #include "lifecycle.h"
@@ -16,11 +17,13 @@ constexpr int kMaxScanned = 10'000;
 }  // namespace
 
 Result<OrderPage> Listing::List(const ListQuery& q) {
-  if (q.shopper_id.empty() == q.seller_id.empty()) {
-    return {svc_errc::invalid_argument, "give exactly one of shopper_id and seller_id"};
+  if (!q.shopper_id.empty() && !q.seller_id.empty()) {
+    return {svc_errc::invalid_argument, "give at most one of shopper_id and seller_id"};
   }
-  // A shopper's listing filters on the order's status, a seller's on its sub-orders'.
-  const bool by_seller = q.shopper_id.empty();
+  // A seller's listing filters on its sub-orders' status; a shopper's and the pavilion's on the
+  // order's.
+  const bool by_seller = !q.seller_id.empty();
+  const bool pavilion = !by_seller && q.shopper_id.empty();
   OrderStatus order_status{};
   SubOrderStatus sub_status{};
   bool indexed = false;
@@ -34,15 +37,18 @@ Result<OrderPage> Listing::List(const ListQuery& q) {
                           "cancelled, rejected (an order's status; shipped and delivered are its "
                           "sub-orders', which a seller's listing filters on)"};
     }
-    indexed = by_seller ? StatusIndexed(sub_status) : StatusIndexed(order_status);
+    // The pavilion's listing has no status index: it filters as it scans.
+    indexed = !pavilion && (by_seller ? StatusIndexed(sub_status) : StatusIndexed(order_status));
   }
   const int limit = std::clamp(q.limit, 1, 100);
-  const std::string_view kind = by_seller ? "seller" : "shopper";
-  const std::string& owner = q.shopper_id.empty() ? q.seller_id : q.shopper_id;
-  // Both indexes key an entry the same way after their prefix: time, then the order's id.
+  const std::string_view kind = by_seller ? "seller" : pavilion ? "all" : "shopper";
+  const std::string& owner = by_seller ? q.seller_id : q.shopper_id;
+  // Every index keys an entry the same way after its prefix: time, then the order's id.
   const std::string prefix =
       indexed ? StatusPrefix(kind, owner, q.status) : ListingPrefix(kind, owner);
-  std::string end = storage::PrefixEnd(prefix);
+  const std::string begin = q.from_micros > 0 ? IndexEntry(prefix, q.from_micros, "") : prefix;
+  std::string end =
+      q.to_micros > 0 ? IndexEntry(prefix, q.to_micros, "") : storage::PrefixEnd(prefix);
   size_t skip = 0;
   if (!q.cursor.empty()) {
     const std::string_view cursor = q.cursor;
@@ -65,7 +71,7 @@ Result<OrderPage> Listing::List(const ListQuery& q) {
   int scanned = 0;
   std::string done_key;  // The last entry whose orders were all gone through.
   auto ec =
-      orders_.events().kv().ScanReverse(prefix, end, [&](std::string_view k, std::string_view v) {
+      orders_.events().kv().ScanReverse(begin, end, [&](std::string_view k, std::string_view v) {
         auto named = NamedOrders(k.substr(prefix.size() + 8), v);
         const std::vector<std::string> ids =
             named.ok() ? std::move(named).value() : std::vector<std::string>{};
@@ -79,6 +85,11 @@ Result<OrderPage> Listing::List(const ListQuery& q) {
           }
           auto o = orders_.Load(ids[i]);
           if (!o.ok()) continue;
+          if (!q.place_code.empty() && std::ranges::none_of(o->lines, [&q](const OrderLine& l) {
+                return l.place_code.starts_with(q.place_code);
+              })) {
+            continue;
+          }
           if (!by_seller) {
             if (q.status.empty() || o->status == order_status) {
               page.orders.push_back(std::move(o).value());
@@ -99,9 +110,11 @@ Result<OrderPage> Listing::List(const ListQuery& q) {
 }
 
 void Listing::Listed(const Order& o) {
+  batch_[ListingPrefix("all", "")].emplace_back(o.created_micros, o.id);
+  if (o.status != OrderStatus::kPendingPayment) return;  // Rejected: no seller lists it.
   for (const SubOrder& sub : o.sub_orders) {
     ForEachViewer(o, sub, [&](std::string_view seller) {
-      auto& listed = seller_batch_[std::string(seller)];
+      auto& listed = batch_[ListingPrefix("seller", seller)];
       if (listed.empty() || listed.back().second != o.id) {
         listed.emplace_back(o.created_micros, o.id);
       }
@@ -110,10 +123,10 @@ void Listing::Listed(const Order& o) {
 }
 
 void Listing::AfterBatch(events::Transaction& batch) {
-  for (auto& [seller, orders] : seller_batch_) {
+  for (auto& [prefix, orders] : batch_) {
     std::sort(orders.begin(), orders.end(), std::greater<>());
     const auto& [newest_micros, newest_id] = orders.front();
-    std::string key = IndexKey("seller", seller, newest_micros, newest_id);
+    std::string key = IndexEntry(prefix, newest_micros, newest_id);
     if (orders.size() == 1) {
       batch.state().Put(std::move(key), "");
       continue;
@@ -123,7 +136,41 @@ void Listing::AfterBatch(events::Transaction& batch) {
     for (auto& entry : orders) ids.push_back(std::move(entry.second));
     batch.state().Put(std::move(key), events::Encode(ids));
   }
-  seller_batch_.clear();
+  batch_.clear();
+}
+
+void BuildPavilionListing(events::EventStore& store) {
+  constexpr std::string_view kBuilt = "ord/by-all-built";
+  std::string built;
+  if (!store.kv().Get(kBuilt, &built)) return;
+  // Every order placed has its entry in its shopper's listing: the same time and id.
+  const std::string shoppers = "ord/by-shopper/";  // Then <shopper>/<time><order>.
+  const std::string all = ListingPrefix("all", "");
+  storage::WriteBatch wb;
+  bool failed = false;
+  size_t listed = 0;
+  auto ec = store.kv().Scan(shoppers, storage::PrefixEnd(shoppers),
+                            [&](std::string_view key, std::string_view) {
+                              const size_t slash = key.find('/', shoppers.size());
+                              if (slash == std::string_view::npos) return true;
+                              wb.Put(all + std::string(key.substr(slash + 1)), "");
+                              ++listed;
+                              if (wb.size() >= 4096) {
+                                failed = static_cast<bool>(store.kv().Write(wb, /*sync=*/false));
+                                wb.Clear();
+                              }
+                              return !failed;
+                            });
+  wb.Put(kBuilt, "1");
+  if (ec || failed || store.kv().Write(wb, /*sync=*/true)) {
+    std::fprintf(stderr,
+                 "order: building the pavilion's order listing failed; it is retried at the next "
+                 "start\n");
+  } else if (listed > 0) {
+    std::fprintf(stderr,
+                 "order: the pavilion's order listing lists %zu orders recorded before it\n",
+                 listed);
+  }
 }
 
 }  // namespace pavilion::order

@@ -66,6 +66,7 @@ class OrderService::Impl final : public events::Processor {
         timeouts_(orders_, worker, options_),
         listing_(orders_) {
     BuildStatusIndex(store_);
+    BuildPavilionListing(store_);
   }
 
   std::string_view name() const override { return "order"; }
@@ -262,10 +263,8 @@ class OrderService::Impl final : public events::Processor {
     if (all_answered) {
       Decision d{now, options_, tx};
       Decide(*order, d);
-      if (order->status == OrderStatus::kPendingPayment) {
-        listing_.Listed(*order);
-        timeouts_.AwaitPayment(*order);
-      }
+      listing_.Listed(*order);
+      if (order->status == OrderStatus::kPendingPayment) timeouts_.AwaitPayment(*order);
     }
     // Just reserved, the order is what order.reserved says: no record (see OrderStore).
     orders_.Stage(order_id, tx,

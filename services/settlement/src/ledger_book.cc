@@ -14,7 +14,7 @@ const std::string kSequenceKey = std::string(kLedgerPrefix) + "seq";
 const Account* LedgerBook::LoadAccount(const std::string& id) {
   if (const Account* a = ledger_.account(id)) return a;
   std::string bytes;
-  if (!kv_.Get(LedgerBook::StoreKey("a", id), &bytes)) {
+  if (storage::GetOrAbort(kv_, LedgerBook::StoreKey("a", id), &bytes)) {
     if (auto a = events::Decode<Account>(bytes); a.ok()) ledger_.Load(*a);
   }
   return ledger_.account(id);
@@ -23,7 +23,7 @@ const Account* LedgerBook::LoadAccount(const std::string& id) {
 OrderBook* LedgerBook::Book(const std::string& order_id) {
   if (auto it = books_.find(order_id); it != books_.end()) return &it->second;
   std::string bytes;
-  if (kv_.Get(LedgerBook::StoreKey("o", order_id), &bytes)) return nullptr;
+  if (!storage::GetOrAbort(kv_, LedgerBook::StoreKey("o", order_id), &bytes)) return nullptr;
   auto book = events::Decode<OrderBook>(bytes);
   if (!book.ok()) return nullptr;
   return &(books_[order_id] = std::move(*book));
@@ -33,14 +33,14 @@ bool LedgerBook::Post(const std::vector<Transfer>& chain, events::Transaction& t
   if (chain.empty()) return true;
   if (ledger_.sequence() == 0) {
     std::string bytes;
-    if (!kv_.Get(kSequenceKey, &bytes)) {
+    if (storage::GetOrAbort(kv_, kSequenceKey, &bytes)) {
       if (auto s = events::Decode<uint64_t>(bytes); s.ok()) ledger_.LoadSequence(*s);
     }
   }
   Ledger::Missing missing = ledger_.Find(chain);
   for (const auto& id : missing.transfers) {
     std::string bytes;
-    if (!kv_.Get(LedgerBook::StoreKey("t", id), &bytes)) {
+    if (storage::GetOrAbort(kv_, LedgerBook::StoreKey("t", id), &bytes)) {
       if (auto t = events::Decode<Transfer>(bytes); t.ok()) ledger_.Load(std::move(*t));
     }
   }
@@ -135,7 +135,7 @@ void LedgerBook::Paid(const schema::OrderPaid& paid, int64_t micros, events::Tra
     if (it == products_.end()) {
       ProductFacts f;
       std::string bytes;
-      if (!kv_.Get(LedgerBook::StoreKey("p", line.product_id), &bytes)) {
+      if (storage::GetOrAbort(kv_, LedgerBook::StoreKey("p", line.product_id), &bytes)) {
         if (auto d = events::Decode<ProductFacts>(bytes); d.ok()) f = *d;
       }
       it = products_.emplace(line.product_id, std::move(f)).first;
@@ -151,7 +151,7 @@ void LedgerBook::Paid(const schema::OrderPaid& paid, int64_t micros, events::Tra
 const FeeRules& LedgerBook::Rules() {
   if (!rules_loaded_) {
     std::string bytes;
-    if (!kv_.Get(kRulesKey, &bytes)) {
+    if (storage::GetOrAbort(kv_, kRulesKey, &bytes)) {
       if (auto r = events::Decode<FeeRules>(bytes); r.ok()) rules_ = *r;
     }
     rules_loaded_ = true;
@@ -226,7 +226,7 @@ void LedgerBook::Save(const PayoutView& payout, events::Transaction& tx) {
 std::optional<PayoutView> LedgerBook::Payout(const std::string& payout_id) {
   if (auto it = payouts_.find(payout_id); it != payouts_.end()) return it->second;
   std::string bytes;
-  if (kv_.Get(LedgerBook::StoreKey("po", payout_id), &bytes)) return std::nullopt;
+  if (!storage::GetOrAbort(kv_, LedgerBook::StoreKey("po", payout_id), &bytes)) return std::nullopt;
   auto p = events::Decode<PayoutView>(bytes);
   if (!p.ok()) return std::nullopt;
   return payouts_[payout_id] = std::move(*p);

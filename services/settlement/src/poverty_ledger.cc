@@ -38,7 +38,7 @@ PovertyLedger::Totals& PovertyLedger::Row(const std::string& key) {
   if (auto it = rows_.find(key); it != rows_.end()) return it->second;
   Totals t;
   std::string bytes;
-  if (!kv_.Get(key, &bytes)) {
+  if (storage::GetOrAbort(kv_, key, &bytes)) {
     if (auto d = events::Decode<Totals>(bytes); d.ok()) t = *d;
   }
   return rows_[key] = t;
@@ -122,11 +122,15 @@ Result<std::vector<PovertyRow>> PovertyLedger::Query(const PovertyQuery& q) {
     return true;
   });
   if (ec || bad) return {svc_errc::internal, "reading the poverty-alleviation ledger failed"};
+  bool unreadable = false;  // An account the store could not read (absent is all zero).
   auto account = [&](AccountKind kind, const std::string& owner) {
     Account a;
     std::string bytes;
-    if (!kv_.Get(LedgerBook::StoreKey("a", AccountId(kind, owner)), &bytes)) {
+    const auto read = kv_.Get(LedgerBook::StoreKey("a", AccountId(kind, owner)), &bytes);
+    if (!read) {
       if (auto d = events::Decode<Account>(bytes); d.ok()) a = *d;
+    } else if (read != storage::errc::not_found) {
+      unreadable = true;
     }
     return a;
   };
@@ -145,6 +149,7 @@ Result<std::vector<PovertyRow>> PovertyLedger::Query(const PovertyQuery& q) {
                   paid_out.credits_posted - (receivable.debits_posted - receivable.credits_posted);
     out.push_back(std::move(row));
   }
+  if (unreadable) return {svc_errc::internal, "reading the poverty-alleviation ledger failed"};
   return out;
 }
 

@@ -44,5 +44,7 @@ class ManualClock final : public Clock {
 std::string BusinessDay(int64_t micros_since_epoch);
 // Whether `day` is a day of the calendar written YYYY-MM-DD: 2024-02-29 is, 2026-02-30 is not.
 bool IsDay(std::string_view day);
+// When business day `day` (YYYY-MM-DD, checked with IsDay) begins: 00:00 China Standard Time.
+int64_t BusinessDayStartMicros(std::string_view day);
 
 }  // namespace pavilion::events

@@ -77,9 +77,14 @@ struct RefundInput {
   std::string reason;
 };
 
+// One owner's orders (a shopper's or a seller's) or, with neither, the whole pavilion's (the
+// operator's directory), newest first; optionally only those with a line placed in `place_code`
+// or under it (a code prefix), placed from `from_micros` (included) to `to_micros` (excluded).
 struct ListQuery {
   std::string shopper_id, seller_id, status, cursor;
   int limit = 20;
+  std::string place_code = {};             // (Initialized: callers leave the last three out.)
+  int64_t from_micros = 0, to_micros = 0;  // 0: no bound.
 };
 
 struct OrderPage {
