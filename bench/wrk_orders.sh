@@ -203,8 +203,8 @@ run() {
 # lags: each processor's "name events seconds" now, one line each (GET /metrics).
 lags() {
   curl -sS "$base/metrics" | sed -n \
-    's/^pavilion_projection_lag\(_seconds\)\{0,1\}{processor="\([a-z]*\)"} \(.*\)/\2 \1 \3/p' |
-    awk '{ if ($2 == "_seconds") secs[$1] = $3; else events[$1] = $3 }
+    's/^pavilion_projection_lag\(_seconds\)\{0,1\}{processor="\([a-z]*\)"} \(.*\)/\2 lag\1 \3/p' |
+    awk '{ if ($2 == "lag_seconds") secs[$1] = $3; else events[$1] = $3 }
          END { for (p in events) print p, events[p], secs[p] + 0 }'
 }
 # The largest lag of the settlement and the sales projection while `wrk` ran, then how long they
