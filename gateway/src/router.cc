@@ -74,7 +74,7 @@ const std::vector<TableRoute>& Table() {
         {"GET",
          "/v1/sellers",
          kOperator,
-         {"place_code", "supplier_type", "q", "after", "limit"},
+         {"place_code", "supplier_type", "q", "from", "to", "after", "limit"},
          &ListSellers},
         {"GET", "/v1/places", kPublic, {"parent", "q", "after", "limit"}, &ListPlaces},
         {"GET", "/v1/places/{code}", kPublic, {}, &GetPlace},

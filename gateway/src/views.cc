@@ -80,14 +80,27 @@ std::string ProductJson(const catalog::Product& p, const std::string& today,
   return w.Take();
 }
 
-std::string SellerJson(const catalog::Seller& s, const std::string* token,
+void WriteSellerFields(JsonWriter& w, const catalog::Seller& s, const std::string* token,
                        std::string_view place_name) {
-  JsonWriter w;
-  w.BeginObject();
   w.Field("id", s.id).Field("name", s.name).Field("place_code", s.place_code);
   w.Field("place_name", place_name);
   w.Field("supplier_type", s.supplier_type).Field("created_micros", s.created_micros);
   if (token) w.Field("token", *token);
+}
+
+void WriteSalesTotals(JsonWriter& w, const settlement::SalesTotals& t) {
+  w.Field("paid_fen", t.paid.value()).Field("refunded_fen", t.refunded.value());
+  w.Field("net_fen", t.amount.value()).Field("orders", t.orders);
+  w.Field("units_paid", t.units_paid).Field("units_refunded", t.units_refunded);
+  w.Field("units", t.units).Field("selling_sellers", t.selling_sellers);
+  w.Field("new_sellers", t.new_sellers);
+}
+
+std::string SellerJson(const catalog::Seller& s, const std::string* token,
+                       std::string_view place_name) {
+  JsonWriter w;
+  w.BeginObject();
+  WriteSellerFields(w, s, token, place_name);
   w.EndObject();
   return w.Take();
 }

@@ -14,6 +14,7 @@
 #include "pavilion/catalog/catalog_service.h"
 #include "pavilion/gateway/router.h"
 #include "pavilion/order/order_service.h"
+#include "pavilion/settlement/sales.h"
 
 namespace pavilion::gateway {
 
@@ -25,6 +26,11 @@ std::string ProductJson(const catalog::Product& p, const std::string& today,
                         std::string_view place_name);
 // `token` only in the answer that registers the seller.
 std::string SellerJson(const catalog::Seller& s, const std::string* token,
+                       std::string_view place_name);
+// A sales projection's totals, as GET /v1/stats/sales writes them (into a begun object).
+void WriteSalesTotals(base::JsonWriter& w, const settlement::SalesTotals& t);
+// The same fields as SellerJson, into an object the caller has begun (and may add to).
+void WriteSellerFields(base::JsonWriter& w, const catalog::Seller& s, const std::string* token,
                        std::string_view place_name);
 
 void WriteOrder(base::JsonWriter& w, const order::Order& o);

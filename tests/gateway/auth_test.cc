@@ -591,6 +591,54 @@ TEST(Directories, OperatorsListSellersByPlaceTypeAndNameInPages) {
   EXPECT_EQ(api.Call("GET", "/v1/sellers?limit=0", "", Api::kOp).status, 422);
 }
 
+// Each seller in the directory carries its sales over the period asked (all time without one).
+TEST(Directories, TheSellerDirectoryShowsEachSellersSales) {
+  Api api;
+  auto [selling, token] = api.Seller();
+  auto [idle, idle_token] = api.Seller();
+  auto [product, sku] = api.Product(token, 1500, 10);
+  auto [shopper, shopper_token] = api.Shopper();
+  auto placed = api.Order(shopper_token, sku, 2);
+  ASSERT_EQ(placed.status, 201) << placed.body;
+  const std::string order = Api::Str(placed.body, {"id"});
+  ASSERT_EQ(api.Call("POST", "/v1/orders/" + order + "/pay", "", shopper_token).status, 200);
+  api.p_.Settle();
+  // seller id → {net_fen, orders, units} of the page.
+  auto totals = [&](const std::string& query) {
+    auto r = api.Call("GET", "/v1/sellers?place_code=140430" + query, "", Api::kOp);
+    EXPECT_EQ(r.status, 200) << r.body;
+    std::map<std::string, std::vector<int64_t>> out;
+    simdjson::dom::parser parser;
+    simdjson::dom::array sellers;
+    if (parser.parse(r.body)["sellers"].get(sellers)) return out;
+    for (auto s : sellers) {
+      std::string_view id;
+      int64_t net = -1, orders = -1, units = -1;
+      EXPECT_FALSE(s["id"].get(id));
+      EXPECT_FALSE(s["totals"]["net_fen"].get(net));
+      EXPECT_FALSE(s["totals"]["orders"].get(orders));
+      EXPECT_FALSE(s["totals"]["units"].get(units));
+      out[std::string(id)] = {net, orders, units};
+    }
+    return out;
+  };
+  auto all = totals("");
+  EXPECT_EQ(all[selling], (std::vector<int64_t>{3000, 1, 2}));
+  EXPECT_EQ(all[idle], (std::vector<int64_t>{0, 0, 0}));
+  // A page of one seller, and a period before the sale.
+  for (const std::string& after : {std::string(), std::min(selling, idle)}) {
+    auto one = totals("&limit=1&after=" + after);  // Each seller, on a page of its own.
+    ASSERT_EQ(one.size(), 1u);
+    EXPECT_EQ(one.begin()->second, all[one.begin()->first]);
+  }
+  EXPECT_EQ(totals("&from=2000-01-01&to=2000-12-31")[selling], (std::vector<int64_t>{0, 0, 0}));
+  auto backwards = api.Call("GET", "/v1/sellers?from=2026-11-02&to=2026-11-01", "", Api::kOp);
+  EXPECT_EQ(backwards.status, 422);
+  EXPECT_EQ(Api::Str(backwards.body, {"error", "message"}),
+            "to: 2026-11-01 is before from: 2026-11-02");
+  EXPECT_EQ(api.Call("GET", "/v1/sellers?from=2026-02-30", "", Api::kOp).status, 422);
+}
+
 // ---- Categories ----
 
 TEST(Categories, OperatorsGrowTheTreeAndProductsAndFeeRulesUseIt) {

@@ -1,5 +1,7 @@
 // POST /v1/sellers (the operator registers a seller and gets its token), GET /v1/sellers/{id},
 // GET /v1/sellers (the operator's directory, filtered, a page at a time).
+#include <unordered_map>
+
 #include "../views.h"
 #include "pavilion/base/json_writer.h"
 #include "routes.h"
@@ -47,18 +49,40 @@ void ListSellers(Context& cx, const Request& r, Respond respond) {
   const auto limit = r.query.Int("limit", 1, 200, &error);
   if (!error.empty()) return respond(ErrorResponse(kInvalidField, error));
   q.limit = static_cast<size_t>(limit.value_or(50));
-  cx.s.catalog.ListSellers(std::move(q), [&cx, respond](Result<catalog::SellerPage> page) {
+  // Each seller's sales over the period (business days, both included; all time without them),
+  // from the sales projection: one query for the page.
+  settlement::SalesQuery totals("seller");
+  if (!r.query.Day("from", &totals.from_day, &error) ||
+      !r.query.Day("to", &totals.to_day, &error)) {
+    return respond(ErrorResponse(kInvalidField, error));
+  }
+  if (!totals.from_day.empty() && !totals.to_day.empty() && totals.to_day < totals.from_day) {
+    return respond(ErrorResponse(kInvalidField,
+                                 "to: " + totals.to_day + " is before from: " + totals.from_day));
+  }
+  cx.s.catalog.ListSellers(std::move(q), [&cx, respond, totals = std::move(totals)](
+                                             Result<catalog::SellerPage> page) mutable {
     if (!page.ok()) return respond(FromServiceError(page.error_detail()));
-    std::string json = "{\"sellers\":[";
-    for (size_t i = 0; i < page->sellers.size(); ++i) {
-      const auto& s = page->sellers[i];
-      if (i) json += ",";
-      json += SellerJson(s, nullptr, cx.PlaceName(s.place_code));
-    }
-    base::JsonWriter w;
-    w.String(page->next_after);
-    json += "],\"next_after\":" + w.Take() + "}";
-    respond(JsonResponse(200, std::move(json)));
+    if (page->sellers.size() == 1) totals.filter.seller_id = page->sellers[0].id;
+    cx.s.settlement.Sales(totals, [&cx, respond, page = std::move(page).value()](
+                                      Result<std::vector<settlement::SalesRow>> rows) {
+      if (!rows.ok()) return respond(FromServiceError(rows.error_detail()));
+      std::unordered_map<std::string_view, const settlement::SalesTotals*> of;
+      for (const auto& row : *rows) of.emplace(row.key, &row.totals);
+      const settlement::SalesTotals none;
+      base::JsonWriter w;
+      w.BeginObject().Key("sellers").BeginArray();
+      for (const auto& s : page.sellers) {
+        w.BeginObject();
+        WriteSellerFields(w, s, nullptr, cx.PlaceName(s.place_code));
+        const auto it = of.find(s.id);
+        w.Key("totals").BeginObject();
+        WriteSalesTotals(w, it == of.end() ? none : *it->second);
+        w.EndObject().EndObject();
+      }
+      w.EndArray().Field("next_after", page.next_after).EndObject();
+      respond(JsonResponse(200, w.Take()));
+    });
   });
 }
 

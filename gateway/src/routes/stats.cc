@@ -47,14 +47,6 @@ void Growth(base::JsonWriter& w, std::string_view name, Fen now, Fen base) {
   w.Int(static_cast<int64_t>(bps));
 }
 
-void Totals(base::JsonWriter& w, const settlement::SalesTotals& t) {
-  w.Field("paid_fen", t.paid.value()).Field("refunded_fen", t.refunded.value());
-  w.Field("net_fen", t.amount.value()).Field("orders", t.orders);
-  w.Field("units_paid", t.units_paid).Field("units_refunded", t.units_refunded);
-  w.Field("units", t.units).Field("selling_sellers", t.selling_sellers);
-  w.Field("new_sellers", t.new_sellers);
-}
-
 }  // namespace
 
 void SalesStats(Context& cx, const Request& r, Respond respond) {
@@ -158,13 +150,13 @@ void SalesStats(Context& cx, const Request& r, Respond respond) {
           w.Field("new_sellers", row.totals.new_sellers);
           if (row.year_ago) {
             w.Key("year_ago").BeginObject();
-            Totals(w, *row.year_ago);
+            WriteSalesTotals(w, *row.year_ago);
             w.EndObject();
             Growth(w, "yoy_bps", row.totals.amount, row.year_ago->amount);
           }
           if (row.previous) {
             w.Key("previous").BeginObject();
-            Totals(w, *row.previous);
+            WriteSalesTotals(w, *row.previous);
             w.EndObject();
             Growth(w, "pop_bps", row.totals.amount, row.previous->amount);
           }
