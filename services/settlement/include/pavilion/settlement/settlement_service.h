@@ -29,6 +29,11 @@
 #include "pavilion/settlement/ledger_view.h"
 #include "pavilion/settlement/payout_provider.h"
 #include "pavilion/settlement/sales.h"
+#include "pavilion/settlement/targets.h"
+
+namespace pavilion::places {
+class PlaceDirectory;
+}
 
 namespace pavilion::settlement {
 
@@ -46,6 +51,9 @@ struct SettlementOptions {
   // price, that may be split away from the supplier (distributors' margins plus the fee).
   // SetFeeRules refuses rules that could split more from a listing it has read. 0: no profile.
   uint32_t profit_sharing_cap_bps = 0;
+  // The divisions a target's or an award rule's place code must name, once loaded
+  // (services/places); null or not loaded: codes are checked by their form only.
+  places::PlaceDirectory* places = nullptr;
 };
 
 class SettlementService {
@@ -56,6 +64,24 @@ class SettlementService {
   // The sales projection (pavilion/settlement/sales.h): invalid_argument naming the field for a
   // query it cannot answer.
   void Sales(SalesQuery query, std::function<void(Result<std::vector<SalesRow>>)> done);
+
+  // Targets and award rules (pavilion/settlement/targets.h; README "Targets and award rules"),
+  // on the sales worker. Define* checks the definition (invalid_argument, the message starting
+  // with the field) and answers once it is durable: a target measured as of now. Retire*
+  // answers the definition retired (unchanged when it was already). Reads answer not_found for
+  // no such id; a target and an award rule's results are measured as of `as_of_micros` (0: now).
+  void DefineTarget(events::schema::TargetDefined target,
+                    std::function<void(Result<TargetView>)> done);
+  void RetireTarget(std::string id, std::function<void(Result<TargetView>)> done);
+  void Target(std::string id, int64_t as_of_micros, std::function<void(Result<TargetView>)> done);
+  void Targets(DefinitionsQuery query, std::function<void(Result<TargetPage>)> done);
+  void DefineAwardRule(events::schema::AwardRuleDefined rule,
+                       std::function<void(Result<AwardRuleView>)> done);
+  void RetireAwardRule(std::string id, std::function<void(Result<AwardRuleView>)> done);
+  void AwardRule(std::string id, std::function<void(Result<AwardRuleView>)> done);
+  void AwardRules(DefinitionsQuery query, std::function<void(Result<AwardRulePage>)> done);
+  void AwardResults(std::string id, int64_t as_of_micros,
+                    std::function<void(Result<settlement::AwardResults>)> done);
 
   // The ledger (services/settlement/README.md): an order's settlement (not_found before it is
   // paid), a party's balances, the audit of the durable books.
