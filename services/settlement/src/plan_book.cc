@@ -83,6 +83,39 @@ Result<size_t*> PlanBook::Active(const Kind& kind) {
   return &*active;
 }
 
+// NewId's ids sort by the millisecond they were made in, and by chance within it; the book's
+// must sort in the order definitions were made (lists page through them by id). Commands run
+// one at a time, so an id not past the last one is replaced by the last one's successor
+// (the same millisecond, its random part plus one): still unique, since only this book mints
+// ids of the kind.
+Result<std::string> PlanBook::NextId(const Kind& kind) {
+  auto& last = last_id_[kind.slot];
+  if (!last) {
+    last.emplace();
+    const std::string begin(kind.index);
+    auto ec = store_.kv().ScanReverse(begin, storage::PrefixEnd(begin),
+                                      [&](std::string_view k, std::string_view) {
+                                        *last = std::string(k.substr(begin.size()));
+                                        return false;
+                                      });
+    if (ec) return {svc_errc::internal, "reading the " + std::string(kind.what) + "s failed"};
+  }
+  std::string id = events::NewId(kind.id_prefix);
+  if (id <= *last) {
+    id = *last;
+    for (size_t i = id.size(); i-- > kind.id_prefix.size() + 1;) {
+      char& c = id[i];
+      if (c != 'f') {
+        c = c == '9' ? 'a' : static_cast<char>(c + 1);
+        break;
+      }
+      c = '0';
+    }
+  }
+  *last = id;
+  return id;
+}
+
 Result<PlanBook::Stored> PlanBook::Define(const Kind& kind, const std::string& id,
                                           std::string payload) {
   auto active = Active(kind);
@@ -94,7 +127,8 @@ Result<PlanBook::Stored> PlanBook::Define(const Kind& kind, const std::string& i
                 std::string(kind.route) + ")"};
   }
   events::AppendRequest req;
-  req.events.push_back(events::NewEvent{id, events::kFreshStream, std::string(kind.defined),
+  // kNoStream: the id may be a successor NextId derived rather than one NewId minted.
+  req.events.push_back(events::NewEvent{id, events::kNoStream, std::string(kind.defined),
                                         std::move(payload), "", "", 1});
   req.state.Put(std::string(kind.index) + id, "");
   if (!store_.AppendAndWait(std::move(req)).ok()) {
@@ -163,15 +197,17 @@ Result<View> PlanBook::ViewOf(Result<Stored> s) {
 }
 
 Result<TargetView> PlanBook::DefineTarget(schema::TargetDefined t) {
-  t.target_id = events::NewId(kTargets.id_prefix);
-  const std::string id = t.target_id;
-  return ViewOf<TargetView, schema::TargetDefined>(Define(kTargets, id, events::Encode(t)));
+  auto id = NextId(kTargets);
+  if (!id.ok()) return id.error_detail();
+  t.target_id = *id;
+  return ViewOf<TargetView, schema::TargetDefined>(Define(kTargets, *id, events::Encode(t)));
 }
 
 Result<AwardRuleView> PlanBook::DefineAwardRule(schema::AwardRuleDefined r) {
-  r.rule_id = events::NewId(kRules.id_prefix);
-  const std::string id = r.rule_id;
-  return ViewOf<AwardRuleView, schema::AwardRuleDefined>(Define(kRules, id, events::Encode(r)));
+  auto id = NextId(kRules);
+  if (!id.ok()) return id.error_detail();
+  r.rule_id = *id;
+  return ViewOf<AwardRuleView, schema::AwardRuleDefined>(Define(kRules, *id, events::Encode(r)));
 }
 
 Result<TargetView> PlanBook::RetireTarget(const std::string& id) {

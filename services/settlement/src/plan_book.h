@@ -1,10 +1,10 @@
 // PlanBook: the targets and award rules operators define, kept as the log holds them.
 //
 // A definition is one event on its own stream (the target's `tgt_…` or the rule's `awr_…` id,
-// minted fresh): `target.defined` / `award_rule.defined` at version 1, and
-// `target.retired` / `award_rule.retired` at version 2 once retired (never twice). A definition
-// is read from its stream, so it is exactly what the log says; the book adds an index of the
-// ids in the order they were made (`set/pl/t/<id>`, `set/pl/a/<id>` → ""), written in the same
+// each id greater than the one before: NextId): `target.defined` / `award_rule.defined` at version
+// 1, and `target.retired` / `award_rule.retired` at version 2 once retired (never twice). A
+// definition is read from its stream, so it is exactly what the log says; the book adds an index of
+// the ids in the order they were made (`set/pl/t/<id>`, `set/pl/a/<id>` → ""), written in the same
 // batch as the definition's event and again by the sales processor's fold of it, so that a
 // rebuild from the log (SettlementService::Reset) lists them again.
 //
@@ -58,11 +58,13 @@ class PlanBook {
   Result<std::vector<Stored>> Page(const Kind& kind, const DefinitionsQuery& q,
                                    std::string* next_after);
   Result<size_t*> Active(const Kind& kind);
+  Result<std::string> NextId(const Kind& kind);
   template <typename View, typename Payload>
   static Result<View> ViewOf(Result<Stored> s);
 
   events::EventStore& store_;
-  std::optional<size_t> active_[2];  // Targets, award rules; counted on first use.
+  std::optional<size_t> active_[2];        // Targets, award rules; counted on first use.
+  std::optional<std::string> last_id_[2];  // The last id made; read from the index first.
 };
 
 }  // namespace pavilion::settlement
