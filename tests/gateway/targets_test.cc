@@ -441,48 +441,45 @@ Seeds Build(World& w, events::ManualClock& clock) {
   open("g1", "南山八月瓜", "433126101200", "八月瓜", "古丈", "fruit", 1000);
   open("g2", "洞溪苗绣", "433126103223", "苗绣", "古丈", "handicraft", 2000);
 
-  std::map<std::string, std::string> order;  // The orders refunded later.
-  auto sell = [&](const std::string& key, const char* day, int64_t qty) {
-    return Sell(w, clock, s.shop.at(key), day, qty);
+  // The sales, in order of days; some units of three orders are refunded on 2026-06-25.
+  struct Sale {
+    std::string shop, day;
+    int64_t quantity, refunded = 0;
   };
-  // 2025, in order of days.
-  sell("g1", "2025-03-01", 20);
-  sell("q1", "2025-03-10", 50);
-  sell("x1", "2025-04-01", 10);
-  sell("g2", "2025-05-01", 10);
-  sell("q3", "2025-05-10", 20);
-  sell("g1", "2025-08-01", 30);
-  sell("q1", "2025-09-10", 60);
-  sell("x2", "2025-10-01", 10);
-  sell("q2", "2025-11-10", 40);
-  // 2026.
-  sell("g1", "2026-02-01", 40);
-  order["g1"] = sell("g1", "2026-02-01", 5);
-  sell("q1", "2026-02-10", 80);
-  sell("y1", "2026-03-01", 10);
-  sell("q4", "2026-03-10", 40);
+  std::vector<Sale> sales = {
+      {"g1", "2025-03-01", 20}, {"q1", "2025-03-10", 50},   {"x1", "2025-04-01", 10},
+      {"g2", "2025-05-01", 10}, {"q3", "2025-05-10", 20},   {"g1", "2025-08-01", 30},
+      {"q1", "2025-09-10", 60}, {"x2", "2025-10-01", 10},   {"q2", "2025-11-10", 40},
+      {"g1", "2026-02-01", 40}, {"g1", "2026-02-01", 5, 5}, {"q1", "2026-02-10", 80},
+      {"y1", "2026-03-01", 10}, {"q4", "2026-03-10", 40}};
   for (const auto& [county, nets] : luan) {
-    for (size_t i = 0; i < nets.size(); ++i)
-      sell("l" + county + "-" + std::to_string(i), "2026-04-01", 1);
+    for (size_t i = 0; i < nets.size(); ++i) {
+      sales.push_back({"l" + county + "-" + std::to_string(i), "2026-04-01", 1});
+    }
   }
-  sell("q2", "2026-04-10", 60);
-  sell("y2", "2026-04-15", 6);
-  sell("x1", "2026-05-01", 5);
-  sell("x2", "2026-05-01", 6);
-  sell("x3", "2026-05-01", 4);
-  sell("x4", "2026-05-01", 6);
-  order["x5"] = sell("x5", "2026-05-01", 12);
-  sell("g2", "2026-05-01", 15);
-  order["q3"] = sell("q3", "2026-05-10", 25);
-  sell("y5", "2026-05-20", 6);
-  sell("y1", "2026-06-01", 10);
-  sell("y3", "2026-06-01", 9);
-  sell("y4", "2026-06-01", 1);
-  sell("q1", "2026-06-10", 40);
-  sell("q5", "2026-06-15", 100);
-  Refund(w, clock, s.shop.at("q3"), order["q3"], "2026-06-25", 5);
-  Refund(w, clock, s.shop.at("x5"), order["x5"], "2026-06-25", 3);
-  Refund(w, clock, s.shop.at("g1"), order["g1"], "2026-06-25", 5);
+  sales.insert(sales.end(), {{"q2", "2026-04-10", 60},
+                             {"y2", "2026-04-15", 6},
+                             {"x1", "2026-05-01", 5},
+                             {"x2", "2026-05-01", 6},
+                             {"x3", "2026-05-01", 4},
+                             {"x4", "2026-05-01", 6},
+                             {"x5", "2026-05-01", 12, 3},
+                             {"g2", "2026-05-01", 15},
+                             {"q3", "2026-05-10", 25, 5},
+                             {"y5", "2026-05-20", 6},
+                             {"y1", "2026-06-01", 10},
+                             {"y3", "2026-06-01", 9},
+                             {"y4", "2026-06-01", 1},
+                             {"q1", "2026-06-10", 40},
+                             {"q5", "2026-06-15", 100}});
+  std::vector<std::pair<const Sale*, std::string>> refunds;
+  for (const auto& sale : sales) {
+    const std::string id = Sell(w, clock, s.shop.at(sale.shop), sale.day, sale.quantity);
+    if (sale.refunded > 0) refunds.push_back({&sale, id});
+  }
+  for (const auto& [sale, id] : refunds) {
+    Refund(w, clock, s.shop.at(sale->shop), id, "2026-06-25", sale->refunded);
+  }
   clock.Set(s.now);
   w.p.Settle();
   return s;
@@ -845,63 +842,44 @@ class Targets : public ::testing::Test {
 };
 
 TEST_F(Targets, BadDefinitionsAreRefusedNamingTheFieldAndChangeNothing) {
-  const std::string county = R"("scope":{"place_code":"140430"},"period":"2026")";
-  Refused(
-      "/v1/targets",
-      R"({"name":"x","metric":"net_sales_fen","scope":{"place_code":"140499"},"period":"2026","value_fen":1})",
-      "scope.place_code: no division 140499");
-  Refused("/v1/targets", R"({"name":"x","metric":"gmv",)" + county + R"(,"value_fen":1})",
-          "metric: use net_sales_fen");
-  Refused("/v1/targets",
-          R"({"name":"x","metric":"net_sales_fen","scope":{},"period":"2026-13","value_fen":1})",
-          "period: give a year");
-  Refused("/v1/targets", R"({"name":"x","metric":"net_sales_fen","period":"26","value_fen":1})",
-          "period:");
-  Refused("/v1/targets", R"({"name":"x","metric":"orders",)" + county + R"(,"value_fen":1})",
-          "value_fen: metric orders counts a number; give value");
-  Refused("/v1/targets", R"({"name":"x","metric":"net_sales_fen",)" + county + "}",
-          "value_fen: required");
-  Refused("/v1/targets", R"({"name":"x","metric":"entities",)" + county + R"(,"value":1})",
-          "entity_kind: required");
-  Refused(
-      "/v1/targets",
-      R"({"name":"x","metric":"net_sales_fen",)" + county +
-          R"(,"value_fen":100,"split":[{"scope":{"place_code":"140430106"},"value_fen":60},{"scope":{"place_code":"140430100"},"value_fen":30}]})",
-      "split: the quotas sum to 90, less than the value_fen 100");
-  Refused(
-      "/v1/targets",
-      R"({"name":"x","metric":"net_sales_fen",)" + county +
-          R"(,"value_fen":100,"split":[{"scope":{"place_code":"140430106"},"value_fen":100,"split":[{"scope":{"place_code":"140430106201"},"value_fen":99}]}]})",
-      "split[0].split: the quotas sum to 99, less than the split[0].value_fen 100");
-  Refused("/v1/targets",
-          R"({"name":"x","metric":"net_sales_fen",)" + county +
-              R"(,"value_fen":100,"split":[{"scope":{"place_code":"433126101"},"value_fen":100}]})",
-          "split[0].scope.place_code: not inside the scope it is split from");
-  Refused(
-      "/v1/targets",
-      R"({"name":"x","metric":"net_sales_fen",)" + county +
-          R"(,"value_fen":100,"split":[{"scope":{"place_code":"140430106"},"value_fen":50},{"scope":{"place_code":"140430106201"},"value_fen":50}]})",
-      "split[1].scope: overlaps split[0]'s");
-  Refused("/v1/targets",
-          R"({"name":"x","metric":"net_sales_fen",)" + county +
-              R"(,"value_fen":100,"split":[{"scope":{"place_code":"140430"},"value_fen":100}]})",
-          "split[0].scope: the same as the scope it is split from");
-  Refused("/v1/targets",
-          R"({"name":"x","metric":"net_sales_fen",)" + county +
-              R"(,"growth_bps":3000,"split":[{"scope":{"place_code":"140430106"},"value_fen":1}]})",
-          "split: a growth target's value is known only against last year's sales");
-  Refused(
-      "/v1/targets",
-      R"({"name":"x","metric":"net_sales_fen","scope":{"category":"durian"},"period":"2026","value_fen":1})",
-      "scope.category: no category durian");
-  Refused(
-      "/v1/targets",
-      R"({"name":"x","metric":"net_sales_fen","scope":{"segment":"urban"},"period":"2026","value_fen":1})",
-      "scope.segment: the one segment is rural");
-  Refused(
-      "/v1/targets",
-      R"({"name":"x","metric":"net_sales_fen","scope":{"seller_id":"sel_none"},"period":"2026","value_fen":1})",
-      "scope.seller_id: no seller sel_none");
+  const std::string target = R"({"name":"x","metric":"net_sales_fen","period":"2026",)";
+  const std::string county = target + R"("scope":{"place_code":"140430"},)";
+  // A body, and the start of the message its answer must give.
+  const std::pair<std::string, std::string> targets[] = {
+      {target + R"("scope":{"place_code":"140499"},"value_fen":1})",
+       "scope.place_code: no division 140499"},
+      {R"({"name":"x","metric":"gmv","period":"2026","value_fen":1})", "metric: use net_sales_fen"},
+      {R"({"name":"x","metric":"orders","period":"2026-13","value":1})", "period: give a year"},
+      {R"({"name":"x","metric":"orders","period":"26","value":1})", "period:"},
+      {R"({"name":"x","metric":"orders","period":"2026","value_fen":1})",
+       "value_fen: metric orders counts a number; give value"},
+      {target + R"("scope":{"place_code":"140430"}})", "value_fen: required"},
+      {R"({"name":"x","metric":"entities","period":"2026","value":1})", "entity_kind: required"},
+      {county + R"("value_fen":100,"split":[{"scope":{"place_code":"140430106"},"value_fen":60},
+                   {"scope":{"place_code":"140430100"},"value_fen":30}]})",
+       "split: the quotas sum to 90, less than the value_fen 100"},
+      {county + R"("value_fen":100,"split":[{"scope":{"place_code":"140430106"},"value_fen":100,
+                   "split":[{"scope":{"place_code":"140430106201"},"value_fen":99}]}]})",
+       "split[0].split: the quotas sum to 99, less than the split[0].value_fen 100"},
+      {county +
+           R"("value_fen":100,"split":[{"scope":{"place_code":"433126101"},"value_fen":100}]})",
+       "split[0].scope.place_code: not inside the scope it is split from"},
+      {county + R"("value_fen":100,"split":[{"scope":{"place_code":"140430106"},"value_fen":50},
+                   {"scope":{"place_code":"140430106201"},"value_fen":50}]})",
+       "split[1].scope: overlaps split[0]'s"},
+      {county + R"("value_fen":100,"split":[{"scope":{"place_code":"140430"},"value_fen":100}]})",
+       "split[0].scope: the same as the scope it is split from"},
+      {county +
+           R"("growth_bps":3000,"split":[{"scope":{"place_code":"140430106"},"value_fen":1}]})",
+       "split: a growth target's value is known only against last year's sales"},
+      {target + R"("scope":{"category":"durian"},"value_fen":1})",
+       "scope.category: no category durian"},
+      {target + R"("scope":{"segment":"urban"},"value_fen":1})",
+       "scope.segment: the one segment is rural"},
+      {target + R"("scope":{"seller_id":"sel_none"},"value_fen":1})",
+       "scope.seller_id: no seller sel_none"},
+  };
+  for (const auto& [body, says] : targets) Refused("/v1/targets", body, says);
   // Three levels of quotas at most, in the body as it is read.
   std::string deep = R"({"scope":{"place_code":"140430106201"},"value_fen":1})";
   for (const char* code : {"140430106", "140430", "1404"}) {
@@ -913,19 +891,17 @@ TEST_F(Targets, BadDefinitionsAreRefusedNamingTheFieldAndChangeNothing) {
       R"({"name":"x","metric":"net_sales_fen","scope":{"place_code":"14"},"period":"2026","value_fen":1,"split":[)" +
           deep + "]}",
       "split[0].split[0].split[0].split: quotas nest at most 3 levels");
-  // Award rules.
-  Refused("/v1/award-rules",
-          R"({"name":"x","scope_kind":"brand","period":"2026","award_fen":1,"rate_bps":500})",
-          "award_fen: a rule pays a fixed award_fen or rate_bps");
-  Refused("/v1/award-rules", R"({"name":"x","scope_kind":"brand","period":"2026","cap_fen":5})",
-          "cap_fen: caps rate_bps");
-  Refused("/v1/award-rules", R"({"name":"x","scope_kind":"county","period":"2026","award_fen":1})",
-          "scope_kind: use seller");
-  Refused("/v1/award-rules",
-          R"({"name":"x","scope_kind":"town","within":"500199","period":"2026","award_fen":1})",
-          "within: no division 500199");
-  Refused("/v1/award-rules", R"({"name":"x","scope_kind":"town","period":"2026"})",
-          "award_fen: give what the rule pays");
+  const std::string rule = R"({"name":"x","period":"2026",)";
+  const std::pair<std::string, std::string> rules[] = {
+      {rule + R"("scope_kind":"brand","award_fen":1,"rate_bps":500})",
+       "award_fen: a rule pays a fixed award_fen or rate_bps"},
+      {rule + R"("scope_kind":"brand","cap_fen":5})", "cap_fen: caps rate_bps"},
+      {rule + R"("scope_kind":"county","award_fen":1})", "scope_kind: use seller"},
+      {rule + R"("scope_kind":"town","within":"500199","award_fen":1})",
+       "within: no division 500199"},
+      {rule + R"("scope_kind":"town"})", "award_fen: give what the rule pays"},
+  };
+  for (const auto& [body, says] : rules) Refused("/v1/award-rules", body, says);
   // Unknown ids.
   EXPECT_EQ(world->Call("GET", "/v1/targets/tgt_none").status, 404);
   EXPECT_EQ(world->Call("GET", "/v1/targets/ord_1").status, 404);

@@ -336,14 +336,28 @@ void WriteRule(Context& cx, base::JsonWriter& w, const settlement::AwardRuleView
   w.EndObject();
 }
 
-// ?after=&limit=&retired= of the lists.
-bool ReadPage(const Query& q, settlement::DefinitionsQuery* out, std::string* error) {
-  const auto limit = q.Int("limit", 1, 200, error);
-  if (!error->empty()) return false;
-  out->limit = static_cast<size_t>(limit.value_or(50));
-  out->after = q.Get("after");
-  out->retired = q.Flag("retired");
-  return true;
+// A list: ?after=&limit=&retired= read, the page asked of settlement by `call`, each item
+// written by `write` under `field`, with the next page's `next_after`.
+template <typename Page, typename Write>
+void List(Context& cx, const Request& r, Respond respond, std::string_view field,
+          void (settlement::SettlementService::*call)(settlement::DefinitionsQuery,
+                                                      std::function<void(Result<Page>)>),
+          Write write) {
+  settlement::DefinitionsQuery q;
+  std::string error;
+  const auto limit = r.query.Int("limit", 1, 200, &error);
+  if (!error.empty()) return respond(ErrorResponse(kInvalidField, error));
+  q.limit = static_cast<size_t>(limit.value_or(50));
+  q.after = r.query.Get("after");
+  q.retired = r.query.Flag("retired");
+  (cx.s.settlement.*call)(q, [&cx, respond, field, write](Result<Page> page) {
+    if (!page.ok()) return respond(FromServiceError(page.error_detail()));
+    base::JsonWriter w;
+    w.BeginObject().Key(field).BeginArray();
+    write(cx, w, *page);
+    w.EndArray().Field("next_after", page->next_after).EndObject();
+    respond(JsonResponse(200, w.Take()));
+  });
 }
 
 std::function<void(Result<settlement::TargetView>)> TargetAnswer(Context& cx, Respond respond,
@@ -387,17 +401,10 @@ void RetireTarget(Context& cx, const Request& r, Respond respond) {
 }
 
 void ListTargets(Context& cx, const Request& r, Respond respond) {
-  settlement::DefinitionsQuery q;
-  std::string error;
-  if (!ReadPage(r.query, &q, &error)) return respond(ErrorResponse(kInvalidField, error));
-  cx.s.settlement.Targets(q, [&cx, respond](Result<settlement::TargetPage> page) {
-    if (!page.ok()) return respond(FromServiceError(page.error_detail()));
-    base::JsonWriter w;
-    w.BeginObject().Key("targets").BeginArray();
-    for (const auto& t : page->targets) WriteTarget(cx, w, t, false);
-    w.EndArray().Field("next_after", page->next_after).EndObject();
-    respond(JsonResponse(200, w.Take()));
-  });
+  List(cx, r, std::move(respond), "targets", &settlement::SettlementService::Targets,
+       [](Context& cx, base::JsonWriter& w, const settlement::TargetPage& page) {
+         for (const auto& t : page.items) WriteTarget(cx, w, t, false);
+       });
 }
 
 void DefineAwardRule(Context& cx, const Request& r, Respond respond) {
@@ -463,17 +470,10 @@ void RetireAwardRule(Context& cx, const Request& r, Respond respond) {
 }
 
 void ListAwardRules(Context& cx, const Request& r, Respond respond) {
-  settlement::DefinitionsQuery q;
-  std::string error;
-  if (!ReadPage(r.query, &q, &error)) return respond(ErrorResponse(kInvalidField, error));
-  cx.s.settlement.AwardRules(q, [&cx, respond](Result<settlement::AwardRulePage> page) {
-    if (!page.ok()) return respond(FromServiceError(page.error_detail()));
-    base::JsonWriter w;
-    w.BeginObject().Key("award_rules").BeginArray();
-    for (const auto& rule : page->rules) WriteRule(cx, w, rule);
-    w.EndArray().Field("next_after", page->next_after).EndObject();
-    respond(JsonResponse(200, w.Take()));
-  });
+  List(cx, r, std::move(respond), "award_rules", &settlement::SettlementService::AwardRules,
+       [](Context& cx, base::JsonWriter& w, const settlement::AwardRulePage& page) {
+         for (const auto& rule : page.items) WriteRule(cx, w, rule);
+       });
 }
 
 void GetAwardResults(Context& cx, const Request& r, Respond respond) {

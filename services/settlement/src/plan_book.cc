@@ -18,7 +18,7 @@ struct PlanBook::Kind {
   std::string_view route;  // Where an operator retires one.
 };
 
-// The two kinds of definition (declared after the struct: it is private to PlanBook).
+// The two kinds of definition.
 static const PlanBook::Kind kTargets{0,
                                      "target",
                                      "set/pl/t/",
@@ -226,28 +226,25 @@ Result<AwardRuleView> PlanBook::AwardRule(const std::string& id) {
   return ViewOf<AwardRuleView, schema::AwardRuleDefined>(Read(kRules, id));
 }
 
-Result<TargetPage> PlanBook::Targets(const DefinitionsQuery& q) {
-  TargetPage page;
-  auto stored = Page(kTargets, q, &page.next_after);
+template <typename View, typename Payload>
+Result<DefinitionPage<View>> PlanBook::PageOf(const Kind& kind, const DefinitionsQuery& q) {
+  DefinitionPage<View> page;
+  auto stored = Page(kind, q, &page.next_after);
   if (!stored.ok()) return stored.error_detail();
   for (auto& s : *stored) {
-    auto v = ViewOf<TargetView, schema::TargetDefined>(std::move(s));
+    auto v = ViewOf<View, Payload>(std::move(s));
     if (!v.ok()) return v.error_detail();
-    page.targets.push_back(std::move(*v));
+    page.items.push_back(std::move(*v));
   }
   return page;
 }
 
+Result<TargetPage> PlanBook::Targets(const DefinitionsQuery& q) {
+  return PageOf<TargetView, schema::TargetDefined>(kTargets, q);
+}
+
 Result<AwardRulePage> PlanBook::AwardRules(const DefinitionsQuery& q) {
-  AwardRulePage page;
-  auto stored = Page(kRules, q, &page.next_after);
-  if (!stored.ok()) return stored.error_detail();
-  for (auto& s : *stored) {
-    auto v = ViewOf<AwardRuleView, schema::AwardRuleDefined>(std::move(s));
-    if (!v.ok()) return v.error_detail();
-    page.rules.push_back(std::move(*v));
-  }
-  return page;
+  return PageOf<AwardRuleView, schema::AwardRuleDefined>(kRules, q);
 }
 
 }  // namespace pavilion::settlement

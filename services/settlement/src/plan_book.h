@@ -61,6 +61,8 @@ class PlanBook {
   Result<std::string> NextId(const Kind& kind);
   template <typename View, typename Payload>
   static Result<View> ViewOf(Result<Stored> s);
+  template <typename View, typename Payload>
+  Result<DefinitionPage<View>> PageOf(const Kind& kind, const DefinitionsQuery& q);
 
   events::EventStore& store_;
   std::optional<size_t> active_[2];        // Targets, award rules; counted on first use.

@@ -6,15 +6,17 @@
 // payable, refunds reverse them at the rates recorded when the sale settled, payouts move payable
 // money out. The sales projection (sales_cube.h, a processor of its own: sales_processor()) keeps
 // paid, refunded, orders and units per period and dimension row, so that GET /v1/stats/sales
-// answers any grouping, filter and period, as of any moment. Both live in the EventStore's KvStore
+// answers any grouping, filter and period, as of any moment; the targets and award rules
+// operators define (targets.h) are measured on it. Both live in the EventStore's KvStore
 // under "set/" and are written in the same batch as their processor's checkpoint, so a restart
 // neither counts an event twice nor misses one; both are folds of the log and rebuild identically.
 //
 // Reads and writes: see services/settlement/README.md ("Reads ... Writes ..."), checked against
-// docs/events.md. Fee rules and payouts are commands this service writes as events. Thread-safety:
-// public methods may be called from any thread; callbacks run on the settlement worker (a lane
-// of the store's writer worker when it has one: EventStore::writer_worker()), Sales' on the
-// sales worker (another lane of it).
+// docs/events.md. Fee rules, payouts, targets and award rules are commands this service writes as
+// events. Thread-safety: public methods may be called from any thread; callbacks run on the
+// settlement worker (a lane of the store's writer worker when it has one:
+// EventStore::writer_worker()), Sales' and the targets' and award rules' on the sales worker
+// (another lane of it).
 #pragma once
 
 #include <functional>

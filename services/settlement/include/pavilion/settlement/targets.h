@@ -79,14 +79,13 @@ struct DefinitionsQuery {
   size_t limit = 50;
   bool retired = false;  // Also those retired.
 };
-struct TargetPage {
-  std::vector<TargetView> targets;
+template <typename View>
+struct DefinitionPage {
+  std::vector<View> items;
   std::string next_after;  // Empty on the last page.
 };
-struct AwardRulePage {
-  std::vector<AwardRuleView> rules;
-  std::string next_after;
-};
+using TargetPage = DefinitionPage<TargetView>;
+using AwardRulePage = DefinitionPage<AwardRuleView>;
 
 // Those an award rule pays as of a moment, highest net first.
 struct AwardQualifier {
