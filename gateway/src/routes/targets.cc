@@ -17,10 +17,6 @@ namespace schema = events::schema;
 using schema::EntityKind;
 using schema::TargetMetric;
 
-bool Money(TargetMetric m) {
-  return m == TargetMetric::kNetSales || m == TargetMetric::kAgriculturalNetSales;
-}
-
 // "seller" (or "enterprise"), "brand", "town", "village", "product".
 bool ParseKind(std::string_view name, EntityKind* kind) {
   if (name == "enterprise") name = "seller";
@@ -171,7 +167,7 @@ struct TargetReader {
     });
     if (!ok) return false;
     if (!has_metric) return body.Missing("metric");
-    const std::string want = Money(t.metric) ? "value_fen" : "value";
+    const std::string want = settlement::CountsMoney(t.metric) ? "value_fen" : "value";
     for (const auto& [at, given] : value_fields) {
       if (given.empty()) {
         if (t.growth && at.empty()) continue;
@@ -245,7 +241,7 @@ void WriteScope(Context& cx, base::JsonWriter& w, const schema::TargetScope& s) 
 void WritePart(Context& cx, base::JsonWriter& w, const settlement::TargetView& v, size_t i,
                bool deep) {
   const schema::TargetDefined& t = v.definition;
-  const std::string unit = Money(t.metric) ? "_fen" : "";
+  const std::string unit = settlement::CountsMoney(t.metric) ? "_fen" : "";
   WriteScope(cx, w, t.parts[i].scope);
   if (!t.growth) w.Field("value" + unit, t.parts[i].value);
   if (v.measured) {

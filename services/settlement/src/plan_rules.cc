@@ -6,7 +6,6 @@
 
 #include "calendar.h"
 #include "pavilion/places/place_directory.h"
-#include "pavilion/settlement/targets.h"
 
 namespace pavilion::settlement {
 namespace {
@@ -118,10 +117,6 @@ std::string WithoutDot(std::string path) {
 }
 
 }  // namespace
-
-bool CountsMoney(schema::TargetMetric m) {
-  return m == schema::TargetMetric::kNetSales || m == schema::TargetMetric::kAgriculturalNetSales;
-}
 
 std::string PartPath(const schema::TargetDefined& t, size_t index) {
   if (index == 0 || index >= t.parts.size()) return "";

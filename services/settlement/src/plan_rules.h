@@ -9,6 +9,7 @@
 
 #include "pavilion/base/result.h"
 #include "pavilion/events/schema.h"
+#include "pavilion/settlement/targets.h"
 
 namespace pavilion::settlement {
 
@@ -19,9 +20,6 @@ struct PlanFacts {
   std::function<bool(std::string_view code)> category_known;
   std::function<bool(const std::string& id)> seller_known;
 };
-
-// Whether the metric counts fen (net sales and their agricultural part) or a number.
-bool CountsMoney(events::schema::TargetMetric m);
 
 // The target's name, metric, period, value or growth, scopes and split: quotas of scopes
 // narrower than their parent's, pairwise disjoint, at least as much in all as their parent's

@@ -4,7 +4,6 @@
 
 #include "calendar.h"
 #include "pavilion/base/enum_names.h"
-#include "pavilion/places/place_directory.h"
 
 namespace pavilion::settlement {
 namespace {

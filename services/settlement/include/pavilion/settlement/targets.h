@@ -28,6 +28,13 @@ inline constexpr int kMaxTargetDepth = 4;       // The target and three levels o
 inline constexpr size_t kMaxAwardBrands = 100;
 inline constexpr size_t kMaxListedEntities = 200;  // Entities a target's part lists.
 
+// Whether a metric counts fen (net sales and their agricultural part: `value_fen`, `actual_fen`,
+// …) or a number (`value`, `actual`, …).
+inline bool CountsMoney(events::schema::TargetMetric m) {
+  return m == events::schema::TargetMetric::kNetSales ||
+         m == events::schema::TargetMetric::kAgriculturalNetSales;
+}
+
 // How a forecast to the period's end was made: the period has not begun (none), by the run rate
 // of the days elapsed, by last year's shape (actual × last year's total ÷ last year's figure to
 // the same day), or the period is over (the actual is final).
