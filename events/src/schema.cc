@@ -1,5 +1,7 @@
 #include "pavilion/events/schema.h"
 
+#include "pavilion/base/enum_names.h"
+
 namespace pavilion::events {
 namespace {
 
@@ -41,6 +43,21 @@ std::error_code make_error_code(svc_errc e) noexcept {
 }  // namespace pavilion::events
 
 namespace pavilion::events::schema {
+namespace {
+
+constexpr EnumNames<TargetMetric, 5> kMetrics({"net_sales_fen", "agricultural_net_sales_fen",
+                                               "orders", "new_sellers", "entities"});
+constexpr EnumNames<EntityKind, 5> kKinds({"seller", "brand", "town", "village", "product"});
+constexpr EnumNames<Either, 3> kEithers({"any", "true", "false"});
+
+}  // namespace
+
+std::string_view ToString(TargetMetric m) { return kMetrics.Name(m); }
+bool Parse(std::string_view name, TargetMetric* m) { return kMetrics.Parse(name, m); }
+std::string_view ToString(EntityKind k) { return kKinds.Name(k); }
+bool Parse(std::string_view name, EntityKind* k) { return kKinds.Parse(name, k); }
+std::string_view ToString(Either e) { return kEithers.Name(e); }
+bool Parse(std::string_view name, Either* e) { return kEithers.Parse(name, e); }
 
 const std::vector<CategorySet>& DefaultCategories() {
   // code, name, parent, agricultural, needs_sc. Parents before their children.

@@ -167,6 +167,8 @@ TEST(ContractTest, PartsMatchTheirFields) {
       {"LineRef", Strings(FieldNames<LineRef>())},
       {"TraceRecord", Strings(FieldNames<TraceRecord>())},
       {"FarmingStep", Strings(FieldNames<FarmingStep>())},
+      {"TargetScope", Strings(FieldNames<TargetScope>())},
+      {"TargetPart", Strings(FieldNames<TargetPart>())},
   };
   std::set<std::string> code;
   for (const auto& t : kEventTypes) code.emplace(t.type);

@@ -563,7 +563,8 @@ TEST(Http, UnparsableRequestsGetAnAnswer) {
   // RFC 9110 §9.3.7: OPTIONS * asks about the server (found in review: 404).
   Answer server_wide = ask("OPTIONS * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(server_wide.status, 204) << server_wide.head;
-  EXPECT_EQ(server_wide.Header("Allow"), "GET, HEAD, POST, PUT, OPTIONS") << server_wide.head;
+  EXPECT_EQ(server_wide.Header("Allow"), "GET, HEAD, POST, PUT, DELETE, OPTIONS")
+      << server_wide.head;
   EXPECT_EQ(ask("GET * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").status, 404);
   // RFC 9112 §3.2: two Host headers are a bad request (found in review: answered 200).
   Answer two_hosts = ask("GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n");

@@ -77,6 +77,38 @@ TEST(Places, ShanxiLoadsOnceWithEveryLevelAndItsNames) {
 }
 
 // Municipalities' districts hang under a placeholder city (市辖区) that a full name leaves out.
+// Rural (乡村) is read from the code as the statistics bureau numbers divisions; in Qin County
+// the names agree: 镇 and 乡 are rural towns, village committees (村委会) and units like them
+// rural villages, and the development zone, urban communities (居委会) are not.
+TEST(Places, RuralIsReadFromTheCode) {
+  storage::MemoryKvStore kv;
+  PlaceDirectory places(kv);
+  ASSERT_TRUE(places.Load(PAVILION_PLACES_DIR, kSource, "140430").ok());
+  auto ends = [](const std::string& s, std::string_view tail) {
+    return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+  };
+  auto towns = places.Children("140430", 100);
+  ASSERT_TRUE(towns.ok());
+  ASSERT_EQ(towns->size(), 12u);
+  int rural_villages = 0, urban_villages = 0;
+  for (const auto& town : *towns) {
+    EXPECT_EQ(IsRural(town.code), ends(town.name, "镇") || ends(town.name, "乡")) << town.name;
+    auto villages = places.Children(town.code, 1000);
+    ASSERT_TRUE(villages.ok());
+    for (const auto& v : *villages) {
+      // 500–599 are units like village committees (类似村民委员会), whatever their name.
+      const bool like_a_village = v.code[9] == '5';
+      EXPECT_EQ(IsRural(v.code), like_a_village || ends(v.name, "村委会")) << v.code << v.name;
+      (IsRural(v.code) ? rural_villages : urban_villages)++;
+    }
+  }
+  EXPECT_GT(rural_villages, 100);
+  EXPECT_GT(urban_villages, 0);
+  for (const char* coarse : {"", "14", "1404", "140430", "14043010620", "1404301062011", "x"}) {
+    EXPECT_FALSE(IsRural(coarse)) << coarse;
+  }
+}
+
 TEST(Places, FullNamesLeaveOutPlaceholders) {
   storage::MemoryKvStore kv;
   PlaceDirectory places(kv);

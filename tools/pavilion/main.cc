@@ -328,6 +328,7 @@ int Serve(std::map<std::string, std::string> flags) {
   settlement::SettlementOptions setopts;
   setopts.payout_minimum = Fen(IntFlag(flags, "payout-minimum-fen", 100));
   setopts.profit_sharing_cap_bps = static_cast<uint32_t>(cap_bps);
+  setopts.places = &place_directory;
   const int64_t payout_interval_s = IntFlag(flags, "payout-interval-s", 0);
   auto settlement = std::make_unique<settlement::SettlementService>(**store, setopts);
   std::vector<std::pair<events::Processor*, events::Worker*>> processors = {

@@ -129,6 +129,20 @@ void PaymentNotify(Context& cx, const Request& r, Respond respond);
 void RefundNotify(Context& cx, const Request& r, Respond respond);
 // stats.cc
 void SalesStats(Context& cx, const Request& r, Respond respond);
+// `as_of` as every route on the sales projection takes it: an RFC 3339 time or a business day
+// (as it closed; today's as it stands), not later than now. *micros is 0 when it is absent;
+// returns the answer to give when it is wrong.
+std::optional<HttpResponse> ReadAsOf(Context& cx, const Query& q, int64_t* micros);
+// targets.cc: targets and award rules
+void DefineTarget(Context& cx, const Request& r, Respond respond);
+void ListTargets(Context& cx, const Request& r, Respond respond);
+void GetTarget(Context& cx, const Request& r, Respond respond);
+void RetireTarget(Context& cx, const Request& r, Respond respond);
+void DefineAwardRule(Context& cx, const Request& r, Respond respond);
+void ListAwardRules(Context& cx, const Request& r, Respond respond);
+void GetAwardRule(Context& cx, const Request& r, Respond respond);
+void RetireAwardRule(Context& cx, const Request& r, Respond respond);
+void GetAwardResults(Context& cx, const Request& r, Respond respond);
 // settlement.cc: the ledger, fee rules and payouts
 void GetOrderSettlement(Context& cx, const Request& r, Respond respond);
 void GetAccount(Context& cx, const Request& r, Respond respond);

@@ -3,7 +3,8 @@
 // agricultural or not, product, channel, poverty-household products or in total; filtered on the
 // same; over business days cut into periods; as of any moment; with year-on-year and
 // period-on-period columns and a top N (operator). Place codes come with their names when the
-// place directory is loaded (--places). Answered on the sales worker.
+// place directory is loaded (--places). Answered on the sales worker. `as_of` is read here for
+// every route measured on the sales projection (ReadAsOf).
 #include "../views.h"
 #include "pavilion/base/json_writer.h"
 #include "pavilion/places/place_directory.h"
@@ -49,6 +50,27 @@ void Growth(base::JsonWriter& w, std::string_view name, Fen now, Fen base) {
 
 }  // namespace
 
+std::optional<HttpResponse> ReadAsOf(Context& cx, const Query& q, int64_t* micros) {
+  *micros = 0;
+  if (!q.Has("as_of")) return std::nullopt;
+  const std::string& text = q.Get("as_of");
+  auto at = settlement::ParseAsOf(text);
+  if (!at) {
+    return ErrorResponse(kInvalidField,
+                         "as_of: give an RFC 3339 time (2026-11-03T10:00:00+08:00) or a business "
+                         "day (2026-11-03, as it closed)");
+  }
+  const int64_t now = cx.s.store.clock().NowMicros();
+  // A business day given is as it closed: today's is as it stands now.
+  if (text.size() == 10 && *at > now && text == cx.Today()) at = now;
+  if (*at > now) {
+    return ErrorResponse(kInvalidField,
+                         "as_of: " + text + " has not come yet; give a time up to now");
+  }
+  *micros = std::max<int64_t>(*at, 1);
+  return std::nullopt;
+}
+
 void SalesStats(Context& cx, const Request& r, Respond respond) {
   const Query& q = r.query;
   settlement::SalesQuery query;
@@ -72,23 +94,7 @@ void SalesStats(Context& cx, const Request& r, Respond respond) {
       !Bool(q, "poverty", &f.poverty, &error)) {
     return respond(ErrorResponse(kInvalidField, error));
   }
-  if (q.Has("as_of")) {
-    const std::string& text = q.Get("as_of");
-    auto at = settlement::ParseAsOf(text);
-    if (!at) {
-      return respond(ErrorResponse(kInvalidField,
-                                   "as_of: give an RFC 3339 time (2026-11-03T10:00:00+08:00) or a "
-                                   "business day (2026-11-03, as it closed)"));
-    }
-    const int64_t now = cx.s.store.clock().NowMicros();
-    // A business day given is as it closed: today's is as it stands now.
-    if (text.size() == 10 && *at > now && text == cx.Today()) at = now;
-    if (*at > now) {
-      return respond(ErrorResponse(kInvalidField,
-                                   "as_of: " + text + " has not come yet; give a time up to now"));
-    }
-    query.as_of_micros = std::max<int64_t>(*at, 1);
-  }
+  if (auto bad = ReadAsOf(cx, q, &query.as_of_micros)) return respond(std::move(*bad));
   if (q.Has("compare")) {
     std::string_view list = q.Get("compare");
     while (!list.empty()) {

@@ -57,6 +57,15 @@ std::string_view PrefixAt(std::string_view code, Level level) {
   return code.substr(0, kLevels[static_cast<int>(level)].digits);
 }
 
+bool IsRural(std::string_view code) {
+  const auto level = LevelOf(code);
+  if (!level || (*level != Level::kTown && *level != Level::kVillage)) return false;
+  const std::string_view tail = code.substr(code.size() - 3);
+  const int n = (tail[0] - '0') * 100 + (tail[1] - '0') * 10 + (tail[2] - '0');
+  if (*level == Level::kTown) return n >= 100 && n <= 399;
+  return (n >= 200 && n <= 399) || (n >= 500 && n <= 599);
+}
+
 Result<LoadReport> PlaceDirectory::Load(const std::filesystem::path& dir, std::string_view source,
                                         std::string_view within) {
   LoadReport report;

@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 
+#include "calendar.h"
 #include "pavilion/places/place_directory.h"
 
 namespace pavilion::settlement {
@@ -17,59 +18,9 @@ using events::svc_errc;
 namespace schema = events::schema;
 
 constexpr std::string_view kPrefix = "set/sc/";
-constexpr int64_t kMicrosPerDay = 86'400'000'000;
-constexpr int64_t kCstOffsetMicros = 8 * 3'600'000'000LL;
 constexpr char kTiers[] = {'d', 'm', 'q', 'y'};
 // Products of fen and units, before dividing: GCC's 128-bit integer (an extension).
 __extension__ using Wide = __int128;
-
-// Days since 1970-01-01 of a civil date, and back (H. Hinnant's algorithms).
-int DaysFromCivil(int y, int m, int d) {
-  y -= m <= 2;
-  const int era = (y >= 0 ? y : y - 399) / 400;
-  const int yoe = y - era * 400;
-  const int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-struct Civil {
-  int y, m, d;
-};
-Civil CivilFromDays(int z) {
-  z += 719468;
-  const int era = (z >= 0 ? z : z - 146096) / 146097;
-  const int doe = z - era * 146097;
-  const int yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int mp = (5 * doy + 2) / 153;
-  const int d = doy - (153 * mp + 2) / 5 + 1;
-  const int m = mp + (mp < 10 ? 3 : -9);
-  return {yoe + era * 400 + (m <= 2), m, d};
-}
-int Digits(std::string_view s) {
-  int v = 0;
-  for (char c : s) v = v * 10 + (c - '0');
-  return v;
-}
-// A day written YYYY-MM-DD (already checked with events::IsDay).
-int DayNumber(std::string_view day) {
-  return DaysFromCivil(Digits(day.substr(0, 4)), Digits(day.substr(5, 2)),
-                       Digits(day.substr(8, 2)));
-}
-std::string DayString(int n) {
-  const Civil c = CivilFromDays(n);
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", c.y, c.m, c.d);
-  return buf;
-}
-int DayOfMicros(int64_t micros) {
-  const int64_t shifted = micros + kCstOffsetMicros;
-  return static_cast<int>((shifted >= 0 ? shifted : shifted - kMicrosPerDay + 1) / kMicrosPerDay);
-}
-int MonthEnd(int y, int m) {
-  return m == 12 ? DaysFromCivil(y + 1, 1, 1) - 1 : DaysFromCivil(y, m + 1, 1) - 1;
-}
-int QuarterOf(int m) { return (m - 1) / 3 + 1; }
 
 // The period number of a day in a tier: 20261103, 202611, 20264, 2026.
 uint32_t PeriodOf(char tier, int day) {
@@ -150,41 +101,6 @@ void Decompose(int a, int b, std::vector<Piece>& out) {
   }
 }
 
-// The last day of the period of kind `period` that holds `day`.
-int PeriodEnd(std::string_view period, int day) {
-  const Civil v = CivilFromDays(day);
-  if (period == "month") return MonthEnd(v.y, v.m);
-  if (period == "quarter") return MonthEnd(v.y, QuarterOf(v.m) * 3);
-  if (period == "year") return DaysFromCivil(v.y + 1, 1, 1) - 1;
-  return day;
-}
-int PeriodStart(std::string_view period, int day) {
-  const Civil v = CivilFromDays(day);
-  if (period == "month") return DaysFromCivil(v.y, v.m, 1);
-  if (period == "quarter") return DaysFromCivil(v.y, (QuarterOf(v.m) - 1) * 3 + 1, 1);
-  if (period == "year") return DaysFromCivil(v.y, 1, 1);
-  return day;
-}
-std::string Label(std::string_view period, int day) {
-  const Civil v = CivilFromDays(day);
-  char buf[32];
-  if (period == "month") {
-    std::snprintf(buf, sizeof buf, "%04d-%02d", v.y, v.m);
-  } else if (period == "quarter") {
-    std::snprintf(buf, sizeof buf, "%04d-Q%d", v.y, QuarterOf(v.m));
-  } else if (period == "year") {
-    std::snprintf(buf, sizeof buf, "%04d", v.y);
-  } else {
-    return DayString(day);
-  }
-  return buf;
-}
-// The same day a year before (Feb 29 → Feb 28).
-int YearBefore(int day) {
-  const Civil v = CivilFromDays(day);
-  const int last = v.m == 2 ? MonthEnd(v.y - 1, 2) - DaysFromCivil(v.y - 1, 2, 1) + 1 : 31;
-  return DaysFromCivil(v.y - 1, v.m, std::min(v.d, last));
-}
 // The period before [a, b]: the previous whole day, month, quarter or year when [a, b] is one,
 // otherwise as many days just before a.
 std::pair<int, int> PeriodBefore(int a, int b) {
@@ -269,6 +185,7 @@ SalesCube::SalesCube(events::EventStore& store, size_t cache_limit)
                       Load();
                       SellerFacts& f = Seller(s.seller_id);
                       f.supplier_type = s.supplier_type;
+                      f.name = s.name;
                       tx.state().Put(Key("s", s.seller_id), events::Encode(f));
                     })
                     .On<schema::ProductCreated>(
@@ -290,7 +207,7 @@ SalesCube::SalesCube(events::EventStore& store, size_t cache_limit)
 void SalesCube::ProductSeen(const schema::ProductCreated& p, events::Transaction& tx) {
   Load();
   ProductFacts& f = Product(p.product_id);
-  f = ProductFacts{p.brand, p.category, p.poverty_zone};
+  f = ProductFacts{p.brand, p.category, p.poverty_zone, p.title};
   tx.state().Put(Key("p", p.product_id), events::Encode(f));
 }
 
@@ -633,6 +550,11 @@ struct Grouper {
     if (!f.within.empty() && d.place_code.compare(0, f.within.size(), f.within) != 0) return false;
     if (f.agricultural && d.agricultural != *f.agricultural) return false;
     if (f.poverty && d.poverty != *f.poverty) return false;
+    if (f.rural && !places::IsRural(d.place_code)) return false;
+    if (!f.brands.empty() &&
+        std::find(f.brands.begin(), f.brands.end(), d.brand) == f.brands.end()) {
+      return false;
+    }
     return true;
   }
   std::string KeyOf(const SalesCube::Dim& d) const {

@@ -51,6 +51,15 @@ class SalesCube final : public events::Processor {
   void AfterBatch(events::Transaction& batch) override;
 
   Result<std::vector<SalesRow>> Query(const SalesQuery& q);
+  // What targets and award rules name: a seller's name ("" for one never registered), a
+  // product's title, whether a category is in the tree (the defaults or a category.set).
+  const std::string& SellerName(const std::string& id) { return Seller(id).name; }
+  bool SellerKnown(const std::string& id) { return !Seller(id).supplier_type.empty(); }
+  const std::string& ProductTitle(const std::string& id) { return Product(id).title; }
+  bool CategoryKnown(std::string_view code) {
+    Load();
+    return agricultural_.find(code) != agricultural_.end();
+  }
   // The most periods one answer cuts its range into (ten years of days).
   static constexpr size_t kMaxPeriods = 3660;
   size_t cached() const {
@@ -76,19 +85,22 @@ class SalesCube final : public events::Processor {
       v(paid), v(refunded), v(units_paid), v(units_refunded), v(orders);
     }
   };
+  // A product's and a seller's name were added later: facts stored before read as "" (a
+  // rebuild, SettlementService::Reset, fills them).
   struct ProductFacts {
     std::string brand, category;
     bool poverty = false;
+    std::string title;
     template <class V>
     void Fields(V& v) {
-      v(brand), v(category), v(poverty);
+      v(brand), v(category), v(poverty), v(events::Added(title));
     }
   };
   struct SellerFacts {
-    std::string supplier_type, first_day;
+    std::string supplier_type, first_day, name;
     template <class V>
     void Fields(V& v) {
-      v(supplier_type), v(first_day);
+      v(supplier_type), v(first_day), v(events::Added(name));
     }
   };
   struct BookLine {

@@ -6,8 +6,12 @@
 #include <unordered_map>
 
 #include "ledger_book.h"
+#include "pavilion/places/place_directory.h"
+#include "plan_book.h"
+#include "plan_rules.h"
 #include "poverty_ledger.h"
 #include "profit_sharing.h"
+#include "progress.h"
 #include "sales_cube.h"
 #include "statements.h"
 
@@ -18,6 +22,32 @@ using events::svc_errc;
 namespace schema = events::schema;
 
 constexpr std::string_view kPrefix = "set/";
+
+// The sales processor ("sales"): the sales projection, and the index of the targets and award
+// rules it measures (plan_book.h).
+class SalesLane final : public events::Processor {
+ public:
+  SalesLane(SalesCube& cube, PlanBook& plans) : cube_(cube), plans_(plans) {}
+  std::string_view name() const override { return cube_.name(); }
+  std::vector<std::string> event_types() const override {
+    std::vector<std::string> types = cube_.event_types();
+    for (auto& t : PlanBook::EventTypes()) types.push_back(std::move(t));
+    return types;
+  }
+  void Handle(const events::Envelope& event, events::Transaction& tx) override {
+    if (event.type == schema::TargetDefined::kType ||
+        event.type == schema::AwardRuleDefined::kType) {
+      return plans_.Handle(event, tx);
+    }
+    cube_.Handle(event, tx);
+  }
+  void BeforeBatch() override { cube_.BeforeBatch(); }
+  void AfterBatch(events::Transaction& batch) override { cube_.AfterBatch(batch); }
+
+ private:
+  SalesCube& cube_;
+  PlanBook& plans_;
+};
 
 }  // namespace
 
@@ -32,12 +62,44 @@ class SettlementService::Impl final : public events::Processor {
         poverty_(store.kv()),
         profit_sharing_(store.kv(), options.profit_sharing_cap_bps,
                         [this]() -> const settlement::FeeRules& { return ledger_.Rules(); }),
-        sales_(store, options.cache_limit) {}
+        sales_(store, options.cache_limit),
+        plans_(store),
+        sales_lane_(sales_, plans_) {}
   PayoutProvider& provider() { return *provider_; }
   LedgerBook& ledger() { return ledger_; }
   settlement::PovertyLedger& poverty() { return poverty_; }
   ProfitSharing& profit_sharing() { return profit_sharing_; }
   SalesCube& sales() { return sales_; }
+  PlanBook& plans() { return plans_; }
+  events::Processor& sales_lane() { return sales_lane_; }
+
+  // What the checks of a definition ask (plan_rules.h), answered on the sales worker.
+  PlanFacts Facts() {
+    return {[this](std::string_view code) -> std::string {
+              places::PlaceDirectory* dir = options_.places;
+              if (dir == nullptr || dir->Source().empty() || dir->Find(code)) return "";
+              return "no division " + std::string(code) + " in " + dir->Source() +
+                     "; look the code up with GET /v1/places?q=<the place's name>";
+            },
+            [this](std::string_view code) { return sales_.CategoryKnown(code); },
+            [this](const std::string& id) { return sales_.SellerKnown(id); }};
+  }
+  SalesReader Reader() {
+    return [this](const SalesQuery& q) { return sales_.Query(q); };
+  }
+  EntityNamer Namer() {
+    return [this](schema::EntityKind kind, const std::string& key) -> std::string {
+      if (kind == schema::EntityKind::kSeller) return sales_.SellerName(key);
+      if (kind == schema::EntityKind::kProduct) return sales_.ProductTitle(key);
+      return "";
+    };
+  }
+  Result<TargetView> Measured(Result<TargetView> v, int64_t as_of_micros) {
+    if (!v.ok()) return v;
+    auto ok = MeasureTarget(*v, as_of_micros, store_.clock().NowMicros(), Reader(), Namer());
+    if (!ok.ok()) return ok.error_detail();
+    return v;
+  }
   const SettlementOptions& options() const { return options_; }
 
   // The caches are dropped past the bound, once every write queued so far is durable (until
@@ -231,6 +293,8 @@ class SettlementService::Impl final : public events::Processor {
   settlement::PovertyLedger poverty_;
   ProfitSharing profit_sharing_;
   SalesCube sales_;  // Its own processor, run on the sales worker.
+  PlanBook plans_;
+  SalesLane sales_lane_;
 };
 
 SettlementService::SettlementService(events::EventStore& store, SettlementOptions options)
@@ -246,7 +310,7 @@ SettlementService::~SettlementService() {
 }
 
 events::Processor& SettlementService::processor() { return *impl_; }
-events::Processor& SettlementService::sales_processor() { return impl_->sales(); }
+events::Processor& SettlementService::sales_processor() { return impl_->sales_lane(); }
 
 void SettlementService::RunPayouts(std::function<void(Result<std::vector<PayoutView>>)> done) {
   worker_.Post([this, done = std::move(done)]() mutable { impl_->RunPayouts(std::move(done)); });
@@ -285,6 +349,69 @@ void SettlementService::Sales(SalesQuery query,
                               std::function<void(Result<std::vector<SalesRow>>)> done) {
   sales_worker_.Post(
       [this, q = std::move(query), done = std::move(done)] { done(impl_->sales().Query(q)); });
+}
+
+void SettlementService::DefineTarget(schema::TargetDefined target,
+                                     std::function<void(Result<TargetView>)> done) {
+  sales_worker_.Post([this, t = std::move(target), done = std::move(done)]() mutable {
+    if (auto ok = CheckTarget(t, impl_->Facts()); !ok.ok()) return done(ok.error_detail());
+    done(impl_->Measured(impl_->plans().DefineTarget(std::move(t)), 0));
+  });
+}
+
+void SettlementService::RetireTarget(std::string id, std::function<void(Result<TargetView>)> done) {
+  sales_worker_.Post([this, id = std::move(id), done = std::move(done)] {
+    done(impl_->plans().RetireTarget(id));
+  });
+}
+
+void SettlementService::Target(std::string id, int64_t as_of_micros,
+                               std::function<void(Result<TargetView>)> done) {
+  sales_worker_.Post([this, id = std::move(id), as_of_micros, done = std::move(done)] {
+    done(impl_->Measured(impl_->plans().Target(id), as_of_micros));
+  });
+}
+
+void SettlementService::Targets(DefinitionsQuery query,
+                                std::function<void(Result<TargetPage>)> done) {
+  sales_worker_.Post(
+      [this, q = std::move(query), done = std::move(done)] { done(impl_->plans().Targets(q)); });
+}
+
+void SettlementService::DefineAwardRule(schema::AwardRuleDefined rule,
+                                        std::function<void(Result<AwardRuleView>)> done) {
+  sales_worker_.Post([this, r = std::move(rule), done = std::move(done)]() mutable {
+    if (auto ok = CheckAwardRule(r, impl_->Facts()); !ok.ok()) return done(ok.error_detail());
+    done(impl_->plans().DefineAwardRule(std::move(r)));
+  });
+}
+
+void SettlementService::RetireAwardRule(std::string id,
+                                        std::function<void(Result<AwardRuleView>)> done) {
+  sales_worker_.Post([this, id = std::move(id), done = std::move(done)] {
+    done(impl_->plans().RetireAwardRule(id));
+  });
+}
+
+void SettlementService::AwardRule(std::string id, std::function<void(Result<AwardRuleView>)> done) {
+  sales_worker_.Post(
+      [this, id = std::move(id), done = std::move(done)] { done(impl_->plans().AwardRule(id)); });
+}
+
+void SettlementService::AwardRules(DefinitionsQuery query,
+                                   std::function<void(Result<AwardRulePage>)> done) {
+  sales_worker_.Post(
+      [this, q = std::move(query), done = std::move(done)] { done(impl_->plans().AwardRules(q)); });
+}
+
+void SettlementService::AwardResults(std::string id, int64_t as_of_micros,
+                                     std::function<void(Result<settlement::AwardResults>)> done) {
+  sales_worker_.Post([this, id = std::move(id), as_of_micros, done = std::move(done)] {
+    auto rule = impl_->plans().AwardRule(id);
+    if (!rule.ok()) return done(rule.error_detail());
+    done(MeasureAwards(*rule, as_of_micros, impl_->store().clock().NowMicros(), impl_->Reader(),
+                       impl_->Namer()));
+  });
 }
 
 void SettlementService::Settlement(std::string order_id,

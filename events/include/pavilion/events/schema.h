@@ -568,6 +568,116 @@ struct PayoutChanged {
   }
 };
 
+// Targets and award rules: what operators track (services/settlement/README.md, "Targets and
+// award rules"). Settlement writes them (POST /v1/targets, POST /v1/award-rules) after checking
+// them; a definition never changes once written, it is only retired. The sales processor keeps
+// an index of them (so a rebuild from the log lists them again) and measures them against its
+// cells.
+//
+// What a target counts: net sales (paid − refunded), the agricultural part of them, paid orders,
+// new sellers (first paid sale ever in the period), or the entities of a kind whose net sales
+// in the period pass a threshold.
+enum class TargetMetric : uint8_t {
+  kNetSales,
+  kAgriculturalNetSales,
+  kOrders,
+  kNewSellers,
+  kEntities
+};
+std::string_view ToString(TargetMetric m);
+bool Parse(std::string_view name, TargetMetric* m);
+// The entities counted (a target's `entities` metric) or awarded (an award rule's kind): a seller
+// (an enterprise, cooperative, …), a brand, a town, a village, a product.
+enum class EntityKind : uint8_t { kSeller, kBrand, kTown, kVillage, kProduct };
+std::string_view ToString(EntityKind k);
+bool Parse(std::string_view name, EntityKind* k);
+// A filter on a yes/no attribute: either, only yes, only no.
+enum class Either : uint8_t { kAny, kYes, kNo };
+std::string_view ToString(Either e);
+bool Parse(std::string_view name, Either* e);
+
+// Which sales count toward a target: those placed in `place_code` (a division code; empty: any),
+// of that brand, category, supplier type, seller, agricultural or not, poverty-household or not,
+// and with `rural` only those placed in rural places (places::IsRural). Empty fields match all.
+struct TargetScope {
+  std::string place_code, brand, category, supplier_type, seller_id;
+  Either agricultural = Either::kAny, poverty = Either::kAny;
+  bool rural = false;
+  template <class V>
+  void Fields(V& v) {
+    v("place_code", place_code), v("brand", brand), v("category", category),
+        v("supplier_type", supplier_type), v("seller_id", seller_id),
+        v("agricultural", agricultural), v("poverty", poverty), v("rural", rural);
+  }
+};
+
+// One node of a target's task decomposition (任务分解): parts[0] is the target itself, every other
+// part a quota of a narrower scope under an earlier part.
+struct TargetPart {
+  int32_t parent = -1;  // The index of the part it is split from; -1 for parts[0].
+  std::string name;
+  TargetScope scope;
+  int64_t value = 0;  // Fen for the money metrics, a count otherwise; 0 for a growth target.
+  template <class V>
+  void Fields(V& v) {
+    v("parent", parent), v("name", name), v("scope", scope), v("value", value);
+  }
+};
+
+struct TargetDefined {
+  static constexpr std::string_view kType = "target.defined";
+  std::string target_id, name;
+  TargetMetric metric = TargetMetric::kNetSales;
+  EntityKind entity_kind = EntityKind::kSeller;  // The `entities` metric only.
+  Fen threshold;                                 // The `entities` metric only.
+  bool strict = false;  // `entities`: net sales above the threshold, not at least it.
+  std::string period;   // "2026", "2026-Q3", "2026-11".
+  // A growth target: the value is the same period a year before × (10000 + growth_bps) / 10000,
+  // rounded up; otherwise each part's `value`.
+  bool growth = false;
+  int64_t growth_bps = 0;
+  std::vector<TargetPart> parts;
+  template <class V>
+  void Fields(V& v) {
+    v("target_id", target_id), v("name", name), v("metric", metric), v("entity_kind", entity_kind),
+        v("threshold", threshold), v("strict", strict), v("period", period), v("growth", growth),
+        v("growth_bps", growth_bps), v("parts", parts);
+  }
+};
+
+// A rule paying a title and an award to every entity of a kind whose net sales in the period
+// pass a threshold: a fixed award, or rate_bps of its net sales capped at `cap` (0: no cap).
+struct AwardRuleDefined {
+  static constexpr std::string_view kType = "award_rule.defined";
+  std::string rule_id, name, title;
+  EntityKind kind = EntityKind::kSeller;
+  std::string period;
+  std::string within;               // A place code the sales must lie in; empty: anywhere.
+  std::vector<std::string> brands;  // Only sales of these brands (original brands); empty: any.
+  Fen threshold;
+  bool strict = false;  // Above the threshold, not at least it.
+  Fen award;
+  uint32_t rate_bps = 0;
+  Fen cap;
+  template <class V>
+  void Fields(V& v) {
+    v("rule_id", rule_id), v("name", name), v("title", title), v("kind", kind), v("period", period),
+        v("within", within), v("brands", brands), v("threshold", threshold), v("strict", strict),
+        v("award", award), v("rate_bps", rate_bps), v("cap", cap);
+  }
+};
+
+// A target or an award rule retired: it is no longer listed as active, and stays readable.
+struct DefinitionRetired {
+  static constexpr std::string_view kTarget = "target.retired";
+  static constexpr std::string_view kAwardRule = "award_rule.retired";
+  std::string id;
+  template <class V>
+  void Fields(V& v) {
+    v("id", id);
+  }
+};
+
 // Traceability (二维码溯源): one batch (lot) of a product and its trace record.
 struct FarmingStep {
   std::string date, operation;  // e.g. "2026-05-12", "施有机肥"
@@ -668,6 +778,10 @@ inline constexpr EventType kEventTypes[] = {
     {PayoutChanged::kRequested, "payout id", "settlement", FieldNames<PayoutChanged>},
     {PayoutChanged::kConfirmed, "payout id", "settlement", FieldNames<PayoutChanged>},
     {PayoutChanged::kReturned, "payout id", "settlement", FieldNames<PayoutChanged>},
+    {TargetDefined::kType, "target id", "settlement", FieldNames<TargetDefined>},
+    {DefinitionRetired::kTarget, "target id", "settlement", FieldNames<DefinitionRetired>},
+    {AwardRuleDefined::kType, "award rule id", "settlement", FieldNames<AwardRuleDefined>},
+    {DefinitionRetired::kAwardRule, "award rule id", "settlement", FieldNames<DefinitionRetired>},
 };
 
 }  // namespace pavilion::events::schema

@@ -33,6 +33,13 @@ std::string_view ToString(Level level);
 std::optional<Level> LevelOf(std::string_view code);
 // The code of the place `level` that contains `code` ("140430106" at kCounty → "140430").
 std::string_view PrefixAt(std::string_view code, Level level);
+// Whether a place is rural (乡村), read from its code as the National Bureau of Statistics
+// numbers divisions (统计用区划代码编制规则): a village-level code (12 digits) whose last three are
+// 200–399 (村民委员会) or 500–599 (类似村民委员会), not 001–199 or 400–499 (居民委员会 and the
+// like: urban communities); a town-level code (9 digits) whose last three are 100–399 (镇, 乡),
+// not 001–099 (街道, urban subdistricts) or 400 and above (开发区, 农场 and other units like
+// towns). A county or anything coarser is not known to be either: false.
+bool IsRural(std::string_view code);
 
 struct Place {
   std::string code, name;

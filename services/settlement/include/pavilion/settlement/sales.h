@@ -46,6 +46,11 @@ struct SalesFilter {
   std::string channel;  // "direct", or the id of the distributor whose listing sold it.
   std::string within;   // A place code: only sales whose place is it or lies in it.
   std::optional<bool> agricultural, poverty;
+  // Only sales placed in rural places (places::IsRural: villages, 镇 and 乡; a sale placed at a
+  // county or coarser is not).
+  bool rural = false;
+  // Only sales of one of these brands (with `brand`, of that one too); empty: any.
+  std::vector<std::string> brands;
 };
 
 struct SalesQuery {

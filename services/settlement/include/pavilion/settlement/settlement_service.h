@@ -6,15 +6,17 @@
 // payable, refunds reverse them at the rates recorded when the sale settled, payouts move payable
 // money out. The sales projection (sales_cube.h, a processor of its own: sales_processor()) keeps
 // paid, refunded, orders and units per period and dimension row, so that GET /v1/stats/sales
-// answers any grouping, filter and period, as of any moment. Both live in the EventStore's KvStore
+// answers any grouping, filter and period, as of any moment; the targets and award rules
+// operators define (targets.h) are measured on it. Both live in the EventStore's KvStore
 // under "set/" and are written in the same batch as their processor's checkpoint, so a restart
 // neither counts an event twice nor misses one; both are folds of the log and rebuild identically.
 //
 // Reads and writes: see services/settlement/README.md ("Reads ... Writes ..."), checked against
-// docs/events.md. Fee rules and payouts are commands this service writes as events. Thread-safety:
-// public methods may be called from any thread; callbacks run on the settlement worker (a lane
-// of the store's writer worker when it has one: EventStore::writer_worker()), Sales' on the
-// sales worker (another lane of it).
+// docs/events.md. Fee rules, payouts, targets and award rules are commands this service writes as
+// events. Thread-safety: public methods may be called from any thread; callbacks run on the
+// settlement worker (a lane of the store's writer worker when it has one:
+// EventStore::writer_worker()), Sales' and the targets' and award rules' on the sales worker
+// (another lane of it).
 #pragma once
 
 #include <functional>
@@ -29,6 +31,11 @@
 #include "pavilion/settlement/ledger_view.h"
 #include "pavilion/settlement/payout_provider.h"
 #include "pavilion/settlement/sales.h"
+#include "pavilion/settlement/targets.h"
+
+namespace pavilion::places {
+class PlaceDirectory;
+}
 
 namespace pavilion::settlement {
 
@@ -46,6 +53,9 @@ struct SettlementOptions {
   // price, that may be split away from the supplier (distributors' margins plus the fee).
   // SetFeeRules refuses rules that could split more from a listing it has read. 0: no profile.
   uint32_t profit_sharing_cap_bps = 0;
+  // The divisions a target's or an award rule's place code must name, once loaded
+  // (services/places); null or not loaded: codes are checked by their form only.
+  places::PlaceDirectory* places = nullptr;
 };
 
 class SettlementService {
@@ -56,6 +66,24 @@ class SettlementService {
   // The sales projection (pavilion/settlement/sales.h): invalid_argument naming the field for a
   // query it cannot answer.
   void Sales(SalesQuery query, std::function<void(Result<std::vector<SalesRow>>)> done);
+
+  // Targets and award rules (pavilion/settlement/targets.h; README "Targets and award rules"),
+  // on the sales worker. Define* checks the definition (invalid_argument, the message starting
+  // with the field) and answers once it is durable: a target measured as of now. Retire*
+  // answers the definition retired (unchanged when it was already). Reads answer not_found for
+  // no such id; a target and an award rule's results are measured as of `as_of_micros` (0: now).
+  void DefineTarget(events::schema::TargetDefined target,
+                    std::function<void(Result<TargetView>)> done);
+  void RetireTarget(std::string id, std::function<void(Result<TargetView>)> done);
+  void Target(std::string id, int64_t as_of_micros, std::function<void(Result<TargetView>)> done);
+  void Targets(DefinitionsQuery query, std::function<void(Result<TargetPage>)> done);
+  void DefineAwardRule(events::schema::AwardRuleDefined rule,
+                       std::function<void(Result<AwardRuleView>)> done);
+  void RetireAwardRule(std::string id, std::function<void(Result<AwardRuleView>)> done);
+  void AwardRule(std::string id, std::function<void(Result<AwardRuleView>)> done);
+  void AwardRules(DefinitionsQuery query, std::function<void(Result<AwardRulePage>)> done);
+  void AwardResults(std::string id, int64_t as_of_micros,
+                    std::function<void(Result<settlement::AwardResults>)> done);
 
   // The ledger (services/settlement/README.md): an order's settlement (not_found before it is
   // paid), a party's balances, the audit of the durable books.
