@@ -150,13 +150,15 @@ local function push(path, bearer, body)
   last = last + 1
   due[last] = {path, bearer, body}
 end
-local states = {"pending_payment", "paid", "shipped", "completed", "rejected"}
+local states = {"pending_payment", "paid", "shipped", "completed", "rejected", "pending"}
 for _, state in ipairs(states) do _G["reached_" .. state] = 0 end
 if life then
   function response(status, headers, body)
-    -- The order's one sub-order says where it is (the order stays "paid" once shipped).
+    -- The order's one sub-order says where it is (the order stays "paid" once shipped); a
+    -- rejected or still pending order has none: its own status says so.
     local id = body:match('"id":"(ord_[^"]+)"')
     local state = body:match('"sub_orders":%[{"id":"[^"]*","seller_id":"[^"]*","status":"([a-z_]+)"')
+      or body:match('"status":"([a-z_]+)"')
     if not id or not state then return end
     local counter = "reached_" .. state
     _G[counter] = (_G[counter] or 0) + 1
@@ -213,7 +215,7 @@ run_life() {
   local conns=$1 samples="$data/lag-$1"
   : > "$samples"
   (while :; do
-    lags >> "$samples"
+    lags >> "$samples" || true
     sleep 0.25
   done) &
   local sampler=$!
@@ -221,9 +223,17 @@ run_life() {
   out=$(wrk -t"$threads" -c"$conns" -d"${secs}s" --latency -s "$lua" "$base/v1/orders")
   local stopped
   stopped=$(date +%s.%N)
-  kill $sampler
+  kill $sampler || true
   wait $sampler 2> /dev/null || true
-  while lags | awk '$1 == "settlement" || $1 == "sales" { if ($2 > 0) busy = 1 } END { exit !busy }'; do
+  # Until neither has an event left (both reported), for at most a minute.
+  local polls=0
+  until lags | awk '$1 == "settlement" || $1 == "sales" { seen++; if ($2 > 0) busy = 1 }
+                    END { exit !(seen == 2 && !busy) }'; do
+    polls=$((polls + 1))
+    if [ $polls -gt 1200 ]; then
+      echo "wrk_orders: the projections did not catch up within a minute" >&2
+      break
+    fi
     sleep 0.05
   done
   local caught

@@ -844,8 +844,6 @@ TEST_F(RouterTest, ImpossibleDatesInTheQueryAreRefused) {
   EXPECT_EQ(Call("GET", "/v1/stats/sales?from=2000-02-29&by_day=1", "", "op").status, 200);
 }
 
-// A query parameter a route does not take is refused, naming it and the ones the route takes,
-// on every route; the caller is authenticated first.
 // The operator's directory of the pavilion's orders: neither owner named; a place and business
 // days that say what to fix when they are not one.
 TEST_F(RouterTest, OperatorListsThePavilionsOrdersByPlaceAndDay) {
@@ -875,6 +873,8 @@ TEST_F(RouterTest, OperatorListsThePavilionsOrdersByPlaceAndDay) {
   EXPECT_EQ(Call("GET", "/v1/orders", "", bob).body.find(id), std::string::npos);
 }
 
+// A query parameter a route does not take is refused, naming it and the ones the route takes,
+// on every route; the caller is authenticated first.
 TEST_F(RouterTest, UnknownQueryParametersAreRefused) {
   auto colour = Call("GET", "/v1/products?in_stock=1&colour=red");
   EXPECT_EQ(colour.status, 422) << colour.body;

@@ -975,10 +975,11 @@ TEST_F(Orders, ListsByShopperAndSellerWithCursorPagination) {
 TEST_F(Orders, PavilionListsEveryOrderByPlaceAndPeriod) {
   constexpr int64_t kDay = 24ll * 3600 * 1'000'000;
   std::vector<std::string> qin, xian;  // Orders of a seller in Qin County, one in Xi'an.
-  std::string rejected;
+  std::string rejected, qin_seller_id;
   {
     InProcess p(&kv, &clock);
     auto qin_seller = p.Seller("140430106");
+    qin_seller_id = qin_seller.id;
     auto xian_seller = p.Seller("610100");
     auto millet = p.Product(qin_seller.id, 100, 100);
     auto kiwi = p.Product(xian_seller.id, 300, 2);
@@ -1018,6 +1019,11 @@ TEST_F(Orders, PavilionListsEveryOrderByPlaceAndPeriod) {
     day2.from_micros = placed(qin[1]);
     day2.to_micros = placed(qin[2]);
     EXPECT_EQ(ids(list(day2)), (std::vector<std::string>{xian[1], qin[1]}));
+    // A seller's listing over the same day (its entries are per batch: checked per order).
+    order::ListQuery seller_day2{"", qin_seller_id, "", "", 100};
+    seller_day2.from_micros = day2.from_micros;
+    seller_day2.to_micros = day2.to_micros;
+    EXPECT_EQ(ids(list(seller_day2)), (std::vector<std::string>{qin[1]}));
     order::ListQuery paid{"", "", "paid", "", 100};
     EXPECT_EQ(ids(list(paid)), (std::vector<std::string>{qin[0]}));
   };

@@ -170,7 +170,8 @@ void GetOrder(Context& cx, const Request& r, Respond respond) {
       });
 }
 
-// Shoppers list their own orders, sellers their own sub-orders' orders; the operator names either.
+// Shoppers list their own orders, sellers their own sub-orders' orders; the operator names either,
+// or neither for the pavilion's.
 void ListOrders(Context& cx, const Request& r, Respond respond) {
   const Query& q = r.query;
   order::ListQuery query{q.Get("shopper_id"), q.Get("seller_id"), q.Get("status"), q.Get("cursor"),
@@ -191,7 +192,11 @@ void ListOrders(Context& cx, const Request& r, Respond respond) {
     return respond(ErrorResponse(kInvalidField, "to: " + to + " is before from: " + from));
   }
   if (!from.empty()) query.from_micros = events::BusinessDayStartMicros(from);
-  if (!to.empty()) query.to_micros = events::BusinessDayStartMicros(to) + 24ll * 3600 * 1'000'000;
+  // (A day before 1970 bounds to nothing rather than to "no bound", 0.)
+  if (!to.empty()) {
+    query.to_micros =
+        std::max<int64_t>(1, events::BusinessDayStartMicros(to) + 24ll * 3600 * 1'000'000);
+  }
   query.place_code = q.Get("place_code");
   if (!std::ranges::all_of(query.place_code, [](char c) { return c >= '0' && c <= '9'; }) ||
       query.place_code.size() > 12) {

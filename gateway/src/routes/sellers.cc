@@ -63,6 +63,9 @@ void ListSellers(Context& cx, const Request& r, Respond respond) {
   cx.s.catalog.ListSellers(std::move(q), [&cx, respond, totals = std::move(totals)](
                                              Result<catalog::SellerPage> page) mutable {
     if (!page.ok()) return respond(FromServiceError(page.error_detail()));
+    if (page->sellers.empty()) {
+      return respond(JsonResponse(200, R"({"sellers":[],"next_after":""})"));
+    }
     if (page->sellers.size() == 1) totals.filter.seller_id = page->sellers[0].id;
     cx.s.settlement.Sales(totals, [&cx, respond, page = std::move(page).value()](
                                       Result<std::vector<settlement::SalesRow>> rows) {

@@ -3,7 +3,7 @@
 //   ord/o/<order>                                   the order's record (events::Encode(Order))
 //   ord/by-<shopper|seller>/<owner>/<time><order>   an owner's listing, oldest first; a seller's
 //                                                   entry may name a batch's orders in its value
-//   ord/by-all//<time><order>                       the pavilion's listing (batched likewise)
+//   ord/by-all//<time><order>                       the pavilion's listing, one key per order
 //   ord/st-<shopper|seller>/<owner>/<status>/<time><order>   the status index (status_index.h)
 //   ord/due/<when>/<kind>/<order>[/<sub>]           a timeout to apply at `when` (timeouts.h)
 //   ord/st-built-2                                  the status index covers every record

@@ -46,9 +46,21 @@ Result<OrderPage> Listing::List(const ListQuery& q) {
   // Every index keys an entry the same way after its prefix: time, then the order's id.
   const std::string prefix =
       indexed ? StatusPrefix(kind, owner, q.status) : ListingPrefix(kind, owner);
+  // A period bounds the keys scanned, and each order is checked against it: a seller's entry is
+  // keyed by the newest order of its batch, so it may hold older ones placed before `from`, and
+  // one placed before `to` may sit in an entry keyed up to a batch's span later (the span is
+  // kBatchSpan at most in practice; an order answered in a batch over an hour after it was
+  // placed may be missed by a `to` bound). Every other listing has one key per order: exact.
+  constexpr int64_t kBatchSpan = 3600ll * 1'000'000;
+  const bool grouped = by_seller && !indexed;
   const std::string begin = q.from_micros > 0 ? IndexEntry(prefix, q.from_micros, "") : prefix;
-  std::string end =
-      q.to_micros > 0 ? IndexEntry(prefix, q.to_micros, "") : storage::PrefixEnd(prefix);
+  std::string end = q.to_micros > 0
+                        ? IndexEntry(prefix, q.to_micros + (grouped ? kBatchSpan : 0), "")
+                        : storage::PrefixEnd(prefix);
+  const auto in_period = [&q](const Order& o) {
+    return (q.from_micros <= 0 || o.created_micros >= q.from_micros) &&
+           (q.to_micros <= 0 || o.created_micros < q.to_micros);
+  };
   size_t skip = 0;
   if (!q.cursor.empty()) {
     const std::string_view cursor = q.cursor;
@@ -64,7 +76,7 @@ Result<OrderPage> Listing::List(const ListQuery& q) {
     if (!ok)
       return {svc_errc::invalid_argument, "cursor: pass back next_cursor from the last page"};
     // Inside an entry: from that entry on; otherwise from the one before it.
-    end = dot != std::string_view::npos ? raw + '\0' : raw;
+    end = std::min(end, dot != std::string_view::npos ? raw + '\0' : raw);
   }
   const Actor seller{Role::kSeller, q.seller_id};
   OrderPage page;
@@ -84,7 +96,7 @@ Result<OrderPage> Listing::List(const ListQuery& q) {
             return false;
           }
           auto o = orders_.Load(ids[i]);
-          if (!o.ok()) continue;
+          if (!o.ok() || !in_period(*o)) continue;
           if (!q.place_code.empty() && std::ranges::none_of(o->lines, [&q](const OrderLine& l) {
                 return l.place_code.starts_with(q.place_code);
               })) {
@@ -110,7 +122,7 @@ Result<OrderPage> Listing::List(const ListQuery& q) {
 }
 
 void Listing::Listed(const Order& o) {
-  batch_[ListingPrefix("all", "")].emplace_back(o.created_micros, o.id);
+  pavilion_.emplace_back(o.created_micros, o.id);
   if (o.status != OrderStatus::kPendingPayment) return;  // Rejected: no seller lists it.
   for (const SubOrder& sub : o.sub_orders) {
     ForEachViewer(o, sub, [&](std::string_view seller) {
@@ -137,6 +149,11 @@ void Listing::AfterBatch(events::Transaction& batch) {
     batch.state().Put(std::move(key), events::Encode(ids));
   }
   batch_.clear();
+  // The pavilion's: one key per order, so that a period bounds it exactly.
+  for (const auto& [micros, id] : pavilion_) {
+    batch.state().Put(IndexKey("all", "", micros, id), "");
+  }
+  pavilion_.clear();
 }
 
 void BuildPavilionListing(events::EventStore& store) {
