@@ -13,11 +13,17 @@ const std::string kSequenceKey = std::string(kLedgerPrefix) + "seq";
 
 const Account* LedgerBook::LoadAccount(const std::string& id) {
   if (const Account* a = ledger_.account(id)) return a;
+  // An account read as absent stays absent until the ledger opens it (in memory, found above):
+  // this book is its only writer. A party without debts has no receivable account, and every
+  // share it earns asks for it.
+  if (absent_accounts_.count(id)) return nullptr;
   std::string bytes;
   if (storage::GetOrAbort(kv_, LedgerBook::StoreKey("a", id), &bytes)) {
     if (auto a = events::Decode<Account>(bytes); a.ok()) ledger_.Load(*a);
   }
-  return ledger_.account(id);
+  const Account* a = ledger_.account(id);
+  if (a == nullptr) absent_accounts_.insert(id);
+  return a;
 }
 
 OrderBook* LedgerBook::Book(const std::string& order_id) {
@@ -85,6 +91,7 @@ void LedgerBook::Flush(events::Transaction& tx) {
 
 void LedgerBook::DropCaches() {
   ledger_.Clear();
+  absent_accounts_.clear();
   books_.clear();
   products_.clear();
   payouts_.clear();

@@ -35,6 +35,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -103,7 +104,7 @@ class LedgerBook {
   // store then holds everything memory did).
   size_t cached() const {
     return ledger_.cached() + books_.size() + products_.size() + payouts_.size() + allocs_.size() +
-           queued_;
+           queued_ + absent_accounts_.size();
   }
   void DropCaches();
 
@@ -174,6 +175,9 @@ class LedgerBook {
   std::unordered_map<std::string, ShareAlloc> allocs_;
   std::unordered_map<std::string, AllocQueue> payable_queues_, owed_queues_;
   size_t queued_ = 0;  // Queue entries in memory.
+  // Accounts the store was asked for and did not have (LoadAccount): not asked again until the
+  // caches drop.
+  std::unordered_set<std::string> absent_accounts_;
   // What Flush writes: queues whose sums changed (owed, party), the sequence last written.
   std::set<std::pair<bool, std::string>> dirty_sums_;
   uint64_t saved_sequence_ = 0;
