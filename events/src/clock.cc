@@ -24,8 +24,7 @@ SystemClock& SystemClock::Instance() {
 }
 
 std::string BusinessDay(int64_t micros_since_epoch) {
-  constexpr int64_t kCstOffsetSeconds = 8 * 3600;
-  std::time_t t = static_cast<std::time_t>(micros_since_epoch / 1'000'000 + kCstOffsetSeconds);
+  std::time_t t = static_cast<std::time_t>((micros_since_epoch + kCstOffsetMicros) / 1'000'000);
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[32];
@@ -55,7 +54,6 @@ int64_t BusinessDayStartMicros(std::string_view d) {
   const std::chrono::sys_days day{std::chrono::year{number(0, 4)} /
                                   static_cast<unsigned>(number(5, 2)) /
                                   static_cast<unsigned>(number(8, 2))};
-  constexpr int64_t kCstOffsetMicros = 8ll * 3600 * 1'000'000;
   return std::chrono::duration_cast<std::chrono::microseconds>(day.time_since_epoch()).count() -
          kCstOffsetMicros;
 }

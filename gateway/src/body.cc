@@ -218,6 +218,25 @@ bool Query::Day(std::string_view name, std::string* out, std::string* error) con
   return true;
 }
 
+bool Query::Days(std::string* from, std::string* to, std::string* error) const {
+  if (!Day("from", from, error) || !Day("to", to, error)) return false;
+  if (!from->empty() && !to->empty() && *to < *from) {
+    *error = "to: " + *to + " is before from: " + *from;
+    return false;
+  }
+  return true;
+}
+
+bool Query::PlaceCode(std::string* out, std::string* error) const {
+  const std::string& code = Get("place_code");
+  if (code.size() > 12 || code.find_first_not_of("0123456789") != std::string::npos) {
+    *error = "place_code: a division code or its prefix, at most 12 digits (140430)";
+    return false;
+  }
+  *out = code;
+  return true;
+}
+
 const std::string* Query::FirstUnknown(std::span<const std::string_view> allowed) const {
   for (const auto& [name, value] : params_) {
     if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) return &name;

@@ -120,6 +120,10 @@ class Query {
   // A day of the calendar written YYYY-MM-DD ("" when absent). False, with *error naming the
   // parameter and the form, for anything else: 2026-02-30 is no day.
   bool Day(std::string_view name, std::string* out, std::string* error) const;
+  // `from` and `to` as Day reads them, and `to` not before `from` when both are given.
+  bool Days(std::string* from, std::string* to, std::string* error) const;
+  // `place_code`: a division code or a prefix of one, digits only, at most 12 ("" when absent).
+  bool PlaceCode(std::string* out, std::string* error) const;
 
   // The first parameter not in `allowed`, or nullptr.
   const std::string* FirstUnknown(std::span<const std::string_view> allowed) const;

@@ -66,8 +66,7 @@ void GetStatement(Context& cx, const Request& r, Respond respond) {
     return respond(ErrorResponse(kForbidden, "party_id: a seller sees only its own statement"));
   }
   std::string format, error;
-  if (!Format(r.query, &format, &error) || !r.query.Day("from", &query.from_day, &error) ||
-      !r.query.Day("to", &query.to_day, &error)) {
+  if (!Format(r.query, &format, &error) || !r.query.Days(&query.from_day, &query.to_day, &error)) {
     return respond(ErrorResponse(kInvalidField, error));
   }
   cx.s.settlement.Statement(query, [&cx, respond, format](Result<settlement::Statement> s) {
@@ -91,13 +90,9 @@ void GetStatement(Context& cx, const Request& r, Respond respond) {
 void GetPovertyLedger(Context& cx, const Request& r, Respond respond) {
   settlement::PovertyQuery query;
   std::string format, error;
-  if (!Format(r.query, &format, &error) || !r.query.Day("from", &query.from_day, &error) ||
-      !r.query.Day("to", &query.to_day, &error)) {
+  if (!Format(r.query, &format, &error) || !r.query.Days(&query.from_day, &query.to_day, &error) ||
+      !r.query.PlaceCode(&query.place_code, &error)) {
     return respond(ErrorResponse(kInvalidField, error));
-  }
-  query.place_code = r.query.Get("place_code");
-  if (query.place_code.find_first_not_of("0123456789") != std::string::npos) {
-    return respond(ErrorResponse(kInvalidField, "place_code: give digits (a code or its prefix)"));
   }
   query.by_month = r.query.Flag("by_month");
   cx.s.settlement.PovertyLedger(

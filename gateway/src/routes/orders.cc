@@ -185,23 +185,14 @@ void ListOrders(Context& cx, const Request& r, Respond respond) {
   }
   // The pavilion's orders over business days (China Standard Time), and in a place.
   std::string from, to;
-  if (!q.Day("from", &from, &error) || !q.Day("to", &to, &error)) {
+  if (!q.Days(&from, &to, &error) || !q.PlaceCode(&query.place_code, &error)) {
     return respond(ErrorResponse(kInvalidField, error));
-  }
-  if (!from.empty() && !to.empty() && to < from) {
-    return respond(ErrorResponse(kInvalidField, "to: " + to + " is before from: " + from));
   }
   if (!from.empty()) query.from_micros = events::BusinessDayStartMicros(from);
   // (A day before 1970 bounds to nothing rather than to "no bound", 0.)
   if (!to.empty()) {
     query.to_micros =
-        std::max<int64_t>(1, events::BusinessDayStartMicros(to) + 24ll * 3600 * 1'000'000);
-  }
-  query.place_code = q.Get("place_code");
-  if (!std::ranges::all_of(query.place_code, [](char c) { return c >= '0' && c <= '9'; }) ||
-      query.place_code.size() > 12) {
-    return respond(ErrorResponse(
-        kInvalidField, "place_code: a division code or its prefix, at most 12 digits (140430)"));
+        std::max<int64_t>(1, events::BusinessDayStartMicros(to) + events::kMicrosPerDay);
   }
   const Principal& who = *r.who;
   if (who.role == Role::kShopper) {

@@ -38,27 +38,21 @@ void GetSeller(Context& cx, const Request& r, Respond respond) {
 
 void ListSellers(Context& cx, const Request& r, Respond respond) {
   catalog::SellerQuery q;
-  q.place_code = r.query.Get("place_code");
-  if (q.place_code.find_first_not_of("0123456789") != std::string::npos) {
-    return respond(ErrorResponse(kInvalidField, "place_code: give digits (a code or its prefix)"));
+  std::string error;
+  if (!r.query.PlaceCode(&q.place_code, &error)) {
+    return respond(ErrorResponse(kInvalidField, error));
   }
   q.supplier_type = r.query.Get("supplier_type");
   q.name = r.query.Get("q");
   q.after = r.query.Get("after");
-  std::string error;
   const auto limit = r.query.Int("limit", 1, 200, &error);
   if (!error.empty()) return respond(ErrorResponse(kInvalidField, error));
   q.limit = static_cast<size_t>(limit.value_or(50));
   // Each seller's sales over the period (business days, both included; all time without them),
-  // from the sales projection: one query for the page.
+  // from the sales projection: one query, for the page's sellers only.
   settlement::SalesQuery totals("seller");
-  if (!r.query.Day("from", &totals.from_day, &error) ||
-      !r.query.Day("to", &totals.to_day, &error)) {
+  if (!r.query.Days(&totals.from_day, &totals.to_day, &error)) {
     return respond(ErrorResponse(kInvalidField, error));
-  }
-  if (!totals.from_day.empty() && !totals.to_day.empty() && totals.to_day < totals.from_day) {
-    return respond(ErrorResponse(kInvalidField,
-                                 "to: " + totals.to_day + " is before from: " + totals.from_day));
   }
   cx.s.catalog.ListSellers(std::move(q), [&cx, respond, totals = std::move(totals)](
                                              Result<catalog::SellerPage> page) mutable {
@@ -66,7 +60,7 @@ void ListSellers(Context& cx, const Request& r, Respond respond) {
     if (page->sellers.empty()) {
       return respond(JsonResponse(200, R"({"sellers":[],"next_after":""})"));
     }
-    if (page->sellers.size() == 1) totals.filter.seller_id = page->sellers[0].id;
+    for (const auto& s : page->sellers) totals.filter.seller_ids.push_back(s.id);
     cx.s.settlement.Sales(totals, [&cx, respond, page = std::move(page).value()](
                                       Result<std::vector<settlement::SalesRow>> rows) {
       if (!rows.ok()) return respond(FromServiceError(rows.error_detail()));

@@ -188,7 +188,7 @@ void GetAccountEntries(Context& cx, const Request& r, Respond respond) {
   } else if (!error.empty()) {
     return respond(ErrorResponse(kInvalidField, error));
   }
-  if (!r.query.Day("from", &q.from_day, &error) || !r.query.Day("to", &q.to_day, &error)) {
+  if (!r.query.Days(&q.from_day, &q.to_day, &error)) {
     return respond(ErrorResponse(kInvalidField, error));
   }
   if (const std::string& cursor = r.query.Get("cursor"); !cursor.empty()) {

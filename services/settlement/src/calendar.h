@@ -9,10 +9,12 @@
 #include <string_view>
 #include <utility>
 
+#include "pavilion/events/clock.h"
+
 namespace pavilion::settlement {
 
-inline constexpr int64_t kMicrosPerDay = 86'400'000'000;
-inline constexpr int64_t kCstOffsetMicros = 8 * 3'600'000'000LL;
+using events::kCstOffsetMicros;
+using events::kMicrosPerDay;
 
 struct Civil {
   int y, m, d;

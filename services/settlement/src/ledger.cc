@@ -326,21 +326,26 @@ std::vector<CreateResult> Ledger::Create(std::span<const Transfer> batch) {
 
 Ledger::Changes Ledger::TakeChanges() { return {TakeAccounts(), TakeTransfers()}; }
 
-std::vector<const Transfer*> Ledger::TakeTransfers() {
-  std::vector<const Transfer*> out;
-  out.reserve(dirty_transfers_.size());
-  for (const auto& id : dirty_transfers_) out.push_back(&transfers_.at(id));
-  dirty_transfers_.clear();
+namespace {
+
+// The values `dirty` names, which it then forgets.
+template <class T>
+std::vector<const T*> TakeDirty(std::unordered_set<std::string>& dirty,
+                                const std::unordered_map<std::string, T>& values) {
+  std::vector<const T*> out;
+  out.reserve(dirty.size());
+  for (const auto& id : dirty) out.push_back(&values.at(id));
+  dirty.clear();
   return out;
 }
 
-std::vector<const Account*> Ledger::TakeAccounts() {
-  std::vector<const Account*> out;
-  out.reserve(dirty_accounts_.size());
-  for (const auto& id : dirty_accounts_) out.push_back(&accounts_.at(id));
-  dirty_accounts_.clear();
-  return out;
+}  // namespace
+
+std::vector<const Transfer*> Ledger::TakeTransfers() {
+  return TakeDirty(dirty_transfers_, transfers_);
 }
+
+std::vector<const Account*> Ledger::TakeAccounts() { return TakeDirty(dirty_accounts_, accounts_); }
 
 void Ledger::Clear() {
   accounts_.clear();

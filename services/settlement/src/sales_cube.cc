@@ -551,11 +551,10 @@ struct Grouper {
     if (f.agricultural && d.agricultural != *f.agricultural) return false;
     if (f.poverty && d.poverty != *f.poverty) return false;
     if (f.rural && !places::IsRural(d.place_code)) return false;
-    if (!f.brands.empty() &&
-        std::find(f.brands.begin(), f.brands.end(), d.brand) == f.brands.end()) {
-      return false;
-    }
-    return true;
+    const auto one_of = [](const std::vector<std::string>& list, const std::string& v) {
+      return list.empty() || std::find(list.begin(), list.end(), v) != list.end();
+    };
+    return one_of(f.brands, d.brand) && one_of(f.seller_ids, d.seller_id);
   }
   std::string KeyOf(const SalesCube::Dim& d) const {
     const std::string& g = q.group_by;

@@ -40,6 +40,11 @@ class ManualClock final : public Clock {
   std::atomic<int64_t> now_;
 };
 
+// A day in microseconds, and how far China Standard Time (UTC+8), the pavilion's business day,
+// runs ahead of UTC.
+inline constexpr int64_t kMicrosPerDay = 86'400'000'000;
+inline constexpr int64_t kCstOffsetMicros = 8 * 3'600'000'000LL;
+
 // "YYYY-MM-DD" of a timestamp in China Standard Time (UTC+8), the business day of a pavilion.
 std::string BusinessDay(int64_t micros_since_epoch);
 // Whether `day` is a day of the calendar written YYYY-MM-DD: 2024-02-29 is, 2026-02-30 is not.

@@ -51,6 +51,8 @@ struct SalesFilter {
   bool rural = false;
   // Only sales of one of these brands (with `brand`, of that one too); empty: any.
   std::vector<std::string> brands;
+  // Only sales of one of these sellers (with `seller_id`, of that one too); empty: any.
+  std::vector<std::string> seller_ids;
 };
 
 struct SalesQuery {
