@@ -32,6 +32,20 @@ std::string BusinessDay(int64_t micros_since_epoch) {
   return buf;
 }
 
+std::string CstTime(int64_t micros_since_epoch) {
+  const int64_t local = micros_since_epoch + kCstOffsetMicros;
+  int64_t micros = local % 1'000'000;
+  std::time_t t = static_cast<std::time_t>(local / 1'000'000);
+  if (micros < 0) micros += 1'000'000, --t;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[96];  // Room for any int, as the compiler counts.
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06d+08:00", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(micros));
+  return buf;
+}
+
 bool IsDay(std::string_view d) {
   if (d.size() != 10 || d[4] != '-' || d[7] != '-') return false;
   for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {

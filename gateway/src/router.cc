@@ -154,6 +154,11 @@ const std::vector<TableRoute>& Table() {
          kOperator,
          {"from", "to", "place_code", "by_month", "format"},
          &GetPovertyLedger},
+        {"GET",
+         "/v1/reports/sales",
+         kOperator,
+         {"place_code", "period", "format", "as_of", "top"},
+         &GetSalesReport},
         {"POST", "/v1/tokens/rotate", kAnyone, {}, &RotateToken},
         {"POST", "/v1/tokens/revoke", kAnyone, {}, &RevokeToken},
     };

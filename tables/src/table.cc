@@ -12,8 +12,10 @@ void WriteJsonRows(base::JsonWriter& w, const Table& table) {
       w.Key(table.columns[c].key);
       if (const auto* n = std::get_if<int64_t>(&row[c])) {
         w.Int(*n);
+      } else if (const auto* text = std::get_if<std::string>(&row[c])) {
+        w.String(*text);
       } else {
-        w.String(std::get<std::string>(row[c]));
+        w.Null();
       }
     }
     w.EndObject();
@@ -21,8 +23,9 @@ void WriteJsonRows(base::JsonWriter& w, const Table& table) {
   w.EndArray();
 }
 
-std::string WriteCsv(const Table& table) {
-  std::string out = "\xEF\xBB\xBF";
+namespace {
+
+void AppendTable(std::string& out, const Table& table) {
   for (size_t c = 0; c < table.columns.size(); ++c) {
     if (c > 0) out.push_back(',');
     AppendCsvField(out, table.columns[c].title);
@@ -33,11 +36,31 @@ std::string WriteCsv(const Table& table) {
       if (c > 0) out.push_back(',');
       if (const auto* n = std::get_if<int64_t>(&row[c])) {
         out.append(table.columns[c].type == ColumnType::kFen ? Yuan(*n) : std::to_string(*n));
-      } else {
-        AppendCsvField(out, std::get<std::string>(row[c]));
+      } else if (const auto* text = std::get_if<std::string>(&row[c])) {
+        AppendCsvField(out, *text);
       }
     }
     out.append("\r\n");
+  }
+}
+
+constexpr std::string_view kBom = "\xEF\xBB\xBF";
+
+}  // namespace
+
+std::string WriteCsv(const Table& table) {
+  std::string out(kBom);
+  AppendTable(out, table);
+  return out;
+}
+
+std::string WriteCsv(const std::vector<Table>& tables) {
+  std::string out(kBom);
+  for (size_t i = 0; i < tables.size(); ++i) {
+    if (i > 0) out.append("\r\n");
+    AppendCsvField(out, tables[i].name);
+    out.append("\r\n");
+    AppendTable(out, tables[i]);
   }
   return out;
 }

@@ -201,6 +201,12 @@ TEST(BusinessDay, UsesChinaStandardTime) {
   EXPECT_EQ(BusinessDay(BusinessDayStartMicros("2024-03-01") - 1), "2024-02-29");
 }
 
+TEST(BusinessDay, CstTimeWritesTheMomentAsAsOfReadsIt) {
+  EXPECT_EQ(CstTime(1795365000ll * 1'000'000 + 7), "2026-11-23T00:30:00.000007+08:00");
+  EXPECT_EQ(CstTime(BusinessDayStartMicros("2026-11-23") - 1), "2026-11-22T23:59:59.999999+08:00");
+  EXPECT_EQ(CstTime(-1), "1970-01-01T07:59:59.999999+08:00");
+}
+
 TEST(Fen, CheckedArithmeticRefusesWhatCannotBeRepresented) {
   constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
   EXPECT_EQ(Fen(2).CheckedAdd(Fen(3)), Fen(5));

@@ -1262,6 +1262,8 @@ TEST(AuthorizationMatrix, EveryRouteForEveryCaller) {
       {"GET /v1/statements/{party_id}",
        {"/v1/statements/" + seller_a, "", "", {U, U, U, R, R, O, R, R, O}}},
       {"GET /v1/poverty-ledger", {"/v1/poverty-ledger", "", "", {U, U, U, R, R, R, R, R, O}}},
+      {"GET /v1/reports/sales",
+       {"/v1/reports/sales?period=2026", "", "", {U, U, U, R, R, R, R, R, O}}},
       {"POST /v1/tokens/rotate", {"/v1/tokens/rotate", "", "", {U, U, U, O, O, O, O, O, O}}},
       {"POST /v1/tokens/revoke", {"/v1/tokens/revoke", "", "", {U, U, U, O, O, O, O, O, O}}},
   };

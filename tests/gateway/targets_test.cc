@@ -18,9 +18,11 @@
 #include "../support/fake_timers.h"
 #include "../support/in_process.h"
 #include "../support/router_sync.h"
+#include "../support/unzip.h"
 #include "pavilion/gateway/identity.h"
 #include "pavilion/gateway/router.h"
 #include "pavilion/places/place_directory.h"
+#include "pavilion/tables/csv.h"
 
 namespace pavilion {
 namespace {
@@ -926,6 +928,247 @@ TEST_F(Targets, ActiveDefinitionsAreBounded) {
   EXPECT_EQ(world->Call("DELETE", "/v1/award-rules/" + first).body, retired.body);
   world->Define("/v1/award-rules", rule);
   Refused("/v1/award-rules", rule, "name: 200 award rules are active");
+}
+
+// ---- Reports ----
+
+// A section of a report: its rows by their key field (and the order they came in).
+struct Section {
+  std::vector<std::string> keys;
+  std::map<std::string, simdjson::dom::element> rows;
+};
+Section Rows(simdjson::dom::element doc, const char* section, const char* key) {
+  Section out;
+  simdjson::dom::array a;
+  EXPECT_FALSE(doc[section].get(a)) << section;
+  for (auto row : a) {
+    std::string_view k;
+    EXPECT_FALSE(row[key].get(k)) << section;
+    out.keys.emplace_back(k);
+    out.rows[std::string(k)] = row;
+  }
+  return out;
+}
+int64_t IntOf(simdjson::dom::element e, const char* field) {
+  int64_t n = 0;
+  EXPECT_FALSE(e[field].get(n)) << field;
+  return n;
+}
+std::string TextOf(simdjson::dom::element e, const char* field) {
+  std::string_view t;
+  EXPECT_FALSE(e[field].get(t)) << field;
+  return std::string(t);
+}
+
+// A county's quarterly report: every section checked against the recomputation from the log —
+// totals and their agricultural and rural parts with the year before, the towns (and the sale
+// placed at the county itself) with names, the top sellers with names, the targets' parts that
+// lie in the county (a wider target's quota for it, not the other county's), the awards earned
+// in it (a rule of the county's villages; of a pavilion-wide rule, the sellers that sold there).
+TEST_F(Golden, AReportOfACountysQuarterMatchesTheRecomputation) {
+  const int64_t now = seeds.now;
+  const int from = D("2026-04-01"), to = D("2026-06-30");
+  const int y_from = D("2026-01-01"), y_to = D("2026-12-31");
+  const std::string county = world->Define("/v1/targets", R"({"name":"沁县网络零售额",
+      "metric":"net_sales_fen","scope":{"place_code":"140430"},"period":"2026","value_fen":360000,
+      "split":[{"name":"沁州黄镇","scope":{"place_code":"140430106"},"value_fen":200000},
+               {"name":"定昌镇","scope":{"place_code":"140430100"},"value_fen":160000}]})");
+  const std::string wide = world->Define("/v1/targets", R"({"name":"两地网络零售额",
+      "metric":"net_sales_fen","scope":{},"period":"2026-Q2","value_fen":500000,
+      "split":[{"name":"沁县","scope":{"place_code":"140430"},"value_fen":300000},
+               {"name":"西安","scope":{"place_code":"6101"},"value_fen":200000}]})");
+  const std::string elsewhere = world->Define("/v1/targets", R"({"name":"西安农产品",
+      "metric":"agricultural_net_sales_fen","scope":{"place_code":"6101"},"period":"2026",
+      "value_fen":75000})");
+  const std::string villages = world->Define("/v1/award-rules", R"({"name":"示范村",
+      "scope_kind":"village","within":"140430","period":"2026","threshold_fen":1,"award_fen":20})");
+  const std::string sellers = world->Define("/v1/award-rules", R"({"name":"示范企业",
+      "scope_kind":"seller","period":"2026","threshold_fen":10000,"award_fen":2000})");
+  const std::string last_year = world->Define("/v1/award-rules", R"({"name":"去年",
+      "scope_kind":"seller","period":"2025","threshold_fen":1,"award_fen":1})");
+
+  auto doc = Parse(parser, Get("/v1/reports/sales?place_code=140430&period=2026-Q2"));
+  EXPECT_EQ(TextOf(doc, "place_name"), "山西省长治市沁县");
+  EXPECT_EQ(TextOf(doc, "from"), "2026-04-01");
+  EXPECT_EQ(TextOf(doc, "to"), "2026-06-30");
+  EXPECT_EQ(TextOf(doc, "sub_level"), "town");
+  EXPECT_EQ(IntOf(doc, "as_of_micros"), now);
+  EXPECT_EQ(TextOf(doc, "as_of"), "2026-06-30T15:00:00.000000+08:00");
+
+  auto totals = Rows(doc, "totals", "part");
+  ASSERT_EQ(totals.keys, (std::vector<std::string>{"all", "agricultural", "rural"}));
+  const std::map<std::string, Scope> parts = {
+      {"all", {"140430"}}, {"agricultural", {"140430", false, true}}, {"rural", {"140430", true}}};
+  for (const auto& [part, scope] : parts) {
+    auto row = totals.rows[part];
+    EXPECT_EQ(IntOf(row, "net_fen"), model->Net(scope, from, to, now)) << part;
+    const int64_t before = model->Net(scope, YearBefore(from), YearBefore(to), now);
+    EXPECT_EQ(IntOf(row, "year_ago_net_fen"), before) << part;
+    if (before > 0) {
+      EXPECT_EQ(IntOf(row, "yoy_bps"), (model->Net(scope, from, to, now) - before) * 10000 / before)
+          << part;
+    } else {
+      EXPECT_TRUE(row["yoy_bps"].is_null()) << part;
+    }
+  }
+  EXPECT_GT(IntOf(totals.rows["all"], "net_fen"), IntOf(totals.rows["rural"], "net_fen"));
+
+  // Towns: a sale placed coarser than a town keeps its own code.
+  std::map<std::string, int64_t> towns;
+  for (const auto& f : model->facts) {
+    if (f.day >= from && f.day <= to && f.place.starts_with("140430"))
+      towns[f.place.size() >= 9 ? f.place.substr(0, 9) : f.place] += f.net;
+  }
+  auto by_place = Rows(doc, "by_place", "place_code");
+  ASSERT_EQ(by_place.rows.size(), towns.size());
+  for (const auto& [code, net] : towns)
+    EXPECT_EQ(IntOf(by_place.rows[code], "net_fen"), net) << code;
+  EXPECT_EQ(TextOf(by_place.rows["140430106"], "place_name"), "沁州黄镇");
+  EXPECT_EQ(TextOf(by_place.rows["140430"], "place_name"), "沁县");
+
+  std::vector<std::pair<std::string, int64_t>> top;
+  for (const auto& [id, net] : model->By("seller", {"140430"}, from, to, now))
+    top.push_back({id, net});
+  std::stable_sort(top.begin(), top.end(), [](auto& a, auto& b) { return a.second > b.second; });
+  auto sellers_rows = Rows(doc, "top_sellers", "seller_id");
+  ASSERT_EQ(sellers_rows.keys.size(), top.size());
+  for (size_t i = 0; i < top.size(); ++i) {
+    EXPECT_EQ(sellers_rows.keys[i], top[i].first);
+    EXPECT_EQ(IntOf(sellers_rows.rows[top[i].first], "net_fen"), top[i].second);
+    EXPECT_EQ(TextOf(sellers_rows.rows[top[i].first], "name"), model->names.at(top[i].first));
+  }
+
+  // Targets: the county's three parts and the wider target's quota for the county.
+  simdjson::dom::array targets;
+  ASSERT_FALSE(doc["targets"].get(targets));
+  std::vector<std::pair<std::string, std::string>> shown;
+  for (auto row : targets) {
+    shown.push_back({TextOf(row, "target_id"), TextOf(row, "place_code")});
+    const std::string place = TextOf(row, "place_code");
+    const bool quarter = TextOf(row, "target_id") == wide;
+    EXPECT_EQ(IntOf(row, "actual_fen"),
+              quarter ? model->Net({place}, from, to, now) : model->Net({place}, y_from, y_to, now))
+        << place;
+    EXPECT_TRUE(row["actual"].is_null());
+  }
+  EXPECT_EQ(
+      shown,
+      (std::vector<std::pair<std::string, std::string>>{
+          {county, "140430"}, {county, "140430106"}, {county, "140430100"}, {wide, "140430"}}));
+  EXPECT_EQ(targets.at(3)["place_name"].get_string().value(), "山西省长治市沁县");
+  EXPECT_EQ(targets.at(3)["forecast_method"].get_string().value(), "final");
+  (void)elsewhere;
+
+  // Awards: every village of the county's rule; of the pavilion's rule, the sellers over the
+  // threshold that sold in the county in 2026; nothing of 2025's rule.
+  std::vector<std::pair<std::string, int64_t>> want;
+  for (const auto& [v, net] : model->By("village", {"140430"}, y_from, y_to, now)) {
+    if (net >= 1) want.push_back({v, net});
+  }
+  std::stable_sort(want.begin(), want.end(), [](auto& a, auto& b) { return a.second > b.second; });
+  std::vector<std::pair<std::string, int64_t>> want_sellers;
+  const auto sold_here = model->By("seller", {"140430"}, y_from, y_to, now);
+  for (const auto& [id, net] : model->By("seller", {""}, y_from, y_to, now)) {
+    if (net >= 10000 && sold_here.count(id)) want_sellers.push_back({id, net});
+  }
+  std::stable_sort(want_sellers.begin(), want_sellers.end(),
+                   [](auto& a, auto& b) { return a.second > b.second; });
+  ASSERT_FALSE(want_sellers.empty());
+  simdjson::dom::array awards;
+  ASSERT_FALSE(doc["awards"].get(awards));
+  std::vector<std::pair<std::string, int64_t>> got, got_sellers;
+  for (auto row : awards) {
+    const std::string rule = TextOf(row, "rule_id");
+    EXPECT_NE(rule, last_year);
+    (rule == villages ? got : got_sellers).push_back({TextOf(row, "key"), IntOf(row, "net_fen")});
+    EXPECT_EQ(IntOf(row, "award_fen"), rule == villages ? 20 : 2000);
+  }
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(got_sellers, want_sellers);
+  EXPECT_EQ(awards.at(0)["name"].get_string().value(), "山西省长治市沁县沁州黄镇次村村委会");
+}
+
+// The pavilion's report groups by province; CSV and XLSX carry every section; bad requests are
+// refused naming the parameter.
+TEST_F(Golden, AReportIsJsonCsvOrXlsxAndRefusesWhatItCannotAnswer) {
+  auto doc = Parse(parser, Get("/v1/reports/sales?period=2026"));
+  EXPECT_EQ(TextOf(doc, "sub_level"), "province");
+  auto provinces = Rows(doc, "by_place", "place_code");
+  EXPECT_EQ(provinces.keys, (std::vector<std::string>{"14", "34", "43", "50", "61"}));
+  EXPECT_EQ(TextOf(provinces.rows["14"], "place_name"), "山西省");
+  int64_t sum = 0;
+  for (const auto& [code, row] : provinces.rows) sum += IntOf(row, "net_fen");
+  EXPECT_EQ(sum, model->Net({""}, D("2026-01-01"), D("2026-12-31"), seeds.now));
+  EXPECT_EQ(Rows(doc, "top_sellers", "seller_id").keys.size(), 10u);
+  EXPECT_EQ(Parse(parser, Get("/v1/reports/sales?period=2026&top=3"))["top_sellers"]
+                .get_array()
+                .value()
+                .size(),
+            3u);
+
+  auto csv = Get("/v1/reports/sales?place_code=140430&period=2026-Q2&format=csv");
+  ASSERT_EQ(csv.status, 200);
+  EXPECT_EQ(csv.content_type, "text/csv; charset=utf-8");
+  auto lines = tables::ParseCsv(csv.body.substr(3));
+  ASSERT_TRUE(lines.ok()) << lines.message();
+  std::vector<std::string> titles;
+  for (size_t i = 0; i < lines->size(); ++i) {
+    if (i == 0 || (*lines)[i - 1] == std::vector<std::string>{""}) titles.push_back((*lines)[i][0]);
+  }
+  EXPECT_EQ(titles, (std::vector<std::string>{
+                        "概要 summary", "合计 totals", "分地区 by place", "分品牌 by brand",
+                        "分品类 by category", "销售前列卖家 top sellers",
+                        "脱贫户产品 poverty households", "目标进度 targets", "奖励 awards"}));
+  auto xlsx = Get("/v1/reports/sales?place_code=140430&period=2026-Q2&format=xlsx");
+  ASSERT_EQ(xlsx.status, 200) << xlsx.body;
+  auto files = testing::Unzip(xlsx.body);
+  EXPECT_TRUE(files.count("xl/worksheets/sheet9.xml"));
+  EXPECT_NE(files["xl/workbook.xml"].find("合计 totals"), std::string::npos);
+  EXPECT_NE(files["docProps/core.xml"].find("2026-06-30T07:00:00Z"), std::string::npos)
+      << files["docProps/core.xml"];
+
+  const std::pair<const char*, const char*> bad[] = {
+      {"", "period: "},
+      {"period=2026-13", "period: "},
+      {"period=2026&place_code=99", "place_code: "},
+      {"period=2026&place_code=14043", "place_code: "},
+      {"period=2026&top=0", "top: "},
+      {"period=2026&top=101", "top: "},
+      {"period=2026&format=pdf", "format: "},
+      {"period=2026&as_of=yesterday", "as_of: "},
+  };
+  for (const auto& [query, field] : bad) {
+    auto r = Get(std::string("/v1/reports/sales?") + query);
+    EXPECT_EQ(r.status, 422) << query << " " << r.body;
+    EXPECT_NE(r.body.find(field), std::string::npos) << query << " " << r.body;
+  }
+}
+
+// Asked again later with the same as_of, a report of a past period is the same bytes in every
+// format, whatever was sold since; its figures are those of that moment.
+TEST_F(Golden, AReportAsOfAMomentIsTheSameBytesLater) {
+  const std::string base = "/v1/reports/sales?place_code=140430&period=2026-Q2&as_of=2026-05-31";
+  std::map<std::string, std::string> before;
+  for (const char* format : {"json", "csv", "xlsx"}) {
+    auto r = Get(base + "&format=" + format);
+    ASSERT_EQ(r.status, 200) << r.body;
+    before[format] = r.body;
+  }
+  const int64_t as_of = At("2026-05-31", 24) - 1;
+  auto doc = Parse(parser, Get(base));
+  EXPECT_EQ(IntOf(Rows(doc, "totals", "part").rows["all"], "net_fen"),
+            model->Net({"140430"}, D("2026-04-01"), D("2026-06-30"), as_of));
+  const std::string now_report = Get("/v1/reports/sales?place_code=140430&period=2026-Q2").body;
+
+  // A sale after the moment, in the targets' year, and a day later.
+  Sell(*world, clock, seeds.shop.at("q1"), "2026-07-01", 7);
+  clock.Set(At("2026-07-01", 18));
+  world->p.Settle();
+  for (const char* format : {"json", "csv", "xlsx"}) {
+    EXPECT_EQ(Get(base + "&format=" + format).body, before[format]) << format;
+  }
+  // Without as_of the report is as things stand: it moved.
+  EXPECT_NE(Get("/v1/reports/sales?place_code=140430&period=2026-Q2").body, now_report);
 }
 
 // Definitions are events: they survive a restart and a rebuild of the projections from the log,

@@ -80,5 +80,68 @@ TEST(Table, XlsxHoldsMoneyAsNumbersWithAYuanFormat) {
   EXPECT_NE(strings.find("<t>张三, \"老张\"</t>"), std::string::npos) << strings;
 }
 
+// A report: several tables, an empty cell among them.
+std::vector<Table> Report() {
+  Table totals{"合计 totals",
+               {{"part", "口径", ColumnType::kText},
+                {"net_fen", "净额 (元)", ColumnType::kFen},
+                {"yoy_bps", "同比", ColumnType::kInteger}},
+               {{std::string("all"), int64_t(12345), std::monostate{}}}};
+  return {Sample(), totals, totals};
+}
+
+TEST(Table, AnEmptyCellIsNullEmptyOrBlank) {
+  const Table t = Report()[1];
+  base::JsonWriter w;
+  WriteJsonRows(w, t);
+  EXPECT_EQ(w.Take(), R"([{"part":"all","net_fen":12345,"yoy_bps":null}])");
+  EXPECT_EQ(WriteCsv(t), "\xEF\xBB\xBF口径,净额 (元),同比\r\nall,123.45,\r\n");
+  auto xlsx = WriteXlsx(t);
+  ASSERT_TRUE(xlsx.ok()) << xlsx.message();
+  const std::string sheet = testing::Unzip(*xlsx)["xl/worksheets/sheet1.xml"];
+  EXPECT_NE(sheet.find("r=\"B2\""), std::string::npos) << sheet;
+  EXPECT_EQ(sheet.find("r=\"C2\""), std::string::npos) << sheet;
+}
+
+TEST(Table, SeveralTablesAreSectionsOfACsvAndSheetsOfAWorkbook) {
+  const std::string csv = WriteCsv(Report());
+  ASSERT_EQ(csv.substr(0, 3), "\xEF\xBB\xBF");
+  EXPECT_EQ(csv.find("\xEF\xBB\xBF", 3), std::string::npos);  // One BOM.
+  EXPECT_NE(csv.find("\r\n\r\n合计 totals\r\n口径,净额 (元),同比\r\nall,123.45,\r\n"),
+            std::string::npos)
+      << csv;
+  auto parsed = ParseCsv(csv.substr(3));
+  ASSERT_TRUE(parsed.ok()) << parsed.message();
+  EXPECT_EQ((*parsed)[0], std::vector<std::string>{"扶贫台账"});
+
+  auto xlsx = WriteXlsx(Report(), 1'782'864'000'000'000);
+  ASSERT_TRUE(xlsx.ok()) << xlsx.message();
+  auto files = testing::Unzip(*xlsx);
+  EXPECT_TRUE(files.contains("xl/worksheets/sheet3.xml"));
+  // Names made unique: the second "合计 totals" is numbered.
+  EXPECT_NE(files["xl/workbook.xml"].find("name=\"合计 totals\""), std::string::npos);
+  EXPECT_NE(files["xl/workbook.xml"].find("name=\"合计 totals 2\""), std::string::npos)
+      << files["xl/workbook.xml"];
+  // The creation time given, so the same tables give the same bytes whenever written.
+  EXPECT_NE(files["docProps/core.xml"].find("2026-07-01T00:00:00Z"), std::string::npos)
+      << files["docProps/core.xml"];
+  auto again = WriteXlsx(Report(), 1'782'864'000'000'000);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, *xlsx);
+  auto other = WriteXlsx(Report(), 1'782'864'001'000'000);
+  ASSERT_TRUE(other.ok());
+  EXPECT_NE(*other, *xlsx);
+}
+
+TEST(Table, SheetNamesAreCutAtACharacterAndKeptApart) {
+  const std::string long_name(40, 'x');
+  Table a{"年" + long_name, {{"k", "k", ColumnType::kText}}, {}};
+  auto xlsx = WriteXlsx({a, a});
+  ASSERT_TRUE(xlsx.ok()) << xlsx.message();
+  const std::string book = testing::Unzip(*xlsx)["xl/workbook.xml"];
+  EXPECT_NE(book.find("name=\"年" + std::string(28, 'x') + "\""), std::string::npos) << book;
+  EXPECT_NE(book.find("name=\"年" + std::string(26, 'x') + " 2\""), std::string::npos) << book;
+}
+
 }  // namespace
 }  // namespace pavilion::tables

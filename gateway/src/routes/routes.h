@@ -158,6 +158,7 @@ void ReturnPayout(Context& cx, const Request& r, Respond respond);
 // exports.cc
 void GetStatement(Context& cx, const Request& r, Respond respond);
 void GetPovertyLedger(Context& cx, const Request& r, Respond respond);
+void GetSalesReport(Context& cx, const Request& r, Respond respond);
 // tokens.cc
 void RotateToken(Context& cx, const Request& r, Respond respond);
 void RevokeToken(Context& cx, const Request& r, Respond respond);

@@ -36,16 +36,14 @@ std::string_view KeyField(std::string_view group_by) {
   return group_by;
 }
 
-// Growth over a base, in basis points (rounded toward zero); null without a positive base.
+// Growth over a base, in basis points (settlement::GrowthBps); null without a positive base.
 void Growth(base::JsonWriter& w, std::string_view name, Fen now, Fen base) {
   w.Key(name);
-  if (base.value() <= 0) {
+  if (auto bps = settlement::GrowthBps(now, base)) {
+    w.Int(*bps);
+  } else {
     w.Null();
-    return;
   }
-  __extension__ using Wide = __int128;  // GCC's: the difference of two int64 sums, × 10000.
-  const Wide bps = (Wide{now.value()} - base.value()) * 10000 / base.value();
-  w.Int(static_cast<int64_t>(bps));
 }
 
 }  // namespace

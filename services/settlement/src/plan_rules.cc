@@ -253,4 +253,13 @@ Result<bool> CheckAwardRule(const schema::AwardRuleDefined& r, const PlanFacts& 
   return true;
 }
 
+Result<bool> CheckReport(const ReportQuery& q, const PlanFacts& facts) {
+  std::string bad = BadPeriod(q.period);
+  if (bad.empty()) bad = BadPlace("place_code", q.place_code, facts);
+  if (bad.empty() && (q.top < 1 || q.top > kMaxReportTop)) {
+    bad = "top: give 1 to " + std::to_string(kMaxReportTop) + " sellers";
+  }
+  return bad.empty() ? Result<bool>(true) : Refuse(bad);
+}
+
 }  // namespace pavilion::settlement

@@ -9,6 +9,7 @@
 
 #include "pavilion/base/result.h"
 #include "pavilion/events/schema.h"
+#include "pavilion/settlement/report.h"
 #include "pavilion/settlement/targets.h"
 
 namespace pavilion::settlement {
@@ -26,6 +27,8 @@ struct PlanFacts {
 // value, within kMaxTargetParts, kMaxSplit and kMaxTargetDepth.
 Result<bool> CheckTarget(const events::schema::TargetDefined& t, const PlanFacts& facts);
 Result<bool> CheckAwardRule(const events::schema::AwardRuleDefined& r, const PlanFacts& facts);
+// A report's place (a division, or empty), period and top.
+Result<bool> CheckReport(const ReportQuery& q, const PlanFacts& facts);
 
 // The JSON path of a part in the request ("" for parts[0], "split[1].split[0]." below).
 std::string PartPath(const events::schema::TargetDefined& t, size_t index);

@@ -177,6 +177,12 @@ std::optional<int64_t> ParseAsOf(std::string_view t) {
   return seconds * 1'000'000 + frac;
 }
 
+std::optional<int64_t> GrowthBps(Fen now, Fen base) {
+  if (base.value() <= 0) return std::nullopt;
+  __extension__ using Wide = __int128;  // GCC's: the difference of two int64 sums, × 10000.
+  return static_cast<int64_t>((Wide{now.value()} - base.value()) * 10000 / base.value());
+}
+
 SalesCube::SalesCube(events::EventStore& store, size_t cache_limit)
     : store_(store),
       cache_limit_(cache_limit),

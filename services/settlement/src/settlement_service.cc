@@ -12,6 +12,7 @@
 #include "poverty_ledger.h"
 #include "profit_sharing.h"
 #include "progress.h"
+#include "report.h"
 #include "sales_cube.h"
 #include "statements.h"
 
@@ -411,6 +412,42 @@ void SettlementService::AwardResults(std::string id, int64_t as_of_micros,
     if (!rule.ok()) return done(rule.error_detail());
     done(MeasureAwards(*rule, as_of_micros, impl_->store().clock().NowMicros(), impl_->Reader(),
                        impl_->Namer()));
+  });
+}
+
+namespace {
+
+// Every definition ever made, retired ones too, page after page.
+template <typename View, typename List>
+Result<std::vector<View>> Every(List list) {
+  DefinitionsQuery q;
+  q.retired = true;
+  q.limit = 500;
+  std::vector<View> all;
+  do {
+    Result<DefinitionPage<View>> page = list(q);
+    if (!page.ok()) return page.error_detail();
+    std::move(page->items.begin(), page->items.end(), std::back_inserter(all));
+    q.after = std::move(page->next_after);
+  } while (!q.after.empty());
+  return all;
+}
+
+}  // namespace
+
+void SettlementService::SalesReport(ReportQuery query,
+                                    std::function<void(Result<settlement::SalesReport>)> done) {
+  sales_worker_.Post([this, q = std::move(query), done = std::move(done)] {
+    if (auto ok = CheckReport(q, impl_->Facts()); !ok.ok()) return done(ok.error_detail());
+    PlanBook& plans = impl_->plans();
+    auto targets = Every<TargetView>([&plans](const auto& q) { return plans.Targets(q); });
+    if (!targets.ok()) return done(targets.error_detail());
+    auto rules = Every<AwardRuleView>([&plans](const auto& q) { return plans.AwardRules(q); });
+    if (!rules.ok()) return done(rules.error_detail());
+    places::PlaceDirectory* dir = impl_->options().places;
+    if (dir != nullptr && dir->Source().empty()) dir = nullptr;
+    done(BuildReport(q, impl_->store().clock().NowMicros(), impl_->Reader(), impl_->Namer(),
+                     std::move(*targets), *rules, dir));
   });
 }
 

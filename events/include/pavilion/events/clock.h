@@ -47,6 +47,9 @@ inline constexpr int64_t kCstOffsetMicros = 8 * 3'600'000'000LL;
 
 // "YYYY-MM-DD" of a timestamp in China Standard Time (UTC+8), the business day of a pavilion.
 std::string BusinessDay(int64_t micros_since_epoch);
+// The moment in RFC 3339 in China Standard Time, to the microsecond:
+// "2026-11-03T10:00:00.000000+08:00" (what `as_of` accepts back).
+std::string CstTime(int64_t micros_since_epoch);
 // Whether `day` is a day of the calendar written YYYY-MM-DD: 2024-02-29 is, 2026-02-30 is not.
 bool IsDay(std::string_view day);
 // When business day `day` (YYYY-MM-DD, checked with IsDay) begins: 00:00 China Standard Time.

@@ -3,9 +3,11 @@
 //
 // Column types: text; integer; fen (integer fen: JSON keeps the integer, CSV shows yuan with two
 // decimals, XLSX a number in yuan with a yuan format, never text); date (YYYY-MM-DD: text in JSON
-// and CSV, a date cell in XLSX). A Table is a plain value; the writers keep no state, so they are
-// safe from any thread. WriteXlsx writes a temporary file (libxlsxwriter 1.1.4 writes only
-// files): call it on a blocking job, not on an I/O thread.
+// and CSV, a date cell in XLSX). Any cell may be empty (std::monostate: JSON null, an empty CSV
+// field, a blank XLSX cell). Several tables make a report: CSV writes them one after the other,
+// each under a line with its name; XLSX one sheet each. A Table is a plain value; the writers
+// keep no state, so they are safe from any thread. WriteXlsx writes a temporary file
+// (libxlsxwriter 1.1.4 writes only files): call it on a blocking job, not on an I/O thread.
 #pragma once
 
 #include <cstdint>
@@ -26,8 +28,9 @@ struct Column {
   ColumnType type = ColumnType::kText;
 };
 
-// kText and kDate cells hold a string, kInteger and kFen cells an integer.
-using Cell = std::variant<int64_t, std::string>;
+// kText and kDate cells hold a string, kInteger and kFen cells an integer; any cell may be
+// empty (a figure that does not apply, e.g. a growth rate without a base).
+using Cell = std::variant<int64_t, std::string, std::monostate>;
 
 struct Table {
   std::string name;  // The XLSX sheet's name (at most 31 characters; []:*?/\ are replaced).
@@ -40,7 +43,14 @@ struct Table {
 void WriteJsonRows(base::JsonWriter& w, const Table& table);
 // A header line of titles, then the rows; CRLF line ends (RFC 4180), a UTF-8 BOM first.
 std::string WriteCsv(const Table& table);
-// An .xlsx workbook with one sheet: a bold heading row, then the rows.
+// Several tables in one file: a BOM, then for each its name on a line of its own, its header
+// line and its rows, and an empty line before the next.
+std::string WriteCsv(const std::vector<Table>& tables);
+// An .xlsx workbook with one sheet per table (names made unique): a bold heading row, then the
+// rows. Its creation time (docProps/core.xml) is `created_micros` when given, so that the same
+// tables written later give the same bytes (libxlsxwriter dates the zip entries 1980-01-01);
+// 0: now.
+Result<std::string> WriteXlsx(const std::vector<Table>& tables, int64_t created_micros = 0);
 Result<std::string> WriteXlsx(const Table& table);
 
 }  // namespace pavilion::tables

@@ -88,4 +88,8 @@ inline constexpr std::string_view kSalesPeriods[] = {"day", "month", "quarter", 
 // nullopt for anything else.
 std::optional<int64_t> ParseAsOf(std::string_view text);
 
+// The growth of `now` over `base` in basis points, rounded toward zero; none without a positive
+// base (the yoy_bps and pop_bps of the answers).
+std::optional<int64_t> GrowthBps(Fen now, Fen base);
+
 }  // namespace pavilion::settlement

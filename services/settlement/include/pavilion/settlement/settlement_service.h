@@ -30,6 +30,7 @@
 #include "pavilion/settlement/exports.h"
 #include "pavilion/settlement/ledger_view.h"
 #include "pavilion/settlement/payout_provider.h"
+#include "pavilion/settlement/report.h"
 #include "pavilion/settlement/sales.h"
 #include "pavilion/settlement/targets.h"
 
@@ -84,6 +85,9 @@ class SettlementService {
   void AwardRules(DefinitionsQuery query, std::function<void(Result<AwardRulePage>)> done);
   void AwardResults(std::string id, int64_t as_of_micros,
                     std::function<void(Result<settlement::AwardResults>)> done);
+  // The sales report of a place and period (pavilion/settlement/report.h), on the sales worker:
+  // invalid_argument naming the field for a period, place or top it cannot answer.
+  void SalesReport(ReportQuery query, std::function<void(Result<settlement::SalesReport>)> done);
 
   // The ledger (services/settlement/README.md): an order's settlement (not_found before it is
   // paid), a party's balances, the audit of the durable books.
