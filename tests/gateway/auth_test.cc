@@ -16,6 +16,7 @@
 #include "../../gateway/src/signature.h"
 #include "../support/fake_timers.h"
 #include "../support/in_process.h"
+#include "../support/json_fields.h"
 #include "../support/router_sync.h"
 #include "pavilion/gateway/identity.h"
 #include "pavilion/gateway/router.h"
@@ -69,15 +70,7 @@ class Api {
   }
 
   static std::string Str(const std::string& json, std::initializer_list<const char*> path) {
-    simdjson::dom::parser parser;
-    simdjson::dom::element e;
-    if (parser.parse(json).get(e)) return "";
-    for (const char* key : path) {
-      if (e[key].get(e)) return "";
-    }
-    std::string_view v;
-    if (e.get(v)) return "";
-    return std::string(v);
+    return testing::StringAt(json, path);
   }
   static int64_t Int(const std::string& json, std::initializer_list<const char*> path) {
     simdjson::dom::parser parser;

@@ -12,6 +12,7 @@
 
 #include "../support/fake_timers.h"
 #include "../support/in_process.h"
+#include "../support/json_fields.h"
 #include "../support/router_sync.h"
 #include "pavilion/gateway/identity.h"
 #include "pavilion/gateway/router.h"
@@ -25,17 +26,7 @@ constexpr const char* kOp = "operator-token-of-the-scope-tests-0123456789";
 constexpr const char* kQin = "140430";      // 沁县
 constexpr const char* kQinyuan = "140431";  // 沁源县, next door
 
-std::string Str(const std::string& json, std::initializer_list<const char*> path) {
-  simdjson::dom::parser parser;
-  simdjson::dom::element e;
-  if (parser.parse(json).get(e)) return "";
-  for (const char* key : path) {
-    if (e[key].get(e)) return "";
-  }
-  std::string_view v;
-  if (e.get(v)) return "";
-  return std::string(v);
-}
+using testing::StringAt;
 
 // The values of `field` in each object of the array `array`, sorted (ids made in one
 // millisecond sort by chance).
@@ -101,7 +92,7 @@ class Pavilion {
     auto r = Call("POST", "/v1/operator-tokens",
                   R"({"place_code":")" + place + R"(","name":"电商服务中心"})", issuer);
     EXPECT_EQ(r.status, 201) << r.body;
-    return {Str(r.body, {"id"}), Str(r.body, {"token"})};
+    return {StringAt(r.body, {"id"}), StringAt(r.body, {"token"})};
   }
 
   storage::MemoryKvStore kv_;
@@ -114,8 +105,8 @@ class Pavilion {
 
 void ExpectForbidden(const HttpResponse& r, std::string_view says) {
   EXPECT_EQ(r.status, 403) << r.body;
-  EXPECT_EQ(Str(r.body, {"error", "code"}), "forbidden") << r.body;
-  EXPECT_NE(Str(r.body, {"error", "message"}).find(says), std::string::npos) << r.body;
+  EXPECT_EQ(StringAt(r.body, {"error", "code"}), "forbidden") << r.body;
+  EXPECT_NE(StringAt(r.body, {"error", "message"}).find(says), std::string::npos) << r.body;
 }
 
 TEST(OperatorScope, ACountyTokenSeesItsCountyOnly) {
@@ -127,18 +118,18 @@ TEST(OperatorScope, ACountyTokenSeesItsCountyOnly) {
   auto issued = pv.Call("POST", "/v1/operator-tokens",
                         R"({"place_code":"140430","name":"沁县电商服务中心"})", kOp);
   ASSERT_EQ(issued.status, 201) << issued.body;
-  EXPECT_TRUE(Str(issued.body, {"id"}).starts_with("opr_")) << issued.body;
-  EXPECT_EQ(Str(issued.body, {"place_code"}), kQin);
-  EXPECT_NE(Str(issued.body, {"place_name"}).find("沁县"), std::string::npos) << issued.body;
-  EXPECT_EQ(Str(issued.body, {"name"}), "沁县电商服务中心");
-  const std::string county = Str(issued.body, {"token"});
+  EXPECT_TRUE(StringAt(issued.body, {"id"}).starts_with("opr_")) << issued.body;
+  EXPECT_EQ(StringAt(issued.body, {"place_code"}), kQin);
+  EXPECT_NE(StringAt(issued.body, {"place_name"}).find("沁县"), std::string::npos) << issued.body;
+  EXPECT_EQ(StringAt(issued.body, {"name"}), "沁县电商服务中心");
+  const std::string county = StringAt(issued.body, {"token"});
   ASSERT_FALSE(county.empty());
 
   // Sales: within its county by default, or a town of it; never next door.
   auto sales = pv.Get("/v1/stats/sales?group_by=seller", county);
   ASSERT_EQ(sales.status, 200) << sales.body;
   EXPECT_EQ(Each(sales.body, "rows", "seller_id"), std::vector<std::string>{qin_seller});
-  EXPECT_EQ(Str(sales.body, {"within"}), kQin);
+  EXPECT_EQ(StringAt(sales.body, {"within"}), kQin);
   auto all = pv.Get("/v1/stats/sales?group_by=seller", kOp);
   EXPECT_EQ(Each(all.body, "rows", "seller_id").size(), 2u) << all.body;
   auto town = pv.Get("/v1/stats/sales?group_by=seller&within=140430106", county);
@@ -213,14 +204,14 @@ TEST(OperatorScope, TargetsAndAwardRulesInItsPlaceOnly) {
                       R"("value_fen":1000}]})",
                       county);
   ASSERT_EQ(mine.status, 201) << mine.body;
-  EXPECT_EQ(Str(mine.body, {"scope", "place_code"}), kQin);  // Its place, named or not.
-  const std::string mine_id = Str(mine.body, {"id"});
+  EXPECT_EQ(StringAt(mine.body, {"scope", "place_code"}), kQin);  // Its place, named or not.
+  const std::string mine_id = StringAt(mine.body, {"id"});
   auto theirs = pv.Call("POST", "/v1/targets",
                         R"({"name":"沁源县网络零售额","metric":"net_sales_fen","period":"2026",)"
                         R"("scope":{"place_code":"140431"},"value_fen":1000})",
                         kOp);
   ASSERT_EQ(theirs.status, 201) << theirs.body;
-  const std::string theirs_id = Str(theirs.body, {"id"});
+  const std::string theirs_id = StringAt(theirs.body, {"id"});
   ExpectForbidden(pv.Call("POST", "/v1/targets",
                           R"({"name":"x","metric":"orders","period":"2026","value":1,)"
                           R"("scope":{"place_code":"1404"}})",
@@ -243,14 +234,14 @@ TEST(OperatorScope, TargetsAndAwardRulesInItsPlaceOnly) {
                       R"("threshold_fen":100,"award_fen":1})",
                       county);
   ASSERT_EQ(rule.status, 201) << rule.body;
-  EXPECT_EQ(Str(rule.body, {"within"}), kQin);
-  const std::string rule_id = Str(rule.body, {"id"});
+  EXPECT_EQ(StringAt(rule.body, {"within"}), kQin);
+  const std::string rule_id = StringAt(rule.body, {"id"});
   auto wide = pv.Call("POST", "/v1/award-rules",
                       R"({"name":"示范企业","scope_kind":"enterprise","period":"2026",)"
                       R"("threshold_fen":100,"award_fen":1})",
                       kOp);
   ASSERT_EQ(wide.status, 201) << wide.body;
-  const std::string wide_id = Str(wide.body, {"id"});
+  const std::string wide_id = StringAt(wide.body, {"id"});
   ExpectForbidden(pv.Call("POST", "/v1/award-rules",
                           R"({"name":"x","scope_kind":"village","period":"2026",)"
                           R"("within":"140431","threshold_fen":1,"award_fen":1})",
@@ -305,7 +296,7 @@ TEST(OperatorScope, IssuesTokensOnlyWithinItsPlace) {
             std::vector<std::string>{town_id});
   // Sellers and shoppers have none of it.
   auto seller = pv.Call("POST", "/v1/sellers", R"({"name":"合作社","place_code":"140430"})", kOp);
-  EXPECT_EQ(pv.Get("/v1/operator-tokens", Str(seller.body, {"token"})).status, 403);
+  EXPECT_EQ(pv.Get("/v1/operator-tokens", StringAt(seller.body, {"token"})).status, 403);
 }
 
 TEST(OperatorScope, RotatedKeepsItsPlaceAndIsRevokedBySubject) {
@@ -316,7 +307,7 @@ TEST(OperatorScope, RotatedKeepsItsPlaceAndIsRevokedBySubject) {
   // Its own rotation gives a token that sees the same county: no way out of the scope.
   auto rotated = pv.Call("POST", "/v1/tokens/rotate", "", county);
   ASSERT_EQ(rotated.status, 201) << rotated.body;
-  const std::string fresh = Str(rotated.body, {"token"});
+  const std::string fresh = StringAt(rotated.body, {"token"});
   EXPECT_EQ(pv.Get("/v1/stats/sales", county).status, 401);
   EXPECT_EQ(pv.Get("/v1/stats/sales", fresh).status, 200);
   ExpectForbidden(pv.Get("/v1/stats/sales?within=140431", fresh), "140430");
@@ -329,8 +320,8 @@ TEST(OperatorScope, RotatedKeepsItsPlaceAndIsRevokedBySubject) {
   auto reissued =
       pv.Call("POST", "/v1/tokens/rotate", R"({"subject_id":")" + county_id + "\"}", kOp);
   ASSERT_EQ(reissued.status, 201) << reissued.body;
-  EXPECT_EQ(Str(reissued.body, {"subject_id"}), county_id);
-  const std::string third = Str(reissued.body, {"token"});
+  EXPECT_EQ(StringAt(reissued.body, {"subject_id"}), county_id);
+  const std::string third = StringAt(reissued.body, {"token"});
   EXPECT_EQ(pv.Get("/v1/stats/sales", fresh).status, 401);
   ExpectForbidden(pv.Get("/v1/stats/sales?within=140431", third), "140430");
 

@@ -140,6 +140,17 @@ std::function<void(Result<PayoutView>)> PayoutAnswer(Respond respond) {
   };
 }
 
+std::function<void(Result<std::vector<PayoutView>>)> PayoutsAnswer(Respond respond) {
+  return [respond = std::move(respond)](Result<std::vector<PayoutView>> list) {
+    if (!list.ok()) return respond(FromServiceError(list.error_detail()));
+    base::JsonWriter w;
+    w.BeginObject().Key("payouts").BeginArray();
+    for (const auto& p : *list) WritePayout(w, p);
+    w.EndArray().EndObject();
+    respond(JsonResponse(200, w.Take()));
+  };
+}
+
 std::string FeeRulesJson(const settlement::FeeRulesInput& rules) {
   base::JsonWriter w;
   w.BeginObject().Field("default_bps", rules.default_bps).Key("by_category").BeginObject();
@@ -383,14 +394,7 @@ void PutFeeRules(Context& cx, const Request& r, Respond respond) {
 }
 
 void RunPayouts(Context& cx, const Request&, Respond respond) {
-  cx.s.settlement.RunPayouts([respond](Result<std::vector<PayoutView>> run) {
-    if (!run.ok()) return respond(FromServiceError(run.error_detail()));
-    base::JsonWriter w;
-    w.BeginObject().Key("payouts").BeginArray();
-    for (const auto& p : *run) WritePayout(w, p);
-    w.EndArray().EndObject();
-    respond(JsonResponse(200, w.Take()));
-  });
+  cx.s.settlement.RunPayouts(PayoutsAnswer(std::move(respond)));
 }
 
 void ListPayouts(Context& cx, const Request& r, Respond respond) {
@@ -404,14 +408,7 @@ void ListPayouts(Context& cx, const Request& r, Respond respond) {
     return respond(ErrorResponse(kInvalidField, error));
   }
   ForSeller(cx, *r.who, "party_id", party, respond, [&cx, party, limit, respond] {
-    cx.s.settlement.Payouts(party, limit, [respond](Result<std::vector<PayoutView>> list) {
-      if (!list.ok()) return respond(FromServiceError(list.error_detail()));
-      base::JsonWriter w;
-      w.BeginObject().Key("payouts").BeginArray();
-      for (const auto& p : *list) WritePayout(w, p);
-      w.EndArray().EndObject();
-      respond(JsonResponse(200, w.Take()));
-    });
+    cx.s.settlement.Payouts(party, limit, PayoutsAnswer(respond));
   });
 }
 
