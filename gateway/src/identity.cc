@@ -43,6 +43,7 @@ std::optional<Principal> DecodePrincipal(std::string_view value) {
     if (p.place_code.empty()) return std::nullopt;
   }
   if (!Parse(role, &p.role)) return std::nullopt;
+  if (p.role != Role::kOperator && !p.place_code.empty()) return std::nullopt;  // Only operators.
   std::string_view rest = value.substr(nl + 1);
   auto nl2 = rest.find('\n');
   p.subject = std::string(rest.substr(0, nl2));

@@ -391,6 +391,7 @@ TEST(OperatorScope, TokenRecordsFromBeforeScopesDecodeUnscoped) {
   wb.Put("auth/t/" + Identity::Sha256Hex("old-operator"), "operator\n\n0");
   wb.Put("auth/t/" + Identity::Sha256Hex("older-seller"), "seller\nsel_1");
   wb.Put("auth/t/" + Identity::Sha256Hex("empty-scope"), "operator@\nopr_1\n0");
+  wb.Put("auth/t/" + Identity::Sha256Hex("placed-seller"), "seller@140430\nsel_1\n0");
   ASSERT_FALSE(kv.Write(wb, true));
   auto op = identity.Authenticate("old-operator");
   ASSERT_TRUE(op);
@@ -402,6 +403,7 @@ TEST(OperatorScope, TokenRecordsFromBeforeScopesDecodeUnscoped) {
   EXPECT_EQ(seller->subject, "sel_1");
   EXPECT_EQ(seller->place_code, "");
   EXPECT_FALSE(identity.Authenticate("empty-scope"));
+  EXPECT_FALSE(identity.Authenticate("placed-seller"));  // Only operators have a place.
 
   const std::string token = identity.Issue(Role::kOperator, "opr_2", "140430").value();
   std::string stored;

@@ -70,8 +70,8 @@ std::optional<HttpResponse> ActFor(const Principal& who, Role role, std::string_
                                    std::string& id);
 
 // ---- Operators scoped to a place (operator_scope.cc) ----
-// The route table admits a scoped operator (Principal::place_code) only on routes marked
-// kScoped; their handlers limit it with these, so each rule is written once:
+// The route table admits a scoped operator (Principal::place_code) only on routes whose roles
+// include kScoped (router.cc); their handlers limit it with these, so each rule is written once:
 // - a place a request names (a filter, a definition's scope, a new seller's place) defaults to
 //   the operator's place and must lie in it: ScopePlace;
 // - a seller it acts for, or whose accounts or statement it reads, must lie in it: ForSeller;
