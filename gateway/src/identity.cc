@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "pavilion/events/codec.h"
+#include "pavilion/events/envelope.h"
 
 namespace pavilion::gateway {
 namespace {
@@ -21,18 +22,28 @@ std::string RevokedKey(std::string_view hash) { return "auth/r/" + std::string(h
 std::string SubjectPrefix(std::string_view subject) {
   return "auth/s/" + std::string(subject) + "/";
 }
+constexpr std::string_view kScopedPrefix = "auth/o/";
 
-// "<role>\n<subject>\n<expires micros>"; tokens stored before expiry have no third line.
+// "<role>[@<place>]\n<subject>\n<expires micros>"; tokens stored before expiry have no third
+// line, before scopes no "@<place>" (the header says why it rides on the role).
 std::string EncodePrincipal(const Principal& who) {
-  return std::string(ToString(who.role)) + "\n" + who.subject + "\n" +
-         std::to_string(who.expires_micros);
+  std::string role(ToString(who.role));
+  if (who.Scoped()) role += "@" + who.place_code;
+  return role + "\n" + who.subject + "\n" + std::to_string(who.expires_micros);
 }
 
 std::optional<Principal> DecodePrincipal(std::string_view value) {
   auto nl = value.find('\n');
   if (nl == std::string_view::npos) return std::nullopt;
   Principal p;
-  if (!Parse(value.substr(0, nl), &p.role)) return std::nullopt;
+  std::string_view role = value.substr(0, nl);
+  if (auto at = role.find('@'); at != std::string_view::npos) {
+    p.place_code = std::string(role.substr(at + 1));
+    role = role.substr(0, at);
+    if (p.place_code.empty()) return std::nullopt;
+  }
+  if (!Parse(role, &p.role)) return std::nullopt;
+  if (p.role != Role::kOperator && !p.place_code.empty()) return std::nullopt;  // Only operators.
   std::string_view rest = value.substr(nl + 1);
   auto nl2 = rest.find('\n');
   p.subject = std::string(rest.substr(0, nl2));
@@ -63,14 +74,60 @@ std::string Identity::RandomToken() {
   return "pv_" + events::HexEncode({reinterpret_cast<const char*>(bytes), sizeof bytes});
 }
 
-Result<std::string> Identity::Issue(Role role, const std::string& subject) {
+Result<std::string> Identity::Issue(Role role, const std::string& subject,
+                                    const std::string& place_code) {
   std::string token = RandomToken();
-  Principal who{role, subject, 0};
+  Principal who{role, subject, 0, place_code};
   if (role == Role::kShopper && options_.shopper_token_ttl_micros > 0) {
     who.expires_micros = clock_.NowMicros() + options_.shopper_token_ttl_micros;
   }
   if (auto ec = Store(token, who)) return ec;
   return token;
+}
+
+Result<std::string> Identity::IssueScoped(ScopedOperator& op) {
+  op.id = events::NewId("opr");
+  op.created_micros = clock_.NowMicros();
+  std::string token = RandomToken();
+  storage::WriteBatch wb;
+  wb.Put(std::string(kScopedPrefix) + op.id, events::Encode(op));
+  StoreInto(wb, Sha256Hex(token), Principal{Role::kOperator, op.id, 0, op.place_code});
+  if (auto ec = kv_.Write(wb, true)) return ec;
+  return token;
+}
+
+Result<std::vector<ScopedOperator>> Identity::ScopedOperators(std::string_view within) {
+  const std::string prefix(kScopedPrefix);
+  std::vector<ScopedOperator> out;
+  bool corrupt = false;
+  auto ec = kv_.Scan(prefix, storage::PrefixEnd(prefix), [&](std::string_view, std::string_view v) {
+    auto op = events::Decode<ScopedOperator>(v);
+    if (!op.ok()) {
+      corrupt = true;
+      return false;
+    }
+    if (op->place_code.starts_with(within)) out.push_back(std::move(op).value());
+    return true;
+  });
+  if (ec) return ec;
+  if (corrupt) return std::make_error_code(std::errc::io_error);
+  for (auto& op : out) {
+    const std::string tokens = SubjectPrefix(op.id);
+    ec = kv_.Scan(tokens, storage::PrefixEnd(tokens), [&op](std::string_view, std::string_view) {
+      ++op.tokens;
+      return true;
+    });
+    if (ec) return ec;
+  }
+  return out;
+}
+
+Result<ScopedOperator> Identity::FindScoped(const std::string& id) {
+  std::string value;
+  if (auto ec = kv_.Get(std::string(kScopedPrefix) + id, &value)) return ec;
+  auto op = events::Decode<ScopedOperator>(value);
+  if (!op.ok()) return std::make_error_code(std::errc::io_error);
+  return std::move(op).value();
 }
 
 std::error_code Identity::Register(const std::string& token, const Principal& who) {
@@ -150,7 +207,7 @@ Result<std::string> Identity::Rotate(std::string_view token) {
   std::lock_guard lock(rotate_mu_);
   auto who = Authenticate(token);
   if (!who) return std::make_error_code(std::errc::permission_denied);
-  auto fresh = Issue(who->role, who->subject);
+  auto fresh = Issue(who->role, who->subject, who->place_code);  // The same scope.
   if (!fresh.ok()) return fresh;
   if (auto ec = Revoke(token)) return ec;
   return fresh;

@@ -19,9 +19,12 @@
 namespace pavilion::gateway {
 namespace {
 
-// Who may call a route: a set of roles, or anyone (kPublic: no token needed).
+// Who may call a route: a set of roles, or anyone (kPublic: no token needed). kOperator is the
+// pavilion's operator; kScoped admits operators scoped to a place as well, whom the handler then
+// limits to their place (routes.h, "Operators scoped to a place"). A route without it refuses
+// them: whatever is not limited is the pavilion's alone.
 using Roles = unsigned;
-constexpr Roles kPublic = 0, kOperator = 1, kSeller = 2, kShopper = 4;
+constexpr Roles kPublic = 0, kOperator = 1, kSeller = 2, kShopper = 4, kScoped = 8;
 
 struct Route {
   std::string method;
@@ -63,17 +66,20 @@ std::vector<std::string> Split(std::string_view path) {
 const std::vector<TableRoute>& Table() {
   using namespace routes;
   static const std::vector<TableRoute> table = [] {
-    const Roles kSellers = kOperator | kSeller, kShoppers = kOperator | kShopper;
-    const Roles kAnyone = kOperator | kSeller | kShopper;
+    // Scoped operators: on every route for sellers (acting for those in their place) and for
+    // anyone, none acting for a shopper (shoppers lie in no place).
+    const Roles kOperators = kOperator | kScoped;
+    const Roles kSellers = kOperators | kSeller, kShoppers = kOperator | kShopper;
+    const Roles kAnyone = kOperators | kSeller | kShopper;
     const Route rows[] = {
         {"GET", "/healthz", kPublic, {}, &Health},
         {"GET", "/metrics", kPublic, {}, &GetMetrics},
         {"GET", "/v1/openapi.json", kPublic, {}, &OpenApi},
-        {"POST", "/v1/sellers", kOperator, {}, &CreateSeller},
+        {"POST", "/v1/sellers", kOperators, {}, &CreateSeller},
         {"GET", "/v1/sellers/{id}", kPublic, {}, &GetSeller},
         {"GET",
          "/v1/sellers",
-         kOperator,
+         kOperators,
          {"place_code", "supplier_type", "q", "from", "to", "after", "limit"},
          &ListSellers},
         {"GET", "/v1/places", kPublic, {"parent", "q", "after", "limit"}, &ListPlaces},
@@ -120,20 +126,26 @@ const std::vector<TableRoute>& Table() {
         {"POST", "/v1/payments/refund-notify", kPublic, {}, &RefundNotify},
         {"GET",
          "/v1/stats/sales",
-         kOperator,
+         kOperators,
          {"group_by", "from", "to", "by_day", "period", "level", "within", "seller_id",
           "supplier_type", "brand", "category", "product_id", "channel", "agricultural", "poverty",
           "as_of", "compare", "top"},
          &SalesStats},
-        {"POST", "/v1/targets", kOperator, {}, &DefineTarget},
-        {"GET", "/v1/targets", kOperator, {"after", "limit", "retired"}, &ListTargets},
-        {"GET", "/v1/targets/{id}", kOperator, {"as_of"}, &GetTarget},
-        {"DELETE", "/v1/targets/{id}", kOperator, {}, &RetireTarget, false, BodyKind::kNone},
-        {"POST", "/v1/award-rules", kOperator, {}, &DefineAwardRule},
-        {"GET", "/v1/award-rules", kOperator, {"after", "limit", "retired"}, &ListAwardRules},
-        {"GET", "/v1/award-rules/{id}", kOperator, {}, &GetAwardRule},
-        {"DELETE", "/v1/award-rules/{id}", kOperator, {}, &RetireAwardRule, false, BodyKind::kNone},
-        {"GET", "/v1/award-rules/{id}/results", kOperator, {"as_of"}, &GetAwardResults},
+        {"POST", "/v1/targets", kOperators, {}, &DefineTarget},
+        {"GET", "/v1/targets", kOperators, {"after", "limit", "retired"}, &ListTargets},
+        {"GET", "/v1/targets/{id}", kOperators, {"as_of"}, &GetTarget},
+        {"DELETE", "/v1/targets/{id}", kOperators, {}, &RetireTarget, false, BodyKind::kNone},
+        {"POST", "/v1/award-rules", kOperators, {}, &DefineAwardRule},
+        {"GET", "/v1/award-rules", kOperators, {"after", "limit", "retired"}, &ListAwardRules},
+        {"GET", "/v1/award-rules/{id}", kOperators, {}, &GetAwardRule},
+        {"DELETE",
+         "/v1/award-rules/{id}",
+         kOperators,
+         {},
+         &RetireAwardRule,
+         false,
+         BodyKind::kNone},
+        {"GET", "/v1/award-rules/{id}/results", kOperators, {"as_of"}, &GetAwardResults},
         {"GET", "/v1/orders/{id}/settlement", kAnyone, {}, &GetOrderSettlement},
         {"GET", "/v1/accounts/{party_id}", kAnyone, {}, &GetAccount},
         {"GET",
@@ -151,16 +163,18 @@ const std::vector<TableRoute>& Table() {
         {"GET", "/v1/statements/{party_id}", kSellers, {"from", "to", "format"}, &GetStatement},
         {"GET",
          "/v1/poverty-ledger",
-         kOperator,
+         kOperators,
          {"from", "to", "place_code", "by_month", "format"},
          &GetPovertyLedger},
         {"GET",
          "/v1/reports/sales",
-         kOperator,
+         kOperators,
          {"place_code", "period", "format", "as_of", "top"},
          &GetSalesReport},
         {"POST", "/v1/tokens/rotate", kAnyone, {}, &RotateToken},
         {"POST", "/v1/tokens/revoke", kAnyone, {}, &RevokeToken},
+        {"POST", "/v1/operator-tokens", kOperators, {}, &IssueOperatorToken},
+        {"GET", "/v1/operator-tokens", kOperators, {}, &ListOperatorTokens},
     };
     std::vector<TableRoute> t;
     for (const auto& r : rows) {
@@ -193,10 +207,10 @@ bool Match(const std::vector<std::string>& pattern, const std::vector<std::strin
   return true;
 }
 
-Roles RoleOf(Role role) {
-  switch (role) {
+Roles RoleOf(const Principal& who) {
+  switch (who.role) {
     case Role::kOperator:
-      return kOperator;
+      return who.Scoped() ? kScoped : kOperator;
     case Role::kSeller:
       return kSeller;
     case Role::kShopper:
@@ -206,7 +220,7 @@ Roles RoleOf(Role role) {
 }
 
 // The caller, admitted for one of `roles`; or the error to answer.
-std::optional<Principal> Authenticate(Identity& identity, const HttpRequest& req, Roles roles,
+std::optional<Principal> Authenticate(Context& cx, const HttpRequest& req, Roles roles,
                                       std::optional<HttpResponse>* error) {
   std::string_view auth = req.authorization;
   constexpr std::string_view kBearer = "Bearer ";
@@ -214,14 +228,20 @@ std::optional<Principal> Authenticate(Identity& identity, const HttpRequest& req
     *error = ErrorResponse(kUnauthorized, "send Authorization: Bearer <token>");
     return std::nullopt;
   }
-  auto who = identity.Authenticate(auth.substr(kBearer.size()));
+  auto who = cx.identity.Authenticate(auth.substr(kBearer.size()));
   if (!who) {
     *error = ErrorResponse(kUnauthorized,
                            "the bearer token is not valid: unknown, revoked or expired (shopper "
                            "tokens expire; rotate one in time with POST /v1/tokens/rotate)");
     return std::nullopt;
   }
-  if ((RoleOf(who->role) & roles) == 0) {
+  if (who->Scoped() && (roles & kOperator) && !(roles & kScoped)) {
+    *error = OutsideScope(cx, *who,
+                          "this route needs the pavilion's operator (a token not scoped to a "
+                          "place)");
+    return std::nullopt;
+  }
+  if ((RoleOf(*who) & roles) == 0) {
     std::string list;
     for (auto [bit, name] : {std::pair{kOperator, "operator"}, std::pair{kSeller, "seller"},
                              std::pair{kShopper, "shopper"}}) {
@@ -325,7 +345,7 @@ class Router::Impl {
     std::optional<Principal> who;
     if (route.roles != kPublic) {
       std::optional<HttpResponse> error;  // Built only on failure: no allocation otherwise.
-      who = Authenticate(cx_.identity, req, route.roles, &error);
+      who = Authenticate(cx_, req, route.roles, &error);
       if (!who) return observed(std::move(*error));
     }
     const Query query = Query::Of(target);
@@ -348,7 +368,7 @@ class Router::Impl {
     } else {
       const Route& route = table[index];
       out.body = *route.reads;
-      if (route.roles != kPublic) Authenticate(cx_.identity, req, route.roles, &out.refusal);
+      if (route.roles != kPublic) Authenticate(cx_, req, route.roles, &out.refusal);
       const Query query = Query::Of(target);
       const std::string* unknown =
           route.ignores_unknown_query ? nullptr : query.FirstUnknown(route.query);

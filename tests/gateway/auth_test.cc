@@ -1,7 +1,7 @@
 // Who may do what, and what a hostile client cannot do: the authorization matrix (every route of
-// the route table × nine callers), tokens that expire, rotate and are revoked for good, shoppers
-// who cannot pay themselves (the prepay provider), money that cannot overflow, and limits on what
-// free identities and one client address may hold or do.
+// the route table × eleven callers, operators scoped to a place among them), tokens that expire,
+// rotate and are revoked for good, shoppers who cannot pay themselves (the prepay provider), money
+// that cannot overflow, and limits on what free identities and one client address may hold or do.
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
@@ -16,6 +16,7 @@
 #include "../../gateway/src/signature.h"
 #include "../support/fake_timers.h"
 #include "../support/in_process.h"
+#include "../support/json_fields.h"
 #include "../support/router_sync.h"
 #include "pavilion/gateway/identity.h"
 #include "pavilion/gateway/router.h"
@@ -69,15 +70,7 @@ class Api {
   }
 
   static std::string Str(const std::string& json, std::initializer_list<const char*> path) {
-    simdjson::dom::parser parser;
-    simdjson::dom::element e;
-    if (parser.parse(json).get(e)) return "";
-    for (const char* key : path) {
-      if (e[key].get(e)) return "";
-    }
-    std::string_view v;
-    if (e.get(v)) return "";
-    return std::string(v);
+    return testing::StringAt(json, path);
   }
   static int64_t Int(const std::string& json, std::initializer_list<const char*> path) {
     simdjson::dom::parser parser;
@@ -1000,7 +993,8 @@ TEST(History, ASellerSeesOnlyItsOwnSubOrdersEvents) {
 
 // ---- The authorization matrix ----
 
-// Who calls: the nine identities of the matrix.
+// Who calls: the eleven identities of the matrix. The world lies in 沁县 (140430): one operator
+// is scoped to it, the other to 沁源县 (140431) next door.
 enum Caller {
   kAnon,
   kMalformed,
@@ -1011,6 +1005,8 @@ enum Caller {
   kSellerB,
   kDistributor,
   kOperatorCaller,
+  kScopedIn,
+  kScopedOut,
   kCallers
 };
 // What a caller gets: a success (2xx), 401, refused (403 or 404: not yours), or past
@@ -1066,6 +1062,10 @@ TEST(AuthorizationMatrix, EveryRouteForEveryCaller) {
   api.p_.Settle();  // The ledger has booked the payment: the order has a settlement.
   auto revoked = api.identity_.Issue(Role::kShopper, shopper_a).value();
   ASSERT_FALSE(api.identity_.Revoke(revoked));
+  ScopedOperator county_in{"", "沁县电商服务中心", "140430"};
+  ScopedOperator county_out{"", "沁源县电商服务中心", "140431"};
+  const std::string scoped_in = api.identity_.IssueScoped(county_in).value();
+  const std::string scoped_out = api.identity_.IssueScoped(county_out).value();
 
   // Each caller's token; the token routes get a fresh one per call (they spend it).
   auto token_of = [&](Caller c, bool fresh) -> std::string {
@@ -1091,6 +1091,12 @@ TEST(AuthorizationMatrix, EveryRouteForEveryCaller) {
         return fresh ? issue(Role::kSeller, distributor) : distributor_token;
       case kOperatorCaller:
         return fresh ? issue(Role::kOperator, "") : Api::kOp;
+      case kScopedIn:
+        return fresh ? api.identity_.Issue(Role::kOperator, county_in.id, "140430").value()
+                     : scoped_in;
+      case kScopedOut:
+        return fresh ? api.identity_.Issue(Role::kOperator, county_out.id, "140431").value()
+                     : scoped_out;
       case kCallers:
         break;
     }
@@ -1105,7 +1111,7 @@ TEST(AuthorizationMatrix, EveryRouteForEveryCaller) {
   };
   const Expect O = kOk, U = k401, R = kRefused, P = kPast;
   // Public routes: everyone gets through (a token is not even read).
-  const std::array<Expect, kCallers> kAll = {O, O, O, O, O, O, O, O, O};
+  const std::array<Expect, kCallers> kAll = {O, O, O, O, O, O, O, O, O, O, O};
   const std::string png = image.body;
   const std::map<std::string, Row> rows = {
       {"GET /healthz", {"/healthz", "", "", kAll}},
@@ -1115,9 +1121,9 @@ TEST(AuthorizationMatrix, EveryRouteForEveryCaller) {
        {"/v1/sellers",
         R"({"name":"次村村服务站","place_code":"140430"})",
         "application/json",
-        {U, U, U, R, R, R, R, R, O}}},
+        {U, U, U, R, R, R, R, R, O, O, R}}},
       {"GET /v1/sellers/{id}", {"/v1/sellers/" + seller_a, "", "", kAll}},
-      {"GET /v1/sellers", {"/v1/sellers?limit=5", "", "", {U, U, U, R, R, R, R, R, O}}},
+      {"GET /v1/sellers", {"/v1/sellers?limit=5", "", "", {U, U, U, R, R, R, R, R, O, O, O}}},
       {"GET /v1/places", {"/v1/places?parent=1404", "", "", kAll}},
       {"GET /v1/places/{code}", {"/v1/places/140430", "", "", kAll}},
       {"POST /v1/shoppers", {"/v1/shoppers", "{}", "application/json", kAll}},
@@ -1126,39 +1132,39 @@ TEST(AuthorizationMatrix, EveryRouteForEveryCaller) {
        {"/v1/categories/kiwi",
         R"({"name":"猕猴桃","parent":"fruit"})",
         "application/json",
-        {U, U, U, R, R, R, R, R, O}}},
+        {U, U, U, R, R, R, R, R, O, R, R}}},
       {"POST /v1/products",
        {"/v1/products",
         R"({"title":"核桃仁","skus":[{"spec":"250g","price_fen":3500,"stock":5}]})",
         "application/json",
         // The operator must name the seller: 422, past authorization.
-        {U, U, U, R, R, O, O, O, P}}},
+        {U, U, U, R, R, O, O, O, P, P, P}}},
       {"GET /v1/products", {"/v1/products", "", "", kAll}},
       {"GET /v1/products/{id}", {"/v1/products/" + product, "", "", kAll}},
       {"PUT /v1/products/{id}",
        {"/v1/products/" + product,
         R"({"title":"沁州黄小米","skus":[{"spec":"500g","price_fen":2990,"stock":1000}]})",
         "application/json",
-        {U, U, U, R, R, O, R, R, O}}},
-      {"POST /v1/images", {"/v1/images", png, "image/png", {U, U, U, R, R, O, O, O, O}}},
+        {U, U, U, R, R, O, R, R, O, O, R}}},
+      {"POST /v1/images", {"/v1/images", png, "image/png", {U, U, U, R, R, O, O, O, O, O, O}}},
       {"POST /v1/distributions",
        {"/v1/distributions",
         R"({"supplier_id":")" + seller_a + R"(","markup_percent":10})",
         "application/json",
         // A supplier cannot resell its own products (422); the operator must name a distributor.
-        {U, U, U, R, R, P, O, O, P}}},
+        {U, U, U, R, R, P, O, O, P, P, P}}},
       {"GET /v1/images/{ref}", {"/v1/images/" + ref, "", "", kAll}},
       {"POST /v1/products/{id}/batches",
        {"/v1/products/" + product + "/batches",
         R"({"production_base":"沁县次村","harvest_date":"2026-09-21"})",
         "application/json",
-        {U, U, U, R, R, O, R, R, O}}},
+        {U, U, U, R, R, O, R, R, O, O, R}}},
       {"POST /v1/packs",
        {"/v1/packs",
         R"({"outer_id":"X-1","title":"土鸡蛋","skus":[{"spec":"30枚","price_fen":4500,"stock":9}]})",
         "application/x-ndjson",
-        {U, U, U, R, R, O, O, O, P}}},
-      {"GET /v1/packs", {"/v1/packs", "", "", {U, U, U, R, R, O, O, O, P}}},
+        {U, U, U, R, R, O, O, O, P, P, P}}},
+      {"GET /v1/packs", {"/v1/packs", "", "", {U, U, U, R, R, O, O, O, P, P, P}}},
       {"GET /v1/trace/{code}", {"/v1/trace/" + code, "", "", kAll}},
       {"GET /v1/trace/{code}/qr.svg", {"/v1/trace/" + code + "/qr.svg", "", "", kAll}},
       {"GET /v1/trace/{code}/qr.png", {"/v1/trace/" + code + "/qr.png", "", "", kAll}},
@@ -1168,104 +1174,119 @@ TEST(AuthorizationMatrix, EveryRouteForEveryCaller) {
         R"({"items":[{"sku_id":")" + sku + R"(","quantity":1}]})",
         "application/json",
         // The operator must name the shopper.
-        {U, U, U, O, O, R, R, R, P}}},
-      {"GET /v1/orders", {"/v1/orders", "", "", {U, U, U, O, O, O, O, O, P}}},
-      {"GET /v1/orders/{id}", {"/v1/orders/" + order, "", "", {U, U, U, O, R, O, R, O, O}}},
+        {U, U, U, O, O, R, R, R, P, R, R}}},
+      {"GET /v1/orders", {"/v1/orders", "", "", {U, U, U, O, O, O, O, O, P, O, O}}},
+      {"GET /v1/orders/{id}", {"/v1/orders/" + order, "", "", {U, U, U, O, R, O, R, O, O, O, R}}},
       {"POST /v1/orders/{id}/pay",
-       {"/v1/orders/" + order + "/pay", "", "", {U, U, U, P, R, R, R, R, P}}},
+       {"/v1/orders/" + order + "/pay", "", "", {U, U, U, P, R, R, R, R, P, R, R}}},
       {"POST /v1/orders/{id}/cancel",
-       {"/v1/orders/" + order + "/cancel", "", "", {U, U, U, P, R, R, R, R, P}}},
+       {"/v1/orders/" + order + "/cancel", "", "", {U, U, U, P, R, R, R, R, P, R, R}}},
       {"POST /v1/orders/{id}/ship",
        {"/v1/orders/" + order + "/ship",
         R"({"sub_order_id":")" + order + R"(-s1","carrier":"EMS","tracking_no":"E9"})",
         "application/json",
-        {U, U, U, R, R, P, R, R, P}}},
+        {U, U, U, R, R, P, R, R, P, P, R}}},
       {"POST /v1/orders/{id}/deliver",
        {"/v1/orders/" + order + "/deliver",
         R"({"sub_order_id":")" + order + R"(-s1"})",
         "application/json",
-        {U, U, U, R, R, P, R, R, P}}},
+        {U, U, U, R, R, P, R, R, P, P, R}}},
       {"POST /v1/orders/{id}/confirm",
        {"/v1/orders/" + order + "/confirm",
         R"({"sub_order_id":")" + order + R"(-s1"})",
         "application/json",
-        {U, U, U, P, R, R, R, R, P}}},
+        {U, U, U, P, R, R, R, R, P, R, R}}},
       {"POST /v1/orders/{id}/refunds",
        {"/v1/orders/" + order + "/refunds",
         R"({"amount_fen":1})",
         "application/json",
-        {U, U, U, P, R, R, R, R, P}}},
+        {U, U, U, P, R, R, R, R, P, R, R}}},
       {"POST /v1/refunds/{id}/approve",
-       {"/v1/refunds/" + refund_id + "/approve", "", "", {U, U, U, R, R, P, R, R, P}}},
+       {"/v1/refunds/" + refund_id + "/approve", "", "", {U, U, U, R, R, P, R, R, P, P, R}}},
       {"POST /v1/refunds/{id}/reject",
        {"/v1/refunds/" + refund_id + "/reject",
         R"({"reason":"no"})",
         "application/json",
-        {U, U, U, R, R, P, R, R, P}}},
+        {U, U, U, R, R, P, R, R, P, P, R}}},
       // Refunded already (approved above): a repeat for those who may retry it.
       {"POST /v1/refunds/{id}/retry",
-       {"/v1/refunds/" + refund_id + "/retry", "", "", {U, U, U, R, R, P, R, R, P}}},
+       {"/v1/refunds/" + refund_id + "/retry", "", "", {U, U, U, R, R, P, R, R, P, P, R}}},
       // Public, but authenticated by its signature: nobody's bearer token gets through.
       {"POST /v1/payments/notify",
        {"/v1/payments/notify",
         R"({"order_id":"x","txn_id":"y","amount_fen":1})",
         "application/json",
-        {U, U, U, U, U, U, U, U, U}}},
+        {U, U, U, U, U, U, U, U, U, U, U}}},
       {"POST /v1/payments/refund-notify",
        {"/v1/payments/refund-notify",
         R"({"order_id":"x","refund_id":"y","status":"succeeded","amount_fen":1})",
         "application/json",
-        {U, U, U, U, U, U, U, U, U}}},
+        {U, U, U, U, U, U, U, U, U, U, U}}},
       {"GET /v1/stats/sales",
-       {"/v1/stats/sales?group_by=seller", "", "", {U, U, U, R, R, R, R, R, O}}},
+       {"/v1/stats/sales?group_by=seller", "", "", {U, U, U, R, R, R, R, R, O, O, O}}},
       // Targets and award rules: the operator's. No such id: 404, past authorization.
       {"POST /v1/targets",
        {"/v1/targets",
         R"({"name":"沁县网络零售额","metric":"net_sales_fen","period":"2026","value_fen":100})",
         "application/json",
-        {U, U, U, R, R, R, R, R, O}}},
-      {"GET /v1/targets", {"/v1/targets", "", "", {U, U, U, R, R, R, R, R, O}}},
-      {"GET /v1/targets/{id}", {"/v1/targets/tgt_none", "", "", {U, U, U, R, R, R, R, R, R}}},
-      {"DELETE /v1/targets/{id}", {"/v1/targets/tgt_none", "", "", {U, U, U, R, R, R, R, R, R}}},
+        {U, U, U, R, R, R, R, R, O, O, O}}},
+      {"GET /v1/targets", {"/v1/targets", "", "", {U, U, U, R, R, R, R, R, O, O, O}}},
+      {"GET /v1/targets/{id}", {"/v1/targets/tgt_none", "", "", {U, U, U, R, R, R, R, R, R, R, R}}},
+      {"DELETE /v1/targets/{id}",
+       {"/v1/targets/tgt_none", "", "", {U, U, U, R, R, R, R, R, R, R, R}}},
       {"POST /v1/award-rules",
        {"/v1/award-rules",
         R"({"name":"示范企业","scope_kind":"enterprise","period":"2026","award_fen":1})",
         "application/json",
-        {U, U, U, R, R, R, R, R, O}}},
-      {"GET /v1/award-rules", {"/v1/award-rules", "", "", {U, U, U, R, R, R, R, R, O}}},
+        {U, U, U, R, R, R, R, R, O, O, O}}},
+      {"GET /v1/award-rules", {"/v1/award-rules", "", "", {U, U, U, R, R, R, R, R, O, O, O}}},
       {"GET /v1/award-rules/{id}",
-       {"/v1/award-rules/awr_none", "", "", {U, U, U, R, R, R, R, R, R}}},
+       {"/v1/award-rules/awr_none", "", "", {U, U, U, R, R, R, R, R, R, R, R}}},
       {"DELETE /v1/award-rules/{id}",
-       {"/v1/award-rules/awr_none", "", "", {U, U, U, R, R, R, R, R, R}}},
+       {"/v1/award-rules/awr_none", "", "", {U, U, U, R, R, R, R, R, R, R, R}}},
       {"GET /v1/award-rules/{id}/results",
-       {"/v1/award-rules/awr_none/results", "", "", {U, U, U, R, R, R, R, R, R}}},
+       {"/v1/award-rules/awr_none/results", "", "", {U, U, U, R, R, R, R, R, R, R, R}}},
       // Seller B has no line in the order, shopper B did not place it: not found for them.
       {"GET /v1/orders/{id}/settlement",
-       {"/v1/orders/" + order + "/settlement", "", "", {U, U, U, O, R, O, R, O, O}}},
+       {"/v1/orders/" + order + "/settlement", "", "", {U, U, U, O, R, O, R, O, O, O, R}}},
       {"GET /v1/accounts/{party_id}",
-       {"/v1/accounts/" + seller_a, "", "", {U, U, U, R, R, O, R, R, O}}},
+       {"/v1/accounts/" + seller_a, "", "", {U, U, U, R, R, O, R, R, O, O, R}}},
       {"GET /v1/accounts/{party_id}/entries",
-       {"/v1/accounts/" + seller_a + "/entries?limit=5", "", "", {U, U, U, R, R, O, R, R, O}}},
-      {"GET /v1/ledger/audit", {"/v1/ledger/audit", "", "", {U, U, U, R, R, R, R, R, O}}},
-      {"GET /v1/fee-rules", {"/v1/fee-rules", "", "", {U, U, U, R, R, R, R, R, O}}},
+       {"/v1/accounts/" + seller_a + "/entries?limit=5",
+        "",
+        "",
+        {U, U, U, R, R, O, R, R, O, O, R}}},
+      {"GET /v1/ledger/audit", {"/v1/ledger/audit", "", "", {U, U, U, R, R, R, R, R, O, R, R}}},
+      {"GET /v1/fee-rules", {"/v1/fee-rules", "", "", {U, U, U, R, R, R, R, R, O, R, R}}},
       {"PUT /v1/fee-rules",
-       {"/v1/fee-rules", R"({"default_bps":0})", "application/json", {U, U, U, R, R, R, R, R, O}}},
-      {"POST /v1/payouts/run", {"/v1/payouts/run", "", "", {U, U, U, R, R, R, R, R, O}}},
+       {"/v1/fee-rules",
+        R"({"default_bps":0})",
+        "application/json",
+        {U, U, U, R, R, R, R, R, O, R, R}}},
+      {"POST /v1/payouts/run", {"/v1/payouts/run", "", "", {U, U, U, R, R, R, R, R, O, R, R}}},
       {"GET /v1/payouts",
-       {"/v1/payouts?party_id=" + seller_a, "", "", {U, U, U, R, R, O, R, R, O}}},
+       {"/v1/payouts?party_id=" + seller_a, "", "", {U, U, U, R, R, O, R, R, O, O, R}}},
       // No such payout: past authorization only the operator gets (404 is its answer).
       {"POST /v1/payouts/{id}/confirm",
-       {"/v1/payouts/po_none/confirm", "", "", {U, U, U, R, R, R, R, R, R}}},
+       {"/v1/payouts/po_none/confirm", "", "", {U, U, U, R, R, R, R, R, R, R, R}}},
       {"POST /v1/payouts/{id}/return",
-       {"/v1/payouts/po_none/return", "", "", {U, U, U, R, R, R, R, R, R}}},
+       {"/v1/payouts/po_none/return", "", "", {U, U, U, R, R, R, R, R, R, R, R}}},
       // The party itself (seller A asks for its own) or the operator.
       {"GET /v1/statements/{party_id}",
-       {"/v1/statements/" + seller_a, "", "", {U, U, U, R, R, O, R, R, O}}},
-      {"GET /v1/poverty-ledger", {"/v1/poverty-ledger", "", "", {U, U, U, R, R, R, R, R, O}}},
+       {"/v1/statements/" + seller_a, "", "", {U, U, U, R, R, O, R, R, O, O, R}}},
+      {"GET /v1/poverty-ledger", {"/v1/poverty-ledger", "", "", {U, U, U, R, R, R, R, R, O, O, O}}},
       {"GET /v1/reports/sales",
-       {"/v1/reports/sales?period=2026", "", "", {U, U, U, R, R, R, R, R, O}}},
-      {"POST /v1/tokens/rotate", {"/v1/tokens/rotate", "", "", {U, U, U, O, O, O, O, O, O}}},
-      {"POST /v1/tokens/revoke", {"/v1/tokens/revoke", "", "", {U, U, U, O, O, O, O, O, O}}},
+       {"/v1/reports/sales?period=2026", "", "", {U, U, U, R, R, R, R, R, O, O, O}}},
+      {"POST /v1/tokens/rotate", {"/v1/tokens/rotate", "", "", {U, U, U, O, O, O, O, O, O, O, O}}},
+      {"POST /v1/tokens/revoke", {"/v1/tokens/revoke", "", "", {U, U, U, O, O, O, O, O, O, O, O}}},
+      // A token for a town of 沁县: the pavilion's operator and 沁县's may issue it, not 沁源县's.
+      {"POST /v1/operator-tokens",
+       {"/v1/operator-tokens",
+        R"({"place_code":"140430106","name":"沁州黄镇服务站"})",
+        "application/json",
+        {U, U, U, R, R, R, R, R, O, O, R}}},
+      {"GET /v1/operator-tokens",
+       {"/v1/operator-tokens", "", "", {U, U, U, R, R, R, R, R, O, O, O}}},
   };
 
   std::set<std::string> covered;

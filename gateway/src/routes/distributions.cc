@@ -1,5 +1,5 @@
-// POST /v1/distributions: one-click distribution, a seller (or the operator for it) resells a
-// supplier's products as listings of its own.
+// POST /v1/distributions: one-click distribution, a seller (or the operator for it; one scoped
+// to a place for a distributor in it) resells a supplier's products as listings of its own.
 #include "../views.h"
 #include "routes.h"
 
@@ -29,20 +29,25 @@ void Distribute(Context& cx, const Request& r, Respond respond) {
   if (auto denied = ActFor(*r.who, Role::kSeller, "distributor_id", in.distributor_id)) {
     return respond(std::move(*denied));
   }
-  cx.s.catalog.Distribute(std::move(in), [respond](Result<catalog::DistributeReport> report) {
-    if (!report.ok()) return respond(FromServiceError(report.error_detail()));
-    base::JsonWriter w;
-    w.BeginObject().Field("created", report->created).Field("updated", report->updated);
-    w.Field("unchanged", report->unchanged).Key("listing_ids").BeginArray();
-    for (const auto& id : report->listing_ids) w.String(id);
-    w.EndArray().Field("rejected", static_cast<int>(report->errors.size()));
-    w.Key("errors").BeginArray();
-    for (const auto& e : report->errors) {
-      w.BeginObject().Field("row", e.row).Field("message", e.message).EndObject();
-    }
-    w.EndArray().EndObject();
-    respond(JsonResponse(200, w.Take()));
-  });
+  const std::string distributor_id = in.distributor_id;
+  ForSeller(
+      cx, *r.who, "distributor_id", distributor_id, respond,
+      [&cx, respond, in = std::move(in)]() mutable {
+        cx.s.catalog.Distribute(std::move(in), [respond](Result<catalog::DistributeReport> report) {
+          if (!report.ok()) return respond(FromServiceError(report.error_detail()));
+          base::JsonWriter w;
+          w.BeginObject().Field("created", report->created).Field("updated", report->updated);
+          w.Field("unchanged", report->unchanged).Key("listing_ids").BeginArray();
+          for (const auto& id : report->listing_ids) w.String(id);
+          w.EndArray().Field("rejected", static_cast<int>(report->errors.size()));
+          w.Key("errors").BeginArray();
+          for (const auto& e : report->errors) {
+            w.BeginObject().Field("row", e.row).Field("message", e.message).EndObject();
+          }
+          w.EndArray().EndObject();
+          respond(JsonResponse(200, w.Take()));
+        });
+      });
 }
 
 }  // namespace pavilion::gateway::routes

@@ -1,6 +1,7 @@
 // The settlement's exports as JSON, CSV or XLSX: GET /v1/statements/{party_id} (the party itself
-// or the operator), GET /v1/poverty-ledger and GET /v1/reports/sales (operator). XLSX is written
-// on a blocking job: libxlsxwriter writes a temporary file.
+// or the operator; one scoped to a place, for a seller in it), GET /v1/poverty-ledger and
+// GET /v1/reports/sales (operator; one scoped to a place, within it). XLSX is written on a
+// blocking job: libxlsxwriter writes a temporary file.
 #include "../views.h"
 #include "pavilion/base/json_writer.h"
 #include "pavilion/tables/table.h"
@@ -83,22 +84,23 @@ void GetStatement(Context& cx, const Request& r, Respond respond) {
   if (!Format(r.query, &format, &error) || !r.query.Days(&query.from_day, &query.to_day, &error)) {
     return respond(ErrorResponse(kInvalidField, error));
   }
-  cx.s.settlement.Statement(query, [&cx, respond, format](Result<settlement::Statement> s) {
-    if (!s.ok()) return respond(FromServiceError(s.error_detail()));
-    const settlement::Statement& st = *s;
-    AnswerTable(
-        cx, respond, format, FileName("statement-" + st.party_id, st.from_day, st.to_day),
-        settlement::StatementTable(st), [&st](base::JsonWriter& w) {
-          w.Field("party_id", st.party_id).Field("from", st.from_day).Field("to", st.to_day);
-          auto balance = [&w](const char* key, const settlement::StatementBalance& b) {
-            w.Key(key).BeginObject().Field("pending_fen", b.pending.value());
-            w.Field("payable_fen", b.payable.value());
-            w.Field("receivable_fen", b.receivable.value());
-            w.Field("balance_fen", b.total().value()).EndObject();
-          };
-          balance("opening", st.opening);
-          balance("closing", st.closing);
-        });
+  ForSeller(cx, *r.who, "party_id", query.party_id, respond, [&cx, respond, format, query] {
+    cx.s.settlement.Statement(query, [&cx, respond, format](Result<settlement::Statement> s) {
+      if (!s.ok()) return respond(FromServiceError(s.error_detail()));
+      const settlement::Statement& st = *s;
+      AnswerTable(cx, respond, format, FileName("statement-" + st.party_id, st.from_day, st.to_day),
+             settlement::StatementTable(st), [&st](base::JsonWriter& w) {
+               w.Field("party_id", st.party_id).Field("from", st.from_day).Field("to", st.to_day);
+               auto balance = [&w](const char* key, const settlement::StatementBalance& b) {
+                 w.Key(key).BeginObject().Field("pending_fen", b.pending.value());
+                 w.Field("payable_fen", b.payable.value());
+                 w.Field("receivable_fen", b.receivable.value());
+                 w.Field("balance_fen", b.total().value()).EndObject();
+               };
+               balance("opening", st.opening);
+               balance("closing", st.closing);
+             });
+    });
   });
 }
 
@@ -108,6 +110,9 @@ void GetPovertyLedger(Context& cx, const Request& r, Respond respond) {
   if (!Format(r.query, &format, &error) || !r.query.Days(&query.from_day, &query.to_day, &error) ||
       !r.query.PlaceCode(&query.place_code, &error)) {
     return respond(ErrorResponse(kInvalidField, error));
+  }
+  if (auto denied = ScopePlace(cx, *r.who, "place_code", query.place_code)) {
+    return respond(std::move(*denied));
   }
   query.by_month = r.query.Flag("by_month");
   cx.s.settlement.PovertyLedger(
@@ -126,6 +131,10 @@ void GetSalesReport(Context& cx, const Request& r, Respond respond) {
   std::string format, error;
   if (!Format(r.query, &format, &error) || !r.query.PlaceCode(&query.place_code, &error)) {
     return respond(ErrorResponse(kInvalidField, error));
+  }
+  // A scoped operator reports on its place (by default) or a place in it.
+  if (auto denied = ScopePlace(cx, *r.who, "place_code", query.place_code)) {
+    return respond(std::move(*denied));
   }
   query.period = r.query.Get("period");
   const auto top = r.query.Int("top", 1, settlement::kMaxReportTop, &error);

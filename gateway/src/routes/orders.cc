@@ -151,14 +151,17 @@ void CreateOrder(Context& cx, const Request& r, Respond respond) {
 // The order with its event history, oldest first.
 void GetOrder(Context& cx, const Request& r, Respond respond) {
   cx.s.orders.Get(
-      r.params[0], ActorOf(*r.who), [&cx, respond, role = r.who->role](Result<order::Order> o) {
+      r.params[0], ActorOf(*r.who), [&cx, respond, who = *r.who](Result<order::Order> o) {
         if (!o.ok()) return respond(FromServiceError(o.error_detail()));
+        if (who.Scoped() && !SeesOrder(who, *o)) {
+          return respond(ErrorResponse(kNotFound, "order " + o->id + " not found"));
+        }
         std::string json = OrderJson(*o);
         base::JsonWriter h;
         h.BeginArray();
         if (auto history = cx.s.store.ReadStream(o->id); history.ok()) {
           for (const auto& e : *history) {
-            if (role == Role::kSeller && !SellerSees(*o, e)) continue;
+            if (who.role == Role::kSeller && !SellerSees(*o, e)) continue;
             h.BeginObject().Field("type", e.type).Field("version", e.stream_version);
             h.Field("time_micros", e.time_micros).Field("event_id", e.event_id).EndObject();
           }
@@ -171,7 +174,7 @@ void GetOrder(Context& cx, const Request& r, Respond respond) {
 }
 
 // Shoppers list their own orders, sellers their own sub-orders' orders; the operator names either,
-// or neither for the pavilion's.
+// or neither for the pavilion's (one scoped to a place: those with a line placed in it).
 void ListOrders(Context& cx, const Request& r, Respond respond) {
   const Query& q = r.query;
   order::ListQuery query{q.Get("shopper_id"), q.Get("seller_id"), q.Get("status"), q.Get("cursor"),
@@ -209,6 +212,8 @@ void ListOrders(Context& cx, const Request& r, Respond respond) {
     if (auto denied = ActFor(who, Role::kSeller, "seller_id", query.seller_id)) {
       return respond(std::move(*denied));
     }
+  } else if (auto denied = ScopePlace(cx, who, "place_code", query.place_code)) {
+    return respond(std::move(*denied));
   }
   cx.s.orders.List(query, [respond](Result<order::OrderPage> page) {
     if (!page.ok()) return respond(FromServiceError(page.error_detail()));
@@ -274,14 +279,19 @@ void ShipOrder(Context& cx, const Request& r, Respond respond) {
           {{"sub_order_id", &sub}, {"carrier", &carrier}, {"tracking_no", &tracking}})) {
     return;
   }
-  cx.s.orders.Ship(r.params[0], sub, carrier, tracking, ActorOf(*r.who),
-                   OrderAnswer(std::move(respond)));
+  ForOrderSeller(cx, *r.who, r.params[0], sub, respond,
+                 [&cx, id = r.params[0], sub, carrier, tracking, who = *r.who, respond] {
+                   cx.s.orders.Ship(id, sub, carrier, tracking, ActorOf(who), OrderAnswer(respond));
+                 });
 }
 
 void DeliverOrder(Context& cx, const Request& r, Respond respond) {
   std::string sub;
   if (!ReadOptionalStrings(r.http, respond, {{"sub_order_id", &sub}})) return;
-  cx.s.orders.Deliver(r.params[0], sub, ActorOf(*r.who), OrderAnswer(std::move(respond)));
+  ForOrderSeller(cx, *r.who, r.params[0], sub, respond,
+                 [&cx, id = r.params[0], sub, who = *r.who, respond] {
+                   cx.s.orders.Deliver(id, sub, ActorOf(who), OrderAnswer(respond));
+                 });
 }
 
 void ConfirmOrder(Context& cx, const Request& r, Respond respond) {

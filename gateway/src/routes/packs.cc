@@ -1,6 +1,7 @@
 // Product data packs (数据包): POST /v1/packs imports one, GET /v1/packs exports a seller's
-// catalogue as one (docs/packs.md). Both block on archives and the catalog piece by piece, so
-// they run as BlockingJobs, off the HTTP and service threads.
+// catalogue as one (docs/packs.md); an operator scoped to a place, for a seller in it. Both
+// block on archives and the catalog piece by piece, so they run as BlockingJobs, off the HTTP
+// and service threads.
 #include <memory>
 
 #include "../views.h"
@@ -29,28 +30,12 @@ std::optional<HttpResponse> CheckArchive(std::string_view type, std::string_view
                        "application/x-ndjson, or a Taobao CSV as text/csv");
 }
 
-}  // namespace
-
-// A zipped native or 淘宝助理 pack, a bare NDJSON or a Taobao CSV.
-void ImportPack(Context& cx, const Request& r, Respond respond) {
-  std::string_view ct = PackMediaType(r.http.content_type);
-  if (ct.empty()) {
-    return respond(ErrorResponse(kUnsupportedMediaType,
-                                 "send a pack as application/zip (native or 淘宝助理), "
-                                 "application/x-ndjson or text/csv"));
-  }
-  std::string seller_id = r.query.Get("seller_id");
-  if (auto denied = ActFor(*r.who, Role::kSeller, "seller_id", seller_id)) {
-    return respond(std::move(*denied));
-  }
-  if (ct == "application/zip" || ct == "application/x-zip-compressed" || ct == "application/gzip") {
-    if (auto bad = CheckArchive(ct, r.http.body)) return respond(std::move(*bad));
-  }
-  // Every byte of the pack is read on the job's thread, never this one: opening it already
-  // decompresses every entry (PackFile checks them all), which for a bomb is up to the limits.
-  // The router owns the request for this call and reads nothing of it after: the body moves.
-  auto body = std::make_shared<std::string>(std::move(const_cast<std::string&>(r.http.body)));
-  cx.jobs.Run(respond, [&cx, seller_id, body]() {
+// Imports the pack in `body` for the seller on a job of its own: every byte of it is read
+// there, never on an HTTP or service thread (opening it decompresses every entry: PackFile
+// checks them all, which for a bomb is up to the limits).
+void Import(Context& cx, const Respond& respond, const std::string& seller_id,
+            std::shared_ptr<std::string> body) {
+  cx.jobs.Run(respond, [&cx, seller_id, body = std::move(body)]() {
     auto pack = catalog::PackFile::OpenBytes(std::move(*body));
     if (!pack.ok()) return ErrorResponse(kInvalidPack, pack.message());
     auto report = catalog::ImportPackFile(cx.s.catalog, **pack, seller_id);
@@ -75,14 +60,11 @@ void ImportPack(Context& cx, const Request& r, Respond respond) {
   });
 }
 
-// format=ndjson (default), native (zip with images) or taobao (淘宝助理 zip).
-void ExportPack(Context& cx, const Request& r, Respond respond) {
-  std::string seller_id = r.query.Get("seller_id");
-  if (auto denied = ActFor(*r.who, Role::kSeller, "seller_id", seller_id)) {
-    return respond(std::move(*denied));
-  }
-  std::string format = r.query.Has("format") ? r.query.Get("format") : "ndjson";
-  if (format == "native" || format == "taobao") {
+// Exports the seller's catalogue as `format` asks: a zip on a job of its own, NDJSON from the
+// catalog's thread.
+void Export(Context& cx, const Respond& respond, const std::string& seller_id,
+            const std::string& format) {
+  if (format != "ndjson") {
     return cx.jobs.Run(respond, [&cx, seller_id, format] {
       auto zip = catalog::ExportPackFile(
           cx.s.catalog, seller_id,
@@ -97,9 +79,6 @@ void ExportPack(Context& cx, const Request& r, Respond respond) {
       return out;
     });
   }
-  if (format != "ndjson") {
-    return respond(ErrorResponse(kInvalidField, "format: use ndjson, native or taobao"));
-  }
   cx.s.catalog.ExportPack(seller_id, [respond](Result<std::vector<catalog::PackRow>> rows) {
     if (!rows.ok()) return respond(FromServiceError(rows.error_detail()));
     HttpResponse out;
@@ -110,6 +89,43 @@ void ExportPack(Context& cx, const Request& r, Respond respond) {
     }
     respond(std::move(out));
   });
+}
+
+}  // namespace
+
+// A zipped native or 淘宝助理 pack, a bare NDJSON or a Taobao CSV.
+void ImportPack(Context& cx, const Request& r, Respond respond) {
+  std::string_view ct = PackMediaType(r.http.content_type);
+  if (ct.empty()) {
+    return respond(ErrorResponse(kUnsupportedMediaType,
+                                 "send a pack as application/zip (native or 淘宝助理), "
+                                 "application/x-ndjson or text/csv"));
+  }
+  std::string seller_id = r.query.Get("seller_id");
+  if (auto denied = ActFor(*r.who, Role::kSeller, "seller_id", seller_id)) {
+    return respond(std::move(*denied));
+  }
+  if (ct == "application/zip" || ct == "application/x-zip-compressed" || ct == "application/gzip") {
+    if (auto bad = CheckArchive(ct, r.http.body)) return respond(std::move(*bad));
+  }
+  // The router owns the request for this call and reads nothing of it after: the body moves.
+  auto body = std::make_shared<std::string>(std::move(const_cast<std::string&>(r.http.body)));
+  ForSeller(cx, *r.who, "seller_id", seller_id, respond,
+            [&cx, respond, seller_id, body] { Import(cx, respond, seller_id, body); });
+}
+
+// format=ndjson (default), native (zip with images) or taobao (淘宝助理 zip).
+void ExportPack(Context& cx, const Request& r, Respond respond) {
+  std::string seller_id = r.query.Get("seller_id");
+  if (auto denied = ActFor(*r.who, Role::kSeller, "seller_id", seller_id)) {
+    return respond(std::move(*denied));
+  }
+  std::string format = r.query.Has("format") ? r.query.Get("format") : "ndjson";
+  if (format != "ndjson" && format != "native" && format != "taobao") {
+    return respond(ErrorResponse(kInvalidField, "format: use ndjson, native or taobao"));
+  }
+  ForSeller(cx, *r.who, "seller_id", seller_id, respond,
+            [&cx, respond, seller_id, format] { Export(cx, respond, seller_id, format); });
 }
 
 }  // namespace pavilion::gateway::routes

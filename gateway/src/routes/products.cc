@@ -1,4 +1,5 @@
-// Products: create and edit (the seller itself, or the operator), read and browse (public).
+// Products: create and edit (the seller itself, or the operator; one scoped to a place for the
+// sellers in it), read and browse (public).
 #include "../views.h"
 #include "routes.h"
 
@@ -104,24 +105,32 @@ void CreateProduct(Context& cx, const Request& r, Respond respond) {
   if (auto denied = ActFor(*r.who, Role::kSeller, "seller_id", in.seller_id)) {
     return respond(std::move(*denied));
   }
-  cx.s.catalog.CreateProduct(
-      std::move(in), [&cx, respond, today = cx.Today()](Result<catalog::Product> p) {
-        if (!p.ok()) return respond(FromServiceError(p.error_detail()));
-        respond(JsonResponse(201, ProductJson(*p, today, cx.PlaceName(p->place_code))));
-      });
+  const std::string seller_id = in.seller_id;
+  ForSeller(cx, *r.who, "seller_id", seller_id, respond,
+            [&cx, respond, in = std::move(in)]() mutable {
+              cx.s.catalog.CreateProduct(
+                  std::move(in), [&cx, respond, today = cx.Today()](Result<catalog::Product> p) {
+                    if (!p.ok()) return respond(FromServiceError(p.error_detail()));
+                    respond(JsonResponse(201, ProductJson(*p, today, cx.PlaceName(p->place_code))));
+                  });
+            });
 }
 
-// Sellers edit only their own products; the operator any.
+// Sellers edit only their own products; the operator any (one scoped to a place, its sellers').
 void UpdateProduct(Context& cx, const Request& r, Respond respond) {
   catalog::ProductInput in;
   Body body;
   if (!ReadProduct(r.http, body, in)) return respond(body.TakeError());
   std::string acting = r.who->role == Role::kSeller ? r.who->subject : "";
-  cx.s.catalog.UpdateProduct(
-      r.params[0], std::move(in), std::move(acting),
-      [&cx, respond, today = cx.Today()](Result<catalog::Product> p) {
-        if (!p.ok()) return respond(FromServiceError(p.error_detail()));
-        respond(JsonResponse(200, ProductJson(*p, today, cx.PlaceName(p->place_code))));
+  ForProductSeller(
+      cx, *r.who, r.params[0], respond,
+      [&cx, respond, id = r.params[0], in = std::move(in), acting = std::move(acting)]() mutable {
+        cx.s.catalog.UpdateProduct(
+            id, std::move(in), std::move(acting),
+            [&cx, respond, today = cx.Today()](Result<catalog::Product> p) {
+              if (!p.ok()) return respond(FromServiceError(p.error_detail()));
+              respond(JsonResponse(200, ProductJson(*p, today, cx.PlaceName(p->place_code))));
+            });
       });
 }
 

@@ -1,6 +1,6 @@
 // Refunds: the shopper (or the operator) asks for one on an order; the sub-order's seller (or the
-// operator) approves or rejects it by the refund's own id, and retries one the payment provider
-// could not pay back.
+// operator; one scoped to a place for a seller in it) approves or rejects it by the refund's own
+// id, and retries one the payment provider could not pay back.
 #include <algorithm>
 
 #include "../views.h"
@@ -21,11 +21,21 @@ std::function<void(Result<order::Order>)> RefundAnswer(Respond respond, std::str
   };
 }
 
+// An operator scoped to a place acts on a refund for the seller of its sub-order only: `then`
+// runs once that seller is known to lie in its place (at once for anyone else).
+void ForRefundSeller(Context& cx, const Request& r, const Respond& respond,
+                     std::function<void()> then) {
+  const std::string& refund_id = r.params[0];
+  ForOrderSeller(cx, *r.who, refund_id.substr(0, refund_id.rfind("-r")), refund_id, respond,
+                 std::move(then));
+}
+
 void DecideRefund(Context& cx, const Request& r, Respond respond, bool approve) {
   std::string reason;
   if (!ReadOptionalStrings(r.http, respond, {{"reason", &reason}})) return;
-  cx.s.orders.DecideRefund(r.params[0], approve, reason, ActorOf(*r.who),
-                           RefundAnswer(std::move(respond), r.params[0]));
+  ForRefundSeller(cx, r, respond, [&cx, id = r.params[0], approve, reason, who = *r.who, respond] {
+    cx.s.orders.DecideRefund(id, approve, reason, ActorOf(who), RefundAnswer(respond, id));
+  });
 }
 
 }  // namespace
@@ -72,8 +82,9 @@ void RejectRefund(Context& cx, const Request& r, Respond respond) {
 }
 
 void RetryRefund(Context& cx, const Request& r, Respond respond) {
-  cx.s.orders.RetryRefund(r.params[0], ActorOf(*r.who),
-                          RefundAnswer(std::move(respond), r.params[0]));
+  ForRefundSeller(cx, r, respond, [&cx, id = r.params[0], who = *r.who, respond] {
+    cx.s.orders.RetryRefund(id, ActorOf(who), RefundAnswer(respond, id));
+  });
 }
 
 }  // namespace pavilion::gateway::routes

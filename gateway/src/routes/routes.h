@@ -69,6 +69,44 @@ using Handler = void (*)(Context& cx, const Request& r, Respond respond);
 std::optional<HttpResponse> ActFor(const Principal& who, Role role, std::string_view field,
                                    std::string& id);
 
+// ---- Operators scoped to a place (operator_scope.cc) ----
+// The route table admits a scoped operator (Principal::place_code) only on routes whose roles
+// include kScoped (router.cc); their handlers limit it with these, so each rule is written once:
+// - a place a request names (a filter, a definition's scope, a new seller's place) defaults to
+//   the operator's place and must lie in it: ScopePlace;
+// - a seller it acts for, or whose accounts or statement it reads, must lie in it: ForSeller;
+// - an order is read only when one of its lines was placed in it (else 404, as for a seller or
+//   shopper not in the order): ForOrder; a sub-order is acted on only for a seller in it:
+//   ForOrderSeller.
+// A refusal is 403 forbidden, "<field>: this token sees 140430 (山西省长治市沁县) only". For
+// everyone else each lets the request through unchanged, without a lookup.
+
+// The 403 for a scoped operator asking for what lies outside its place.
+HttpResponse OutsideScope(const Context& cx, const Principal& who, std::string_view field);
+// The place a request names in `field`, as `who` may ask for it: for a scoped operator its own
+// place when `place` is empty, `place` itself when it lies in that place, else the 403 to answer;
+// unchanged for anyone else.
+std::optional<HttpResponse> ScopePlace(const Context& cx, const Principal& who,
+                                       std::string_view field, std::string& place);
+// Calls `then` once the seller `seller_id` (named by `field`) is known to lie in a scoped
+// operator's place; answers 403 otherwise (404 for no such seller). At once for anyone else.
+void ForSeller(Context& cx, const Principal& who, std::string_view field,
+               const std::string& seller_id, const Respond& respond, std::function<void()> then);
+// ForSeller for the seller of product `product_id` (404 for no such product).
+void ForProductSeller(Context& cx, const Principal& who, const std::string& product_id,
+                      const Respond& respond, std::function<void()> then);
+// Calls `then` once order `order_id` is known to have a line placed in a scoped operator's
+// place; answers 404 otherwise. At once for anyone else.
+void ForOrder(Context& cx, const Principal& who, const std::string& order_id,
+              const Respond& respond, std::function<void()> then);
+// Whether a scoped operator sees order `o`: one of its lines was placed in its place.
+bool SeesOrder(const Principal& who, const order::Order& o);
+// Calls `then` once the seller of the sub-order `id` names — a sub-order's id, a refund's, or
+// empty for the order's only sub-order — is known to lie in a scoped operator's place (when
+// `id` names none, the order service answers what is wrong). At once for anyone else.
+void ForOrderSeller(Context& cx, const Principal& who, const std::string& order_id,
+                    const std::string& id, const Respond& respond, std::function<void()> then);
+
 namespace routes {
 
 // system.cc
@@ -159,9 +197,11 @@ void ReturnPayout(Context& cx, const Request& r, Respond respond);
 void GetStatement(Context& cx, const Request& r, Respond respond);
 void GetPovertyLedger(Context& cx, const Request& r, Respond respond);
 void GetSalesReport(Context& cx, const Request& r, Respond respond);
-// tokens.cc
+// tokens.cc: rotate and revoke, and the tokens of operators scoped to a place
 void RotateToken(Context& cx, const Request& r, Respond respond);
 void RevokeToken(Context& cx, const Request& r, Respond respond);
+void IssueOperatorToken(Context& cx, const Request& r, Respond respond);
+void ListOperatorTokens(Context& cx, const Request& r, Respond respond);
 
 }  // namespace routes
 }  // namespace pavilion::gateway

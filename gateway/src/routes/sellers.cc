@@ -1,5 +1,6 @@
 // POST /v1/sellers (the operator registers a seller and gets its token), GET /v1/sellers/{id},
-// GET /v1/sellers (the operator's directory, filtered, a page at a time).
+// GET /v1/sellers (the operator's directory, filtered, a page at a time). An operator scoped to
+// a place registers and lists sellers in it.
 #include <unordered_map>
 
 #include "../views.h"
@@ -18,6 +19,9 @@ void CreateSeller(Context& cx, const Request& r, Respond respond) {
     return true;
   });
   if (!ok) return respond(body.TakeError());
+  if (auto denied = ScopePlace(cx, *r.who, "place_code", in.place_code)) {
+    return respond(std::move(*denied));
+  }
   if (in.supplier_type.empty()) in.supplier_type = "enterprise";
   cx.s.catalog.RegisterSeller(in, [&cx, respond](Result<catalog::Seller> s) {
     if (!s.ok()) return respond(FromServiceError(s.error_detail()));
@@ -41,6 +45,9 @@ void ListSellers(Context& cx, const Request& r, Respond respond) {
   std::string error;
   if (!r.query.PlaceCode(&q.place_code, &error)) {
     return respond(ErrorResponse(kInvalidField, error));
+  }
+  if (auto denied = ScopePlace(cx, *r.who, "place_code", q.place_code)) {
+    return respond(std::move(*denied));
   }
   q.supplier_type = r.query.Get("supplier_type");
   q.name = r.query.Get("q");

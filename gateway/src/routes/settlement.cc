@@ -1,7 +1,9 @@
 // The settlement ledger over HTTP: an order's settlement, a party's balances and entries, the
 // audit, the fee rules and payouts (services/settlement/README.md has the ledger itself).
 //
-// Who sees what: the operator everything; a seller (supplier or distributor) its own lines of an
+// Who sees what: the operator everything (one scoped to a place: the orders with a line placed
+// in it, and the accounts, entries and payouts of its sellers; the audit, fee rules and payout
+// runs are the pavilion's operator's alone); a seller (supplier or distributor) its own lines of an
 // order, its own shares of them, its own accounts and payouts; a shopper what its order paid and
 // was refunded, and its own refunds account. Every amount is integer fen.
 #include <charconv>
@@ -22,10 +24,16 @@ using settlement::PayoutView;
 constexpr int64_t kMaxBps = 10000;
 constexpr size_t kMaxFeeRules = 1000;  // Per map: a PUT checks each seller it names.
 
-// A seller or shopper only for itself (403), the operator for anyone.
+// A seller or shopper only for itself (403), the operator for anyone; one scoped to a place
+// names a seller (whom ForSeller then checks is in its place).
 std::optional<HttpResponse> OwnParty(const Principal& who, std::string& party) {
-  if (who.role == Role::kOperator) return std::nullopt;
-  return ActFor(who, who.role, "party_id", party);
+  if (who.role != Role::kOperator) return ActFor(who, who.role, "party_id", party);
+  if (who.Scoped() && party.empty()) {
+    return ErrorResponse(kInvalidField,
+                         "party_id: required for an operator scoped to a place: name a seller in "
+                         "it");
+  }
+  return std::nullopt;
 }
 
 void WriteShare(base::JsonWriter& w, const settlement::ShareView& s) {
@@ -132,6 +140,17 @@ std::function<void(Result<PayoutView>)> PayoutAnswer(Respond respond) {
   };
 }
 
+std::function<void(Result<std::vector<PayoutView>>)> PayoutsAnswer(Respond respond) {
+  return [respond = std::move(respond)](Result<std::vector<PayoutView>> list) {
+    if (!list.ok()) return respond(FromServiceError(list.error_detail()));
+    base::JsonWriter w;
+    w.BeginObject().Key("payouts").BeginArray();
+    for (const auto& p : *list) WritePayout(w, p);
+    w.EndArray().EndObject();
+    respond(JsonResponse(200, w.Take()));
+  };
+}
+
 std::string FeeRulesJson(const settlement::FeeRulesInput& rules) {
   base::JsonWriter w;
   w.BeginObject().Field("default_bps", rules.default_bps).Key("by_category").BeginObject();
@@ -142,23 +161,8 @@ std::string FeeRulesJson(const settlement::FeeRulesInput& rules) {
   return w.Take();
 }
 
-}  // namespace
-
-void GetOrderSettlement(Context& cx, const Request& r, Respond respond) {
-  cx.s.settlement.Settlement(r.params[0], [who = *r.who, respond](Result<OrderSettlement> o) {
-    if (!o.ok()) return respond(FromServiceError(o.error_detail()));
-    base::JsonWriter w;
-    if (!WriteSettlement(w, *o, who)) {
-      // As GET /v1/orders/{id}: an order that is not the caller's is not found for it.
-      return respond(ErrorResponse(kNotFound, "order " + o->order_id + " not found"));
-    }
-    respond(JsonResponse(200, w.Take()));
-  });
-}
-
-void GetAccount(Context& cx, const Request& r, Respond respond) {
-  std::string party = r.params[0];
-  if (auto denied = OwnParty(*r.who, party)) return respond(std::move(*denied));
+// A party's balances and accounts.
+void WriteBalances(Context& cx, const std::string& party, const Respond& respond) {
   cx.s.settlement.Balances(party, [respond](settlement::PartyBalances b) {
     base::JsonWriter w;
     w.BeginObject().Field("party_id", b.party_id).Key("balances").BeginObject();
@@ -178,26 +182,8 @@ void GetAccount(Context& cx, const Request& r, Respond respond) {
   });
 }
 
-void GetAccountEntries(Context& cx, const Request& r, Respond respond) {
-  settlement::EntriesQuery q;
-  q.party_id = r.params[0];
-  if (auto denied = OwnParty(*r.who, q.party_id)) return respond(std::move(*denied));
-  std::string error;
-  if (auto limit = r.query.Int("limit", 1, 500, &error)) {
-    q.limit = static_cast<size_t>(*limit);
-  } else if (!error.empty()) {
-    return respond(ErrorResponse(kInvalidField, error));
-  }
-  if (!r.query.Days(&q.from_day, &q.to_day, &error)) {
-    return respond(ErrorResponse(kInvalidField, error));
-  }
-  if (const std::string& cursor = r.query.Get("cursor"); !cursor.empty()) {
-    auto [end, ec] = std::from_chars(cursor.data(), cursor.data() + cursor.size(), q.before);
-    if (ec != std::errc() || end != cursor.data() + cursor.size() || q.before == 0) {
-      return respond(ErrorResponse(kInvalidField,
-                                   "cursor: use the next_cursor of the previous page as it is"));
-    }
-  }
+// A page of a party's ledger entries.
+void WriteEntries(Context& cx, const settlement::EntriesQuery& q, const Respond& respond) {
   cx.s.settlement.Entries(q, [party = q.party_id, respond](Result<settlement::EntriesPage> page) {
     if (!page.ok()) return respond(FromServiceError(page.error_detail()));
     base::JsonWriter w;
@@ -222,6 +208,53 @@ void GetAccountEntries(Context& cx, const Request& r, Respond respond) {
     w.EndObject();
     respond(JsonResponse(200, w.Take()));
   });
+}
+
+}  // namespace
+
+void GetOrderSettlement(Context& cx, const Request& r, Respond respond) {
+  ForOrder(cx, *r.who, r.params[0], respond, [&cx, id = r.params[0], who = *r.who, respond] {
+    cx.s.settlement.Settlement(id, [who, respond](Result<OrderSettlement> o) {
+      if (!o.ok()) return respond(FromServiceError(o.error_detail()));
+      base::JsonWriter w;
+      if (!WriteSettlement(w, *o, who)) {
+        // As GET /v1/orders/{id}: an order that is not the caller's is not found for it.
+        return respond(ErrorResponse(kNotFound, "order " + o->order_id + " not found"));
+      }
+      respond(JsonResponse(200, w.Take()));
+    });
+  });
+}
+
+void GetAccount(Context& cx, const Request& r, Respond respond) {
+  std::string party = r.params[0];
+  if (auto denied = OwnParty(*r.who, party)) return respond(std::move(*denied));
+  ForSeller(cx, *r.who, "party_id", party, respond,
+            [&cx, party, respond] { WriteBalances(cx, party, respond); });
+}
+
+void GetAccountEntries(Context& cx, const Request& r, Respond respond) {
+  settlement::EntriesQuery q;
+  q.party_id = r.params[0];
+  if (auto denied = OwnParty(*r.who, q.party_id)) return respond(std::move(*denied));
+  std::string error;
+  if (auto limit = r.query.Int("limit", 1, 500, &error)) {
+    q.limit = static_cast<size_t>(*limit);
+  } else if (!error.empty()) {
+    return respond(ErrorResponse(kInvalidField, error));
+  }
+  if (!r.query.Days(&q.from_day, &q.to_day, &error)) {
+    return respond(ErrorResponse(kInvalidField, error));
+  }
+  if (const std::string& cursor = r.query.Get("cursor"); !cursor.empty()) {
+    auto [end, ec] = std::from_chars(cursor.data(), cursor.data() + cursor.size(), q.before);
+    if (ec != std::errc() || end != cursor.data() + cursor.size() || q.before == 0) {
+      return respond(ErrorResponse(kInvalidField,
+                                   "cursor: use the next_cursor of the previous page as it is"));
+    }
+  }
+  ForSeller(cx, *r.who, "party_id", q.party_id, respond,
+            [&cx, q, respond] { WriteEntries(cx, q, respond); });
 }
 
 void GetLedgerAudit(Context& cx, const Request&, Respond respond) {
@@ -361,14 +394,7 @@ void PutFeeRules(Context& cx, const Request& r, Respond respond) {
 }
 
 void RunPayouts(Context& cx, const Request&, Respond respond) {
-  cx.s.settlement.RunPayouts([respond](Result<std::vector<PayoutView>> run) {
-    if (!run.ok()) return respond(FromServiceError(run.error_detail()));
-    base::JsonWriter w;
-    w.BeginObject().Key("payouts").BeginArray();
-    for (const auto& p : *run) WritePayout(w, p);
-    w.EndArray().EndObject();
-    respond(JsonResponse(200, w.Take()));
-  });
+  cx.s.settlement.RunPayouts(PayoutsAnswer(std::move(respond)));
 }
 
 void ListPayouts(Context& cx, const Request& r, Respond respond) {
@@ -381,13 +407,8 @@ void ListPayouts(Context& cx, const Request& r, Respond respond) {
   } else if (!error.empty()) {
     return respond(ErrorResponse(kInvalidField, error));
   }
-  cx.s.settlement.Payouts(party, limit, [respond](Result<std::vector<PayoutView>> list) {
-    if (!list.ok()) return respond(FromServiceError(list.error_detail()));
-    base::JsonWriter w;
-    w.BeginObject().Key("payouts").BeginArray();
-    for (const auto& p : *list) WritePayout(w, p);
-    w.EndArray().EndObject();
-    respond(JsonResponse(200, w.Take()));
+  ForSeller(cx, *r.who, "party_id", party, respond, [&cx, party, limit, respond] {
+    cx.s.settlement.Payouts(party, limit, PayoutsAnswer(respond));
   });
 }
 

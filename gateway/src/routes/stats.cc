@@ -2,7 +2,8 @@
 // projection") grouped by seller, place at any level, supplier type, brand, category,
 // agricultural or not, product, channel, poverty-household products or in total; filtered on the
 // same; over business days cut into periods; as of any moment; with year-on-year and
-// period-on-period columns and a top N (operator). Place codes come with their names when the
+// period-on-period columns and a top N (operator; one scoped to a place sees sales within it).
+// Place codes come with their names when the
 // place directory is loaded (--places). Answered on the sales worker. `as_of` is read here for
 // every route measured on the sales projection (ReadAsOf).
 #include "../views.h"
@@ -82,6 +83,7 @@ void SalesStats(Context& cx, const Request& r, Respond respond) {
   query.level = q.Get("level");
   auto& f = query.filter;
   f.within = q.Get("within");
+  if (auto denied = ScopePlace(cx, *r.who, "within", f.within)) return respond(std::move(*denied));
   f.seller_id = q.Get("seller_id");
   f.supplier_type = q.Get("supplier_type");
   f.brand = q.Get("brand");

@@ -2,7 +2,9 @@
 // an award rule's results. Settlement checks and writes the definitions and measures them on
 // the sales projection (services/settlement/README.md, "Targets and award rules"); this reads
 // their JSON — a target's split nested as the operator writes it, flattened into parts — and
-// writes their answers, every place code with its name. Answered on the sales worker.
+// writes their answers, every place code with its name. Answered on the sales worker. An operator
+// scoped to a place defines, lists, reads and retires those whose place (a target's scope, a
+// rule's `within`) lies in it, its own place when it names none.
 #include <set>
 
 #include "../views.h"
@@ -346,6 +348,7 @@ void List(Context& cx, const Request& r, Respond respond, std::string_view field
   q.limit = static_cast<size_t>(limit.value_or(50));
   q.after = r.query.Get("after");
   q.retired = r.query.Flag("retired");
+  q.within = r.who->place_code;  // A scoped operator's own; everyone's for the pavilion's.
   (cx.s.settlement.*call)(q, [&cx, respond, field, write](Result<Page> page) {
     if (!page.ok()) return respond(FromServiceError(page.error_detail()));
     base::JsonWriter w;
@@ -356,20 +359,38 @@ void List(Context& cx, const Request& r, Respond respond, std::string_view field
   });
 }
 
-std::function<void(Result<settlement::TargetView>)> TargetAnswer(Context& cx, Respond respond,
-                                                                 int status) {
-  return [&cx, respond, status](Result<settlement::TargetView> v) {
+// The place a definition lies in, and the field that names it: a target's scope, a rule's
+// `within`. An operator scoped to a place sees and changes only those in it.
+std::string_view PlaceOf(const settlement::TargetView& v) {
+  return v.definition.parts.empty() ? "" : v.definition.parts[0].scope.place_code;
+}
+std::string_view PlaceOf(const settlement::AwardRuleView& v) { return v.definition.within; }
+constexpr std::string_view FieldOf(const settlement::TargetView&) { return "scope.place_code"; }
+constexpr std::string_view FieldOf(const settlement::AwardRuleView&) { return "within"; }
+
+// The 403 when `who` may not see definition `v`.
+template <typename View>
+std::optional<HttpResponse> Unseen(const Context& cx, const Principal& who, const View& v) {
+  if (who.Sees(PlaceOf(v))) return std::nullopt;
+  return OutsideScope(cx, who, FieldOf(v));
+}
+
+std::function<void(Result<settlement::TargetView>)> TargetAnswer(Context& cx, const Principal& who,
+                                                                 Respond respond, int status) {
+  return [&cx, who, respond, status](Result<settlement::TargetView> v) {
     if (!v.ok()) return respond(FromServiceError(v.error_detail()));
+    if (auto denied = Unseen(cx, who, *v)) return respond(std::move(*denied));
     base::JsonWriter w;
     WriteTarget(cx, w, *v, true);
     respond(JsonResponse(status, w.Take()));
   };
 }
 
-std::function<void(Result<settlement::AwardRuleView>)> RuleAnswer(Context& cx, Respond respond,
-                                                                  int status) {
-  return [&cx, respond, status](Result<settlement::AwardRuleView> v) {
+std::function<void(Result<settlement::AwardRuleView>)> RuleAnswer(Context& cx, const Principal& who,
+                                                                  Respond respond, int status) {
+  return [&cx, who, respond, status](Result<settlement::AwardRuleView> v) {
     if (!v.ok()) return respond(FromServiceError(v.error_detail()));
+    if (auto denied = Unseen(cx, who, *v)) return respond(std::move(*denied));
     base::JsonWriter w;
     WriteRule(cx, w, *v);
     respond(JsonResponse(status, w.Take()));
@@ -383,17 +404,33 @@ void DefineTarget(Context& cx, const Request& r, Respond respond) {
   Body body;
   TargetReader reader{body, t, {}};
   if (!reader.Read(r.http)) return respond(body.TakeError());
-  cx.s.settlement.DefineTarget(std::move(t), TargetAnswer(cx, std::move(respond), 201));
+  // Quotas lie in their target's place (settlement checks): the target's is the one to check.
+  if (auto denied = ScopePlace(cx, *r.who, "scope.place_code", t.parts[0].scope.place_code)) {
+    return respond(std::move(*denied));
+  }
+  cx.s.settlement.DefineTarget(std::move(t), TargetAnswer(cx, *r.who, std::move(respond), 201));
 }
 
 void GetTarget(Context& cx, const Request& r, Respond respond) {
   int64_t as_of = 0;
   if (auto bad = ReadAsOf(cx, r.query, &as_of)) return respond(std::move(*bad));
-  cx.s.settlement.Target(r.params.at(0), as_of, TargetAnswer(cx, std::move(respond), 200));
+  cx.s.settlement.Target(r.params.at(0), as_of, TargetAnswer(cx, *r.who, std::move(respond), 200));
 }
 
 void RetireTarget(Context& cx, const Request& r, Respond respond) {
-  cx.s.settlement.RetireTarget(r.params.at(0), TargetAnswer(cx, std::move(respond), 200));
+  const Principal& who = *r.who;
+  if (!who.Scoped()) {
+    return cx.s.settlement.RetireTarget(r.params.at(0),
+                                        TargetAnswer(cx, who, std::move(respond), 200));
+  }
+  // A scoped operator's: read (and measured, the one read there is) first, retired if its own.
+  cx.s.settlement.Target(r.params.at(0), 0, [&cx, who, respond](Result<settlement::TargetView> v) {
+    if (!v.ok()) return respond(FromServiceError(v.error_detail()));
+    if (auto denied = Unseen(cx, who, *v)) {
+      return respond(std::move(*denied));
+    }
+    cx.s.settlement.RetireTarget(v->definition.target_id, TargetAnswer(cx, who, respond, 200));
+  });
 }
 
 void ListTargets(Context& cx, const Request& r, Respond respond) {
@@ -454,15 +491,30 @@ void DefineAwardRule(Context& cx, const Request& r, Respond respond) {
   });
   if (!ok) return respond(body.TakeError());
   if (!kind) return respond(ErrorResponse(kInvalidField, "scope_kind: required"));
-  cx.s.settlement.DefineAwardRule(std::move(rule), RuleAnswer(cx, std::move(respond), 201));
+  if (auto denied = ScopePlace(cx, *r.who, "within", rule.within)) {
+    return respond(std::move(*denied));
+  }
+  cx.s.settlement.DefineAwardRule(std::move(rule), RuleAnswer(cx, *r.who, std::move(respond), 201));
 }
 
 void GetAwardRule(Context& cx, const Request& r, Respond respond) {
-  cx.s.settlement.AwardRule(r.params.at(0), RuleAnswer(cx, std::move(respond), 200));
+  cx.s.settlement.AwardRule(r.params.at(0), RuleAnswer(cx, *r.who, std::move(respond), 200));
 }
 
 void RetireAwardRule(Context& cx, const Request& r, Respond respond) {
-  cx.s.settlement.RetireAwardRule(r.params.at(0), RuleAnswer(cx, std::move(respond), 200));
+  const Principal& who = *r.who;
+  if (!who.Scoped()) {
+    return cx.s.settlement.RetireAwardRule(r.params.at(0),
+                                           RuleAnswer(cx, who, std::move(respond), 200));
+  }
+  cx.s.settlement.AwardRule(
+      r.params.at(0), [&cx, who, respond](Result<settlement::AwardRuleView> v) {
+        if (!v.ok()) return respond(FromServiceError(v.error_detail()));
+        if (auto denied = Unseen(cx, who, *v)) {
+          return respond(std::move(*denied));
+        }
+        cx.s.settlement.RetireAwardRule(v->definition.rule_id, RuleAnswer(cx, who, respond, 200));
+      });
 }
 
 void ListAwardRules(Context& cx, const Request& r, Respond respond) {
@@ -476,9 +528,12 @@ void GetAwardResults(Context& cx, const Request& r, Respond respond) {
   int64_t as_of = 0;
   if (auto bad = ReadAsOf(cx, r.query, &as_of)) return respond(std::move(*bad));
   cx.s.settlement.AwardResults(r.params.at(0), as_of,
-                               [&cx, respond](Result<settlement::AwardResults> got) {
+                               [&cx, who = *r.who, respond](Result<settlement::AwardResults> got) {
                                  if (!got.ok())
                                    return respond(FromServiceError(got.error_detail()));
+                                 if (auto denied = Unseen(cx, who, got->rule)) {
+                                   return respond(std::move(*denied));
+                                 }
                                  const schema::AwardRuleDefined& rule = got->rule.definition;
                                  base::JsonWriter w;
                                  w.BeginObject().Key("rule");

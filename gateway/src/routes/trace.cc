@@ -78,11 +78,14 @@ void RegisterBatch(Context& cx, const Request& r, Respond respond) {
     });
   });
   if (!ok) return respond(body.TakeError());
-  cx.s.catalog.RegisterBatch(std::move(in), [&cx, respond](Result<catalog::Batch> b) {
-    if (!b.ok()) return respond(FromServiceError(b.error_detail()));
-    base::JsonWriter w;
-    WriteBatch(w, *b, cx.options.public_url);
-    respond(JsonResponse(201, w.Take()));
+  // An operator scoped to a place registers batches of its sellers' products only.
+  ForProductSeller(cx, *r.who, r.params[0], respond, [&cx, respond, in = std::move(in)]() mutable {
+    cx.s.catalog.RegisterBatch(std::move(in), [&cx, respond](Result<catalog::Batch> b) {
+      if (!b.ok()) return respond(FromServiceError(b.error_detail()));
+      base::JsonWriter w;
+      WriteBatch(w, *b, cx.options.public_url);
+      respond(JsonResponse(201, w.Take()));
+    });
   });
 }
 

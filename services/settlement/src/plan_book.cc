@@ -6,6 +6,12 @@ namespace {
 using events::svc_errc;
 namespace schema = events::schema;
 
+// The place a definition lies in (DefinitionsQuery::within): a target's scope, a rule's `within`.
+std::string_view PlaceOf(const schema::TargetDefined& t) {
+  return t.parts.empty() ? std::string_view() : t.parts[0].scope.place_code;
+}
+std::string_view PlaceOf(const schema::AwardRuleDefined& r) { return r.within; }
+
 }  // namespace
 
 struct PlanBook::Kind {
@@ -153,8 +159,9 @@ Result<PlanBook::Stored> PlanBook::Retire(const Kind& kind, const std::string& i
   return Read(kind, id);
 }
 
-Result<std::vector<PlanBook::Stored>> PlanBook::Page(const Kind& kind, const DefinitionsQuery& q,
-                                                     std::string* next_after) {
+Result<std::vector<PlanBook::Stored>> PlanBook::Page(
+    const Kind& kind, const DefinitionsQuery& q, const std::function<bool(std::string_view)>& keep,
+    std::string* next_after) {
   const std::string prefix(kind.index);
   // After `after`: the first key past it (ids hold no '\0').
   const std::string begin = q.after.empty() ? prefix : prefix + q.after + std::string(1, '\0');
@@ -176,7 +183,9 @@ Result<std::vector<PlanBook::Stored>> PlanBook::Page(const Kind& kind, const Def
                                  inner = std::make_error_code(std::errc::io_error);
                                  return false;
                                }
-                               if (q.retired || s->retired_micros == 0) out.push_back(*s);
+                               if ((q.retired || s->retired_micros == 0) && keep(s->payload)) {
+                                 out.push_back(*s);
+                               }
                                return true;
                              });
   if (ec || inner)
@@ -229,7 +238,12 @@ Result<AwardRuleView> PlanBook::AwardRule(const std::string& id) {
 template <typename View, typename Payload>
 Result<DefinitionPage<View>> PlanBook::PageOf(const Kind& kind, const DefinitionsQuery& q) {
   DefinitionPage<View> page;
-  auto stored = Page(kind, q, &page.next_after);
+  auto keep = [&q](std::string_view payload) {
+    if (q.within.empty()) return true;
+    auto p = events::Decode<Payload>(payload);
+    return p.ok() && PlaceOf(*p).starts_with(q.within);
+  };
+  auto stored = Page(kind, q, keep, &page.next_after);
   if (!stored.ok()) return stored.error_detail();
   for (auto& s : *stored) {
     auto v = ViewOf<View, Payload>(std::move(s));

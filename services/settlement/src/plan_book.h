@@ -13,8 +13,10 @@
 // by kMaxActiveTargets and kMaxActiveAwardRules) is counted once from the index and kept.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "pavilion/events/event_store.h"
@@ -55,7 +57,9 @@ class PlanBook {
   Result<Stored> Read(const Kind& kind, const std::string& id);
   Result<Stored> Define(const Kind& kind, const std::string& id, std::string payload);
   Result<Stored> Retire(const Kind& kind, const std::string& id);
+  // Those `keep` takes (given the payload), from the index in id order.
   Result<std::vector<Stored>> Page(const Kind& kind, const DefinitionsQuery& q,
+                                   const std::function<bool(std::string_view)>& keep,
                                    std::string* next_after);
   Result<size_t*> Active(const Kind& kind);
   Result<std::string> NextId(const Kind& kind);

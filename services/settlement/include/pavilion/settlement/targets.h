@@ -85,6 +85,9 @@ struct DefinitionsQuery {
   std::string after;
   size_t limit = 50;
   bool retired = false;  // Also those retired.
+  // Only those whose place (a target's scope, an award rule's `within`) lies in this one (a code
+  // prefix): an operator scoped to a place lists its own. Empty: all.
+  std::string within = {};
 };
 template <typename View>
 struct DefinitionPage {
