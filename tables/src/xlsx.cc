@@ -3,6 +3,7 @@
 #include <unistd.h>
 #include <xlsxwriter.h>
 
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -19,19 +20,27 @@ Error Failed(std::string what) {
   return Error{std::make_error_code(std::errc::io_error), "xlsx: " + what};
 }
 
-// At most `limit` bytes of a sheet name (Excel allows 31 characters; counting bytes is safe).
+// A sheet name Excel takes: at most `limit` characters (31: libxlsxwriter counts UTF-8 code
+// points), none of []:*?/\ and no quote at either end.
 std::string SheetName(std::string_view name, size_t limit = 31) {
   std::string out;
-  for (char c : name)
+  size_t chars = 0;
+  for (size_t i = 0; i < name.size(); ++i) {
+    const char c = name[i];
+    const bool starts = (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    if (starts && chars++ == limit) break;
     out.push_back(std::string_view("[]:*?/\\").find(c) == std::string_view::npos ? c : '_');
-  if (out.empty()) out = "Sheet1";
-  // Cut at a UTF-8 boundary.
-  if (out.size() > limit) {
-    size_t cut = limit;
-    while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;
-    out.resize(cut);
   }
+  while (!out.empty() && out.front() == '\'') out.erase(out.begin());
+  while (!out.empty() && out.back() == '\'') out.pop_back();
+  if (out.empty()) out = "Sheet1";
   return out;
+}
+
+// Excel compares sheet names without regard to (ASCII) case.
+std::string Folded(std::string name) {
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return name;
 }
 
 struct Formats {
@@ -111,11 +120,11 @@ Result<std::string> WriteXlsx(const std::vector<Table>& tables, int64_t created_
   format_set_num_format(integer, "0");
   lxw_format* date = workbook_add_format(book);
   format_set_num_format(date, "yyyy-mm-dd");
-  std::set<std::string> names;
+  std::set<std::string> names;  // Folded.
   for (const Table& table : tables) {
-    // Sheet names must differ (Excel compares them without case; ours are numbered apart).
+    // Sheet names must differ, whatever their case: ours are numbered apart.
     std::string name = SheetName(table.name);
-    for (int n = 2; !names.insert(name).second; ++n) {
+    for (int n = 2; !names.insert(Folded(name)).second; ++n) {
       const std::string suffix = " " + std::to_string(n);
       name = SheetName(table.name, 31 - suffix.size()) + suffix;
     }

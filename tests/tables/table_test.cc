@@ -133,14 +133,25 @@ TEST(Table, SeveralTablesAreSectionsOfACsvAndSheetsOfAWorkbook) {
   EXPECT_NE(*other, *xlsx);
 }
 
-TEST(Table, SheetNamesAreCutAtACharacterAndKeptApart) {
+TEST(Table, SheetNamesAreCutAtCharactersAndKeptApartWhateverTheirCase) {
   const std::string long_name(40, 'x');
   Table a{"年" + long_name, {{"k", "k", ColumnType::kText}}, {}};
-  auto xlsx = WriteXlsx({a, a});
+  Table upper = a, quoted = a, chinese = a;
+  upper.name = "TOTALS";
+  a.name = "totals";
+  quoted.name = "'quoted'";
+  chinese.name = "脱贫户产品 poverty households";  // 28 characters, 38 bytes.
+  Table cut = chinese;
+  cut.name = "年" + long_name;
+  auto xlsx = WriteXlsx({cut, cut, a, upper, quoted, chinese});
   ASSERT_TRUE(xlsx.ok()) << xlsx.message();
   const std::string book = testing::Unzip(*xlsx)["xl/workbook.xml"];
-  EXPECT_NE(book.find("name=\"年" + std::string(28, 'x') + "\""), std::string::npos) << book;
-  EXPECT_NE(book.find("name=\"年" + std::string(26, 'x') + " 2\""), std::string::npos) << book;
+  EXPECT_NE(book.find("name=\"年" + std::string(30, 'x') + "\""), std::string::npos) << book;
+  EXPECT_NE(book.find("name=\"年" + std::string(28, 'x') + " 2\""), std::string::npos) << book;
+  EXPECT_NE(book.find("name=\"totals\""), std::string::npos) << book;
+  EXPECT_NE(book.find("name=\"TOTALS 2\""), std::string::npos) << book;
+  EXPECT_NE(book.find("name=\"quoted\""), std::string::npos) << book;
+  EXPECT_NE(book.find("name=\"脱贫户产品 poverty households\""), std::string::npos) << book;
 }
 
 }  // namespace

@@ -88,18 +88,19 @@ void GetStatement(Context& cx, const Request& r, Respond respond) {
     cx.s.settlement.Statement(query, [&cx, respond, format](Result<settlement::Statement> s) {
       if (!s.ok()) return respond(FromServiceError(s.error_detail()));
       const settlement::Statement& st = *s;
-      AnswerTable(cx, respond, format, FileName("statement-" + st.party_id, st.from_day, st.to_day),
-             settlement::StatementTable(st), [&st](base::JsonWriter& w) {
-               w.Field("party_id", st.party_id).Field("from", st.from_day).Field("to", st.to_day);
-               auto balance = [&w](const char* key, const settlement::StatementBalance& b) {
-                 w.Key(key).BeginObject().Field("pending_fen", b.pending.value());
-                 w.Field("payable_fen", b.payable.value());
-                 w.Field("receivable_fen", b.receivable.value());
-                 w.Field("balance_fen", b.total().value()).EndObject();
-               };
-               balance("opening", st.opening);
-               balance("closing", st.closing);
-             });
+      AnswerTable(
+          cx, respond, format, FileName("statement-" + st.party_id, st.from_day, st.to_day),
+          settlement::StatementTable(st), [&st](base::JsonWriter& w) {
+            w.Field("party_id", st.party_id).Field("from", st.from_day).Field("to", st.to_day);
+            auto balance = [&w](const char* key, const settlement::StatementBalance& b) {
+              w.Key(key).BeginObject().Field("pending_fen", b.pending.value());
+              w.Field("payable_fen", b.payable.value());
+              w.Field("receivable_fen", b.receivable.value());
+              w.Field("balance_fen", b.total().value()).EndObject();
+            };
+            balance("opening", st.opening);
+            balance("closing", st.closing);
+          });
     });
   });
 }

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <limits>
-#include <set>
+#include <map>
 
 #include "calendar.h"
 #include "pavilion/places/place_directory.h"
@@ -15,8 +15,8 @@ using tables::Cell;
 using tables::ColumnType;
 using tables::Table;
 
-// Whether place `code` lies in `within` (is it or is under it); only "" lies in "" alone, and
-// every place lies in "" (the whole pavilion).
+// Whether place `code` lies in `within` (is it or is under it). Every place lies in "" (the
+// whole pavilion); "" (no place) lies in "" only.
 bool Inside(std::string_view code, std::string_view within) { return code.starts_with(within); }
 
 // A moment in force: defined by then and not retired by then.
@@ -73,15 +73,17 @@ void MetricCells(std::vector<Cell>& row, const SalesRow& r, bool seller_counts) 
   row.insert(row.end(), {base.value(), Optional(GrowthBps(t.amount, base))});
 }
 
-// What every section asks of the projection: the report's place, period and moment, with the
-// same period a year before.
+// What every section asks of the projection: the report's place, its period up to the moment
+// (a period still running is compared with the same days a year before, not a whole period),
+// as of the moment, with the same days a year before.
 struct Ask {
   const SalesReader& sales;
   const ReportQuery& q;
-  std::string from, to;
+  int from, to;  // to: the period's end or the moment's day, whichever is first.
   Result<std::vector<SalesRow>> operator()(std::string group_by, SalesFilter f,
                                            std::string level = "", size_t top = 0) const {
-    SalesQuery s(std::move(group_by), from, to);
+    if (to < from) return std::vector<SalesRow>{};  // The period has not begun.
+    SalesQuery s(std::move(group_by), DayString(from), DayString(to));
     s.level = std::move(level);
     s.filter = std::move(f);
     s.filter.within = q.place_code;
@@ -89,6 +91,19 @@ struct Ask {
     s.compare_year = true;
     s.top = top;
     return sales(s);
+  }
+  // The same days a year before alone (the projection answers a comparison only for a group
+  // with sales in the period itself).
+  Result<SalesTotals> YearBefore(SalesFilter f) const {
+    if (to < from) return SalesTotals{};
+    SalesQuery s("total", DayString(settlement::YearBefore(from)),
+                 DayString(settlement::YearBefore(to)));
+    s.filter = std::move(f);
+    s.filter.within = q.place_code;
+    s.as_of_micros = q.as_of_micros;
+    auto rows = sales(s);
+    if (!rows.ok()) return rows.error_detail();
+    return rows->empty() ? SalesTotals{} : rows->front().totals;
   }
 };
 // Every group, the highest net first (a top N as large as can be).
@@ -122,7 +137,11 @@ Result<Table> Totals(const Ask& ask) {
     auto rows = ask("total", filter);
     if (!rows.ok()) return rows.error_detail();
     SalesRow none;
-    none.year_ago = SalesTotals{};
+    if (rows->empty()) {
+      auto before = ask.YearBefore(filter);
+      if (!before.ok()) return before.error_detail();
+      none.year_ago = *before;
+    }
     std::vector<Cell> row{std::string(part)};
     MetricCells(row, rows->empty() ? none : rows->front(), true);
     t.rows.push_back(std::move(row));
@@ -213,14 +232,15 @@ Table AwardsTable() {
            {"key", "对象 key", ColumnType::kText},
            {"name", "名称 name", ColumnType::kText},
            {"period", "期间 period", ColumnType::kText},
-           {"net_fen", "净额 net (元)", ColumnType::kFen},
+           {"net_fen", "本地净额 net here (元)", ColumnType::kFen},
            {"award_fen", "奖励 award (元)", ColumnType::kFen}},
           {}};
 }
 
 // What the rules in force whose period meets the report's award in its place: every qualifier
 // of a rule of the place (or under it); of a wider rule, the towns and villages in the place and
-// the sellers, brands and products that sold in it in the rule's period.
+// the sellers, brands and products that sold in it in the rule's period, each with its net in
+// the place (what it sold elsewhere is not the place's to see).
 Result<bool> AddAwards(Table& t, const std::vector<AwardRuleView>& rules, const ReportQuery& q,
                        int64_t moment, int64_t now, int from, int to, const SalesReader& sales,
                        const EntityNamer& name, const Namer& places) {
@@ -233,7 +253,9 @@ Result<bool> AddAwards(Table& t, const std::vector<AwardRuleView>& rules, const 
         r.kind == schema::EntityKind::kTown || r.kind == schema::EntityKind::kVillage;
     auto results = MeasureAwards(rule, q.as_of_micros, now, sales, name);
     if (!results.ok()) return results.error_detail();
-    std::set<std::string> sold_here;
+    // A wider rule's sellers, brands and products that sold here, with their net here: the
+    // report shows that, not their net elsewhere (the award is earned over the rule's scope).
+    std::map<std::string, Fen> sold_here;
     if (!whole && !place_kind) {
       const auto period = ParsePeriodLabel(r.period);
       SalesQuery s(std::string(ToString(r.kind)), DayString(period->first),
@@ -243,14 +265,20 @@ Result<bool> AddAwards(Table& t, const std::vector<AwardRuleView>& rules, const 
       s.as_of_micros = q.as_of_micros;
       auto rows = sales(s);
       if (!rows.ok()) return rows.error_detail();
-      for (const auto& row : *rows) sold_here.insert(row.key);
+      for (const auto& row : *rows) sold_here[row.key] = row.totals.amount;
     }
     for (const auto& qualifier : results->qualifiers) {
       const std::string& key = qualifier.entity.key;
-      if (!whole && (place_kind ? !Inside(key, q.place_code) : !sold_here.count(key))) continue;
+      Fen net = qualifier.entity.net;
+      if (!whole && place_kind && !Inside(key, q.place_code)) continue;
+      if (!whole && !place_kind) {
+        auto here = sold_here.find(key);
+        if (here == sold_here.end()) continue;
+        net = here->second;
+      }
       t.rows.push_back({r.rule_id, r.name, r.title, std::string(ToString(r.kind)), key,
                         place_kind ? places.Full(key) : qualifier.entity.name, r.period,
-                        qualifier.entity.net.value(), qualifier.award.value()});
+                        net.value(), qualifier.award.value()});
     }
   }
   return true;
@@ -280,7 +308,7 @@ Result<SalesReport> BuildReport(const ReportQuery& q, int64_t now_micros, const 
     report.sub_level = ToString(static_cast<places::Level>(static_cast<int>(*level) + 1));
   }
   report.summary = Summary(report);
-  const Ask ask{sales, q, report.from_day, report.to_day};
+  const Ask ask{sales, q, from, std::min(to, DayOfMicros(report.as_of_micros))};
   auto add = [&report](const char* key, Result<Table> t) -> Result<bool> {
     if (!t.ok()) return t.error_detail();
     report.sections.push_back({key, std::move(*t)});
@@ -292,7 +320,7 @@ Result<SalesReport> BuildReport(const ReportQuery& q, int64_t now_micros, const 
   };
   const std::function<std::string(const std::string&)> unnamed;
   SalesFilter poverty;
-  poverty.poverty = true;
+  poverty.supplier_type = "poor_household";
   const Table place_table{"分地区 by place",
                           {{"place_code", "地区代码 place", ColumnType::kText},
                            {"place_name", "地区 place name", ColumnType::kText}},

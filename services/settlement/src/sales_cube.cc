@@ -518,10 +518,24 @@ void SalesCube::Refunded(const schema::RefundChanged& r, const events::Envelope&
 struct SalesCube::Aggregation {
   struct Acc {
     SalesTotals t;
-    std::set<std::string> sellers;
+    // Indexes into seller_ids: sorted and made unique when it doubles, and at the end.
+    std::vector<uint32_t> sellers;
+    size_t compact_at = 64;
+    void Sold(uint32_t seller) {
+      if (!sellers.empty() && sellers.back() == seller) return;
+      sellers.push_back(seller);
+      if (sellers.size() < compact_at) return;
+      Compact();
+      compact_at = 2 * sellers.size() + 64;
+    }
+    void Compact() {
+      std::sort(sellers.begin(), sellers.end());
+      sellers.erase(std::unique(sellers.begin(), sellers.end()), sellers.end());
+    }
     bool seen = false;
   };
   size_t buckets = 0;
+  std::vector<std::string> seller_ids;
   std::map<std::string, std::vector<Acc>> groups;
   // One answer holds at most kMaxQueryCells groups × buckets: a query asking for more (every
   // seller by day over years) is refused rather than allowed to take the server's memory.
@@ -593,32 +607,69 @@ Result<bool> SalesCube::Aggregate(const SalesQuery& q,
   }
   into.buckets = buckets.size();
   auto& kv = store_.kv();
+  // Each row's group and seller are worked out once a query (a scan meets a row in every
+  // period it sold in, and its filter and key are strings): kUnseen until then, kLeftOut when
+  // the filter leaves it out, else an index into `slots`. Sellers are counted by their index in
+  // `seller_ids`, and each basket's groups are worked out once too.
+  constexpr int32_t kUnseen = -2, kLeftOut = -1;
+  struct RowMemo {
+    int32_t slot = kUnseen;
+    uint32_t seller = 0;
+  };
+  std::vector<RowMemo> memo(dims_.size());
+  std::vector<std::vector<Aggregation::Acc>*> slots;
+  std::unordered_map<const void*, int32_t> slot_of_group;
+  std::unordered_map<std::string, uint32_t> seller_index;
+  std::vector<std::string>& seller_ids = into.seller_ids;
+  auto row = [&](uint32_t id) -> const RowMemo& {
+    RowMemo& m = memo[id];
+    if (m.slot != kUnseen) return m;
+    m.slot = kLeftOut;
+    const Dim& d = dims_[id];
+    if (!grouper.Passes(d)) return m;
+    auto* g = into.Group(grouper.KeyOf(d));
+    if (g == nullptr) return m;  // Too big: the query is refused below.
+    // One slot a group: a basket's rows in one group count its order once.
+    auto [slot, fresh] = slot_of_group.try_emplace(g, static_cast<int32_t>(slots.size()));
+    if (fresh) slots.push_back(g);
+    m.slot = slot->second;
+    auto [it, added] = seller_index.try_emplace(d.seller_id, uint32_t(seller_ids.size()));
+    if (added) seller_ids.push_back(d.seller_id);
+    m.seller = it->second;
+    return m;
+  };
+  std::unordered_map<uint32_t, std::vector<int32_t>> basket_slots;
   // Per bucket, one money delta per row and one order count per basket, from cells or a replay.
   auto add_money = [&](size_t b, uint32_t id, const Cell& c) {
     if (id >= dims_.size()) return;
-    const Dim& d = dims_[id];
-    if (!grouper.Passes(d)) return;
-    auto* g = into.Group(grouper.KeyOf(d));
-    if (g == nullptr) return;
-    auto& acc = (*g)[b];
+    const RowMemo& m = row(id);
+    if (m.slot < 0) return;
+    auto& acc = (*slots[size_t(m.slot)])[b];
     acc.seen = true;
     acc.t.paid = acc.t.paid.SaturatingAdd(c.paid);
     acc.t.refunded = acc.t.refunded.SaturatingAdd(c.refunded);
     acc.t.units_paid += c.units_paid;
     acc.t.units_refunded += c.units_refunded;
-    if (c.units_paid > 0) acc.sellers.insert(d.seller_id);
+    if (c.units_paid > 0) acc.Sold(m.seller);
   };
   auto add_orders = [&](size_t b, uint32_t basket, int64_t n) {
-    const std::vector<uint32_t>* rows = n == 0 ? nullptr : Basket(basket);
-    if (rows == nullptr) return;
-    std::set<std::string> keys;
-    for (uint32_t id : *rows) {
-      if (id < dims_.size() && grouper.Passes(dims_[id])) keys.insert(grouper.KeyOf(dims_[id]));
+    if (n == 0) return;
+    auto it = basket_slots.find(basket);
+    if (it == basket_slots.end()) {
+      std::vector<int32_t> found;
+      if (const std::vector<uint32_t>* rows = Basket(basket)) {
+        for (uint32_t id : *rows) {
+          if (id >= dims_.size()) continue;
+          const int32_t slot = row(id).slot;
+          if (slot >= 0 && std::find(found.begin(), found.end(), slot) == found.end()) {
+            found.push_back(slot);
+          }
+        }
+      }
+      it = basket_slots.emplace(basket, std::move(found)).first;
     }
-    for (const auto& k : keys) {
-      auto* g = into.Group(k);
-      if (g == nullptr) return;
-      auto& acc = (*g)[b];
+    for (int32_t slot : it->second) {
+      auto& acc = (*slots[size_t(slot)])[b];
       acc.seen = true;
       acc.t.orders += n;
     }
@@ -712,10 +763,12 @@ Result<bool> SalesCube::Aggregate(const SalesQuery& q,
       SalesTotals& t = accs[b].t;
       t.amount = t.paid.SaturatingSub(t.refunded);
       t.units = t.units_paid - t.units_refunded;
-      t.selling_sellers = static_cast<int64_t>(accs[b].sellers.size());
+      accs[b].Compact();
+      const std::vector<uint32_t>& sellers = accs[b].sellers;
+      t.selling_sellers = static_cast<int64_t>(sellers.size());
       const std::string first = DayString(buckets[b].first), last = DayString(buckets[b].second);
-      for (const auto& s : accs[b].sellers) {
-        const std::string& day = Seller(s).first_day;
+      for (uint32_t s : sellers) {
+        const std::string& day = Seller(into.seller_ids[s]).first_day;
         if (!day.empty() && day >= first && day <= last) ++t.new_sellers;
       }
     }
