@@ -592,6 +592,8 @@ std::string_view HandWrittenOpenApi() {
         {"name": "channel", "in": "query", "schema": {"type": "string"}, "description": "direct, or a distributor's seller id"},
         {"name": "agricultural", "in": "query", "schema": {"type": "boolean"}, "description": "Only agricultural (农产品) sales, or only the others"},
         {"name": "poverty", "in": "query", "schema": {"type": "boolean"}, "description": "Only poverty-household products, or only the others"},
+        {"name": "rural", "in": "query", "schema": {"type": "boolean", "enum": [true]}, "description": "Only sales placed in rural places (villages, 镇 and 乡, read from the code; a county or coarser is not): 农村网络零售额"},
+        {"name": "brands", "in": "query", "schema": {"type": "string"}, "description": "Comma-separated brand names (at most 100): only sales of one of them (original brands)"},
         {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}, "description": "First business day (UTC+8), inclusive, as YYYY-MM-DD; a day that does not exist (2026-02-30) gets 422 invalid_field. Default: the first day with a sale"},
         {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}, "description": "Last business day, inclusive, as YYYY-MM-DD; not before from. Default: the last day with a sale (as_of's day at the latest)"},
         {"name": "by_day", "in": "query", "schema": {"type": "boolean"}, "description": "One row per key and day (period=day)"},

@@ -1146,6 +1146,29 @@ TEST_F(Golden, AReportIsJsonCsvOrXlsxAndRefusesWhatItCannotAnswer) {
   }
 }
 
+// The stats route takes the targets' rural segment and the award rules' brand lists, so that a
+// plan's figure can be asked on its own.
+TEST_F(Golden, StatsTakeTheRuralSegmentAndBrandLists) {
+  const int from = D("2026-01-01"), to = D("2026-12-31");
+  const std::string year = "&from=2026-01-01&to=2026-12-31";
+  auto total = [&](const std::string& query) {
+    auto doc = Parse(parser, Get("/v1/stats/sales?group_by=total" + year + query));
+    simdjson::dom::array rows;
+    EXPECT_FALSE(doc["rows"].get(rows));
+    return rows.size() == 0 ? int64_t{0} : IntOf(rows.at(0), "net_fen");
+  };
+  EXPECT_EQ(total("&within=140430&rural=true"), model->Net({"140430", true}, from, to, seeds.now));
+  EXPECT_LT(total("&within=140430&rural=true"), total("&within=140430"));
+  Scope brands{"", false, false, {"沁州黄", "古丈"}};
+  EXPECT_EQ(total("&brands=%E6%B2%81%E5%B7%9E%E9%BB%84,%E5%8F%A4%E4%B8%88"),
+            model->Net(brands, from, to, seeds.now));
+  EXPECT_GT(model->Net(brands, from, to, seeds.now), 0);
+  for (const char* bad : {"&rural=false", "&rural=maybe", "&brands=a,,b", "&brands=,"}) {
+    auto r = Get("/v1/stats/sales?group_by=total" + year + bad);
+    EXPECT_EQ(r.status, 422) << bad << " " << r.body;
+  }
+}
+
 // Asked again later with the same as_of, a report is the same bytes in every format, whatever
 // happened since: a sale the same day after the moment (the as_of day is replayed from the log),
 // a refund of an order paid before it, a target retired and another defined, a rule defined.

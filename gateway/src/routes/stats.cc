@@ -90,9 +90,28 @@ void SalesStats(Context& cx, const Request& r, Respond respond) {
   f.category = q.Get("category");
   f.product_id = q.Get("product_id");
   f.channel = q.Get("channel");
+  std::optional<bool> rural;
   if (!Bool(q, "agricultural", &f.agricultural, &error) ||
-      !Bool(q, "poverty", &f.poverty, &error)) {
+      !Bool(q, "poverty", &f.poverty, &error) || !Bool(q, "rural", &rural, &error)) {
     return respond(ErrorResponse(kInvalidField, error));
+  }
+  f.rural = rural.value_or(false);
+  // brands=a,b: any of these (original brands, as award rules list them).
+  for (std::string_view list = q.Get("brands"); !list.empty();) {
+    const size_t comma = list.find(',');
+    const std::string_view one = list.substr(0, comma);
+    if (one.empty() || f.brands.size() == settlement::kMaxAwardBrands) {
+      return respond(ErrorResponse(
+          kInvalidField, "brands: give 1 to " + std::to_string(settlement::kMaxAwardBrands) +
+                             " brand names separated by commas, none empty"));
+    }
+    f.brands.emplace_back(one);
+    list = comma == std::string_view::npos ? "" : list.substr(comma + 1);
+  }
+  if (q.Has("rural") && !f.rural) {
+    return respond(ErrorResponse(kInvalidField,
+                                 "rural: only rural=true (sales placed in villages, 镇 and 乡) "
+                                 "filters; leave it out for all sales"));
   }
   if (auto bad = ReadAsOf(cx, q, &query.as_of_micros)) return respond(std::move(*bad));
   if (q.Has("compare")) {
