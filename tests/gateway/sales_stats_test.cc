@@ -840,6 +840,51 @@ TEST(SalesStats, OrdersCountOnceAGroupAndAttributesAreThoseOfTheSale) {
       << noon.body;
 }
 
+// A report without as_of is dated where what the projection has folded stands: just before a
+// sale still on its way to it (asked again with that as_of, the same answer), and now once
+// everything is folded.
+TEST(SalesStats, AReportWithoutAsOfIsDatedWhereTheProjectionStands) {
+  storage::MemoryKvStore kv;
+  events::ManualClock clock(kStart);
+  Harness h(kv, clock);
+  h.Settle();
+  h.source->Stop();
+  schema::OrderPaid paid;
+  paid.order_id = "ord_waiting";
+  paid.amount = Fen(100);
+  schema::PricedLine line;
+  line.product_id = "prd_x";
+  line.seller_id = "sel_x";
+  line.place_code = "140430";
+  line.quantity = 1;
+  line.unit_price = Fen(100);
+  line.amount = Fen(100);
+  paid.lines.push_back(line);
+  const int64_t paid_at = kStart + 5 * kHour;
+  h.Write(paid_at, schema::OrderPaid::kType, paid.order_id, paid);
+  clock.Set(kStart + 6 * kHour);
+  auto report = [&h] {
+    auto r = events::Await<settlement::SalesReport>([&](auto done) {
+      h.settlement->SalesReport({"", "2024", 0, 10}, done);
+    });
+    EXPECT_TRUE(r.ok()) << r.message();
+    return r.ok() ? *r : settlement::SalesReport{};
+  };
+  auto net = [](const settlement::SalesReport& r) {
+    return std::get<int64_t>(r.sections.at(0).table.rows.at(0).at(3));  // totals, all, net_fen
+  };
+  const auto waiting = report();
+  EXPECT_EQ(waiting.as_of_micros, paid_at - 1);
+  EXPECT_EQ(net(waiting), 0);
+  h.source = std::make_unique<events::EmbeddedSource>(*h.store, h.settlement->sales_worker(),
+                                                      h.settlement->sales_processor());
+  h.source->Start();
+  h.Settle();
+  const auto folded = report();
+  EXPECT_EQ(folded.as_of_micros, kStart + 6 * kHour);
+  EXPECT_EQ(net(folded), 100);
+}
+
 TEST(SalesStats, BadParametersAre422NamingTheFieldAndWhatToUse) {
   storage::MemoryKvStore kv;
   events::ManualClock clock(kStart);

@@ -782,6 +782,27 @@ Result<bool> SalesCube::Aggregate(const SalesQuery& q,
   return true;
 }
 
+int64_t SalesCube::FoldedMoment(int64_t now) {
+  if (durable_->load() != committed_) (void)store_.AppendAndWait(events::AppendRequest{});
+  std::string folded;
+  uint64_t at = 1;
+  if (!store_.kv().Get(Key("pos", ""), &folded)) at = std::stoull(folded) + 1;
+  // A bounded look: past 4,096 events of other kinds up to now, take the rest as folded.
+  std::vector<events::Envelope> events;
+  for (int page = 0; page < 16; ++page) {
+    events.clear();
+    if (store_.ReadAll(at, 256, &events, events::Upto::kWritten) || events.empty()) return now;
+    for (const auto& e : events) {
+      if (e.time_micros > now) return now;
+      if (e.type == schema::OrderPaid::kType || e.type == schema::RefundChanged::kCompleted) {
+        return std::min(now, e.time_micros - 1);
+      }
+      at = e.position + 1;
+    }
+  }
+  return now;
+}
+
 Result<std::vector<SalesRow>> SalesCube::Query(const SalesQuery& in) {
   SalesQuery q = in;
   if (std::find(std::begin(kSalesGroupings), std::end(kSalesGroupings), q.group_by) ==

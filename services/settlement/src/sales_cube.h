@@ -51,6 +51,11 @@ class SalesCube final : public events::Processor {
   void AfterBatch(events::Transaction& batch) override;
 
   Result<std::vector<SalesRow>> Query(const SalesQuery& q);
+  // The moment a query as things stand (as_of 0) answers as of, given the time now: `now` when
+  // every order.paid and refund.completed written up to it is folded, else just before the first
+  // one not folded yet (the log's times go forward, so every one folded is before it and every
+  // one not folded after). A report dated so is the same later with that as_of.
+  int64_t FoldedMoment(int64_t now);
   // What targets and award rules name: a seller's name ("" for one never registered), a
   // product's title, whether a category is in the tree (the defaults or a category.set).
   const std::string& SellerName(const std::string& id) { return Seller(id).name; }

@@ -446,8 +446,11 @@ void SettlementService::SalesReport(ReportQuery query,
     if (!rules.ok()) return done(rules.error_detail());
     places::PlaceDirectory* dir = impl_->options().places;
     if (dir != nullptr && dir->Source().empty()) dir = nullptr;
-    done(BuildReport(q, impl_->store().clock().NowMicros(), impl_->Reader(), impl_->Namer(),
-                     std::move(*targets), *rules, dir));
+    // Without an as_of, the report is dated when what the projection has folded stands: now,
+    // or just before an event still on its way (asked again with that as_of: the same bytes).
+    const int64_t now = impl_->store().clock().NowMicros();
+    const int64_t moment = q.as_of_micros != 0 ? now : impl_->sales().FoldedMoment(now);
+    done(BuildReport(q, moment, impl_->Reader(), impl_->Namer(), std::move(*targets), *rules, dir));
   });
 }
 
