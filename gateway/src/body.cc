@@ -227,6 +227,18 @@ bool Query::Days(std::string* from, std::string* to, std::string* error) const {
   return true;
 }
 
+std::vector<std::string_view> Query::List(std::string_view name) const {
+  std::vector<std::string_view> items;
+  std::string_view list = Get(name);
+  if (list.empty()) return items;
+  for (;;) {
+    const size_t comma = list.find(',');
+    items.push_back(list.substr(0, comma));
+    if (comma == std::string_view::npos) return items;
+    list.remove_prefix(comma + 1);
+  }
+}
+
 bool Query::PlaceCode(std::string* out, std::string* error) const {
   const std::string& code = Get("place_code");
   if (code.size() > 12 || code.find_first_not_of("0123456789") != std::string::npos) {

@@ -21,6 +21,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "errors.h"
 #include "pavilion/gateway/router.h"
@@ -124,6 +125,9 @@ class Query {
   bool Days(std::string* from, std::string* to, std::string* error) const;
   // `place_code`: a division code or a prefix of one, digits only, at most 12 ("" when absent).
   bool PlaceCode(std::string* out, std::string* error) const;
+  // The items of a comma-separated value, in order, empty ones kept (for the caller to refuse);
+  // none when absent or empty. They view the query: keep it alive while they are used.
+  std::vector<std::string_view> List(std::string_view name) const;
 
   // The first parameter not in `allowed`, or nullptr.
   const std::string* FirstUnknown(std::span<const std::string_view> allowed) const;

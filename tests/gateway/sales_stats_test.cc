@@ -840,6 +840,22 @@ TEST(SalesStats, OrdersCountOnceAGroupAndAttributesAreThoseOfTheSale) {
       << noon.body;
 }
 
+// An order of one unit at 100 fen of a product placed in 沁县, written straight to the log.
+schema::OrderPaid OneUnitPaid(std::string order_id, std::string seller_id, std::string product_id) {
+  schema::OrderPaid paid;
+  paid.order_id = std::move(order_id);
+  paid.amount = Fen(100);
+  schema::PricedLine line;
+  line.product_id = std::move(product_id);
+  line.seller_id = std::move(seller_id);
+  line.place_code = "140430";
+  line.quantity = 1;
+  line.unit_price = Fen(100);
+  line.amount = Fen(100);
+  paid.lines.push_back(std::move(line));
+  return paid;
+}
+
 // A report without as_of is dated where what the projection has folded stands: just before a
 // sale still on its way to it (asked again with that as_of, the same answer), and now once
 // everything is folded.
@@ -849,17 +865,7 @@ TEST(SalesStats, AReportWithoutAsOfIsDatedWhereTheProjectionStands) {
   Harness h(kv, clock);
   h.Settle();
   h.source->Stop();
-  schema::OrderPaid paid;
-  paid.order_id = "ord_waiting";
-  paid.amount = Fen(100);
-  schema::PricedLine line;
-  line.product_id = "prd_x";
-  line.seller_id = "sel_x";
-  line.place_code = "140430";
-  line.quantity = 1;
-  line.unit_price = Fen(100);
-  line.amount = Fen(100);
-  paid.lines.push_back(line);
+  const schema::OrderPaid paid = OneUnitPaid("ord_waiting", "sel_x", "prd_x");
   const int64_t paid_at = kStart + 5 * kHour;
   h.Write(paid_at, schema::OrderPaid::kType, paid.order_id, paid);
   clock.Set(kStart + 6 * kHour);
@@ -912,15 +918,7 @@ TEST(SalesStats, BadParametersAre422NamingTheFieldAndWhatToUse) {
   EXPECT_EQ(h.Get("/v1/stats/sales?as_of=2024-12-20").status, 200);  // Today: as it stands.
   EXPECT_EQ(h.Get("/v1/stats/sales?as_of=2024-12-19T15:00:00Z").status, 200);
   // One answer cuts its range into at most ten years of periods: no request takes the memory.
-  schema::OrderPaid paid;
-  paid.order_id = "ord_1";
-  schema::PricedLine line;
-  line.seller_id = "sel_1";
-  line.product_id = "prd_1";
-  line.place_code = "140430";
-  line.quantity = 1;
-  line.amount = Fen(100);
-  paid.lines.push_back(line);
+  const schema::OrderPaid paid = OneUnitPaid("ord_1", "sel_1", "prd_1");
   h.Write(kStart, paid.kType, paid.order_id, paid);
   h.Settle();
   refused("period=day&from=0001-01-01&to=2024-12-20", "period");

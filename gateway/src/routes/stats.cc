@@ -97,16 +97,13 @@ void SalesStats(Context& cx, const Request& r, Respond respond) {
   }
   f.rural = rural.value_or(false);
   // brands=a,b: any of these (original brands, as award rules list them).
-  for (std::string_view list = q.Get("brands"); !list.empty();) {
-    const size_t comma = list.find(',');
-    const std::string_view one = list.substr(0, comma);
+  for (std::string_view one : q.List("brands")) {
     if (one.empty() || f.brands.size() == settlement::kMaxAwardBrands) {
       return respond(ErrorResponse(
           kInvalidField, "brands: give 1 to " + std::to_string(settlement::kMaxAwardBrands) +
                              " brand names separated by commas, none empty"));
     }
     f.brands.emplace_back(one);
-    list = comma == std::string_view::npos ? "" : list.substr(comma + 1);
   }
   if (q.Has("rural") && !f.rural) {
     return respond(ErrorResponse(kInvalidField,
@@ -114,22 +111,15 @@ void SalesStats(Context& cx, const Request& r, Respond respond) {
                                  "filters; leave it out for all sales"));
   }
   if (auto bad = ReadAsOf(cx, q, &query.as_of_micros)) return respond(std::move(*bad));
-  if (q.Has("compare")) {
-    std::string_view list = q.Get("compare");
-    while (!list.empty()) {
-      const size_t comma = list.find(',');
-      const std::string_view one = list.substr(0, comma);
-      if (one == "yoy") {
-        query.compare_year = true;
-      } else if (one == "pop") {
-        query.compare_previous = true;
-      } else {
-        return respond(
-            ErrorResponse(kInvalidField,
-                          "compare: use yoy (the same period a year before), pop (the period "
-                          "before) or yoy,pop"));
-      }
-      list = comma == std::string_view::npos ? "" : list.substr(comma + 1);
+  for (std::string_view one : q.List("compare")) {
+    if (one == "yoy") {
+      query.compare_year = true;
+    } else if (one == "pop") {
+      query.compare_previous = true;
+    } else {
+      return respond(ErrorResponse(kInvalidField,
+                                   "compare: use yoy (the same period a year before), pop (the "
+                                   "period before) or yoy,pop"));
     }
   }
   const auto top = q.Int("top", 1, 10000, &error);
